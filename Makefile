@@ -1,0 +1,128 @@
+# pildoc: plain GNU Makefile (pkg-config). `make help` lists the targets.
+
+PKGS       := pangocairo pangofc fontconfig cairo-pdf libxml-2.0
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS       := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+SAN        ?=
+ifneq ($(SAN),)
+ALL_CFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer
+LDFLAGS    += -fsanitize=$(SAN)
+endif
+
+BUILD      := build
+OBJDIR     := $(BUILD)/obj$(if $(SAN),-san)
+LIB_SRCS   := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS   := $(LIB_SRCS:src/%.c=$(OBJDIR)/%.o)
+LINGUAS    := $(shell sed -e 's/\#.*//' po/LINGUAS)
+MO_FILES   := $(foreach l,$(LINGUAS),$(BUILD)/locale/$(l)/LC_MESSAGES/pildoc.mo)
+TEMPLATES  := $(filter-out templates/variables.xml,$(wildcard templates/*.xml))
+DOCS       := $(notdir $(TEMPLATES:.xml=))
+
+# Debian 12 packages: to build and run, then to test.
+DEB_BUILD  := build-essential pkg-config libpango1.0-dev libcairo2-dev libxml2-dev \
+              libfontconfig-dev gettext
+DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils
+DEB_LINT   := clang-format clang-tidy cppcheck
+
+.PHONY: all deps deps-lint run check unit e2e update-po format lint clean help
+
+all: pildoc $(MO_FILES)
+
+help:
+	@echo "make          build ./pildoc and the compiled catalogs"
+	@echo "make deps     install missing Debian packages (as root)"
+	@echo "make run      deps + build + render every document in every language into out/"
+	@echo "make check    deps + build + every test"
+	@echo "make update-po  re-extract po/pildoc.pot and merge it into po/*.po"
+	@echo "make format / make lint / make clean"
+
+# --- dependencies -----------------------------------------------------------
+define install_missing
+	@missing=$$(for p in $(1); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing" $$missing; \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "make deps: not root; run: sudo apt-get install" $$missing >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+endef
+
+deps:
+	$(call install_missing,$(DEB_BUILD) $(DEB_TEST))
+
+deps-lint:
+	$(call install_missing,$(DEB_LINT))
+
+# --- build --------------------------------------------------------------------
+$(OBJDIR)/%.o: src/%.c $(wildcard src/*.h) | $(OBJDIR)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(OBJDIR):
+	mkdir -p $@
+
+pildoc: $(OBJDIR)/main.o $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Catalogs: checked (formats, headers) and compiled where ./pildoc finds them.
+$(BUILD)/locale/%/LC_MESSAGES/pildoc.mo: po/%.po
+	@mkdir -p $(dir $@)
+	msgfmt --check --statistics -o $@ $<
+
+# --- documents ----------------------------------------------------------------
+run: deps all
+	@mkdir -p out
+	@for d in $(DOCS); do for l in en $(LINGUAS); do \
+	  ./pildoc render $$d --lang $$l -o out/$$d-$$l.pdf || exit 1; \
+	  echo "out/$$d-$$l.pdf"; done; done
+
+# --- translation ----------------------------------------------------------------
+POT_XML := $(shell grep -v '^\#' po/POTFILES.in | grep '\.xml$$')
+POT_C   := $(shell grep -v '^\#' po/POTFILES.in | grep '\.c$$')
+
+update-po:
+	xgettext --its=po/pildoc.its --from-code=UTF-8 --add-comments=TRANSLATORS \
+	  --keyword=_ --keyword=N_ --keyword=P_:1c,2 --keyword=NP_:1c,2,3 \
+	  --package-name=pildoc --msgid-bugs-address= \
+	  --sort-by-file -o po/pildoc.pot.new $(POT_C) $(POT_XML)
+	@sed -i -e '/^"POT-Creation-Date:/d' po/pildoc.pot.new
+	@if [ -f po/pildoc.pot ] && cmp -s po/pildoc.pot po/pildoc.pot.new; then rm po/pildoc.pot.new; \
+	  else mv po/pildoc.pot.new po/pildoc.pot; fi
+	@for l in $(LINGUAS); do \
+	  msgmerge --quiet --update --previous --backup=none po/$$l.po po/pildoc.pot || exit 1; done
+
+# --- tests --------------------------------------------------------------------
+TEST_SRCS := $(wildcard tests/unit/*.c)
+$(BUILD)/unit-tests: $(TEST_SRCS) $(LIB_OBJS) | $(OBJDIR)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check) -Isrc -o $@ $(TEST_SRCS) $(LIB_OBJS) \
+	  $(LDFLAGS) $(LIBS) $(shell pkg-config --libs check)
+
+$(BUILD)/pixcmp: tests/pixcmp.c
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(shell pkg-config --libs cairo) -lm
+
+unit: all $(BUILD)/unit-tests
+	PILDOC_DATADIR=$(CURDIR) $(BUILD)/unit-tests
+
+e2e: all $(BUILD)/pixcmp
+	bash tests/e2e.sh
+
+check: deps
+	$(MAKE) unit e2e
+
+# --- code hygiene --------------------------------------------------------------
+format: deps-lint
+	clang-format -i src/*.c src/*.h tests/unit/*.c tests/*.c
+
+lint: deps-lint
+	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/*.c
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --std=c11 --inline-suppr -D_GNU_SOURCE --suppress=missingIncludeSystem src tests
+	clang-tidy --quiet src/*.c -- $(ALL_CFLAGS)
+
+clean:
+	rm -rf $(BUILD) pildoc

@@ -1,0 +1,406 @@
+#include "bind.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lang.h"
+#include "message.h"
+#include "strbuf.h"
+#include "xmlsafe.h"
+
+typedef struct S_ctx {
+    const pd_template *t;
+    const pd_schema *schema;
+    const pd_values *values;
+    pd_doc *doc;
+    pd_bind_stats *stats;
+    pd_error *err;
+    const char *tr_what; /* "fr translation" */
+} S_ctx;
+
+static bool S_is(xmlNodePtr n, const char *name) { return xmlStrEqual(n->name, BAD_CAST name); }
+
+static bool S_condition(S_ctx *c, xmlNodePtr n)
+{
+    xmlChar *name = xmlGetProp(n, BAD_CAST "name");
+    const char *value = pd_values_get(c->values, (const char *)name);
+    xmlFree(name);
+    xmlChar *list = xmlGetProp(n, BAD_CAST "is");
+    bool negate = false;
+    if (!list) {
+        list = xmlGetProp(n, BAD_CAST "not");
+        negate = true;
+    }
+    bool match = false;
+    char *copy = xstrdup(list ? (const char *)list : "");
+    xmlFree(list);
+    char *save = NULL;
+    for (char *w = strtok_r(copy, " \t\r\n", &save); w && !match; w = strtok_r(NULL, " \t\r\n", &save))
+        match = strcmp(w, "unset") == 0 ? value == NULL : (value && strcmp(value, w) == 0);
+    free(copy);
+    return negate ? !match : match;
+}
+
+/* Appends collapsed text (a translation may hold newlines). */
+static void S_add_text(pd_text *out, const char *s, unsigned style, pd_origin origin)
+{
+    char *collapsed = xmalloc(strlen(s) + 1);
+    size_t n = 0;
+    bool space = false;
+    for (const char *p = s; *p; p++) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            space = true;
+            continue;
+        }
+        if (space)
+            collapsed[n++] = ' ';
+        space = false;
+        collapsed[n++] = *p;
+    }
+    if (space)
+        collapsed[n++] = ' ';
+    if (n)
+        pd_text_add(out, collapsed, n, style, origin);
+    free(collapsed);
+}
+
+static void S_add_var(S_ctx *c, pd_text *out, xmlNodePtr v, unsigned style, pd_origin origin)
+{
+    xmlChar *name = xmlGetProp(v, BAD_CAST "name");
+    const pd_var_def *def = pd_schema_find(c->schema, (const char *)name);
+    const char *value = def ? pd_values_get(c->values, def->name) : NULL;
+    xmlFree(name);
+    if (!def)
+        return; /* checked at load; a translation cannot add one (placeholders) */
+    if (!value) {
+        pd_text_add(out, "", 0, style | PD_SPAN_BLANK, origin);
+        out->spans[out->n_spans - 1].blank_em = def->blank_em;
+        return;
+    }
+    strbuf what = STRBUF_INIT;
+    strbuf_printf(&what, "value of '%s'", def->name);
+    pd_origin vo = origin;
+    vo.what = pd_doc_intern(c->doc, strbuf_str(&what));
+    strbuf_free(&what);
+    char *shown = NULL;
+    switch (def->type) {
+    case PD_VAR_CHOICE: {
+        const pd_choice *ch = pd_var_def_choice(def, value);
+        shown = xstrdup(ch ? lang_gettext(NULL, ch->label) : value);
+        break;
+    }
+    case PD_VAR_DATE: {
+        int y, m, d;
+        shown = lang_parse_iso_date(value, &y, &m, &d) ? lang_format_date(y, m, d) : xstrdup(value);
+        break;
+    }
+    case PD_VAR_COUNT:
+        shown = lang_format_number(strtod(value, NULL), 0, false);
+        break;
+    case PD_VAR_TEXT:
+        shown = xstrdup(value);
+        break;
+    }
+    /* the value goes in as one literal span: never parsed */
+    pd_text_add(out, shown, strlen(shown), style, vo);
+    free(shown);
+}
+
+static void S_add_num(pd_text *out, xmlNodePtr n, unsigned style, pd_origin origin)
+{
+    xmlChar *value = xmlGetProp(n, BAD_CAST "value");
+    xmlChar *st = xmlGetProp(n, BAD_CAST "style");
+    const char *dot = value ? strchr((const char *)value, '.') : NULL;
+    int decimals = dot ? (int)strlen(dot + 1) : 0;
+    char *shown = lang_format_number(value ? strtod((const char *)value, NULL) : 0, decimals,
+                                     st && xmlStrEqual(st, BAD_CAST "percent"));
+    pd_text_add(out, shown, strlen(shown), style, origin);
+    free(shown);
+    xmlFree(value);
+    xmlFree(st);
+}
+
+/* Walks a parsed message into spans. */
+static void S_spans(S_ctx *c, xmlNodePtr parent, unsigned style, pd_origin origin, pd_text *out)
+{
+    for (xmlNodePtr n = parent->children; n; n = n->next) {
+        if (n->type == XML_TEXT_NODE) {
+            S_add_text(out, (const char *)n->content, style, origin);
+        } else if (n->type == XML_ELEMENT_NODE) {
+            if (S_is(n, "b"))
+                S_spans(c, n, style | PD_SPAN_BOLD, origin, out);
+            else if (S_is(n, "i"))
+                S_spans(c, n, style | PD_SPAN_ITALIC, origin, out);
+            else if (S_is(n, "br"))
+                pd_text_add(out, "\n", 1, style | PD_SPAN_BREAK, origin);
+            else if (S_is(n, "var"))
+                S_add_var(c, out, n, style, origin);
+            else if (S_is(n, "num"))
+                S_add_num(out, n, style, origin);
+        }
+    }
+}
+
+static void S_note_untranslated(S_ctx *c, const char *msgid)
+{
+    pd_bind_stats *s = c->stats;
+    if (!s)
+        return;
+    for (size_t i = 0; i < 3; i++)
+        if (!s->first_untranslated[i]) {
+            s->first_untranslated[i] = xstrdup(msgid);
+            break;
+        }
+    s->untranslated++;
+}
+
+/* Translates one translatable element into a pd_text. */
+static bool S_translate(S_ctx *c, xmlNodePtr elem, pd_text *out)
+{
+    const char *file = pd_template_file_of(c->t, elem);
+    long line = xmlGetLineNo(elem);
+    pd_origin origin = {pd_doc_intern(c->doc, file), line, NULL};
+    char *msgid = message_from_element(elem);
+    xmlChar *ctx = xmlGetProp(elem, BAD_CAST "ctx");
+    bool ok = false;
+    xmlDocPtr src = message_parse(msgid, file, line, "template text", c->err);
+    xmlDocPtr tr = NULL;
+    if (!src)
+        goto done;
+    if (c->stats)
+        c->stats->messages++;
+    const char *translated = msgid;
+    if (strcmp(lang_active(), "en") != 0) {
+        translated = lang_gettext((const char *)ctx, msgid);
+        if (translated == msgid || !*translated)
+            S_note_untranslated(c, msgid);
+    }
+    xmlDocPtr use = src;
+    if (translated != msgid && *translated) {
+        tr = message_parse(translated, file, line, c->tr_what, c->err);
+        if (!tr)
+            goto done;
+        char why[200];
+        if (!message_same_placeholders(src, tr, why, sizeof why)) {
+            pd_error_set(c->err, file, line, "%s: %s", c->tr_what, why);
+            goto done;
+        }
+        use = tr;
+        origin.what = c->tr_what;
+    }
+    S_spans(c, xmlDocGetRootElement(use), 0, origin, out);
+    ok = true;
+done:
+    if (tr)
+        xmlFreeDoc(tr);
+    if (src)
+        xmlFreeDoc(src);
+    xmlFree(ctx);
+    free(msgid);
+    return ok;
+}
+
+static bool S_blocks(S_ctx *c, xmlNodePtr parent, pd_block **blocks, size_t *n);
+
+static bool S_items(S_ctx *c, xmlNodePtr list, pd_block *lb, bool ordered, int *number)
+{
+    for (xmlNodePtr n = list->children; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (S_is(n, "if")) {
+            if (S_condition(c, n) && !S_items(c, n, lb, ordered, number))
+                return false;
+            continue;
+        }
+        pd_block *item = pd_block_append(&lb->children, &lb->n_children);
+        item->kind = PD_BLOCK_ITEM;
+        if (ordered) {
+            char num[16];
+            snprintf(num, sizeof num, "%d.", ++*number);
+            item->marker = xstrdup(num);
+        } else {
+            item->marker = xstrdup("\xe2\x80\xa2"); /* • */
+        }
+        if (!S_translate(c, n, &item->text))
+            return false;
+    }
+    return true;
+}
+
+static bool S_rows(S_ctx *c, xmlNodePtr parent, pd_block *tb)
+{
+    for (xmlNodePtr r = parent->children; r; r = r->next) {
+        if (r->type != XML_ELEMENT_NODE)
+            continue;
+        if (S_is(r, "if")) {
+            if (S_condition(c, r) && !S_rows(c, r, tb))
+                return false;
+            continue;
+        }
+        tb->rows = xrealloc(tb->rows, (tb->n_rows + 1) * sizeof *tb->rows);
+        pd_row *row = &tb->rows[tb->n_rows++];
+        memset(row, 0, sizeof *row);
+        for (xmlNodePtr cell = r->children; cell; cell = cell->next) {
+            if (cell->type != XML_ELEMENT_NODE)
+                continue;
+            row->header = S_is(cell, "th");
+            row->cells = xrealloc(row->cells, (row->n_cells + 1) * sizeof *row->cells);
+            pd_text *t = &row->cells[row->n_cells++];
+            memset(t, 0, sizeof *t);
+            if (!S_translate(c, cell, t))
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool S_table(S_ctx *c, xmlNodePtr n, pd_block *tb)
+{
+    tb->kind = PD_BLOCK_TABLE;
+    if (!S_rows(c, n, tb))
+        return false;
+    size_t cols = 0;
+    for (size_t r = 0; r < tb->n_rows; r++)
+        if (tb->rows[r].n_cells > cols)
+            cols = tb->rows[r].n_cells;
+    for (size_t r = 0; r < tb->n_rows; r++)
+        if (tb->rows[r].n_cells != cols)
+            return pd_error_set(c->err, pd_template_file_of(c->t, n), xmlGetLineNo(n),
+                                "every row of a table needs %zu cells", cols);
+    tb->n_cols = cols;
+    tb->widths = xcalloc(cols, sizeof *tb->widths);
+    for (size_t i = 0; i < cols; i++)
+        tb->widths[i] = 1;
+    xmlChar *w = xmlGetProp(n, BAD_CAST "widths");
+    if (w) {
+        char *copy = xstrdup((const char *)w), *save = NULL;
+        size_t i = 0;
+        for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save), i++)
+            if (i < cols)
+                tb->widths[i] = atof(tok);
+        free(copy);
+        xmlFree(w);
+        if (i != cols)
+            return pd_error_set(c->err, pd_template_file_of(c->t, n), xmlGetLineNo(n),
+                                "widths lists %zu columns but the table has %zu", i, cols);
+    }
+    return true;
+}
+
+static bool S_blocks(S_ctx *c, xmlNodePtr parent, pd_block **blocks, size_t *n)
+{
+    for (xmlNodePtr e = parent->children; e; e = e->next) {
+        if (e->type != XML_ELEMENT_NODE)
+            continue;
+        if (S_is(e, "if")) {
+            if (S_condition(c, e) && !S_blocks(c, e, blocks, n))
+                return false;
+            continue;
+        }
+        if (S_is(e, "include")) {
+            xmlNodePtr root = pd_template_included(c->t, e);
+            if (root && !S_blocks(c, root, blocks, n))
+                return false;
+            continue;
+        }
+        pd_block *b = pd_block_append(blocks, n);
+        if (S_is(e, "h1") || S_is(e, "h2") || S_is(e, "p")) {
+            b->kind = S_is(e, "h1") ? PD_BLOCK_H1 : S_is(e, "h2") ? PD_BLOCK_H2 : PD_BLOCK_PARA;
+            if (!S_translate(c, e, &b->text))
+                return false;
+        } else if (S_is(e, "ul") || S_is(e, "ol")) {
+            b->kind = PD_BLOCK_LIST;
+            int number = 0;
+            if (!S_items(c, e, b, S_is(e, "ol"), &number))
+                return false;
+        } else if (S_is(e, "table")) {
+            if (!S_table(c, e, b))
+                return false;
+        } else if (S_is(e, "callout")) {
+            b->kind = PD_BLOCK_CALLOUT;
+            xmlChar *kind = xmlGetProp(e, BAD_CAST "kind");
+            b->urgent = !kind || xmlStrEqual(kind, BAD_CAST "urgent");
+            xmlFree(kind);
+            if (!S_blocks(c, e, &b->children, &b->n_children))
+                return false;
+        } else {
+            return pd_error_set(c->err, pd_template_file_of(c->t, e), xmlGetLineNo(e),
+                                "unknown element <%s>", (const char *)e->name);
+        }
+    }
+    return true;
+}
+
+static xmlNodePtr S_child(xmlNodePtr parent, const char *name)
+{
+    for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
+        if (n->type == XML_ELEMENT_NODE && S_is(n, name))
+            return n;
+    return NULL;
+}
+
+pd_doc *pd_bind(const pd_template *t, const pd_schema *schema, const pd_values *values,
+                const char *lang, pd_bind_stats *stats, pd_error *err)
+{
+    lang_activate(lang);
+    pd_doc *doc = pd_doc_new();
+    doc->lang = xstrdup(lang);
+    doc->lang_tag = xstrdup(lang_bcp47(lang));
+    char what[64];
+    snprintf(what, sizeof what, "%s translation", lang);
+    S_ctx c = {t, schema, values, doc, stats, err, NULL};
+    c.tr_what = pd_doc_intern(doc, what);
+    xmlNodePtr root = xmlDocGetRootElement(t->doc);
+    xmlNodePtr meta = S_child(root, "meta");
+    xmlNodePtr title = S_child(meta, "title"), subtitle = S_child(meta, "subtitle");
+    xmlNodePtr subject = S_child(meta, "subject"), author = S_child(meta, "author");
+    pd_text tmp = {0};
+    if (!S_translate(&c, title, &doc->title_text))
+        goto fail;
+    doc->title = pd_text_plain(&doc->title_text);
+    if (subtitle && !S_translate(&c, subtitle, &doc->subtitle_text))
+        goto fail;
+    if (!S_translate(&c, subject, &tmp))
+        goto fail;
+    doc->subject = pd_text_plain(&tmp);
+    pd_text_clear(&tmp);
+    if (!S_translate(&c, author, &tmp))
+        goto fail;
+    doc->author = pd_text_plain(&tmp);
+    pd_text_clear(&tmp);
+
+    xmlChar *version = xmlGetProp(root, BAD_CAST "version");
+    xmlChar *revised = xmlGetProp(root, BAD_CAST "revised");
+    int y = 0, m = 0, d = 0;
+    char *date = lang_parse_iso_date((const char *)revised, &y, &m, &d) ? lang_format_date(y, m, d)
+                                                                       : xstrdup((const char *)revised);
+    strbuf ed = STRBUF_INIT;
+    const char *names[] = {"version", "date"};
+    const char *vals[] = {(const char *)version, date};
+    /* TRANSLATORS: under the document's title. {version} is the document's
+       version number, {date} its revision date. */
+    strbuf_expand(&ed, _("Version {version}, revised {date}"), names, vals, 2);
+    doc->edition = strbuf_take(&ed);
+    free(date);
+    xmlFree(version);
+    xmlFree(revised);
+    /* TRANSLATORS: the page footer; keep {page} and {pages}. */
+    doc->footer_fmt = xstrdup(_("Page {page} of {pages}"));
+
+    if (!S_blocks(&c, S_child(root, "body"), &doc->blocks, &doc->n_blocks))
+        goto fail;
+    return doc;
+fail:
+    pd_text_clear(&tmp);
+    pd_doc_free(doc);
+    return NULL;
+}
+
+void pd_bind_stats_free(pd_bind_stats *stats)
+{
+    for (size_t i = 0; i < 3; i++) {
+        free(stats->first_untranslated[i]);
+        stats->first_untranslated[i] = NULL;
+    }
+}

@@ -1,0 +1,98 @@
+/* docmodel: the laid-out-independent document: blocks of styled text.
+ * It is the seam between bind (what to say) and layout (how it looks):
+ * nothing here knows XML, gettext or Pango.
+ * Ownership: a pd_doc owns every block, text and string reachable from it;
+ * pd_doc_free releases them all. */
+#ifndef PILDOC_DOCMODEL_H
+#define PILDOC_DOCMODEL_H
+
+#include <stddef.h>
+
+enum pd_span_style {
+    PD_SPAN_BOLD = 1u << 0,
+    PD_SPAN_ITALIC = 1u << 1,
+    PD_SPAN_BLANK = 1u << 2, /* a line to write on: text is empty, width in em */
+    PD_SPAN_BREAK = 1u << 3, /* forced line break */
+};
+
+/* Where a piece of text came from, for error messages ("templates/x.xml:12"
+ * plus, for a translation or a value, what it was). */
+typedef struct pd_origin {
+    const char *file; /* borrowed from the doc's string pool */
+    long line;
+    const char *what; /* e.g. "fr translation", "value of 'patient.name'"; may be NULL */
+} pd_origin;
+
+typedef struct pd_span {
+    char *text; /* UTF-8, owned */
+    unsigned style;
+    double blank_em; /* width of a PD_SPAN_BLANK */
+    pd_origin origin;
+} pd_span;
+
+typedef struct pd_text {
+    pd_span *spans;
+    size_t n_spans;
+} pd_text;
+
+typedef enum pd_block_kind {
+    PD_BLOCK_H1,
+    PD_BLOCK_H2,
+    PD_BLOCK_PARA,
+    PD_BLOCK_LIST,    /* children are PD_BLOCK_ITEM */
+    PD_BLOCK_ITEM,    /* text; marker in `marker` */
+    PD_BLOCK_TABLE,   /* rows */
+    PD_BLOCK_CALLOUT, /* children are blocks */
+} pd_block_kind;
+
+typedef struct pd_row {
+    pd_text *cells;
+    size_t n_cells;
+    int header;
+} pd_row;
+
+typedef struct pd_block {
+    pd_block_kind kind;
+    pd_text text; /* headings, paragraphs, items */
+    char *marker; /* list items: "•" or "3." */
+    int urgent;   /* callouts: 1 = urgent, 0 = information */
+    struct pd_block *children;
+    size_t n_children;
+    /* tables */
+    double *widths; /* relative, n_cols entries */
+    size_t n_cols;
+    pd_row *rows;
+    size_t n_rows;
+} pd_block;
+
+typedef struct pd_doc {
+    char *lang;       /* pildoc language code: "en", "fr", "zh_CN" */
+    char *lang_tag;   /* BCP 47: "en", "fr", "zh-CN" */
+    char *title;      /* plain text, for metadata and the footer */
+    char *subject;
+    char *author;
+    pd_text title_text;
+    pd_text subtitle_text;
+    char *edition;    /* "Version 1.0 · Revised 22 November 2026", localised */
+    char *footer_fmt; /* localised "Page {page} of {pages}" */
+    pd_block *blocks;
+    size_t n_blocks;
+    char **pool; /* interned strings (file names) */
+    size_t n_pool;
+} pd_doc;
+
+pd_doc *pd_doc_new(void);
+void pd_doc_free(pd_doc *doc);
+
+/* Appends a zeroed block to an array and returns it (arrays grow one by one;
+ * documents are small). */
+pd_block *pd_block_append(pd_block **blocks, size_t *n);
+void pd_text_add(pd_text *t, const char *s, size_t len, unsigned style, pd_origin origin);
+/* Concatenated plain text of a pd_text (blank spans become nothing);
+ * the caller frees it. */
+char *pd_text_plain(const pd_text *t);
+void pd_text_clear(pd_text *t);
+/* Returns a copy of s owned by doc (same pointer for equal strings). */
+const char *pd_doc_intern(pd_doc *doc, const char *s);
+
+#endif

@@ -1,0 +1,107 @@
+#include "fonts.h"
+
+#include <cairo.h>
+#include <fontconfig/fontconfig.h>
+#include <pango/pangocairo.h>
+#include <pango/pangofc-fontmap.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "strbuf.h"
+
+struct pd_fonts {
+    FcConfig *config;
+    PangoFontMap *map;
+};
+
+static void S_append_xml_escaped(strbuf *sb, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '&')
+            strbuf_append(sb, "&amp;");
+        else if (*s == '<')
+            strbuf_append(sb, "&lt;");
+        else if (*s == '>')
+            strbuf_append(sb, "&gt;");
+        else
+            strbuf_append_char(sb, *s);
+    }
+}
+
+pd_fonts *pd_fonts_new(const char *fonts_dir, const char *cache_dir, pd_error *err)
+{
+    char abs_fonts[4096];
+    if (!realpath(fonts_dir, abs_fonts)) {
+        pd_error_set(err, fonts_dir, 0, "font folder not found");
+        return NULL;
+    }
+    strbuf conf = STRBUF_INIT;
+    strbuf_append(&conf, "<?xml version=\"1.0\"?><fontconfig><dir>");
+    S_append_xml_escaped(&conf, abs_fonts);
+    strbuf_append(&conf, "</dir>");
+    if (cache_dir) {
+        mkdir(cache_dir, 0755);
+        char abs_cache[4096];
+        if (realpath(cache_dir, abs_cache)) {
+            strbuf_append(&conf, "<cachedir>");
+            S_append_xml_escaped(&conf, abs_cache);
+            strbuf_append(&conf, "</cachedir>");
+        }
+    }
+    strbuf_append(&conf, "</fontconfig>");
+    FcConfig *config = FcConfigCreate();
+    bool ok = FcConfigParseAndLoadFromMemory(config, (const FcChar8 *)strbuf_str(&conf), FcTrue) &&
+              FcConfigBuildFonts(config);
+    strbuf_free(&conf);
+    FcFontSet *set = ok ? FcConfigGetFonts(config, FcSetSystem) : NULL;
+    if (!set || set->nfont == 0) {
+        FcConfigDestroy(config);
+        pd_error_set(err, fonts_dir, 0, "no usable font in the font folder");
+        return NULL;
+    }
+    pd_fonts *f = xcalloc(1, sizeof *f);
+    f->config = config;
+    f->map = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
+    if (!f->map) {
+        pd_fonts_free(f);
+        pd_error_set(err, NULL, 0, "Pango has no FreeType font map");
+        return NULL;
+    }
+    pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(f->map), config);
+    pango_cairo_font_map_set_resolution(PANGO_CAIRO_FONT_MAP(f->map), 72.0);
+    return f;
+}
+
+void pd_fonts_free(pd_fonts *f)
+{
+    if (!f)
+        return;
+    if (f->map)
+        g_object_unref(f->map);
+    if (f->config)
+        FcConfigDestroy(f->config);
+    free(f);
+}
+
+PangoContext *pd_fonts_context(pd_fonts *f, const char *bcp47)
+{
+    PangoContext *ctx = pango_font_map_create_context(f->map);
+    cairo_font_options_t *opts = cairo_font_options_create();
+    /* no hinting: the same glyph positions on every device */
+    cairo_font_options_set_hint_style(opts, CAIRO_HINT_STYLE_NONE);
+    cairo_font_options_set_hint_metrics(opts, CAIRO_HINT_METRICS_OFF);
+    cairo_font_options_set_antialias(opts, CAIRO_ANTIALIAS_GRAY);
+    pango_cairo_context_set_font_options(ctx, opts);
+    cairo_font_options_destroy(opts);
+    pango_context_set_round_glyph_positions(ctx, FALSE);
+    pango_context_set_language(ctx, pango_language_from_string(bcp47));
+    return ctx;
+}
+
+const char *pd_fonts_families(const char *bcp47)
+{
+    if (strncmp(bcp47, "zh", 2) == 0)
+        return "Noto Sans CJK SC, Noto Sans";
+    return "Noto Sans, Noto Sans CJK SC";
+}

@@ -1,0 +1,28 @@
+/* fonts: Pango held to the fonts shipped in fonts/, whatever the host has.
+ * A private fontconfig configuration lists only that folder (with a cache
+ * folder so it is not rescanned on every run); the font map works at 72 dpi
+ * so that 1 pt is 1 PDF unit.
+ * Ownership: pd_fonts owns the configuration and font map; layouts made
+ * from its context must be freed before pd_fonts_free. */
+#ifndef PILDOC_FONTS_H
+#define PILDOC_FONTS_H
+
+#include <pango/pango.h>
+
+#include "error.h"
+
+typedef struct pd_fonts pd_fonts;
+
+/* fonts_dir: the folder of font files; cache_dir: where fontconfig may keep
+ * its cache (created if missing; may be NULL or unwritable: then fonts are
+ * scanned each time). */
+pd_fonts *pd_fonts_new(const char *fonts_dir, const char *cache_dir, pd_error *err);
+void pd_fonts_free(pd_fonts *fonts);
+
+/* A new Pango context for the language (BCP 47, e.g. "zh-CN") with
+ * unhinted metrics, identical for PDF and image output. Caller unrefs. */
+PangoContext *pd_fonts_context(pd_fonts *fonts, const char *bcp47);
+/* The font family list for a language: CJK first for Chinese. */
+const char *pd_fonts_families(const char *bcp47);
+
+#endif

@@ -1,0 +1,284 @@
+#include "lang.h"
+
+#include <ctype.h>
+#include <libintl.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+#define DOMAIN "pildoc"
+
+static char S_active[32] = "en";
+
+void lang_init(const char *localedir)
+{
+    /* Whatever LANG/LC_ALL the caller has: a fixed UTF-8 locale, so that no
+     * output depends on locales the host may or may not have. */
+    if (!setlocale(LC_ALL, "C.UTF-8"))
+        setlocale(LC_ALL, "C");
+    bindtextdomain(DOMAIN, localedir);
+    bind_textdomain_codeset(DOMAIN, "UTF-8");
+    textdomain(DOMAIN);
+    lang_activate("en");
+}
+
+void lang_activate(const char *code)
+{
+    snprintf(S_active, sizeof S_active, "%s", code);
+    /* "en" is the source language: point LANGUAGE at a name with no catalog */
+    setenv("LANGUAGE", strcmp(code, "en") == 0 ? "en_PILDOC_SOURCE" : code, 1);
+    /* flush gettext's cache of looked-up translations */
+    textdomain(DOMAIN);
+}
+
+const char *lang_active(void) { return S_active; }
+
+const char *lang_gettext(const char *ctx, const char *msgid)
+{
+    if (!ctx)
+        return dgettext(DOMAIN, msgid);
+    size_t lc = strlen(ctx), lm = strlen(msgid);
+    char stackbuf[512];
+    char *key = lc + lm + 2 <= sizeof stackbuf ? stackbuf : xmalloc(lc + lm + 2);
+    memcpy(key, ctx, lc);
+    key[lc] = '\004';
+    memcpy(key + lc + 1, msgid, lm + 1);
+    const char *t = dgettext(DOMAIN, key);
+    const char *result = (t == key) ? msgid : t;
+    if (key != stackbuf)
+        free(key);
+    return result;
+}
+
+bool lang_has_translation(const char *ctx, const char *msgid)
+{
+    return lang_gettext(ctx, msgid) != msgid;
+}
+
+const char *lang_ngettext(const char *msgid, const char *msgid_plural, unsigned long n)
+{
+    return dngettext(DOMAIN, msgid, msgid_plural, n);
+}
+
+char **lang_available(const char *linguas_file)
+{
+    size_t n = 1, cap = 8;
+    char **list = xcalloc(cap, sizeof *list);
+    list[0] = xstrdup("en");
+    FILE *f = fopen(linguas_file, "r");
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof line, f)) {
+            char *hash = strchr(line, '#');
+            if (hash)
+                *hash = '\0';
+            for (char *tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
+                if (n + 2 > cap) {
+                    cap *= 2;
+                    list = xrealloc(list, cap * sizeof *list);
+                }
+                list[n++] = xstrdup(tok);
+            }
+        }
+        fclose(f);
+    }
+    list[n] = NULL;
+    return list;
+}
+
+void lang_list_free(char **list)
+{
+    if (!list)
+        return;
+    for (char **p = list; *p; p++)
+        free(*p);
+    free(list);
+}
+
+static bool S_has(char *const *available, const char *code)
+{
+    for (char *const *p = available; *p; p++)
+        if (strcmp(*p, code) == 0)
+            return true;
+    return false;
+}
+
+char *lang_resolve(const char *requested, char *const *available, pd_error *err)
+{
+    /* split "ll[-_]Script/Region[.enc][@mod]" */
+    char base[64] = "", region[16] = "", script[16] = "";
+    size_t i = 0, n = strlen(requested);
+    size_t end = strcspn(requested, ".@");
+    if (n == 0 || end >= 48)
+        goto fail;
+    char buf[64];
+    memcpy(buf, requested, end);
+    buf[end] = '\0';
+    char *save = NULL;
+    int part = 0;
+    for (char *tok = strtok_r(buf, "-_", &save); tok; tok = strtok_r(NULL, "-_", &save), part++) {
+        size_t len = strlen(tok);
+        for (i = 0; i < len; i++)
+            if (!isalnum((unsigned char)tok[i]))
+                goto fail;
+        if (part == 0) {
+            if (len < 2 || len > 3)
+                goto fail;
+            for (i = 0; i < len; i++)
+                base[i] = (char)tolower((unsigned char)tok[i]);
+            base[len] = '\0';
+        } else if (len == 4 && !script[0]) {
+            script[0] = (char)toupper((unsigned char)tok[0]);
+            for (i = 1; i < 4; i++)
+                script[i] = (char)tolower((unsigned char)tok[i]);
+            script[4] = '\0';
+        } else if ((len == 2 || len == 3) && !region[0]) {
+            for (i = 0; i < len; i++)
+                region[i] = (char)toupper((unsigned char)tok[i]);
+            region[len] = '\0';
+        } else {
+            goto fail;
+        }
+    }
+    if (!base[0])
+        goto fail;
+    /* Chinese: the script decides between Simplified and Traditional */
+    if (strcmp(base, "zh") == 0 && !region[0]) {
+        if (!script[0] || strcmp(script, "Hans") == 0)
+            strcpy(region, "CN");
+        else if (strcmp(script, "Hant") == 0)
+            strcpy(region, "TW");
+    }
+    char code[80];
+    if (region[0]) {
+        snprintf(code, sizeof code, "%s_%s", base, region);
+        if (S_has(available, code))
+            return xstrdup(code);
+        /* a region-neutral catalog serves every region (fr serves fr_CA) */
+        if (S_has(available, base))
+            return xstrdup(base);
+        goto fail;
+    }
+    if (S_has(available, base))
+        return xstrdup(base);
+    /* "pt" with only pt_BR available: take the one regional catalog */
+    const char *only = NULL;
+    int count = 0;
+    size_t bl = strlen(base);
+    for (char *const *p = available; *p; p++)
+        if (strncmp(*p, base, bl) == 0 && (*p)[bl] == '_') {
+            only = *p;
+            count++;
+        }
+    if (count == 1)
+        return xstrdup(only);
+fail:;
+    strbuf sb = STRBUF_INIT;
+    for (char *const *p = available; *p; p++)
+        strbuf_printf(&sb, "%s%s", p == available ? "" : ", ", *p);
+    pd_error_set(err, NULL, 0, "unknown language '%.40s' (available: %s)", requested, strbuf_str(&sb));
+    strbuf_free(&sb);
+    return NULL;
+}
+
+const char *lang_bcp47(const char *code)
+{
+    static char tag[32];
+    snprintf(tag, sizeof tag, "%s", code);
+    for (char *p = tag; *p; p++)
+        if (*p == '_')
+            *p = '-';
+    return tag;
+}
+
+static const char *const S_months[12] = {
+    N_("January"), N_("February"), N_("March"),     N_("April"),   N_("May"),      N_("June"),
+    N_("July"),    N_("August"),   N_("September"), N_("October"), N_("November"), N_("December"),
+};
+
+char *lang_format_date(int year, int month, int day)
+{
+    char d[16], m[16], y[16];
+    snprintf(d, sizeof d, "%d", day);
+    snprintf(m, sizeof m, "%d", month);
+    snprintf(y, sizeof y, "%d", year);
+    const char *month_name = (month >= 1 && month <= 12) ? P_("month", S_months[month - 1]) : "";
+    /* TRANSLATORS: the order of a full date. {day} and {year} are numbers,
+       {month} the month's name, {month_number} its number (1-12).
+       French: "{day} {month} {year}"; Chinese: "{year}年{month_number}月{day}日". */
+    const char *pattern = _("{day} {month} {year}");
+    const char *names[] = {"day", "month", "month_number", "year"};
+    const char *values[] = {d, month_name, m, y};
+    strbuf out = STRBUF_INIT;
+    strbuf_expand(&out, pattern, names, values, 4);
+    return strbuf_take(&out);
+}
+
+char *lang_format_number(double value, int decimals, bool percent)
+{
+    /* TRANSLATORS: the decimal separator: "," in French, "." in Chinese. */
+    const char *dec = P_("decimal separator", ".");
+    /* TRANSLATORS: the thousands separator; French uses a narrow no-break
+       space (U+202F). */
+    const char *grp = P_("thousands separator", ",");
+    /* TRANSLATORS: how a percentage is written; {number} is the number.
+       French: "{number} %" with a narrow no-break space (U+202F). */
+    const char *pct = P_("percentage", "{number}%");
+
+    if (decimals < 0)
+        decimals = 0;
+    if (decimals > 6)
+        decimals = 6;
+    char raw[64];
+    snprintf(raw, sizeof raw, "%.*f", decimals, fabs(value) < 1e15 ? value : 0.0);
+    strbuf num = STRBUF_INIT;
+    const char *p = raw;
+    if (*p == '-') {
+        strbuf_append_char(&num, '-');
+        p++;
+    }
+    size_t intlen = strcspn(p, ".");
+    for (size_t i = 0; i < intlen; i++) {
+        if (i > 0 && (intlen - i) % 3 == 0 && intlen > 4)
+            strbuf_append(&num, grp);
+        strbuf_append_char(&num, p[i]);
+    }
+    if (p[intlen] == '.') {
+        strbuf_append(&num, dec);
+        strbuf_append(&num, p + intlen + 1);
+    }
+    if (!percent)
+        return strbuf_take(&num);
+    strbuf out = STRBUF_INIT;
+    const char *names[] = {"number"};
+    const char *values[] = {strbuf_str(&num)};
+    strbuf_expand(&out, pct, names, values, 1);
+    strbuf_free(&num);
+    return strbuf_take(&out);
+}
+
+bool lang_parse_iso_date(const char *s, int *year, int *month, int *day)
+{
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+            return false;
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1 || m < 1 || m > 12 || d < 1)
+        return false;
+    int max = mdays[m - 1];
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        max = 29;
+    if (d > max)
+        return false;
+    *year = y;
+    *month = m;
+    *day = d;
+    return true;
+}

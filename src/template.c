@@ -1,0 +1,300 @@
+#include "template.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paths.h"
+#include "strbuf.h"
+#include "xmlsafe.h"
+
+#define MAX_INCLUDE_DEPTH 8
+
+static bool S_load_file(pd_template *t, const char *path, const char *rng, int depth,
+                        xmlDocPtr *out, pd_error *err);
+
+static bool S_safe_href(const char *href)
+{
+    size_t n = strlen(href);
+    if (n == 0 || href[0] == '/' || n < 5 || strcmp(href + n - 4, ".xml") != 0)
+        return false;
+    /* no parent-folder steps, no control characters, no backslashes */
+    for (const char *p = href; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == '\\')
+            return false;
+    const char *p = href;
+    while (p) {
+        if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0'))
+            return false;
+        p = strchr(p, '/');
+        if (p)
+            p++;
+    }
+    return true;
+}
+
+static bool S_load_includes(pd_template *t, xmlDocPtr doc, const char *path, const char *rng,
+                            int depth, pd_error *err)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlNodePtr n = root;
+    while (n) {
+        if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "include")) {
+            xmlChar *href = xmlGetProp(n, BAD_CAST "href");
+            if (!href || !S_safe_href((const char *)href)) {
+                xmlFree(href);
+                return pd_error_set(err, path, xmlGetLineNo(n),
+                                    "include href must be a relative path to an .xml file inside the templates folder");
+            }
+            if (depth >= MAX_INCLUDE_DEPTH) {
+                xmlFree(href);
+                return pd_error_set(err, path, xmlGetLineNo(n),
+                                    "includes nested deeper than %d (a cycle?)", MAX_INCLUDE_DEPTH);
+            }
+            char *dir = paths_dirname(path);
+            char *fpath = paths_join(dir, (const char *)href);
+            free(dir);
+            xmlFree(href);
+            bool seen = false;
+            for (size_t i = 0; i < t->n_fragments; i++)
+                if (strcmp(t->fragments[i].path, fpath) == 0)
+                    seen = true;
+            if (!seen) {
+                xmlDocPtr fdoc = NULL;
+                pd_error inner = {0};
+                if (!S_load_file(t, fpath, rng, depth + 1, &fdoc, &inner)) {
+                    if (strstr(inner.msg, "cannot open"))
+                        pd_error_set(err, path, xmlGetLineNo(n), "cannot include %s", fpath);
+                    else
+                        *err = inner;
+                    free(fpath);
+                    return false;
+                }
+                xmlNodePtr froot = xmlDocGetRootElement(fdoc);
+                if (!xmlStrEqual(froot->name, BAD_CAST "fragment")) {
+                    xmlFreeDoc(fdoc);
+                    pd_error_set(err, path, xmlGetLineNo(n), "%s is not a <fragment>", fpath);
+                    free(fpath);
+                    return false;
+                }
+                t->fragments = xrealloc(t->fragments, (t->n_fragments + 1) * sizeof *t->fragments);
+                t->fragments[t->n_fragments].path = fpath;
+                t->fragments[t->n_fragments].doc = fdoc;
+                t->n_fragments++;
+            } else {
+                free(fpath);
+            }
+        }
+        if (n->children && n->type == XML_ELEMENT_NODE) {
+            n = n->children;
+            continue;
+        }
+        while (n && !n->next && n != root)
+            n = n->parent;
+        n = (n && n != root) ? n->next : NULL;
+    }
+    return true;
+}
+
+static bool S_load_file(pd_template *t, const char *path, const char *rng, int depth,
+                        xmlDocPtr *out, pd_error *err)
+{
+    xmlDocPtr doc = xmlsafe_read_file(path, err);
+    if (!doc)
+        return false;
+    if (!xmlsafe_validate(doc, rng, path, err)) {
+        xmlFreeDoc(doc);
+        return false;
+    }
+    /* keep the display path as the document's URL: errors name it */
+    if (doc->URL)
+        xmlFree((xmlChar *)doc->URL);
+    doc->URL = xmlStrdup(BAD_CAST path);
+    if (!S_load_includes(t, doc, path, rng, depth, err)) {
+        xmlFreeDoc(doc);
+        return false;
+    }
+    *out = doc;
+    return true;
+}
+
+static bool S_check_vars(xmlDocPtr doc, const char *path, const pd_schema *schema, pd_error *err)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlNodePtr n = root;
+    while (n) {
+        if (n->type == XML_ELEMENT_NODE &&
+            (xmlStrEqual(n->name, BAD_CAST "var") || xmlStrEqual(n->name, BAD_CAST "if"))) {
+            xmlChar *name = xmlGetProp(n, BAD_CAST "name");
+            const pd_var_def *def = name ? pd_schema_find(schema, (const char *)name) : NULL;
+            if (!def) {
+                pd_error_set(err, path, xmlGetLineNo(n), "unknown variable '%s'",
+                             name ? (const char *)name : "");
+                xmlFree(name);
+                return false;
+            }
+            xmlFree(name);
+            xmlChar *list = xmlGetProp(n, BAD_CAST "is");
+            if (!list)
+                list = xmlGetProp(n, BAD_CAST "not");
+            if (list) {
+                char *copy = xstrdup((const char *)list);
+                xmlFree(list);
+                char *save = NULL;
+                for (char *w = strtok_r(copy, " \t\r\n", &save); w; w = strtok_r(NULL, " \t\r\n", &save)) {
+                    if (strcmp(w, "unset") == 0)
+                        continue;
+                    if (def->type != PD_VAR_CHOICE) {
+                        pd_error_set(err, path, xmlGetLineNo(n),
+                                     "'%s' is not a choice: a condition may only test it for 'unset'",
+                                     def->name);
+                        free(copy);
+                        return false;
+                    }
+                    if (!pd_var_def_choice(def, w)) {
+                        strbuf sb = STRBUF_INIT;
+                        for (size_t i = 0; i < def->n_choices; i++)
+                            strbuf_printf(&sb, "%s, ", def->choices[i].value);
+                        strbuf_append(&sb, "unset");
+                        pd_error_set(err, path, xmlGetLineNo(n), "'%s' has no value '%s' (allowed: %s)",
+                                     def->name, w, strbuf_str(&sb));
+                        strbuf_free(&sb);
+                        free(copy);
+                        return false;
+                    }
+                }
+                free(copy);
+            }
+        }
+        if (n->children && n->type == XML_ELEMENT_NODE) {
+            n = n->children;
+            continue;
+        }
+        while (n && !n->next && n != root)
+            n = n->parent;
+        n = (n && n != root) ? n->next : NULL;
+    }
+    return true;
+}
+
+pd_template *pd_template_load(const char *name_or_path, const char *templates_dir,
+                              const char *rng, const pd_schema *schema, pd_error *err)
+{
+    pd_template *t = xcalloc(1, sizeof *t);
+    bool is_name = strchr(name_or_path, '/') == NULL && !paths_has_suffix(name_or_path, ".xml");
+    if (is_name) {
+        for (const char *p = name_or_path; *p; p++)
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_')) {
+                pd_error_set(err, NULL, 0, "'%.60s' is not a template name", name_or_path);
+                free(t);
+                return NULL;
+            }
+        char *file = xmalloc(strlen(name_or_path) + 5);
+        sprintf(file, "%s.xml", name_or_path);
+        char *full = paths_join(templates_dir, file);
+        free(file);
+        t->path = paths_display(full);
+        free(full);
+        if (!paths_exists(t->path)) {
+            char **names = pd_template_list(templates_dir);
+            strbuf sb = STRBUF_INIT;
+            for (char **p = names; p && *p; p++)
+                strbuf_printf(&sb, "%s%s", p == names ? "" : ", ", *p);
+            pd_error_set(err, NULL, 0, "unknown template '%s' (available: %s)", name_or_path,
+                         strbuf_str(&sb));
+            strbuf_free(&sb);
+            for (char **p = names; p && *p; p++)
+                free(*p);
+            free(names);
+            free(t->path);
+            free(t);
+            return NULL;
+        }
+    } else {
+        t->path = paths_display(name_or_path);
+    }
+    if (!S_load_file(t, t->path, rng, 0, &t->doc, err))
+        goto fail;
+    xmlNodePtr root = xmlDocGetRootElement(t->doc);
+    if (!xmlStrEqual(root->name, BAD_CAST "document")) {
+        pd_error_set(err, t->path, xmlGetLineNo(root), "a template's root must be <document>, not <%s>",
+                     (const char *)root->name);
+        goto fail;
+    }
+    xmlChar *name = xmlGetProp(root, BAD_CAST "name");
+    t->name = xstrdup((const char *)name);
+    xmlFree(name);
+    if (!S_check_vars(t->doc, t->path, schema, err))
+        goto fail;
+    for (size_t i = 0; i < t->n_fragments; i++)
+        if (!S_check_vars(t->fragments[i].doc, t->fragments[i].path, schema, err))
+            goto fail;
+    return t;
+fail:
+    pd_template_free(t);
+    return NULL;
+}
+
+void pd_template_free(pd_template *t)
+{
+    if (!t)
+        return;
+    if (t->doc)
+        xmlFreeDoc(t->doc);
+    for (size_t i = 0; i < t->n_fragments; i++) {
+        xmlFreeDoc(t->fragments[i].doc);
+        free(t->fragments[i].path);
+    }
+    free(t->fragments);
+    free(t->name);
+    free(t->path);
+    free(t);
+}
+
+xmlNodePtr pd_template_included(const pd_template *t, xmlNodePtr include)
+{
+    xmlChar *href = xmlGetProp(include, BAD_CAST "href");
+    const char *from = pd_template_file_of(t, include);
+    char *dir = paths_dirname(from);
+    char *fpath = paths_join(dir, (const char *)href);
+    free(dir);
+    xmlFree(href);
+    xmlNodePtr root = NULL;
+    for (size_t i = 0; i < t->n_fragments; i++)
+        if (strcmp(t->fragments[i].path, fpath) == 0)
+            root = xmlDocGetRootElement(t->fragments[i].doc);
+    free(fpath);
+    return root;
+}
+
+const char *pd_template_file_of(const pd_template *t, xmlNodePtr node)
+{
+    if (node->doc && node->doc->URL)
+        return (const char *)node->doc->URL;
+    return t->path;
+}
+
+static int S_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+char **pd_template_list(const char *templates_dir)
+{
+    size_t n = 0;
+    char **names = xcalloc(1, sizeof *names);
+    DIR *d = opendir(templates_dir);
+    if (!d)
+        return names;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len > 4 && strcmp(e->d_name + len - 4, ".xml") == 0 &&
+            strcmp(e->d_name, "variables.xml") != 0) {
+            names = xrealloc(names, (n + 2) * sizeof *names);
+            names[n++] = xstrndup(e->d_name, len - 4);
+            names[n] = NULL;
+        }
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, S_cmp);
+    return names;
+}

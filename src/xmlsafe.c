@@ -1,0 +1,278 @@
+#include "xmlsafe.h"
+
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "strbuf.h"
+
+#define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR | XML_PARSE_NOCDATA)
+
+static void S_silent(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
+static void S_silent_structured(void *ctx, xmlErrorPtr e)
+{
+    (void)ctx;
+    (void)e;
+}
+
+void xmlsafe_init(void)
+{
+    xmlInitParser();
+    /* nothing of libxml2's own reporting reaches stderr: errors are ours */
+    xmlSetGenericErrorFunc(NULL, S_silent);
+    xmlSetStructuredErrorFunc(NULL, S_silent_structured);
+    xmlSubstituteEntitiesDefault(0);
+    xmlLoadExtDtdDefaultValue = 0;
+}
+
+static const char *S_trim_msg(const char *msg, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", msg ? msg : "malformed XML");
+    size_t n = strlen(buf);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    return buf;
+}
+
+/* Walks the tree without recursion to bound nesting and reject what the
+ * parser let through but we never accept (DTDs, entity references,
+ * processing instructions are ignored). */
+static bool S_check_tree(xmlDocPtr doc, const char *file, pd_error *err)
+{
+    if (doc->intSubset || doc->extSubset) {
+        xmlDtdPtr dtd = doc->intSubset ? doc->intSubset : doc->extSubset;
+        return pd_error_set(err, file, xmlGetLineNo((xmlNodePtr)dtd) > 0 ? xmlGetLineNo((xmlNodePtr)dtd) : 1,
+                            "a DOCTYPE is not allowed");
+    }
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!root)
+        return pd_error_set(err, file, 1, "no root element");
+    int depth = 0;
+    xmlNodePtr n = root;
+    while (n) {
+        if (n->type == XML_ENTITY_REF_NODE || n->type == XML_ENTITY_NODE)
+            return pd_error_set(err, file, xmlGetLineNo(n), "entity references are not allowed");
+        if (n->children && n->type == XML_ELEMENT_NODE) {
+            if (++depth > XMLSAFE_MAX_DEPTH)
+                return pd_error_set(err, file, xmlGetLineNo(n), "elements nested deeper than %d",
+                                    XMLSAFE_MAX_DEPTH);
+            n = n->children;
+            continue;
+        }
+        while (n && !n->next) {
+            n = n->parent;
+            depth--;
+            if (n == root || (n && n->type == XML_DOCUMENT_NODE)) {
+                n = NULL;
+                break;
+            }
+        }
+        if (n)
+            n = n->next;
+    }
+    return true;
+}
+
+static xmlDocPtr S_parse(const char *buf, int len, const char *file, long line0, pd_error *err)
+{
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (!ctxt) {
+        pd_error_set(err, file, 0, "cannot create an XML parser");
+        return NULL;
+    }
+    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, buf, len, file, "UTF-8", PARSE_OPTIONS);
+    if (!doc || !ctxt->wellFormed) {
+        char msg[300];
+        xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
+        long line = e && e->line > 0 ? e->line : 1;
+        const char *what = S_trim_msg(e ? e->message : NULL, msg, sizeof msg);
+        if (e && (e->code == XML_ERR_INVALID_CHAR || e->code == XML_ERR_INVALID_ENCODING))
+            what = "invalid UTF-8 or a character not allowed in XML";
+        pd_error_set(err, file, line0 > 0 ? line0 + line - 1 : line, "malformed XML: %s", what);
+        if (doc)
+            xmlFreeDoc(doc);
+        xmlFreeParserCtxt(ctxt);
+        return NULL;
+    }
+    xmlFreeParserCtxt(ctxt);
+    if (!S_check_tree(doc, file, err)) {
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+xmlDocPtr xmlsafe_read_file(const char *path, pd_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        pd_error_set(err, path, 0, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        pd_error_set(err, path, 0, "not a regular file");
+        return NULL;
+    }
+    if (st.st_size > XMLSAFE_MAX_BYTES) {
+        fclose(f);
+        pd_error_set(err, path, 0, "larger than %ld bytes", XMLSAFE_MAX_BYTES);
+        return NULL;
+    }
+    size_t size = (size_t)st.st_size;
+    char *buf = xmalloc(size + 1);
+    size_t got = fread(buf, 1, size, f);
+    fclose(f);
+    if (got != size) {
+        free(buf);
+        pd_error_set(err, path, 0, "cannot read the whole file");
+        return NULL;
+    }
+    buf[size] = '\0';
+    if (memchr(buf, '\0', size)) {
+        free(buf);
+        pd_error_set(err, path, 0, "holds a NUL byte: not a text file");
+        return NULL;
+    }
+    xmlDocPtr doc = S_parse(buf, (int)size, path, 0, err);
+    free(buf);
+    return doc;
+}
+
+xmlDocPtr xmlsafe_read_memory(const char *buf, size_t len, const char *file, long line,
+                              pd_error *err)
+{
+    if (len > (size_t)XMLSAFE_MAX_BYTES) {
+        pd_error_set(err, file, line, "text longer than %ld bytes", XMLSAFE_MAX_BYTES);
+        return NULL;
+    }
+    return S_parse(buf, (int)len, file, line, err);
+}
+
+/* A small cache of parsed schemas, by path. */
+typedef struct {
+    char *path;
+    xmlRelaxNGPtr schema;
+} S_cached_schema;
+static S_cached_schema S_schemas[4];
+
+typedef struct {
+    pd_error *err;
+    const char *file;
+} S_rng_ctx;
+
+static void S_rng_error(void *data, xmlErrorPtr e)
+{
+    S_rng_ctx *ctx = data;
+    char msg[300];
+    pd_error_set(ctx->err, ctx->file, e->line > 0 ? e->line : 1, "%s",
+                 S_trim_msg(e->message, msg, sizeof msg));
+}
+
+bool xmlsafe_validate(xmlDocPtr doc, const char *schema_path, const char *file, pd_error *err)
+{
+    xmlRelaxNGPtr schema = NULL;
+    size_t slot;
+    for (slot = 0; slot < 4 && S_schemas[slot].path; slot++)
+        if (strcmp(S_schemas[slot].path, schema_path) == 0) {
+            schema = S_schemas[slot].schema;
+            break;
+        }
+    if (!schema) {
+        xmlRelaxNGParserCtxtPtr pctx = xmlRelaxNGNewParserCtxt(schema_path);
+        S_rng_ctx rc = {err, schema_path};
+        xmlRelaxNGSetParserStructuredErrors(pctx, S_rng_error, &rc);
+        schema = xmlRelaxNGParse(pctx);
+        xmlRelaxNGFreeParserCtxt(pctx);
+        if (!schema)
+            return pd_error_set(err, schema_path, 0, "cannot load the RELAX NG schema");
+        if (slot == 4) {
+            xmlRelaxNGFree(S_schemas[3].schema);
+            free(S_schemas[3].path);
+            slot = 3;
+        }
+        S_schemas[slot].path = xstrdup(schema_path);
+        S_schemas[slot].schema = schema;
+    }
+    xmlRelaxNGValidCtxtPtr vctx = xmlRelaxNGNewValidCtxt(schema);
+    S_rng_ctx rc = {err, file};
+    xmlRelaxNGSetValidStructuredErrors(vctx, S_rng_error, &rc);
+    int rv = xmlRelaxNGValidateDoc(vctx, doc);
+    xmlRelaxNGFreeValidCtxt(vctx);
+    if (rv != 0)
+        return pd_error_set(err, file, 0, "does not match the schema %s", schema_path);
+    return true;
+}
+
+void xmlsafe_cleanup(void)
+{
+    for (size_t i = 0; i < 4; i++) {
+        if (S_schemas[i].schema)
+            xmlRelaxNGFree(S_schemas[i].schema);
+        free(S_schemas[i].path);
+        S_schemas[i].schema = NULL;
+        S_schemas[i].path = NULL;
+    }
+}
+
+char *xmlsafe_collapse_space(const char *s)
+{
+    strbuf sb = STRBUF_INIT;
+    bool space = false;
+    for (const char *p = s ? s : ""; *p; p++) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            space = true;
+            continue;
+        }
+        if (space && sb.len)
+            strbuf_append_char(&sb, ' ');
+        space = false;
+        strbuf_append_char(&sb, *p);
+    }
+    return strbuf_take(&sb);
+}
+
+bool xmlsafe_valid_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        int extra;
+        unsigned cp;
+        if (c < 0x80) {
+            p++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            extra = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            extra = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            extra = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        for (int i = 1; i <= extra; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if ((extra == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return false;
+        p += extra + 1;
+    }
+    return true;
+}

@@ -1,0 +1,36 @@
+/* xmlsafe: reading XML written by people and other systems, safely.
+ * No network, no DTD (internal or external) and so no entities beyond the
+ * five predefined ones, a bounded file size and nesting depth; the first
+ * problem is reported as "file:line: what is wrong".
+ * Ownership: returned documents are freed by the caller with xmlFreeDoc;
+ * returned strings with free(). */
+#ifndef PILDOC_XMLSAFE_H
+#define PILDOC_XMLSAFE_H
+
+#include <libxml/tree.h>
+#include <stdbool.h>
+
+#include "error.h"
+
+#define XMLSAFE_MAX_BYTES (8L * 1024 * 1024)
+#define XMLSAFE_MAX_DEPTH 64
+
+/* Call once before any parsing. */
+void xmlsafe_init(void);
+
+xmlDocPtr xmlsafe_read_file(const char *path, pd_error *err);
+/* Parses a string; `file` and `line` name where it came from for errors. */
+xmlDocPtr xmlsafe_read_memory(const char *buf, size_t len, const char *file, long line,
+                              pd_error *err);
+
+/* Validates doc against a RELAX NG schema file (parsed once, then cached).
+ * `file` names the document in the error. */
+bool xmlsafe_validate(xmlDocPtr doc, const char *schema_path, const char *file, pd_error *err);
+
+/* Collapses runs of XML white space to one space and trims the ends. */
+char *xmlsafe_collapse_space(const char *s);
+bool xmlsafe_valid_utf8(const char *s);
+/* Releases the cached schemas. */
+void xmlsafe_cleanup(void);
+
+#endif
