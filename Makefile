@@ -86,10 +86,12 @@ POT_XML := $(shell grep -v '^\#' po/POTFILES.in | grep '\.xml$$')
 POT_C   := $(shell grep -v '^\#' po/POTFILES.in | grep '\.c$$')
 
 update-po:
-	xgettext --its=po/pildoc.its --from-code=UTF-8 --add-comments=TRANSLATORS \
-	  --keyword=_ --keyword=N_ --keyword=P_:1c,2 --keyword=NP_:1c,2,3 \
+	xgettext --language=C --from-code=UTF-8 --add-comments=TRANSLATORS \
+	  --keyword=_ --keyword=N_ --keyword=P_:1c,2 \
 	  --package-name=pildoc --msgid-bugs-address= \
-	  --sort-by-file -o po/pildoc.pot.new $(POT_C) $(POT_XML)
+	  -o po/pildoc.pot.new $(POT_C)
+	xgettext --its=po/pildoc.its --from-code=UTF-8 --join-existing \
+	  --package-name=pildoc --msgid-bugs-address= -o po/pildoc.pot.new $(POT_XML)
 	@sed -i -e '/^"POT-Creation-Date:/d' po/pildoc.pot.new
 	@if [ -f po/pildoc.pot ] && cmp -s po/pildoc.pot po/pildoc.pot.new; then rm po/pildoc.pot.new; \
 	  else mv po/pildoc.pot.new po/pildoc.pot; fi
