@@ -20,10 +20,10 @@ Steps for each face (Regular, Bold):
    names taken from the face's own 'name' table, so the CFF FontName matches
    name ID 6 as OpenType requires for a single .otf.  Nothing else changes.
 2. Run the fontTools subsetter on it keeping *everything* (all glyphs, all
-   code points, all layout features/scripts, all name records, all non-empty cmap
-   subtables, all tables, CFF hints, the .notdef outline, OS/2 Unicode ranges)
-   but with --desubroutinize: every charstring is expanded in place and the
-   global and per-FD local subroutine INDEXes become empty.
+   code points, all layout features/scripts, all name records, all non-empty
+   cmap subtables, all tables, CFF hints, the .notdef outline, OS/2 Unicode
+   ranges) but with --desubroutinize: every charstring is expanded in place
+   and the global and per-FD local subroutine INDEXes become empty.
    Why: cairo 1.16's CFF subsetter (used when Pango/Cairo write a PDF)
    misparses some Noto Sans CJK charstrings that call subroutines after a
    hintmask, which leaves glyphs such as U+5982 (如) blank in the PDF.

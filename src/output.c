@@ -36,6 +36,10 @@ bool pd_output_write(const char *path, const char *data, size_t len, pd_error *e
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return pd_error_set(err, path, 0, "is a folder");
+    /* never rename over a device, FIFO or socket (as root, /dev/full would
+       be replaced) */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return pd_error_set(err, path, 0, "is not a regular file");
     if (stat(path, &st) == 0 && access(path, W_OK) != 0)
         return pd_error_set(err, path, 0, "cannot write: the file is read-only");
     char *dir = paths_dirname(path);
@@ -53,7 +57,9 @@ bool pd_output_write(const char *path, const char *data, size_t len, pd_error *e
         strbuf_free(&tmp);
         return false;
     }
-    fchmod(fd, 0644 & ~(mode_t)0); /* readable output, like any file pildoc makes */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask); /* mkstemp makes 0600; give the usual mode */
     bool ok = S_write_all(fd, data, len) && fsync(fd) == 0;
     int e = errno;
     if (close(fd) != 0 && ok) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lang.h"
+#include "paths.h"
 #include "strbuf.h"
 #include "xmlsafe.h"
 
@@ -35,7 +36,7 @@ pd_schema *pd_schema_load(const char *path, pd_error *err)
     if (!doc)
         return NULL;
     pd_schema *schema = xcalloc(1, sizeof *schema);
-    schema->file = xstrdup(path);
+    schema->file = paths_display(path);
     xmlNodePtr root = xmlDocGetRootElement(doc);
     if (!root || !xmlStrEqual(root->name, BAD_CAST "variables")) {
         pd_error_set(err, path, root ? xmlGetLineNo(root) : 0, "expected a <variables> element");

@@ -1,0 +1,533 @@
+/* Unit tests (Check) for pildoc's modules. Run from the source tree with
+ * PILDOC_DATADIR set to it (make unit does). */
+#include <check.h>
+#include <libxml/parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bind.h"
+#include "docmodel.h"
+#include "fonts.h"
+#include "lang.h"
+#include "layout.h"
+#include "message.h"
+#include "output.h"
+#include "paths.h"
+#include "render.h"
+#include "strbuf.h"
+#include "template.h"
+#include "vars.h"
+#include "xmlsafe.h"
+
+static char S_dir[256];
+
+static const char *S_write_tmp(const char *name, const char *content)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", S_dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(content, f);
+    fclose(f);
+    return path;
+}
+
+/* ---- strbuf ---------------------------------------------------------------- */
+START_TEST(strbuf_grows_and_expands)
+{
+    strbuf sb = STRBUF_INIT;
+    for (int i = 0; i < 1000; i++)
+        strbuf_append(&sb, "ab");
+    ck_assert_uint_eq(sb.len, 2000);
+    strbuf_clear(&sb);
+    const char *names[] = {"page", "pages"};
+    const char *values[] = {"2", "3"};
+    strbuf_expand(&sb, "Page {page} of {pages} {unknown} {", names, values, 2);
+    ck_assert_str_eq(strbuf_str(&sb), "Page 2 of 3 {unknown} {");
+    strbuf_free(&sb);
+}
+END_TEST
+
+/* ---- lang ------------------------------------------------------------------ */
+static char **S_avail(void)
+{
+    char **l = xcalloc(4, sizeof *l);
+    l[0] = xstrdup("en");
+    l[1] = xstrdup("fr");
+    l[2] = xstrdup("zh_CN");
+    return l;
+}
+
+START_TEST(lang_resolves_usual_spellings)
+{
+    char **av = S_avail();
+    const char *cases[][2] = {
+        {"en", "en"},     {"fr", "fr"},          {"fr-FR", "fr"},       {"fr_FR.UTF-8", "fr"},
+        {"FR_ca", "fr"},  {"zh", "zh_CN"},       {"zh-CN", "zh_CN"},    {"zh-Hans", "zh_CN"},
+        {"zh_CN.UTF-8", "zh_CN"}, {"zh-Hans-CN", "zh_CN"}, {"en-GB", "en"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pd_error err = {0};
+        char *got = lang_resolve(cases[i][0], av, &err);
+        ck_assert_msg(got != NULL, "%s: %s", cases[i][0], err.msg);
+        ck_assert_str_eq(got, cases[i][1]);
+        free(got);
+    }
+    const char *bad[] = {"de", "zh-TW", "zh-Hant", "", "x", "fr-FR-FR-xx", "../../etc"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pd_error err = {0};
+        ck_assert_ptr_null(lang_resolve(bad[i], av, &err));
+        ck_assert_msg(strstr(err.msg, "available: en, fr, zh_CN") != NULL, "%s", err.msg);
+    }
+    lang_list_free(av);
+}
+END_TEST
+
+START_TEST(lang_parses_iso_dates_strictly)
+{
+    int y, m, d;
+    ck_assert(lang_parse_iso_date("2026-11-22", &y, &m, &d));
+    ck_assert_int_eq(y * 10000 + m * 100 + d, 20261122);
+    ck_assert(lang_parse_iso_date("2024-02-29", &y, &m, &d));
+    ck_assert(!lang_parse_iso_date("2026-02-29", &y, &m, &d));
+    ck_assert(!lang_parse_iso_date("2026-13-01", &y, &m, &d));
+    ck_assert(!lang_parse_iso_date("2026-1-01", &y, &m, &d));
+    ck_assert(!lang_parse_iso_date("22/11/2026", &y, &m, &d));
+    ck_assert(!lang_parse_iso_date("2026-11-22T00", &y, &m, &d));
+}
+END_TEST
+
+START_TEST(lang_formats_per_language)
+{
+    lang_activate("en");
+    char *s = lang_format_date(2026, 11, 22);
+    ck_assert_str_eq(s, "22 November 2026");
+    free(s);
+    s = lang_format_number(12345.5, 1, false);
+    ck_assert_str_eq(s, "12,345.5");
+    free(s);
+    s = lang_format_number(69, 0, true);
+    ck_assert_str_eq(s, "69%");
+    free(s);
+    lang_activate("fr");
+    s = lang_format_date(2026, 11, 22);
+    ck_assert_str_eq(s, "22 novembre 2026");
+    free(s);
+    s = lang_format_number(2.5, 1, false);
+    ck_assert_str_eq(s, "2,5");
+    free(s);
+    s = lang_format_number(69, 0, true);
+    ck_assert_str_eq(s, "69\xe2\x80\xaf%");
+    free(s);
+    lang_activate("zh_CN");
+    s = lang_format_date(2026, 11, 22);
+    ck_assert_str_eq(s, "2026年11月22日");
+    free(s);
+    lang_activate("en");
+}
+END_TEST
+
+/* ---- vars ------------------------------------------------------------------ */
+static pd_schema *S_schema(void)
+{
+    pd_error err = {0};
+    pd_schema *s = pd_schema_load("templates/variables.xml", &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    return s;
+}
+
+START_TEST(vars_check_names_and_choices)
+{
+    pd_schema *schema = S_schema();
+    pd_values v;
+    pd_values_init(&v);
+    pd_error err = {0};
+    ck_assert(pd_values_set_assignment(&v, schema, "treatment.condition=crps", &err));
+    ck_assert_str_eq(pd_values_get(&v, "treatment.condition"), "crps");
+    ck_assert(pd_values_set_assignment(&v, schema, "treatment.condition=cancer", &err));
+    ck_assert_str_eq(pd_values_get(&v, "treatment.condition"), "cancer");
+    ck_assert(!pd_values_set_assignment(&v, schema, "treatment.condition=flu", &err));
+    ck_assert_msg(strstr(err.msg, "must be one of: crps, fibromyalgia") != NULL, "%s", err.msg);
+    pd_error e2 = {0};
+    ck_assert(!pd_values_set_assignment(&v, schema, "patient.nmae=Zoë", &e2));
+    ck_assert_msg(strstr(e2.msg, "unknown variable 'patient.nmae'") != NULL, "%s", e2.msg);
+    pd_error e3 = {0};
+    ck_assert(!pd_values_set_assignment(&v, schema, "clinic.name=a\tb", &e3));
+    ck_assert_msg(strstr(e3.msg, "control character") != NULL, "%s", e3.msg);
+    ck_assert_msg(strstr(e3.msg, "a\tb") == NULL, "the value must not be echoed");
+    pd_error e4 = {0};
+    ck_assert(!pd_values_set_assignment(&v, schema, "noequals", &e4));
+    pd_error e5 = {0};
+    ck_assert(!pd_values_set_assignment(&v, schema, "clinic.name=\xff\xfe", &e5));
+    ck_assert_msg(strstr(e5.msg, "UTF-8") != NULL, "%s", e5.msg);
+    ck_assert(pd_values_set_assignment(&v, schema, "clinic.name=<b>&amp;%s", &err));
+    ck_assert_str_eq(pd_values_get(&v, "clinic.name"), "<b>&amp;%s");
+    pd_values_free(&v);
+    pd_schema_free(schema);
+}
+END_TEST
+
+/* ---- xmlsafe ----------------------------------------------------------------- */
+START_TEST(xmlsafe_refuses_dtds_and_depth)
+{
+    pd_error err = {0};
+    const char *bomb = "<?xml version=\"1.0\"?>\n<!DOCTYPE d [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;\">]>\n<d>&b;</d>";
+    ck_assert_ptr_null(xmlsafe_read_memory(bomb, strlen(bomb), "bomb.xml", 0, &err));
+    ck_assert_msg(strstr(err.msg, "bomb.xml:") == err.msg, "%s", err.msg);
+    strbuf deep = STRBUF_INIT;
+    for (int i = 0; i < 100; i++)
+        strbuf_append(&deep, "<a>");
+    for (int i = 0; i < 100; i++)
+        strbuf_append(&deep, "</a>");
+    pd_error e2 = {0};
+    ck_assert_ptr_null(xmlsafe_read_memory(deep.data, deep.len, "deep.xml", 0, &e2));
+    ck_assert_msg(strstr(e2.msg, "nested deeper") != NULL, "%s", e2.msg);
+    strbuf_free(&deep);
+    pd_error e3 = {0};
+    const char *bad_utf8 = "<a>\n\xff</a>";
+    ck_assert_ptr_null(xmlsafe_read_memory(bad_utf8, strlen(bad_utf8), "u.xml", 0, &e3));
+    ck_assert_msg(strstr(e3.msg, "u.xml:2:") == e3.msg, "%s", e3.msg);
+    ck_assert(xmlsafe_valid_utf8("Zoë 王"));
+    ck_assert(!xmlsafe_valid_utf8("\xc0\x80"));
+    ck_assert(!xmlsafe_valid_utf8("\xed\xa0\x80"));
+}
+END_TEST
+
+/* ---- message ----------------------------------------------------------------- */
+START_TEST(message_matches_xgettext)
+{
+    const char *xml = "<p>Hello\n   <b> bold   &amp; stuff </b>x<i>y <b>z</b></i> &lt;q&gt; \"d\" "
+                      "<var   name='clinic.phone' /> <num value=\"69\" style=\"percent\"/></p>";
+    pd_error err = {0};
+    xmlDocPtr doc = xmlsafe_read_memory(xml, strlen(xml), "m.xml", 0, &err);
+    ck_assert_ptr_nonnull(doc);
+    char *id = message_from_element(xmlDocGetRootElement(doc));
+    ck_assert_str_eq(id, "Hello <b>bold &amp; stuff</b>x<i>y <b>z</b></i> &lt;q&gt; \"d\" "
+                         "<var name=\"clinic.phone\"/> <num value=\"69\" style=\"percent\"/>");
+    free(id);
+    xmlFreeDoc(doc);
+}
+END_TEST
+
+START_TEST(message_placeholders_are_checked)
+{
+    pd_error err = {0};
+    xmlDocPtr src = message_parse("Call <var name=\"clinic.phone\"/> <b>now</b>", "t.xml", 3, "src", &err);
+    xmlDocPtr moved = message_parse("<b>Vite</b>, appelez le <var name=\"clinic.phone\"/>", "t.xml", 3, "fr", &err);
+    xmlDocPtr renamed = message_parse("Appelez <var name=\"clinic.fone\"/> <b>vite</b>", "t.xml", 3, "fr", &err);
+    xmlDocPtr dropped = message_parse("Appelez vite", "t.xml", 3, "fr", &err);
+    ck_assert_ptr_nonnull(src);
+    ck_assert_ptr_nonnull(moved);
+    char why[200];
+    ck_assert(message_same_placeholders(src, moved, why, sizeof why));
+    ck_assert(!message_same_placeholders(src, renamed, why, sizeof why));
+    ck_assert(!message_same_placeholders(src, dropped, why, sizeof why));
+    pd_error e2 = {0};
+    ck_assert_ptr_null(message_parse("Appelez <b>vite", "t.xml", 3, "fr translation", &e2));
+    ck_assert_msg(strstr(e2.msg, "t.xml:3: fr translation: broken inline markup") == e2.msg, "%s", e2.msg);
+    pd_error e3 = {0};
+    ck_assert_ptr_null(message_parse("x <script/>", "t.xml", 4, "fr translation", &e3));
+    ck_assert_msg(strstr(e3.msg, "unknown inline element <script>") != NULL, "%s", e3.msg);
+    xmlFreeDoc(src);
+    xmlFreeDoc(moved);
+    xmlFreeDoc(renamed);
+    xmlFreeDoc(dropped);
+}
+END_TEST
+
+/* ---- template + bind ---------------------------------------------------------- */
+static const char *S_doc_head = "<?xml version=\"1.0\"?>\n<document name=\"t\" version=\"2.1\" revised=\"2026-11-22\">\n"
+                                "<meta><title>T</title><subject>S</subject><author>A</author></meta>\n<body>\n";
+
+static pd_template *S_load(const char *body, pd_schema *schema, pd_error *err)
+{
+    strbuf sb = STRBUF_INIT;
+    strbuf_append(&sb, S_doc_head);
+    strbuf_append(&sb, body);
+    strbuf_append(&sb, "\n</body></document>\n");
+    const char *path = S_write_tmp("t.xml", sb.data);
+    strbuf_free(&sb);
+    return pd_template_load(path, "templates", "templates/pildoc.rng", schema, err);
+}
+
+START_TEST(template_reports_unknown_variable_with_line)
+{
+    pd_schema *schema = S_schema();
+    pd_error err = {0};
+    pd_template *t = S_load("<p>one</p>\n<p>Call <var name=\"clinic.fone\"/></p>", schema, &err);
+    ck_assert_ptr_null(t);
+    ck_assert_msg(strstr(err.msg, "t.xml:6: unknown variable 'clinic.fone'") != NULL, "%s", err.msg);
+    pd_error e2 = {0};
+    t = S_load("<if name=\"treatment.condition\" is=\"flu\"><p>x</p></if>", schema, &e2);
+    ck_assert_ptr_null(t);
+    ck_assert_msg(strstr(e2.msg, "has no value 'flu'") != NULL, "%s", e2.msg);
+    pd_error e3 = {0};
+    t = S_load("<include href=\"../../etc/passwd.xml\"/>", schema, &e3);
+    ck_assert_ptr_null(t);
+    ck_assert_msg(strstr(e3.msg, "inside the templates folder") != NULL, "%s", e3.msg);
+    pd_error e4 = {0};
+    t = S_load("<para>x</para>", schema, &e4);
+    ck_assert_ptr_null(t);
+    ck_assert_msg(strstr(e4.msg, "t.xml:5: ") != NULL, "%s", e4.msg);
+    pd_schema_free(schema);
+}
+END_TEST
+
+static char *S_all_text(const pd_doc *doc)
+{
+    strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < doc->n_blocks; i++) {
+        const pd_block *b = &doc->blocks[i];
+        char *t = pd_text_plain(&b->text);
+        strbuf_printf(&sb, "[%s]", t);
+        free(t);
+        for (size_t c = 0; c < b->n_children; c++) {
+            t = pd_text_plain(&b->children[c].text);
+            strbuf_printf(&sb, "{%s %s}", b->children[c].marker ? b->children[c].marker : "", t);
+            free(t);
+        }
+    }
+    return strbuf_take(&sb);
+}
+
+START_TEST(bind_conditions_and_literal_values)
+{
+    pd_schema *schema = S_schema();
+    pd_error err = {0};
+    pd_template *t = S_load("<if name=\"treatment.condition\" is=\"crps unset\"><p>crps</p></if>\n"
+                            "<if name=\"treatment.condition\" not=\"crps\"><p>not crps</p></if>\n"
+                            "<p>Name: <var name=\"clinic.name\"/>.</p>\n"
+                            "<p>Fig <num value=\"69\" style=\"percent\"/> and <num value=\"2.5\"/></p>\n"
+                            "<ol><li>a</li><if name=\"treatment.medicine\" is=\"esketamine\"><li>b</li></if><li>c</li></ol>",
+                            schema, &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    pd_values v;
+    pd_values_init(&v);
+    pd_doc *doc = pd_bind(t, schema, &v, "en", NULL, &err);
+    ck_assert_msg(doc != NULL, "%s", err.msg);
+    char *all = S_all_text(doc);
+    ck_assert_str_eq(all, "[crps][not crps][Name: .][Fig 69% and 2.5][]{1. a}{2. c}");
+    free(all);
+    /* the unset variable is a blank line to write on */
+    ck_assert(doc->blocks[2].text.spans[1].style & PD_SPAN_BLANK);
+    ck_assert_str_eq(doc->edition, "Version 2.1, revised 22 November 2026");
+    pd_doc_free(doc);
+
+    ck_assert(pd_values_set_assignment(&v, schema, "treatment.condition=fibromyalgia", &err));
+    ck_assert(pd_values_set_assignment(&v, schema, "treatment.medicine=esketamine", &err));
+    ck_assert(pd_values_set_assignment(&v, schema, "clinic.name=<b>&amp; \"%s\" {page}", &err));
+    doc = pd_bind(t, schema, &v, "fr", NULL, &err);
+    ck_assert_msg(doc != NULL, "%s", err.msg);
+    all = S_all_text(doc);
+    ck_assert_str_eq(all, "[not crps][Name: <b>&amp; \"%s\" {page}.][Fig 69\xe2\x80\xaf% and 2,5][]{1. a}{2. b}{3. c}");
+    free(all);
+    /* the value is one literal span, not bold */
+    ck_assert_uint_eq(doc->blocks[1].text.spans[1].style, 0);
+    pd_doc_free(doc);
+    lang_activate("en");
+    pd_values_free(&v);
+    pd_template_free(t);
+    pd_schema_free(schema);
+}
+END_TEST
+
+/* ---- layout ------------------------------------------------------------------------ */
+static pd_pages *S_layout_body(const char *body, const char *lang, pd_fonts **fonts_out)
+{
+    pd_schema *schema = S_schema();
+    pd_error err = {0};
+    pd_template *t = S_load(body, schema, &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    pd_values v;
+    pd_values_init(&v);
+    pd_doc *doc = pd_bind(t, schema, &v, lang, NULL, &err);
+    ck_assert_msg(doc != NULL, "%s", err.msg);
+    pd_fonts *fonts = pd_fonts_new("fonts", "build/fontcache", &err);
+    ck_assert_msg(fonts != NULL, "%s", err.msg);
+    pd_pages *pages = pd_layout(doc, fonts, pd_paper_find("a4"), &err);
+    ck_assert_msg(pages != NULL, "%s", err.msg);
+    pd_doc_free(doc);
+    pd_template_free(t);
+    pd_schema_free(schema);
+    pd_values_free(&v);
+    lang_activate("en");
+    *fonts_out = fonts;
+    return pages;
+}
+
+START_TEST(layout_keeps_headings_with_text_and_avoids_widows)
+{
+    /* many headings and paragraphs of varying length: for every page, the
+       last line is not a heading, and no paragraph leaves a single line on
+       either side of a break */
+    strbuf body = STRBUF_INIT;
+    for (int i = 0; i < 60; i++) {
+        strbuf_printf(&body, "<h2>Heading %d</h2>\n<p>", i);
+        for (int w = 0; w < (i * 7) % 55 + 3; w++)
+            strbuf_printf(&body, "word%d ", w);
+        strbuf_append(&body, "end.</p>\n");
+    }
+    pd_fonts *fonts;
+    pd_pages *pages = S_layout_body(body.data, "en", &fonts);
+    strbuf_free(&body);
+    ck_assert_uint_gt(pages->n_pages, 2);
+    for (size_t p = 0; p < pages->n_pages; p++) {
+        const pd_page *page = &pages->pages[p];
+        const pd_item *last = NULL, *first = NULL;
+        for (size_t i = 0; i < page->n_items; i++) {
+            const pd_item *it = &page->items[i];
+            if (it->kind != PD_ITEM_LINE || it->y > pages->paper.height - 60)
+                continue; /* footer */
+            if (!first || it->y < first->y)
+                first = it;
+            if (!last || it->y > last->y)
+                last = it;
+            ck_assert_double_ge(it->y, 52.0);
+            ck_assert_double_le(it->y, pages->paper.height - 64.0);
+            ck_assert_double_ge(it->x, 55.0);
+        }
+        ck_assert_ptr_nonnull(last);
+        char *text = pd_item_text(last);
+        ck_assert_msg(strncmp(text, "Heading", 7) != 0, "page %zu ends with a heading", p + 1);
+        /* the last line of a page is not the first line of a paragraph */
+        const pd_item *prev = NULL;
+        for (size_t i = 0; i < page->n_items; i++) {
+            const pd_item *it = &page->items[i];
+            if (it->kind == PD_ITEM_LINE && it != last && it->y < last->y && (!prev || it->y > prev->y))
+                prev = it;
+        }
+        if (prev) {
+            char *pt = pd_item_text(prev);
+            ck_assert_msg(strncmp(pt, "Heading", 7) != 0, "orphan line on page %zu: %s", p + 1, text);
+            free(pt);
+        }
+        free(text);
+        if (p > 0) {
+            char *ft = pd_item_text(first);
+            ck_assert_msg(strstr(ft, "end.") == NULL || strncmp(ft, "word0", 5) == 0,
+                          "widow line at the top of page %zu: %s", p + 1, ft);
+            free(ft);
+        }
+    }
+    pd_pages_free(pages);
+    pd_fonts_free(fonts);
+}
+END_TEST
+
+START_TEST(layout_repeats_table_header)
+{
+    strbuf body = STRBUF_INIT;
+    strbuf_append(&body, "<table><tr><th>Test</th><th>When</th></tr>\n");
+    for (int i = 0; i < 120; i++)
+        strbuf_printf(&body, "<tr><td>row %d</td><td>x</td></tr>\n", i);
+    strbuf_append(&body, "</table>");
+    pd_fonts *fonts;
+    pd_pages *pages = S_layout_body(body.data, "en", &fonts);
+    strbuf_free(&body);
+    ck_assert_uint_gt(pages->n_pages, 1);
+    for (size_t p = 0; p < pages->n_pages; p++) {
+        int header = 0;
+        for (size_t i = 0; i < pages->pages[p].n_items; i++) {
+            char *t = pd_item_text(&pages->pages[p].items[i]);
+            header += strcmp(t, "Test") == 0;
+            free(t);
+        }
+        ck_assert_msg(header == 1, "page %zu has %d header rows", p + 1, header);
+    }
+    pd_pages_free(pages);
+    pd_fonts_free(fonts);
+}
+END_TEST
+
+START_TEST(layout_refuses_missing_glyph)
+{
+    pd_schema *schema = S_schema();
+    pd_error err = {0};
+    pd_template *t = S_load("<p>ok</p>\n<p>Thai \xe0\xb8\x81</p>", schema, &err);
+    ck_assert_ptr_nonnull(t);
+    pd_values v;
+    pd_values_init(&v);
+    pd_doc *doc = pd_bind(t, schema, &v, "en", NULL, &err);
+    pd_fonts *fonts = pd_fonts_new("fonts", "build/fontcache", &err);
+    ck_assert_ptr_null(pd_layout(doc, fonts, pd_paper_find("a4"), &err));
+    ck_assert_msg(strstr(err.msg, "t.xml:6: no shipped font has a glyph for U+0E01") != NULL, "%s", err.msg);
+    pd_doc_free(doc);
+    pd_fonts_free(fonts);
+    pd_template_free(t);
+    pd_schema_free(schema);
+}
+END_TEST
+
+/* ---- output --------------------------------------------------------------------------- */
+START_TEST(output_is_atomic)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/out.pdf", S_dir);
+    pd_error err = {0};
+    ck_assert(pd_output_write(path, "hello", 5, &err));
+    FILE *f = fopen(path, "r");
+    char buf[16] = {0};
+    ck_assert_uint_eq(fread(buf, 1, sizeof buf, f), 5);
+    fclose(f);
+    ck_assert_str_eq(buf, "hello");
+    pd_error e2 = {0};
+    ck_assert(!pd_output_write("/nonexistent-dir/x.pdf", "x", 1, &e2));
+    ck_assert_msg(strstr(e2.msg, "/nonexistent-dir/x.pdf: cannot write") == e2.msg, "%s", e2.msg);
+    /* a device is never replaced (as root a rename would succeed) */
+    pd_error e3 = {0};
+    ck_assert(!pd_output_write("/dev/null", "x", 1, &e3));
+    ck_assert_msg(strstr(e3.msg, "not a regular file") != NULL, "%s", e3.msg);
+    struct stat st;
+    ck_assert_int_eq(stat("/dev/null", &st), 0);
+    ck_assert(S_ISCHR(st.st_mode));
+}
+END_TEST
+
+static Suite *S_suite(void)
+{
+    Suite *s = suite_create("pildoc");
+    TCase *tc = tcase_create("units");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, strbuf_grows_and_expands);
+    tcase_add_test(tc, lang_resolves_usual_spellings);
+    tcase_add_test(tc, lang_parses_iso_dates_strictly);
+    tcase_add_test(tc, lang_formats_per_language);
+    tcase_add_test(tc, vars_check_names_and_choices);
+    tcase_add_test(tc, xmlsafe_refuses_dtds_and_depth);
+    tcase_add_test(tc, message_matches_xgettext);
+    tcase_add_test(tc, message_placeholders_are_checked);
+    tcase_add_test(tc, template_reports_unknown_variable_with_line);
+    tcase_add_test(tc, bind_conditions_and_literal_values);
+    tcase_add_test(tc, layout_keeps_headings_with_text_and_avoids_widows);
+    tcase_add_test(tc, layout_repeats_table_header);
+    tcase_add_test(tc, layout_refuses_missing_glyph);
+    tcase_add_test(tc, output_is_atomic);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    const char *datadir = getenv("PILDOC_DATADIR");
+    if (datadir && chdir(datadir) != 0)
+        return 2;
+    snprintf(S_dir, sizeof S_dir, "/tmp/pildoc-unit.XXXXXX");
+    if (!mkdtemp(S_dir))
+        return 2;
+    lang_init("build/locale");
+    xmlsafe_init();
+    SRunner *sr = srunner_create(S_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    xmlsafe_cleanup();
+    xmlCleanupParser();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", S_dir);
+    if (system(cmd) != 0)
+        failed++;
+    return failed ? 1 : 0;
+}
