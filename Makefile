@@ -75,7 +75,9 @@ $(BUILD)/locale/%/LC_MESSAGES/pildoc.mo: po/%.po
 	msgfmt --check --statistics -o $@ $<
 
 # --- documents ----------------------------------------------------------------
-run: deps all
+# deps first, then a new make: its pkg-config calls see what deps installed
+run: deps
+	@$(MAKE) --no-print-directory all
 	@mkdir -p out
 	@for d in $(DOCS); do for l in en $(LINGUAS); do \
 	  ./pildoc render $$d --lang $$l -o out/$$d-$$l.pdf || exit 1; \
@@ -87,7 +89,7 @@ POT_C   := $(shell grep -v '^\#' po/POTFILES.in | grep '\.c$$')
 
 update-po:
 	xgettext --language=C --from-code=UTF-8 --add-comments=TRANSLATORS \
-	  --keyword=_ --keyword=N_ --keyword=P_:1c,2 \
+	  --keyword=_ --keyword=N_ --keyword=P_:1c,2 --keyword=NP_:1c,2 \
 	  --package-name=pildoc --msgid-bugs-address= \
 	  -o po/pildoc.pot.new $(POT_C)
 	xgettext --its=po/pildoc.its --from-code=UTF-8 --join-existing \
@@ -124,7 +126,7 @@ lint: deps-lint
 	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c11 --inline-suppr -D_GNU_SOURCE --suppress=missingIncludeSystem src tests
-	clang-tidy --quiet src/*.c -- $(ALL_CFLAGS)
+	clang-tidy --quiet src/*.c -- -std=c11 -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS))
 
 clean:
 	rm -rf $(BUILD) pildoc

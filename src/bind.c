@@ -19,7 +19,10 @@ typedef struct S_ctx {
     const char *tr_what; /* "fr translation" */
 } S_ctx;
 
-static bool S_is(xmlNodePtr n, const char *name) { return xmlStrEqual(n->name, BAD_CAST name); }
+static bool S_is(xmlNodePtr n, const char *name)
+{
+    return xmlStrEqual(n->name, BAD_CAST name);
+}
 
 static bool S_condition(S_ctx *c, xmlNodePtr n)
 {
@@ -36,7 +39,8 @@ static bool S_condition(S_ctx *c, xmlNodePtr n)
     char *copy = xstrdup(list ? (const char *)list : "");
     xmlFree(list);
     char *save = NULL;
-    for (char *w = strtok_r(copy, " \t\r\n", &save); w && !match; w = strtok_r(NULL, " \t\r\n", &save))
+    for (char *w = strtok_r(copy, " \t\r\n", &save); w && !match;
+         w = strtok_r(NULL, " \t\r\n", &save))
         match = strcmp(w, "unset") == 0 ? value == NULL : (value && strcmp(value, w) == 0);
     free(copy);
     return negate ? !match : match;
@@ -95,12 +99,8 @@ static void S_add_var(S_ctx *c, pd_text *out, xmlNodePtr v, unsigned style, pd_o
         shown = lang_parse_iso_date(value, &y, &m, &d) ? lang_format_date(y, m, d) : xstrdup(value);
         break;
     }
-    case PD_VAR_COUNT:
-        shown = lang_format_number(strtod(value, NULL), 0, false);
-        break;
-    case PD_VAR_TEXT:
-        shown = xstrdup(value);
-        break;
+    case PD_VAR_COUNT: shown = lang_format_number(strtod(value, NULL), 0, false); break;
+    case PD_VAR_TEXT: shown = xstrdup(value); break;
     }
     /* the value goes in as one literal span: never parsed */
     pd_text_add(out, shown, strlen(shown), style, vo);
@@ -373,8 +373,9 @@ pd_doc *pd_bind(const pd_template *t, const pd_schema *schema, const pd_values *
     xmlChar *version = xmlGetProp(root, BAD_CAST "version");
     xmlChar *revised = xmlGetProp(root, BAD_CAST "revised");
     int y = 0, m = 0, d = 0;
-    char *date = lang_parse_iso_date((const char *)revised, &y, &m, &d) ? lang_format_date(y, m, d)
-                                                                       : xstrdup((const char *)revised);
+    char *date = lang_parse_iso_date((const char *)revised, &y, &m, &d)
+                     ? lang_format_date(y, m, d)
+                     : xstrdup((const char *)revised);
     strbuf ed = STRBUF_INIT;
     const char *names[] = {"version", "date"};
     const char *vals[] = {(const char *)version, date};

@@ -13,8 +13,8 @@
 
 /* How complete the active translation was for one document. */
 typedef struct pd_bind_stats {
-    size_t messages;     /* translatable messages used */
-    size_t untranslated; /* printed in English (missing or fuzzy) */
+    size_t messages;             /* translatable messages used */
+    size_t untranslated;         /* printed in English (missing or fuzzy) */
     char *first_untranslated[3]; /* the first few msgids, owned */
 } pd_bind_stats;
 

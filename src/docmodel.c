@@ -5,7 +5,10 @@
 
 #include "strbuf.h"
 
-pd_doc *pd_doc_new(void) { return xcalloc(1, sizeof(pd_doc)); }
+pd_doc *pd_doc_new(void)
+{
+    return xcalloc(1, sizeof(pd_doc));
+}
 
 void pd_text_clear(pd_text *t)
 {
@@ -21,7 +24,10 @@ void pd_text_clear(pd_text *t)
  * overflow it. */
 static void S_free_blocks(pd_block *blocks, size_t n)
 {
-    typedef struct { pd_block *b; size_t n; } work;
+    typedef struct {
+        pd_block *b;
+        size_t n;
+    } work;
     size_t cap = 16, top = 0;
     work *stack = xmalloc(cap * sizeof *stack);
     stack[top++] = (work){blocks, n};

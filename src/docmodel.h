@@ -66,9 +66,9 @@ typedef struct pd_block {
 } pd_block;
 
 typedef struct pd_doc {
-    char *lang;       /* pildoc language code: "en", "fr", "zh_CN" */
-    char *lang_tag;   /* BCP 47: "en", "fr", "zh-CN" */
-    char *title;      /* plain text, for metadata and the footer */
+    char *lang;     /* pildoc language code: "en", "fr", "zh_CN" */
+    char *lang_tag; /* BCP 47: "en", "fr", "zh-CN" */
+    char *title;    /* plain text, for metadata and the footer */
     char *subject;
     char *author;
     pd_text title_text;

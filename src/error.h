@@ -11,7 +11,7 @@ enum pd_exit { PD_EXIT_OK = 0, PD_EXIT_INPUT = 1, PD_EXIT_USAGE = 2 };
 
 typedef struct pd_error {
     bool set;
-    bool located; /* the message starts with a file name */
+    bool located;   /* the message starts with a file name */
     char msg[1024]; /* "file:line: what is wrong", or "what is wrong" */
 } pd_error;
 

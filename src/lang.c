@@ -35,7 +35,10 @@ void lang_activate(const char *code)
     textdomain(DOMAIN);
 }
 
-const char *lang_active(void) { return S_active; }
+const char *lang_active(void)
+{
+    return S_active;
+}
 
 const char *lang_gettext(const char *ctx, const char *msgid)
 {
@@ -180,7 +183,8 @@ fail:;
     strbuf sb = STRBUF_INIT;
     for (char *const *p = available; *p; p++)
         strbuf_printf(&sb, "%s%s", p == available ? "" : ", ", *p);
-    pd_error_set(err, NULL, 0, "unknown language '%.40s' (available: %s)", requested, strbuf_str(&sb));
+    pd_error_set(err, NULL, 0, "unknown language '%.40s' (available: %s)", requested,
+                 strbuf_str(&sb));
     strbuf_free(&sb);
     return NULL;
 }
@@ -196,8 +200,10 @@ const char *lang_bcp47(const char *code)
 }
 
 static const char *const S_months[12] = {
-    N_("January"), N_("February"), N_("March"),     N_("April"),   N_("May"),      N_("June"),
-    N_("July"),    N_("August"),   N_("September"), N_("October"), N_("November"), N_("December"),
+    NP_("month", "January"), NP_("month", "February"), NP_("month", "March"),
+    NP_("month", "April"),   NP_("month", "May"),      NP_("month", "June"),
+    NP_("month", "July"),    NP_("month", "August"),   NP_("month", "September"),
+    NP_("month", "October"), NP_("month", "November"), NP_("month", "December"),
 };
 
 char *lang_format_date(int year, int month, int day)

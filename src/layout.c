@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <pango/pangocairo.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +114,7 @@ static void S_add_rect(S_slice *s, double x, double y, double w, double h, const
 static void S_keep_layout(S_state *st, PangoLayout *layout)
 {
     pd_pages *p = st->out;
-    p->layouts = xrealloc(p->layouts, (p->n_layouts + 1) * sizeof *p->layouts);
+    p->layouts = xrealloc(p->layouts, (p->n_layouts + 1) * sizeof(PangoLayout *));
     p->layouts[p->n_layouts++] = layout;
 }
 
@@ -230,7 +231,8 @@ static S_line *S_lines(PangoLayout *layout, size_t *n)
             lines[i].line = pango_layout_iter_get_line_readonly(it);
             lines[i].top = (double)logical.y / PANGO_SCALE;
             lines[i].height = (double)logical.height / PANGO_SCALE;
-            lines[i].baseline = (double)pango_layout_iter_get_baseline(it) / PANGO_SCALE - lines[i].top;
+            lines[i].baseline =
+                (double)pango_layout_iter_get_baseline(it) / PANGO_SCALE - lines[i].top;
             lines[i].x = (double)logical.x / PANGO_SCALE;
             i++;
         }
@@ -278,12 +280,10 @@ static bool S_text_block(S_state *st, const pd_text *text, const S_style *style,
     for (size_t i = 0; i < n; i++) {
         S_slice *s = S_new_slice(st, lines[i].height, i == 0 ? space_before : 0);
         s->frame = frame;
-        if (heading_level)
-            s->keep_with_next = 1; /* a heading never ends a page */
-        else if (i == 0 && n >= 2)
-            s->keep_with_next = 1; /* no orphan */
-        else if (n >= 2 && i == n - 2)
-            s->keep_with_next = 1; /* no widow */
+        /* a heading never ends a page; no orphan (a first line alone at
+           the foot of a page); no widow (a last line alone at the top) */
+        bool orphan = i == 0 && n >= 2, widow = n >= 2 && i == n - 2;
+        s->keep_with_next = heading_level || orphan || widow;
         S_line_item(s, &lines[i], left, 0, style->rgb);
         if (i == 0 && heading_level) {
             s->items[s->n_items - 1].outline_level = heading_level;
@@ -320,11 +320,11 @@ static bool S_table(S_state *st, const pd_block *b, double left, double width, i
         const pd_row *row = &b->rows[r];
         S_style style = S_cell;
         style.bold = row->header;
-        PangoLayout **cells = xcalloc(row->n_cells, sizeof *cells);
+        PangoLayout **cells = xcalloc(row->n_cells, sizeof(PangoLayout *));
         double h = 0;
         for (size_t c = 0; c < row->n_cells && ok; c++) {
-            cells[c] = S_make_layout(st, &row->cells[c], colw[c] - 2 * CELL_PAD, &style,
-                                     PANGO_ALIGN_LEFT);
+            cells[c] =
+                S_make_layout(st, &row->cells[c], colw[c] - 2 * CELL_PAD, &style, PANGO_ALIGN_LEFT);
             if (!cells[c]) {
                 ok = false;
                 break;
@@ -338,7 +338,8 @@ static bool S_table(S_state *st, const pd_block *b, double left, double width, i
         if (ok) {
             double rowh = h + 2 * CELL_PAD;
             if (rowh > st->body_h) {
-                ok = pd_error_set(st->err, row->cells[0].n_spans ? row->cells[0].spans[0].origin.file : NULL,
+                ok = pd_error_set(st->err,
+                                  row->cells[0].n_spans ? row->cells[0].spans[0].origin.file : NULL,
                                   row->cells[0].n_spans ? row->cells[0].spans[0].origin.line : 0,
                                   "a table row is taller than a page");
                 free(cells);
@@ -432,12 +433,8 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
                 st->slices[before].space_before = 0;
             break;
         }
-        case PD_BLOCK_TABLE:
-            ok = S_table(st, b, left, width, frame);
-            break;
-        case PD_BLOCK_CALLOUT:
-            ok = S_callout(st, b, left, width);
-            break;
+        case PD_BLOCK_TABLE: ok = S_table(st, b, left, width, frame); break;
+        case PD_BLOCK_CALLOUT: ok = S_callout(st, b, left, width); break;
         }
         if (!ok)
             return false;
@@ -525,11 +522,14 @@ static void S_paginate(S_state *st, const pd_paper *paper)
             if (ftop < 0)
                 continue;
             const S_frame *fr = &st->frames[f - 1];
-            static const double urgent_bg[3] = {0.99, 0.92, 0.90}, urgent_bar[3] = {0.72, 0.11, 0.11};
+            static const double urgent_bg[3] = {0.99, 0.92, 0.90},
+                                urgent_bar[3] = {0.72, 0.11, 0.11};
             static const double info_bg[3] = {0.91, 0.95, 0.98}, info_bar[3] = {0.16, 0.40, 0.62};
             S_slice tmp = {0};
-            S_add_rect(&tmp, fr->left, ftop, fr->width, fbottom - ftop, fr->urgent ? urgent_bg : info_bg);
-            S_add_rect(&tmp, fr->left, ftop, CALLOUT_BAR, fbottom - ftop, fr->urgent ? urgent_bar : info_bar);
+            S_add_rect(&tmp, fr->left, ftop, fr->width, fbottom - ftop,
+                       fr->urgent ? urgent_bg : info_bg);
+            S_add_rect(&tmp, fr->left, ftop, CALLOUT_BAR, fbottom - ftop,
+                       fr->urgent ? urgent_bar : info_bar);
             S_place(page, &tmp, 0);
             free(tmp.items);
         }
@@ -572,7 +572,8 @@ static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper)
         pd_text_add(&leftt, lt.data, lt.len, 0, o);
         strbuf_free(&lt);
         PangoLayout *rl = S_make_layout(st, &right, width * 0.3, &S_footer, PANGO_ALIGN_RIGHT);
-        PangoLayout *ll = rl ? S_make_layout(st, &leftt, width * 0.68, &S_footer, PANGO_ALIGN_LEFT) : NULL;
+        PangoLayout *ll =
+            rl ? S_make_layout(st, &leftt, width * 0.68, &S_footer, PANGO_ALIGN_LEFT) : NULL;
         pd_text_clear(&right);
         pd_text_clear(&leftt);
         if (!ll)
@@ -586,7 +587,8 @@ static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper)
         S_line_item(&tmp, &lines[0], MARGIN_X, base - lines[0].baseline, S_footer.rgb);
         free(lines);
         lines = S_lines(rl, &n);
-        S_line_item(&tmp, &lines[0], MARGIN_X + width * 0.7, base - lines[0].baseline, S_footer.rgb);
+        S_line_item(&tmp, &lines[0], MARGIN_X + width * 0.7, base - lines[0].baseline,
+                    S_footer.rgb);
         free(lines);
         S_place(&out->pages[p], &tmp, 0);
         free(tmp.items);
@@ -613,7 +615,8 @@ pd_pages *pd_layout(const pd_doc *doc, pd_fonts *fonts, const pd_paper *paper, p
 
     bool ok = S_text_block(&st, &doc->title_text, &S_title, left, width, 0, 0, 0, NULL);
     if (ok && doc->subtitle_text.n_spans)
-        ok = S_text_block(&st, &doc->subtitle_text, &S_subtitle, left, width, S_subtitle.space_before, 0, 0, NULL);
+        ok = S_text_block(&st, &doc->subtitle_text, &S_subtitle, left, width,
+                          S_subtitle.space_before, 0, 0, NULL);
     if (ok && doc->edition) {
         pd_text ed = {0};
         pd_origin o = {NULL, 0, "edition line"};

@@ -19,7 +19,7 @@
 #include "fonts.h"
 
 typedef struct pd_paper {
-    const char *name; /* "a4", "letter" */
+    const char *name;     /* "a4", "letter" */
     double width, height; /* points */
 } pd_paper;
 

@@ -58,29 +58,29 @@ static void S_env_free(S_env *e)
 
 static void S_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: pildoc render TEMPLATE [--lang LANG] [--set NAME=VALUE]... [--paper a4|letter]\n"
-            "                     [-o FILE|-] [--format pdf|png|text] [--page N] [--dpi N]\n"
-            "       pildoc langs\n"
-            "       pildoc templates\n"
-            "       pildoc --help | --version\n"
-            "\n"
-            "Renders a patient-information document from an XML template into a PDF.\n"
-            "\n"
-            "  TEMPLATE           a name from templates/ (leaflet) or a path to a template file\n"
-            "  -l, --lang LANG    language: en (default), fr, zh_CN; fr-FR, zh-Hans ... accepted\n"
-            "  -s, --set N=V      give variable N the value V (e.g. treatment.condition=crps)\n"
-            "  -p, --paper P      a4 (default) or letter\n"
-            "  -o, --output FILE  where to write (default out/TEMPLATE-LANG.pdf; - for stdout)\n"
-            "  -f, --format F     pdf (default), png (one page, see --page), text (laid-out lines)\n"
-            "      --page N       the page for --format png (default 1)\n"
-            "      --dpi N        resolution for --format png (default 100)\n"
-            "\n"
-            "  langs              list the languages with a catalog\n"
-            "  templates          list the templates\n"
-            "\n"
-            "With SOURCE_DATE_EPOCH set, the PDF's dates come from it and the same input\n"
-            "gives a byte-identical file. Exit status: 0 done, 1 bad input, 2 usage error.\n");
+    fprintf(
+        f, "Usage: pildoc render TEMPLATE [--lang LANG] [--set NAME=VALUE]... [--paper a4|letter]\n"
+           "                     [-o FILE|-] [--format pdf|png|text] [--page N] [--dpi N]\n"
+           "       pildoc langs\n"
+           "       pildoc templates\n"
+           "       pildoc --help | --version\n"
+           "\n"
+           "Renders a patient-information document from an XML template into a PDF.\n"
+           "\n"
+           "  TEMPLATE           a name from templates/ (leaflet) or a path to a template file\n"
+           "  -l, --lang LANG    language: en (default), fr, zh_CN; fr-FR, zh-Hans ... accepted\n"
+           "  -s, --set N=V      give variable N the value V (e.g. treatment.condition=crps)\n"
+           "  -p, --paper P      a4 (default) or letter\n"
+           "  -o, --output FILE  where to write (default out/TEMPLATE-LANG.pdf; - for stdout)\n"
+           "  -f, --format F     pdf (default), png (one page, see --page), text (laid-out lines)\n"
+           "      --page N       the page for --format png (default 1)\n"
+           "      --dpi N        resolution for --format png (default 100)\n"
+           "\n"
+           "  langs              list the languages with a catalog\n"
+           "  templates          list the templates\n"
+           "\n"
+           "With SOURCE_DATE_EPOCH set, the PDF's dates come from it and the same input\n"
+           "gives a byte-identical file. Exit status: 0 done, 1 bad input, 2 usage error.\n");
 }
 
 __attribute__((format(printf, 1, 2))) static int S_usage_error(const char *fmt, ...)
@@ -117,10 +117,14 @@ typedef enum { FMT_PDF, FMT_PNG, FMT_TEXT } S_format;
 static int S_render(int argc, char **argv, const S_env *env)
 {
     static const struct option opts[] = {
-        {"lang", required_argument, NULL, 'l'},   {"set", required_argument, NULL, 's'},
-        {"paper", required_argument, NULL, 'p'},  {"output", required_argument, NULL, 'o'},
-        {"format", required_argument, NULL, 'f'}, {"page", required_argument, NULL, 'P'},
-        {"dpi", required_argument, NULL, 'D'},    {"help", no_argument, NULL, 'h'},
+        {"lang", required_argument, NULL, 'l'},
+        {"set", required_argument, NULL, 's'},
+        {"paper", required_argument, NULL, 'p'},
+        {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'f'},
+        {"page", required_argument, NULL, 'P'},
+        {"dpi", required_argument, NULL, 'D'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *lang_arg = "en", *paper_arg = "a4", *output = NULL;
@@ -151,13 +155,20 @@ static int S_render(int argc, char **argv, const S_env *env)
             break;
         case 'P': page = strtol(optarg, NULL, 10); break;
         case 'D': dpi = strtod(optarg, NULL); break;
-        case 'h': S_usage(stdout); free(sets); return PD_EXIT_OK;
-        default: free(sets); fputs("Try 'pildoc --help'.\n", stderr); return PD_EXIT_USAGE;
+        case 'h':
+            S_usage(stdout);
+            free(sets);
+            return PD_EXIT_OK;
+        default:
+            free(sets);
+            fputs("Try 'pildoc --help'.\n", stderr);
+            return PD_EXIT_USAGE;
         }
     }
     if (optind != argc - 1) {
         free(sets);
-        return S_usage_error("%s", optind >= argc ? "render needs one TEMPLATE" : "render takes one TEMPLATE");
+        return S_usage_error("%s", optind >= argc ? "render needs one TEMPLATE"
+                                                  : "render takes one TEMPLATE");
     }
     const char *template_arg = argv[optind];
     const pd_paper *paper = pd_paper_find(paper_arg);
@@ -193,8 +204,9 @@ static int S_render(int argc, char **argv, const S_env *env)
         bool have = paths_exists(mo.data);
         strbuf_free(&mo);
         if (!have) {
-            pd_error_set(&err, NULL, 0, "no compiled catalog for '%s': run make (po/%s.po -> build/locale)",
-                         lang, lang);
+            pd_error_set(&err, NULL, 0,
+                         "no compiled catalog for '%s': run make (po/%s.po -> build/locale)", lang,
+                         lang);
             goto done;
         }
     }
@@ -211,7 +223,9 @@ static int S_render(int argc, char **argv, const S_env *env)
     if (!doc)
         goto done;
     if (stats.untranslated) {
-        fprintf(stderr, "pildoc: warning: %s: %zu of %zu messages are not translated into %s and print in English",
+        fprintf(stderr,
+                "pildoc: warning: %s: %zu of %zu messages are not translated into %s and print in "
+                "English",
                 tpl->path, stats.untranslated, stats.messages, lang);
         for (size_t i = 0; i < 3 && stats.first_untranslated[i]; i++)
             fprintf(stderr, "%s \"%.50s%s\"", i ? "," : ", e.g.", stats.first_untranslated[i],
@@ -243,7 +257,9 @@ static int S_render(int argc, char **argv, const S_env *env)
         mkdir("out", 0755);
         strbuf sb = STRBUF_INIT;
         strbuf_printf(&sb, "out/%s-%s.%s", tpl->name, lang,
-                      format == FMT_PDF ? "pdf" : format == FMT_PNG ? "png" : "txt");
+                      format == FMT_PDF   ? "pdf"
+                      : format == FMT_PNG ? "png"
+                                          : "txt");
         out_path = strbuf_take(&sb);
     }
     if (!pd_output_write(out_path, bytes.data ? bytes.data : "", bytes.len, &err))
@@ -274,7 +290,8 @@ int main(int argc, char **argv)
         S_usage(stderr);
         return PD_EXIT_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
         S_usage(stdout);
         return PD_EXIT_OK;
     }

@@ -25,7 +25,10 @@ static void S_escape_text(strbuf *sb, const char *s, bool attr)
     }
 }
 
-static bool S_is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static bool S_is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 /* Appends text with runs of white space collapsed to one space. */
 static void S_append_collapsed(strbuf *sb, const char *s)
@@ -183,7 +186,8 @@ static char **S_keys(xmlDocPtr doc, size_t *count)
         if (node->type == XML_ELEMENT_NODE) {
             strbuf k = STRBUF_INIT;
             strbuf_append(&k, (const char *)node->name);
-            xmlChar *v = xmlGetProp(node, BAD_CAST(xmlStrEqual(node->name, BAD_CAST "var") ? "name" : "value"));
+            xmlChar *v = xmlGetProp(
+                node, BAD_CAST(xmlStrEqual(node->name, BAD_CAST "var") ? "name" : "value"));
             if (v) {
                 strbuf_printf(&k, " %s", (const char *)v);
                 xmlFree(v);

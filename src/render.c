@@ -36,8 +36,8 @@ static void S_escape_outline(strbuf *sb, const char *s)
 
 bool pd_render_pdf(const pd_pages *pages, const pd_pdf_info *info, strbuf *out, pd_error *err)
 {
-    cairo_surface_t *surface = cairo_pdf_surface_create_for_stream(S_write, out, pages->paper.width,
-                                                                    pages->paper.height);
+    cairo_surface_t *surface =
+        cairo_pdf_surface_create_for_stream(S_write, out, pages->paper.width, pages->paper.height);
     cairo_pdf_surface_restrict_to_version(surface, CAIRO_PDF_VERSION_1_5);
     cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, pages->title);
     cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_SUBJECT, pages->subject);
@@ -56,12 +56,13 @@ bool pd_render_pdf(const pd_pages *pages, const pd_pdf_info *info, strbuf *out, 
             if (!it->outline_level || !it->outline_text)
                 continue;
             strbuf link = STRBUF_INIT;
-            strbuf_printf(&link, "page=%zu pos=[%.1f %.1f]", p + 1, it->x, it->y - 16 > 0 ? it->y - 16 : 0);
+            strbuf_printf(&link, "page=%zu pos=[%.1f %.1f]", p + 1, it->x,
+                          it->y - 16 > 0 ? it->y - 16 : 0);
             strbuf text = STRBUF_INIT;
             S_escape_outline(&text, it->outline_text);
-            int id = cairo_pdf_surface_add_outline(surface, it->outline_level == 1 ? CAIRO_PDF_OUTLINE_ROOT : parent,
-                                                   strbuf_str(&text), strbuf_str(&link),
-                                                   CAIRO_PDF_OUTLINE_FLAG_OPEN);
+            int id = cairo_pdf_surface_add_outline(
+                surface, it->outline_level == 1 ? CAIRO_PDF_OUTLINE_ROOT : parent,
+                strbuf_str(&text), strbuf_str(&link), CAIRO_PDF_OUTLINE_FLAG_OPEN);
             if (it->outline_level == 1)
                 parent = id;
             strbuf_free(&link);

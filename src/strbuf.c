@@ -42,7 +42,10 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
-char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
+char *xstrdup(const char *s)
+{
+    return xstrndup(s, strlen(s));
+}
 
 static void S_reserve(strbuf *sb, size_t extra)
 {
@@ -65,9 +68,15 @@ void strbuf_append_len(strbuf *sb, const char *s, size_t n)
     sb->data[sb->len] = '\0';
 }
 
-void strbuf_append(strbuf *sb, const char *s) { strbuf_append_len(sb, s, strlen(s)); }
+void strbuf_append(strbuf *sb, const char *s)
+{
+    strbuf_append_len(sb, s, strlen(s));
+}
 
-void strbuf_append_char(strbuf *sb, char c) { strbuf_append_len(sb, &c, 1); }
+void strbuf_append_char(strbuf *sb, char c)
+{
+    strbuf_append_len(sb, &c, 1);
+}
 
 void strbuf_vprintf(strbuf *sb, const char *fmt, va_list ap)
 {
@@ -90,7 +99,10 @@ void strbuf_printf(strbuf *sb, const char *fmt, ...)
     va_end(ap);
 }
 
-const char *strbuf_str(const strbuf *sb) { return sb->data ? sb->data : ""; }
+const char *strbuf_str(const strbuf *sb)
+{
+    return sb->data ? sb->data : "";
+}
 
 void strbuf_clear(strbuf *sb)
 {

@@ -13,7 +13,10 @@ typedef struct strbuf {
     size_t cap;
 } strbuf;
 
-#define STRBUF_INIT {NULL, 0, 0}
+#define STRBUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void strbuf_append(strbuf *sb, const char *s);
 void strbuf_append_len(strbuf *sb, const char *s, size_t n);

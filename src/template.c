@@ -45,7 +45,8 @@ static bool S_load_includes(pd_template *t, xmlDocPtr doc, const char *path, con
             if (!href || !S_safe_href((const char *)href)) {
                 xmlFree(href);
                 return pd_error_set(err, path, xmlGetLineNo(n),
-                                    "include href must be a relative path to an .xml file inside the templates folder");
+                                    "include href must be a relative path to an .xml file inside "
+                                    "the templates folder");
             }
             if (depth >= MAX_INCLUDE_DEPTH) {
                 xmlFree(href);
@@ -142,13 +143,15 @@ static bool S_check_vars(xmlDocPtr doc, const char *path, const pd_schema *schem
                 char *copy = xstrdup((const char *)list);
                 xmlFree(list);
                 char *save = NULL;
-                for (char *w = strtok_r(copy, " \t\r\n", &save); w; w = strtok_r(NULL, " \t\r\n", &save)) {
+                for (char *w = strtok_r(copy, " \t\r\n", &save); w;
+                     w = strtok_r(NULL, " \t\r\n", &save)) {
                     if (strcmp(w, "unset") == 0)
                         continue;
                     if (def->type != PD_VAR_CHOICE) {
-                        pd_error_set(err, path, xmlGetLineNo(n),
-                                     "'%s' is not a choice: a condition may only test it for 'unset'",
-                                     def->name);
+                        pd_error_set(
+                            err, path, xmlGetLineNo(n),
+                            "'%s' is not a choice: a condition may only test it for 'unset'",
+                            def->name);
                         free(copy);
                         return false;
                     }
@@ -157,8 +160,9 @@ static bool S_check_vars(xmlDocPtr doc, const char *path, const pd_schema *schem
                         for (size_t i = 0; i < def->n_choices; i++)
                             strbuf_printf(&sb, "%s, ", def->choices[i].value);
                         strbuf_append(&sb, "unset");
-                        pd_error_set(err, path, xmlGetLineNo(n), "'%s' has no value '%s' (allowed: %s)",
-                                     def->name, w, strbuf_str(&sb));
+                        pd_error_set(err, path, xmlGetLineNo(n),
+                                     "'%s' has no value '%s' (allowed: %s)", def->name, w,
+                                     strbuf_str(&sb));
                         strbuf_free(&sb);
                         free(copy);
                         return false;
@@ -178,8 +182,8 @@ static bool S_check_vars(xmlDocPtr doc, const char *path, const pd_schema *schem
     return true;
 }
 
-pd_template *pd_template_load(const char *name_or_path, const char *templates_dir,
-                              const char *rng, const pd_schema *schema, pd_error *err)
+pd_template *pd_template_load(const char *name_or_path, const char *templates_dir, const char *rng,
+                              const pd_schema *schema, pd_error *err)
 {
     pd_template *t = xcalloc(1, sizeof *t);
     bool is_name = strchr(name_or_path, '/') == NULL && !paths_has_suffix(name_or_path, ".xml");
@@ -218,8 +222,8 @@ pd_template *pd_template_load(const char *name_or_path, const char *templates_di
         goto fail;
     xmlNodePtr root = xmlDocGetRootElement(t->doc);
     if (!xmlStrEqual(root->name, BAD_CAST "document")) {
-        pd_error_set(err, t->path, xmlGetLineNo(root), "a template's root must be <document>, not <%s>",
-                     (const char *)root->name);
+        pd_error_set(err, t->path, xmlGetLineNo(root),
+                     "a template's root must be <document>, not <%s>", (const char *)root->name);
         goto fail;
     }
     xmlChar *name = xmlGetProp(root, BAD_CAST "name");
@@ -275,7 +279,10 @@ const char *pd_template_file_of(const pd_template *t, xmlNodePtr node)
     return t->path;
 }
 
-static int S_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int S_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 char **pd_template_list(const char *templates_dir)
 {

@@ -28,8 +28,8 @@ typedef struct pd_template {
 
 /* name_or_path: a name from templates_dir ("leaflet") or a path to a file.
  * rng: the schema file. */
-pd_template *pd_template_load(const char *name_or_path, const char *templates_dir,
-                              const char *rng, const pd_schema *schema, pd_error *err);
+pd_template *pd_template_load(const char *name_or_path, const char *templates_dir, const char *rng,
+                              const pd_schema *schema, pd_error *err);
 void pd_template_free(pd_template *t);
 
 /* The root element of the fragment an <include> names (loaded already). */

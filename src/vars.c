@@ -68,7 +68,9 @@ pd_schema *pd_schema_load(const char *path, pd_error *err)
                 ok = false;
         }
         if (!ok) {
-            pd_error_set(err, path, line, "a <variable> needs a valid name and a type of text, choice, date or count");
+            pd_error_set(
+                err, path, line,
+                "a <variable> needs a valid name and a type of text, choice, date or count");
             xmlFree(name);
             xmlFree(type);
             xmlFree(width);
@@ -98,7 +100,8 @@ pd_schema *pd_schema_load(const char *path, pd_error *err)
                 continue;
             xmlChar *value = xmlGetProp(c, BAD_CAST "value");
             if (!xmlStrEqual(c->name, BAD_CAST "choice") || t != PD_VAR_CHOICE || !value) {
-                pd_error_set(err, path, xmlGetLineNo(c), "only a choice variable holds <choice value=\"...\"> elements");
+                pd_error_set(err, path, xmlGetLineNo(c),
+                             "only a choice variable holds <choice value=\"...\"> elements");
                 xmlFree(value);
                 goto fail;
             }
@@ -157,7 +160,10 @@ const pd_choice *pd_var_def_choice(const pd_var_def *def, const char *value)
     return NULL;
 }
 
-void pd_values_init(pd_values *v) { memset(v, 0, sizeof *v); }
+void pd_values_init(pd_values *v)
+{
+    memset(v, 0, sizeof *v);
+}
 
 void pd_values_free(pd_values *v)
 {
@@ -227,8 +233,7 @@ bool pd_values_set(pd_values *v, const pd_schema *schema, const char *name, cons
                                 name);
         break;
     }
-    case PD_VAR_TEXT:
-        break;
+    case PD_VAR_TEXT: break;
     }
     for (size_t i = 0; i < v->n; i++)
         if (strcmp(v->names[i], name) == 0) {

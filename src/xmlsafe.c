@@ -1,8 +1,8 @@
 #include "xmlsafe.h"
 
+#include <errno.h>
 #include <libxml/parser.h>
 #include <libxml/relaxng.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,8 @@
 
 #include "strbuf.h"
 
-#define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR | XML_PARSE_NOCDATA)
+#define PARSE_OPTIONS                                                                              \
+    (XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR | XML_PARSE_NOCDATA)
 
 static void S_silent(void *ctx, const char *msg, ...)
 {
@@ -50,7 +51,8 @@ static bool S_check_tree(xmlDocPtr doc, const char *file, pd_error *err)
 {
     if (doc->intSubset || doc->extSubset) {
         xmlDtdPtr dtd = doc->intSubset ? doc->intSubset : doc->extSubset;
-        return pd_error_set(err, file, xmlGetLineNo((xmlNodePtr)dtd) > 0 ? xmlGetLineNo((xmlNodePtr)dtd) : 1,
+        return pd_error_set(err, file,
+                            xmlGetLineNo((xmlNodePtr)dtd) > 0 ? xmlGetLineNo((xmlNodePtr)dtd) : 1,
                             "a DOCTYPE is not allowed");
     }
     xmlNodePtr root = xmlDocGetRootElement(doc);

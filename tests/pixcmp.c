@@ -44,7 +44,8 @@ int main(int argc, char **argv)
     }
     int w = wa < wb ? wa : wb, h = ha < hb ? ha : hb;
     int sa = cairo_image_surface_get_stride(a), sb = cairo_image_surface_get_stride(b);
-    const unsigned char *da = cairo_image_surface_get_data(a), *db = cairo_image_surface_get_data(b);
+    const unsigned char *da = cairo_image_surface_get_data(a),
+                        *db = cairo_image_surface_get_data(b);
     int bad = 0;
     double worst = 0;
     int wx = 0, wy = 0;

@@ -65,9 +65,17 @@ START_TEST(lang_resolves_usual_spellings)
 {
     char **av = S_avail();
     const char *cases[][2] = {
-        {"en", "en"},     {"fr", "fr"},          {"fr-FR", "fr"},       {"fr_FR.UTF-8", "fr"},
-        {"FR_ca", "fr"},  {"zh", "zh_CN"},       {"zh-CN", "zh_CN"},    {"zh-Hans", "zh_CN"},
-        {"zh_CN.UTF-8", "zh_CN"}, {"zh-Hans-CN", "zh_CN"}, {"en-GB", "en"},
+        {"en", "en"},
+        {"fr", "fr"},
+        {"fr-FR", "fr"},
+        {"fr_FR.UTF-8", "fr"},
+        {"FR_ca", "fr"},
+        {"zh", "zh_CN"},
+        {"zh-CN", "zh_CN"},
+        {"zh-Hans", "zh_CN"},
+        {"zh_CN.UTF-8", "zh_CN"},
+        {"zh-Hans-CN", "zh_CN"},
+        {"en-GB", "en"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         pd_error err = {0};
@@ -174,7 +182,8 @@ END_TEST
 START_TEST(xmlsafe_refuses_dtds_and_depth)
 {
     pd_error err = {0};
-    const char *bomb = "<?xml version=\"1.0\"?>\n<!DOCTYPE d [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;\">]>\n<d>&b;</d>";
+    const char *bomb = "<?xml version=\"1.0\"?>\n<!DOCTYPE d [<!ENTITY a \"aaaa\"><!ENTITY b "
+                       "\"&a;&a;&a;\">]>\n<d>&b;</d>";
     ck_assert_ptr_null(xmlsafe_read_memory(bomb, strlen(bomb), "bomb.xml", 0, &err));
     ck_assert_msg(strstr(err.msg, "bomb.xml:") == err.msg, "%s", err.msg);
     strbuf deep = STRBUF_INIT;
@@ -215,9 +224,12 @@ END_TEST
 START_TEST(message_placeholders_are_checked)
 {
     pd_error err = {0};
-    xmlDocPtr src = message_parse("Call <var name=\"clinic.phone\"/> <b>now</b>", "t.xml", 3, "src", &err);
-    xmlDocPtr moved = message_parse("<b>Vite</b>, appelez le <var name=\"clinic.phone\"/>", "t.xml", 3, "fr", &err);
-    xmlDocPtr renamed = message_parse("Appelez <var name=\"clinic.fone\"/> <b>vite</b>", "t.xml", 3, "fr", &err);
+    xmlDocPtr src =
+        message_parse("Call <var name=\"clinic.phone\"/> <b>now</b>", "t.xml", 3, "src", &err);
+    xmlDocPtr moved = message_parse("<b>Vite</b>, appelez le <var name=\"clinic.phone\"/>", "t.xml",
+                                    3, "fr", &err);
+    xmlDocPtr renamed =
+        message_parse("Appelez <var name=\"clinic.fone\"/> <b>vite</b>", "t.xml", 3, "fr", &err);
     xmlDocPtr dropped = message_parse("Appelez vite", "t.xml", 3, "fr", &err);
     ck_assert_ptr_nonnull(src);
     ck_assert_ptr_nonnull(moved);
@@ -227,7 +239,8 @@ START_TEST(message_placeholders_are_checked)
     ck_assert(!message_same_placeholders(src, dropped, why, sizeof why));
     pd_error e2 = {0};
     ck_assert_ptr_null(message_parse("Appelez <b>vite", "t.xml", 3, "fr translation", &e2));
-    ck_assert_msg(strstr(e2.msg, "t.xml:3: fr translation: broken inline markup") == e2.msg, "%s", e2.msg);
+    ck_assert_msg(strstr(e2.msg, "t.xml:3: fr translation: broken inline markup") == e2.msg, "%s",
+                  e2.msg);
     pd_error e3 = {0};
     ck_assert_ptr_null(message_parse("x <script/>", "t.xml", 4, "fr translation", &e3));
     ck_assert_msg(strstr(e3.msg, "unknown inline element <script>") != NULL, "%s", e3.msg);
@@ -239,8 +252,9 @@ START_TEST(message_placeholders_are_checked)
 END_TEST
 
 /* ---- template + bind ---------------------------------------------------------- */
-static const char *S_doc_head = "<?xml version=\"1.0\"?>\n<document name=\"t\" version=\"2.1\" revised=\"2026-11-22\">\n"
-                                "<meta><title>T</title><subject>S</subject><author>A</author></meta>\n<body>\n";
+static const char *S_doc_head =
+    "<?xml version=\"1.0\"?>\n<document name=\"t\" version=\"2.1\" revised=\"2026-11-22\">\n"
+    "<meta><title>T</title><subject>S</subject><author>A</author></meta>\n<body>\n";
 
 static pd_template *S_load(const char *body, pd_schema *schema, pd_error *err)
 {
@@ -259,7 +273,8 @@ START_TEST(template_reports_unknown_variable_with_line)
     pd_error err = {0};
     pd_template *t = S_load("<p>one</p>\n<p>Call <var name=\"clinic.fone\"/></p>", schema, &err);
     ck_assert_ptr_null(t);
-    ck_assert_msg(strstr(err.msg, "t.xml:6: unknown variable 'clinic.fone'") != NULL, "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "t.xml:6: unknown variable 'clinic.fone'") != NULL, "%s",
+                  err.msg);
     pd_error e2 = {0};
     t = S_load("<if name=\"treatment.condition\" is=\"flu\"><p>x</p></if>", schema, &e2);
     ck_assert_ptr_null(t);
@@ -297,12 +312,14 @@ START_TEST(bind_conditions_and_literal_values)
 {
     pd_schema *schema = S_schema();
     pd_error err = {0};
-    pd_template *t = S_load("<if name=\"treatment.condition\" is=\"crps unset\"><p>crps</p></if>\n"
-                            "<if name=\"treatment.condition\" not=\"crps\"><p>not crps</p></if>\n"
-                            "<p>Name: <var name=\"clinic.name\"/>.</p>\n"
-                            "<p>Fig <num value=\"69\" style=\"percent\"/> and <num value=\"2.5\"/></p>\n"
-                            "<ol><li>a</li><if name=\"treatment.medicine\" is=\"esketamine\"><li>b</li></if><li>c</li></ol>",
-                            schema, &err);
+    pd_template *t =
+        S_load("<if name=\"treatment.condition\" is=\"crps unset\"><p>crps</p></if>\n"
+               "<if name=\"treatment.condition\" not=\"crps\"><p>not crps</p></if>\n"
+               "<p>Name: <var name=\"clinic.name\"/>.</p>\n"
+               "<p>Fig <num value=\"69\" style=\"percent\"/> and <num value=\"2.5\"/></p>\n"
+               "<ol><li>a</li><if name=\"treatment.medicine\" "
+               "is=\"esketamine\"><li>b</li></if><li>c</li></ol>",
+               schema, &err);
     ck_assert_msg(t != NULL, "%s", err.msg);
     pd_values v;
     pd_values_init(&v);
@@ -322,7 +339,8 @@ START_TEST(bind_conditions_and_literal_values)
     doc = pd_bind(t, schema, &v, "fr", NULL, &err);
     ck_assert_msg(doc != NULL, "%s", err.msg);
     all = S_all_text(doc);
-    ck_assert_str_eq(all, "[not crps][Name: <b>&amp; \"%s\" {page}.][Fig 69\xe2\x80\xaf% and 2,5][]{1. a}{2. b}{3. c}");
+    ck_assert_str_eq(all, "[not crps][Name: <b>&amp; \"%s\" {page}.][Fig 69\xe2\x80\xaf% and "
+                          "2,5][]{1. a}{2. b}{3. c}");
     free(all);
     /* the value is one literal span, not bold */
     ck_assert_uint_eq(doc->blocks[1].text.spans[1].style, 0);
@@ -396,12 +414,14 @@ START_TEST(layout_keeps_headings_with_text_and_avoids_widows)
         const pd_item *prev = NULL;
         for (size_t i = 0; i < page->n_items; i++) {
             const pd_item *it = &page->items[i];
-            if (it->kind == PD_ITEM_LINE && it != last && it->y < last->y && (!prev || it->y > prev->y))
+            if (it->kind == PD_ITEM_LINE && it != last && it->y < last->y &&
+                (!prev || it->y > prev->y))
                 prev = it;
         }
         if (prev) {
             char *pt = pd_item_text(prev);
-            ck_assert_msg(strncmp(pt, "Heading", 7) != 0, "orphan line on page %zu: %s", p + 1, text);
+            ck_assert_msg(strncmp(pt, "Heading", 7) != 0, "orphan line on page %zu: %s", p + 1,
+                          text);
             free(pt);
         }
         free(text);
@@ -453,7 +473,8 @@ START_TEST(layout_refuses_missing_glyph)
     pd_doc *doc = pd_bind(t, schema, &v, "en", NULL, &err);
     pd_fonts *fonts = pd_fonts_new("fonts", "build/fontcache", &err);
     ck_assert_ptr_null(pd_layout(doc, fonts, pd_paper_find("a4"), &err));
-    ck_assert_msg(strstr(err.msg, "t.xml:6: no shipped font has a glyph for U+0E01") != NULL, "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "t.xml:6: no shipped font has a glyph for U+0E01") != NULL, "%s",
+                  err.msg);
     pd_doc_free(doc);
     pd_fonts_free(fonts);
     pd_template_free(t);
