@@ -8,11 +8,15 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell pkg-config --cfla
 LIBS       := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 SAN        ?=
 ifneq ($(SAN),)
-ALL_CFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer
+# GCC's format-truncation analysis gives false positives on instrumented code
+ALL_CFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -Wno-format-truncation
 LDFLAGS    += -fsanitize=$(SAN)
 endif
 
 BUILD      := build
+# build/flavour holds the SAN setting of the last build: when it changes,
+# ./pildoc and the tests are relinked from the matching objects.
+FLAVOUR    := $(shell mkdir -p build; [ -f build/flavour ] && [ "$$(cat build/flavour)" = "$(SAN)" ] || echo "$(SAN)" > build/flavour)
 OBJDIR     := $(BUILD)/obj$(if $(SAN),-san)
 LIB_SRCS   := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJS   := $(LIB_SRCS:src/%.c=$(OBJDIR)/%.o)
@@ -66,8 +70,8 @@ $(OBJDIR)/%.o: src/%.c $(wildcard src/*.h) | $(OBJDIR)
 $(OBJDIR):
 	mkdir -p $@
 
-pildoc: $(OBJDIR)/main.o $(LIB_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+pildoc: $(OBJDIR)/main.o $(LIB_OBJS) $(BUILD)/flavour
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS)
 
 # Catalogs: checked (formats, headers) and compiled where ./pildoc finds them.
 $(BUILD)/locale/%/LC_MESSAGES/pildoc.mo: po/%.po
@@ -102,7 +106,7 @@ update-po:
 
 # --- tests --------------------------------------------------------------------
 TEST_SRCS := $(wildcard tests/unit/*.c)
-$(BUILD)/unit-tests: $(TEST_SRCS) $(LIB_OBJS) | $(OBJDIR)
+$(BUILD)/unit-tests: $(TEST_SRCS) $(LIB_OBJS) $(BUILD)/flavour | $(OBJDIR)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check) -Isrc -o $@ $(TEST_SRCS) $(LIB_OBJS) \
 	  $(LDFLAGS) $(LIBS) $(shell pkg-config --libs check)
 

@@ -200,7 +200,8 @@ static PangoLayout *S_make_layout(S_state *st, const pd_text *text, double width
     pango_font_description_set_weight(fd, style->bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
     pango_layout_set_font_description(layout, fd);
     pango_font_description_free(fd);
-    pango_layout_set_width(layout, (int)(width * PANGO_SCALE));
+    if (width > 0) /* else: one line of natural width */
+        pango_layout_set_width(layout, (int)(width * PANGO_SCALE));
     pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
     pango_layout_set_alignment(layout, align);
     pango_layout_set_text(layout, strbuf_str(&s), (int)s.len);
@@ -571,14 +572,23 @@ static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper)
         strbuf_printf(&lt, "%s \xc2\xb7 %s", doc->title, doc->edition ? doc->edition : "");
         pd_text_add(&leftt, lt.data, lt.len, 0, o);
         strbuf_free(&lt);
-        PangoLayout *rl = S_make_layout(st, &right, width * 0.3, &S_footer, PANGO_ALIGN_RIGHT);
-        PangoLayout *ll =
-            rl ? S_make_layout(st, &leftt, width * 0.68, &S_footer, PANGO_ALIGN_LEFT) : NULL;
+        PangoLayout *rl = S_make_layout(st, &right, -1, &S_footer, PANGO_ALIGN_LEFT);
+        double right_w = 0;
+        PangoLayout *ll = NULL;
+        if (rl) {
+            /* the page number takes what it needs; the title the rest */
+            PangoRectangle ink, logical;
+            pango_layout_line_get_extents(pango_layout_get_line_readonly(rl, 0), &ink, &logical);
+            right_w = (double)logical.width / PANGO_SCALE;
+            double used = right_w + 18;
+            ll = S_make_layout(st, &leftt, width - used, &S_footer, PANGO_ALIGN_LEFT);
+            if (ll)
+                pango_layout_set_ellipsize(ll, PANGO_ELLIPSIZE_END);
+        }
         pd_text_clear(&right);
         pd_text_clear(&leftt);
         if (!ll)
             return false;
-        pango_layout_set_ellipsize(ll, PANGO_ELLIPSIZE_END);
         S_slice tmp = {0};
         double base = paper->height - FOOTER_BASELINE;
         S_add_rect(&tmp, MARGIN_X, base - 12, width, 0.5, S_rule_rgb);
@@ -587,7 +597,7 @@ static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper)
         S_line_item(&tmp, &lines[0], MARGIN_X, base - lines[0].baseline, S_footer.rgb);
         free(lines);
         lines = S_lines(rl, &n);
-        S_line_item(&tmp, &lines[0], MARGIN_X + width * 0.7, base - lines[0].baseline,
+        S_line_item(&tmp, &lines[0], MARGIN_X + width - right_w, base - lines[0].baseline,
                     S_footer.rgb);
         free(lines);
         S_place(&out->pages[p], &tmp, 0);
