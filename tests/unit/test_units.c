@@ -482,6 +482,34 @@ START_TEST(layout_refuses_missing_glyph)
 }
 END_TEST
 
+/* ---- fonts + render ------------------------------------------------------------------- */
+START_TEST(fonts_are_private_and_render_devices_work)
+{
+    ck_assert_str_eq(pd_fonts_families("zh-CN"), "Noto Sans CJK SC, Noto Sans");
+    ck_assert_str_eq(pd_fonts_families("fr"), "Noto Sans, Noto Sans CJK SC");
+    pd_error err = {0};
+    ck_assert_ptr_null(pd_fonts_new("/nonexistent-fonts", NULL, &err));
+    ck_assert_msg(strstr(err.msg, "font folder not found") != NULL, "%s", err.msg);
+    pd_fonts *fonts;
+    pd_pages *pages = S_layout_body("<p>Zoë 如 <b>bold</b></p>", "zh_CN", &fonts);
+    strbuf pdf = STRBUF_INIT, png = STRBUF_INIT, text = STRBUF_INIT;
+    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z"};
+    ck_assert(pd_render_pdf(pages, &info, &pdf, &err));
+    ck_assert_mem_eq(pdf.data, "%PDF-1.5", 8);
+    ck_assert(pd_render_png(pages, 1, 30, &png, &err));
+    ck_assert_mem_eq(png.data + 1, "PNG", 3);
+    pd_error e2 = {0};
+    ck_assert(!pd_render_png(pages, 9, 30, &png, &e2));
+    pd_render_text(pages, &text);
+    ck_assert_msg(strstr(text.data, "Zoë 如 bold") != NULL, "%s", text.data);
+    strbuf_free(&pdf);
+    strbuf_free(&png);
+    strbuf_free(&text);
+    pd_pages_free(pages);
+    pd_fonts_free(fonts);
+}
+END_TEST
+
 /* ---- output --------------------------------------------------------------------------- */
 START_TEST(output_is_atomic)
 {
@@ -525,6 +553,7 @@ static Suite *S_suite(void)
     tcase_add_test(tc, layout_keeps_headings_with_text_and_avoids_widows);
     tcase_add_test(tc, layout_repeats_table_header);
     tcase_add_test(tc, layout_refuses_missing_glyph);
+    tcase_add_test(tc, fonts_are_private_and_render_devices_work);
     tcase_add_test(tc, output_is_atomic);
     suite_add_tcase(s, tc);
     return s;
