@@ -93,7 +93,7 @@ POT_C   := $(shell grep -v '^\#' po/POTFILES.in | grep '\.c$$')
 
 update-po:
 	xgettext --language=C --from-code=UTF-8 --add-comments=TRANSLATORS \
-	  --keyword=_ --keyword=N_ --keyword=P_:1c,2 --keyword=NP_:1c,2 \
+	  --keyword=_ --keyword=N_ --keyword=P_:1c,2 --keyword=NP_:1c,2 --keyword=NN_:1,2 \
 	  --package-name=pildoc --msgid-bugs-address= \
 	  -o po/pildoc.pot.new $(POT_C)
 	xgettext --its=po/pildoc.its --from-code=UTF-8 --join-existing \

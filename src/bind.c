@@ -69,24 +69,72 @@ static void S_add_text(pd_text *out, const char *s, unsigned style, pd_origin or
     free(collapsed);
 }
 
-static void S_add_var(S_ctx *c, pd_text *out, xmlNodePtr v, unsigned style, pd_origin origin)
+/* Plural forms of the units counts are printed in. The forms go through
+ * ngettext, so each language gets its own ("1 séance", "2 séances";
+ * French 0 is singular; Chinese has one form). {n} is the number. */
+static const struct {
+    const char *unit, *one, *other;
+} S_units[] = {
+    /* TRANSLATORS: a number of treatment sessions; {n} is the number. */
+    {"session", NN_("{n} session", "{n} sessions")},
+};
+
+static void S_add_blank(pd_text *out, double em, unsigned style, pd_origin origin)
 {
-    xmlChar *name = xmlGetProp(v, BAD_CAST "name");
-    const pd_var_def *def = pd_schema_find(c->schema, (const char *)name);
-    const char *value = def ? pd_values_get(c->values, def->name) : NULL;
-    xmlFree(name);
+    pd_text_add(out, "", 0, style | PD_SPAN_BLANK, origin);
+    out->spans[out->n_spans - 1].blank_em = em;
+}
+
+/* A count with its unit: "4 sessions"; unset: a blank line then the unit. */
+static void S_add_count(pd_text *out, const pd_var_def *def, const char *value, double blank_em,
+                        unsigned style, pd_origin origin, pd_origin vo)
+{
+    size_t u;
+    for (u = 0; u < sizeof S_units / sizeof S_units[0]; u++)
+        if (def->unit && strcmp(def->unit, S_units[u].unit) == 0)
+            break;
+    unsigned long n = value ? strtoul(value, NULL, 10) : 2;
+    const char *pattern = u < sizeof S_units / sizeof S_units[0]
+                              ? lang_ngettext(S_units[u].one, S_units[u].other, n)
+                              : "{n}";
+    const char *at = strstr(pattern, "{n}");
+    if (!at) /* a translation without {n}: the number first, never lost */
+        at = pattern;
+    if (at > pattern)
+        pd_text_add(out, pattern, (size_t)(at - pattern), style, origin);
+    if (value) {
+        char *shown = lang_format_number((double)n, 0, false);
+        pd_text_add(out, shown, strlen(shown), style, vo);
+        free(shown);
+    } else {
+        S_add_blank(out, blank_em, style, origin);
+    }
+    const char *rest = at == pattern && strncmp(pattern, "{n}", 3) != 0 ? pattern : at + 3;
+    if (*rest)
+        pd_text_add(out, rest, strlen(rest), style, origin);
+}
+
+static void S_add_var_named(S_ctx *c, pd_text *out, const char *name, double width,
+                            unsigned style, pd_origin origin)
+{
+    const pd_var_def *def = pd_schema_find(c->schema, name);
     if (!def)
         return; /* checked at load; a translation cannot add one (placeholders) */
-    if (!value) {
-        pd_text_add(out, "", 0, style | PD_SPAN_BLANK, origin);
-        out->spans[out->n_spans - 1].blank_em = def->blank_em;
-        return;
-    }
+    const char *value = pd_values_get(c->values, def->name);
+    double blank_em = width > 0 ? width : def->blank_em;
     strbuf what = STRBUF_INIT;
     strbuf_printf(&what, "value of '%s'", def->name);
     pd_origin vo = origin;
     vo.what = pd_doc_intern(c->doc, strbuf_str(&what));
     strbuf_free(&what);
+    if (def->type == PD_VAR_COUNT) {
+        S_add_count(out, def, value, blank_em, style, origin, vo);
+        return;
+    }
+    if (!value) {
+        S_add_blank(out, blank_em, style, origin);
+        return;
+    }
     char *shown = NULL;
     switch (def->type) {
     case PD_VAR_CHOICE: {
@@ -105,6 +153,13 @@ static void S_add_var(S_ctx *c, pd_text *out, xmlNodePtr v, unsigned style, pd_o
     /* the value goes in as one literal span: never parsed */
     pd_text_add(out, shown, strlen(shown), style, vo);
     free(shown);
+}
+
+static void S_add_var(S_ctx *c, pd_text *out, xmlNodePtr v, unsigned style, pd_origin origin)
+{
+    xmlChar *name = xmlGetProp(v, BAD_CAST "name");
+    S_add_var_named(c, out, (const char *)name, 0, style, origin);
+    xmlFree(name);
 }
 
 static void S_add_num(pd_text *out, xmlNodePtr n, unsigned style, pd_origin origin)
@@ -322,6 +377,35 @@ static bool S_blocks(S_ctx *c, xmlNodePtr parent, pd_block **blocks, size_t *n)
             xmlChar *kind = xmlGetProp(e, BAD_CAST "kind");
             b->urgent = !kind || xmlStrEqual(kind, BAD_CAST "urgent");
             xmlFree(kind);
+            if (!S_blocks(c, e, &b->children, &b->n_children))
+                return false;
+        } else if (S_is(e, "field") || S_is(e, "sign")) {
+            b->kind = S_is(e, "field") ? PD_BLOCK_FIELD : PD_BLOCK_SIGN;
+            if (!S_translate(c, e, &b->text))
+                return false;
+            xmlChar *name = xmlGetProp(e, BAD_CAST "name");
+            xmlChar *width = xmlGetProp(e, BAD_CAST "width");
+            double em = width ? atof((const char *)width) : (b->kind == PD_BLOCK_SIGN ? 22 : 12);
+            pd_origin o = {pd_doc_intern(c->doc, pd_template_file_of(c->t, e)), xmlGetLineNo(e), NULL};
+            pd_text_add(&b->text, " ", 1, 0, o);
+            if (name)
+                S_add_var_named(c, &b->text, (const char *)name, width ? em : 0, 0, o);
+            else
+                S_add_blank(&b->text, em, 0, o);
+            xmlFree(name);
+            xmlFree(width);
+        } else if (S_is(e, "check") || S_is(e, "initials")) {
+            b->kind = S_is(e, "check") ? PD_BLOCK_CHECK : PD_BLOCK_INITIALS;
+            if (!S_translate(c, e, &b->text))
+                return false;
+            xmlChar *name = xmlGetProp(e, BAD_CAST "name");
+            xmlChar *value = xmlGetProp(e, BAD_CAST "value");
+            const char *given = name ? pd_values_get(c->values, (const char *)name) : NULL;
+            b->checked = given && value && strcmp(given, (const char *)value) == 0;
+            xmlFree(name);
+            xmlFree(value);
+        } else if (S_is(e, "keep")) {
+            b->kind = PD_BLOCK_KEEP;
             if (!S_blocks(c, e, &b->children, &b->n_children))
                 return false;
         } else {

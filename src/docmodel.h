@@ -43,6 +43,11 @@ typedef enum pd_block_kind {
     PD_BLOCK_ITEM,    /* text; marker in `marker` */
     PD_BLOCK_TABLE,   /* rows */
     PD_BLOCK_CALLOUT, /* children are blocks */
+    PD_BLOCK_FIELD,   /* text: label, then the value or a blank line */
+    PD_BLOCK_SIGN,    /* text: label and a line to sign on; room above it */
+    PD_BLOCK_CHECK,   /* text beside a box; `checked` */
+    PD_BLOCK_INITIALS, /* text beside a box for initials */
+    PD_BLOCK_KEEP,    /* children never split across pages */
 } pd_block_kind;
 
 typedef struct pd_row {
@@ -56,6 +61,7 @@ typedef struct pd_block {
     pd_text text; /* headings, paragraphs, items */
     char *marker; /* list items: "•" or "3." */
     int urgent;   /* callouts: 1 = urgent, 0 = information */
+    int checked;  /* PD_BLOCK_CHECK: ticked */
     struct pd_block *children;
     size_t n_children;
     /* tables */

@@ -51,6 +51,9 @@ static const S_style S_footer = {7.5, 0, {0.35, 0.35, 0.35}, 0};
 #define CALLOUT_PAD 8.0
 #define CALLOUT_BAR 3.0
 #define TABLE_SPACE 7.0
+#define INITIALS_W 34.0
+#define INITIALS_H 20.0
+#define SIGN_SPACE 24.0 /* room above a signature line for the hand */
 
 typedef struct S_slice {
     double height;
@@ -255,9 +258,10 @@ static void S_line_item(S_slice *s, const S_line *l, double x, double y_top, con
 
 /* A block of text as one slice per line, with widow/orphan and
  * keep-with-next rules. marker: a list marker drawn left of line one. */
-static bool S_text_block(S_state *st, const pd_text *text, const S_style *style, double left,
-                         double width, double space_before, int frame, int heading_level,
-                         const char *marker)
+/* box: 0 none, 1 an empty checkbox, 2 a ticked one, 3 a box for initials */
+static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *style, double left,
+                             double width, double space_before, int frame, int heading_level,
+                             const char *marker, int box)
 {
     PangoLayout *layout = S_make_layout(st, text, width, style, PANGO_ALIGN_LEFT);
     if (!layout)
@@ -290,6 +294,17 @@ static bool S_text_block(S_state *st, const pd_text *text, const S_style *style,
             s->items[s->n_items - 1].outline_level = heading_level;
             s->items[s->n_items - 1].outline_text = pd_text_plain(text);
         }
+        if (i == 0 && box) {
+            pd_item *it = S_add_item(s);
+            it->kind = PD_ITEM_BOX;
+            bool initials = box == 3;
+            it->w = initials ? INITIALS_W : 8.5;
+            it->h = initials ? INITIALS_H : 8.5;
+            it->x = left - (initials ? INITIALS_W + 8 : LIST_INDENT);
+            it->y = initials ? lines[0].baseline - INITIALS_H + 4 : lines[0].baseline - 8.0;
+            it->checked = box == 2;
+            memcpy(it->rgb, style->rgb, sizeof it->rgb);
+        }
         if (i == 0 && mlines) {
             pd_item *it = S_add_item(s);
             it->kind = PD_ITEM_LINE;
@@ -302,6 +317,14 @@ static bool S_text_block(S_state *st, const pd_text *text, const S_style *style,
     free(lines);
     free(mlines);
     return true;
+}
+
+static bool S_text_block(S_state *st, const pd_text *text, const S_style *style, double left,
+                         double width, double space_before, int frame, int heading_level,
+                         const char *marker)
+{
+    return S_text_block_box(st, text, style, left, width, space_before, frame, heading_level,
+                            marker, 0);
 }
 
 static const double S_rule_rgb[3] = {0.55, 0.62, 0.65};
@@ -375,6 +398,7 @@ static bool S_table(S_state *st, const pd_block *b, double left, double width, i
 
 static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left, double width,
                      int frame, bool first_in_frame);
+static void S_keep_together(S_state *st, size_t first);
 
 static bool S_callout(S_state *st, const pd_block *b, double left, double width)
 {
@@ -392,14 +416,20 @@ static bool S_callout(S_state *st, const pd_block *b, double left, double width)
     st->slices[st->n_slices - 1].keep_with_next = 1;
     S_slice *bottom = S_new_slice(st, CALLOUT_PAD, 0);
     bottom->frame = frame;
-    /* keep the whole callout on one page when it fits on one */
+    S_keep_together(st, first); /* whole on one page when it fits on one */
+    return true;
+}
+
+/* Glues slices first..last-1 to their successors when the group fits on
+ * one page, so that pagination moves it whole. */
+static void S_keep_together(S_state *st, size_t first)
+{
     double total = 0;
     for (size_t i = first; i < st->n_slices; i++)
         total += st->slices[i].height + (i == first ? 0 : st->slices[i].space_before);
     if (total <= st->body_h)
         for (size_t i = first; i + 1 < st->n_slices; i++)
             st->slices[i].keep_with_next = 1;
-    return true;
 }
 
 static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left, double width,
@@ -436,6 +466,28 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
         }
         case PD_BLOCK_TABLE: ok = S_table(st, b, left, width, frame); break;
         case PD_BLOCK_CALLOUT: ok = S_callout(st, b, left, width); break;
+        case PD_BLOCK_FIELD:
+            ok = S_text_block(st, &b->text, &S_body, left, width, first ? 0 : 6.0, frame, 0, NULL);
+            break;
+        case PD_BLOCK_SIGN:
+            ok = S_text_block(st, &b->text, &S_body, left, width, first ? 8.0 : SIGN_SPACE, frame,
+                              0, NULL);
+            break;
+        case PD_BLOCK_CHECK:
+            ok = S_text_block_box(st, &b->text, &S_body, left + LIST_INDENT, width - LIST_INDENT,
+                                  first ? 0 : 5.0, frame, 0, NULL, b->checked ? 2 : 1);
+            break;
+        case PD_BLOCK_INITIALS:
+            ok = S_text_block_box(st, &b->text, &S_body, left + INITIALS_W + 8,
+                                  width - INITIALS_W - 8, first ? 4.0 : 12.0, frame, 0, NULL, 3);
+            break;
+        case PD_BLOCK_KEEP: {
+            size_t before = st->n_slices;
+            ok = S_blocks(st, b->children, b->n_children, left, width, frame, first);
+            if (ok && st->n_slices > before)
+                S_keep_together(st, before);
+            break;
+        }
         }
         if (!ok)
             return false;

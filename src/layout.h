@@ -26,7 +26,11 @@ typedef struct pd_paper {
 /* NULL when name is neither "a4" nor "letter" (any case). */
 const pd_paper *pd_paper_find(const char *name);
 
-typedef enum pd_item_kind { PD_ITEM_LINE, PD_ITEM_RECT } pd_item_kind;
+typedef enum pd_item_kind {
+    PD_ITEM_LINE, /* a line of text */
+    PD_ITEM_RECT, /* a filled rectangle */
+    PD_ITEM_BOX,  /* an outlined box (checkbox, initials), ticked when `checked` */
+} pd_item_kind;
 
 typedef struct pd_item {
     pd_item_kind kind;
@@ -35,6 +39,7 @@ typedef struct pd_item {
     double rgb[3];
     PangoLayoutLine *line; /* borrowed from a layout pd_pages owns */
     int outline_level;     /* 1 or 2 for a heading's first line, else 0 */
+    int checked;           /* PD_ITEM_BOX: draw a tick */
     char *outline_text;    /* heading text for the PDF outline, owned */
 } pd_item;
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "bind.h"
+#include "data.h"
 #include "error.h"
 #include "fonts.h"
 #include "lang.h"
@@ -127,7 +128,7 @@ static int S_render(int argc, char **argv, const S_env *env)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *lang_arg = "en", *paper_arg = "a4", *output = NULL;
+    const char *lang_arg = "en", *paper_arg = "a4", *output = NULL, *data_file = NULL;
     S_format format = FMT_PDF;
     long page = 1;
     double dpi = 100;
@@ -135,8 +136,9 @@ static int S_render(int argc, char **argv, const S_env *env)
     size_t n_sets = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "l:s:p:o:f:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "l:s:p:o:f:d:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'd': data_file = optarg; break;
         case 'l': lang_arg = optarg; break;
         case 's': sets[n_sets++] = optarg; break;
         case 'p': paper_arg = optarg; break;
@@ -212,6 +214,11 @@ static int S_render(int argc, char **argv, const S_env *env)
     }
     schema = pd_schema_load(env->variables, &err);
     if (!schema)
+        goto done;
+    if (!pd_values_compute(&values, schema, env->templates_dir, &err))
+        goto done;
+    /* the data file first; --set overrides what it gives */
+    if (data_file && !pd_data_load(data_file, schema, &values, &err))
         goto done;
     for (size_t i = 0; i < n_sets; i++)
         if (!pd_values_set_assignment(&values, schema, sets[i], &err))

@@ -21,6 +21,17 @@ static void S_paint_page(cairo_t *cr, const pd_page *page)
         if (it->kind == PD_ITEM_RECT) {
             cairo_rectangle(cr, it->x, it->y, it->w, it->h);
             cairo_fill(cr);
+        } else if (it->kind == PD_ITEM_BOX) {
+            cairo_set_line_width(cr, 0.8);
+            cairo_rectangle(cr, it->x, it->y, it->w, it->h);
+            cairo_stroke(cr);
+            if (it->checked) {
+                cairo_set_line_width(cr, 1.4);
+                cairo_move_to(cr, it->x + it->w * 0.18, it->y + it->h * 0.55);
+                cairo_line_to(cr, it->x + it->w * 0.42, it->y + it->h * 0.80);
+                cairo_line_to(cr, it->x + it->w * 0.85, it->y + it->h * 0.18);
+                cairo_stroke(cr);
+            }
         } else if (it->line) {
             cairo_move_to(cr, it->x, it->y);
             pango_cairo_show_layout_line(cr, it->line);
@@ -107,6 +118,11 @@ void pd_render_text(const pd_pages *pages, strbuf *out)
         const pd_page *page = &pages->pages[p];
         for (size_t i = 0; i < page->n_items; i++) {
             const pd_item *it = &page->items[i];
+            if (it->kind == PD_ITEM_BOX) {
+                strbuf_printf(out, "%zu %.1f %.1f [%s]\n", p + 1, it->x, it->y,
+                              it->checked ? "x" : " ");
+                continue;
+            }
             if (it->kind != PD_ITEM_LINE)
                 continue;
             char *text = pd_item_text(it);

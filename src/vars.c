@@ -53,6 +53,9 @@ pd_schema *pd_schema_load(const char *path, pd_error *err)
         xmlChar *name = xmlGetProp(n, BAD_CAST "name");
         xmlChar *type = xmlGetProp(n, BAD_CAST "type");
         xmlChar *width = xmlGetProp(n, BAD_CAST "width");
+        xmlChar *unit = xmlGetProp(n, BAD_CAST "unit");
+        xmlChar *from = xmlGetProp(n, BAD_CAST "from");
+        xmlChar *attribute = xmlGetProp(n, BAD_CAST "attribute");
         bool ok = name && S_valid_name((const char *)name);
         pd_var_type t = PD_VAR_TEXT;
         if (ok && type) {
@@ -81,6 +84,9 @@ pd_schema *pd_schema_load(const char *path, pd_error *err)
             xmlFree(name);
             xmlFree(type);
             xmlFree(width);
+            xmlFree(unit);
+            xmlFree(from);
+            xmlFree(attribute);
             goto fail;
         }
         schema->defs = xrealloc(schema->defs, (schema->n_defs + 1) * sizeof *schema->defs);
@@ -95,6 +101,16 @@ pd_schema *pd_schema_load(const char *path, pd_error *err)
         xmlFree(name);
         xmlFree(type);
         xmlFree(width);
+        def->unit = unit ? xstrdup((const char *)unit) : NULL;
+        def->from = from ? xstrdup((const char *)from) : NULL;
+        def->attribute = attribute ? xstrdup((const char *)attribute) : NULL;
+        xmlFree(unit);
+        xmlFree(from);
+        xmlFree(attribute);
+        if (!def->from != !def->attribute) {
+            pd_error_set(err, path, line, "a computed variable needs both from and attribute");
+            goto fail;
+        }
         for (xmlNodePtr c = n->children; c; c = c->next) {
             if (c->type != XML_ELEMENT_NODE)
                 continue;
@@ -138,6 +154,9 @@ void pd_schema_free(pd_schema *schema)
             free(d->choices[c].label);
         }
         free(d->choices);
+        free(d->unit);
+        free(d->from);
+        free(d->attribute);
     }
     free(schema->defs);
     free(schema->file);
@@ -249,6 +268,39 @@ bool pd_values_set(pd_values *v, const pd_schema *schema, const char *name, cons
     return true;
 }
 
+bool pd_values_compute(pd_values *v, const pd_schema *schema, const char *templates_dir,
+                       pd_error *err)
+{
+    for (size_t i = 0; i < schema->n_defs; i++) {
+        const pd_var_def *def = &schema->defs[i];
+        if (!def->from)
+            continue;
+        strbuf file = STRBUF_INIT;
+        strbuf_printf(&file, "%s/%s.xml", templates_dir, def->from);
+        char *shown = paths_display(strbuf_str(&file));
+        strbuf_free(&file);
+        if (!paths_exists(shown)) {
+            free(shown);
+            continue;
+        }
+        xmlDocPtr doc = xmlsafe_read_file(shown, err);
+        if (!doc) {
+            free(shown);
+            return false;
+        }
+        xmlChar *value = xmlGetProp(xmlDocGetRootElement(doc), BAD_CAST def->attribute);
+        bool ok = true;
+        if (value)
+            ok = pd_values_set(v, schema, def->name, (const char *)value, shown, 1, err);
+        xmlFree(value);
+        xmlFreeDoc(doc);
+        free(shown);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 bool pd_values_set_assignment(pd_values *v, const pd_schema *schema, const char *assignment,
                               pd_error *err)
 {
@@ -256,6 +308,13 @@ bool pd_values_set_assignment(pd_values *v, const pd_schema *schema, const char 
     if (!eq || eq == assignment)
         return pd_error_set(err, NULL, 0, "--set expects NAME=VALUE, got '%.60s'", assignment);
     char *name = xstrndup(assignment, (size_t)(eq - assignment));
+    const pd_var_def *def = pd_schema_find(schema, name);
+    if (def && def->from) {
+        pd_error_set(err, "--set", 0, "'%s' comes from the %s template and cannot be set", name,
+                     def->from);
+        free(name);
+        return false;
+    }
     bool ok = pd_values_set(v, schema, name, eq + 1, "--set", 0, err);
     free(name);
     return ok;

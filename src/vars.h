@@ -25,6 +25,9 @@ typedef struct pd_var_def {
     size_t n_choices;
     double blank_em; /* width of the blank line printed when no value */
     long line;       /* in the schema file */
+    char *unit;      /* counts: the unit whose plural forms print the number */
+    char *from;      /* computed: the template whose root attribute gives it */
+    char *attribute; /* computed: that attribute ("version", "revised") */
 } pd_var_def;
 
 typedef struct pd_schema {
@@ -53,6 +56,11 @@ void pd_values_free(pd_values *v);
  * the variable but never quote a text value (it may be patient data). */
 bool pd_values_set(pd_values *v, const pd_schema *schema, const char *name, const char *value,
                    const char *where, long line, pd_error *err);
+/* Sets every computed variable (from="leaflet" attribute="version") from
+ * the root element of templates_dir/NAME.xml; a missing template leaves it
+ * unset. */
+bool pd_values_compute(pd_values *v, const pd_schema *schema, const char *templates_dir,
+                       pd_error *err);
 /* Parses "NAME=VALUE" and sets it. */
 bool pd_values_set_assignment(pd_values *v, const pd_schema *schema, const char *assignment,
                               pd_error *err);
