@@ -35,7 +35,15 @@ typedef struct S_env {
 
 static void S_env_init(S_env *e)
 {
-    e->datadir = paths_datadir();
+    /* relative to the current folder where possible: error messages then
+       read "templates/leaflet.xml:12" */
+    char *abs = paths_datadir();
+    e->datadir = paths_display(abs);
+    free(abs);
+    if (!*e->datadir) {
+        free(e->datadir);
+        e->datadir = xstrdup(".");
+    }
     e->templates_dir = paths_join(e->datadir, "templates");
     e->rng = paths_join(e->templates_dir, "pildoc.rng");
     e->variables = paths_join(e->templates_dir, "variables.xml");

@@ -53,6 +53,8 @@ char *paths_display(const char *path)
     if (!getcwd(cwd, sizeof cwd))
         return xstrdup(path);
     size_t n = strlen(cwd);
+    if (strcmp(path, cwd) == 0)
+        return xstrdup(".");
     if (strncmp(path, cwd, n) == 0 && path[n] == '/')
         return xstrdup(path + n + 1);
     return xstrdup(path);
