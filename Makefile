@@ -24,6 +24,7 @@ LINGUAS    := $(shell sed -e 's/\#.*//' po/LINGUAS)
 MO_FILES   := $(foreach l,$(LINGUAS),$(BUILD)/locale/$(l)/LC_MESSAGES/pildoc.mo)
 TEMPLATES  := $(filter-out templates/variables.xml,$(wildcard templates/*.xml))
 DOCS       := $(notdir $(TEMPLATES:.xml=))
+SAMPLE     := templates/data/sample-patient.xml
 
 # Debian 12 packages: to build and run, then to test.
 DEB_BUILD  := build-essential pkg-config libpango1.0-dev libcairo2-dev libxml2-dev \
@@ -86,6 +87,9 @@ run: deps
 	@for d in $(DOCS); do for l in en $(LINGUAS); do \
 	  ./pildoc render $$d --lang $$l -o out/$$d-$$l.pdf || exit 1; \
 	  echo "out/$$d-$$l.pdf"; done; done
+	@for l in en $(LINGUAS); do \
+	  ./pildoc render consent --lang $$l --data $(SAMPLE) -o out/consent-sample-$$l.pdf || exit 1; \
+	  echo "out/consent-sample-$$l.pdf"; done
 
 # --- translation ----------------------------------------------------------------
 POT_XML := $(shell grep -v '^\#' po/POTFILES.in | grep '\.xml$$')

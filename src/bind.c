@@ -114,8 +114,8 @@ static void S_add_count(pd_text *out, const pd_var_def *def, const char *value, 
         pd_text_add(out, rest, strlen(rest), style, origin);
 }
 
-static void S_add_var_named(S_ctx *c, pd_text *out, const char *name, double width,
-                            unsigned style, pd_origin origin)
+static void S_add_var_named(S_ctx *c, pd_text *out, const char *name, double width, unsigned style,
+                            pd_origin origin)
 {
     const pd_var_def *def = pd_schema_find(c->schema, name);
     if (!def)
@@ -386,7 +386,8 @@ static bool S_blocks(S_ctx *c, xmlNodePtr parent, pd_block **blocks, size_t *n)
             xmlChar *name = xmlGetProp(e, BAD_CAST "name");
             xmlChar *width = xmlGetProp(e, BAD_CAST "width");
             double em = width ? atof((const char *)width) : (b->kind == PD_BLOCK_SIGN ? 22 : 12);
-            pd_origin o = {pd_doc_intern(c->doc, pd_template_file_of(c->t, e)), xmlGetLineNo(e), NULL};
+            pd_origin o = {pd_doc_intern(c->doc, pd_template_file_of(c->t, e)), xmlGetLineNo(e),
+                           NULL};
             pd_text_add(&b->text, " ", 1, 0, o);
             if (name)
                 S_add_var_named(c, &b->text, (const char *)name, width ? em : 0, 0, o);

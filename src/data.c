@@ -31,10 +31,12 @@ static char *S_leaf_value(xmlNodePtr n)
     xmlChar *raw = xmlNodeGetContent(n);
     const char *s = raw ? (const char *)raw : "";
     size_t len = strlen(s);
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' || s[len - 1] == '\r'))
+    while (len &&
+           (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' || s[len - 1] == '\r'))
         len--;
     size_t start = 0;
-    while (start < len && (s[start] == ' ' || s[start] == '\t' || s[start] == '\n' || s[start] == '\r'))
+    while (start < len &&
+           (s[start] == ' ' || s[start] == '\t' || s[start] == '\n' || s[start] == '\r'))
         start++;
     char *value = xstrndup(s + start, len - start);
     xmlFree(raw);
@@ -66,8 +68,9 @@ static bool S_walk(xmlNodePtr parent, const char *prefix, const char *file, cons
         } else {
             const pd_var_def *def = pd_schema_find(schema, name.data);
             if (def && def->from) {
-                ok = pd_error_set(err, file, line, "'%s' comes from the %s template and cannot be set",
-                                  name.data, def->from);
+                ok = pd_error_set(err, file, line,
+                                  "'%s' comes from the %s template and cannot be set", name.data,
+                                  def->from);
             } else {
                 /* seen holds "\nname\n" for every name met so far */
                 strbuf key = STRBUF_INIT;

@@ -39,15 +39,15 @@ typedef enum pd_block_kind {
     PD_BLOCK_H1,
     PD_BLOCK_H2,
     PD_BLOCK_PARA,
-    PD_BLOCK_LIST,    /* children are PD_BLOCK_ITEM */
-    PD_BLOCK_ITEM,    /* text; marker in `marker` */
-    PD_BLOCK_TABLE,   /* rows */
-    PD_BLOCK_CALLOUT, /* children are blocks */
-    PD_BLOCK_FIELD,   /* text: label, then the value or a blank line */
-    PD_BLOCK_SIGN,    /* text: label and a line to sign on; room above it */
-    PD_BLOCK_CHECK,   /* text beside a box; `checked` */
+    PD_BLOCK_LIST,     /* children are PD_BLOCK_ITEM */
+    PD_BLOCK_ITEM,     /* text; marker in `marker` */
+    PD_BLOCK_TABLE,    /* rows */
+    PD_BLOCK_CALLOUT,  /* children are blocks */
+    PD_BLOCK_FIELD,    /* text: label, then the value or a blank line */
+    PD_BLOCK_SIGN,     /* text: label and a line to sign on; room above it */
+    PD_BLOCK_CHECK,    /* text beside a box; `checked` */
     PD_BLOCK_INITIALS, /* text beside a box for initials */
-    PD_BLOCK_KEEP,    /* children never split across pages */
+    PD_BLOCK_KEEP,     /* children never split across pages */
 } pd_block_kind;
 
 typedef struct pd_row {

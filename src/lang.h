@@ -16,7 +16,7 @@
 
 #define _(s) lang_gettext(NULL, s)
 #define N_(s) (s)
-#define NP_(ctx, s) (s) /* marks s for extraction with a context */
+#define NP_(ctx, s) (s)                /* marks s for extraction with a context */
 #define NN_(one, other) (one), (other) /* marks a singular/plural pair */
 #define P_(ctx, s) lang_gettext(ctx, s)
 

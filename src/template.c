@@ -125,9 +125,10 @@ static bool S_check_vars(xmlDocPtr doc, const char *path, const pd_schema *schem
     xmlNodePtr root = xmlDocGetRootElement(doc);
     xmlNodePtr n = root;
     while (n) {
-        bool named = n->type == XML_ELEMENT_NODE && xmlHasProp(n, BAD_CAST "name") &&
-                     (xmlStrEqual(n->name, BAD_CAST "var") || xmlStrEqual(n->name, BAD_CAST "if") ||
-                      xmlStrEqual(n->name, BAD_CAST "field") || xmlStrEqual(n->name, BAD_CAST "check"));
+        bool named =
+            n->type == XML_ELEMENT_NODE && xmlHasProp(n, BAD_CAST "name") &&
+            (xmlStrEqual(n->name, BAD_CAST "var") || xmlStrEqual(n->name, BAD_CAST "if") ||
+             xmlStrEqual(n->name, BAD_CAST "field") || xmlStrEqual(n->name, BAD_CAST "check"));
         if (named) {
             xmlChar *name = xmlGetProp(n, BAD_CAST "name");
             const pd_var_def *def = name ? pd_schema_find(schema, (const char *)name) : NULL;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bind.h"
+#include "data.h"
 #include "docmodel.h"
 #include "fonts.h"
 #include "lang.h"
@@ -173,6 +174,54 @@ START_TEST(vars_check_names_and_choices)
     ck_assert_msg(strstr(e5.msg, "UTF-8") != NULL, "%s", e5.msg);
     ck_assert(pd_values_set_assignment(&v, schema, "clinic.name=<b>&amp;%s", &err));
     ck_assert_str_eq(pd_values_get(&v, "clinic.name"), "<b>&amp;%s");
+    pd_values_free(&v);
+    pd_schema_free(schema);
+}
+END_TEST
+
+START_TEST(data_files_give_dotted_names)
+{
+    pd_schema *schema = S_schema();
+    pd_values v;
+    pd_values_init(&v);
+    pd_error err = {0};
+    const char *ok =
+        S_write_tmp("d.xml", "<data>\n  <patient>\n    <name> Zoë &amp; &lt;b&gt; %s </name>\n"
+                             "    <birth_date>1978-03-14</birth_date>\n  </patient>\n"
+                             "  <treatment><sessions>4</sessions></treatment>\n</data>\n");
+    ck_assert_msg(pd_data_load(ok, schema, &v, &err), "%s", err.msg);
+    ck_assert_str_eq(pd_values_get(&v, "patient.name"), "Zoë & <b> %s");
+    ck_assert_str_eq(pd_values_get(&v, "patient.birth_date"), "1978-03-14");
+    ck_assert_str_eq(pd_values_get(&v, "treatment.sessions"), "4");
+    /* --set after --data overrides */
+    ck_assert(pd_values_set_assignment(&v, schema, "patient.name=Li", &err));
+    ck_assert_str_eq(pd_values_get(&v, "patient.name"), "Li");
+    const char *cases[][2] = {
+        {"<data>\n<patient><birth_date>2026-02-30</birth_date></patient></data>",
+         "d.xml:2: 'patient.birth_date' is not a valid date"},
+        {"<data>\n\n<treatment><condition>flu</condition></treatment></data>",
+         "d.xml:3: 'treatment.condition' must be one of: crps, fibromyalgia, neuropathic, cancer, "
+         "other"},
+        {"<data><patient><nmae>x</nmae></patient></data>",
+         "d.xml:1: unknown variable 'patient.nmae'"},
+        {"<data><patient><name>x</name></data>", "d.xml:1: malformed XML"},
+        {"<data><patient><name>a</name><name>b</name></patient></data>",
+         "'patient.name' is given twice"},
+        {"<data><treatment><sessions>four</sessions></treatment></data>",
+         "'treatment.sessions' is not a whole number"},
+        {"<data><leaflet><version>9</version></leaflet></data>", "comes from the leaflet template"},
+        {"<data><patient><name>a\x01b</name></patient></data>", "d.xml:1: malformed XML"},
+        {"<data><patient><name>a&#x85;b</name></patient></data>", "control character"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pd_values w;
+        pd_values_init(&w);
+        pd_error e = {0};
+        const char *path = S_write_tmp("d.xml", cases[i][0]);
+        ck_assert_msg(!pd_data_load(path, schema, &w, &e), "case %zu accepted", i);
+        ck_assert_msg(strstr(e.msg, cases[i][1]) != NULL, "case %zu: %s", i, e.msg);
+        pd_values_free(&w);
+    }
     pd_values_free(&v);
     pd_schema_free(schema);
 }
@@ -545,6 +594,7 @@ static Suite *S_suite(void)
     tcase_add_test(tc, lang_parses_iso_dates_strictly);
     tcase_add_test(tc, lang_formats_per_language);
     tcase_add_test(tc, vars_check_names_and_choices);
+    tcase_add_test(tc, data_files_give_dotted_names);
     tcase_add_test(tc, xmlsafe_refuses_dtds_and_depth);
     tcase_add_test(tc, message_matches_xgettext);
     tcase_add_test(tc, message_placeholders_are_checked);
