@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "bind.h"
+#include "catalog.h"
 #include "data.h"
 #include "error.h"
 #include "fonts.h"
@@ -134,6 +135,7 @@ static int S_render(int argc, char **argv, const S_env *env)
     };
     const char *lang_arg = "en", *paper_arg = "a4", *output = NULL, *data_file = NULL;
     S_format format = FMT_PDF;
+    int strict = -1; /* -1: as the template says; 0 allow incomplete; 1 strict */
     long page = 1;
     double dpi = 100;
     char **sets = xcalloc((size_t)argc + 1, sizeof *sets);
@@ -143,6 +145,8 @@ static int S_render(int argc, char **argv, const S_env *env)
     while ((c = getopt_long(argc, argv, "l:s:p:o:f:d:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': data_file = optarg; break;
+        case 'S': strict = 1; break;
+        case 'A': strict = 0; break;
         case 'l': lang_arg = optarg; break;
         case 's': sets[n_sets++] = optarg; break;
         case 'p': paper_arg = optarg; break;
@@ -234,14 +238,27 @@ static int S_render(int argc, char **argv, const S_env *env)
     if (!doc)
         goto done;
     if (stats.untranslated) {
-        fprintf(stderr,
-                "pildoc: warning: %s: %zu of %zu messages are not translated into %s and print in "
-                "English",
-                tpl->path, stats.untranslated, stats.messages, lang);
+        xmlChar *tstrict = xmlGetProp(xmlDocGetRootElement(tpl->doc), BAD_CAST "strict");
+        bool refuse =
+            strict == 1 || (strict == -1 && tstrict && xmlStrEqual(tstrict, BAD_CAST "yes"));
+        xmlFree(tstrict);
+        strbuf w = STRBUF_INIT;
+        strbuf_printf(&w, "%zu of %zu messages are not translated into %s", stats.untranslated,
+                      stats.messages, lang);
         for (size_t i = 0; i < 3 && stats.first_untranslated[i]; i++)
-            fprintf(stderr, "%s \"%.50s%s\"", i ? "," : ", e.g.", stats.first_untranslated[i],
-                    strlen(stats.first_untranslated[i]) > 50 ? "..." : "");
-        fputc('\n', stderr);
+            strbuf_printf(&w, "%s \"%.50s%s\"", i ? "," : ", e.g.", stats.first_untranslated[i],
+                          strlen(stats.first_untranslated[i]) > 50 ? "..." : "");
+        if (refuse) {
+            pd_error_set(
+                &err, tpl->path, 0,
+                "%s; refusing a half-translated %s (--allow-incomplete prints them in English)",
+                strbuf_str(&w), tpl->name);
+            strbuf_free(&w);
+            goto done;
+        }
+        fprintf(stderr, "pildoc: warning: %s: %s; they print in English\n", tpl->path,
+                strbuf_str(&w));
+        strbuf_free(&w);
     }
     fonts = pd_fonts_new(env->fonts_dir, env->font_cache, &err);
     if (!fonts)
@@ -295,6 +312,104 @@ done:
     return status;
 }
 
+/* pildoc langs: per language and template, the state of the catalog. */
+static int S_langs(const S_env *env)
+{
+    pd_error err = {0};
+    pd_schema *schema = pd_schema_load(env->variables, &err);
+    if (!schema) {
+        fprintf(stderr, "%s\n", err.msg);
+        return PD_EXIT_INPUT;
+    }
+    char **names = pd_template_list(env->templates_dir);
+    size_t n_tpl = 0;
+    while (names[n_tpl])
+        n_tpl++;
+    pd_template **tpls = xcalloc(n_tpl ? n_tpl : 1, sizeof *tpls);
+    catalog_messages *msgs = xcalloc(n_tpl ? n_tpl : 1, sizeof *msgs);
+    int status = PD_EXIT_OK;
+    for (size_t i = 0; i < n_tpl; i++) {
+        pd_error e = {0};
+        tpls[i] = pd_template_load(names[i], env->templates_dir, env->rng, schema, &e);
+        if (!tpls[i]) {
+            fprintf(stderr, "%s%s\n", e.located ? "" : "pildoc: ", e.msg);
+            status = PD_EXIT_INPUT;
+            continue;
+        }
+        catalog_template_messages(tpls[i], &msgs[i]);
+    }
+    printf("%-8s %-10s %10s %6s %12s\n", "LANG", "TEMPLATE", "TRANSLATED", "FUZZY", "UNTRANSLATED");
+    char **langs = lang_available(env->linguas);
+    for (char **l = langs; *l; l++) {
+        for (size_t i = 0; i < n_tpl; i++) {
+            if (!tpls[i])
+                continue;
+            if (strcmp(*l, "en") == 0) {
+                printf("%-8s %-10s %10zu %6s %12s\n", *l, names[i], msgs[i].n, "-", "(source)");
+                continue;
+            }
+            strbuf po = STRBUF_INIT;
+            strbuf_printf(&po, "%s/po/%s.po", env->datadir, *l);
+            catalog_counts c;
+            pd_error e = {0};
+            if (!paths_exists(po.data)) {
+                printf("%-8s %-10s %10s %6s %12zu  (no %s)\n", *l, names[i], "0", "0", msgs[i].n,
+                       po.data);
+            } else if (catalog_count(po.data, &msgs[i], &c, &e)) {
+                printf("%-8s %-10s %10zu %6zu %12zu\n", *l, names[i], c.translated, c.fuzzy,
+                       c.untranslated);
+            } else {
+                fprintf(stderr, "%s\n", e.msg);
+                status = PD_EXIT_INPUT;
+            }
+            strbuf_free(&po);
+        }
+    }
+    lang_list_free(langs);
+    for (size_t i = 0; i < n_tpl; i++) {
+        pd_template_free(tpls[i]);
+        catalog_messages_free(&msgs[i]);
+        free(names[i]);
+    }
+    free(tpls);
+    free(msgs);
+    free(names);
+    pd_schema_free(schema);
+    return status;
+}
+
+/* pildoc check-message, run by msgexec for each message of a catalog:
+ * MSGEXEC_MSGID, MSGEXEC_LOCATION in the environment, the translation on
+ * standard input. Prints "po/fr.po:123: ..." and fails when a translation
+ * breaks a placeholder. */
+static int S_check_message(void)
+{
+    const char *msgid = getenv("MSGEXEC_MSGID");
+    const char *where = getenv("MSGEXEC_LOCATION");
+    const char *plural = getenv("MSGEXEC_MSGID_PLURAL");
+    if (!msgid) {
+        fputs("pildoc: check-message is run by msgexec: msgexec -i po/LL.po pildoc check-message\n",
+              stderr);
+        return PD_EXIT_USAGE;
+    }
+    strbuf in = STRBUF_INIT;
+    char buf[4096];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, stdin)) > 0)
+        strbuf_append_len(&in, buf, got);
+    char why[300] = "";
+    /* a plural translation is checked against the plural original too */
+    bool ok = catalog_check_translation(plural && *plural ? plural : msgid, strbuf_str(&in), why,
+                                        sizeof why);
+    if (!ok && plural && *plural)
+        ok = catalog_check_translation(msgid, strbuf_str(&in), why, sizeof why);
+    if (!ok)
+        fprintf(stderr, "%s: %s (\"%.40s%s\")\n", where ? where : "catalog", why, msgid,
+                strlen(msgid) > 40 ? "..." : "");
+    strbuf_free(&in);
+    return ok ? PD_EXIT_OK : PD_EXIT_INPUT;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -318,11 +433,9 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "render") == 0) {
         status = S_render(argc - 1, argv + 1, &env);
     } else if (strcmp(argv[1], "langs") == 0) {
-        char **list = lang_available(env.linguas);
-        for (char **p = list; *p; p++)
-            printf("%s\n", *p);
-        lang_list_free(list);
-        status = PD_EXIT_OK;
+        status = S_langs(&env);
+    } else if (strcmp(argv[1], "check-message") == 0) {
+        status = S_check_message();
     } else if (strcmp(argv[1], "templates") == 0) {
         char **names = pd_template_list(env.templates_dir);
         for (char **p = names; *p; p++) {

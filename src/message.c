@@ -94,6 +94,17 @@ static void S_serialize_content(strbuf *sb, xmlNodePtr elem)
     S_trim(sb, from);
 }
 
+bool message_is_translatable(const char *element)
+{
+    static const char *const names[] = {"title", "subtitle", "subject",  "author", "h1",
+                                        "h2",    "p",        "li",       "th",     "td",
+                                        "field", "check",    "initials", "sign"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(element, names[i]) == 0)
+            return true;
+    return false;
+}
+
 char *message_from_element(xmlNodePtr elem)
 {
     strbuf sb = STRBUF_INIT;

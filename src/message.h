@@ -17,6 +17,10 @@
 
 #include "error.h"
 
+/* True for the elements whose content is one message (title, p, li ...);
+ * the same list as the ITS rules in po/pildoc.its. */
+bool message_is_translatable(const char *element);
+
 /* The msgid of a translatable element. */
 char *message_from_element(xmlNodePtr elem);
 
