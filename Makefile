@@ -32,7 +32,7 @@ DEB_BUILD  := build-essential pkg-config libpango1.0-dev libcairo2-dev libxml2-d
 DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils
 DEB_LINT   := clang-format clang-tidy cppcheck
 
-.PHONY: all deps deps-lint run check unit e2e update-po format lint clean help
+.PHONY: all deps deps-lint run docs check unit e2e update-po format lint clean help
 
 all: pildoc $(MO_FILES)
 
@@ -83,16 +83,33 @@ $(BUILD)/locale/%/LC_MESSAGES/pildoc.mo: po/%.po pildoc
 	msgfmt --check --statistics -o $@ $<
 
 # --- documents ----------------------------------------------------------------
-# deps first, then a new make: its pkg-config calls see what deps installed
+# deps first, then a new make: its pkg-config calls see what deps installed.
+# Each PDF is a file target: after an edit to po/fr.po only the French
+# documents are rendered again.
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all docs
+
+LANGS          := en $(LINGUAS)
+TEMPLATE_FILES := $(shell find templates -name '*.xml' -o -name '*.rng')
+FONT_FILES     := $(wildcard fonts/*.ttf fonts/*.otf)
+mo_of           = $(if $(filter en,$(1)),,$(BUILD)/locale/$(1)/LC_MESSAGES/pildoc.mo)
+
+define doc_rule
+out/$(1)-$(2).pdf: pildoc $(TEMPLATE_FILES) $(FONT_FILES) $(call mo_of,$(2))
 	@mkdir -p out
-	@for d in $(DOCS); do for l in en $(LINGUAS); do \
-	  ./pildoc render $$d --lang $$l -o out/$$d-$$l.pdf || exit 1; \
-	  echo "out/$$d-$$l.pdf"; done; done
-	@for l in en $(LINGUAS); do \
-	  ./pildoc render consent --lang $$l --data $(SAMPLE) -o out/consent-sample-$$l.pdf || exit 1; \
-	  echo "out/consent-sample-$$l.pdf"; done
+	./pildoc render $(1) --lang $(2) -o $$@
+endef
+define sample_rule
+out/consent-sample-$(1).pdf: pildoc $(TEMPLATE_FILES) $(FONT_FILES) $(call mo_of,$(1))
+	@mkdir -p out
+	./pildoc render consent --lang $(1) --data $(SAMPLE) -o $$@
+endef
+$(foreach d,$(DOCS),$(foreach l,$(LANGS),$(eval $(call doc_rule,$(d),$(l)))))
+$(foreach l,$(LANGS),$(eval $(call sample_rule,$(l))))
+OUT_PDFS := $(foreach d,$(DOCS),$(foreach l,$(LANGS),out/$(d)-$(l).pdf)) \
+            $(if $(filter consent,$(DOCS)),$(foreach l,$(LANGS),out/consent-sample-$(l).pdf))
+
+docs: $(OUT_PDFS)
 
 # --- translation ----------------------------------------------------------------
 POT_XML := $(shell grep -v '^\#' po/POTFILES.in | grep '\.xml$$')
