@@ -142,6 +142,7 @@ unit: all $(BUILD)/unit-tests
 
 e2e: all $(BUILD)/pixcmp
 	bash tests/e2e.sh
+	bash tests/translators.sh
 
 check: deps
 	$(MAKE) unit e2e
