@@ -210,6 +210,10 @@ char *lang_format_date(int year, int month, int day)
 {
     char d[16], m[16], y[16];
     snprintf(d, sizeof d, "%d", day);
+    if (day == 1)
+        /* TRANSLATORS: how the first day of a month is written in a date:
+           French "1er" (1er décembre 2026); most languages keep "1". */
+        snprintf(d, sizeof d, "%s", P_("first day of the month", "1"));
     snprintf(m, sizeof m, "%d", month);
     snprintf(y, sizeof y, "%d", year);
     const char *month_name = (month >= 1 && month <= 12) ? P_("month", S_months[month - 1]) : "";

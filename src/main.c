@@ -127,12 +127,18 @@ typedef enum { FMT_PDF, FMT_PNG, FMT_TEXT } S_format;
 static int S_render(int argc, char **argv, const S_env *env)
 {
     static const struct option opts[] = {
-        {"lang", required_argument, NULL, 'l'},   {"set", required_argument, NULL, 's'},
-        {"paper", required_argument, NULL, 'p'},  {"output", required_argument, NULL, 'o'},
-        {"format", required_argument, NULL, 'f'}, {"page", required_argument, NULL, 'P'},
-        {"dpi", required_argument, NULL, 'D'},    {"data", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},         {"strict", no_argument, NULL, 'S'},
-        {"allow-incomplete", no_argument, NULL, 'A'}, {NULL, 0, NULL, 0},
+        {"lang", required_argument, NULL, 'l'},
+        {"set", required_argument, NULL, 's'},
+        {"paper", required_argument, NULL, 'p'},
+        {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'f'},
+        {"page", required_argument, NULL, 'P'},
+        {"dpi", required_argument, NULL, 'D'},
+        {"data", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {"strict", no_argument, NULL, 'S'},
+        {"allow-incomplete", no_argument, NULL, 'A'},
+        {NULL, 0, NULL, 0},
     };
     const char *lang_arg = "en", *paper_arg = "a4", *output = NULL, *data_file = NULL;
     S_format format = FMT_PDF;

@@ -139,5 +139,96 @@ abs=$(realpath "$PILDOC")
 (mkdir -p "$T/d" && cd "$T/d" && "$abs" render leaflet --lang fr >/dev/null 2>&1) &&
   test -s "$T/d/out/leaflet-fr.pdf" && ok || ko "default output out/TEMPLATE-LANG.pdf"
 
+
+# --- consent sheet: blank, filled, partial -------------------------------------------
+SAMPLE=templates/data/sample-patient.xml
+declare -A CWORD=([en]="Consent to ketamine" [fr]="Consentement" [zh_CN]="知情同意")
+declare -A SESSIONS1=([en]="1 session" [fr]="1 séance" [zh_CN]="1 次")
+declare -A SESSIONS0=([en]="0 sessions" [fr]="0 séance" [zh_CN]="0 次")
+declare -A SESSIONS4=([en]="4 sessions" [fr]="4 séances" [zh_CN]="4 次")
+declare -A DATE=([en]="1 December 2026" [fr]="1er décembre 2026" [zh_CN]="2026年12月1日")
+declare -A BIRTH=([en]="14 March 1978" [fr]="14 mars 1978" [zh_CN]="1978年3月14日")
+for l in en fr zh_CN; do
+  # blank: lines to write on, empty boxes, nothing ticked
+  if $PILDOC render consent --lang $l -o "$T/consent-$l.pdf" 2>"$T/err"; then ok; else ko "consent $l: $(cat "$T/err")"; continue; fi
+  check "consent $l: its own words" bash -c "pdftotext '$T/consent-$l.pdf' - | grep -q '${CWORD[$l]}'"
+  $PILDOC render consent --lang $l --format text -o "$T/blank-$l.txt"
+  check "consent $l blank: empty boxes" grep -q '\[ \]' "$T/blank-$l.txt"
+  check "consent $l blank: nothing ticked" bash -c "! grep -q '\[x\]' '$T/blank-$l.txt'"
+  NBSP=$'\xc2\xa0'
+  check "consent $l blank: lines to write on" grep -q "$NBSP$NBSP$NBSP$NBSP$NBSP$NBSP$NBSP$NBSP" "$T/blank-$l.txt"
+  check "consent $l blank: no sample value" bash -c "! grep -q 'Nguy' '$T/blank-$l.txt'"
+  # filled from the sample
+  $PILDOC render consent --lang $l --data $SAMPLE -o "$T/filled-$l.pdf" && ok || ko "consent $l filled"
+  pdftotext "$T/filled-$l.pdf" "$T/filled-$l.txt"
+  check "consent $l: patient name literal" grep -q 'Zoë Nguyễn-Martin' "$T/filled-$l.txt"
+  check "consent $l: interpreter name in Chinese" grep -q '李伟 (Li Wei)' "$T/filled-$l.txt"
+  check "consent $l: localised start date ${DATE[$l]}" grep -q "${DATE[$l]}" "$T/filled-$l.txt"
+  check "consent $l: localised birth date" grep -q "${BIRTH[$l]}" "$T/filled-$l.txt"
+  check "consent $l: ${SESSIONS4[$l]}" grep -q "${SESSIONS4[$l]}" "$T/filled-$l.txt"
+  check "consent $l: leaflet version named" grep -q '1.0' "$T/filled-$l.txt"
+  $PILDOC render consent --lang $l --data $SAMPLE --format text -o "$T/filled-$l.tt"
+  check "consent $l: three boxes ticked (medicine, condition, mode)" test "$(grep -c '\[x\]' "$T/filled-$l.tt")" = 3
+  for n in 1 0; do
+    want=SESSIONS$n; want=${want}[$l]; want=${!want}
+    $PILDOC render consent --lang $l --set treatment.sessions=$n -o "$T/n.pdf" &&
+      pdftotext "$T/n.pdf" - | grep -q "$want" && ok || ko "consent $l: plural '$want'"
+  done
+  check "consent $l: page count 3-8" bash -c "n=\$(pdfinfo '$T/filled-$l.pdf' | awk '/^Pages:/{print \$2}'); test \$n -ge 3 -a \$n -le 8"
+done
+# values print exactly as written, in any script, in any language
+VAL='<b>&amp; "quotes" %s %n {page} Nguyễn Văn An محمد'
+$PILDOC render consent --lang fr --set "patient.name=$VAL" -o "$T/lit.pdf" && ok || ko "consent with markup-like value"
+pdftotext "$T/lit.pdf" - | grep -qF '<b>&amp; "quotes" %s %n {page} Nguyễn Văn An' && ok || ko "value printed literally"
+# partial data: given values filled, the rest blank
+$PILDOC render consent --set patient.name=Zoë --set interpreter.language=Tamil --format text -o "$T/partial.txt"
+check "partial: the given name" grep -q 'Zoë' "$T/partial.txt"
+check "partial: interpreter language" grep -q 'Tamil' "$T/partial.txt"
+check "partial: interpreter name left blank" grep -q "Name: $NBSP$NBSP$NBSP" "$T/partial.txt"
+check "partial: no box ticked" bash -c "! grep -q '\[x\]' '$T/partial.txt'"
+# bad data: one line, file and line, exit 1, no file
+printf '<data>\n  <patient>\n    <birth_date>1978-02-30</birth_date>\n  </patient>\n</data>\n' > "$T/bad1.xml"
+$PILDOC render consent --data "$T/bad1.xml" -o "$T/bad.pdf" 2>"$T/err"; rc=$?
+check "invalid date exits 1" test $rc = 1
+check "invalid date names file, line and field" grep -qxF "$T/bad1.xml:3: 'patient.birth_date' is not a valid date (expected YYYY-MM-DD)" "$T/err"
+check "invalid date leaves no file" test ! -e "$T/bad.pdf"
+printf '<data>\n<treatment><medicine>aspirin</medicine></treatment>\n</data>\n' > "$T/bad2.xml"
+$PILDOC render consent --data "$T/bad2.xml" -o "$T/bad.pdf" 2>"$T/err"; rc=$?
+check "value outside its list: field and allowed values" grep -qxF "$T/bad2.xml:2: 'treatment.medicine' must be one of: ketamine, esketamine" "$T/err"
+check "value outside its list does not echo the value" bash -c "! grep -q aspirin '$T/err'"
+printf '<data><patient><name>Zoë</patient></data>' > "$T/bad3.xml"
+$PILDOC render consent --data "$T/bad3.xml" -o "$T/bad.pdf" 2>"$T/err"; rc=$?
+check "malformed data exits 1 naming file:line" bash -c "test $rc = 1 && grep -qE '^$T/bad3.xml:1: malformed XML' '$T/err'"
+check "bad data leaves no file" test ! -e "$T/bad.pdf"
+$PILDOC render consent --set treatment.start_date=2026-13-01 -o "$T/bad.pdf" 2>"$T/err"; rc=$?
+check "--set invalid date names the field" bash -c "test $rc = 1 && grep -q \"'treatment.start_date' is not a valid date\" '$T/err'"
+$PILDOC render consent --data "$T/nonexistent.xml" -o "$T/bad.pdf" 2>"$T/err"; rc=$?
+check "missing data file exits 1" bash -c "test $rc = 1 && grep -q 'nonexistent.xml: cannot open' '$T/err'"
+# signature blocks never split across pages
+for l in en fr zh_CN; do
+  for paper in a4 letter; do
+    $PILDOC render consent --lang $l --paper $paper --data $SAMPLE --format text -o "$T/sig.txt"
+    # every line between a signature heading and its last Date line is on one page
+    python3 - "$T/sig.txt" <<'PY' && ok || ko "consent $l $paper: a signature block splits"
+import sys
+rows = [l.rstrip('\n').split(' ', 3) for l in open(sys.argv[1], encoding='utf-8')]
+# a block starts at a line followed (within 8 lines) by a "Signature"-like line
+# and ends at the next "Date" line after it; all must share one page
+sig_words = ('Signature:', 'Signature :', '签名：', '签名:')
+pages = [r[0] for r in rows]
+texts = [r[3] if len(r) > 3 else '' for r in rows]
+for i, t in enumerate(texts):
+    if any(t.startswith(w) for w in sig_words):
+        # the date line after the signature, and the name line before it
+        j = i + 1
+        while j < len(texts) and not (texts[j].startswith('Date') or texts[j].startswith('日期')):
+            j += 1
+        k = max(0, i - 2)
+        if j < len(texts) and len(set(pages[k:j + 1])) != 1:
+            sys.exit(1)
+PY
+  done
+done
+
 echo "e2e: $pass passed, $fail failed"
 [ $fail = 0 ]
