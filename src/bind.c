@@ -388,7 +388,14 @@ static bool S_blocks(S_ctx *c, xmlNodePtr parent, pd_block **blocks, size_t *n)
             double em = width ? atof((const char *)width) : (b->kind == PD_BLOCK_SIGN ? 22 : 12);
             pd_origin o = {pd_doc_intern(c->doc, pd_template_file_of(c->t, e)), xmlGetLineNo(e),
                            NULL};
-            pd_text_add(&b->text, " ", 1, 0, o);
+            /* a space between label and value, unless the label ends with
+               full-width punctuation (Chinese "姓名：") that spaces itself */
+            char *label = pd_text_plain(&b->text);
+            size_t ll = strlen(label);
+            if (!(ll >= 3 && (unsigned char)label[ll - 3] == 0xEF &&
+                  (unsigned char)label[ll - 2] == 0xBC))
+                pd_text_add(&b->text, " ", 1, 0, o);
+            free(label);
             if (name)
                 S_add_var_named(c, &b->text, (const char *)name, width ? em : 0, 0, o);
             else

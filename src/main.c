@@ -21,6 +21,7 @@
 #include "output.h"
 #include "paths.h"
 #include "render.h"
+#include "renderer.h"
 #include "strbuf.h"
 #include "template.h"
 #include "vars.h"
@@ -29,42 +30,6 @@
 #ifndef PILDOC_VERSION
 #define PILDOC_VERSION "0.1.0"
 #endif
-
-typedef struct S_env {
-    char *datadir, *templates_dir, *rng, *variables, *localedir, *linguas, *fonts_dir, *font_cache;
-} S_env;
-
-static void S_env_init(S_env *e)
-{
-    /* relative to the current folder where possible: error messages then
-       read "templates/leaflet.xml:12" */
-    char *abs = paths_datadir();
-    e->datadir = paths_display(abs);
-    free(abs);
-    if (!*e->datadir) {
-        free(e->datadir);
-        e->datadir = xstrdup(".");
-    }
-    e->templates_dir = paths_join(e->datadir, "templates");
-    e->rng = paths_join(e->templates_dir, "pildoc.rng");
-    e->variables = paths_join(e->templates_dir, "variables.xml");
-    e->localedir = paths_join(e->datadir, "build/locale");
-    e->linguas = paths_join(e->datadir, "po/LINGUAS");
-    e->fonts_dir = paths_join(e->datadir, "fonts");
-    e->font_cache = paths_join(e->datadir, "build/fontcache");
-}
-
-static void S_env_free(S_env *e)
-{
-    free(e->datadir);
-    free(e->templates_dir);
-    free(e->rng);
-    free(e->variables);
-    free(e->localedir);
-    free(e->linguas);
-    free(e->fonts_dir);
-    free(e->font_cache);
-}
 
 static void S_usage(FILE *f)
 {
@@ -104,74 +69,50 @@ __attribute__((format(printf, 1, 2))) static int S_usage_error(const char *fmt, 
     return PD_EXIT_USAGE;
 }
 
-static char *S_create_date(void)
-{
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
-    if (!sde || !*sde)
-        return NULL;
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(sde, &end, 10);
-    if (errno || *end || v < 0 || v > 253402300799LL)
-        return NULL;
-    time_t t = (time_t)v;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char buf[32];
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return xstrdup(buf);
-}
-
-typedef enum { FMT_PDF, FMT_PNG, FMT_TEXT } S_format;
-
-static int S_render(int argc, char **argv, const S_env *env)
+static int S_render(int argc, char **argv, const pd_env *env)
 {
     static const struct option opts[] = {
-        {"lang", required_argument, NULL, 'l'},
-        {"set", required_argument, NULL, 's'},
-        {"paper", required_argument, NULL, 'p'},
-        {"output", required_argument, NULL, 'o'},
-        {"format", required_argument, NULL, 'f'},
-        {"page", required_argument, NULL, 'P'},
-        {"dpi", required_argument, NULL, 'D'},
-        {"data", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {"strict", no_argument, NULL, 'S'},
-        {"allow-incomplete", no_argument, NULL, 'A'},
-        {NULL, 0, NULL, 0},
+        {"lang", required_argument, NULL, 'l'},   {"set", required_argument, NULL, 's'},
+        {"paper", required_argument, NULL, 'p'},  {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'f'}, {"page", required_argument, NULL, 'P'},
+        {"dpi", required_argument, NULL, 'D'},    {"data", required_argument, NULL, 'd'},
+        {"strict", no_argument, NULL, 'S'},       {"allow-incomplete", no_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *lang_arg = "en", *paper_arg = "a4", *output = NULL, *data_file = NULL;
-    S_format format = FMT_PDF;
-    int strict = -1; /* -1: as the template says; 0 allow incomplete; 1 strict */
+    pd_job job = {0};
+    job.strict = -1;
+    job.format = PD_FORMAT_PDF;
+    job.page = 1;
+    job.dpi = 100;
     long page = 1;
-    double dpi = 100;
     char **sets = xcalloc((size_t)argc + 1, sizeof *sets);
     size_t n_sets = 0;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "l:s:p:o:f:d:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': data_file = optarg; break;
-        case 'S': strict = 1; break;
-        case 'A': strict = 0; break;
         case 'l': lang_arg = optarg; break;
         case 's': sets[n_sets++] = optarg; break;
         case 'p': paper_arg = optarg; break;
         case 'o': output = optarg; break;
+        case 'd': data_file = optarg; break;
+        case 'S': job.strict = 1; break;
+        case 'A': job.strict = 0; break;
         case 'f':
             if (strcmp(optarg, "pdf") == 0)
-                format = FMT_PDF;
+                job.format = PD_FORMAT_PDF;
             else if (strcmp(optarg, "png") == 0)
-                format = FMT_PNG;
+                job.format = PD_FORMAT_PNG;
             else if (strcmp(optarg, "text") == 0)
-                format = FMT_TEXT;
+                job.format = PD_FORMAT_TEXT;
             else {
                 free(sets);
                 return S_usage_error("unknown format '%s' (pdf, png or text)", optarg);
             }
             break;
         case 'P': page = strtol(optarg, NULL, 10); break;
-        case 'D': dpi = strtod(optarg, NULL); break;
+        case 'D': job.dpi = strtod(optarg, NULL); break;
         case 'h':
             S_usage(stdout);
             free(sets);
@@ -187,140 +128,66 @@ static int S_render(int argc, char **argv, const S_env *env)
         return S_usage_error("%s", optind >= argc ? "render needs one TEMPLATE"
                                                   : "render takes one TEMPLATE");
     }
-    const char *template_arg = argv[optind];
-    const pd_paper *paper = pd_paper_find(paper_arg);
-    if (!paper) {
+    job.template_name = argv[optind];
+    job.lang = lang_arg;
+    job.paper = pd_paper_find(paper_arg);
+    if (!job.paper) {
         free(sets);
         return S_usage_error("unknown paper size '%s' (a4 or letter)", paper_arg);
     }
-    if (page < 1 || dpi < 10 || dpi > 1200) {
+    if (page < 1 || job.dpi < 10 || job.dpi > 1200) {
         free(sets);
         return S_usage_error("%s", "--page must be 1 or more and --dpi between 10 and 1200");
     }
+    job.page = (size_t)page;
 
     int status = PD_EXIT_INPUT;
     pd_error err = {0};
-    pd_schema *schema = NULL;
-    pd_template *tpl = NULL;
-    pd_doc *doc = NULL;
-    pd_pages *pages = NULL;
-    pd_fonts *fonts = NULL;
-    char *lang = NULL, *out_path = NULL, *create_date = NULL;
     pd_values values;
     pd_values_init(&values);
-    pd_bind_stats stats = {0};
-    strbuf bytes = STRBUF_INIT;
-    char **available = lang_available(env->linguas);
-
-    lang = lang_resolve(lang_arg, available, &err);
-    if (!lang)
-        goto done;
-    if (strcmp(lang, "en") != 0) {
-        strbuf mo = STRBUF_INIT;
-        strbuf_printf(&mo, "%s/%s/LC_MESSAGES/pildoc.mo", env->localedir, lang);
-        bool have = paths_exists(mo.data);
-        strbuf_free(&mo);
-        if (!have) {
-            pd_error_set(&err, NULL, 0,
-                         "no compiled catalog for '%s': run make (po/%s.po -> build/locale)", lang,
-                         lang);
-            goto done;
-        }
-    }
-    schema = pd_schema_load(env->variables, &err);
-    if (!schema)
-        goto done;
-    if (!pd_values_compute(&values, schema, env->templates_dir, &err))
+    pd_job_result res = {0};
+    char *out_path = NULL;
+    pd_renderer *r = pd_renderer_new(env, &err);
+    if (!r)
         goto done;
     /* the data file first; --set overrides what it gives */
-    if (data_file && !pd_data_load(data_file, schema, &values, &err))
+    if (data_file && !pd_data_load(data_file, pd_renderer_schema(r), &values, &err))
         goto done;
     for (size_t i = 0; i < n_sets; i++)
-        if (!pd_values_set_assignment(&values, schema, sets[i], &err))
+        if (!pd_values_set_assignment(&values, pd_renderer_schema(r), sets[i], &err))
             goto done;
-    tpl = pd_template_load(template_arg, env->templates_dir, env->rng, schema, &err);
-    if (!tpl)
+    job.values = &values;
+    if (!pd_renderer_render(r, &job, &res, &err))
         goto done;
-    doc = pd_bind(tpl, schema, &values, lang, &stats, &err);
-    if (!doc)
-        goto done;
-    if (stats.untranslated) {
-        xmlChar *tstrict = xmlGetProp(xmlDocGetRootElement(tpl->doc), BAD_CAST "strict");
-        bool refuse =
-            strict == 1 || (strict == -1 && tstrict && xmlStrEqual(tstrict, BAD_CAST "yes"));
-        xmlFree(tstrict);
-        strbuf w = STRBUF_INIT;
-        strbuf_printf(&w, "%zu of %zu messages are not translated into %s", stats.untranslated,
-                      stats.messages, lang);
-        for (size_t i = 0; i < 3 && stats.first_untranslated[i]; i++)
-            strbuf_printf(&w, "%s \"%.50s%s\"", i ? "," : ", e.g.", stats.first_untranslated[i],
-                          strlen(stats.first_untranslated[i]) > 50 ? "..." : "");
-        if (refuse) {
-            pd_error_set(
-                &err, tpl->path, 0,
-                "%s; refusing a half-translated %s (--allow-incomplete prints them in English)",
-                strbuf_str(&w), tpl->name);
-            strbuf_free(&w);
-            goto done;
-        }
-        fprintf(stderr, "pildoc: warning: %s: %s; they print in English\n", tpl->path,
-                strbuf_str(&w));
-        strbuf_free(&w);
-    }
-    fonts = pd_fonts_new(env->fonts_dir, env->font_cache, &err);
-    if (!fonts)
-        goto done;
-    pages = pd_layout(doc, fonts, paper, &err);
-    if (!pages)
-        goto done;
-    if (format == FMT_PDF) {
-        create_date = S_create_date();
-        char creator[64];
-        snprintf(creator, sizeof creator, "pildoc %s", PILDOC_VERSION);
-        pd_pdf_info info = {creator, create_date};
-        if (!pd_render_pdf(pages, &info, &bytes, &err))
-            goto done;
-    } else if (format == FMT_PNG) {
-        if (!pd_render_png(pages, (size_t)page, dpi, &bytes, &err))
-            goto done;
-    } else {
-        pd_render_text(pages, &bytes);
-    }
+    if (res.warning)
+        fprintf(stderr, "pildoc: warning: %s\n", res.warning);
     if (output) {
         out_path = xstrdup(output);
     } else {
         mkdir("out", 0755);
         strbuf sb = STRBUF_INIT;
-        strbuf_printf(&sb, "out/%s-%s.%s", tpl->name, lang,
-                      format == FMT_PDF   ? "pdf"
-                      : format == FMT_PNG ? "png"
-                                          : "txt");
+        strbuf_printf(&sb, "out/%s-%s.%s", res.template_name, res.lang,
+                      job.format == PD_FORMAT_PDF   ? "pdf"
+                      : job.format == PD_FORMAT_PNG ? "png"
+                                                    : "txt");
         out_path = strbuf_take(&sb);
     }
-    if (!pd_output_write(out_path, bytes.data ? bytes.data : "", bytes.len, &err))
+    if (!pd_output_write(out_path, res.bytes.data ? res.bytes.data : "", res.bytes.len, &err))
         goto done;
     status = PD_EXIT_OK;
 done:
     if (status != PD_EXIT_OK)
         fprintf(stderr, "%s%s\n", err.located ? "" : "pildoc: ", err.set ? err.msg : "failed");
-    strbuf_free(&bytes);
-    pd_pages_free(pages);
-    pd_fonts_free(fonts);
-    pd_doc_free(doc);
-    pd_template_free(tpl);
-    pd_schema_free(schema);
+    pd_job_result_free(&res);
+    pd_renderer_free(r);
     pd_values_free(&values);
-    pd_bind_stats_free(&stats);
-    lang_list_free(available);
-    free(lang);
     free(out_path);
-    free(create_date);
     free(sets);
     return status;
 }
 
 /* pildoc langs: per language and template, the state of the catalog. */
-static int S_langs(const S_env *env)
+static int S_langs(const pd_env *env)
 {
     pd_error err = {0};
     pd_schema *schema = pd_schema_load(env->variables, &err);
@@ -432,8 +299,8 @@ int main(int argc, char **argv)
         printf("pildoc %s\n", PILDOC_VERSION);
         return PD_EXIT_OK;
     }
-    S_env env;
-    S_env_init(&env);
+    pd_env env;
+    pd_env_init(&env);
     lang_init(env.localedir);
     xmlsafe_init();
     int status;
@@ -456,6 +323,6 @@ int main(int argc, char **argv)
     }
     xmlsafe_cleanup();
     xmlCleanupParser();
-    S_env_free(&env);
+    pd_env_free(&env);
     return status;
 }

@@ -1,0 +1,251 @@
+#include "renderer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bind.h"
+#include "fonts.h"
+#include "lang.h"
+#include "paths.h"
+#include "render.h"
+#include "template.h"
+
+#ifndef PILDOC_VERSION
+#define PILDOC_VERSION "0.1.0"
+#endif
+
+void pd_env_init(pd_env *e)
+{
+    char *abs = paths_datadir();
+    e->datadir = paths_display(abs);
+    free(abs);
+    if (!*e->datadir) {
+        free(e->datadir);
+        e->datadir = xstrdup(".");
+    }
+    e->templates_dir = paths_join(e->datadir, "templates");
+    e->rng = paths_join(e->templates_dir, "pildoc.rng");
+    e->variables = paths_join(e->templates_dir, "variables.xml");
+    e->localedir = paths_join(e->datadir, "build/locale");
+    e->linguas = paths_join(e->datadir, "po/LINGUAS");
+    e->fonts_dir = paths_join(e->datadir, "fonts");
+    e->font_cache = paths_join(e->datadir, "build/fontcache");
+}
+
+void pd_env_free(pd_env *e)
+{
+    free(e->datadir);
+    free(e->templates_dir);
+    free(e->rng);
+    free(e->variables);
+    free(e->localedir);
+    free(e->linguas);
+    free(e->fonts_dir);
+    free(e->font_cache);
+}
+
+typedef struct S_cached {
+    char *key; /* what the job named */
+    pd_template *t;
+} S_cached;
+
+struct pd_renderer {
+    const pd_env *env;
+    pd_schema *schema;
+    pd_values computed; /* leaflet.version ... */
+    pd_fonts *fonts;    /* loaded at the first layout */
+    char **langs;
+    S_cached *templates;
+    size_t n_templates;
+    char *create_date; /* from SOURCE_DATE_EPOCH, or NULL */
+};
+
+static char *S_create_date(void)
+{
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (!sde || !*sde)
+        return NULL;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(sde, &end, 10);
+    if (errno || *end || v < 0 || v > 253402300799LL)
+        return NULL;
+    time_t t = (time_t)v;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char buf[32];
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return xstrdup(buf);
+}
+
+pd_renderer *pd_renderer_new(const pd_env *env, pd_error *err)
+{
+    pd_renderer *r = xcalloc(1, sizeof *r);
+    r->env = env;
+    pd_values_init(&r->computed);
+    r->schema = pd_schema_load(env->variables, err);
+    if (!r->schema || !pd_values_compute(&r->computed, r->schema, env->templates_dir, err)) {
+        pd_renderer_free(r);
+        return NULL;
+    }
+    r->langs = lang_available(env->linguas);
+    r->create_date = S_create_date();
+    return r;
+}
+
+void pd_renderer_free(pd_renderer *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_templates; i++) {
+        free(r->templates[i].key);
+        pd_template_free(r->templates[i].t);
+    }
+    free(r->templates);
+    pd_fonts_free(r->fonts);
+    pd_schema_free(r->schema);
+    pd_values_free(&r->computed);
+    lang_list_free(r->langs);
+    free(r->create_date);
+    free(r);
+}
+
+const pd_schema *pd_renderer_schema(const pd_renderer *r)
+{
+    return r->schema;
+}
+
+char *const *pd_renderer_langs(const pd_renderer *r)
+{
+    return r->langs;
+}
+
+static pd_template *S_template(pd_renderer *r, const char *name, pd_error *err)
+{
+    for (size_t i = 0; i < r->n_templates; i++)
+        if (strcmp(r->templates[i].key, name) == 0)
+            return r->templates[i].t;
+    pd_template *t = pd_template_load(name, r->env->templates_dir, r->env->rng, r->schema, err);
+    if (!t)
+        return NULL;
+    r->templates = xrealloc(r->templates, (r->n_templates + 1) * sizeof *r->templates);
+    r->templates[r->n_templates].key = xstrdup(name);
+    r->templates[r->n_templates].t = t;
+    r->n_templates++;
+    return t;
+}
+
+static bool S_check_catalog(const pd_renderer *r, const char *lang, pd_error *err)
+{
+    if (strcmp(lang, "en") == 0)
+        return true;
+    strbuf mo = STRBUF_INIT;
+    strbuf_printf(&mo, "%s/%s/LC_MESSAGES/pildoc.mo", r->env->localedir, lang);
+    bool have = paths_exists(mo.data);
+    strbuf_free(&mo);
+    if (!have)
+        return pd_error_set(err, NULL, 0,
+                            "no compiled catalog for '%s': run make (po/%s.po -> build/locale)",
+                            lang, lang);
+    return true;
+}
+
+/* The job's values with the computed ones added (a job cannot override
+ * those: data and --set refuse them). */
+static void S_merge(pd_values *out, const pd_values *computed, const pd_values *given)
+{
+    pd_values_init(out);
+    const pd_values *parts[2] = {computed, given};
+    for (size_t p = 0; p < 2; p++) {
+        if (!parts[p])
+            continue;
+        for (size_t i = 0; i < parts[p]->n; i++) {
+            out->names = xrealloc(out->names, (out->n + 1) * sizeof *out->names);
+            out->values = xrealloc(out->values, (out->n + 1) * sizeof *out->values);
+            out->names[out->n] = xstrdup(parts[p]->names[i]);
+            out->values[out->n] = xstrdup(parts[p]->values[i]);
+            out->n++;
+        }
+    }
+}
+
+bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, pd_error *err)
+{
+    memset(res, 0, sizeof *res);
+    pd_doc *doc = NULL;
+    pd_pages *pages = NULL;
+    pd_bind_stats stats = {0};
+    pd_values values;
+    S_merge(&values, &r->computed, job->values);
+    bool ok = false;
+    res->lang = lang_resolve(job->lang, r->langs, err);
+    if (!res->lang || !S_check_catalog(r, res->lang, err))
+        goto done;
+    pd_template *t = S_template(r, job->template_name, err);
+    if (!t)
+        goto done;
+    res->template_name = xstrdup(t->name);
+    doc = pd_bind(t, r->schema, &values, res->lang, &stats, err);
+    if (!doc)
+        goto done;
+    if (stats.untranslated) {
+        xmlChar *tstrict = xmlGetProp(xmlDocGetRootElement(t->doc), BAD_CAST "strict");
+        bool refuse = job->strict == 1 ||
+                      (job->strict == -1 && tstrict && xmlStrEqual(tstrict, BAD_CAST "yes"));
+        xmlFree(tstrict);
+        strbuf w = STRBUF_INIT;
+        strbuf_printf(&w, "%zu of %zu messages are not translated into %s", stats.untranslated,
+                      stats.messages, res->lang);
+        for (size_t i = 0; i < 3 && stats.first_untranslated[i]; i++)
+            strbuf_printf(&w, "%s \"%.50s%s\"", i ? "," : ", e.g.", stats.first_untranslated[i],
+                          strlen(stats.first_untranslated[i]) > 50 ? "..." : "");
+        if (refuse) {
+            pd_error_set(err, t->path, 0,
+                         "%s; refusing a half-translated %s (--allow-incomplete prints them in "
+                         "English)",
+                         strbuf_str(&w), t->name);
+            strbuf_free(&w);
+            goto done;
+        }
+        strbuf msg = STRBUF_INIT;
+        strbuf_printf(&msg, "%s: %s; they print in English", t->path, strbuf_str(&w));
+        res->warning = strbuf_take(&msg);
+        strbuf_free(&w);
+    }
+    if (!r->fonts) {
+        r->fonts = pd_fonts_new(r->env->fonts_dir, r->env->font_cache, err);
+        if (!r->fonts)
+            goto done;
+    }
+    pages = pd_layout(doc, r->fonts, job->paper, err);
+    if (!pages)
+        goto done;
+    res->pages = pages->n_pages;
+    if (job->format == PD_FORMAT_PDF) {
+        pd_pdf_info info = {"pildoc " PILDOC_VERSION, r->create_date};
+        ok = pd_render_pdf(pages, &info, &res->bytes, err);
+    } else if (job->format == PD_FORMAT_PNG) {
+        ok = pd_render_png(pages, job->page, job->dpi, &res->bytes, err);
+    } else {
+        pd_render_text(pages, &res->bytes);
+        ok = true;
+    }
+done:
+    pd_pages_free(pages);
+    pd_doc_free(doc);
+    pd_bind_stats_free(&stats);
+    pd_values_free(&values);
+    return ok;
+}
+
+void pd_job_result_free(pd_job_result *res)
+{
+    strbuf_free(&res->bytes);
+    free(res->template_name);
+    free(res->lang);
+    free(res->warning);
+    memset(res, 0, sizeof *res);
+}

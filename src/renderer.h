@@ -1,0 +1,58 @@
+/* renderer: one document from a template name, a language and values to
+ * finished bytes (PDF, PNG or text), keeping what is costly to load
+ * (data schema, templates, fonts) across documents. `pildoc render` makes
+ * one document with it; each batch worker makes thousands.
+ * Ownership: a pd_renderer owns its caches; results own their bytes. */
+#ifndef PILDOC_RENDERER_H
+#define PILDOC_RENDERER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "layout.h"
+#include "strbuf.h"
+#include "vars.h"
+
+/* Where pildoc's data lives (all paths relative to the current folder
+ * where possible, so that errors read "templates/leaflet.xml:12"). */
+typedef struct pd_env {
+    char *datadir, *templates_dir, *rng, *variables, *localedir, *linguas, *fonts_dir, *font_cache;
+} pd_env;
+
+void pd_env_init(pd_env *e);
+void pd_env_free(pd_env *e);
+
+typedef enum pd_format { PD_FORMAT_PDF, PD_FORMAT_PNG, PD_FORMAT_TEXT } pd_format;
+
+typedef struct pd_job {
+    const char *template_name; /* a name from templates/ or a path */
+    const char *lang;          /* as the user wrote it: "fr-FR" is fine */
+    const pd_paper *paper;
+    int strict;              /* -1 as the template says, 0 allow incomplete, 1 strict */
+    const pd_values *values; /* data and --set values (computed ones are added) */
+    pd_format format;
+    size_t page; /* PNG: which page */
+    double dpi;  /* PNG: resolution */
+} pd_job;
+
+typedef struct pd_job_result {
+    strbuf bytes;
+    size_t pages;
+    char *template_name; /* resolved: "leaflet" */
+    char *lang;          /* resolved: "zh_CN" */
+    char *warning;       /* one line (untranslated messages), or NULL */
+} pd_job_result;
+
+typedef struct pd_renderer pd_renderer;
+
+pd_renderer *pd_renderer_new(const pd_env *env, pd_error *err);
+void pd_renderer_free(pd_renderer *r);
+const pd_schema *pd_renderer_schema(const pd_renderer *r);
+/* The language codes available (en + LINGUAS), NULL-terminated. */
+char *const *pd_renderer_langs(const pd_renderer *r);
+
+bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, pd_error *err);
+void pd_job_result_free(pd_job_result *res);
+
+#endif
