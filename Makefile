@@ -5,7 +5,7 @@ CC         ?= cc
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS       := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgettextpo -lm
+LIBS       := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgettextpo -lcsv -lm
 SAN        ?=
 ifneq ($(SAN),)
 # GCC's format-truncation analysis gives false positives on instrumented code
@@ -28,7 +28,7 @@ SAMPLE     := templates/data/sample-patient.xml
 
 # Debian 12 packages: to build and run, then to test.
 DEB_BUILD  := build-essential pkg-config libpango1.0-dev libcairo2-dev libxml2-dev \
-              libfontconfig-dev gettext libgettextpo-dev
+              libfontconfig-dev gettext libgettextpo-dev libcsv-dev
 DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils
 DEB_LINT   := clang-format clang-tidy cppcheck
 

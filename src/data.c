@@ -101,10 +101,17 @@ bool pd_data_load(const char *path, const pd_schema *schema, pd_values *values, 
         free(shown);
         return false;
     }
-    strbuf seen = STRBUF_INIT;
-    bool ok = S_walk(xmlDocGetRootElement(doc), "", shown, schema, values, &seen, err);
-    strbuf_free(&seen);
+    bool ok = pd_data_from_node(xmlDocGetRootElement(doc), shown, schema, values, err);
     xmlFreeDoc(doc);
     free(shown);
+    return ok;
+}
+
+bool pd_data_from_node(xmlNodePtr data, const char *file, const pd_schema *schema,
+                       pd_values *values, pd_error *err)
+{
+    strbuf seen = STRBUF_INIT;
+    bool ok = S_walk(data, "", file, schema, values, &seen, err);
+    strbuf_free(&seen);
     return ok;
 }

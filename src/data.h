@@ -8,11 +8,17 @@
 #ifndef PILDOC_DATA_H
 #define PILDOC_DATA_H
 
+#include <libxml/tree.h>
 #include <stdbool.h>
 
 #include "error.h"
 #include "vars.h"
 
 bool pd_data_load(const char *path, const pd_schema *schema, pd_values *values, pd_error *err);
+
+/* The same from an element already parsed (a batch job's <data>); `file`
+ * names it in errors. */
+bool pd_data_from_node(xmlNodePtr data, const char *file, const pd_schema *schema,
+                       pd_values *values, pd_error *err);
 
 #endif

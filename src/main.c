@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "batch.h"
 #include "bind.h"
 #include "catalog.h"
 #include "data.h"
@@ -306,6 +307,8 @@ int main(int argc, char **argv)
     int status;
     if (strcmp(argv[1], "render") == 0) {
         status = S_render(argc - 1, argv + 1, &env);
+    } else if (strcmp(argv[1], "batch") == 0) {
+        status = pd_batch_main(argc - 1, argv + 1, &env);
     } else if (strcmp(argv[1], "langs") == 0) {
         status = S_langs(&env);
     } else if (strcmp(argv[1], "check-message") == 0) {
@@ -319,7 +322,7 @@ int main(int argc, char **argv)
         free(names);
         status = PD_EXIT_OK;
     } else {
-        status = S_usage_error("unknown command '%s' (render, langs, templates)", argv[1]);
+        status = S_usage_error("unknown command '%s' (render, batch, langs, templates)", argv[1]);
     }
     xmlsafe_cleanup();
     xmlCleanupParser();

@@ -1,0 +1,40 @@
+/* jobsrc: the jobs of a batch, read as a stream from an XML or CSV file,
+ * so a million-job file needs no more memory than a hundred-job one.
+ *
+ *   XML: <batch><job template="consent" lang="fr" output="P1.pdf">
+ *          <data>...as a --data file...</data></job>...</batch>
+ *        or data="FILE" instead of inline data (relative to the job file).
+ *   CSV: a header row template,lang,output[,data],NAME... then one job per
+ *        row; an empty cell gives no value. Parsed by libcsv.
+ *
+ * A problem with one job (bad data, a missing attribute) is that job's
+ * error: the job fails alone. A file that cannot be read on (malformed XML,
+ * a bad CSV header) stops the batch.
+ * Ownership: a pd_jobspec owns its strings and values; pd_jobspec_clear
+ * releases them. */
+#ifndef PILDOC_JOBSRC_H
+#define PILDOC_JOBSRC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "vars.h"
+
+typedef struct pd_jobspec {
+    size_t number; /* 1-based position in the file */
+    char *template_name, *lang, *output, *data_file;
+    pd_values values;
+    char *id;    /* patient.id when given: names the job in messages */
+    char *error; /* this job cannot run: why */
+} pd_jobspec;
+
+typedef struct pd_jobsrc pd_jobsrc;
+
+pd_jobsrc *pd_jobsrc_open(const char *path, const pd_schema *schema, pd_error *err);
+/* 1: a job (the caller clears it), 0: no more, -1: the file is broken (err). */
+int pd_jobsrc_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err);
+void pd_jobsrc_close(pd_jobsrc *src);
+void pd_jobspec_clear(pd_jobspec *job);
+
+#endif
