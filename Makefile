@@ -29,7 +29,7 @@ SAMPLE     := templates/data/sample-patient.xml
 # Debian 12 packages: to build and run, then to test.
 DEB_BUILD  := build-essential pkg-config libpango1.0-dev libcairo2-dev libxml2-dev \
               libfontconfig-dev gettext libgettextpo-dev libcsv-dev
-DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils
+DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time
 DEB_LINT   := clang-format clang-tidy cppcheck
 
 .PHONY: all deps deps-lint run docs check unit e2e update-po format lint clean help
@@ -143,6 +143,7 @@ unit: all $(BUILD)/unit-tests
 e2e: all $(BUILD)/pixcmp
 	bash tests/e2e.sh
 	bash tests/translators.sh
+	bash tests/batch.sh
 
 check: deps
 	$(MAKE) unit e2e

@@ -3,8 +3,8 @@
 #include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glib.h>
 #include <getopt.h>
+#include <glib.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -122,8 +122,7 @@ static const char *S_bad_output(const char *name)
     while (part) {
         const char *slash = strchr(part, '/');
         size_t len = slash ? (size_t)(slash - part) : strlen(part);
-        if (len == 0 || (len == 2 && strncmp(part, "..", 2) == 0) ||
-            (len == 1 && part[0] == '.'))
+        if (len == 0 || (len == 2 && strncmp(part, "..", 2) == 0) || (len == 1 && part[0] == '.'))
             return "'..', '.' or an empty part in the output name (it must stay inside the "
                    "output folder)";
         if (part[0] == '.')
@@ -270,6 +269,7 @@ typedef struct S_master {
     FILE *manifest;
     size_t done, written, failed, total;
     double started;
+    bool progress; /* a progress line is on the terminal */
 } S_master;
 
 static double S_now(void)
@@ -337,8 +337,8 @@ static void S_finish(S_master *m, S_result *r, bool ok, const char *error)
         m->failed++;
         r->error = xstrdup(error && *error ? error : "failed");
         /* the job by position, id and output; never patient data */
-        fprintf(stderr, "%spildoc: job %zu (%s%s%s): %s\n", m->opt->quiet ? "" : "\r",
-                r->number, r->id ? r->id : "", r->id ? ", " : "", r->output ? r->output : "no output",
+        fprintf(stderr, "%spildoc: job %zu (%s%s%s): %s\n", m->progress ? "\r" : "", r->number,
+                r->id ? r->id : "", r->id ? ", " : "", r->output ? r->output : "no output",
                 r->error);
     }
 }
@@ -392,7 +392,8 @@ static void S_collect(S_master *m, int i)
         r->bytes = strtoull(f[3], NULL, 10);
         snprintf(r->sha, sizeof r->sha, "%s", f[4]);
         if (*f[6] && !m->opt->quiet)
-            fprintf(stderr, "\rpildoc: warning: job %zu: %s\n", r->number, f[6]);
+            fprintf(stderr, "%spildoc: warning: job %zu: %s\n", m->progress ? "\r" : "", r->number,
+                    f[6]);
         S_finish(m, r, ok, f[5]);
     }
     w->busy = false;
@@ -526,6 +527,7 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
     }
     fputs("job,output,status,pages,bytes,sha256,error\n", m.manifest);
     bool progress = !opt.quiet && isatty(STDERR_FILENO);
+    m.progress = progress;
     if (progress)
         m.total = S_count_jobs(&opt, schema);
 
@@ -669,7 +671,10 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
     fprintf(stderr,
             "pildoc batch: %zu jobs: %zu written, %zu failed%s; %.2f s, %.1f documents/s, "
             "%.1f ms per document, peak worker memory %.1f MB; manifest %s\n",
-            m.done, m.written, m.failed, S_stop ? " (interrupted)" : fatal ? " (job file broken)" : "",
+            m.done, m.written, m.failed,
+            S_stop  ? " (interrupted)"
+            : fatal ? " (job file broken)"
+                    : "",
             secs, secs > 0 ? (double)m.written / secs : 0.0,
             m.written ? secs * 1000.0 / (double)m.written : 0.0, (double)peak / 1024.0,
             manifest_name.data);

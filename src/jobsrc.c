@@ -29,8 +29,8 @@ struct pd_jobsrc {
     /* CSV */
     FILE *csv_file;
     struct csv_parser csv;
-    S_row cur;         /* the row being parsed */
-    S_row *rows;       /* complete rows not yet handed out */
+    S_row cur;   /* the row being parsed */
+    S_row *rows; /* complete rows not yet handed out */
     size_t n_rows, first_row;
     S_row header;
     bool have_header, eof;
@@ -89,7 +89,8 @@ pd_jobsrc *pd_jobsrc_open(const char *path, const pd_schema *schema, pd_error *e
         csv_init(&src->csv, CSV_STRICT | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
         return src;
     }
-    src->reader = xmlReaderForFile(path, "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    src->reader =
+        xmlReaderForFile(path, "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!src->reader) {
         pd_error_set(err, src->path, 0, "cannot open");
         pd_jobsrc_close(src);
@@ -147,7 +148,8 @@ static int S_xml_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
             return 0;
         if (rc < 0) {
             const xmlError *e = xmlGetLastError();
-            pd_error_set(err, src->path, e && e->line > 0 ? e->line : xmlTextReaderGetParserLineNumber(src->reader),
+            pd_error_set(err, src->path,
+                         e && e->line > 0 ? e->line : xmlTextReaderGetParserLineNumber(src->reader),
                          "malformed XML%s%s", e && e->message ? ": " : "",
                          e && e->message ? e->message : "");
             /* drop libxml2's trailing newline */
@@ -268,12 +270,14 @@ static int S_csv_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
             static const char *const want[] = {"template", "lang", "output"};
             for (size_t i = 0; i < 3; i++)
                 if (row.n <= i || strcmp(row.cells[i], want[i]) != 0) {
-                    pd_error_set(err, src->path, 1, "the header row must start with template,lang,output");
+                    pd_error_set(err, src->path, 1,
+                                 "the header row must start with template,lang,output");
                     return -1;
                 }
             for (size_t i = 3; i < row.n; i++)
                 if (!S_valid_column(row.cells[i])) {
-                    pd_error_set(err, src->path, 1, "column %zu of the header is not a variable name", i + 1);
+                    pd_error_set(err, src->path, 1,
+                                 "column %zu of the header is not a variable name", i + 1);
                     return -1;
                 }
             continue;
@@ -311,7 +315,8 @@ static int S_csv_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
                 strbuf_free(&where);
             }
         }
-        if (!job->error && (!job->template_name || !*job->template_name || !job->output || !*job->output))
+        if (!job->error &&
+            (!job->template_name || !*job->template_name || !job->output || !*job->output))
             job->error = xstrdup("a job needs a template and an output");
         const char *id = pd_values_get(&job->values, "patient.id");
         if (id)

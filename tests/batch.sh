@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# pildoc batch, end to end: XML and CSV job files, identical to single
+# renders, a bad job among good ones, path escapes, the manifest, shards,
+# interruption, streaming. Prints "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+PILDOC=$(realpath "${PILDOC:-./pildoc}")
+T=$(mktemp -d /tmp/pildoc-batch.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+ko() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok; else ko "$what"; fi; }
+export SOURCE_DATE_EPOCH=1795305600
+
+# --- XML jobs, with a bad job and path escapes among good ones --------------------
+printf '<data><patient><name>Li Wei</name><id>P0005</id></patient></data>\n' > "$T/p5.xml"
+cat > "$T/jobs.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<batch>
+  <job template="consent" lang="fr" output="P0001-consent-fr.pdf">
+    <data><patient><name>Zoë Martin</name><id>P0001</id></patient>
+          <treatment><sessions>3</sessions><medicine>ketamine</medicine></treatment></data>
+  </job>
+  <job template="leaflet" lang="zh_CN" output="P0002-leaflet-zh_CN.pdf">
+    <data><treatment><condition>crps</condition></treatment></data>
+  </job>
+  <job template="leaflet" lang="xx" output="P0003.pdf"><data><patient><id>P0003</id><name>Secret Name</name></patient></data></job>
+  <job template="leaflet" lang="en" output="../escape.pdf"/>
+  <job template="consent" lang="en" output="sub/P0005.pdf" data="p5.xml"/>
+  <job template="consent" lang="en" output="P0006.pdf"><data><patient><birth_date>2020-02-31</birth_date></patient></data></job>
+  <job template="leaflet" lang="en" output="/tmp/pildoc-absolute.pdf"/>
+  <job template="nonexistent" lang="en" output="P0008.pdf"/>
+  <job template="leaflet" lang="fr-FR" output="P0009.pdf"/>
+</batch>
+XML
+$PILDOC batch "$T/jobs.xml" --out "$T/x" --jobs 2 > "$T/stdout" 2> "$T/err"; rc=$?
+M=$T/x/manifest.csv
+check "xml: exit 1 when a job failed" test $rc = 1
+check "xml: manifest written" test -s "$M"
+check "xml: manifest header" grep -qx 'job,output,status,pages,bytes,sha256,error' "$M"
+check "xml: one row per job (9)" test "$(($(wc -l < "$M") - 1))" = 9
+for n in 1 2 5 9; do check "xml: job $n ok" bash -c "grep -q '^\"$n\",\"[^\"]*\",\"ok\"' '$M'"; done
+for n in 3 4 6 7 8; do check "xml: job $n failed" bash -c "grep -q '^\"$n\",\"[^\"]*\",\"failed\"' '$M'"; done
+check "xml: outputs written" test -s "$T/x/P0001-consent-fr.pdf" -a -s "$T/x/P0002-leaflet-zh_CN.pdf" -a -s "$T/x/sub/P0005.pdf" -a -s "$T/x/P0009.pdf"
+check "xml: escape refused, nothing outside" test ! -e "$T/escape.pdf" -a ! -e /tmp/pildoc-absolute.pdf
+check "xml: the escape's reason" bash -c "grep '^\"4\"' '$M' | grep -q 'inside the output folder'"
+check "xml: absolute path's reason" bash -c "grep '^\"7\"' '$M' | grep -q 'absolute'"
+check "xml: failed job named on stderr by number, id, output" grep -q '^pildoc: job 3 (P0003, P0003.pdf): unknown language' "$T/err"
+check "xml: bad date names file:line and field" bash -c "grep '^\"6\"' '$M' | grep -q \"jobs.xml:13: 'patient.birth_date' is not a valid date\""
+check "xml: no patient data on stderr" bash -c "! grep -q 'Secret Name\|Zoë' '$T/err'"
+check "xml: summary line" grep -qE '^pildoc batch: 9 jobs: 4 written, 5 failed' "$T/err"
+check "xml: stdout stays empty" test ! -s "$T/stdout"
+# manifest figures are those of the files
+for f in P0001-consent-fr.pdf P0002-leaflet-zh_CN.pdf sub/P0005.pdf; do
+  line=$(grep -F "\"$f\"" "$M")
+  sha=$(sha256sum "$T/x/$f" | cut -d' ' -f1)
+  size=$(stat -c %s "$T/x/$f")
+  pages=$(pdfinfo "$T/x/$f" | awk '/^Pages:/ {print $2}')
+  check "manifest sha256 of $f" bash -c "echo '$line' | grep -q '\"$sha\"'"
+  check "manifest bytes of $f" bash -c "echo '$line' | grep -q '\"$size\"'"
+  check "manifest pages of $f" bash -c "echo '$line' | grep -q '\"ok\",\"$pages\"'"
+done
+# identical to single renders of the same jobs
+$PILDOC render consent --lang fr --set "patient.name=Zoë Martin" --set patient.id=P0001 \
+  --set treatment.sessions=3 --set treatment.medicine=ketamine -o "$T/s1.pdf"
+check "batch output = single render (consent fr)" cmp -s "$T/s1.pdf" "$T/x/P0001-consent-fr.pdf"
+$PILDOC render leaflet --lang zh_CN --set treatment.condition=crps -o "$T/s2.pdf"
+check "batch output = single render (leaflet zh_CN)" cmp -s "$T/s2.pdf" "$T/x/P0002-leaflet-zh_CN.pdf"
+$PILDOC render consent --data "$T/p5.xml" -o "$T/s5.pdf"
+check "batch output = single render (data=FILE)" cmp -s "$T/s5.pdf" "$T/x/sub/P0005.pdf"
+
+# --- CSV: quoted fields with commas, quotes, newlines (libcsv) ----------------------
+printf 'template,lang,output,patient.name,patient.id,treatment.condition\n' > "$T/jobs.csv"
+printf 'consent,en,c1.pdf,"Smith, ""Jo"" Ann",C1,crps\n' >> "$T/jobs.csv"
+printf 'leaflet,fr,c2.pdf,,C2,fibromyalgia\n' >> "$T/jobs.csv"
+printf 'consent,en,c3.pdf,"two\nlines",C3,\n' >> "$T/jobs.csv"
+printf 'consent,zh_CN,c4.pdf,王芳,C4,other\n' >> "$T/jobs.csv"
+$PILDOC batch "$T/jobs.csv" --out "$T/c" --jobs 2 --quiet 2> "$T/err"; rc=$?
+M=$T/c/manifest.csv
+check "csv: four jobs in the manifest" test "$(($(wc -l < "$M") - 1))" = 4
+check "csv: comma and quotes in a field print" bash -c "pdftotext '$T/c/c1.pdf' - | grep -qF 'Smith, \"Jo\" Ann'"
+check "csv: a newline in a field is one field, refused by name" bash -c "grep '^\"3\"' '$M' | grep -q \"row 4: value of 'patient.name' holds a control character\""
+check "csv: the row after it is its own job" test -s "$T/c/c4.pdf"
+check "csv: --quiet leaves only failures and the summary" test "$(grep -vc '^pildoc: job \|^pildoc batch: ' "$T/err")" = 0
+$PILDOC render consent --set "patient.name=Smith, \"Jo\" Ann" --set patient.id=C1 --set treatment.condition=crps -o "$T/sc1.pdf"
+check "csv: output = single render" cmp -s "$T/sc1.pdf" "$T/c/c1.pdf"
+printf 'lang,template,output\n' > "$T/badhead.csv"
+$PILDOC batch "$T/badhead.csv" --out "$T/bh" 2> "$T/err"; rc=$?
+check "csv: a bad header stops with file:line" bash -c "test $rc = 1 && grep -q 'badhead.csv:1: the header row must start with template,lang,output' '$T/err'"
+check "usage error: --jobs 0" bash -c "$PILDOC batch '$T/jobs.csv' --jobs 0 2>/dev/null; test \$? = 2"
+check "usage error: --shard 4/3" bash -c "$PILDOC batch '$T/jobs.csv' --shard 4/3 2>/dev/null; test \$? = 2"
+
+# --- the same outputs whatever --jobs and --shard -------------------------------------
+python3 tests/make-jobs.py 60 "$T/j60.csv"
+$PILDOC batch "$T/j60.csv" --out "$T/one" --jobs 1 --quiet 2>/dev/null
+check "60 jobs, --jobs 1: all written" test "$(grep -c '"ok"' "$T/one/manifest.csv")" = 60
+$PILDOC batch "$T/j60.csv" --out "$T/two" --jobs 2 --quiet 2>/dev/null
+check "--jobs 2 gives the same manifest" cmp -s "$T/one/manifest.csv" "$T/two/manifest.csv"
+for k in 1 2 3; do $PILDOC batch "$T/j60.csv" --out "$T/sh" --shard $k/3 --jobs 2 --quiet 2>/dev/null; done
+cat "$T"/sh/manifest-*-of-3.csv | grep -v '^job,' | sort -t, -k1,1 -V > "$T/shards"
+tail -n +2 "$T/one/manifest.csv" | sort -t, -k1,1 -V > "$T/whole"
+check "shards together = one run (every job in exactly one shard)" cmp -s "$T/shards" "$T/whole"
+check "shard 2/3 holds jobs 2, 5, 8 ..." bash -c "cut -d, -f1 '$T/sh/manifest-2-of-3.csv' | tail -n +2 | tr -d '\"' | head -3 | tr '\n' ' ' | grep -qx '2 5 8 '"
+same=1
+for f in "$T"/one/*.pdf; do cmp -s "$f" "$T/sh/$(basename "$f")" || same=0; done
+check "sharded outputs byte-identical to the unsharded run" test $same = 1
+
+# --- interruption: no partial file, the manifest records what was finished ---------------
+python3 tests/make-jobs.py 400 "$T/j400.csv"
+$PILDOC batch "$T/j400.csv" --out "$T/int" --jobs 2 --quiet 2> "$T/err" &
+pid=$!
+sleep 1.5
+kill -TERM $pid
+wait $pid; rc=$?
+check "interrupted batch exits 1" test $rc = 1
+check "interrupted batch says so" grep -q '(interrupted)' "$T/err"
+check "no temporary file left" bash -c "! find '$T/int' -name '.*' | grep -q ."
+rows=$(grep -c '"ok"' "$T/int/manifest.csv")
+pdfs=$(find "$T/int" -name '*.pdf' | wc -l)
+check "interrupted: stopped early ($rows of 400)" test "$rows" -lt 400
+check "interrupted: every finished file is in the manifest ($pdfs = $rows)" test "$pdfs" = "$rows"
+allgood=1
+while IFS=, read -r num out status pages bytes sha err; do
+  out=${out//\"/}; sha=${sha//\"/}
+  [ "$(sha256sum "$T/int/$out" | cut -d' ' -f1)" = "$sha" ] || allgood=0
+done < <(grep '"ok"' "$T/int/manifest.csv")
+check "interrupted: every listed file is whole (sha256)" test $allgood = 1
+
+# --- a job file is a stream: 200,000 jobs need no more memory than 2,000 --------------
+mkjobs() { python3 -c "
+import sys
+n = int(sys.argv[1])
+print('template,lang,output')
+for i in range(n): print('leaflet,en,../refused-%d.pdf' % i)" "$1" > "$2"; }
+mkjobs 2000 "$T/small.csv"
+mkjobs 200000 "$T/big.csv"
+rss() { /usr/bin/time -f %M "$PILDOC" batch "$1" --out "$T/mem" --jobs 1 --quiet 2>&1 >/dev/null | tail -1; }
+small=$(rss "$T/small.csv"); big=$(rss "$T/big.csv")
+check "streaming: 200000 jobs read in ${big} KB vs 2000 in ${small} KB" test "$big" -lt $((small + 4096))
+check "streaming: all 200000 refused and listed" test "$(($(wc -l < "$T/mem/manifest.csv") - 1))" = 200000
+
+echo "batch: $pass passed, $fail failed"
+[ $fail = 0 ]
