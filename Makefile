@@ -32,7 +32,7 @@ DEB_BUILD  := build-essential pkg-config libpango1.0-dev libcairo2-dev libxml2-d
 DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time
 DEB_LINT   := clang-format clang-tidy cppcheck
 
-.PHONY: all deps deps-lint run docs check unit e2e update-po format lint clean help
+.PHONY: all deps deps-lint run docs check unit e2e bench update-po format lint clean help
 
 all: pildoc $(MO_FILES)
 
@@ -147,6 +147,9 @@ e2e: all $(BUILD)/pixcmp
 
 check: deps
 	$(MAKE) unit e2e
+
+bench: all
+	bash tests/bench.sh
 
 # --- code hygiene --------------------------------------------------------------
 format: deps-lint

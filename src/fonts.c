@@ -10,9 +10,13 @@
 
 #include "strbuf.h"
 
+#define LAYOUT_CACHE_MAX 20000
+
 struct pd_fonts {
     FcConfig *config;
     PangoFontMap *map;
+    GHashTable *contexts; /* BCP 47 tag -> PangoContext */
+    GHashTable *layouts;  /* key -> PangoLayout */
 };
 
 static void S_append_xml_escaped(strbuf *sb, const char *s)
@@ -69,6 +73,8 @@ pd_fonts *pd_fonts_new(const char *fonts_dir, const char *cache_dir, pd_error *e
         return NULL;
     }
     pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(f->map), config);
+    f->contexts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+    f->layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
     pango_cairo_font_map_set_resolution(PANGO_CAIRO_FONT_MAP(f->map), 72.0);
     return f;
 }
@@ -77,6 +83,10 @@ void pd_fonts_free(pd_fonts *f)
 {
     if (!f)
         return;
+    if (f->layouts)
+        g_hash_table_destroy(f->layouts);
+    if (f->contexts)
+        g_hash_table_destroy(f->contexts);
     if (f->map)
         g_object_unref(f->map);
     if (f->config)
@@ -86,6 +96,9 @@ void pd_fonts_free(pd_fonts *f)
 
 PangoContext *pd_fonts_context(pd_fonts *f, const char *bcp47)
 {
+    PangoContext *cached = g_hash_table_lookup(f->contexts, bcp47);
+    if (cached)
+        return cached;
     PangoContext *ctx = pango_font_map_create_context(f->map);
     cairo_font_options_t *opts = cairo_font_options_create();
     /* no hinting: the same glyph positions on every device */
@@ -96,7 +109,20 @@ PangoContext *pd_fonts_context(pd_fonts *f, const char *bcp47)
     cairo_font_options_destroy(opts);
     pango_context_set_round_glyph_positions(ctx, FALSE);
     pango_context_set_language(ctx, pango_language_from_string(bcp47));
+    g_hash_table_insert(f->contexts, g_strdup(bcp47), ctx);
     return ctx;
+}
+
+PangoLayout *pd_fonts_cached_layout(pd_fonts *f, const char *key)
+{
+    return g_hash_table_lookup(f->layouts, key);
+}
+
+void pd_fonts_cache_layout(pd_fonts *f, const char *key, PangoLayout *layout)
+{
+    if (g_hash_table_size(f->layouts) >= LAYOUT_CACHE_MAX)
+        g_hash_table_remove_all(f->layouts); /* documents hold their own references */
+    g_hash_table_insert(f->layouts, g_strdup(key), g_object_ref(layout));
 }
 
 const char *pd_fonts_families(const char *bcp47)

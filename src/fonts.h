@@ -19,9 +19,17 @@ typedef struct pd_fonts pd_fonts;
 pd_fonts *pd_fonts_new(const char *fonts_dir, const char *cache_dir, pd_error *err);
 void pd_fonts_free(pd_fonts *fonts);
 
-/* A new Pango context for the language (BCP 47, e.g. "zh-CN") with
- * unhinted metrics, identical for PDF and image output. Caller unrefs. */
+/* The Pango context for the language (BCP 47, e.g. "zh-CN") with unhinted
+ * metrics, identical for PDF and image output. Owned by fonts (made once
+ * per language, then reused). */
 PangoContext *pd_fonts_context(pd_fonts *fonts, const char *bcp47);
+
+/* Layouts already made, by a key describing text, style and width: in a
+ * batch most paragraphs repeat from one document to the next, and shaping
+ * them again is most of the layout time. The cache holds one reference to
+ * each layout; it is emptied when it grows past a bound. */
+PangoLayout *pd_fonts_cached_layout(pd_fonts *fonts, const char *key);
+void pd_fonts_cache_layout(pd_fonts *fonts, const char *key, PangoLayout *layout);
 /* The font family list for a language: CJK first for Chinese. */
 const char *pd_fonts_families(const char *bcp47);
 

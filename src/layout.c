@@ -72,6 +72,7 @@ typedef struct S_frame {
 } S_frame;
 
 typedef struct S_state {
+    pd_fonts *fonts;
     PangoContext *ctx;
     const char *families;
     const char *lang_tag;
@@ -157,8 +158,23 @@ static bool S_check_glyphs(S_state *st, PangoLayout *layout, const S_spanmap *ma
 }
 
 /* Makes a layout of `text` `width` points wide; NULL on a missing glyph. */
-static PangoLayout *S_make_layout(S_state *st, const pd_text *text, double width,
-                                  const S_style *style, PangoAlignment align)
+/* A key naming everything that makes a layout what it is. */
+static char *S_layout_key(const S_state *st, const pd_text *text, double width,
+                          const S_style *style, PangoAlignment align)
+{
+    strbuf k = STRBUF_INIT;
+    strbuf_printf(&k, "%s|%.3f|%.2f|%d|%d", st->lang_tag, width, style->size, style->bold,
+                  (int)align);
+    for (size_t i = 0; i < text->n_spans; i++) {
+        const pd_span *sp = &text->spans[i];
+        strbuf_printf(&k, "\x1f%u:%.2f:", sp->style, sp->blank_em);
+        strbuf_append(&k, sp->text);
+    }
+    return strbuf_take(&k);
+}
+
+static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
+                                 const S_style *style, PangoAlignment align)
 {
     strbuf s = STRBUF_INIT;
     PangoAttrList *attrs = pango_attr_list_new();
@@ -211,10 +227,33 @@ static PangoLayout *S_make_layout(S_state *st, const pd_text *text, double width
     pango_layout_set_attributes(layout, attrs);
     pango_attr_list_unref(attrs);
     strbuf_free(&s);
-    S_keep_layout(st, layout);
     bool ok = S_check_glyphs(st, layout, &map);
     free(map.starts);
-    return ok ? layout : NULL;
+    if (!ok) {
+        g_object_unref(layout);
+        return NULL;
+    }
+    return layout;
+}
+
+/* Makes (or finds already made) a layout of `text` `width` points wide;
+ * NULL on a missing glyph. The layout lives as long as the pages. */
+static PangoLayout *S_make_layout(S_state *st, const pd_text *text, double width,
+                                  const S_style *style, PangoAlignment align)
+{
+    char *key = S_layout_key(st, text, width, style, align);
+    PangoLayout *layout = pd_fonts_cached_layout(st->fonts, key);
+    if (layout) {
+        g_object_ref(layout);
+    } else {
+        layout = S_new_layout(st, text, width, style, align);
+        if (layout)
+            pd_fonts_cache_layout(st->fonts, key, layout);
+    }
+    free(key);
+    if (layout)
+        S_keep_layout(st, layout);
+    return layout;
 }
 
 typedef struct S_line {
@@ -668,6 +707,7 @@ pd_pages *pd_layout(const pd_doc *doc, pd_fonts *fonts, const pd_paper *paper, p
     out->lang_tag = xstrdup(doc->lang_tag ? doc->lang_tag : "en");
     S_state st = {0};
     st.lang_tag = out->lang_tag;
+    st.fonts = fonts;
     st.ctx = pd_fonts_context(fonts, st.lang_tag);
     st.families = pd_fonts_families(st.lang_tag);
     st.out = out;
@@ -703,7 +743,6 @@ pd_pages *pd_layout(const pd_doc *doc, pd_fonts *fonts, const pd_paper *paper, p
     }
     free(st.slices);
     free(st.frames);
-    g_object_unref(st.ctx);
     if (!ok) {
         pd_pages_free(out);
         return NULL;
