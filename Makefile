@@ -32,7 +32,7 @@ DEB_BUILD  := build-essential pkg-config libpango1.0-dev libcairo2-dev libxml2-d
 DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time
 DEB_LINT   := clang-format clang-tidy cppcheck
 
-.PHONY: all deps deps-lint run docs check unit e2e bench update-po format lint clean help
+.PHONY: all deps deps-lint deps-fuzz run docs check unit e2e bench fuzz update-po format lint clean help
 
 all: pildoc $(MO_FILES)
 
@@ -150,6 +150,48 @@ check: deps
 
 bench: all
 	bash tests/bench.sh
+
+# --- fuzzing (libFuzzer, clang) ------------------------------------------------------
+# make fuzz runs each harness FUZZ_SECONDS (default 60) on its seed corpus in
+# tests/fuzz/corpus/NAME, after replaying the crashes found before
+# (tests/fuzz/regressions/NAME: each is a regression test). New corpus
+# entries go to build/fuzz-corpus, crashes to build/fuzz-crashes.
+FUZZERS      := template data jobs message
+FUZZ_SECONDS ?= 60
+FUZZ_OBJDIR  := $(BUILD)/obj-fuzz
+FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
+                $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Isrc
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+DEB_FUZZ     := clang libclang-rt-14-dev
+FUZZ_ENV     := PILDOC_DATADIR=$(CURDIR) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
+
+$(FUZZ_OBJDIR)/%.o: src/%.c $(wildcard src/*.h) | $(FUZZ_OBJDIR)
+	clang $(FUZZ_FLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_OBJDIR):
+	mkdir -p $@
+$(BUILD)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(LIB_SRCS:src/%.c=$(FUZZ_OBJDIR)/%.o)
+	clang $(FUZZ_FLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(LIB_SRCS:src/%.c=$(FUZZ_OBJDIR)/%.o) $(LIBS)
+
+.SECONDARY: $(LIB_SRCS:src/%.c=$(FUZZ_OBJDIR)/%.o)
+
+deps-fuzz:
+	$(call install_missing,$(DEB_FUZZ))
+
+fuzz: deps-fuzz
+	@$(MAKE) --no-print-directory all $(FUZZERS:%=$(BUILD)/fuzz-%)
+	@for f in $(FUZZERS); do \
+	  mkdir -p $(BUILD)/fuzz-corpus/$$f $(BUILD)/fuzz-crashes; \
+	  if ls tests/fuzz/regressions/$$f/* >/dev/null 2>&1; then \
+	    echo "fuzz $$f: replaying tests/fuzz/regressions/$$f"; \
+	    $(FUZZ_ENV) $(BUILD)/fuzz-$$f tests/fuzz/regressions/$$f/* >/dev/null 2>&1 \
+	      || { echo "fuzz $$f: a regression input fails again"; exit 1; }; fi; \
+	  echo "fuzz $$f: $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_ENV) $(BUILD)/fuzz-$$f -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz-crashes/$$f- \
+	    $(BUILD)/fuzz-corpus/$$f tests/fuzz/corpus/$$f > $(BUILD)/fuzz-$$f.log 2>&1 \
+	    || { tail -40 $(BUILD)/fuzz-$$f.log; echo "fuzz $$f: crash, input in $(BUILD)/fuzz-crashes"; exit 1; }; \
+	  grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' $(BUILD)/fuzz-$$f.log | tr '\n' ' '; echo; \
+	done
 
 # --- code hygiene --------------------------------------------------------------
 format: deps-lint

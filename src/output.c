@@ -40,7 +40,9 @@ bool pd_output_write(const char *path, const char *data, size_t len, pd_error *e
        be replaced) */
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return pd_error_set(err, path, 0, "is not a regular file");
-    if (stat(path, &st) == 0 && access(path, W_OK) != 0)
+    /* a read-only file stays as it is, even for root (whom access() and
+       rename() would let through) */
+    if (stat(path, &st) == 0 && ((st.st_mode & 0222) == 0 || access(path, W_OK) != 0))
         return pd_error_set(err, path, 0, "cannot write: the file is read-only");
     char *dir = paths_dirname(path);
     const char *slash = strrchr(path, '/');

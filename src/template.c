@@ -299,7 +299,7 @@ char **pd_template_list(const char *templates_dir)
     struct dirent *e;
     while ((e = readdir(d))) {
         size_t len = strlen(e->d_name);
-        if (len > 4 && strcmp(e->d_name + len - 4, ".xml") == 0 &&
+        if (len > 4 && strcmp(e->d_name + len - 4, ".xml") == 0 && e->d_name[0] != '.' &&
             strcmp(e->d_name, "variables.xml") != 0) {
             names = xrealloc(names, (n + 2) * sizeof *names);
             names[n++] = xstrndup(e->d_name, len - 4);
