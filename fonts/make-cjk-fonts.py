@@ -29,6 +29,9 @@ Steps for each face (Regular, Bold):
    hintmask, which leaves glyphs such as U+5982 (如) blank in the PDF.
    Without subroutines there is nothing for it to misparse.
 3. Check the result against the source face (see check_face()).
+
+After a rebuild, run make-core-fonts.py too: the small "Noto Sans CJK SC Core"
+faces (NotoSansCJKsc-Core-{Regular,Bold}.otf) are made from these files.
 """
 
 import argparse

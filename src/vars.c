@@ -224,8 +224,12 @@ bool pd_values_set(pd_values *v, const pd_schema *schema, const char *name, cons
                             schema->file);
     if (!S_check_text(value, name, where, line, err))
         return false;
-    if (strlen(value) > 10000)
-        return pd_error_set(err, where, line, "value of '%s' is longer than 10000 bytes", name);
+    size_t chars = 0;
+    for (const unsigned char *q = (const unsigned char *)value; *q; q++)
+        chars += (*q & 0xC0) != 0x80; /* count code points, not bytes */
+    if (chars > 10000)
+        return pd_error_set(err, where, line, "value of '%s' is longer than 10000 characters",
+                            name);
     switch (def->type) {
     case PD_VAR_CHOICE:
         if (!pd_var_def_choice(def, value)) {

@@ -84,20 +84,83 @@ static bool S_check_tree(xmlDocPtr doc, const char *file, pd_error *err)
     return true;
 }
 
+/* The first error libxml2 reports is the cause; later ones are echoes. */
+typedef struct {
+    bool set;
+    int line, code;
+    char msg[300];
+} S_first_error;
+
+static void S_record_first(void *ctx, xmlErrorPtr e)
+{
+    S_first_error *first = ctx;
+    if (first->set || !e || e->level < XML_ERR_ERROR)
+        return;
+    first->set = true;
+    first->line = e->line;
+    first->code = e->code;
+    S_trim_msg(e->message, first->msg, sizeof first->msg);
+}
+
+long xmlsafe_doctype_line(const char *buf, size_t len)
+{
+    /* the prolog: XML declaration, comments, processing instructions and
+       white space, up to the root element; a DOCTYPE can only stand here */
+    long line = 1;
+    size_t i = 0;
+    while (i < len) {
+        char c = buf[i];
+        if (c == '\n') {
+            line++;
+            i++;
+        } else if (c == ' ' || c == '\t' || c == '\r' || (unsigned char)c == 0xEF ||
+                   (unsigned char)c == 0xBB || (unsigned char)c == 0xBF) {
+            i++;
+        } else if (c == '<' && i + 1 < len && (buf[i + 1] == '?' || buf[i + 1] == '!')) {
+            if (len - i >= 9 && memcmp(buf + i, "<!DOCTYPE", 9) == 0)
+                return line;
+            const char *end = buf[i + 1] == '?'                                   ? "?>"
+                              : (len - i >= 4 && memcmp(buf + i, "<!--", 4) == 0) ? "-->"
+                                                                                  : ">";
+            size_t el = strlen(end), j = i + 2;
+            while (j + el <= len && memcmp(buf + j, end, el) != 0) {
+                if (buf[j] == '\n')
+                    line++;
+                j++;
+            }
+            i = j + el;
+        } else {
+            break; /* the root element (or garbage the parser will name) */
+        }
+    }
+    return 0;
+}
+
 static xmlDocPtr S_parse(const char *buf, int len, const char *file, long line0, pd_error *err)
 {
+    long dt = xmlsafe_doctype_line(buf, (size_t)len);
+    if (dt) {
+        pd_error_set(err, file, line0 > 0 ? line0 + dt - 1 : dt,
+                     "a DOCTYPE is not allowed (no DTDs, no entities)");
+        return NULL;
+    }
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (!ctxt) {
         pd_error_set(err, file, 0, "cannot create an XML parser");
         return NULL;
     }
+    S_first_error first = {0};
+    xmlSetStructuredErrorFunc(&first, S_record_first);
     xmlDocPtr doc = xmlCtxtReadMemory(ctxt, buf, len, file, "UTF-8", PARSE_OPTIONS);
+    xmlSetStructuredErrorFunc(NULL, S_silent_structured);
     if (!doc || !ctxt->wellFormed) {
         char msg[300];
         xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
-        long line = e && e->line > 0 ? e->line : 1;
-        const char *what = S_trim_msg(e ? e->message : NULL, msg, sizeof msg);
-        if (e && (e->code == XML_ERR_INVALID_CHAR || e->code == XML_ERR_INVALID_ENCODING))
+        long line = first.set && first.line > 0 ? first.line : e && e->line > 0 ? e->line : 1;
+        int code = first.set ? first.code : e ? e->code : 0;
+        const char *what =
+            first.set ? first.msg : S_trim_msg(e ? e->message : NULL, msg, sizeof msg);
+        if (code == XML_ERR_INVALID_CHAR || code == XML_ERR_INVALID_ENCODING)
             what = "invalid UTF-8 or a character not allowed in XML";
         pd_error_set(err, file, line0 > 0 ? line0 + line - 1 : line, "malformed XML: %s", what);
         if (doc)

@@ -9,6 +9,7 @@
 
 #include <libxml/tree.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "error.h"
 
@@ -26,6 +27,9 @@ xmlDocPtr xmlsafe_read_memory(const char *buf, size_t len, const char *file, lon
 /* Validates doc against a RELAX NG schema file (parsed once, then cached).
  * `file` names the document in the error. */
 bool xmlsafe_validate(xmlDocPtr doc, const char *schema_path, const char *file, pd_error *err);
+
+/* The line of a DOCTYPE in the prolog of buf, or 0 when there is none. */
+long xmlsafe_doctype_line(const char *buf, size_t len);
 
 /* Collapses runs of XML white space to one space and trims the ends. */
 char *xmlsafe_collapse_space(const char *s);

@@ -230,5 +230,42 @@ PY
   done
 done
 
+# --- hostile values and outputs ---------------------------------------------------------
+LONG=$(python3 -c "print('Aé王' * 3333 + 'x')")
+timeout 60 $PILDOC render consent --set "patient.name=$LONG" --format text -o "$T/long.txt" 2>"$T/err"; rc=$?
+check "a 10,000-character value renders (no hang)" test $rc = 0
+check "a 10,000-character value stays within the margins" python3 - "$T/long.txt" <<'PY'
+import sys
+for line in open(sys.argv[1], encoding='utf-8'):
+    page, x, y, *rest = line.split(' ', 3)
+    if not (55.0 <= float(x) <= 540.0 and 40.0 <= float(y) <= 815.0):
+        sys.exit(1)
+PY
+python3 -c "print('A' * 10001)" > "$T/toolong"
+$PILDOC render consent --set "patient.name=$(cat "$T/toolong")" -o "$T/x.pdf" 2>"$T/err"; rc=$?
+check "a value over 10,000 characters is refused by name" bash -c "test $rc = 1 && grep -q \"value of 'patient.name' is longer than 10000 characters\" '$T/err'"
+$PILDOC render consent --set "patient.name=$(printf 'a\tb')" -o "$T/x.pdf" 2>"$T/err"; rc=$?
+check "a control character is refused naming the field" bash -c "test $rc = 1 && grep -q \"value of 'patient.name' holds a control character (U+0009)\" '$T/err'"
+echo old > "$T/ro.pdf"; chmod 444 "$T/ro.pdf"
+$PILDOC render leaflet -o "$T/ro.pdf" 2>"$T/err"; rc=$?
+check "an existing read-only file is kept, exit 1" bash -c "test $rc = 1 && grep -q old '$T/ro.pdf' && grep -q 'read-only' '$T/err'"
+mkdir -p "$T/rodir"; chmod 555 "$T/rodir"
+if [ "$(id -u)" = 0 ]; then
+  # root ignores permissions: a full disk instead, on a tiny tmpfs
+  mkdir -p "$T/tiny"
+  if mount -t tmpfs -o size=32k tmpfs "$T/tiny" 2>/dev/null; then
+    $PILDOC render leaflet -o "$T/tiny/x.pdf" 2>"$T/err"; rc=$?
+    check "a full disk: exit 1" test $rc = 1
+    check "a full disk: a clear error" grep -q 'x.pdf: cannot write: No space left on device' "$T/err"
+    check "a full disk: nothing left behind" test -z "$(ls -A "$T/tiny")"
+    umount "$T/tiny"
+  fi
+else
+  $PILDOC render leaflet -o "$T/rodir/x.pdf" 2>"$T/err"; rc=$?
+  check "an unwritable folder: exit 1 and a clear error" bash -c "test $rc = 1 && grep -q 'cannot write' '$T/err'"
+fi
+check "writing to a device is refused" bash -c "! $PILDOC render leaflet -o /dev/null 2>/dev/null"
+check "/dev/null is still a device" test -c /dev/null
+
 echo "e2e: $pass passed, $fail failed"
 [ $fail = 0 ]
