@@ -32,7 +32,7 @@ DEB_BUILD  := build-essential pkg-config libpango1.0-dev libcairo2-dev libxml2-d
 DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time
 DEB_LINT   := clang-format clang-tidy cppcheck
 
-.PHONY: all deps deps-lint deps-fuzz run docs check unit e2e bench fuzz update-po format lint clean help
+.PHONY: all deps deps-lint deps-fuzz run docs check unit e2e bench fuzz memcheck update-po format lint clean help
 
 all: pildoc $(MO_FILES)
 
@@ -151,6 +151,19 @@ check: deps
 
 bench: all
 	bash tests/bench.sh
+
+# --- valgrind: a render and a batch, zero errors and zero leaks -----------------------
+VALGRIND := valgrind --quiet --error-exitcode=3 --leak-check=full \
+            --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+            --suppressions=tests/valgrind.supp
+memcheck: all
+	@$(call install_missing,valgrind)
+	@mkdir -p $(BUILD)/memcheck
+	$(VALGRIND) ./pildoc render leaflet --lang zh_CN -o $(BUILD)/memcheck/leaflet.pdf
+	$(VALGRIND) ./pildoc render consent --lang fr --data $(SAMPLE) -o $(BUILD)/memcheck/consent.pdf
+	python3 tests/make-jobs.py 12 $(BUILD)/memcheck/jobs.csv
+	$(VALGRIND) ./pildoc batch $(BUILD)/memcheck/jobs.csv --out $(BUILD)/memcheck/out --jobs 2 --quiet
+	@echo "memcheck: 3 runs, 0 errors, 0 leaks"
 
 # --- fuzzing (libFuzzer, clang) ------------------------------------------------------
 # make fuzz runs each harness FUZZ_SECONDS (default 60) on its seed corpus in

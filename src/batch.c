@@ -645,6 +645,7 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
             S_progress(&m, false);
     }
     /* end of input for the workers: they finish and exit */
+    bool worker_failed = false;
     for (int i = 0; i < m.n_workers; i++) {
         if (m.w[i].to >= 0)
             close(m.w[i].to);
@@ -652,8 +653,15 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
             close(m.w[i].from);
         int st;
         struct rusage ru;
-        if (wait4(m.w[i].pid, &st, 0, &ru) > 0)
+        if (wait4(m.w[i].pid, &st, 0, &ru) > 0) {
             m.w[i].rss_kb = ru.ru_maxrss;
+            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+                fprintf(stderr, "pildoc: worker %d ended abnormally (%s %d)\n", i + 1,
+                        WIFSIGNALED(st) ? "signal" : "status",
+                        WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+                worker_failed = true;
+            }
+        }
     }
     S_flush(&m);
     free(m.pending);
@@ -682,5 +690,5 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
     pd_schema_free(schema);
     strbuf_free(&manifest_name);
     strbuf_free(&manifest_tmp);
-    return (m.failed || fatal || S_stop) ? PD_EXIT_INPUT : PD_EXIT_OK;
+    return (m.failed || fatal || S_stop || worker_failed) ? PD_EXIT_INPUT : PD_EXIT_OK;
 }

@@ -64,6 +64,11 @@ pd_fonts *pd_fonts_new(const char *fonts_dir, const char *cache_dir, pd_error *e
         pd_error_set(err, fonts_dir, 0, "no usable font in the font folder");
         return NULL;
     }
+    /* Make it the process's current configuration too: Pango's font map
+       calls FcInit() from a thread of its own, which would otherwise load
+       the host's default configuration and scan every system font (time
+       spent, and fonts pildoc must not use). */
+    FcConfigSetCurrent(config);
     pd_fonts *f = xcalloc(1, sizeof *f);
     f->config = config;
     f->map = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
@@ -127,7 +132,10 @@ void pd_fonts_cache_layout(pd_fonts *f, const char *key, PangoLayout *layout)
 
 const char *pd_fonts_families(const char *bcp47)
 {
+    /* "Core" holds the common Chinese characters (GB2312 and all our
+       catalogs use) in 3.7 MB instead of 18: cairo subsets it several
+       times faster. The full face serves the rare rest (a patient's name). */
     if (strncmp(bcp47, "zh", 2) == 0)
-        return "Noto Sans CJK SC, Noto Sans";
-    return "Noto Sans, Noto Sans CJK SC";
+        return "Noto Sans CJK SC Core, Noto Sans CJK SC, Noto Sans";
+    return "Noto Sans, Noto Sans CJK SC Core, Noto Sans CJK SC";
 }
