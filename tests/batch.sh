@@ -129,6 +129,8 @@ done < <(grep '"ok"' "$T/int/manifest.csv")
 check "interrupted: every listed file is whole (sha256)" test $allgood = 1
 
 # --- a job file is a stream: 200,000 jobs need no more memory than 2,000 --------------
+# (not under AddressSanitizer: its quarantine keeps freed memory on purpose)
+if [ -z "${PILDOC_SANITIZED:-}" ]; then
 mkjobs() { python3 -c "
 import sys
 n = int(sys.argv[1])
@@ -140,6 +142,7 @@ rss() { /usr/bin/time -f %M "$PILDOC" batch "$1" --out "$T/mem" --jobs 1 --quiet
 small=$(rss "$T/small.csv"); big=$(rss "$T/big.csv")
 check "streaming: 200000 jobs read in ${big} KB vs 2000 in ${small} KB" test "$big" -lt $((small + 4096))
 check "streaming: all 200000 refused and listed" test "$(($(wc -l < "$T/mem/manifest.csv") - 1))" = 200000
+fi
 
 echo "batch: $pass passed, $fail failed"
 [ $fail = 0 ]
