@@ -209,10 +209,10 @@ fuzz: deps-fuzz
 
 # --- code hygiene --------------------------------------------------------------
 format: deps-lint
-	clang-format -i src/*.c src/*.h tests/unit/*.c tests/*.c
+	clang-format -i src/*.c src/*.h tests/unit/*.c tests/*.c tests/fuzz/*.c tests/fuzz/*.h
 
 lint: deps-lint
-	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/*.c
+	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/*.c tests/fuzz/*.c tests/fuzz/*.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c11 --inline-suppr -D_GNU_SOURCE --suppress=missingIncludeSystem src tests
 	clang-tidy --quiet src/*.c -- -std=c11 -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS))

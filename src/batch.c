@@ -178,7 +178,7 @@ static void S_worker(int in_fd, int out_fd, const pd_env *env, const S_options *
     pd_error init_err = {0};
     pd_renderer *r = pd_renderer_new(env, &init_err);
     strbuf in = STRBUF_INIT, out = STRBUF_INIT;
-    const char *f[2048];
+    const char *f[2048] = {NULL};
     size_t n;
     while (S_recv(in_fd, &in, f, 2048, &n)) {
         /* number, template, lang, output, data file, n values, name, value... */

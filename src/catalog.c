@@ -31,7 +31,7 @@ static char *S_braces(const char *s)
         /* a date may name its month by number instead ({month_number}, as
            Chinese does): the two count as one placeholder */
         if (strcmp(names[n], "{month_number}") == 0)
-            strcpy(names[n], "{month}");
+            memcpy(names[n], "{month}", sizeof "{month}"); /* shorter: fits */
         n++;
     }
     for (size_t i = 1; i < n; i++) /* insertion sort: a handful at most */

@@ -200,7 +200,7 @@ static int S_langs(const pd_env *env)
     size_t n_tpl = 0;
     while (names[n_tpl])
         n_tpl++;
-    pd_template **tpls = xcalloc(n_tpl ? n_tpl : 1, sizeof *tpls);
+    pd_template **tpls = xcalloc(n_tpl ? n_tpl : 1, sizeof(pd_template *));
     catalog_messages *msgs = xcalloc(n_tpl ? n_tpl : 1, sizeof *msgs);
     int status = PD_EXIT_OK;
     for (size_t i = 0; i < n_tpl; i++) {

@@ -534,7 +534,8 @@ END_TEST
 /* ---- fonts + render ------------------------------------------------------------------- */
 START_TEST(fonts_are_private_and_render_devices_work)
 {
-    ck_assert_str_eq(pd_fonts_families("zh-CN"), "Noto Sans CJK SC Core, Noto Sans CJK SC, Noto Sans");
+    ck_assert_str_eq(pd_fonts_families("zh-CN"),
+                     "Noto Sans CJK SC Core, Noto Sans CJK SC, Noto Sans");
     ck_assert_str_eq(pd_fonts_families("fr"), "Noto Sans, Noto Sans CJK SC Core, Noto Sans CJK SC");
     pd_error err = {0};
     ck_assert_ptr_null(pd_fonts_new("/nonexistent-fonts", NULL, &err));
