@@ -177,7 +177,7 @@ FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
                 $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Isrc
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 DEB_FUZZ     := clang libclang-rt-14-dev
-FUZZ_ENV     := PILDOC_DATADIR=$(CURDIR) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
+FUZZ_ENV     := PILDOC_DATADIR=$(CURDIR) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
 $(FUZZ_OBJDIR)/%.o: src/%.c $(wildcard src/*.h) | $(FUZZ_OBJDIR)
 	clang $(FUZZ_FLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
