@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Make fonts/NotoSansCJKsc-Core-{Regular,Bold}.otf, small subsets of the CJK faces.
+"""Make fonts/NotoSansCJKsc-Core-{Regular,Bold}.ttf, small TrueType subsets of the CJK faces.
 
 Maintainer tool; the build does not run it.  Run it from anywhere:
 
@@ -19,19 +19,25 @@ pildoc lists that family before "Noto Sans CJK SC", so Pango takes a
 character from the Core face when it has it and only falls back to the full
 face for rare characters (e.g. an uncommon character in a patient's name).
 
+The Core faces have TrueType (quadratic, 'glyf') outlines instead of CFF:
+FreeType loads a TrueType glyph faster than it interprets a Type 2
+charstring, and cairo embeds TrueType with its simple TrueType subsetter, so
+its CFF subsetter (and the bug described in README.md) is not used for them.
+A single Chinese leaflet renders in about two thirds of the time; see
+README.md for the figures.
+
 Input: the DESUBROUTINIZED fonts/NotoSansCJKsc-{Regular,Bold}.otf made by
-make-cjk-fonts.py (run that first if they are missing).  The Core faces must
-stay desubroutinized: cairo 1.16's CFF subsetter corrupts glyphs of
-subroutinized Noto Sans CJK (see README.md); --desubroutinize is passed to
-the subsetter anyway.
+make-cjk-fonts.py (run that first if they are missing).
 
 Steps for each face (Regular, Bold):
 
 1. fontTools.subset with the code points of core_codepoints() and
    SUBSET_ARGS: all layout features and scripts (so the GSUB closure adds
    the glyphs reachable from the kept characters: vertical forms, locl
-   variants, fractions, ...), CFF hints kept, .notdef outline, all name
-   records, all tables (BASE too), OS/2 Unicode ranges as shipped.
+   variants, fractions, ...), .notdef outline, all name records, all tables
+   (BASE too), OS/2 Unicode ranges as shipped.  The result is still a
+   CID-keyed CFF font (in memory; it is what the former
+   NotoSansCJKsc-Core-<Style>.otf files held).
 2. rename: family (name IDs 1, and 16/21 if present) "Noto Sans CJK SC Core"
    in every language record (the source has zh-CN (0x0804) records for
    name IDs 1, 2 and 4), full name (ID 4) "Noto Sans CJK SC Core <Style>",
@@ -39,20 +45,38 @@ Steps for each face (Regular, Bold):
    inside the unique ID (ID 3), and the CFF's own names (FontName, FamilyName,
    FullName, FD FontNames), as make-cjk-fonts.py's rename_cff() does.  Style
    names and weight classes are unchanged.
-3. check the result against the source face (see check_face()).
+3. convert to TrueType (to_truetype()): every glyph is drawn through a
+   Cu2QuPen (max error MAX_ERR = 1 font unit, em = 1000, contours reversed
+   to TrueType's clockwise direction) into a TTGlyphPen; 'glyf'/'loca'
+   replace 'CFF ', VORG (CFF-only) is dropped, and the vertical origin it
+   held is kept through vmtx (top side bearing = VORG origin - yMax); hmtx
+   left side bearings are set to each glyph's xMin; maxp becomes version 1.0
+   (values recalculated), 'post' stays format 3 (no glyph names), head
+   glyphDataFormat 0, and head/hhea/vhea bounds are recalculated from 'glyf'.
+   No hinting (no fpgm/prep/cvt/gasp, no glyph programs): pildoc renders
+   unhinted.  Glyph order, and so every cmap/GSUB/GPOS/GDEF glyph index, is
+   unchanged.
+4. check the result against the source face (see check_face()).
 
-The output is deterministic (no timestamp recalculation).
+The output is deterministic (no timestamp recalculation; cu2qu is pure
+arithmetic).
 """
 
 import argparse
 import hashlib
+import math
 import os
 import subprocess
 import sys
 
 from fontTools import subset
+from fontTools.pens.areaPen import AreaPen
+from fontTools.pens.boundsPen import BoundsPen
+from fontTools.pens.cu2quPen import Cu2QuPen
 from fontTools.pens.recordingPen import RecordingPen
-from fontTools.ttLib import TTFont
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib import TTFont, newTable
+from fontTools.ttLib.tables.otBase import USE_HARFBUZZ_REPACKER
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PO_FILE = os.path.join(os.path.dirname(HERE), "po", "zh_CN.po")
@@ -60,12 +84,19 @@ PO_FILE = os.path.join(os.path.dirname(HERE), "po", "zh_CN.po")
 SRC_FAMILY = "Noto Sans CJK SC"
 FAMILY = "Noto Sans CJK SC Core"
 FACES = [  # (style, source file, output file, PostScript name)
-    ("Regular", "NotoSansCJKsc-Regular.otf", "NotoSansCJKsc-Core-Regular.otf",
+    ("Regular", "NotoSansCJKsc-Regular.otf", "NotoSansCJKsc-Core-Regular.ttf",
      "NotoSansCJKsc-Core-Regular"),
-    ("Bold", "NotoSansCJKsc-Bold.otf", "NotoSansCJKsc-Core-Bold.otf",
+    ("Bold", "NotoSansCJKsc-Bold.otf", "NotoSansCJKsc-Core-Bold.ttf",
      "NotoSansCJKsc-Core-Bold"),
 ]
 
+# Largest distance, in font units (em = 1000), between a cubic CFF curve and
+# the quadratic spline that replaces it.
+MAX_ERR = 1.0
+
+# Tables of the TrueType output that are compiled from the same data as in
+# the subset CFF font, so they must be byte-identical to it.
+SAME_TABLES = ("GSUB", "GPOS", "GDEF", "BASE", "cmap", "OS/2", "name", "post")
 # fontTools.subset options (the code points are given separately).
 SUBSET_ARGS = [
     "--layout-features=*",       # all GSUB/GPOS features (vert, locl, palt, ...)
@@ -81,9 +112,11 @@ SUBSET_ARGS = [
     "--drop-tables=",            # drop nothing (default would drop BASE) ...
     "--passthrough-tables",      # ... and keep tables the subsetter can't subset (BASE)
     "--desubroutinize",          # the sources have no subroutines; keep it that way
-    # hinting: default (CFF stem hints and hintmasks are kept, as in the source)
+    # hinting: default (CFF stem hints and hintmasks are kept in the
+    # intermediate CFF font; the TrueType conversion drops them).
     # glyph names: default; a CID-keyed CFF has no glyph names (post format 3),
-    # the charset keeps each glyph's original CID.
+    # the charset keeps each glyph's original CID (as its glyph name "cidNNNNN"
+    # in fontTools), which the checks use to match glyphs with the source.
 ]
 
 # Outlines that are always compared with the source (如 氯 胺 酮 。 A).
@@ -161,23 +194,91 @@ def rename(font, style, ps_name):
     return old_ps
 
 
-def build_face(style, src_path, out_path, ps_name):
-    wanted, _ = core_codepoints()
+def subset_options():
     options = subset.Options()
     rest = options.parse_opts(SUBSET_ARGS)
     assert not rest, rest
+    return options
+
+
+def core_subset(style, src_path, ps_name):
+    """Steps 1 and 2: the renamed CID-keyed CFF subset, in memory.
+
+    Returns (font, the source's PostScript name)."""
+    wanted, _ = core_codepoints()
+    options = subset_options()
     font = subset.load_font(src_path, options)   # no bbox/timestamp recalculation
     subsetter = subset.Subsetter(options=options)
     subsetter.populate(unicodes=sorted(wanted))
     subsetter.subset(font)
+    font.cfg[USE_HARFBUZZ_REPACKER] = options.harfbuzz_repacker   # as save_font() does
     old_ps = rename(font, style, ps_name)
+    return font, old_ps
+
+
+def quadratic_glyph(glyphset, gname, max_err=MAX_ERR):
+    """The TrueType glyph for glyphset[gname]: cubic curves approximated by
+    quadratic splines (cu2qu) within max_err font units, contours reversed
+    (CFF outer contours run counter-clockwise, TrueType ones clockwise)."""
+    pen = TTGlyphPen(None)
+    glyphset[gname].draw(Cu2QuPen(pen, max_err, reverse_direction=True))
+    return pen.glyph()
+
+
+def vertical_origin(vorg, gname):
+    return vorg.VOriginRecords.get(gname, vorg.defaultVertOriginY)
+
+
+def to_truetype(font, max_err=MAX_ERR):
+    """Step 3: replace the CFF outlines by TrueType ones, in place."""
+    order = font.getGlyphOrder()
+    glyphset = font.getGlyphSet()
+    glyf = newTable("glyf")
+    glyf.glyphOrder = order
+    glyf.glyphs = {g: quadratic_glyph(glyphset, g, max_err) for g in order}
+
+    # Metrics.  FreeType puts a TrueType glyph's origin at xMin - lsb, and
+    # HarfBuzz, with no VORG, its vertical origin at yMax + tsb; with these
+    # side bearings both stay where the CFF font had them.  Advances are
+    # unchanged.  Glyphs without contours (space, ...) keep their metrics.
+    vorg = font["VORG"]
+    hmtx, vmtx = font["hmtx"], font["vmtx"]
+    for g in order:
+        glyph = glyf.glyphs[g]
+        glyph.recalcBounds(glyf)
+        if glyph.numberOfContours:
+            hmtx[g] = (hmtx[g][0], glyph.xMin)
+            vmtx[g] = (vmtx[g][0], vertical_origin(vorg, g) - glyph.yMax)
+    del font["CFF "]
+    del font["VORG"]          # CFF-only; the origins are in vmtx now
+    font["glyf"] = glyf
+    font["loca"] = newTable("loca")
+
+    maxp = font["maxp"]       # version 0.5 (CFF) -> 1.0 (TrueType)
+    maxp.tableVersion = 0x00010000
+    maxp.maxZones = 1
+    for attr in ("maxPoints", "maxContours", "maxCompositePoints", "maxCompositeContours",
+                 "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
+                 "maxStackElements", "maxSizeOfInstructions", "maxComponentElements",
+                 "maxComponentDepth"):
+        setattr(maxp, attr, 0)   # the outline ones are recalculated when saving
+    font["head"].glyphDataFormat = 0
+    font["post"].formatType = 3.0   # no glyph names (the CFF had none either)
+    font.sfntVersion = "\x00\x01\x00\x00"
+    # Recalculate the bounds in glyf, head, hhea and vhea, and maxp, when saving.
+    font.recalcBBoxes = True
+
+
+def build_face(style, src_path, out_path, ps_name):
+    font, old_ps = core_subset(style, src_path, ps_name)
+    nglyphs = len(font.getGlyphOrder())
+    to_truetype(font)
     tmp = out_path + ".tmp"
-    subset.save_font(font, tmp, options)
+    subset.save_font(font, tmp, subset_options())
     font.close()
     os.replace(tmp, out_path)
-    print("wrote %s (%d bytes, %d glyphs, %s -> %s)" % (
-        out_path, os.path.getsize(out_path), len(TTFont(out_path, lazy=True).getGlyphOrder()),
-        old_ps, ps_name), flush=True)
+    print("wrote %s (%d bytes, %d glyphs, %s -> %s, TrueType)" % (
+        out_path, os.path.getsize(out_path), nglyphs, old_ps, ps_name), flush=True)
 
 
 def draw(glyphset, gname):
@@ -191,11 +292,56 @@ def cmap_subtables(font):
             (t.uvsDict if t.format == 14 else t.cmap) for t in font["cmap"].tables}
 
 
+def outline_stats(glyphset, gname):
+    """(tight bounds, signed area, control polygon length, contours as sets of
+    on-curve points) of a glyph."""
+    rec = RecordingPen()
+    glyphset[gname].draw(rec)
+    bounds, area = BoundsPen(glyphset), AreaPen(glyphset)
+    rec.replay(bounds)
+    rec.replay(area)
+    length, contours, start, cur = 0.0, [], None, None
+    for op, args in rec.value:
+        if op == "moveTo":
+            start = cur = args[0]
+            contours.append({start})
+        elif op in ("lineTo", "curveTo", "qCurveTo"):
+            for pt in args:
+                length += math.dist(cur, pt)
+                cur = pt
+            contours[-1].add(args[-1])
+        elif op == "closePath":
+            length += math.dist(cur, start)
+    return bounds.bounds, area.value, length, sorted(sorted(c) for c in contours)
+
+
+def compare_outline(ref_gs, rname, out_gs, oname, tol):
+    """Problems of the TrueType outline out_gs[oname] against the CFF one
+    ref_gs[rname], independently of cu2qu: the same on-curve points, contour
+    by contour; tight bounds within tol; opposite signed area (reversed
+    direction), the same within tol per unit of outline length."""
+    rb, ra, rlen, rcont = outline_stats(ref_gs, rname)
+    ob, oa, _, ocont = outline_stats(out_gs, oname)
+    if (rb is None) != (ob is None):
+        return "empty in one font only"
+    if rcont != ocont:
+        return "on-curve points differ"
+    if rb is not None and max(abs(a - b) for a, b in zip(rb, ob)) > tol:
+        return "bounds %s vs %s" % (rb, ob)
+    if abs(oa + ra) > tol * rlen:
+        return "area %.0f vs %.0f" % (-ra, oa)
+    return None
+
+
 def check_face(style, src_path, out_path, ps_name, sample_step):
     """Return a list of problems (empty == OK)."""
     problems = []
     src = TTFont(src_path, lazy=True)
     out = TTFont(out_path, lazy=True)
+    # The CFF subset the output was converted from, made again.  Its glyph
+    # names are the CIDs, the same as in the source; the output's glyph i is
+    # its glyph i (the output has no glyph names: fontTools makes some up).
+    ref, _ = core_subset(style, src_path, ps_name)
     wanted, required = core_codepoints()
 
     # names: only the Core family, in every record
@@ -219,37 +365,38 @@ def check_face(style, src_path, out_path, ps_name, sample_step):
                        for n in out["name"].names if n.nameID not in (1, 3, 4, 6, 16, 18, 20, 21))
     if src_other != out_other:
         problems.append("other name records differ from the source")
-    for tag, attr in (("OS/2", "usWeightClass"), ("OS/2", "fsSelection"), ("head", "macStyle")):
+    for tag, attr in (("OS/2", "usWeightClass"), ("OS/2", "fsSelection"), ("head", "macStyle"),
+                      ("head", "unitsPerEm"), ("head", "flags"), ("head", "fontRevision"),
+                      ("head", "created"), ("head", "modified"), ("head", "lowestRecPPEM"),
+                      ("hhea", "ascent"), ("hhea", "descent"), ("hhea", "lineGap"),
+                      ("vhea", "ascent"), ("vhea", "descent"), ("vhea", "lineGap")):
         if getattr(src[tag], attr) != getattr(out[tag], attr):
             problems.append("%s.%s differs" % (tag, attr))
 
-    # tables
-    if sorted(src.keys()) != sorted(out.keys()):
-        problems.append("tables differ: %s vs %s" % (sorted(src.keys()), sorted(out.keys())))
+    # tables: the source's, with glyf/loca instead of CFF and VORG; no hinting
+    want_tables = (set(src.keys()) - {"CFF ", "VORG"}) | {"glyf", "loca"}
+    if set(out.keys()) != want_tables:
+        problems.append("tables: %s, want %s" % (sorted(out.keys()), sorted(want_tables)))
+    if out.sfntVersion != "\x00\x01\x00\x00":
+        problems.append("sfnt version %r" % out.sfntVersion)
+    if out["maxp"].tableVersion != 0x00010000 or out["maxp"].maxZones != 1:
+        problems.append("maxp is not version 1.0")
+    if out["head"].glyphDataFormat != 0:
+        problems.append("head.glyphDataFormat %d" % out["head"].glyphDataFormat)
+    if out["post"].formatType != 3:
+        problems.append("post format %s" % out["post"].formatType)
 
-    # CFF: names, CID-keyed, no subroutines anywhere
-    cff = out["CFF "].cff
-    top = cff[cff.fontNames[0]]
-    if cff.fontNames[0] != ps_name:
-        problems.append("CFF FontName %r != %r" % (cff.fontNames[0], ps_name))
-    if top.FamilyName != FAMILY or top.FullName != full:
-        problems.append("CFF FamilyName/FullName %r/%r" % (top.FamilyName, top.FullName))
-    if not hasattr(top, "ROS"):
-        problems.append("not CID-keyed")
-    else:
-        bad_fd = [fd.FontName for fd in top.FDArray if not fd.FontName.startswith(ps_name + "-")]
-        if bad_fd:
-            problems.append("FD names %s" % bad_fd)
-    if len(cff.GlobalSubrs):
-        problems.append("%d global subrs" % len(cff.GlobalSubrs))
-    privs = [fd.Private for fd in top.FDArray] if hasattr(top, "FDArray") else [top.Private]
-    nlocal = sum(len(p.Subrs) for p in privs if hasattr(p, "Subrs"))
-    if nlocal:
-        problems.append("%d local subrs" % nlocal)
+    # tables made from the same data as in the CFF subset: byte-identical
+    # (getTableData() gives what saving the subset would write), so cmap,
+    # GSUB, GPOS, GDEF and BASE use the same glyph indices
+    for tag in SAME_TABLES:
+        if tag in ref and out.reader[tag] != ref.getTableData(tag):
+            problems.append("%s differs from the CFF subset's" % tag)
 
     # cmap: covers the list; every mapping (all subtables, incl. format 14)
-    # is the source's mapping
-    scm, ocm = src.getBestCmap(), out.getBestCmap()
+    # is the source's mapping (checked on the CFF subset, which has the CIDs
+    # as glyph names; the output's cmap is byte-identical to it)
+    scm, ocm = src.getBestCmap(), ref.getBestCmap()
     missing = sorted(u for u in required if u not in ocm)
     if missing:
         problems.append("cmap lacks %d required code points: %s" % (
@@ -257,7 +404,7 @@ def check_face(style, src_path, out_path, ps_name, sample_step):
     lost = sorted(u for u in wanted if u in scm and u not in ocm)
     if lost:
         problems.append("cmap lacks %d code points the source has" % len(lost))
-    ssub, osub = cmap_subtables(src), cmap_subtables(out)
+    ssub, osub = cmap_subtables(src), cmap_subtables(ref)
     for key, omap in osub.items():
         smap = ssub.get(key)
         if smap is None:
@@ -270,23 +417,67 @@ def check_face(style, src_path, out_path, ps_name, sample_step):
         elif any(smap.get(u) != g for u, g in omap.items()):
             problems.append("cmap subtable %s maps differently from the source" % (key,))
 
-    # glyphs: a subset of the source's, same metrics and outlines
-    order = out.getGlyphOrder()
+    # glyphs: source glyphs (by CID), same advances, same outlines up to
+    # MAX_ERR (+ rounding to integer coordinates)
+    order = ref.getGlyphOrder()
+    oorder = out.getGlyphOrder()
+    if len(oorder) != len(order):
+        problems.append("%d glyphs, the CFF subset has %d" % (len(oorder), len(order)))
+        return problems
     src_glyphs = set(src.getGlyphOrder())
     alien = [g for g in order if g not in src_glyphs]
     if alien:
         problems.append("%d glyphs not in the source, e.g. %s" % (len(alien), alien[:5]))
-        order = [g for g in order if g in src_glyphs]
+        return problems
     for tag in ("hmtx", "vmtx"):
-        diff = [g for g in order if src[tag][g] != out[tag][g]]
+        diff = [g for g, o in zip(order, oorder) if src[tag][g][0] != out[tag][o][0]]
         if diff:
-            problems.append("%s differs for %d glyphs" % (tag, len(diff)))
-    sgs, ogs = src.getGlyphSet(), out.getGlyphSet()
+            problems.append("%s advances differ for %d glyphs" % (tag, len(diff)))
+    glyf, vorg = out["glyf"], ref["VORG"]
+    bad_sb, hinted, composite = [], [], []
+    for g, o in zip(order, oorder):
+        gl = glyf[o]
+        if gl.isComposite():
+            composite.append(g)
+        elif gl.numberOfContours:
+            if hasattr(gl, "program") and gl.program.getBytecode():
+                hinted.append(g)
+            if out["hmtx"][o][1] != gl.xMin or \
+                    out["vmtx"][o][1] != vertical_origin(vorg, g) - gl.yMax:
+                bad_sb.append(g)
+        elif out["hmtx"][o] != src["hmtx"][g] or out["vmtx"][o] != src["vmtx"][g]:
+            bad_sb.append(g)
+    for what, lst in (("wrong side bearings", bad_sb), ("instructions", hinted),
+                      ("components", composite)):
+        if lst:
+            problems.append("%d glyphs with %s, e.g. %s" % (len(lst), what, lst[:5]))
+
+    sgs, rgs, ogs = src.getGlyphSet(), ref.getGlyphSet(), out.getGlyphSet()
+    index = {g: i for i, g in enumerate(order)}
     names = {ocm[u] for u in SAMPLE if u in ocm} | set(order[::sample_step])
-    bad = [g for g in sorted(names) if draw(sgs, g) != draw(ogs, g)]
-    if bad:
-        problems.append("%d outlines differ, e.g. %s" % (len(bad), bad[:5]))
-    empty = [u for u in SAMPLE if u in ocm and not draw(ogs, ocm[u])]
+    differ, not_cu2qu, off = [], [], []
+    for g in sorted(names):
+        if draw(sgs, g) != draw(rgs, g):          # the subset keeps the outline
+            differ.append(g)
+        o = oorder[index[g]]
+        want = quadratic_glyph(rgs, g).getCoordinates(None)
+        have = glyf[o].getCoordinates(glyf)
+        if (list(want[0]), list(want[1]), [f & 1 for f in want[2]]) != \
+                (list(have[0]), list(have[1]), [f & 1 for f in have[2]]):
+            not_cu2qu.append(g)                     # the file is the conversion
+        why = compare_outline(rgs, g, ogs, o, MAX_ERR + 1.0)
+        if why:                                     # ... and the conversion is close
+            off.append("%s: %s" % (g, why))
+    if differ:
+        problems.append("%d subset outlines differ from the source, e.g. %s" % (
+            len(differ), differ[:5]))
+    if not_cu2qu:
+        problems.append("%d glyphs are not the cu2qu conversion, e.g. %s" % (
+            len(not_cu2qu), not_cu2qu[:5]))
+    if off:
+        problems.append("%d TrueType outlines are off, e.g. %s" % (len(off), off[:3]))
+    ocmap = out.getBestCmap()
+    empty = [u for u in SAMPLE if u in ocmap and not glyf[ocmap[u]].numberOfContours]
     if empty:
         problems.append("empty outlines for " + ", ".join("U+%04X" % u for u in empty))
 
@@ -305,15 +496,15 @@ def check_face(style, src_path, out_path, ps_name, sample_step):
                 os.path.basename(out_path), tag, " ".join(sorted(dropped))))
 
     print("%s: %d glyphs, %d mapped code points, compared %d outlines with %s" % (
-        os.path.basename(out_path), len(out.getGlyphOrder()), len(ocm), len(names),
+        os.path.basename(out_path), len(oorder), len(ocmap), len(names),
         os.path.basename(src_path)), flush=True)
 
-    # fontconfig's view: exactly one family, the Core one
+    # fontconfig's view: exactly one family, the Core one, TrueType
     try:
         fc = subprocess.run(
-            ["fc-scan", "--format", "%{family}|%{style}|%{postscriptname}\n", out_path],
-            check=True, capture_output=True, text=True).stdout.strip()
-        if fc != "%s|%s|%s" % (FAMILY, style, ps_name):
+            ["fc-scan", "--format", "%{family}|%{style}|%{postscriptname}|%{fontformat}\n",
+             out_path], check=True, capture_output=True, text=True).stdout.strip()
+        if fc != "%s|%s|%s|TrueType" % (FAMILY, style, ps_name):
             problems.append("fc-scan reports %r" % fc)
     except (OSError, subprocess.CalledProcessError) as e:
         problems.append("fc-scan failed: %s" % e)
