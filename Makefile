@@ -5,7 +5,8 @@ CC         ?= cc
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS       := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgettextpo -lcsv -lm
+# --as-needed: only the libraries pildoc calls are loaded at start-up
+LIBS       := -Wl,--as-needed -Wl,-O1 $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgettextpo -lcsv -lm
 SAN        ?=
 ifneq ($(SAN),)
 # GCC's format-truncation analysis gives false positives on instrumented code

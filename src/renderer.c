@@ -172,8 +172,17 @@ static void S_merge(pd_values *out, const pd_values *computed, const pd_values *
     }
 }
 
+static double S_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, pd_error *err)
 {
+    /* PILDOC_TIMING=1 prints where the time goes, per document */
+    double t0 = S_ms(), t_load = 0, t_bind = 0, t_fonts = 0, t_layout = 0;
     memset(res, 0, sizeof *res);
     pd_doc *doc = NULL;
     pd_pages *pages = NULL;
@@ -188,6 +197,7 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
     if (!t)
         goto done;
     res->template_name = xstrdup(t->name);
+    t_load = S_ms();
     doc = pd_bind(t, r->schema, &values, res->lang, &stats, err);
     if (!doc)
         goto done;
@@ -215,12 +225,15 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
         res->warning = strbuf_take(&msg);
         strbuf_free(&w);
     }
+    t_bind = S_ms();
     if (!r->fonts) {
         r->fonts = pd_fonts_new(r->env->fonts_dir, r->env->font_cache, err);
         if (!r->fonts)
             goto done;
     }
+    t_fonts = S_ms();
     pages = pd_layout(doc, r->fonts, job->paper, err);
+    t_layout = S_ms();
     if (!pages)
         goto done;
     res->pages = pages->n_pages;
@@ -233,6 +246,12 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
         pd_render_text(pages, &res->bytes);
         ok = true;
     }
+    if (getenv("PILDOC_TIMING"))
+        fprintf(stderr,
+                "pildoc: timing: templates %.1f ms, bind %.1f, fonts %.1f, layout %.1f, "
+                "paint %.1f\n",
+                t_load - t0, t_bind - t_load, t_fonts - t_bind, t_layout - t_fonts,
+                S_ms() - t_layout);
 done:
     pd_pages_free(pages);
     pd_doc_free(doc);
