@@ -71,6 +71,14 @@ check "batch output = single render (leaflet zh_CN)" cmp -s "$T/s2.pdf" "$T/x/P0
 $PILDOC render consent --data "$T/p5.xml" -o "$T/s5.pdf"
 check "batch output = single render (data=FILE)" cmp -s "$T/s5.pdf" "$T/x/sub/P0005.pdf"
 
+# a folder inside DIR that is a symbolic link to elsewhere is not followed
+mkdir -p "$T/sym/out" "$T/elsewhere"
+ln -s "$T/elsewhere" "$T/sym/out/link"
+printf '<batch><job template="leaflet" lang="en" output="link/x.pdf"/></batch>\n' > "$T/sym.xml"
+$PILDOC batch "$T/sym.xml" --out "$T/sym/out" --quiet 2>/dev/null; rc=$?
+check "symlinked folder: the job fails" test $rc = 1
+check "symlinked folder: nothing written through it" test -z "$(ls -A "$T/elsewhere")"
+
 # --- CSV: quoted fields with commas, quotes, newlines (libcsv) ----------------------
 printf 'template,lang,output,patient.name,patient.id,treatment.condition\n' > "$T/jobs.csv"
 printf 'consent,en,c1.pdf,"Smith, ""Jo"" Ann",C1,crps\n' >> "$T/jobs.csv"

@@ -40,6 +40,9 @@ msgstr "Página {page} de {pages}"
 PO
 } > po/pt.po
 echo pt >> po/LINGUAS
+./pildoc render leaflet --lang pt -o nocat.pdf 2> err.txt; rc=$?
+check "a listed language without its compiled catalog: exit 1" test $rc = 1
+check "a missing catalog says what to do" grep -q "no compiled catalog for 'pt': run make" err.txt
 check "make builds the new catalog" make -s all
 check "the new catalog is compiled" test -s build/locale/pt/LC_MESSAGES/pildoc.mo
 ./pildoc langs > langs.txt
