@@ -7,6 +7,7 @@
 
 #include "message.h"
 #include "strbuf.h"
+#include "xmlsafe.h"
 
 /* The sorted {name} placeholders of a program message, space separated. */
 static char *S_braces(const char *s)
@@ -103,22 +104,18 @@ static void S_add(catalog_messages *m, const char *ctx, const char *id)
 
 static void S_collect(catalog_messages *m, xmlNodePtr root)
 {
-    xmlNodePtr n = root;
-    while (n) {
-        if (n->type == XML_ELEMENT_NODE && message_is_translatable((const char *)n->name)) {
+    for (xmlNodePtr n = root; n;) {
+        bool message =
+            n->type == XML_ELEMENT_NODE && message_is_translatable((const char *)n->name);
+        if (message) {
             char *id = message_from_element(n);
             xmlChar *ctx = xmlGetProp(n, BAD_CAST "ctx");
             if (*id)
                 S_add(m, (const char *)ctx, id);
             xmlFree(ctx);
             free(id);
-        } else if (n->children && n->type == XML_ELEMENT_NODE) {
-            n = n->children;
-            continue;
         }
-        while (n && !n->next && n != root)
-            n = n->parent;
-        n = (n && n != root) ? n->next : NULL;
+        n = xmlsafe_next(root, n, !message); /* a message's inline markup is part of it */
     }
 }
 

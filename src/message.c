@@ -115,9 +115,7 @@ char *message_from_element(xmlNodePtr elem)
 static bool S_check_inline(xmlNodePtr root, const char *file, long line, const char *what,
                            pd_error *err)
 {
-    /* iterative walk over the message tree */
-    xmlNodePtr n = root->children;
-    while (n) {
+    for (xmlNodePtr n = xmlsafe_next(root, root, true); n; n = xmlsafe_next(root, n, true)) {
         if (n->type == XML_ELEMENT_NODE) {
             const char *name = (const char *)n->name;
             bool known = strcmp(name, "b") == 0 || strcmp(name, "i") == 0 ||
@@ -146,13 +144,6 @@ static bool S_check_inline(xmlNodePtr root, const char *file, long line, const c
             return pd_error_set(err, file, line, "%s: only text and inline elements are allowed",
                                 what);
         }
-        if (n->children && n->type == XML_ELEMENT_NODE) {
-            n = n->children;
-            continue;
-        }
-        while (n && !n->next && n->parent != root)
-            n = n->parent;
-        n = n ? n->next : NULL;
     }
     return true;
 }
@@ -192,8 +183,8 @@ static char **S_keys(xmlDocPtr doc, size_t *count)
     size_t n = 0, cap = 8;
     char **keys = xmalloc(cap * sizeof *keys);
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    xmlNodePtr node = root->children;
-    while (node) {
+    for (xmlNodePtr node = xmlsafe_next(root, root, true); node;
+         node = xmlsafe_next(root, node, true)) {
         if (node->type == XML_ELEMENT_NODE) {
             strbuf k = STRBUF_INIT;
             strbuf_append(&k, (const char *)node->name);
@@ -209,13 +200,6 @@ static char **S_keys(xmlDocPtr doc, size_t *count)
             }
             keys[n++] = strbuf_take(&k);
         }
-        if (node->children && node->type == XML_ELEMENT_NODE) {
-            node = node->children;
-            continue;
-        }
-        while (node && !node->next && node->parent != root)
-            node = node->parent;
-        node = node ? node->next : NULL;
     }
     qsort(keys, n, sizeof *keys, S_cmp);
     *count = n;

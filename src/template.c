@@ -38,8 +38,7 @@ static bool S_load_includes(pd_template *t, xmlDocPtr doc, const char *path, con
                             int depth, pd_error *err)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    xmlNodePtr n = root;
-    while (n) {
+    for (xmlNodePtr n = root; n; n = xmlsafe_next(root, n, true)) {
         if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "include")) {
             xmlChar *href = xmlGetProp(n, BAD_CAST "href");
             if (!href || !S_safe_href((const char *)href)) {
@@ -87,13 +86,6 @@ static bool S_load_includes(pd_template *t, xmlDocPtr doc, const char *path, con
                 free(fpath);
             }
         }
-        if (n->children && n->type == XML_ELEMENT_NODE) {
-            n = n->children;
-            continue;
-        }
-        while (n && !n->next && n != root)
-            n = n->parent;
-        n = (n && n != root) ? n->next : NULL;
     }
     return true;
 }
@@ -123,8 +115,7 @@ static bool S_load_file(pd_template *t, const char *path, const char *rng, int d
 static bool S_check_vars(xmlDocPtr doc, const char *path, const pd_schema *schema, pd_error *err)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    xmlNodePtr n = root;
-    while (n) {
+    for (xmlNodePtr n = root; n; n = xmlsafe_next(root, n, true)) {
         bool named =
             n->type == XML_ELEMENT_NODE && xmlHasProp(n, BAD_CAST "name") &&
             (xmlStrEqual(n->name, BAD_CAST "var") || xmlStrEqual(n->name, BAD_CAST "if") ||
@@ -176,13 +167,6 @@ static bool S_check_vars(xmlDocPtr doc, const char *path, const pd_schema *schem
                 free(copy);
             }
         }
-        if (n->children && n->type == XML_ELEMENT_NODE) {
-            n = n->children;
-            continue;
-        }
-        while (n && !n->next && n != root)
-            n = n->parent;
-        n = (n && n != root) ? n->next : NULL;
     }
     return true;
 }

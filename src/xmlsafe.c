@@ -341,3 +341,12 @@ bool xmlsafe_valid_utf8(const char *s)
     }
     return true;
 }
+
+xmlNodePtr xmlsafe_next(xmlNodePtr root, xmlNodePtr n, bool descend)
+{
+    if (descend && n->children && n->type == XML_ELEMENT_NODE)
+        return n->children;
+    while (n && n != root && !n->next)
+        n = n->parent;
+    return (n && n != root) ? n->next : NULL;
+}

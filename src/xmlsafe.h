@@ -28,6 +28,11 @@ xmlDocPtr xmlsafe_read_memory(const char *buf, size_t len, const char *file, lon
  * `file` names the document in the error. */
 bool xmlsafe_validate(xmlDocPtr doc, const char *schema_path, const char *file, pd_error *err);
 
+/* The node after n in document order, staying within root: walk a tree
+ * with `for (n = root; n; n = xmlsafe_next(root, n, true))`. descend=false
+ * skips n's children. Iterative, so deep trees cost no stack. */
+xmlNodePtr xmlsafe_next(xmlNodePtr root, xmlNodePtr n, bool descend);
+
 /* The line of a DOCTYPE in the prolog of buf, or 0 when there is none. */
 long xmlsafe_doctype_line(const char *buf, size_t len);
 

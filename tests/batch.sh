@@ -4,14 +4,10 @@
 # interruption, streaming. Prints "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
+. tests/lib.sh
 PILDOC=$(realpath "${PILDOC:-./pildoc}")
 T=$(mktemp -d /tmp/pildoc-batch.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-ko() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok; else ko "$what"; fi; }
 export SOURCE_DATE_EPOCH=1795305600
 
 # --- XML jobs, with a bad job and path escapes among good ones --------------------
@@ -152,5 +148,4 @@ check "streaming: 200000 jobs read in ${big} KB vs 2000 in ${small} KB" test "$b
 check "streaming: all 200000 refused and listed" test "$(($(wc -l < "$T/mem/manifest.csv") - 1))" = 200000
 fi
 
-echo "batch: $pass passed, $fail failed"
-[ $fail = 0 ]
+summary batch

@@ -3,18 +3,11 @@
 # (pdftotext, pdffonts, pdfinfo, pdftoppm). Prints "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
+. tests/lib.sh
 PILDOC=${PILDOC:-./pildoc}
 PIXCMP=${PIXCMP:-build/pixcmp}
 T=$(mktemp -d /tmp/pildoc-e2e.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-ko() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { # check DESCRIPTION COMMAND...
-  local what=$1; shift
-  if "$@" >/dev/null 2>&1; then ok; else ko "$what"; fi
-}
 export SOURCE_DATE_EPOCH=1795305600   # 2026-11-22
 
 # --- every language renders, in its own words ---------------------------------
@@ -277,5 +270,4 @@ fi
 check "writing to a device is refused" bash -c "! $PILDOC render leaflet -o /dev/null 2>/dev/null"
 check "/dev/null is still a device" test -c /dev/null
 
-echo "e2e: $pass passed, $fail failed"
-[ $fail = 0 ]
+summary e2e

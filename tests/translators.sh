@@ -5,13 +5,9 @@
 # Prints "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
+. tests/lib.sh
 T=$(mktemp -d /tmp/pildoc-tr.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-ko() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok; else ko "$what"; fi; }
 
 # a copy of what git tracks (plus the built program, so nothing recompiles)
 git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$T" 2>/dev/null || cp -r Makefile src templates po fonts tests "$T"
@@ -125,5 +121,4 @@ else
   ko "make update-po"
 fi
 
-echo "translators: $pass passed, $fail failed"
-[ $fail = 0 ]
+summary translators
