@@ -112,8 +112,8 @@ for f in "$T"/one/*.pdf; do cmp -s "$f" "$T/sh/$(basename "$f")" || same=0; done
 check "sharded outputs byte-identical to the unsharded run" test $same = 1
 
 # --- interruption: no partial file, the manifest records what was finished ---------------
-python3 tests/make-jobs.py 400 "$T/j400.csv"
-$PILDOC batch "$T/j400.csv" --out "$T/int" --jobs 2 --quiet 2> "$T/err" &
+python3 tests/make-jobs.py 2000 "$T/jobs-int.csv"
+$PILDOC batch "$T/jobs-int.csv" --out "$T/int" --jobs 2 --quiet 2> "$T/err" &
 pid=$!
 sleep 1.5
 kill -TERM $pid
@@ -123,7 +123,7 @@ check "interrupted batch says so" grep -q '(interrupted)' "$T/err"
 check "no temporary file left" bash -c "! find '$T/int' -name '.*' | grep -q ."
 rows=$(grep -c '"ok"' "$T/int/manifest.csv")
 pdfs=$(find "$T/int" -name '*.pdf' | wc -l)
-check "interrupted: stopped early ($rows of 400)" test "$rows" -lt 400
+check "interrupted: stopped early ($rows of 2000)" test "$rows" -lt 2000
 check "interrupted: every finished file is in the manifest ($pdfs = $rows)" test "$pdfs" = "$rows"
 allgood=1
 while IFS=, read -r num out status pages bytes sha err; do
