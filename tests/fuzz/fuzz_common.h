@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lang.h"
+#include "vars.h"
 #include "xmlsafe.h"
 
 static char S_fuzz_dir[64];
@@ -25,6 +26,19 @@ __attribute__((unused)) static void S_fuzz_init(void)
         abort();
     lang_init("build/locale");
     xmlsafe_init();
+}
+
+/* The data schema, loaded once (abort: a harness without it tests nothing). */
+__attribute__((unused)) static pd_schema *S_fuzz_schema(void)
+{
+    static pd_schema *schema;
+    if (!schema) {
+        pd_error err = {0};
+        schema = pd_schema_load("templates/variables.xml", &err);
+        if (!schema)
+            abort();
+    }
+    return schema;
 }
 
 /* Writes the input to S_fuzz_dir/name and returns the path (static). */

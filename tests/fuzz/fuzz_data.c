@@ -3,17 +3,12 @@
 #include "fuzz_common.h"
 #include "vars.h"
 
-static pd_schema *S_schema;
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     S_fuzz_init();
-    pd_error err = {0};
-    S_schema = pd_schema_load("templates/variables.xml", &err);
-    if (!S_schema)
-        abort();
+    (void)S_fuzz_schema();
     return 0;
 }
 
@@ -23,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pd_values v;
     pd_values_init(&v);
     pd_error err = {0};
-    (void)pd_data_load(path, S_schema, &v, &err);
+    (void)pd_data_load(path, S_fuzz_schema(), &v, &err);
     pd_values_free(&v);
     return 0;
 }

@@ -3,17 +3,12 @@
 #include "jobsrc.h"
 #include "vars.h"
 
-static pd_schema *S_schema;
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     S_fuzz_init();
-    pd_error err = {0};
-    S_schema = pd_schema_load("templates/variables.xml", &err);
-    if (!S_schema)
-        abort();
+    (void)S_fuzz_schema();
     return 0;
 }
 
@@ -23,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     const char *path = S_fuzz_file(data[0] & 1 ? "jobs.csv" : "jobs.xml", data + 1, size - 1);
     pd_error err = {0};
-    pd_jobsrc *src = pd_jobsrc_open(path, S_schema, &err);
+    pd_jobsrc *src = pd_jobsrc_open(path, S_fuzz_schema(), &err);
     if (!src)
         return 0;
     pd_jobspec job;

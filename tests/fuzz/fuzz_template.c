@@ -7,7 +7,6 @@
 #include "template.h"
 #include "vars.h"
 
-static pd_schema *S_schema;
 static pd_fonts *S_fonts;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -16,9 +15,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     S_fuzz_init();
     pd_error err = {0};
-    S_schema = pd_schema_load("templates/variables.xml", &err);
     S_fonts = pd_fonts_new("fonts", "build/fontcache", &err);
-    if (!S_schema || !S_fonts)
+    if (!S_fonts)
         abort();
     return 0;
 }
@@ -34,13 +32,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fwrite(data, 1, size, f);
     fclose(f);
     pd_error err = {0};
-    pd_template *t = pd_template_load(path, "templates", "templates/pildoc.rng", S_schema, &err);
+    pd_template *t =
+        pd_template_load(path, "templates", "templates/pildoc.rng", S_fuzz_schema(), &err);
     unlink(path);
     if (!t)
         return 0;
     pd_values v;
     pd_values_init(&v);
-    pd_doc *doc = pd_bind(t, S_schema, &v, "en", NULL, &err);
+    pd_doc *doc = pd_bind(t, S_fuzz_schema(), &v, "en", NULL, &err);
     if (doc) {
         pd_pages *pages = pd_layout(doc, S_fonts, pd_paper_find("a4"), &err);
         pd_pages_free(pages);
