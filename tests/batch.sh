@@ -111,6 +111,17 @@ same=1
 for f in "$T"/one/*.pdf; do cmp -s "$f" "$T/sh/$(basename "$f")" || same=0; done
 check "sharded outputs byte-identical to the unsharded run" test $same = 1
 
+# --- progress: on a terminal only ------------------------------------------------------
+if command -v script >/dev/null; then
+  python3 tests/make-jobs.py 20 "$T/j20.csv"
+  script -qec "$PILDOC batch '$T/j20.csv' --out '$T/tty' --jobs 2" /dev/null > "$T/tty.txt" 2>&1
+  check "a terminal shows progress (done/total, rate, time left)" grep -qE 'pildoc batch: [0-9]+/20 done, [0-9]+ documents/s, [0-9]+ s left' "$T/tty.txt"
+  script -qec "$PILDOC batch '$T/j20.csv' --out '$T/tty2' --jobs 2 --quiet" /dev/null > "$T/tty2.txt" 2>&1
+  check "--quiet on a terminal: no progress" bash -c "! grep -q '/20 done' '$T/tty2.txt'"
+  $PILDOC batch "$T/j20.csv" --out "$T/notty" --jobs 2 2> "$T/notty.txt"
+  check "not a terminal: only the summary" test "$(cat "$T/notty.txt" | wc -l)" = 1
+fi
+
 # --- interruption: no partial file, the manifest records what was finished ---------------
 python3 tests/make-jobs.py 2000 "$T/jobs-int.csv"
 $PILDOC batch "$T/jobs-int.csv" --out "$T/int" --jobs 2 --quiet 2> "$T/err" &
