@@ -45,6 +45,78 @@ static void S_escape_outline(strbuf *sb, const char *s)
     strbuf_append(sb, s);
 }
 
+/* The last occurrence of needle in the n bytes at hay (PDFs hold binary
+ * streams: no str* functions here), or NULL. */
+static const char *S_last(const char *hay, size_t n, const char *needle)
+{
+    const char *found = NULL;
+    size_t k = strlen(needle);
+    for (const char *p = hay; (p = memmem(p, n - (size_t)(p - hay), needle, k)); p++)
+        found = p;
+    return found;
+}
+
+/* The number after `key` (e.g. "/Root ") within [s, end), or -1. */
+static long S_number_after(const char *s, const char *end, const char *key)
+{
+    const char *p = memmem(s, (size_t)(end - s), key, strlen(key));
+    if (!p)
+        return -1;
+    p += strlen(key);
+    long v = 0;
+    const char *q = p;
+    for (; q < end && *q >= '0' && *q <= '9' && v < 1000000000L; q++)
+        v = v * 10 + (*q - '0');
+    return q == p ? -1 : v;
+}
+
+/* cairo 1.16 has no API for the document language (/Lang in the catalog),
+ * which screen readers need to read a French or Chinese document in the
+ * right voice. It is added by an incremental update, as PDF allows: a new
+ * version of the catalog object, an xref section for it and a trailer
+ * pointing back to cairo's. Anything unexpected leaves the file as cairo
+ * wrote it. */
+static void S_add_lang(strbuf *pdf, const char *lang)
+{
+    const char *data = strbuf_str(pdf), *end = data + pdf->len;
+    /* the trailer is in the last few hundred bytes */
+    size_t tail = pdf->len < 4096 ? pdf->len : 4096;
+    const char *trailer = S_last(end - tail, tail, "\ntrailer");
+    if (!trailer)
+        return;
+    long size = S_number_after(trailer, end, "/Size "),
+         root = S_number_after(trailer, end, "/Root ");
+    long info = S_number_after(trailer, end, "/Info ");
+    long prev = S_number_after(trailer, end, "startxref\n");
+    if (size <= 0 || root <= 0 || prev <= 0)
+        return;
+    char head[32];
+    snprintf(head, sizeof head, "\n%ld 0 obj\n", root);
+    const char *obj = S_last(data, pdf->len, head);
+    const char *endobj = obj ? memmem(obj, (size_t)(end - obj), "endobj", 6) : NULL;
+    const char *open = obj ? memmem(obj, (size_t)(end - obj), "<<", 2) : NULL;
+    if (!obj || !endobj || !open || open > endobj)
+        return;
+    const char *close = NULL;
+    for (const char *p = open + 2; (p = memmem(p, (size_t)(endobj - p), ">>", 2)); p += 2)
+        close = p;
+    if (!close)
+        return;
+    strbuf add = STRBUF_INIT;
+    size_t offset = pdf->len;
+    strbuf_printf(&add, "%ld 0 obj\n", root);
+    strbuf_append_len(&add, open, (size_t)(close - open));
+    strbuf_printf(&add, "   /Lang (%s)\n>>\nendobj\n", lang);
+    size_t xref = offset + add.len;
+    strbuf_printf(&add, "xref\n0 1\n0000000000 65535 f \n%ld 1\n%010zu 00000 n \n", root, offset);
+    strbuf_printf(&add, "trailer\n<< /Size %ld\n   /Root %ld 0 R\n", size, root);
+    if (info > 0)
+        strbuf_printf(&add, "   /Info %ld 0 R\n", info);
+    strbuf_printf(&add, "   /Prev %ld\n>>\nstartxref\n%zu\n%%%%EOF\n", prev, xref);
+    strbuf_append_len(pdf, add.data, add.len);
+    strbuf_free(&add);
+}
+
 bool pd_render_pdf(const pd_pages *pages, const pd_pdf_info *info, strbuf *out, pd_error *err)
 {
     cairo_surface_t *surface =
@@ -88,6 +160,8 @@ bool pd_render_pdf(const pd_pages *pages, const pd_pdf_info *info, strbuf *out, 
     cairo_surface_destroy(surface);
     if (status != CAIRO_STATUS_SUCCESS)
         return pd_error_set(err, NULL, 0, "PDF output failed: %s", cairo_status_to_string(status));
+    if (pages->lang_tag && *pages->lang_tag)
+        S_add_lang(out, pages->lang_tag);
     return true;
 }
 

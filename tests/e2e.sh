@@ -36,6 +36,11 @@ for l in en fr zh_CN; do
     check "$l: metadata $k" grep -qE "^$k: +[^ ]" "$T/info-$l"
   done
   check "$l: A4" grep -q 'A4' "$T/info-$l"
+  # the document language for screen readers (an incremental update)
+  declare -A TAG=([en]=en [fr]=fr [zh_CN]=zh-CN)
+  root=$(qpdf --show-object=trailer "$pdf" | sed -n 's/.*\/Root \([0-9]*\) 0 R.*/\1/p')
+  check "$l: /Lang (${TAG[$l]}) in the catalog" bash -c "qpdf --show-object=$root '$pdf' | grep -qF '/Lang (${TAG[$l]})'"
+  check "$l: qpdf --check passes" qpdf --check "$pdf"
   pages=$(awk '/^Pages:/ {print $2}' "$T/info-$l")
   # page count agrees with the layout's own count, and is sensible
   tpages=$($PILDOC render leaflet --lang $l --format text -o - | tail -1 | cut -d' ' -f1)
