@@ -147,7 +147,7 @@ static void S_add_var_named(S_ctx *c, pd_text *out, const char *name, double wid
         shown = lang_parse_iso_date(value, &y, &m, &d) ? lang_format_date(y, m, d) : xstrdup(value);
         break;
     }
-    case PD_VAR_COUNT: shown = lang_format_number(strtod(value, NULL), 0, false); break;
+    case PD_VAR_COUNT: /* printed by S_add_count above */
     case PD_VAR_TEXT: shown = xstrdup(value); break;
     }
     /* the value goes in as one literal span: never parsed */

@@ -57,11 +57,6 @@ const char *lang_gettext(const char *ctx, const char *msgid)
     return result;
 }
 
-bool lang_has_translation(const char *ctx, const char *msgid)
-{
-    return lang_gettext(ctx, msgid) != msgid;
-}
-
 const char *lang_ngettext(const char *msgid, const char *msgid_plural, unsigned long n)
 {
     return dngettext(DOMAIN, msgid, msgid_plural, n);

@@ -42,8 +42,6 @@ const char *lang_active(void);
  * none). ctx is a msgctxt or NULL. */
 const char *lang_gettext(const char *ctx, const char *msgid);
 const char *lang_ngettext(const char *msgid, const char *msgid_plural, unsigned long n);
-/* True when the active catalog holds a translation of (ctx, msgid). */
-bool lang_has_translation(const char *ctx, const char *msgid);
 
 /* The BCP 47 tag for Pango and PDF: "en", "fr", "zh-CN". */
 const char *lang_bcp47(const char *code);

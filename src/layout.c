@@ -575,7 +575,7 @@ static size_t S_page_end(const S_state *st, size_t start, double first_y)
     return j > start ? (j == start + 1 && st->slices[start].keep_with_next ? i : j) : i;
 }
 
-static void S_paginate(S_state *st, const pd_paper *paper)
+static void S_paginate(S_state *st)
 {
     pd_pages *out = st->out;
     size_t start = 0;
@@ -640,7 +640,6 @@ static void S_paginate(S_state *st, const pd_paper *paper)
         free(tops);
         start = end;
     }
-    (void)paper;
 }
 
 static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper)
@@ -733,7 +732,7 @@ pd_pages *pd_layout(const pd_doc *doc, pd_fonts *fonts, const pd_paper *paper, p
     if (ok)
         ok = S_blocks(&st, doc->blocks, doc->n_blocks, left, width, 0, true);
     if (ok) {
-        S_paginate(&st, paper);
+        S_paginate(&st);
         ok = S_footers(&st, doc, paper);
     }
     for (size_t i = 0; i < st.n_slices; i++) {

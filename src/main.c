@@ -9,19 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "batch.h"
-#include "bind.h"
 #include "catalog.h"
 #include "data.h"
 #include "error.h"
-#include "fonts.h"
 #include "lang.h"
 #include "layout.h"
 #include "output.h"
 #include "paths.h"
-#include "render.h"
 #include "renderer.h"
 #include "strbuf.h"
 #include "template.h"

@@ -34,16 +34,18 @@ bool pd_output_write(const char *path, const char *data, size_t len, pd_error *e
         return true;
     }
     struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return pd_error_set(err, path, 0, "is a folder");
-    /* never rename over a device, FIFO or socket (as root, /dev/full would
-       be replaced) */
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-        return pd_error_set(err, path, 0, "is not a regular file");
-    /* a read-only file stays as it is, even for root (whom access() and
-       rename() would let through) */
-    if (stat(path, &st) == 0 && ((st.st_mode & 0222) == 0 || access(path, W_OK) != 0))
-        return pd_error_set(err, path, 0, "cannot write: the file is read-only");
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return pd_error_set(err, path, 0, "is a folder");
+        /* never rename over a device, FIFO or socket (as root, /dev/full
+           would be replaced) */
+        if (!S_ISREG(st.st_mode))
+            return pd_error_set(err, path, 0, "is not a regular file");
+        /* a read-only file stays as it is, even for root (whom access()
+           and rename() would let through) */
+        if ((st.st_mode & 0222) == 0 || access(path, W_OK) != 0)
+            return pd_error_set(err, path, 0, "cannot write: the file is read-only");
+    }
     char *dir = paths_dirname(path);
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;

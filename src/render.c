@@ -39,12 +39,6 @@ static void S_paint_page(cairo_t *cr, const pd_page *page)
     }
 }
 
-static void S_escape_outline(strbuf *sb, const char *s)
-{
-    /* cairo parses link attributes; the outline text itself is plain */
-    strbuf_append(sb, s);
-}
-
 /* The last occurrence of needle in the n bytes at hay (PDFs hold binary
  * streams: no str* functions here), or NULL. */
 static const char *S_last(const char *hay, size_t n, const char *needle)
@@ -141,15 +135,12 @@ bool pd_render_pdf(const pd_pages *pages, const pd_pdf_info *info, strbuf *out, 
             strbuf link = STRBUF_INIT;
             strbuf_printf(&link, "page=%zu pos=[%.1f %.1f]", p + 1, it->x,
                           it->y - 16 > 0 ? it->y - 16 : 0);
-            strbuf text = STRBUF_INIT;
-            S_escape_outline(&text, it->outline_text);
             int id = cairo_pdf_surface_add_outline(
-                surface, it->outline_level == 1 ? CAIRO_PDF_OUTLINE_ROOT : parent,
-                strbuf_str(&text), strbuf_str(&link), CAIRO_PDF_OUTLINE_FLAG_OPEN);
+                surface, it->outline_level == 1 ? CAIRO_PDF_OUTLINE_ROOT : parent, it->outline_text,
+                strbuf_str(&link), CAIRO_PDF_OUTLINE_FLAG_OPEN);
             if (it->outline_level == 1)
                 parent = id;
             strbuf_free(&link);
-            strbuf_free(&text);
         }
         S_paint_page(cr, page);
         cairo_show_page(cr);
