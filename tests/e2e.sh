@@ -41,6 +41,13 @@ for l in en fr zh_CN; do
   root=$(qpdf --show-object=trailer "$pdf" | sed -n 's/.*\/Root \([0-9]*\) 0 R.*/\1/p')
   check "$l: /Lang (${TAG[$l]}) in the catalog" bash -c "qpdf --show-object=$root '$pdf' | grep -qF '/Lang (${TAG[$l]})'"
   check "$l: qpdf --check passes" qpdf --check "$pdf"
+  # src/pdfdeflate.h: cairo's streams are deflated at level 1 (zlib header
+  # 78 01); 78 9C (level 6) would mean the override no longer takes effect
+  check "$l: every stream deflated at level 1" python3 -c '
+import re, sys
+d = open(sys.argv[1], "rb").read()
+heads = [d[m.end():m.end() + 2] for m in re.finditer(rb"[^d]stream\r?\n", d)]
+sys.exit(not heads or any(h != b"\x78\x01" for h in heads))' "$pdf"
   pages=$(awk '/^Pages:/ {print $2}' "$T/info-$l")
   # page count agrees with the layout's own count, and is sensible
   tpages=$($PILDOC render leaflet --lang $l --format text -o - | tail -1 | cut -d' ' -f1)

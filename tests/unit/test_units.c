@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "bind.h"
 #include "data.h"
@@ -17,6 +18,7 @@
 #include "message.h"
 #include "output.h"
 #include "paths.h"
+#include "pdfdeflate.h"
 #include "render.h"
 #include "strbuf.h"
 #include "template.h"
@@ -561,6 +563,26 @@ START_TEST(fonts_are_private_and_render_devices_work)
 END_TEST
 
 /* ---- output --------------------------------------------------------------------------- */
+START_TEST(pdf_streams_use_our_deflate_level)
+{
+    /* what cairo does: deflateInit() at the default level */
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    ck_assert_int_eq(deflateInit(&z, Z_DEFAULT_COMPRESSION), Z_OK);
+    ck_assert_int_eq(pd_deflate_requested_level(), Z_DEFAULT_COMPRESSION);
+    unsigned char in[64] = "chronic pain chronic pain chronic pain", out[128];
+    z.next_in = in;
+    z.avail_in = sizeof in;
+    z.next_out = out;
+    z.avail_out = sizeof out;
+    ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    deflateEnd(&z);
+    /* zlib header: FLEVEL 0 (levels 0-1) = 0x01; level 6 writes 0x9C */
+    ck_assert_int_eq(out[0], 0x78);
+    ck_assert_int_eq(out[1], 0x01);
+}
+END_TEST
+
 START_TEST(output_is_atomic)
 {
     char path[512];
@@ -591,6 +613,7 @@ static Suite *S_suite(void)
     TCase *tc = tcase_create("units");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, strbuf_grows_and_expands);
+    tcase_add_test(tc, pdf_streams_use_our_deflate_level);
     tcase_add_test(tc, lang_resolves_usual_spellings);
     tcase_add_test(tc, lang_parses_iso_dates_strictly);
     tcase_add_test(tc, lang_formats_per_language);
