@@ -132,9 +132,11 @@ void pd_fonts_cache_layout(pd_fonts *f, const char *key, PangoLayout *layout)
 
 const char *pd_fonts_families(const char *bcp47)
 {
-    /* "Core" holds the common Chinese characters (GB2312 and all our
-       catalogs use) in 3.7 MB instead of 18: cairo subsets it several
-       times faster. The full face serves the rare rest (a patient's name). */
+    /* "Core" holds the common Chinese characters (GB2312, the whole CJK
+       Unified Ideographs block, all our catalogs use) as TrueType in code
+       point order: cairo subsets it several times faster than the 18 MB
+       CFF face (fonts/README.md). The full face serves the rare rest (a
+       patient's name in Extension A, say). */
     if (strncmp(bcp47, "zh", 2) == 0)
         return "Noto Sans CJK SC Core, Noto Sans CJK SC, Noto Sans";
     return "Noto Sans, Noto Sans CJK SC Core, Noto Sans CJK SC";

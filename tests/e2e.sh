@@ -62,7 +62,13 @@ sys.exit(not heads or any(h != b"\x78\x01" for h in heads))' "$pdf"
   done
 done
 check "Chinese documents embed only the Core CJK faces" bash -c "awk '{print \$1}' '$T/fonts-zh_CN' | grep CJK | grep -qv Core && exit 1 || exit 0"
-# a rare character (not in GB2312) comes from the full face, and prints
+# a character outside GB2312 but in the CJK Unified Ideographs block (喆) is
+# in the Core faces: no 18 MB face to subset for most names
+$PILDOC render consent --lang zh_CN --set "patient.name=王喆" -o "$T/uro.pdf" && ok || ko "CJK block name renders"
+check "CJK block name: Core faces only" bash -c "pdffonts '$T/uro.pdf' | grep CJK | grep -qv Core && exit 1 || exit 0"
+check "CJK block name: extractable" bash -c "pdftotext '$T/uro.pdf' - | grep -q '王喆'"
+# a rare character (䶮, Extension A: not in the Core faces) comes from the
+# full face, and prints
 $PILDOC render consent --lang zh_CN --set "patient.name=王䶮喆" -o "$T/rare.pdf" && ok || ko "rare Chinese characters render"
 check "rare characters: the full CJK face is embedded" bash -c "pdffonts '$T/rare.pdf' | grep -q 'NotoSansCJKsc-Regular'"
 check "rare characters: extractable" bash -c "pdftotext '$T/rare.pdf' - | grep -q '王䶮喆'"
