@@ -1,5 +1,6 @@
 #include "bind.h"
 
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,55 @@ typedef struct S_ctx {
     pd_bind_stats *stats;
     pd_error *err;
     const char *tr_what; /* "fr translation" */
+    GHashTable *cached;  /* this language's entries of the cache, or NULL */
 } S_ctx;
+
+/* One message as parsed and checked for one language. */
+typedef struct S_message {
+    xmlDocPtr markup;   /* the translation, or the template text */
+    bool translated;    /* markup is the translation */
+    char *untranslated; /* the msgid when it printed in English, else NULL */
+} S_message;
+
+static void S_message_free(gpointer p)
+{
+    S_message *m = p;
+    xmlFreeDoc(m->markup);
+    free(m->untranslated);
+    free(m);
+}
+
+struct pd_bind_cache {
+    GHashTable *by_lang; /* language -> (element -> S_message) */
+};
+
+pd_bind_cache *pd_bind_cache_new(void)
+{
+    pd_bind_cache *cache = xcalloc(1, sizeof *cache);
+    cache->by_lang =
+        g_hash_table_new_full(g_str_hash, g_str_equal, free, (GDestroyNotify)g_hash_table_destroy);
+    return cache;
+}
+
+void pd_bind_cache_free(pd_bind_cache *cache)
+{
+    if (!cache)
+        return;
+    g_hash_table_destroy(cache->by_lang);
+    free(cache);
+}
+
+static GHashTable *S_cache_for(pd_bind_cache *cache, const char *lang)
+{
+    if (!cache)
+        return NULL;
+    GHashTable *h = g_hash_table_lookup(cache->by_lang, lang);
+    if (!h) {
+        h = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, S_message_free);
+        g_hash_table_insert(cache->by_lang, xstrdup(lang), h);
+    }
+    return h;
+}
 
 static bool S_is(xmlNodePtr n, const char *name)
 {
@@ -216,9 +265,20 @@ static bool S_translate(S_ctx *c, xmlNodePtr elem, pd_text *out)
     const char *file = pd_template_file_of(c->t, elem);
     long line = xmlGetLineNo(elem);
     pd_origin origin = {pd_doc_intern(c->doc, file), line, NULL};
+    S_message *m = c->cached ? g_hash_table_lookup(c->cached, elem) : NULL;
+    if (m) {
+        if (c->stats)
+            c->stats->messages++;
+        if (m->untranslated)
+            S_note_untranslated(c, m->untranslated);
+        if (m->translated)
+            origin.what = c->tr_what;
+        S_spans(c, xmlDocGetRootElement(m->markup), 0, origin, out);
+        return true;
+    }
     char *msgid = message_from_element(elem);
     xmlChar *ctx = xmlGetProp(elem, BAD_CAST "ctx");
-    bool ok = false;
+    bool ok = false, untranslated = false;
     xmlDocPtr src = message_parse(msgid, file, line, "template text", c->err);
     xmlDocPtr tr = NULL;
     if (!src)
@@ -228,8 +288,10 @@ static bool S_translate(S_ctx *c, xmlNodePtr elem, pd_text *out)
     const char *translated = msgid;
     if (strcmp(lang_active(), "en") != 0) {
         translated = lang_gettext((const char *)ctx, msgid);
-        if (translated == msgid || !*translated)
+        if (translated == msgid || !*translated) {
+            untranslated = true;
             S_note_untranslated(c, msgid);
+        }
     }
     xmlDocPtr use = src;
     if (translated != msgid && *translated) {
@@ -246,6 +308,17 @@ static bool S_translate(S_ctx *c, xmlNodePtr elem, pd_text *out)
     }
     S_spans(c, xmlDocGetRootElement(use), 0, origin, out);
     ok = true;
+    if (c->cached) {
+        m = xcalloc(1, sizeof *m);
+        m->markup = use;
+        m->translated = use == tr;
+        m->untranslated = untranslated ? xstrdup(msgid) : NULL;
+        g_hash_table_insert(c->cached, elem, m);
+        if (use == tr)
+            tr = NULL;
+        else
+            src = NULL;
+    }
 done:
     if (tr)
         xmlFreeDoc(tr);
@@ -433,7 +506,7 @@ static xmlNodePtr S_child(xmlNodePtr parent, const char *name)
 }
 
 pd_doc *pd_bind(const pd_template *t, const pd_schema *schema, const pd_values *values,
-                const char *lang, pd_bind_stats *stats, pd_error *err)
+                const char *lang, pd_bind_cache *cache, pd_bind_stats *stats, pd_error *err)
 {
     lang_activate(lang);
     pd_doc *doc = pd_doc_new();
@@ -441,7 +514,7 @@ pd_doc *pd_bind(const pd_template *t, const pd_schema *schema, const pd_values *
     doc->lang_tag = xstrdup(lang_bcp47(lang));
     char what[64];
     snprintf(what, sizeof what, "%s translation", lang);
-    S_ctx c = {t, schema, values, doc, stats, err, NULL};
+    S_ctx c = {t, schema, values, doc, stats, err, NULL, S_cache_for(cache, lang)};
     c.tr_what = pd_doc_intern(doc, what);
     xmlNodePtr root = xmlDocGetRootElement(t->doc);
     xmlNodePtr meta = S_child(root, "meta");

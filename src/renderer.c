@@ -50,6 +50,7 @@ void pd_env_free(pd_env *e)
 typedef struct S_cached {
     char *key; /* what the job named */
     pd_template *t;
+    pd_bind_cache *messages; /* t's parsed messages, per language */
 } S_cached;
 
 struct pd_renderer {
@@ -102,6 +103,7 @@ void pd_renderer_free(pd_renderer *r)
         return;
     for (size_t i = 0; i < r->n_templates; i++) {
         free(r->templates[i].key);
+        pd_bind_cache_free(r->templates[i].messages);
         pd_template_free(r->templates[i].t);
     }
     free(r->templates);
@@ -123,19 +125,20 @@ char *const *pd_renderer_langs(const pd_renderer *r)
     return r->langs;
 }
 
-static pd_template *S_template(pd_renderer *r, const char *name, pd_error *err)
+static S_cached *S_template(pd_renderer *r, const char *name, pd_error *err)
 {
     for (size_t i = 0; i < r->n_templates; i++)
         if (strcmp(r->templates[i].key, name) == 0)
-            return r->templates[i].t;
+            return &r->templates[i];
     pd_template *t = pd_template_load(name, r->env->templates_dir, r->env->rng, r->schema, err);
     if (!t)
         return NULL;
     r->templates = xrealloc(r->templates, (r->n_templates + 1) * sizeof *r->templates);
-    r->templates[r->n_templates].key = xstrdup(name);
-    r->templates[r->n_templates].t = t;
-    r->n_templates++;
-    return t;
+    S_cached *c = &r->templates[r->n_templates++];
+    c->key = xstrdup(name);
+    c->t = t;
+    c->messages = pd_bind_cache_new();
+    return c;
 }
 
 static bool S_check_catalog(const pd_renderer *r, const char *lang, pd_error *err)
@@ -193,12 +196,13 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
     res->lang = lang_resolve(job->lang, r->langs, err);
     if (!res->lang || !S_check_catalog(r, res->lang, err))
         goto done;
-    pd_template *t = S_template(r, job->template_name, err);
-    if (!t)
+    S_cached *cached = S_template(r, job->template_name, err);
+    if (!cached)
         goto done;
+    pd_template *t = cached->t;
     res->template_name = xstrdup(t->name);
     t_load = S_ms();
-    doc = pd_bind(t, r->schema, &values, res->lang, &stats, err);
+    doc = pd_bind(t, r->schema, &values, res->lang, cached->messages, &stats, err);
     if (!doc)
         goto done;
     if (stats.untranslated) {

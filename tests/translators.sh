@@ -64,6 +64,15 @@ check "strict consent names the way out" grep -q -- '--allow-incomplete' err.txt
 ./pildoc render consent --lang pt --allow-incomplete -o consent-pt.pdf 2> warn.txt
 check "--allow-incomplete lets it through" test -s consent-pt.pdf
 check "--allow-incomplete still warns" grep -q 'warning:' warn.txt
+# the same in a batch, where one worker keeps the parsed messages of each
+# template and language: the second document is as incomplete as the first
+printf 'template,lang,output\nconsent,pt,c1.pdf\nleaflet,pt,l1.pdf\nconsent,pt,c2.pdf\nleaflet,pt,l2.pdf\n' > pt-jobs.csv
+./pildoc batch pt-jobs.csv --out pt-out --jobs 1 2> batch-err.txt; rc=$?
+check "batch: incomplete consent sheets fail (exit 1)" test $rc = 1
+check "batch: both consent sheets refused" test "$(grep -c '^"[13]","c[12].pdf","failed",.*not translated into pt' pt-out/manifest.csv)" = 2
+check "batch: both leaflets written" test "$(grep -c '^"[24]","l[12].pdf","ok",' pt-out/manifest.csv)" = 2
+check "batch: no consent file" test ! -e pt-out/c1.pdf -a ! -e pt-out/c2.pdf
+check "batch: both leaflets warn, with the same count" test "$(grep 'warning: job [24]: .*not translated into pt' batch-err.txt | sed 's/job [24]//' | sort -u | wc -l)" = 1 -a "$(grep -c 'warning: job' batch-err.txt)" = 2
 # a fuzzy translation prints in English too
 sed -i 's/^msgid "Information for patients"/#, fuzzy\nmsgid "Information for patients"/' po/pt.po
 make -s all >/dev/null 2>&1

@@ -374,7 +374,7 @@ START_TEST(bind_conditions_and_literal_values)
     ck_assert_msg(t != NULL, "%s", err.msg);
     pd_values v;
     pd_values_init(&v);
-    pd_doc *doc = pd_bind(t, schema, &v, "en", NULL, &err);
+    pd_doc *doc = pd_bind(t, schema, &v, "en", NULL, NULL, &err);
     ck_assert_msg(doc != NULL, "%s", err.msg);
     char *all = S_all_text(doc);
     ck_assert_str_eq(all, "[crps][not crps][Name: .][Fig 69% and 2.5][]{1. a}{2. c}");
@@ -387,7 +387,7 @@ START_TEST(bind_conditions_and_literal_values)
     ck_assert(pd_values_set_assignment(&v, schema, "treatment.condition=fibromyalgia", &err));
     ck_assert(pd_values_set_assignment(&v, schema, "treatment.medicine=esketamine", &err));
     ck_assert(pd_values_set_assignment(&v, schema, "clinic.name=<b>&amp; \"%s\" {page}", &err));
-    doc = pd_bind(t, schema, &v, "fr", NULL, &err);
+    doc = pd_bind(t, schema, &v, "fr", NULL, NULL, &err);
     ck_assert_msg(doc != NULL, "%s", err.msg);
     all = S_all_text(doc);
     ck_assert_str_eq(all, "[not crps][Name: <b>&amp; \"%s\" {page}.][Fig 69\xe2\x80\xaf% and "
@@ -412,7 +412,7 @@ static pd_pages *S_layout_body(const char *body, const char *lang, pd_fonts **fo
     ck_assert_msg(t != NULL, "%s", err.msg);
     pd_values v;
     pd_values_init(&v);
-    pd_doc *doc = pd_bind(t, schema, &v, lang, NULL, &err);
+    pd_doc *doc = pd_bind(t, schema, &v, lang, NULL, NULL, &err);
     ck_assert_msg(doc != NULL, "%s", err.msg);
     pd_fonts *fonts = pd_fonts_new("fonts", "build/fontcache", &err);
     ck_assert_msg(fonts != NULL, "%s", err.msg);
@@ -521,7 +521,7 @@ START_TEST(layout_refuses_missing_glyph)
     ck_assert_ptr_nonnull(t);
     pd_values v;
     pd_values_init(&v);
-    pd_doc *doc = pd_bind(t, schema, &v, "en", NULL, &err);
+    pd_doc *doc = pd_bind(t, schema, &v, "en", NULL, NULL, &err);
     pd_fonts *fonts = pd_fonts_new("fonts", "build/fontcache", &err);
     ck_assert_ptr_null(pd_layout(doc, fonts, pd_paper_find("a4"), &err));
     ck_assert_msg(strstr(err.msg, "t.xml:6: no shipped font has a glyph for U+0E01") != NULL, "%s",
