@@ -6,7 +6,7 @@ CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # --as-needed: only the libraries pildoc calls are loaded at start-up
-LIBS       := -Wl,--as-needed -Wl,-O1 $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgettextpo -lcsv -lm
+LIBS       := -Wl,--as-needed -Wl,-O1 $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgettextpo -lcsv -lm -pthread
 SAN        ?=
 ifneq ($(SAN),)
 # GCC's format-truncation analysis gives false positives on instrumented code

@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +30,13 @@
 
 #define MAX_WORKERS 64
 #define MAX_PENDING 4096 /* results waiting for an earlier job to finish */
+/* Jobs handed to a worker before it has finished the previous one: the next
+ * job already waits in its pipe when it has written a file, so the worker
+ * never idles for a round trip through the master, and it renders while
+ * its writer thread flushes the previous file (1,200 jobs of
+ * tests/make-jobs.py, --jobs 2 on 2 cores: 5.9 s with one job at a time,
+ * 5.75 s with two, 4.9-5.0 s with two and the writer thread). */
+#define JOBS_PER_WORKER 2
 
 /* --- messages between the master and its workers ------------------------
  * A message is a 32-bit length, then NUL-terminated strings. */
@@ -169,15 +177,118 @@ typedef struct S_options {
     const pd_paper *paper;
 } S_options;
 
+/* A finished job on its way to the master. The worker's main thread
+ * renders and writes each document to a temporary file; its writer thread
+ * flushes that file to disk, renames it into place and only then reports
+ * the job, in order. fsync takes about an eighth of a 2-worker run on 2
+ * cores (measured with the flushes removed), and the next document renders
+ * meanwhile. */
+typedef struct S_report {
+    char *number, *sha, *error, *warning; /* owned */
+    bool ok;
+    size_t pages, bytes;
+    pd_output_pending file; /* fd -1 when nothing to commit */
+} S_report;
+
+#define REPORT_QUEUE 2 /* reports waiting for the writer: bounds memory */
+
+typedef struct S_writer {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    S_report *queue[REPORT_QUEUE];
+    size_t head, count;
+    bool closing; /* no more reports: the writer ends when the queue is empty */
+    bool broken;  /* the master is gone: files are no longer committed */
+    int out_fd;
+} S_writer;
+
+/* Commits r's file and reports r (freeing it); false when the master is
+ * gone. w->broken is read here and written only under w->lock. */
+static bool S_report_send(S_writer *w, S_report *r)
+{
+    bool sent = false;
+    if (r->file.fd >= 0) {
+        pd_error err = {0};
+        if (w->broken) {
+            pd_output_abort(&r->file);
+        } else if (!pd_output_commit(&r->file, &err)) {
+            r->ok = false;
+            free(r->error);
+            r->error = xstrdup(err.msg);
+        }
+    }
+    if (!w->broken) {
+        strbuf out = STRBUF_INIT;
+        S_field(&out, r->number);
+        S_field(&out, r->ok ? "ok" : "failed");
+        S_fieldf(&out, r->ok ? r->pages : 0);
+        S_fieldf(&out, r->ok ? r->bytes : 0);
+        S_field(&out, r->ok ? r->sha : "");
+        S_field(&out, r->ok ? "" : r->error);
+        S_field(&out, r->warning);
+        sent = S_send(w->out_fd, &out);
+        strbuf_free(&out);
+    }
+    free(r->number);
+    free(r->sha);
+    free(r->error);
+    free(r->warning);
+    free(r);
+    return sent;
+}
+
+static void *S_writer_main(void *arg)
+{
+    S_writer *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        while (!w->count && !w->closing)
+            pthread_cond_wait(&w->changed, &w->lock);
+        if (!w->count) {
+            pthread_mutex_unlock(&w->lock);
+            return NULL;
+        }
+        S_report *r = w->queue[w->head];
+        pthread_mutex_unlock(&w->lock);
+        bool sent = S_report_send(w, r); /* outside the lock: fsync is slow */
+        pthread_mutex_lock(&w->lock);
+        if (!sent)
+            w->broken = true;
+        w->head = (w->head + 1) % REPORT_QUEUE;
+        w->count--;
+        pthread_cond_broadcast(&w->changed);
+        pthread_mutex_unlock(&w->lock);
+    }
+}
+
+/* Queues r (taking it); false when the master is gone. */
+static bool S_writer_push(S_writer *w, S_report *r)
+{
+    pthread_mutex_lock(&w->lock);
+    while (w->count == REPORT_QUEUE)
+        pthread_cond_wait(&w->changed, &w->lock);
+    w->queue[(w->head + w->count) % REPORT_QUEUE] = r;
+    w->count++;
+    bool broken = w->broken;
+    pthread_cond_broadcast(&w->changed);
+    pthread_mutex_unlock(&w->lock);
+    return !broken;
+}
+
 static void S_worker(int in_fd, int out_fd, const pd_env *env, const S_options *opt)
 {
     /* the master decides when to stop: a Ctrl-C reaches the whole process
        group, but a worker finishes its document and ends at end of input */
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
+    S_writer w = {.out_fd = out_fd};
+    pthread_mutex_init(&w.lock, NULL);
+    pthread_cond_init(&w.changed, NULL);
+    pthread_t writer;
+    bool threaded = pthread_create(&writer, NULL, S_writer_main, &w) == 0;
     pd_error init_err = {0};
     pd_renderer *r = pd_renderer_new(env, &init_err);
-    strbuf in = STRBUF_INIT, out = STRBUF_INIT;
+    strbuf in = STRBUF_INIT;
     const char *f[2048] = {NULL};
     size_t n;
     while (S_recv(in_fd, &in, f, 2048, &n)) {
@@ -186,7 +297,8 @@ static void S_worker(int in_fd, int out_fd, const pd_env *env, const S_options *
         pd_job_result res = {0};
         pd_values values;
         pd_values_init(&values);
-        bool ok = false;
+        S_report *rep = xcalloc(1, sizeof *rep);
+        rep->file.fd = -1;
         char *path = NULL;
         if (n < 6) {
             pd_error_set(&err, NULL, 0, "internal: a short job message");
@@ -207,31 +319,43 @@ static void S_worker(int in_fd, int out_fd, const pd_env *env, const S_options *
         if (!S_make_parents(opt->out_dir, f[3], &err))
             goto report;
         path = paths_join(opt->out_dir, f[3]);
-        ok = pd_output_write(path, res.bytes.data ? res.bytes.data : "", res.bytes.len, &err);
+        rep->ok = pd_output_begin(path, res.bytes.data ? res.bytes.data : "", res.bytes.len,
+                                  &rep->file, &err);
     report:
-        strbuf_clear(&out);
-        S_field(&out, f[0]);
-        S_field(&out, ok ? "ok" : "failed");
-        S_fieldf(&out, ok ? res.pages : 0);
-        S_fieldf(&out, ok ? res.bytes.len : 0);
-        if (ok) {
+        rep->number = xstrdup(n > 0 ? f[0] : "0");
+        rep->pages = res.pages;
+        rep->bytes = res.bytes.len;
+        if (rep->ok) {
             gchar *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
                                                      (const guchar *)res.bytes.data, res.bytes.len);
-            S_field(&out, sum);
+            rep->sha = xstrdup(sum);
             g_free(sum);
-        } else {
-            S_field(&out, "");
         }
-        S_field(&out, ok ? "" : err.msg);
-        S_field(&out, res.warning ? res.warning : "");
+        rep->error = xstrdup(rep->ok ? "" : err.msg);
+        rep->warning = xstrdup(res.warning ? res.warning : "");
         free(path);
         pd_job_result_free(&res);
         pd_values_free(&values);
-        if (!S_send(out_fd, &out))
+        bool master_there;
+        if (threaded) {
+            master_there = S_writer_push(&w, rep);
+        } else { /* no thread: commit and report here */
+            master_there = S_report_send(&w, rep);
+            w.broken = !master_there;
+        }
+        if (!master_there)
             break;
     }
+    if (threaded) {
+        pthread_mutex_lock(&w.lock);
+        w.closing = true;
+        pthread_cond_broadcast(&w.changed);
+        pthread_mutex_unlock(&w.lock);
+        pthread_join(writer, NULL);
+    }
+    pthread_cond_destroy(&w.changed);
+    pthread_mutex_destroy(&w.lock);
     strbuf_free(&in);
-    strbuf_free(&out);
     pd_renderer_free(r);
 }
 
@@ -246,8 +370,8 @@ static void S_on_signal(int sig)
 
 typedef struct S_worker_state {
     pid_t pid;
-    int to, from; /* pipes to and from the worker */
-    bool busy;
+    int to, from;  /* pipes to and from the worker */
+    int in_flight; /* jobs sent, results not yet received */
     long rss_kb;
 } S_worker_state;
 
@@ -381,7 +505,7 @@ static void S_collect(S_master *m, int i)
         close(w->from);
         close(w->to);
         w->from = w->to = -1;
-        w->busy = false;
+        w->in_flight = 0;
         strbuf_free(&msg);
         return;
     }
@@ -396,7 +520,7 @@ static void S_collect(S_master *m, int i)
                     f[6]);
         S_finish(m, r, ok, f[5]);
     }
-    w->busy = false;
+    w->in_flight--;
     strbuf_free(&msg);
 }
 
@@ -576,9 +700,10 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
     for (;;) {
         /* hand out jobs to idle workers */
         for (int i = 0; i < m.n_workers && !source_done && !S_stop; i++) {
-            if (m.w[i].busy || m.w[i].to < 0)
+            if (m.w[i].to < 0)
                 continue;
-            while (!source_done && !S_stop && m.n_pending < MAX_PENDING) {
+            while (m.w[i].in_flight < JOBS_PER_WORKER && !source_done && !S_stop &&
+                   m.n_pending < MAX_PENDING) {
                 pd_jobspec job;
                 int rc = pd_jobsrc_next(src, &job, &fatal_err);
                 if (rc <= 0) {
@@ -618,15 +743,14 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
                     break;
                 }
                 strbuf_free(&msg);
-                m.w[i].busy = true;
-                break;
+                m.w[i].in_flight++;
             }
         }
         S_flush(&m);
         struct pollfd fds[MAX_WORKERS];
         int idx[MAX_WORKERS], nf = 0;
         for (int i = 0; i < m.n_workers; i++)
-            if (m.w[i].busy) {
+            if (m.w[i].in_flight > 0) {
                 fds[nf] = (struct pollfd){m.w[i].from, POLLIN, 0};
                 idx[nf++] = i;
             }

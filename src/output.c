@@ -26,13 +26,11 @@ static bool S_write_all(int fd, const char *data, size_t len)
     return true;
 }
 
-bool pd_output_write(const char *path, const char *data, size_t len, pd_error *err)
+bool pd_output_begin(const char *path, const char *data, size_t len, pd_output_pending *p,
+                     pd_error *err)
 {
-    if (strcmp(path, "-") == 0) {
-        if (!S_write_all(STDOUT_FILENO, data, len))
-            return pd_error_set(err, "standard output", 0, "cannot write: %s", strerror(errno));
-        return true;
-    }
+    p->fd = -1;
+    p->tmp = p->path = NULL;
     struct stat st;
     if (stat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode))
@@ -51,33 +49,75 @@ bool pd_output_write(const char *path, const char *data, size_t len, pd_error *e
     const char *base = slash ? slash + 1 : path;
     strbuf tmp = STRBUF_INIT;
     strbuf_printf(&tmp, "%s/.%s.XXXXXX", dir, base);
-    free(dir);
     int fd = mkstemp(tmp.data);
     if (fd < 0) {
-        int e = errno;
-        char *d = paths_dirname(path);
-        pd_error_set(err, path, 0, "cannot write into %s: %s", d, strerror(e));
-        free(d);
+        pd_error_set(err, path, 0, "cannot write into %s: %s", dir, strerror(errno));
+        free(dir);
         strbuf_free(&tmp);
         return false;
     }
+    free(dir);
     mode_t mask = umask(0);
     umask(mask);
     fchmod(fd, 0666 & ~mask); /* mkstemp makes 0600; give the usual mode */
-    bool ok = S_write_all(fd, data, len) && fsync(fd) == 0;
+    if (!S_write_all(fd, data, len)) {
+        int e = errno;
+        close(fd);
+        unlink(tmp.data);
+        strbuf_free(&tmp);
+        return pd_error_set(err, path, 0, "cannot write: %s", strerror(e));
+    }
+    p->fd = fd;
+    p->tmp = strbuf_take(&tmp);
+    p->path = xstrdup(path);
+    return true;
+}
+
+static void S_pending_free(pd_output_pending *p)
+{
+    free(p->tmp);
+    free(p->path);
+    p->fd = -1;
+    p->tmp = p->path = NULL;
+}
+
+bool pd_output_commit(pd_output_pending *p, pd_error *err)
+{
+    bool ok = fsync(p->fd) == 0;
     int e = errno;
-    if (close(fd) != 0 && ok) {
+    if (close(p->fd) != 0 && ok) {
         ok = false;
         e = errno;
     }
-    if (ok && rename(tmp.data, path) != 0) {
+    if (ok && rename(p->tmp, p->path) != 0) {
         ok = false;
         e = errno;
     }
     if (!ok) {
-        unlink(tmp.data);
-        pd_error_set(err, path, 0, "cannot write: %s", strerror(e));
+        if (p->tmp)
+            unlink(p->tmp);
+        pd_error_set(err, p->path, 0, "cannot write: %s", strerror(e));
     }
-    strbuf_free(&tmp);
+    S_pending_free(p);
     return ok;
+}
+
+void pd_output_abort(pd_output_pending *p)
+{
+    if (p->fd >= 0)
+        close(p->fd);
+    if (p->tmp)
+        unlink(p->tmp);
+    S_pending_free(p);
+}
+
+bool pd_output_write(const char *path, const char *data, size_t len, pd_error *err)
+{
+    if (strcmp(path, "-") == 0) {
+        if (!S_write_all(STDOUT_FILENO, data, len))
+            return pd_error_set(err, "standard output", 0, "cannot write: %s", strerror(errno));
+        return true;
+    }
+    pd_output_pending p;
+    return pd_output_begin(path, data, len, &p, err) && pd_output_commit(&p, err);
 }

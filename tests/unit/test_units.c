@@ -604,6 +604,35 @@ START_TEST(output_is_atomic)
     struct stat st;
     ck_assert_int_eq(stat("/dev/null", &st), 0);
     ck_assert(S_ISCHR(st.st_mode));
+
+    /* in two steps (batch workers): nothing at the target before commit,
+       the old file kept and no temporary left after abort */
+    pd_output_pending p;
+    pd_error e4 = {0};
+    ck_assert(pd_output_begin(path, "second", 6, &p, &e4));
+    ck_assert(access(p.tmp, F_OK) == 0);
+    char tmp_name[512];
+    snprintf(tmp_name, sizeof tmp_name, "%s", p.tmp);
+    f = fopen(path, "r");
+    memset(buf, 0, sizeof buf);
+    ck_assert_uint_eq(fread(buf, 1, sizeof buf, f), 5);
+    fclose(f);
+    ck_assert_str_eq(buf, "hello");
+    pd_output_abort(&p);
+    ck_assert(access(tmp_name, F_OK) != 0);
+    ck_assert_ptr_null(p.tmp);
+    ck_assert(pd_output_begin(path, "second", 6, &p, &e4));
+    snprintf(tmp_name, sizeof tmp_name, "%s", p.tmp);
+    ck_assert(pd_output_commit(&p, &e4));
+    ck_assert(access(tmp_name, F_OK) != 0);
+    f = fopen(path, "r");
+    memset(buf, 0, sizeof buf);
+    ck_assert_uint_eq(fread(buf, 1, sizeof buf, f), 6);
+    fclose(f);
+    ck_assert_str_eq(buf, "second");
+    pd_error e5 = {0};
+    ck_assert(!pd_output_begin("/dev/null", "x", 1, &p, &e5));
+    ck_assert_ptr_null(p.tmp);
 }
 END_TEST
 
