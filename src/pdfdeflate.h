@@ -1,13 +1,14 @@
 /* pdfdeflate: the zlib level of the streams in our PDFs.
  *
  * cairo 1.16 compresses every PDF stream (page content, embedded font
- * subsets) with zlib's default level 6 and has no setting for it. Level 6
- * spends about a fifth of a batch worker's time in deflate (perf, see
- * README "Speed"), mostly on font data that hardly compresses; level 1 is
- * several times faster for files about 5 % larger. pdfdeflate.c therefore
- * defines deflateInit_() (what zlib's deflateInit() macro calls, and the
- * only zlib entry cairo uses) in the executable: the dynamic linker binds
- * cairo's call to it instead of libz's, and it starts the stream at
+ * subsets) with zlib's default level 6 and has no setting for it. At level
+ * 6 zlib took 27 % of a batch worker's time (perf; mostly font data that
+ * hardly compresses); level 1 made a batch about 15 % faster (one worker:
+ * 11.9 -> 10.3 ms per document) for files about 5 % larger (README,
+ * "Speed"). pdfdeflate.c therefore defines deflateInit_() (what zlib's
+ * deflateInit() macro calls, and the only zlib entry cairo uses) in the
+ * executable: the dynamic linker binds cairo's call to it instead of
+ * libz's, and it starts the stream at
  * PD_DEFLATE_LEVEL through deflateInit2_(). Every other parameter is
  * deflateInit()'s. Other zlib users (libpng calls deflateInit2_) are not
  * affected. tests/e2e.sh checks the level in the zlib header of the
