@@ -278,7 +278,8 @@ static bool S_writer_push(S_writer *w, S_report *r)
 static void S_worker(int in_fd, int out_fd, const pd_env *env, const S_options *opt)
 {
     /* the master decides when to stop: a Ctrl-C reaches the whole process
-       group, but a worker finishes its document and ends at end of input */
+       group, but a worker finishes the jobs it was given and ends at end
+       of input */
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
     S_writer w = {.out_fd = out_fd};

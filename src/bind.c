@@ -260,65 +260,41 @@ static void S_note_untranslated(S_ctx *c, const char *msgid)
 }
 
 /* Translates one translatable element into a pd_text. */
-static bool S_translate(S_ctx *c, xmlNodePtr elem, pd_text *out)
+/* elem's message for the active language: the translation when there is
+ * one (parsed, its placeholders checked against the template text's), else
+ * the template text. NULL, with c->err set, on bad markup. */
+static S_message *S_message_load(S_ctx *c, xmlNodePtr elem, const char *file, long line)
 {
-    const char *file = pd_template_file_of(c->t, elem);
-    long line = xmlGetLineNo(elem);
-    pd_origin origin = {pd_doc_intern(c->doc, file), line, NULL};
-    S_message *m = c->cached ? g_hash_table_lookup(c->cached, elem) : NULL;
-    if (m) {
-        if (c->stats)
-            c->stats->messages++;
-        if (m->untranslated)
-            S_note_untranslated(c, m->untranslated);
-        if (m->translated)
-            origin.what = c->tr_what;
-        S_spans(c, xmlDocGetRootElement(m->markup), 0, origin, out);
-        return true;
-    }
     char *msgid = message_from_element(elem);
     xmlChar *ctx = xmlGetProp(elem, BAD_CAST "ctx");
-    bool ok = false, untranslated = false;
+    S_message *m = NULL;
     xmlDocPtr src = message_parse(msgid, file, line, "template text", c->err);
     xmlDocPtr tr = NULL;
     if (!src)
         goto done;
-    if (c->stats)
-        c->stats->messages++;
-    const char *translated = msgid;
+    bool untranslated = false;
     if (strcmp(lang_active(), "en") != 0) {
-        translated = lang_gettext((const char *)ctx, msgid);
-        if (translated == msgid || !*translated) {
-            untranslated = true;
-            S_note_untranslated(c, msgid);
+        const char *translated = lang_gettext((const char *)ctx, msgid);
+        untranslated = translated == msgid || !*translated;
+        if (!untranslated) {
+            tr = message_parse(translated, file, line, c->tr_what, c->err);
+            if (!tr)
+                goto done;
+            char why[200];
+            if (!message_same_placeholders(src, tr, why, sizeof why)) {
+                pd_error_set(c->err, file, line, "%s: %s", c->tr_what, why);
+                goto done;
+            }
         }
     }
-    xmlDocPtr use = src;
-    if (translated != msgid && *translated) {
-        tr = message_parse(translated, file, line, c->tr_what, c->err);
-        if (!tr)
-            goto done;
-        char why[200];
-        if (!message_same_placeholders(src, tr, why, sizeof why)) {
-            pd_error_set(c->err, file, line, "%s: %s", c->tr_what, why);
-            goto done;
-        }
-        use = tr;
-        origin.what = c->tr_what;
-    }
-    S_spans(c, xmlDocGetRootElement(use), 0, origin, out);
-    ok = true;
-    if (c->cached) {
-        m = xcalloc(1, sizeof *m);
-        m->markup = use;
-        m->translated = use == tr;
-        m->untranslated = untranslated ? xstrdup(msgid) : NULL;
-        g_hash_table_insert(c->cached, elem, m);
-        if (use == tr)
-            tr = NULL;
-        else
-            src = NULL;
-    }
+    m = xcalloc(1, sizeof *m);
+    m->translated = tr != NULL;
+    m->markup = tr ? tr : src;
+    m->untranslated = untranslated ? xstrdup(msgid) : NULL;
+    if (tr)
+        tr = NULL;
+    else
+        src = NULL;
 done:
     if (tr)
         xmlFreeDoc(tr);
@@ -326,7 +302,30 @@ done:
         xmlFreeDoc(src);
     xmlFree(ctx);
     free(msgid);
-    return ok;
+    return m;
+}
+
+static bool S_translate(S_ctx *c, xmlNodePtr elem, pd_text *out)
+{
+    const char *file = pd_template_file_of(c->t, elem);
+    long line = xmlGetLineNo(elem);
+    S_message *m = c->cached ? g_hash_table_lookup(c->cached, elem) : NULL;
+    if (!m) {
+        m = S_message_load(c, elem, file, line);
+        if (!m)
+            return false;
+        if (c->cached)
+            g_hash_table_insert(c->cached, elem, m);
+    }
+    if (c->stats)
+        c->stats->messages++;
+    if (m->untranslated)
+        S_note_untranslated(c, m->untranslated);
+    pd_origin origin = {pd_doc_intern(c->doc, file), line, m->translated ? c->tr_what : NULL};
+    S_spans(c, xmlDocGetRootElement(m->markup), 0, origin, out);
+    if (!c->cached)
+        S_message_free(m);
+    return true;
 }
 
 static bool S_blocks(S_ctx *c, xmlNodePtr parent, pd_block **blocks, size_t *n);
