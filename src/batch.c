@@ -53,21 +53,6 @@ static void S_fieldf(strbuf *m, size_t v)
     S_field(m, buf);
 }
 
-static bool S_write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 static bool S_read_all(int fd, void *data, size_t len)
 {
     char *p = data;
@@ -86,7 +71,7 @@ static bool S_read_all(int fd, void *data, size_t len)
 static bool S_send(int fd, const strbuf *m)
 {
     uint32_t len = (uint32_t)m->len;
-    return S_write_all(fd, &len, sizeof len) && S_write_all(fd, m->data, m->len);
+    return pd_output_write_fd(fd, &len, sizeof len) && pd_output_write_fd(fd, m->data, m->len);
 }
 
 /* Receives a message and splits it into fields (pointers into m). */

@@ -11,16 +11,16 @@
 #include "paths.h"
 #include "strbuf.h"
 
-static bool S_write_all(int fd, const char *data, size_t len)
+bool pd_output_write_fd(int fd, const void *data, size_t len)
 {
+    const char *p = data;
     while (len) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
             return false;
-        }
-        data += n;
+        p += n;
         len -= (size_t)n;
     }
     return true;
@@ -60,7 +60,7 @@ bool pd_output_begin(const char *path, const char *data, size_t len, pd_output_p
     mode_t mask = umask(0);
     umask(mask);
     fchmod(fd, 0666 & ~mask); /* mkstemp makes 0600; give the usual mode */
-    if (!S_write_all(fd, data, len)) {
+    if (!pd_output_write_fd(fd, data, len)) {
         int e = errno;
         close(fd);
         unlink(tmp.data);
@@ -114,7 +114,7 @@ void pd_output_abort(pd_output_pending *p)
 bool pd_output_write(const char *path, const char *data, size_t len, pd_error *err)
 {
     if (strcmp(path, "-") == 0) {
-        if (!S_write_all(STDOUT_FILENO, data, len))
+        if (!pd_output_write_fd(STDOUT_FILENO, data, len))
             return pd_error_set(err, "standard output", 0, "cannot write: %s", strerror(errno));
         return true;
     }

@@ -11,6 +11,10 @@
 
 #include "error.h"
 
+/* All len bytes to fd (retrying after EINTR and short writes); false with
+ * errno set when that fails. */
+bool pd_output_write_fd(int fd, const void *data, size_t len);
+
 /* path "-" writes to standard output. */
 bool pd_output_write(const char *path, const char *data, size_t len, pd_error *err);
 
