@@ -12,7 +12,7 @@ export SOURCE_DATE_EPOCH=1795305600   # 2026-11-22
 
 # --- every language renders, in its own words ---------------------------------
 declare -A WORD=([en]="Information for patients" [fr]="kétamine" [zh_CN]="氯胺酮")
-declare -A FOOTER=([en]="Page 1 of" [fr]="Page 1 sur" [zh_CN]="第 1 页")
+declare -A FOOTER=([en]="Page 1 of" [fr]="Page 1 sur" [zh_CN]="第1页")
 for l in en fr zh_CN; do
   pdf=$T/leaflet-$l.pdf
   if ! $PILDOC render leaflet --lang $l -o "$pdf" 2>"$T/err-$l"; then ko "render leaflet $l"; continue; fi
@@ -164,10 +164,10 @@ abs=$(realpath "$PILDOC")
 # --- consent sheet: blank, filled, partial -------------------------------------------
 SAMPLE=templates/data/sample-patient.xml
 declare -A CWORD=([en]="Consent to ketamine" [fr]="Consentement" [zh_CN]="知情同意")
-declare -A SESSIONS1=([en]="1 session" [fr]="1 séance" [zh_CN]="1 次")
-declare -A SESSIONS0=([en]="0 sessions" [fr]="0 séance" [zh_CN]="0 次")
-declare -A SESSIONS4=([en]="4 sessions" [fr]="4 séances" [zh_CN]="4 次")
-declare -A DATE=([en]="1 December 2026" [fr]="1er décembre 2026" [zh_CN]="2026年12月1日")
+declare -A SESSIONS1=([en]="1 session" [fr]="1 séance" [zh_CN]="1次")
+declare -A SESSIONS0=([en]="0 sessions" [fr]="0 séance" [zh_CN]="0次")
+declare -A SESSIONS4=([en]="4 sessions" [fr]="4 séances" [zh_CN]="4次")
+declare -A DATE=([en]="1 December 2026" [fr]="1ᵉʳ décembre 2026" [zh_CN]="2026年12月1日")
 declare -A BIRTH=([en]="14 March 1978" [fr]="14 mars 1978" [zh_CN]="1978年3月14日")
 for l in en fr zh_CN; do
   # blank: lines to write on, empty boxes, nothing ticked
