@@ -124,7 +124,10 @@ for _ in $(seq 300); do
 done
 check "Slurm: node1 idle" test $up = 1
 if [ $up = 0 ]; then
-  tail -5 "$T/slurmctld.log" "$T/slurmd.log" "$T/slurmctld.out" "$T/slurmd.out" >&2
+  for f in munge/munged.log slurmctld.log slurmd.log slurmctld.out slurmd.out; do
+    [ -s "$T/$f" ] && { echo "--- $f" && tail -n 8 "$T/$f"; } >&2
+  done
+  sinfo -N >&2
   summary slurm
   exit 1
 fi
