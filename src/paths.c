@@ -50,6 +50,11 @@ char *paths_datadir(char **localedir)
         if (!source_tree) {
             char *root = S_staged_root(dir);
             free(dir);
+            strbuf probe = STRBUF_INIT;
+            strbuf_printf(&probe, "%s%s/templates", root, PILDOC_PKGDATADIR);
+            if (*root && !paths_exists(probe.data))
+                root[0] = '\0'; /* not an installed tree after all */
+            strbuf_free(&probe);
             strbuf sb = STRBUF_INIT;
             strbuf_printf(&sb, "%s%s", root, PILDOC_LOCALEDIR);
             *localedir = strbuf_take(&sb);

@@ -13,8 +13,8 @@
  *   templates/pildoc.rng): ./pildoc works without installing;
  * - else the installed folders the Makefile compiled in (PILDOC_PKGDATADIR,
  *   PILDOC_LOCALEDIR). When the executable lies at ROOT/PILDOC_BINDIR
- *   (installed with DESTDIR=ROOT, or a copied tree), they are looked for
- *   under ROOT too. */
+ *   (installed with DESTDIR=ROOT, or a copied tree) and ROOT holds them,
+ *   they are taken from under ROOT. */
 char *paths_datadir(char **localedir);
 /* pildoc's own cache folder, $XDG_CACHE_HOME/pildoc (default
  * ~/.cache/pildoc), created if needed; NULL when it cannot be created or

@@ -66,6 +66,15 @@ check "no writable cache: renders" test $? = 0
 check "no writable cache: no warning" test ! -s "$T/err"
 check "no writable cache: same bytes" cmp -s nocache.pdf leaflet-zh_CN.pdf
 
+# the cache without XDG_CACHE_HOME (or with a relative one, which the XDG
+# specification says to ignore): ~/.cache/pildoc
+mkdir -p "$T/home"
+env -u XDG_CACHE_HOME HOME=$T/home "$bin" render leaflet -o home.pdf 2> "$T/err"
+check "cache: default ~/.cache/pildoc" bash -c "ls '$T/home/.cache/pildoc/' | grep -q 'cache-'"
+XDG_CACHE_HOME=relative HOME=$T/home "$bin" render leaflet -o home.pdf 2> "$T/err"
+check "cache: a relative XDG_CACHE_HOME is ignored" test ! -e relative
+rm -f home.pdf
+
 # it uses the installed data, not another copy: without it, it fails
 mv "$prefix/share/pildoc/templates/leaflet.xml" "$T/leaflet.xml"
 "$bin" render leaflet -o gone.pdf > /dev/null 2>&1
