@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sharding as the README runs it: its GNU parallel example over a few dozen
 # jobs (one of them bad), checked file by file and manifest row by manifest
-# row against one unsharded run; then shards in PID namespaces of their own,
-# as containers run them, writing into one shared folder.
+# row against one unsharded run; then its Kubernetes Indexed Job's command,
+# each index in a PID namespace of its own as containers run them, writing
+# into one shared folder.
 # Prints "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -42,21 +43,34 @@ check "parallel: outputs byte-identical to the unsharded run" \
   diff -r -x 'manifest*.csv' "$T/one/out" "$T/par/out"
 check "parallel: no temporary file left" test -z "$(find "$T/par/out" -name '.*')"
 
-# --- shards whose processes share PIDs (containers: each its own PID namespace) ---------
+# --- the README's Kubernetes Indexed Job: its command for each index 0..7, each
+# in a PID namespace of its own as in a container (so every shard's pildoc has
+# the same PID), all at once into one folder; /shared is $T/k8s here
+awk '/^```yaml$/ { on = 1; next } on && /^```/ { exit } on { print }' README.md > "$T/job.yaml"
+python3 - "$T/job.yaml" > "$T/k8s.cmd" << 'PY'
+import sys, yaml
+spec = yaml.safe_load(open(sys.argv[1]))["spec"]
+assert spec["completionMode"] == "Indexed" and spec["completions"] == 8, spec
+command = spec["template"]["spec"]["containers"][0]["command"]
+assert command[:2] == ["sh", "-c"], command
+print(command[2])
+PY
+check "README's Kubernetes Job: Indexed, 8 completions, a shell command" test -s "$T/k8s.cmd"
 if unshare --pid --fork true 2> /dev/null; then
-  mkdir "$T/ns"
-  for k in 1 2 3 4; do
-    unshare --pid --fork --kill-child pildoc batch "$T/jobs.csv" --out "$T/ns/out" --shard $k/4 --jobs 1 --quiet \
-      2> /dev/null &
+  mkdir "$T/k8s"
+  cp "$T/jobs.csv" "$T/k8s/jobs.csv"
+  cmd=$(sed "s|/shared|$T/k8s|g" "$T/k8s.cmd")
+  for i in 0 1 2 3 4 5 6 7; do
+    JOB_COMPLETION_INDEX=$i unshare --pid --fork --kill-child sh -c "$cmd" 2> /dev/null &
   done
   wait
-  rows "$T"/ns/out/manifest-*-of-4.csv > "$T/ns.rows"
-  check "same PIDs: four manifests" test "$(ls "$T/ns/out"/manifest-*-of-4.csv 2> /dev/null | wc -l)" = 4
-  check "same PIDs: manifests together = the unsharded manifest" cmp -s "$T/one.rows" "$T/ns.rows"
-  check "same PIDs: outputs byte-identical" diff -r -x 'manifest*.csv' "$T/one/out" "$T/ns/out"
-  check "same PIDs: no temporary file left" test -z "$(find "$T/ns/out" -name '.*')"
+  rows "$T"/k8s/out/manifest-*-of-8.csv > "$T/k8s.rows"
+  check "Kubernetes, same PIDs: eight manifests" test "$(ls "$T/k8s/out"/manifest-*-of-8.csv 2> /dev/null | wc -l)" = 8
+  check "Kubernetes, same PIDs: manifests together = the unsharded manifest" cmp -s "$T/one.rows" "$T/k8s.rows"
+  check "Kubernetes, same PIDs: outputs byte-identical" diff -r -x 'manifest*.csv' "$T/one/out" "$T/k8s/out"
+  check "Kubernetes, same PIDs: no temporary file left" test -z "$(find "$T/k8s/out" -name '.*')"
 else
-  echo "shards: unshare --pid not permitted here; PID-namespace case not run" >&2
+  echo "shards: unshare --pid not permitted here; the Kubernetes case was not run" >&2
 fi
 
 summary shards
