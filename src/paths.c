@@ -30,43 +30,51 @@ static char *S_exe_dir(void)
     return paths_dirname(exe);
 }
 
-/* ROOT when dir is ROOT/PILDOC_BINDIR, "" otherwise. */
-static char *S_staged_root(const char *dir)
+static char *S_concat(const char *a, const char *b)
 {
-    size_t n = strlen(dir), b = strlen(PILDOC_BINDIR);
-    if (n > b && strcmp(dir + n - b, PILDOC_BINDIR) == 0 && PILDOC_BINDIR[0] == '/')
-        return xstrndup(dir, n - b);
-    return xstrdup("");
+    strbuf sb = STRBUF_INIT;
+    strbuf_printf(&sb, "%s%s", a, b);
+    return strbuf_take(&sb);
+}
+
+static bool S_is_source_tree(const char *dir)
+{
+    char *rng = paths_join(dir, "templates/pildoc.rng");
+    bool yes = paths_exists(rng);
+    free(rng);
+    return yes;
+}
+
+/* ROOT when exe_dir is ROOT/PILDOC_BINDIR and ROOT holds the installed
+ * data (DESTDIR=ROOT), else "": the compiled-in folders as they are. */
+static char *S_install_root(const char *exe_dir)
+{
+    size_t n = strlen(exe_dir), b = strlen(PILDOC_BINDIR);
+    if (n <= b || strcmp(exe_dir + n - b, PILDOC_BINDIR) != 0 || PILDOC_BINDIR[0] != '/')
+        return xstrdup("");
+    char *root = xstrndup(exe_dir, n - b);
+    char *templates = S_concat(root, PILDOC_PKGDATADIR "/templates");
+    if (!paths_exists(templates))
+        root[0] = '\0';
+    free(templates);
+    return root;
 }
 
 char *paths_datadir(char **localedir)
 {
     const char *env = getenv("PILDOC_DATADIR");
-    char *dir = env && *env ? xstrdup(env) : S_exe_dir();
-    if (dir && !(env && *env)) {
-        char *rng = paths_join(dir, "templates/pildoc.rng");
-        bool source_tree = paths_exists(rng);
-        free(rng);
-        if (!source_tree) {
-            char *root = S_staged_root(dir);
-            free(dir);
-            strbuf probe = STRBUF_INIT;
-            strbuf_printf(&probe, "%s%s/templates", root, PILDOC_PKGDATADIR);
-            if (*root && !paths_exists(probe.data))
-                root[0] = '\0'; /* not an installed tree after all */
-            strbuf_free(&probe);
-            strbuf sb = STRBUF_INIT;
-            strbuf_printf(&sb, "%s%s", root, PILDOC_LOCALEDIR);
-            *localedir = strbuf_take(&sb);
-            strbuf_printf(&sb, "%s%s", root, PILDOC_PKGDATADIR);
-            free(root);
-            return strbuf_take(&sb);
-        }
+    bool from_env = env && *env;
+    char *dir = from_env ? xstrdup(env) : S_exe_dir();
+    if (dir && (from_env || S_is_source_tree(dir))) {
+        *localedir = paths_join(dir, "build/locale");
+        return dir;
     }
-    if (!dir)
-        dir = xstrdup(".");
-    *localedir = paths_join(dir, "build/locale");
-    return dir;
+    char *root = dir ? S_install_root(dir) : xstrdup("");
+    free(dir);
+    *localedir = S_concat(root, PILDOC_LOCALEDIR);
+    char *datadir = S_concat(root, PILDOC_PKGDATADIR);
+    free(root);
+    return datadir;
 }
 
 /* mkdir -p, new folders private to the user */
