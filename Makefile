@@ -27,15 +27,37 @@ TEMPLATES  := $(filter-out templates/variables.xml,$(wildcard templates/*.xml))
 DOCS       := $(notdir $(TEMPLATES:.xml=))
 SAMPLE     := templates/data/sample-patient.xml
 
+# Installation folders (GNU conventions): `make install prefix=/usr DESTDIR=...`.
+# The installed pildoc looks for its data in pkgdatadir and localedir,
+# compiled into src/paths.c; a change here rebuilds it.
+prefix       = /usr/local
+exec_prefix  = $(prefix)
+bindir       = $(exec_prefix)/bin
+datarootdir  = $(prefix)/share
+datadir      = $(datarootdir)
+pkgdatadir   = $(datadir)/pildoc
+localedir    = $(datarootdir)/locale
+mandir       = $(datarootdir)/man
+man1dir      = $(mandir)/man1
+man5dir      = $(mandir)/man5
+INSTALL       = install
+INSTALL_DATA  = $(INSTALL) -m 644
+PATHS_DEFS := -DPILDOC_BINDIR='"$(bindir)"' -DPILDOC_PKGDATADIR='"$(pkgdatadir)"' \
+              -DPILDOC_LOCALEDIR='"$(localedir)"'
+
 # Debian 12 packages: to build and run, then to test.
 DEB_BUILD  := build-essential pkg-config libpango1.0-dev libcairo2-dev libxml2-dev \
-              libfontconfig-dev zlib1g-dev gettext libgettextpo-dev libcsv-dev
-DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf
+              libfontconfig-dev zlib1g-dev gettext libgettextpo-dev libcsv-dev scdoc
+DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf parallel man-db python3-yaml
+DEB_SLURM  := slurm-wlm munge
 DEB_LINT   := clang-format clang-tidy cppcheck
 
-.PHONY: all deps deps-lint deps-fuzz run docs check unit e2e bench fuzz memcheck update-po format lint clean help
+.PHONY: all deps deps-lint deps-fuzz run docs check unit e2e bench fuzz memcheck update-po format lint clean help \
+        install uninstall check-slurm
 
-all: pildoc $(MO_FILES)
+MAN_PAGES := $(BUILD)/man/pildoc.1 $(BUILD)/man/pildoc-templates.5
+
+all: pildoc $(MO_FILES) $(MAN_PAGES)
 
 help:
 	@echo "make          build ./pildoc and the compiled catalogs"
@@ -43,6 +65,8 @@ help:
 	@echo "make run      deps + build + render every document in every language into out/"
 	@echo "make check    deps + build + every test"
 	@echo "make update-po  re-extract po/pildoc.pot and merge it into po/*.po"
+	@echo "make install / make uninstall   (prefix=/usr/local DESTDIR= bindir= datadir= localedir= mandir=)"
+	@echo "make check-slurm  a batch sharded over a one-node Slurm started here (as root)"
 	@echo "make format / make lint / make clean"
 
 # --- dependencies -----------------------------------------------------------
@@ -72,6 +96,15 @@ $(OBJDIR)/%.o: src/%.c $(wildcard src/*.h) | $(OBJDIR)
 $(OBJDIR):
 	mkdir -p $@
 
+# the installation folders the installed binary looks in: build/paths changes
+# (and paths.o is rebuilt) only when they do
+$(OBJDIR)/paths.o: $(BUILD)/paths
+$(OBJDIR)/paths.o: ALL_CFLAGS += $(PATHS_DEFS)
+$(BUILD)/paths: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(PATHS_DEFS)' | cmp -s - $@ || echo '$(PATHS_DEFS)' > $@
+FORCE:
+
 pildoc: $(OBJDIR)/main.o $(LIB_OBJS) $(BUILD)/flavour
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS)
 
@@ -82,6 +115,38 @@ $(BUILD)/locale/%/LC_MESSAGES/pildoc.mo: po/%.po pildoc
 	@mkdir -p $(dir $@)
 	@msgexec -i $< ./pildoc check-message
 	msgfmt --check --statistics -o $@ $<
+
+# Manual pages, written in scdoc (man/*.scd)
+$(BUILD)/man/%: man/%.scd $(BUILD)/paths
+	@mkdir -p $(dir $@)
+	sed -e 's|@PKGDATADIR@|$(pkgdatadir)|g' -e 's|@LOCALEDIR@|$(localedir)|g' $< | scdoc > $@.tmp
+	mv $@.tmp $@
+
+# --- installation (GNU conventions; DESTDIR for staging) -------------------------
+# Data: $(pkgdatadir)/templates, fonts (with their licences) and po (LINGUAS
+# and the catalogs, which `pildoc langs` counts); compiled catalogs in
+# $(localedir)/LL/LC_MESSAGES/pildoc.mo; manual pages in $(mandir).
+install: all
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(pkgdatadir)/po $(DESTDIR)$(pkgdatadir)/fonts \
+	  $(DESTDIR)$(man1dir) $(DESTDIR)$(man5dir)
+	$(INSTALL) pildoc $(DESTDIR)$(bindir)/pildoc
+	cd templates && find . -type f ! -name '.*' -exec $(INSTALL) -D -m 644 '{}' '$(DESTDIR)$(pkgdatadir)/templates/{}' ';'
+	$(INSTALL_DATA) $(FONT_FILES) fonts/COPYRIGHT fonts/OFL.txt fonts/README.md $(DESTDIR)$(pkgdatadir)/fonts
+	$(INSTALL_DATA) po/LINGUAS $(LINGUAS:%=po/%.po) $(DESTDIR)$(pkgdatadir)/po
+	for l in $(LINGUAS); do \
+	  $(INSTALL) -D -m 644 $(BUILD)/locale/$$l/LC_MESSAGES/pildoc.mo \
+	    $(DESTDIR)$(localedir)/$$l/LC_MESSAGES/pildoc.mo || exit 1; done
+	$(INSTALL_DATA) $(BUILD)/man/pildoc.1 $(DESTDIR)$(man1dir)
+	$(INSTALL_DATA) $(BUILD)/man/pildoc-templates.5 $(DESTDIR)$(man5dir)
+
+# make print-VAR: a variable's value (tests read the installation folders)
+print-%:
+	@echo '$($*)'
+
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/pildoc $(DESTDIR)$(man1dir)/pildoc.1 $(DESTDIR)$(man5dir)/pildoc-templates.5
+	rm -f $(LINGUAS:%=$(DESTDIR)$(localedir)/%/LC_MESSAGES/pildoc.mo)
+	rm -rf $(DESTDIR)$(pkgdatadir)
 
 # --- documents ----------------------------------------------------------------
 # deps first, then a new make: its pkg-config calls see what deps installed.
@@ -146,9 +211,18 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/translators.sh
 	bash tests/batch.sh
 	bash tests/bad-input.sh
+	bash tests/install.sh
+	bash tests/shards.sh
 
 check: deps
 	$(MAKE) unit e2e
+
+# A one-node Slurm on 127.0.0.1 (started and stopped by the script, as root):
+# the README's job array over a few hundred jobs, checked against one run.
+check-slurm: deps
+	$(call install_missing,$(DEB_SLURM))
+	@$(MAKE) --no-print-directory all
+	bash tests/slurm.sh
 
 bench: all
 	bash tests/bench.sh
@@ -162,9 +236,10 @@ memcheck: all
 	@mkdir -p $(BUILD)/memcheck
 	$(VALGRIND) ./pildoc render leaflet --lang zh_CN -o $(BUILD)/memcheck/leaflet.pdf
 	$(VALGRIND) ./pildoc render consent --lang fr --data $(SAMPLE) -o $(BUILD)/memcheck/consent.pdf
+	env -u XDG_CACHE_HOME HOME=/proc/version $(VALGRIND) ./pildoc render leaflet -o $(BUILD)/memcheck/no-cache.pdf
 	python3 tests/make-jobs.py 12 $(BUILD)/memcheck/jobs.csv
 	$(VALGRIND) ./pildoc batch $(BUILD)/memcheck/jobs.csv --out $(BUILD)/memcheck/out --jobs 2 --quiet
-	@echo "memcheck: 3 runs, 0 errors, 0 leaks"
+	@echo "memcheck: 4 runs, 0 errors, 0 leaks"
 
 # --- fuzzing (libFuzzer, clang) ------------------------------------------------------
 # make fuzz runs each harness FUZZ_SECONDS (default 60) on its seed corpus in

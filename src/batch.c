@@ -625,8 +625,19 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
                       opt.shard_n);
     else
         strbuf_printf(&manifest_name, "%s/manifest.csv", opt.out_dir);
-    strbuf_printf(&manifest_tmp, "%s/.manifest.%ld.tmp", opt.out_dir, (long)getpid());
-    m.manifest = fopen(manifest_tmp.data, "w");
+    /* mkstemp, not the PID: shards in containers share PIDs and one folder */
+    strbuf_printf(&manifest_tmp, "%s/.manifest.XXXXXX", opt.out_dir);
+    int manifest_fd = mkstemp(manifest_tmp.data);
+    if (manifest_fd >= 0) {
+        mode_t mask = umask(0);
+        umask(mask);
+        fchmod(manifest_fd, 0666 & ~mask); /* mkstemp makes 0600 */
+    }
+    m.manifest = manifest_fd >= 0 ? fdopen(manifest_fd, "w") : NULL;
+    if (!m.manifest && manifest_fd >= 0) {
+        close(manifest_fd);
+        unlink(manifest_tmp.data);
+    }
     if (!m.manifest) {
         fprintf(stderr, "%s: cannot write: %s\n", manifest_tmp.data, strerror(errno));
         pd_jobsrc_close(src);

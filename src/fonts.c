@@ -1,13 +1,16 @@
 #include "fonts.h"
 
 #include <cairo.h>
+#include <dirent.h>
 #include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
 #include <pango/pangofc-fontmap.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "paths.h"
 #include "strbuf.h"
 
 #define LAYOUT_CACHE_MAX 20000
@@ -33,6 +36,32 @@ static void S_append_xml_escaped(strbuf *sb, const char *s)
     }
 }
 
+static int S_by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Every font file of dir, added to config without fontconfig's cache, in
+ * name order as fontconfig scans a <dir>. */
+static bool S_add_font_files(FcConfig *config, const char *dir)
+{
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, S_by_name);
+    if (n < 0)
+        return false;
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        if (name[0] != '.' && (paths_has_suffix(name, ".ttf") || paths_has_suffix(name, ".otf"))) {
+            char *path = paths_join(dir, name);
+            FcConfigAppFontAddFile(config, (const FcChar8 *)path);
+            free(path);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return true;
+}
+
 pd_fonts *pd_fonts_new(const char *fonts_dir, const char *cache_dir, pd_error *err)
 {
     char abs_fonts[4096];
@@ -44,21 +73,28 @@ pd_fonts *pd_fonts_new(const char *fonts_dir, const char *cache_dir, pd_error *e
     strbuf_append(&conf, "<?xml version=\"1.0\"?><fontconfig><dir>");
     S_append_xml_escaped(&conf, abs_fonts);
     strbuf_append(&conf, "</dir>");
+    bool cached = false;
     if (cache_dir) {
         mkdir(cache_dir, 0755);
         char abs_cache[4096];
-        if (realpath(cache_dir, abs_cache)) {
+        if (realpath(cache_dir, abs_cache) && access(abs_cache, W_OK | X_OK) == 0) {
             strbuf_append(&conf, "<cachedir>");
             S_append_xml_escaped(&conf, abs_cache);
             strbuf_append(&conf, "</cachedir>");
+            cached = true;
         }
     }
     strbuf_append(&conf, "</fontconfig>");
     FcConfig *config = FcConfigCreate();
-    bool ok = FcConfigParseAndLoadFromMemory(config, (const FcChar8 *)strbuf_str(&conf), FcTrue) &&
-              FcConfigBuildFonts(config);
+    /* Without a writable cache folder, a <dir> would make fontconfig print
+       "No writable cache directories": scan the files one by one instead. */
+    const char *text = strbuf_str(&conf);
+    if (!cached)
+        text = "<?xml version=\"1.0\"?><fontconfig></fontconfig>";
+    bool ok = FcConfigParseAndLoadFromMemory(config, (const FcChar8 *)text, FcTrue) &&
+              (cached || S_add_font_files(config, abs_fonts)) && FcConfigBuildFonts(config);
     strbuf_free(&conf);
-    FcFontSet *set = ok ? FcConfigGetFonts(config, FcSetSystem) : NULL;
+    FcFontSet *set = ok ? FcConfigGetFonts(config, cached ? FcSetSystem : FcSetApplication) : NULL;
     if (!set || set->nfont == 0) {
         FcConfigDestroy(config);
         pd_error_set(err, fonts_dir, 0, "no usable font in the font folder");

@@ -1,5 +1,6 @@
 #include "paths.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,17 +9,111 @@
 
 #include "strbuf.h"
 
-char *paths_datadir(void)
+/* Compiled in by the Makefile from prefix, bindir, datadir, localedir. */
+#ifndef PILDOC_BINDIR
+#define PILDOC_BINDIR "/usr/local/bin"
+#endif
+#ifndef PILDOC_PKGDATADIR
+#define PILDOC_PKGDATADIR "/usr/local/share/pildoc"
+#endif
+#ifndef PILDOC_LOCALEDIR
+#define PILDOC_LOCALEDIR "/usr/local/share/locale"
+#endif
+
+static char *S_exe_dir(void)
 {
-    const char *env = getenv("PILDOC_DATADIR");
-    if (env && *env)
-        return xstrdup(env);
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
-        return xstrdup(".");
+        return NULL;
     exe[n] = '\0';
     return paths_dirname(exe);
+}
+
+static char *S_concat(const char *a, const char *b)
+{
+    strbuf sb = STRBUF_INIT;
+    strbuf_printf(&sb, "%s%s", a, b);
+    return strbuf_take(&sb);
+}
+
+static bool S_is_source_tree(const char *dir)
+{
+    char *rng = paths_join(dir, "templates/pildoc.rng");
+    bool yes = paths_exists(rng);
+    free(rng);
+    return yes;
+}
+
+/* ROOT when exe_dir is ROOT/PILDOC_BINDIR and ROOT holds the installed
+ * data (DESTDIR=ROOT), else "": the compiled-in folders as they are. */
+static char *S_install_root(const char *exe_dir)
+{
+    size_t n = strlen(exe_dir), b = strlen(PILDOC_BINDIR);
+    if (n <= b || strcmp(exe_dir + n - b, PILDOC_BINDIR) != 0 || PILDOC_BINDIR[0] != '/')
+        return xstrdup("");
+    char *root = xstrndup(exe_dir, n - b);
+    char *templates = S_concat(root, PILDOC_PKGDATADIR "/templates");
+    if (!paths_exists(templates))
+        root[0] = '\0';
+    free(templates);
+    return root;
+}
+
+char *paths_datadir(char **localedir)
+{
+    const char *env = getenv("PILDOC_DATADIR");
+    bool from_env = env && *env;
+    char *dir = from_env ? xstrdup(env) : S_exe_dir();
+    if (dir && (from_env || S_is_source_tree(dir))) {
+        *localedir = paths_join(dir, "build/locale");
+        return dir;
+    }
+    char *root = dir ? S_install_root(dir) : xstrdup("");
+    free(dir);
+    *localedir = S_concat(root, PILDOC_LOCALEDIR);
+    char *datadir = S_concat(root, PILDOC_PKGDATADIR);
+    free(root);
+    return datadir;
+}
+
+/* mkdir -p, new folders private to the user */
+static bool S_make_dirs(const char *path)
+{
+    char *p = xstrdup(path);
+    for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
+        if (s)
+            *s = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            free(p);
+            return false;
+        }
+        if (!s)
+            break;
+        *s = '/';
+    }
+    free(p);
+    return true;
+}
+
+char *paths_cache_dir(void)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    strbuf sb = STRBUF_INIT;
+    /* the XDG specification ignores relative paths */
+    if (xdg && xdg[0] == '/')
+        strbuf_printf(&sb, "%s/pildoc", xdg);
+    else if (home && home[0] == '/')
+        strbuf_printf(&sb, "%s/.cache/pildoc", home);
+    else
+        return NULL;
+    char *dir = strbuf_take(&sb);
+    if (!S_make_dirs(dir) || access(dir, W_OK | X_OK) != 0) {
+        free(dir);
+        return NULL;
+    }
+    return dir;
 }
 
 char *paths_join(const char *dir, const char *name)

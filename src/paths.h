@@ -5,9 +5,21 @@
 
 #include <stdbool.h>
 
-/* The folder holding templates/, po/, fonts/ and build/: $PILDOC_DATADIR,
- * else the folder of the running executable. */
-char *paths_datadir(void);
+/* Where pildoc's data is. Returns the folder holding templates/, fonts/
+ * and po/, and sets *localedir to the folder of the compiled catalogs
+ * (LL/LC_MESSAGES/pildoc.mo):
+ * - $PILDOC_DATADIR when set: a source tree, catalogs in its build/locale;
+ * - else the executable's own folder when it is a source tree (holds
+ *   templates/pildoc.rng): ./pildoc works without installing;
+ * - else the installed folders the Makefile compiled in (PILDOC_PKGDATADIR,
+ *   PILDOC_LOCALEDIR). When the executable lies at ROOT/PILDOC_BINDIR
+ *   (installed with DESTDIR=ROOT, or a copied tree) and ROOT holds them,
+ *   they are taken from under ROOT. */
+char *paths_datadir(char **localedir);
+/* pildoc's own cache folder, $XDG_CACHE_HOME/pildoc (default
+ * ~/.cache/pildoc), created if needed; NULL when it cannot be created or
+ * written (then pildoc runs without a cache, silently). */
+char *paths_cache_dir(void);
 char *paths_join(const char *dir, const char *name);
 char *paths_dirname(const char *path);
 /* path relative to the current folder when it lies below it, else as is. */

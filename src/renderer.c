@@ -19,9 +19,12 @@
 
 void pd_env_init(pd_env *e)
 {
-    char *abs = paths_datadir();
+    char *abs_locale = NULL;
+    char *abs = paths_datadir(&abs_locale);
     e->datadir = paths_display(abs);
+    e->localedir = paths_display(abs_locale);
     free(abs);
+    free(abs_locale);
     if (!*e->datadir) {
         free(e->datadir);
         e->datadir = xstrdup(".");
@@ -29,10 +32,9 @@ void pd_env_init(pd_env *e)
     e->templates_dir = paths_join(e->datadir, "templates");
     e->rng = paths_join(e->templates_dir, "pildoc.rng");
     e->variables = paths_join(e->templates_dir, "variables.xml");
-    e->localedir = paths_join(e->datadir, "build/locale");
     e->linguas = paths_join(e->datadir, "po/LINGUAS");
     e->fonts_dir = paths_join(e->datadir, "fonts");
-    e->font_cache = paths_join(e->datadir, "build/fontcache");
+    e->font_cache = paths_cache_dir(); /* NULL: no cache */
 }
 
 void pd_env_free(pd_env *e)
