@@ -1,0 +1,140 @@
+#!/bin/bash
+# Medical content traceability: every source="..." in the templates names
+# an existing source in ../shared/sources (for the safety digest 005, an
+# existing item: source="005:B33"), and every block of the medical
+# sections carries one (on itself or on its list, table or callout).
+# Besides source files, two words are allowed: "clinic" (a setting of the
+# clinic profile or a rule of its country) and "practice" (general care
+# advice that makes no medical claim).
+#
+# The valid ids: read from ../shared/sources when it is there (the shared
+# folder sits beside the repository, in CI as on the build machine), and
+# compared with the checked-in copy tests/content-sources.txt, which is
+# used alone when ../shared is absent. `bash tests/content.sh --update`
+# rewrites the copy from ../shared/sources.
+#
+# Also: the clinic profiles (templates/clinics/*.xml) load, a broken
+# profile is one error line naming file and line, and the country decides
+# the legal variants and the emergency numbers.
+cd "$(dirname "$0")/.." || exit 2
+. tests/lib.sh
+PILDOC=${PILDOC:-./pildoc}
+SHARED=${PILDOC_SHARED:-../shared}
+COPY=tests/content-sources.txt
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+# The ids found in a sources folder, one per line, sorted.
+ids_from() {
+  python3 - "$1" <<'PY'
+import os, re, sys
+d = sys.argv[1]
+ids = set()
+for f in os.listdir(d):
+    m = re.match(r'^(\d{3})[_-]', f)
+    if not m:
+        continue
+    ids.add(m.group(1))
+    if f.endswith('.md'):
+        for line in open(os.path.join(d, f), encoding='utf-8'):
+            m2 = re.match(r'^- \*\*([A-Z]\d+)\.\*\*', line)
+            if m2:
+                ids.add(m.group(1) + ':' + m2.group(1))
+for i in sorted(ids):
+    print(i)
+PY
+}
+
+if [ "$1" = --update ]; then
+  ids_from "$SHARED/sources" > "$COPY" && echo "wrote $COPY ($(wc -l < "$COPY") ids)"
+  exit
+fi
+
+if [ -d "$SHARED/sources" ]; then
+  ids_from "$SHARED/sources" > "$T/ids"
+  check "checked-in $COPY matches $SHARED/sources (else: bash tests/content.sh --update)" \
+    cmp -s "$T/ids" "$COPY"
+else
+  echo "content.sh: $SHARED/sources absent: using the checked-in $COPY"
+  cp "$COPY" "$T/ids"
+fi
+
+# check_sources IDS DIR: prints one line per problem, exit 1 if any.
+check_sources() {
+  python3 - "$1" "$2" <<'PY'
+import os, sys
+import xml.etree.ElementTree as ET
+ids = set(open(sys.argv[1]).read().split()) | {'clinic', 'practice'}
+tdir = sys.argv[2]
+BLOCKS = {'p', 'ul', 'ol', 'table', 'callout'}
+# Which parts are medical: the leaflet all but its questions and its
+# reference list; the consent its treatment, benefit, safety, risk and
+# options parts (the rest is identity, rights and signatures).
+def leaflet_medical(h1, h2):
+    return h1 not in ('Questions you may want to ask', 'Sources')
+CONSENT_H1 = {'What benefit can you expect?', 'Before you have this treatment',
+              'Side effects, risks and checks', 'Other options'}
+CONSENT_H2 = {'How it is given', 'A medicine used “off-label”',
+              'A medicine used outside its approved uses (“off-label”)'}
+def consent_medical(h1, h2):
+    return h1 in CONSENT_H1 or h2 in CONSENT_H2
+RULES = {'leaflet.xml': leaflet_medical, 'consent.xml': consent_medical}
+problems = []
+def text(e):
+    return ' '.join(''.join(e.itertext()).split())
+def check_tokens(e, where):
+    src = e.get('source')
+    if src is None:
+        return
+    for tok in src.split():
+        if tok not in ids:
+            problems.append('%s:%s: source "%s" names no source or digest item' % (where[0], where[1] or '?', tok))
+class Walker:
+    def __init__(self, rule):
+        self.rule, self.h1, self.h2 = rule, None, None
+    def walk(self, parent, path, covered):
+        for e in parent:
+            where = (path, getattr(e, 'sourceline', None))
+            check_tokens(e, where)
+            if e.tag == 'include':
+                fpath = os.path.join(os.path.dirname(path), e.get('href'))
+                root = parse(fpath)
+                self.walk(root, fpath, covered)
+                continue
+            if e.tag == 'h1':
+                self.h1, self.h2 = text(e), None
+                continue
+            if e.tag == 'h2':
+                self.h2 = text(e)
+                continue
+            has = covered or e.get('source') is not None
+            if e.tag in BLOCKS and not has and self.rule(self.h1, self.h2):
+                problems.append('%s: <%s> "%.50s" in a medical section has no source' % (path, e.tag, text(e)))
+            if e.tag in ('if', 'keep', 'callout', 'ul', 'ol', 'table', 'tr', 'body', 'fragment'):
+                self.walk(e, path, has if e.tag != 'if' and e.tag != 'keep' else covered)
+def parse(path):
+    return ET.parse(path).getroot()
+for name, rule in RULES.items():
+    path = os.path.join(tdir, name)
+    root = parse(path)
+    Walker(rule).walk(root.find('body'), path, False)
+for p in dict.fromkeys(problems):
+    print(p)
+sys.exit(1 if problems else 0)
+PY
+}
+
+check_sources "$T/ids" templates > "$T/problems"
+rc=$?
+[ $rc = 0 ] && ok || { ko "templates: sources"; cat "$T/problems" >&2; }
+grep -q '005:' templates/fragments/*.xml && ok || ko "the safety digest is cited"
+
+# The checker can fail: a block without a source, an unknown digest item.
+cp -r templates "$T/tpl"
+sed -i 's|<p source="005:B12">|<p source="005:B99">|' "$T/tpl/fragments/pregnancy.xml"
+sed -i 's|<p source="005:B9">|<p>|' "$T/tpl/fragments/pregnancy.xml"
+check_sources "$T/ids" "$T/tpl" > "$T/bad" && ko "checker accepts broken sources"
+check "an unknown digest item is named" grep -q 'source "005:B99" names no source' "$T/bad"
+check "a block without a source is named" grep -q '<p> "In animal studies' "$T/bad"
+
+summary content
