@@ -105,10 +105,22 @@ out/consent-sample-$(1).pdf: pildoc $(TEMPLATE_FILES) $(FONT_FILES) $(call mo_of
 	@mkdir -p out
 	./pildoc render consent --lang $(1) --data $(SAMPLE) -o $$@
 endef
+# Filled consent sheets with a clinic profile: CLINIC-LANG from
+# templates/data/crps-CLINIC-LANG.xml and templates/clinics/CLINIC.xml
+# (the country of the clinic, not the language, sets the legal variants).
+CLINIC_SAMPLES := paris-fr montreal-fr paris-zh_CN
+define clinic_rule
+out/consent-$(1).pdf: pildoc $(TEMPLATE_FILES) $(FONT_FILES) $(call mo_of,$(lastword $(subst -, ,$(1))))
+	@mkdir -p out
+	./pildoc render consent --lang $(lastword $(subst -, ,$(1))) --data templates/data/crps-$(1).xml \
+	  --clinic templates/clinics/$(firstword $(subst -, ,$(1))).xml -o $$@
+endef
 $(foreach d,$(DOCS),$(foreach l,$(LANGS),$(eval $(call doc_rule,$(d),$(l)))))
 $(foreach l,$(LANGS),$(eval $(call sample_rule,$(l))))
+$(foreach s,$(CLINIC_SAMPLES),$(eval $(call clinic_rule,$(s))))
 OUT_PDFS := $(foreach d,$(DOCS),$(foreach l,$(LANGS),out/$(d)-$(l).pdf)) \
-            $(if $(filter consent,$(DOCS)),$(foreach l,$(LANGS),out/consent-sample-$(l).pdf))
+            $(if $(filter consent,$(DOCS)),$(foreach l,$(LANGS),out/consent-sample-$(l).pdf)) \
+            $(if $(filter consent,$(DOCS)),$(foreach s,$(CLINIC_SAMPLES),out/consent-$(s).pdf))
 
 docs: $(OUT_PDFS)
 

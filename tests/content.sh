@@ -137,4 +137,57 @@ check_sources "$T/ids" "$T/tpl" > "$T/bad" && ko "checker accepts broken sources
 check "an unknown digest item is named" grep -q 'source "005:B99" names no source' "$T/bad"
 check "a block without a source is named" grep -q '<p> "In animal studies' "$T/bad"
 
+# --- clinic profiles ----------------------------------------------------------
+# the laid-out text, its lines joined
+render() { "$PILDOC" render consent --format text -o - "$@" 2>"$T/err" | cut -d' ' -f4- | tr '\n' ' ' | tr -s ' '; }
+for c in templates/clinics/*.xml; do
+  check "profile $c loads" bash -c "'$PILDOC' render consent --clinic '$c' --allow-incomplete --format text -o - >/dev/null"
+done
+render --lang fr --clinic templates/clinics/paris.xml > "$T/paris-fr.txt"
+NB=$'\xc2\xa0' # French: a no-break space keeps "le" with the number
+check "Paris, fr: 15 and 112" grep -q "appelez le${NB}15 ou le${NB}112" "$T/paris-fr.txt"
+check "Paris, fr: prescribing doctor's block" grep -q 'Médecin prescripteur' "$T/paris-fr.txt"
+check "Paris, fr: Assurance maladie" grep -q 'Assurance maladie' "$T/paris-fr.txt"
+check "Paris, fr: hors AMM" grep -q 'hors AMM' "$T/paris-fr.txt"
+check "Paris, fr: ANSM portal" grep -q 'signalement-sante.gouv.fr' "$T/paris-fr.txt"
+check "Paris, fr: the clinic's own monitoring protocol" grep -q 'protocole kétamine du CETD' "$T/paris-fr.txt"
+check "Paris, fr: no 911, no 120" bash -c "! grep -qE '\\b(911|120)\\b' '$T/paris-fr.txt'"
+render --lang fr --clinic templates/clinics/montreal.xml > "$T/montreal-fr.txt"
+check "Montréal, fr: 911" grep -q "appelez le${NB}911" "$T/montreal-fr.txt"
+check "Montréal, fr: no AMM, no Assurance maladie, no 15/112" \
+  bash -c "! grep -qE 'AMM|Assurance maladie|le 15|112|Médecin prescripteur' '$T/montreal-fr.txt'"
+check "Montréal, fr: Canada Vigilance" grep -q 'Canada Vigilance' "$T/montreal-fr.txt"
+render --lang zh_CN --clinic templates/clinics/paris.xml > "$T/paris-zh.txt"
+check "Paris, zh_CN: 15 and 112" grep -qE '急救电话 ?15或 ?112' "$T/paris-zh.txt"
+check "Paris, zh_CN: never 120" bash -c "! grep -q '120' '$T/paris-zh.txt'"
+check "Paris, zh_CN: the French prescribing doctor's block" grep -q '处方医师' "$T/paris-zh.txt"
+render --lang zh_CN --clinic templates/clinics/beijing.xml > "$T/beijing-zh.txt"
+check "Beijing, zh_CN: 120" grep -qE '急救电话 ?120' "$T/beijing-zh.txt"
+check "Beijing, zh_CN: ticks, not initials" grep -q '打“√”' "$T/beijing-zh.txt"
+check "Beijing, zh_CN: signatories and 谈话医师" bash -c "grep -q '监护人、近亲属、授权委托人' '$T/beijing-zh.txt' && grep -q '谈话医师' '$T/beijing-zh.txt'"
+check "Beijing, zh_CN: no French law" bash -c "! grep -q 'Assurance maladie' '$T/beijing-zh.txt'"
+render --lang en > "$T/default-en.txt"
+check "default profile: generic emergency sentence" grep -q 'call your local emergency number' "$T/default-en.txt"
+check "default profile: no country's law" bash -c "! grep -qE 'Prescribing doctor|Assurance maladie|Health Canada' '$T/default-en.txt'"
+render --lang en --clinic templates/clinics/paris.xml --set clinic.phone=0123456789 > "$T/set.txt"
+check "--set overrides the profile" grep -q 'Phone: 0123456789' "$T/set.txt"
+
+# A broken profile: exit 1, one line naming file and line, no output file.
+bad() { # NAME EXPECTED-PATTERN CONTENT
+  printf '%b' "$3" > "$T/$1.xml"
+  "$PILDOC" render consent --clinic "$T/$1.xml" -o "$T/$1.pdf" 2>"$T/$1.err"
+  local rc=$?
+  if [ $rc = 1 ] && [ ! -e "$T/$1.pdf" ] && [ "$(wc -l < "$T/$1.err")" = 1 ] &&
+    grep -qE "$T/$1.xml:[0-9]+: $2" "$T/$1.err"; then ok; else ko "bad profile $1: $(cat "$T/$1.err")"; fi
+}
+bad country "'clinic.country' must be one of" '<clinic country="XX"/>\n'
+bad phone "a phone number has" '<clinic>\n<phone>call us</phone>\n</clinic>\n'
+bad emergency "an emergency number is 2 to 4 digits" '<clinic>\n<emergency>1-5</emergency>\n</clinic>\n'
+bad three "at most two emergency numbers" '<clinic>\n<emergency>15</emergency>\n<emergency>112</emergency>\n<emergency>18</emergency>\n</clinic>\n'
+bad scheme "'clinic.reporting' must be one of" '<clinic>\n<reporting scheme="fax">x</reporting>\n</clinic>\n'
+bad logo "logo 'missing.svg' not found" '<clinic>\n<logo>missing.svg</logo>\n</clinic>\n'
+bad escape "the logo must be a file in the profile's folder" '<clinic>\n<logo>../x.svg</logo>\n</clinic>\n'
+bad unknown "Element clinic has extra content: fax" '<clinic>\n<fax>1</fax>\n</clinic>\n'
+bad malformed "malformed XML" '<clinic>\n<name>x</name\n'
+
 summary content
