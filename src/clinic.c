@@ -78,8 +78,11 @@ static char *S_logo(const char *path, const char *name, long line, pd_error *err
 }
 
 bool pd_clinic_load(const char *path, const char *rng, const pd_schema *schema, pd_values *values,
-                    pd_error *err)
+                    pd_image **logo, pd_error *err)
 {
+    *logo = NULL;
+    char *logo_path = NULL;
+    long logo_line = 0;
     xmlDocPtr doc = xmlsafe_read_file(path, err);
     if (!doc)
         return false;
@@ -113,9 +116,10 @@ bool pd_clinic_load(const char *path, const char *rng, const pd_schema *schema, 
             ok = S_set(values, schema, emergencies++ ? "clinic.emergency_alt" : "clinic.emergency",
                        value, path, line, err);
         } else if (strcmp(name, "logo") == 0) {
-            char *logo = S_logo(path, value, line, err);
-            ok = logo && S_set(values, schema, "clinic.logo", logo, path, line, err);
-            free(logo);
+            free(logo_path);
+            logo_path = S_logo(path, value, line, err);
+            logo_line = line;
+            ok = logo_path && S_set(values, schema, "clinic.logo", logo_path, path, line, err);
         } else {
             for (size_t i = 0; i < sizeof S_fields / sizeof S_fields[0]; i++)
                 if (strcmp(name, S_fields[i].element) == 0)
@@ -130,5 +134,14 @@ bool pd_clinic_load(const char *path, const char *rng, const pd_schema *schema, 
         free(value);
     }
     xmlFreeDoc(doc);
+    if (ok && logo_path) {
+        const char *name = pd_values_get(values, "clinic.name");
+        char *dir = paths_dirname(path);
+        /* at most about 160 points wide on paper: 512 pixels is 230 dpi */
+        *logo = pd_image_load(logo_path, dir, 512, name ? name : "logo", path, logo_line, err);
+        free(dir);
+        ok = *logo != NULL;
+    }
+    free(logo_path);
     return ok;
 }

@@ -13,11 +13,14 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "image.h"
 #include "vars.h"
 
 /* Loads the profile at path, validated against the schema rng, into
- * values (through the data schema, so every value is type-checked). */
+ * values (through the data schema, so every value is type-checked), and
+ * its logo, decoded, into *logo (NULL when it has none; the caller frees
+ * it), with the clinic's name as its text alternative. */
 bool pd_clinic_load(const char *path, const char *rng, const pd_schema *schema, pd_values *values,
-                    pd_error *err);
+                    pd_image **logo, pd_error *err);
 
 #endif

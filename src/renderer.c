@@ -58,6 +58,7 @@ typedef struct S_cached {
 typedef struct S_clinic {
     char *path;
     pd_values values;
+    pd_image *logo; /* or NULL */
 } S_clinic;
 
 struct pd_renderer {
@@ -119,6 +120,7 @@ void pd_renderer_free(pd_renderer *r)
     for (size_t i = 0; i < r->n_clinics; i++) {
         free(r->clinics[i].path);
         pd_values_free(&r->clinics[i].values);
+        pd_image_free(r->clinics[i].logo);
     }
     free(r->clinics);
     pd_fonts_free(r->fonts);
@@ -170,12 +172,12 @@ static bool S_check_catalog(const pd_renderer *r, const char *lang, pd_error *er
     return true;
 }
 
-/* The clinic profile's values: the job's profile, or the default one when
- * it ships; NULL with err set when a profile is broken. An absent default
- * profile gives no values. */
-static const pd_values *S_clinic_values(pd_renderer *r, const char *path, pd_error *err)
+/* The clinic profile: the job's, or the default one when it ships; NULL
+ * with err set when a profile is broken. An absent default profile gives
+ * no values and no logo. */
+static const S_clinic *S_clinic_profile(pd_renderer *r, const char *path, pd_error *err)
 {
-    static const pd_values none = {0};
+    static const S_clinic none = {0};
     char *fallback = NULL;
     if (!path) {
         fallback = paths_join(r->env->templates_dir, "clinics/default.xml");
@@ -188,23 +190,23 @@ static const pd_values *S_clinic_values(pd_renderer *r, const char *path, pd_err
     for (size_t i = 0; i < r->n_clinics; i++)
         if (strcmp(r->clinics[i].path, path) == 0) {
             free(fallback);
-            return &r->clinics[i].values;
+            return &r->clinics[i];
         }
-    pd_values values;
-    pd_values_init(&values);
+    S_clinic c = {0};
+    pd_values_init(&c.values);
     char *rng = paths_join(r->env->templates_dir, "clinic.rng");
-    bool ok = pd_clinic_load(path, rng, r->schema, &values, err);
+    bool ok = pd_clinic_load(path, rng, r->schema, &c.values, &c.logo, err);
     free(rng);
     if (!ok) {
-        pd_values_free(&values);
+        pd_values_free(&c.values);
         free(fallback);
         return NULL;
     }
+    c.path = xstrdup(path);
     r->clinics = xrealloc(r->clinics, (r->n_clinics + 1) * sizeof *r->clinics);
-    r->clinics[r->n_clinics].path = xstrdup(path);
-    r->clinics[r->n_clinics].values = values;
+    r->clinics[r->n_clinics] = c;
     free(fallback);
-    return &r->clinics[r->n_clinics++].values;
+    return &r->clinics[r->n_clinics++];
 }
 
 /* The job's values with the computed ones added (a job cannot override
@@ -246,11 +248,11 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
     pd_values values;
     pd_values_init(&values);
     bool ok = false;
-    const pd_values *clinic = S_clinic_values(r, job->clinic, err);
+    const S_clinic *clinic = S_clinic_profile(r, job->clinic, err);
     if (!clinic)
         goto done;
     pd_values_free(&values);
-    S_merge(&values, &r->computed, job->values, clinic);
+    S_merge(&values, &r->computed, job->values, &clinic->values);
     res->lang = lang_resolve(job->lang, r->langs, err);
     if (!res->lang || !S_check_catalog(r, res->lang, err))
         goto done;
@@ -263,6 +265,8 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
     doc = pd_bind(t, r->schema, &values, res->lang, cached->messages, &stats, err);
     if (!doc)
         goto done;
+    if (clinic->logo)
+        doc->logo = pd_image_copy(clinic->logo);
     if (stats.untranslated) {
         xmlChar *tstrict = xmlGetProp(xmlDocGetRootElement(t->doc), BAD_CAST "strict");
         bool refuse = job->strict == 1 ||

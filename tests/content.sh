@@ -190,4 +190,39 @@ bad escape "the logo must be a file in the profile's folder" '<clinic>\n<logo>..
 bad unknown "Element clinic has extra content: fax" '<clinic>\n<fax>1</fax>\n</clinic>\n'
 bad malformed "malformed XML" '<clinic>\n<name>x</name\n'
 
+# --- images: the clinic's logo, <img> pictograms --------------------------------
+"$PILDOC" render consent --lang fr --clinic templates/clinics/paris.xml --format text -o - > "$T/logo.txt"
+check "SVG logo on page 1 with its alt text" grep -q "^1 .* \[image: Centre hospitalier de l'Exemple\]" "$T/logo.txt"
+"$PILDOC" render consent --lang fr --clinic templates/clinics/montreal.xml --format text -o - > "$T/logo2.txt"
+check "PNG logo on page 1" grep -q "^1 .* \[image: Centre hospitalier exemple de Montréal\]" "$T/logo2.txt"
+check "pictogram with translated alt text" grep -q "\[image: Pictogramme${NB}: une voiture barrée" "$T/logo.txt"
+"$PILDOC" render consent --clinic templates/clinics/paris.xml -o "$T/logo.pdf" &&
+  pdfimages -list "$T/logo.pdf" 2>/dev/null | awk 'NR > 2' | grep -q . && ok || ko "the PDF embeds the images"
+# broken or hostile images: one line naming the file and line, exit 1, no output
+mkdir -p "$T/prof"
+printf 'not a png' > "$T/prof/bad.png"
+printf '<svg xmlns="http://www.w3.org/2000/svg"><g>' > "$T/prof/bad.svg"
+printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x01\x86\xa0\x00\x01\x86\xa0\x08\x06\x00\x00\x00' > "$T/prof/huge.png"
+ln -s /etc/hostname "$T/prof/link.png"
+imgbad() { # NAME EXPECTED-PATTERN LOGO
+  printf '<clinic>\n<name>x</name>\n<logo>%s</logo>\n</clinic>\n' "$3" > "$T/prof/$1.xml"
+  "$PILDOC" render consent --clinic "$T/prof/$1.xml" -o "$T/$1.pdf" 2>"$T/$1.err"
+  if [ $? = 1 ] && [ ! -e "$T/$1.pdf" ] && [ "$(wc -l < "$T/$1.err")" = 1 ] &&
+    grep -qE "$T/prof/$1.xml:3: $2" "$T/$1.err"; then ok; else ko "bad logo $1: $(cat "$T/$1.err")"; fi
+}
+imgbad png "image '.*bad.png': not a valid PNG file" bad.png
+imgbad svg "image '.*bad.svg': not a valid SVG file" bad.svg
+imgbad huge "image '.*huge.png': larger than 4096 pixels a side" huge.png
+imgbad link "image '.*link.png' is outside the folder" link.png
+# a template's <img>: alt required (schema), src confined to the templates' folder
+cp -r templates "$T/tpl2"
+sed -i 's|alt="Pictogram: a car, crossed out (do not drive)"||' "$T/tpl2/fragments/driving.xml"
+"$PILDOC" render "$T/tpl2/consent.xml" -o "$T/noalt.pdf" 2>"$T/noalt.err"
+check "<img> without alt is refused with file:line" grep -qE "driving.xml:[0-9]+: " "$T/noalt.err"
+cp -r templates "$T/tpl3"
+sed -i 's|src="../pictograms/no-driving.svg"|src="../../prof/bad.png"|' "$T/tpl3/fragments/driving.xml"
+"$PILDOC" render "$T/tpl3/leaflet.xml" -o "$T/escape.pdf" 2>"$T/escape.err"
+check "<img> outside the templates' folder is refused" grep -qE "driving.xml:[0-9]+: image '.*' is outside the folder" "$T/escape.err"
+check "no partial output" test ! -e "$T/escape.pdf"
+
 summary content
