@@ -120,7 +120,7 @@ static void S_add_rect(S_slice *s, double x, double y, double w, double h, const
 static void S_image(S_state *st, const pd_image *image, double x, double w, double space_before)
 {
     pd_pages *p = st->out;
-    p->images = xrealloc(p->images, (p->n_images + 1) * sizeof *p->images);
+    p->images = xrealloc(p->images, (p->n_images + 1) * sizeof(pd_image *));
     pd_image *copy = pd_image_copy(image);
     p->images[p->n_images++] = copy;
     double h = w * image->height / image->width;
