@@ -1,6 +1,6 @@
 # pildoc: plain GNU Makefile (pkg-config). `make help` lists the targets.
 
-PKGS       := pangocairo pangofc fontconfig cairo-pdf libxml-2.0 zlib
+PKGS       := pangocairo pangofc fontconfig cairo-pdf libxml-2.0 zlib librsvg-2.0
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
@@ -47,8 +47,8 @@ PATHS_DEFS := -DPILDOC_BINDIR='"$(bindir)"' -DPILDOC_PKGDATADIR='"$(pkgdatadir)"
 
 # Debian 12 packages: to build and run, then to test.
 DEB_BUILD  := build-essential pkg-config libpango1.0-dev libcairo2-dev libxml2-dev \
-              libfontconfig-dev zlib1g-dev gettext libgettextpo-dev libcsv-dev scdoc
-DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf parallel man-db python3-yaml
+              libfontconfig-dev zlib1g-dev gettext libgettextpo-dev libcsv-dev scdoc librsvg2-dev
+DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf parallel man-db python3-yaml python3
 DEB_SLURM  := slurm-wlm munge
 DEB_LINT   := clang-format clang-tidy cppcheck
 
@@ -170,10 +170,22 @@ out/consent-sample-$(1).pdf: pildoc $(TEMPLATE_FILES) $(FONT_FILES) $(call mo_of
 	@mkdir -p out
 	./pildoc render consent --lang $(1) --data $(SAMPLE) -o $$@
 endef
+# Filled consent sheets with a clinic profile: CLINIC-LANG from
+# templates/data/crps-CLINIC-LANG.xml and templates/clinics/CLINIC.xml
+# (the country of the clinic, not the language, sets the legal variants).
+CLINIC_SAMPLES := paris-fr montreal-fr paris-zh_CN
+define clinic_rule
+out/consent-$(1).pdf: pildoc $(TEMPLATE_FILES) $(FONT_FILES) $(call mo_of,$(lastword $(subst -, ,$(1))))
+	@mkdir -p out
+	./pildoc render consent --lang $(lastword $(subst -, ,$(1))) --data templates/data/crps-$(1).xml \
+	  --clinic templates/clinics/$(firstword $(subst -, ,$(1))).xml -o $$@
+endef
 $(foreach d,$(DOCS),$(foreach l,$(LANGS),$(eval $(call doc_rule,$(d),$(l)))))
 $(foreach l,$(LANGS),$(eval $(call sample_rule,$(l))))
+$(foreach s,$(CLINIC_SAMPLES),$(eval $(call clinic_rule,$(s))))
 OUT_PDFS := $(foreach d,$(DOCS),$(foreach l,$(LANGS),out/$(d)-$(l).pdf)) \
-            $(if $(filter consent,$(DOCS)),$(foreach l,$(LANGS),out/consent-sample-$(l).pdf))
+            $(if $(filter consent,$(DOCS)),$(foreach l,$(LANGS),out/consent-sample-$(l).pdf)) \
+            $(if $(filter consent,$(DOCS)),$(foreach s,$(CLINIC_SAMPLES),out/consent-$(s).pdf))
 
 docs: $(OUT_PDFS)
 
@@ -213,6 +225,7 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/bad-input.sh
 	bash tests/install.sh
 	bash tests/shards.sh
+	bash tests/content.sh
 
 check: deps
 	$(MAKE) unit e2e

@@ -7,6 +7,7 @@
 
 #include "lang.h"
 #include "message.h"
+#include "paths.h"
 #include "strbuf.h"
 #include "xmlsafe.h"
 
@@ -19,6 +20,7 @@ typedef struct S_ctx {
     pd_error *err;
     const char *tr_what; /* "fr translation" */
     GHashTable *cached;  /* this language's entries of the cache, or NULL */
+    GHashTable *images;  /* the cache's decoded <img> pictures, or NULL */
 } S_ctx;
 
 /* One message as parsed and checked for one language. */
@@ -38,6 +40,7 @@ static void S_message_free(gpointer p)
 
 struct pd_bind_cache {
     GHashTable *by_lang; /* language -> (element -> S_message) */
+    GHashTable *images;  /* <img> element -> pd_image (decoding an SVG costs ms) */
 };
 
 pd_bind_cache *pd_bind_cache_new(void)
@@ -45,6 +48,8 @@ pd_bind_cache *pd_bind_cache_new(void)
     pd_bind_cache *cache = xcalloc(1, sizeof *cache);
     cache->by_lang =
         g_hash_table_new_full(g_str_hash, g_str_equal, free, (GDestroyNotify)g_hash_table_destroy);
+    cache->images =
+        g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)pd_image_free);
     return cache;
 }
 
@@ -53,6 +58,7 @@ void pd_bind_cache_free(pd_bind_cache *cache)
     if (!cache)
         return;
     g_hash_table_destroy(cache->by_lang);
+    g_hash_table_destroy(cache->images);
     free(cache);
 }
 
@@ -415,6 +421,43 @@ static bool S_table(S_ctx *c, xmlNodePtr n, pd_block *tb)
     return true;
 }
 
+/* <img src alt width>: src relative to the file that holds the element,
+ * confined to the template's folder; alt translated. */
+static bool S_img(S_ctx *c, xmlNodePtr e, pd_block *b)
+{
+    b->kind = PD_BLOCK_IMAGE;
+    const char *file = pd_template_file_of(c->t, e);
+    xmlChar *src = xmlGetProp(e, BAD_CAST "src");
+    xmlChar *alt = xmlGetProp(e, BAD_CAST "alt");
+    xmlChar *width = xmlGetProp(e, BAD_CAST "width");
+    char *dir = paths_dirname(file), *root = paths_dirname(c->t->path);
+    char *path = paths_join(dir, src ? (const char *)src : "");
+    char *alt_text = xmlsafe_collapse_space(alt ? (const char *)alt : "");
+    const char *shown = *alt_text ? lang_gettext(NULL, alt_text) : "";
+    const pd_image *known = c->images ? g_hash_table_lookup(c->images, e) : NULL;
+    if (known) { /* the pixels of an earlier document; this one's alt text */
+        b->image = pd_image_copy(known);
+        free(b->image->alt);
+        b->image->alt = xstrdup(shown);
+    } else {
+        /* 300 dpi at the printed width (an em is 10 points of body text) */
+        double em = width ? atof((const char *)width) : 12;
+        b->image = pd_image_load(path, root, (int)(em * 10 / 72 * 300), shown, file,
+                                 xmlGetLineNo(e), c->err);
+        if (b->image && c->images)
+            g_hash_table_insert(c->images, e, pd_image_copy(b->image));
+    }
+    b->width_em = width ? atof((const char *)width) : 0;
+    free(alt_text);
+    free(path);
+    free(dir);
+    free(root);
+    xmlFree(src);
+    xmlFree(alt);
+    xmlFree(width);
+    return b->image != NULL;
+}
+
 static bool S_blocks(S_ctx *c, xmlNodePtr parent, pd_block **blocks, size_t *n)
 {
     for (xmlNodePtr e = parent->children; e; e = e->next) {
@@ -484,6 +527,9 @@ static bool S_blocks(S_ctx *c, xmlNodePtr parent, pd_block **blocks, size_t *n)
             b->checked = given && value && strcmp(given, (const char *)value) == 0;
             xmlFree(name);
             xmlFree(value);
+        } else if (S_is(e, "img")) {
+            if (!S_img(c, e, b))
+                return false;
         } else if (S_is(e, "keep")) {
             b->kind = PD_BLOCK_KEEP;
             if (!S_blocks(c, e, &b->children, &b->n_children))
@@ -513,7 +559,8 @@ pd_doc *pd_bind(const pd_template *t, const pd_schema *schema, const pd_values *
     doc->lang_tag = xstrdup(lang_bcp47(lang));
     char what[64];
     snprintf(what, sizeof what, "%s translation", lang);
-    S_ctx c = {t, schema, values, doc, stats, err, NULL, S_cache_for(cache, lang)};
+    S_ctx c = {t, schema, values, doc, stats, err, NULL, S_cache_for(cache, lang), NULL};
+    c.images = cache ? cache->images : NULL;
     c.tr_what = pd_doc_intern(doc, what);
     xmlNodePtr root = xmlDocGetRootElement(t->doc);
     xmlNodePtr meta = S_child(root, "meta");

@@ -38,6 +38,7 @@ static void S_free_blocks(pd_block *blocks, size_t n)
             pd_text_clear(&b->text);
             free(b->marker);
             free(b->widths);
+            pd_image_free(b->image);
             for (size_t r = 0; r < b->n_rows; r++) {
                 for (size_t c = 0; c < b->rows[r].n_cells; c++)
                     pd_text_clear(&b->rows[r].cells[c]);
@@ -68,6 +69,7 @@ void pd_doc_free(pd_doc *doc)
     free(doc->author);
     free(doc->edition);
     free(doc->footer_fmt);
+    pd_image_free(doc->logo);
     pd_text_clear(&doc->title_text);
     pd_text_clear(&doc->subtitle_text);
     if (doc->blocks)

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "image.h"
+
 enum pd_span_style {
     PD_SPAN_BOLD = 1u << 0,
     PD_SPAN_ITALIC = 1u << 1,
@@ -48,6 +50,7 @@ typedef enum pd_block_kind {
     PD_BLOCK_CHECK,    /* text beside a box; `checked` */
     PD_BLOCK_INITIALS, /* text beside a box for initials */
     PD_BLOCK_KEEP,     /* children never split across pages */
+    PD_BLOCK_IMAGE,    /* `image`, `width_em` wide (0: its natural width, at most the column) */
 } pd_block_kind;
 
 typedef struct pd_row {
@@ -69,6 +72,9 @@ typedef struct pd_block {
     size_t n_cols;
     pd_row *rows;
     size_t n_rows;
+    /* images */
+    pd_image *image;
+    double width_em;
 } pd_block;
 
 typedef struct pd_doc {
@@ -83,7 +89,8 @@ typedef struct pd_doc {
     char *footer_fmt; /* localised "Page {page} of {pages}" */
     pd_block *blocks;
     size_t n_blocks;
-    char **pool; /* interned strings (file names) */
+    pd_image *logo; /* the clinic's logo, top of page 1, or NULL */
+    char **pool;    /* interned strings (file names) */
     size_t n_pool;
 } pd_doc;
 

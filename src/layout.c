@@ -115,6 +115,29 @@ static void S_add_rect(S_slice *s, double x, double y, double w, double h, const
     memcpy(it->rgb, rgb, sizeof it->rgb);
 }
 
+/* An image, w points wide at (x, top of the slice), in a slice of its own
+ * (the copy of the pixels belongs to the pages). */
+static void S_image(S_state *st, const pd_image *image, double x, double w, double space_before)
+{
+    pd_pages *p = st->out;
+    p->images = xrealloc(p->images, (p->n_images + 1) * sizeof(pd_image *));
+    pd_image *copy = pd_image_copy(image);
+    p->images[p->n_images++] = copy;
+    double h = w * image->height / image->width;
+    if (h > st->body_h / 2) { /* never more than half a page */
+        w *= st->body_h / 2 / h;
+        h = st->body_h / 2;
+    }
+    S_slice *s = S_new_slice(st, h, space_before);
+    pd_item *it = S_add_item(s);
+    it->kind = PD_ITEM_IMAGE;
+    it->x = x;
+    it->y = 0;
+    it->w = w;
+    it->h = h;
+    it->image = copy;
+}
+
 static void S_keep_layout(S_state *st, PangoLayout *layout)
 {
     pd_pages *p = st->out;
@@ -520,6 +543,12 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             ok = S_text_block_box(st, &b->text, &S_body, left + INITIALS_W + 8,
                                   width - INITIALS_W - 8, first ? 4.0 : 12.0, frame, 0, NULL, 3);
             break;
+        case PD_BLOCK_IMAGE: {
+            /* width in em of the body text; by default a quarter of the column */
+            double w = b->width_em > 0 ? b->width_em * S_body.size : width / 4;
+            S_image(st, b->image, left, w < width ? w : width, S_body.space_before);
+            break;
+        }
         case PD_BLOCK_KEEP: {
             size_t before = st->n_slices;
             ok = S_blocks(st, b->children, b->n_children, left, width, frame, first);
@@ -714,7 +743,11 @@ pd_pages *pd_layout(const pd_doc *doc, pd_fonts *fonts, const pd_paper *paper, p
     st.body_h = paper->height - MARGIN_TOP - MARGIN_BOTTOM;
     double left = MARGIN_X, width = paper->width - 2 * MARGIN_X;
 
-    bool ok = S_text_block(&st, &doc->title_text, &S_title, left, width, 0, 0, 0, NULL);
+    if (doc->logo) /* the clinic's logo above the title: 40 points high at most */
+        S_image(&st, doc->logo, left, fmin(width / 3, 40.0 * doc->logo->width / doc->logo->height),
+                0);
+    bool ok = S_text_block(&st, &doc->title_text, &S_title, left, width,
+                           doc->logo ? S_subtitle.space_before : 0, 0, 0, NULL);
     if (ok && doc->subtitle_text.n_spans)
         ok = S_text_block(&st, &doc->subtitle_text, &S_subtitle, left, width,
                           S_subtitle.space_before, 0, 0, NULL);
@@ -762,6 +795,9 @@ void pd_pages_free(pd_pages *p)
     for (size_t i = 0; i < p->n_layouts; i++)
         g_object_unref(p->layouts[i]);
     free(p->layouts);
+    for (size_t i = 0; i < p->n_images; i++)
+        pd_image_free(p->images[i]);
+    free(p->images);
     free(p->title);
     free(p->subject);
     free(p->author);

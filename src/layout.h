@@ -17,6 +17,7 @@
 #include "docmodel.h"
 #include "error.h"
 #include "fonts.h"
+#include "image.h"
 
 typedef struct pd_paper {
     const char *name;     /* "a4", "letter" */
@@ -27,9 +28,10 @@ typedef struct pd_paper {
 const pd_paper *pd_paper_find(const char *name);
 
 typedef enum pd_item_kind {
-    PD_ITEM_LINE, /* a line of text */
-    PD_ITEM_RECT, /* a filled rectangle */
-    PD_ITEM_BOX,  /* an outlined box (checkbox, initials), ticked when `checked` */
+    PD_ITEM_LINE,  /* a line of text */
+    PD_ITEM_RECT,  /* a filled rectangle */
+    PD_ITEM_BOX,   /* an outlined box (checkbox, initials), ticked when `checked` */
+    PD_ITEM_IMAGE, /* `image` (RGBA pixels and alt text) scaled into x, y, w, h */
 } pd_item_kind;
 
 typedef struct pd_item {
@@ -41,6 +43,7 @@ typedef struct pd_item {
     int outline_level;     /* 1 or 2 for a heading's first line, else 0 */
     int checked;           /* PD_ITEM_BOX: draw a tick */
     char *outline_text;    /* heading text for the PDF outline, owned */
+    const pd_image *image; /* PD_ITEM_IMAGE: borrowed from pd_pages' images */
 } pd_item;
 
 typedef struct pd_page {
@@ -55,6 +58,8 @@ typedef struct pd_pages {
     char *title, *subject, *author, *lang_tag; /* owned copies */
     PangoLayout **layouts;
     size_t n_layouts;
+    pd_image **images; /* copies, owned: the image items point here */
+    size_t n_images;
 } pd_pages;
 
 /* Lays the document out. Fails (err naming the code point and where the

@@ -47,6 +47,7 @@ static void S_usage(FILE *f)
            "  -f, --format F     pdf (default), png (one page, see --page), text (laid-out lines)\n"
            "      --page N       the page for --format png (default 1)\n"
            "      --dpi N        resolution for --format png (default 100)\n"
+           "      --clinic FILE  the clinic's profile (default templates/clinics/default.xml)\n"
            "\n"
            "  langs              list the languages with a catalog\n"
            "  templates          list the templates\n"
@@ -69,12 +70,19 @@ __attribute__((format(printf, 1, 2))) static int S_usage_error(const char *fmt, 
 static int S_render(int argc, char **argv, const pd_env *env)
 {
     static const struct option opts[] = {
-        {"lang", required_argument, NULL, 'l'},   {"set", required_argument, NULL, 's'},
-        {"paper", required_argument, NULL, 'p'},  {"output", required_argument, NULL, 'o'},
-        {"format", required_argument, NULL, 'f'}, {"page", required_argument, NULL, 'P'},
-        {"dpi", required_argument, NULL, 'D'},    {"data", required_argument, NULL, 'd'},
-        {"strict", no_argument, NULL, 'S'},       {"allow-incomplete", no_argument, NULL, 'A'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"lang", required_argument, NULL, 'l'},
+        {"set", required_argument, NULL, 's'},
+        {"paper", required_argument, NULL, 'p'},
+        {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'f'},
+        {"page", required_argument, NULL, 'P'},
+        {"dpi", required_argument, NULL, 'D'},
+        {"data", required_argument, NULL, 'd'},
+        {"strict", no_argument, NULL, 'S'},
+        {"allow-incomplete", no_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},
+        {"clinic", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
     };
     const char *lang_arg = "en", *paper_arg = "a4", *output = NULL, *data_file = NULL;
     pd_job job = {0};
@@ -94,6 +102,7 @@ static int S_render(int argc, char **argv, const pd_env *env)
         case 'p': paper_arg = optarg; break;
         case 'o': output = optarg; break;
         case 'd': data_file = optarg; break;
+        case 'c': job.clinic = optarg; break;
         case 'S': job.strict = 1; break;
         case 'A': job.strict = 0; break;
         case 'f':

@@ -3,6 +3,7 @@
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <pango/pangocairo.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,38 @@ static cairo_status_t S_write(void *closure, const unsigned char *data, unsigned
 {
     strbuf_append_len(closure, (const char *)data, length);
     return CAIRO_STATUS_SUCCESS;
+}
+
+/* RGBA pixels (straight alpha) to a cairo surface (premultiplied ARGB32),
+ * scaled into the item's box. */
+static void S_paint_image(cairo_t *cr, const pd_item *it)
+{
+    const pd_image *im = it->image;
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, im->width, im->height);
+    if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(s);
+        return;
+    }
+    unsigned char *data = cairo_image_surface_get_data(s);
+    int stride = cairo_image_surface_get_stride(s);
+    for (int y = 0; y < im->height; y++) {
+        uint32_t *row = (uint32_t *)(void *)(data + (size_t)y * (size_t)stride);
+        for (int x = 0; x < im->width; x++) {
+            const unsigned char *p = im->rgba + ((size_t)y * (size_t)im->width + (size_t)x) * 4;
+            unsigned a = p[3];
+            row[x] = (uint32_t)a << 24 | (uint32_t)((p[0] * a + 127) / 255) << 16 |
+                     (uint32_t)((p[1] * a + 127) / 255) << 8 | (uint32_t)((p[2] * a + 127) / 255);
+        }
+    }
+    cairo_surface_mark_dirty(s);
+    cairo_save(cr);
+    cairo_translate(cr, it->x, it->y);
+    cairo_scale(cr, it->w / im->width, it->h / im->height);
+    cairo_set_source_surface(cr, s, 0, 0);
+    cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
+    cairo_paint(cr);
+    cairo_restore(cr);
+    cairo_surface_destroy(s);
 }
 
 static void S_paint_page(cairo_t *cr, const pd_page *page)
@@ -32,6 +65,8 @@ static void S_paint_page(cairo_t *cr, const pd_page *page)
                 cairo_line_to(cr, it->x + it->w * 0.85, it->y + it->h * 0.18);
                 cairo_stroke(cr);
             }
+        } else if (it->kind == PD_ITEM_IMAGE && it->image) {
+            S_paint_image(cr, it);
         } else if (it->line) {
             cairo_move_to(cr, it->x, it->y);
             pango_cairo_show_layout_line(cr, it->line);
@@ -186,6 +221,11 @@ void pd_render_text(const pd_pages *pages, strbuf *out)
             if (it->kind == PD_ITEM_BOX) {
                 strbuf_printf(out, "%zu %.1f %.1f [%s]\n", p + 1, it->x, it->y,
                               it->checked ? "x" : " ");
+                continue;
+            }
+            if (it->kind == PD_ITEM_IMAGE) {
+                strbuf_printf(out, "%zu %.1f %.1f [image: %s]\n", p + 1, it->x, it->y,
+                              it->image ? it->image->alt : "");
                 continue;
             }
             if (it->kind != PD_ITEM_LINE)

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "bind.h"
+#include "clinic.h"
 #include "fonts.h"
 #include "lang.h"
 #include "paths.h"
@@ -55,8 +56,17 @@ typedef struct S_cached {
     pd_bind_cache *messages; /* t's parsed messages, per language */
 } S_cached;
 
+/* A clinic profile loaded once per renderer (a batch may name several). */
+typedef struct S_clinic {
+    char *path;
+    pd_values values;
+    pd_image *logo; /* or NULL */
+} S_clinic;
+
 struct pd_renderer {
     const pd_env *env;
+    S_clinic *clinics;
+    size_t n_clinics;
     pd_schema *schema;
     pd_values computed; /* leaflet.version ... */
     pd_fonts *fonts;    /* loaded at the first layout */
@@ -109,6 +119,12 @@ void pd_renderer_free(pd_renderer *r)
         pd_template_free(r->templates[i].t);
     }
     free(r->templates);
+    for (size_t i = 0; i < r->n_clinics; i++) {
+        free(r->clinics[i].path);
+        pd_values_free(&r->clinics[i].values);
+        pd_image_free(r->clinics[i].logo);
+    }
+    free(r->clinics);
     pd_fonts_free(r->fonts);
     pd_schema_free(r->schema);
     pd_values_free(&r->computed);
@@ -158,13 +174,52 @@ static bool S_check_catalog(const pd_renderer *r, const char *lang, pd_error *er
     return true;
 }
 
+/* The clinic profile: the job's, or the default one when it ships; NULL
+ * with err set when a profile is broken. An absent default profile gives
+ * no values and no logo. */
+static const S_clinic *S_clinic_profile(pd_renderer *r, const char *path, pd_error *err)
+{
+    static const S_clinic none = {0};
+    char *fallback = NULL;
+    if (!path) {
+        fallback = paths_join(r->env->templates_dir, "clinics/default.xml");
+        if (!paths_exists(fallback)) {
+            free(fallback);
+            return &none;
+        }
+        path = fallback;
+    }
+    for (size_t i = 0; i < r->n_clinics; i++)
+        if (strcmp(r->clinics[i].path, path) == 0) {
+            free(fallback);
+            return &r->clinics[i];
+        }
+    S_clinic c = {0};
+    pd_values_init(&c.values);
+    char *rng = paths_join(r->env->templates_dir, "clinic.rng");
+    bool ok = pd_clinic_load(path, rng, r->schema, &c.values, &c.logo, err);
+    free(rng);
+    if (!ok) {
+        pd_values_free(&c.values);
+        free(fallback);
+        return NULL;
+    }
+    c.path = xstrdup(path);
+    r->clinics = xrealloc(r->clinics, (r->n_clinics + 1) * sizeof *r->clinics);
+    r->clinics[r->n_clinics] = c;
+    free(fallback);
+    return &r->clinics[r->n_clinics++];
+}
+
 /* The job's values with the computed ones added (a job cannot override
- * those: data and --set refuse them). */
-static void S_merge(pd_values *out, const pd_values *computed, const pd_values *given)
+ * those: data and --set refuse them), then the clinic profile's, which the
+ * job's own values override (the first value of a name wins). */
+static void S_merge(pd_values *out, const pd_values *computed, const pd_values *given,
+                    const pd_values *clinic)
 {
     pd_values_init(out);
-    const pd_values *parts[2] = {computed, given};
-    for (size_t p = 0; p < 2; p++) {
+    const pd_values *parts[3] = {computed, given, clinic};
+    for (size_t p = 0; p < 3; p++) {
         if (!parts[p])
             continue;
         for (size_t i = 0; i < parts[p]->n; i++) {
@@ -193,8 +248,13 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
     pd_pages *pages = NULL;
     pd_bind_stats stats = {0};
     pd_values values;
-    S_merge(&values, &r->computed, job->values);
+    pd_values_init(&values);
     bool ok = false;
+    const S_clinic *clinic = S_clinic_profile(r, job->clinic, err);
+    if (!clinic)
+        goto done;
+    pd_values_free(&values);
+    S_merge(&values, &r->computed, job->values, &clinic->values);
     res->lang = lang_resolve(job->lang, r->langs, err);
     if (!res->lang || !S_check_catalog(r, res->lang, err))
         goto done;
@@ -207,6 +267,8 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
     doc = pd_bind(t, r->schema, &values, res->lang, cached->messages, &stats, err);
     if (!doc)
         goto done;
+    if (clinic->logo)
+        doc->logo = pd_image_copy(clinic->logo);
     if (stats.untranslated) {
         xmlChar *tstrict = xmlGetProp(xmlDocGetRootElement(t->doc), BAD_CAST "strict");
         bool refuse = job->strict == 1 ||

@@ -34,6 +34,9 @@ typedef struct pd_job {
     pd_format format;
     size_t page; /* PNG: which page */
     double dpi;  /* PNG: resolution */
+    /* a clinic profile (--clinic), or NULL: templates/clinics/default.xml
+     * when it exists; the data and --set values override its values */
+    const char *clinic;
 } pd_job;
 
 typedef struct pd_job_result {

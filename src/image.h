@@ -1,0 +1,31 @@
+/* image: PNG (decoded by cairo) and SVG (rendered by librsvg) files to
+ * plain RGBA pixels, for a clinic's logo and the <img> pictograms of the
+ * templates. An image must lie inside one of the folders it is allowed in
+ * (the templates' folder, the clinic profile's folder), is at most 8 MB
+ * and 4096 pixels a side; anything else is one error naming the file that
+ * asked for it, its line, and the image.
+ * Ownership: a pd_image owns its pixels and alt text (pd_image_free). */
+#ifndef PILDOC_IMAGE_H
+#define PILDOC_IMAGE_H
+
+#include <stdbool.h>
+
+#include "error.h"
+
+typedef struct pd_image {
+    int width, height;   /* pixels */
+    unsigned char *rgba; /* width * height * 4 bytes, rows top to bottom,
+                            not premultiplied */
+    char *alt;           /* the text alternative (required) */
+} pd_image;
+
+/* Loads path (".png" or ".svg"), which must resolve inside the folder
+ * `root`; an SVG is drawn svg_px pixels on its long side (enough for its
+ * printed size: more only makes every PDF bigger). `where`/`line` name
+ * what asked for it, in errors. */
+pd_image *pd_image_load(const char *path, const char *root, int svg_px, const char *alt,
+                        const char *where, long line, pd_error *err);
+pd_image *pd_image_copy(const pd_image *im);
+void pd_image_free(pd_image *im);
+
+#endif
