@@ -20,6 +20,10 @@ void lang_init(const char *localedir)
      * output depends on locales the host may or may not have. */
     if (!setlocale(LC_ALL, "C.UTF-8"))
         setlocale(LC_ALL, "C");
+    /* The C library's own messages (strerror) would follow LANGUAGE into
+     * the job's language; diagnostics and manifests stay English, so its
+     * domain points at a folder without catalogs. */
+    bindtextdomain("libc", "/nonexistent/pildoc-libc-stays-english");
     bindtextdomain(DOMAIN, localedir);
     bind_textdomain_codeset(DOMAIN, "UTF-8");
     textdomain(DOMAIN);

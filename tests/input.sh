@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Hostile and unusual input, end to end (issue 10, input side): job files
+# in every formatting, malformed and odd CSV, values that could mislead,
+# files that are not files, bounds, command-line gaps. Each check names the
+# issue item it covers. Prints "input: N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+PILDOC=$(realpath "${PILDOC:-./pildoc}")
+T=$(mktemp -d /tmp/pildoc-input.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export SOURCE_DATE_EPOCH=1795305600
+rows() { echo $(($(wc -l < "$1") - 1)); }   # data rows of a manifest
+status_of() { grep "^\"$2\"," "$1" | cut -d, -f3 | tr -d '"'; }
+
+# --- item 8: XML jobs with no white space between them -----------------------------
+printf '<batch>' > "$T/tight.xml"
+for i in 1 2 3 4 5 6; do printf '<job template="leaflet" lang="en" output="t%d.pdf"/>' $i >> "$T/tight.xml"; done
+printf '</batch>' >> "$T/tight.xml"
+$PILDOC batch "$T/tight.xml" --out "$T/tight" --jobs 1 --quiet 2>/dev/null; rc=$?
+check "8: every job of a tightly written XML file runs (exit 0)" test $rc = 0
+check "8: six jobs, six rows" test "$(rows "$T/tight/manifest.csv")" = 6
+check "8: six PDFs" test "$(ls "$T/tight"/*.pdf | wc -l)" = 6
+
+# --- items 13 and 25: a malformed CSV record: its line, and every job before it ----
+{
+  printf 'template,lang,output,patient.id\n'
+  for i in $(seq 1 30); do printf 'leaflet,en,g%d.pdf,G%d\n' $i $i; done
+  printf 'leaflet,en,bad.pdf,"B1"x\n'            # line 32: text after a closing quote
+  printf 'leaflet,en,after.pdf,A1\n'
+} > "$T/quote.csv"
+$PILDOC batch "$T/quote.csv" --out "$T/quote" --jobs 2 --quiet 2> "$T/err"; rc=$?
+check "13: a malformed record stops the run with exit 1" test $rc = 1
+check "13: the error names the physical line (32)" grep -q 'quote.csv:32: malformed CSV' "$T/err"
+check "13: every job before it is listed (30 rows)" test "$(rows "$T/quote/manifest.csv")" = 30
+check "13: every job before it is rendered (30 PDFs)" test "$(ls "$T/quote"/g*.pdf | wc -l)" = 30
+printf 'template,lang,output,patient.id\nleaflet,en,u1.pdf,U1\nleaflet,en,u2.pdf,"U2\n' > "$T/open.csv"
+$PILDOC batch "$T/open.csv" --out "$T/open" --quiet 2> "$T/err"; rc=$?
+check "13: a quote never closed: exit 1, line of its record" bash -c "test $rc = 1 && grep -q 'open.csv:3: malformed CSV: a quoted field is never closed' '$T/err'"
+check "13: the job before it is written" test -s "$T/open/u1.pdf"
+{
+  printf 'template,lang,output,patient.name,patient.id\n'
+  printf 'consent,en,m1.pdf,"two\nlines\nhere",M1\n'       # lines 2-4: record 1
+  printf 'leaflet,en,m2.pdf,,M2,extra\n'                    # line 5: record 2, a field too many
+  printf 'consent,en,m3.pdf,"tab\there",M3\n'               # line 6
+} > "$T/lines.csv"
+$PILDOC batch "$T/lines.csv" --out "$T/lines" --quiet 2> "$T/err"
+M=$T/lines/manifest.csv
+check "25: a record's error names its line, not its number" bash -c "grep '^\"2\"' '$M' | grep -q 'lines.csv:5: the record has 6 fields; the header has 5'"
+check "25: the failing job is named by the output it read" grep -q '^pildoc: job 2 (m2.pdf): ' "$T/err"
+check "25: a value error names the line" bash -c "grep '^\"3\"' '$M' | grep -q \"lines.csv:6: value of 'patient.name'\""
+check "25: a multi-line record: the line it starts on" bash -c "grep '^\"1\"' '$M' | grep -q \"lines.csv:2: value of 'patient.name'\""
+
+# --- item 15: a NUL byte in a CSV cell ------------------------------------------------
+printf 'template,lang,output,patient.name\nconsent,en,n1.pdf,Ann\0Secret\nconsent,en,n2.pdf,Bo\n' > "$T/nul.csv"
+$PILDOC batch "$T/nul.csv" --out "$T/nul" --quiet 2> "$T/err"; rc=$?
+check "15: a NUL byte fails its job (exit 1)" test $rc = 1
+check "15: the reason names the field and line" bash -c "grep '^\"1\"' '$T/nul/manifest.csv' | grep -q \"nul.csv:2: the field of 'patient.name' holds a NUL byte\""
+check "15: no output for it" test ! -e "$T/nul/n1.pdf"
+check "15: the next job is written" test -s "$T/nul/n2.pdf"
+
+# --- item 23: conflicting values --------------------------------------------------------
+printf 'template,lang,output,patient.name,patient.name\nconsent,en,d.pdf,A,B\n' > "$T/dup.csv"
+$PILDOC batch "$T/dup.csv" --out "$T/dup" --quiet 2> "$T/err"; rc=$?
+check "23: a column given twice is refused" bash -c "test $rc = 1 && grep -q \"dup.csv:1: column 'patient.name' appears twice in the header\" '$T/err'"
+printf 'template,lang,output,leaflet.version\nleaflet,en,v.pdf,9.9\n' > "$T/computed.csv"
+$PILDOC batch "$T/computed.csv" --out "$T/computed" --quiet 2> "$T/err"; rc=$?
+check "23: a computed column is refused like --set" bash -c "test $rc = 1 && grep -q \"computed.csv:1: 'leaflet.version' comes from the leaflet template and cannot be set\" '$T/err'"
+check "23: nothing rendered" test ! -e "$T/computed/v.pdf"
+printf '<p><patient><name>B</name></patient></p>' > "$T/pd.xml"
+cat > "$T/twodata.xml" <<'XML'
+<batch>
+  <job template="consent" lang="en" output="two.pdf"><data><patient><name>A</name></patient></data><data><patient><name>B</name></patient></data></job>
+  <job template="consent" lang="en" output="both.pdf" data="pd.xml"><data><patient><name>A</name></patient></data></job>
+</batch>
+XML
+$PILDOC batch "$T/twodata.xml" --out "$T/twodata" --quiet 2>/dev/null; rc=$?
+check "23: two <data> in one job fail it" bash -c "test $rc = 1 && grep '^\"1\"' '$T/twodata/manifest.csv' | grep -q 'one source of values'"
+check "23: data= and <data> in one job fail it" bash -c "grep '^\"2\"' '$T/twodata/manifest.csv' | grep -q 'one source of values'"
+
+# --- item 24: a CSV with a UTF-8 byte-order mark ----------------------------------------
+printf '\xef\xbb\xbftemplate,lang,output\nleaflet,en,bom.pdf\n' > "$T/bom.csv"
+$PILDOC batch "$T/bom.csv" --out "$T/bom" --quiet 2> "$T/err"; rc=$?
+check "24: a BOM is accepted" bash -c "test $rc = 0 && test -s '$T/bom/bom.pdf'"
+
+# --- item 35: empty, a folder, unreadable ------------------------------------------------
+: > "$T/empty.csv"
+$PILDOC batch "$T/empty.csv" --out "$T/empty" --quiet 2> "$T/err"; rc=$?
+check "35: an empty CSV is refused (exit 1, one line)" bash -c "test $rc = 1 && grep -q 'empty.csv: empty: no header row' '$T/err'"
+mkdir "$T/folder.csv"
+$PILDOC batch "$T/folder.csv" --out "$T/folder" --quiet 2> "$T/err"; rc=$?
+check "35: a folder is refused (exit 1)" bash -c "test $rc = 1 && grep -q 'folder.csv: is a folder, not a job file' '$T/err'"
+mkdir "$T/folder.xml"
+$PILDOC batch "$T/folder.xml" --out "$T/folderx" --quiet 2>/dev/null; rc=$?
+check "35: an XML folder is refused (exit 1)" test $rc = 1
+printf 'template,lang,output\nleaflet,en,f.pdf\n' > "$T/fifo-src.csv"
+mkfifo "$T/jobs-fifo.csv"
+cat "$T/fifo-src.csv" > "$T/jobs-fifo.csv" &
+timeout 60 $PILDOC batch "$T/jobs-fifo.csv" --out "$T/fifo" --quiet 2>/dev/null; rc=$?
+check "35: a job file from a pipe is still read" bash -c "test $rc = 0 && test -s '$T/fifo/f.pdf'"
+
+# --- item 36: job files read only from their folder, only installed templates -----------
+mkdir -p "$T/jobsdir/sub" "$T/other"
+printf '<data><patient><name>Other</name></patient></data>' > "$T/other/p.xml"
+printf '<data><patient><name>Here</name></patient></data>' > "$T/jobsdir/sub/p.xml"
+ln -s "$T/other/p.xml" "$T/jobsdir/link.xml"
+cp templates/leaflet.xml "$T/other/evil.xml"
+cat > "$T/jobsdir/jobs.xml" <<XML
+<batch>
+  <job template="consent" lang="en" output="up.pdf" data="../other/p.xml"/>
+  <job template="consent" lang="en" output="abs.pdf" data="$T/other/p.xml"/>
+  <job template="consent" lang="en" output="link.pdf" data="link.xml"/>
+  <job template="$T/other/evil.xml" lang="en" output="tpl.pdf"/>
+  <job template="../templates/leaflet" lang="en" output="tpl2.pdf"/>
+  <job template="consent" lang="en" output="ok.pdf" data="sub/p.xml"/>
+</batch>
+XML
+$PILDOC batch "$T/jobsdir/jobs.xml" --out "$T/conf" --quiet 2>/dev/null
+M=$T/conf/manifest.csv
+check "36: data=../ refused" bash -c "grep '^\"1\"' '$M' | grep -q 'inside the job file.s folder'"
+check "36: absolute data= refused" bash -c "grep '^\"2\"' '$M' | grep -q 'not absolute'"
+check "36: a link out of the folder refused" bash -c "grep '^\"3\"' '$M' | grep -q 'a link leads out'"
+check "36: a template path refused" bash -c "grep '^\"4\"' '$M' | grep -q 'name of an installed template'"
+check "36: a relative template path refused" bash -c "grep '^\"5\"' '$M' | grep -q 'name of an installed template'"
+check "36: data in a sub-folder is read" test "$(status_of "$M" 6)" = ok
+check "36: nothing else written" test "$(ls "$T/conf"/*.pdf | wc -l)" = 1
+printf 'template,lang,output,data\nconsent,en,c1.pdf,../other/p.xml\n%s/other/evil.xml,en,c2.pdf,\n' "$T" > "$T/jobsdir/jobs.csv"
+$PILDOC batch "$T/jobsdir/jobs.csv" --out "$T/confc" --quiet 2>/dev/null
+check "36: CSV data column confined" bash -c "grep '^\"1\"' '$T/confc/manifest.csv' | grep -q 'inside the job file.s folder'"
+check "36: CSV template path refused" bash -c "grep '^\"2\"' '$T/confc/manifest.csv' | grep -q 'name of an installed template'"
+
+# --- item 27: system error texts stay English in a French job --------------------------
+cat > "$T/fr.xml" <<'XML'
+<batch><job template="leaflet" lang="fr" output="a.pdf"/><job template="consent" lang="fr" output="b.pdf" data="missing.xml"/></batch>
+XML
+$PILDOC batch "$T/fr.xml" --out "$T/fr" --jobs 1 --quiet 2> "$T/err"
+check "27: strerror in English after a French job (manifest)" bash -c "grep '^\"2\"' '$T/fr/manifest.csv' | grep -q 'No such file or directory'"
+check "27: strerror in English after a French job (stderr)" grep -q 'No such file or directory' "$T/err"
+
+summary input
