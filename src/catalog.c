@@ -60,6 +60,13 @@ bool catalog_check_translation(const char *msgid, const char *msgstr, char *why,
 {
     if (!msgstr || !*msgstr || !*msgid)
         return true;
+    unsigned bidi = xmlsafe_bidi_control(msgstr);
+    if (bidi) {
+        /* it would reorder the text after it, values included */
+        snprintf(why, size, "the translation holds a bidirectional control character (U+%04X)",
+                 bidi);
+        return false;
+    }
     char *a = S_braces(msgid), *b = S_braces(msgstr);
     bool same = strcmp(a, b) == 0;
     if (!same)

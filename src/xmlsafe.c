@@ -342,6 +342,23 @@ bool xmlsafe_valid_utf8(const char *s)
     return true;
 }
 
+unsigned xmlsafe_bidi_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (p[0] == 0xD8 && p[1] == 0x9C)
+            return 0x061C;
+        if (p[0] != 0xE2 || !p[1] || !p[2])
+            continue;
+        unsigned cp = ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+        cp |= 0x2000;
+        if (p[1] == 0x80 && (cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E)))
+            return cp;
+        if (p[1] == 0x81 && cp >= 0x2066 && cp <= 0x2069)
+            return cp;
+    }
+    return 0;
+}
+
 xmlNodePtr xmlsafe_next(xmlNodePtr root, xmlNodePtr n, bool descend)
 {
     if (descend && n->children && n->type == XML_ELEMENT_NODE)

@@ -39,6 +39,12 @@ long xmlsafe_doctype_line(const char *buf, size_t len);
 /* Collapses runs of XML white space to one space and trims the ends. */
 char *xmlsafe_collapse_space(const char *s);
 bool xmlsafe_valid_utf8(const char *s);
+/* The first bidirectional formatting character of UTF-8 text s (Unicode's
+ * Bidi_Control: ALM, LRM, RLM, the embeddings and overrides U+202A-U+202E,
+ * the isolates U+2066-U+2069), or 0 when there is none. Such a character
+ * in an inserted value or a translation reorders the text after it (U+202E
+ * prints a phone number backwards). */
+unsigned xmlsafe_bidi_control(const char *s);
 /* Releases the cached schemas. */
 void xmlsafe_cleanup(void);
 

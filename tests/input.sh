@@ -137,4 +137,88 @@ $PILDOC batch "$T/fr.xml" --out "$T/fr" --jobs 1 --quiet 2> "$T/err"
 check "27: strerror in English after a French job (manifest)" bash -c "grep '^\"2\"' '$T/fr/manifest.csv' | grep -q 'No such file or directory'"
 check "27: strerror in English after a French job (stderr)" grep -q 'No such file or directory' "$T/err"
 
+# --- a private data folder whose French catalog carries test translations --------------
+# make_datadir DIR PYTHON-EDIT: DIR/po etc. are the real ones, DIR/build/locale/fr
+# is compiled from po/fr.po after the edit (a Python expression on s).
+make_datadir() {
+  local d=$1
+  mkdir -p "$d/build/locale/fr/LC_MESSAGES"
+  for x in templates fonts po; do ln -s "$PWD/$x" "$d/$x"; done
+  ln -s "$PWD/build/fontcache" "$d/build/fontcache"
+  python3 -c "import sys; s=open('po/fr.po',encoding='utf-8').read(); $2; open(sys.argv[1],'w',encoding='utf-8').write(s)" "$d/fr.po"
+  msgfmt -o "$d/build/locale/fr/LC_MESSAGES/pildoc.mo" "$d/fr.po"
+}
+
+# --- item 6: bidirectional controls in values and translations -----------------------------
+$PILDOC render leaflet --set clinic.name=$'Pain Clinic\u202e' --set clinic.phone='0123 456 789' -o "$T/rlo.pdf" 2> "$T/err"; rc=$?
+check "6: U+202E in a value is refused, naming the field" bash -c "test $rc = 1 && grep -qxe \"--set: value of 'clinic.name' holds a bidirectional control character (U+202E)\" '$T/err'"
+check "6: no file" test ! -e "$T/rlo.pdf"
+for cp in 2067 2069 200F 061C; do
+  $PILDOC render leaflet --set clinic.name="Pain Clinic$(printf "\\u$cp")" -o "$T/bidi.pdf" 2>/dev/null
+  check "6: U+$cp in a value is refused" test $? = 1
+done
+printf '<data><clinic><name>Pain Clinic\xe2\x80\xae</name><phone>0123 456 789</phone></clinic></data>' > "$T/rlo.xml"
+$PILDOC render leaflet --data "$T/rlo.xml" -o "$T/rlo.pdf" 2> "$T/err"; rc=$?
+check "6: ... from a data file too, with file:line" bash -c "test $rc = 1 && grep -q \"rlo.xml:1: value of 'clinic.name' holds a bidirectional\" '$T/err'"
+$PILDOC render leaflet --set clinic.name='Pain Clinic' --set clinic.phone='0123 456 789' -o "$T/phone.pdf"
+check "6: the phone number prints in logical order" bash -c "pdftotext '$T/phone.pdf' - | grep -q '0123 456 789'"
+make_datadir "$T/dd-bidi" "s=s.replace('\"Centre\u00a0: <var', '\"Centre\u202e\u00a0: <var')"
+PILDOC_DATADIR="$T/dd-bidi" $PILDOC render leaflet --lang fr --set clinic.phone='0123 456 789' -o "$T/trbidi.pdf" 2> "$T/err"; rc=$?
+check "6: a translation with U+202E is refused at render" bash -c "test $rc = 1 && grep -q 'urgent.xml:22: fr translation: holds a bidirectional control character (U+202E)' '$T/err'"
+printf 'Centre\xe2\x80\xae : <var name="clinic.name"/>' | MSGEXEC_MSGID='Clinic: <var name="clinic.name"/>' MSGEXEC_LOCATION=po/fr.po:12 $PILDOC check-message 2> "$T/err"; rc=$?
+check "6: ... and by make (check-message)" bash -c "test $rc = 1 && grep -q 'po/fr.po:12: the translation holds a bidirectional control character (U+202E)' '$T/err'"
+
+# --- item 28: a long translation of "first day of the month" -----------------------------
+make_datadir "$T/dd-first" "s=s.replace('msgctxt \"first day of the month\"\nmsgid \"1\"\nmsgstr \"1er\"', 'msgctxt \"first day of the month\"\nmsgid \"1\"\nmsgstr \"le premier jour — 1ᵉʳ\"')"
+PILDOC_DATADIR="$T/dd-first" $PILDOC render consent --lang fr --allow-incomplete --set patient.birth_date=2020-11-01 --format text -o "$T/first.txt" 2>/dev/null
+check "28: a long day name prints whole" grep -q 'le premier jour — 1ᵉʳ novembre 2020' "$T/first.txt"
+
+# --- item 10: empty translatable elements are not looked up --------------------------------
+cat > "$T/empty-p.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<document name="emptyp" version="1" revised="2026-11-22">
+<meta><title>Title</title><subject>S</subject><author>A</author></meta>
+<body>
+<p/>
+<p>Some text.</p>
+<table><tr><th>Head</th><th/></tr><tr><td/><td>x</td></tr></table>
+<ul><li/></ul>
+</body>
+</document>
+XML
+for l in fr zh_CN; do
+  $PILDOC render "$T/empty-p.xml" --lang $l --format text -o "$T/empty-$l.txt" 2>/dev/null
+  check "10: <p/>, <td/>, <li/> in $l: rendered" test -s "$T/empty-$l.txt"
+  check "10: ... without the catalog header" bash -c "! grep -q 'Project-Id-Version\|Content-Type' '$T/empty-$l.txt'"
+done
+
+# --- item 14: an empty or blank value is no value: the line to write on --------------------
+$PILDOC render consent --format text -o "$T/blank-none.txt"
+line_none=$(grep 'Full name:' "$T/blank-none.txt" | cut -d' ' -f4-)
+$PILDOC render consent --set patient.name= --format text -o "$T/blank-set.txt"
+check "14: --set NAME= prints the line to write on" test "$(grep 'Full name:' "$T/blank-set.txt" | cut -d' ' -f4-)" = "$line_none"
+printf '<data><patient><name>   </name><id></id></patient></data>' > "$T/blank.xml"
+$PILDOC render consent --data "$T/blank.xml" --format text -o "$T/blank-data.txt"
+check "14: <name>   </name> prints the line to write on" test "$(grep 'Full name:' "$T/blank-data.txt" | cut -d' ' -f4-)" = "$line_none"
+printf '<data><patient><name>Zoe</name></patient></data>' > "$T/zoe.xml"
+$PILDOC render consent --data "$T/zoe.xml" --set patient.name=' ' --format text -o "$T/blank-over.txt"
+check "14: a blank --set clears a data file's value" test "$(grep 'Full name:' "$T/blank-over.txt" | cut -d' ' -f4-)" = "$line_none"
+
+# --- item 29: <num> prints exactly what is written -------------------------------------------
+cat > "$T/num.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<document name="num" version="1" revised="2026-11-22">
+<meta><title>T</title><subject>S</subject><author>A</author></meta>
+<body>
+<p>big <num value="1000000000000000"/> huge <num value="98765432109876543.25"/></p>
+<p>tiny <num value="-0.0000001"/> fine <num value="3.14159265358979"/> pct <num value="12.5" style="percent"/></p>
+</body>
+</document>
+XML
+$PILDOC render "$T/num.xml" --format text -o "$T/num.txt"
+check "29: 10^15 prints whole" grep -q 'big 1,000,000,000,000,000 huge 98,765,432,109,876,543.25' "$T/num.txt"
+check "29: a tiny negative prints exactly" grep -q 'tiny -0.0000001 fine 3.14159265358979 pct 12.5%' "$T/num.txt"
+$PILDOC render "$T/num.xml" --lang fr --format text -o "$T/num-fr.txt" 2>/dev/null
+check "29: in French: grouped, decimal comma" grep -q 'tiny -0,0000001 fine 3,14159265358979' "$T/num-fr.txt"
+
 summary input
