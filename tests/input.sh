@@ -221,4 +221,61 @@ check "29: a tiny negative prints exactly" grep -q 'tiny -0.0000001 fine 3.14159
 $PILDOC render "$T/num.xml" --lang fr --format text -o "$T/num-fr.txt" 2>/dev/null
 check "29: in French: grouped, decimal comma" grep -q 'tiny -0,0000001 fine 3,14159265358979' "$T/num-fr.txt"
 
+# --- item 11: a FIFO as template, data file, include or job data= never blocks ----------------
+mkdir -p "$T/fifo-t/fragments"
+mkfifo "$T/fifo-t/t.xml" "$T/fifo-t/d.xml" "$T/fifo-t/fragments/f.xml"
+timeout -k 5 20 $PILDOC render "$T/fifo-t/t.xml" -o "$T/ff.pdf" 2> "$T/err"; rc=$?
+check "11: a FIFO template: exit 1 at once, one line" bash -c "test $rc = 1 && test \$(wc -l < '$T/err') = 1 && grep -q 't.xml: not a regular file' '$T/err'"
+timeout -k 5 20 $PILDOC render consent --data "$T/fifo-t/d.xml" -o "$T/ff.pdf" 2> "$T/err"; rc=$?
+check "11: a FIFO --data: exit 1 at once" bash -c "test $rc = 1 && grep -q 'd.xml: not a regular file' '$T/err'"
+cat > "$T/fifo-t/inc.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<document name="inc" version="1" revised="2026-11-22">
+<meta><title>T</title><subject>S</subject><author>A</author></meta>
+<body><p>x</p><include href="fragments/f.xml"/></body>
+</document>
+XML
+timeout -k 5 20 $PILDOC render "$T/fifo-t/inc.xml" -o "$T/ff.pdf" 2> "$T/err"; rc=$?
+check "11: a FIFO include: exit 1 at once" bash -c "test $rc = 1 && grep -q 'f.xml: not a regular file' '$T/err'"
+printf '<batch><job template="consent" lang="en" output="f1.pdf" data="d.xml"/><job template="leaflet" lang="en" output="f2.pdf"/></batch>' > "$T/fifo-t/jobs.xml"
+timeout -k 5 60 $PILDOC batch "$T/fifo-t/jobs.xml" --out "$T/fifo-out" --jobs 1 --quiet 2>/dev/null; rc=$?
+# a reader still blocked on a FIFO (the defect) gets end of file and ends
+for f in t.xml d.xml fragments/f.xml; do timeout 1 bash -c ": > '$T/fifo-t/$f'" 2>/dev/null; done
+check "11: a FIFO data= fails its job, the batch ends (exit 1)" bash -c "test $rc = 1 && grep '^\"1\"' '$T/fifo-out/manifest.csv' | grep -q 'not a regular file'"
+check "11: the next job is written" test -s "$T/fifo-out/f2.pdf"
+
+# --- item 9: the expanded document is bounded ------------------------------------------------------
+mkdir -p "$T/bomb/fragments"
+head='<?xml version="1.0" encoding="UTF-8"?>'
+for i in 1 2 3 4 5 6 7; do
+  { echo "$head"; echo '<fragment>'; for k in $(seq 10); do echo "<include href=\"f$((i + 1)).xml\"/>"; done; echo '</fragment>'; } > "$T/bomb/fragments/f$i.xml"
+done
+{ echo "$head"; echo '<fragment>'; for k in $(seq 10); do echo '<p>Ten tiny paragraphs.</p>'; done; echo '</fragment>'; } > "$T/bomb/fragments/f8.xml"
+cat > "$T/bomb/t.xml" <<XML
+$head
+<document name="bomb" version="1" revised="2026-11-22">
+<meta><title>T</title><subject>S</subject><author>A</author></meta>
+<body><include href="fragments/f1.xml"/></body>
+</document>
+XML
+( ulimit -v 1000000; timeout 60 $PILDOC render "$T/bomb/t.xml" -o "$T/bomb.pdf" 2> "$T/err" ); rc=$?
+check "9: an include bomb (10^8 paragraphs): exit 1" test $rc = 1
+check "9: ... one line naming file:line and the bound" bash -c "test \$(wc -l < '$T/err') = 1 && grep -q 'f4.xml:[0-9]*: with its includes expanded the document exceeds 20000 elements' '$T/err'"
+check "9: ... no file" test ! -e "$T/bomb.pdf"
+python3 - "$T/big.xml" <<'PY'
+import sys
+with open(sys.argv[1], 'w') as f:
+    f.write('<?xml version="1.0" encoding="UTF-8"?>\n<document name="big" version="1" revised="2026-11-22">\n'
+            '<meta><title>T</title><subject>S</subject><author>A</author></meta>\n<body>\n')
+    f.write('<p>x</p>\n' * 900000)
+    f.write('</body>\n</document>\n')
+PY
+check "9: the 900,000-paragraph template is under the 8 MB limit" test "$(stat -c %s "$T/big.xml")" -lt 8388608
+start=$(date +%s%N)
+( ulimit -v 1000000; timeout 60 $PILDOC render "$T/big.xml" -o "$T/big.pdf" 2> "$T/err" ); rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+check "9: 900,000 paragraphs: exit 1 within 1 GB of address space" test $rc = 1
+check "9: ... at once (${ms} ms < 5000)" test $ms -lt 5000
+check "9: ... one line, file:line" bash -c "grep -qx '.*big.xml:[0-9]*: more than 100000 elements' '$T/err'"
+
 summary input
