@@ -160,6 +160,17 @@ char *lang_resolve(const char *requested, char *const *available, pd_error *err)
         else if (strcmp(script, "Hant") == 0)
             strcpy(region, "TW");
     }
+    /* a script the catalog is not written in is refused, never served in
+       the other one: zh-Hant-CN asks for Traditional characters, and the
+       zh_CN catalog is Simplified */
+    if (strcmp(base, "zh") == 0 && script[0]) {
+        bool traditional_region =
+            strcmp(region, "TW") == 0 || strcmp(region, "HK") == 0 || strcmp(region, "MO") == 0;
+        if (strcmp(script, "Hant") != 0 && strcmp(script, "Hans") != 0)
+            goto fail;
+        if ((strcmp(script, "Hant") == 0) != traditional_region)
+            goto fail;
+    }
     char code[80];
     if (region[0]) {
         snprintf(code, sizeof code, "%s_%s", base, region);

@@ -278,4 +278,52 @@ check "9: 900,000 paragraphs: exit 1 within 1 GB of address space" test $rc = 1
 check "9: ... at once (${ms} ms < 5000)" test $ms -lt 5000
 check "9: ... one line, file:line" bash -c "grep -qx '.*big.xml:[0-9]*: more than 100000 elements' '$T/err'"
 
+# --- item 34: command-line gaps -----------------------------------------------------------
+usage() { local what=$1; shift; "$@" -o "$T/u.pdf" > /dev/null 2> "$T/err"; local rc=$?
+  check "34: $what: usage error (exit 2)" test $rc = 2; check "34: $what: no file" test ! -e "$T/u.pdf"; rm -f "$T/u.pdf"; }
+usage "--dpi nan" $PILDOC render leaflet --format png --dpi nan
+usage "--dpi inf" $PILDOC render leaflet --format png --dpi inf
+usage "--page 1abc" $PILDOC render leaflet --format png --page 1abc
+usage "--page ''" $PILDOC render leaflet --format png --page ''
+usage "--strict --allow-incomplete" $PILDOC render consent --strict --allow-incomplete
+check "34: --page 1abc named" grep -q "^pildoc: --page takes a page number, not '1abc'" <($PILDOC render leaflet --format png --page 1abc -o "$T/u.png" 2>&1)
+for cmd in templates langs --help --version "render --help" "batch --help"; do
+  $PILDOC $cmd > /dev/full 2> "$T/err"; rc=$?
+  check "34: '$cmd > /dev/full': exit 1" test $rc = 1
+  check "34: '$cmd > /dev/full': says so" grep -q 'cannot write to standard output' "$T/err"
+done
+for bad in abc 12x -5 1e9 99999999999999999999; do
+  SOURCE_DATE_EPOCH=$bad $PILDOC render leaflet -o "$T/sde.pdf" 2> "$T/err"; rc=$?
+  check "34: SOURCE_DATE_EPOCH=$bad refused with one line" bash -c "test $rc = 2 && test \$(wc -l < '$T/err') = 1 && grep -q 'SOURCE_DATE_EPOCH must be' '$T/err' && test ! -e '$T/sde.pdf'"
+done
+SOURCE_DATE_EPOCH=abc $PILDOC batch "$T/bom.csv" --out "$T/sde-b" --quiet 2>/dev/null
+check "34: ... for batch too" test $? = 2
+for l in zh-Hant-CN zh-Hant zh_TW zh-Hant-TW; do
+  $PILDOC render leaflet --lang $l -o "$T/hant.pdf" 2> "$T/err"; rc=$?
+  check "34: --lang $l is refused, not served Simplified Chinese" bash -c "test $rc = 1 && grep -q \"unknown language '$l'\" '$T/err' && test ! -e '$T/hant.pdf'"
+done
+$PILDOC render leaflet --lang zh-Hans-CN --format text -o "$T/hans.txt"
+check "34: --lang zh-Hans-CN is still Simplified Chinese" test -s "$T/hans.txt"
+mkdir -p "$T/dd-po/build"
+cp -r po "$T/dd-po/po"
+for x in templates fonts; do ln -s "$PWD/$x" "$T/dd-po/$x"; done
+ln -s "$PWD/build/locale" "$T/dd-po/build/locale"
+python3 -c "import sys; p=sys.argv[1]; s=open(p,encoding='utf-8').read(); open(p,'w',encoding='utf-8').write(s.replace('msgstr \"1er\"', 'msgstr \"1er', 1))" "$T/dd-po/po/fr.po"
+PILDOC_DATADIR="$T/dd-po" $PILDOC langs > "$T/langs.txt" 2> "$T/err"; rc=$?
+check "34: langs with a broken .po: exit 1" test $rc = 1
+check "34: ... one line naming the catalog and line" bash -c "test \$(wc -l < '$T/err') = 1 && grep -q 'po/fr.po:[0-9]*: ' '$T/err'"
+check "34: ... and no counts for it" bash -c "! grep -q '^fr ' '$T/langs.txt' && grep -q '^zh_CN ' '$T/langs.txt'"
+
+# --- item 32: resource exhaustion: one line and exit 1, never a signal -----------------------
+for v in 100000 250000 400000; do
+  ( ulimit -c 0; ulimit -v $v; $PILDOC render leaflet --lang zh_CN -o "$T/oom.pdf" 2> "$T/err" ); rc=$?
+  check "32: render under ulimit -v $v: exit 1, not a signal ($rc)" test $rc = 1
+  check "32: ... one line saying why" bash -c "test \$(wc -l < '$T/err') = 1 && grep -q '^pildoc: needs at least 512 MB of memory; ulimit -v allows' '$T/err'"
+  check "32: ... no file" test ! -e "$T/oom.pdf"
+  ( ulimit -c 0; ulimit -v $v; $PILDOC batch "$T/bom.csv" --out "$T/oom-b" --quiet 2> "$T/err" ); rc=$?
+  check "32: batch under ulimit -v $v: exit 1, one line" bash -c "test $rc = 1 && test \$(wc -l < '$T/err') = 1"
+done
+( ulimit -v 700000; $PILDOC render leaflet --lang zh_CN -o "$T/oom-ok.pdf" 2>/dev/null ); rc=$?
+check "32: ulimit -v 700000 is enough" test $rc = 0
+
 summary input
