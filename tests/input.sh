@@ -11,6 +11,7 @@ T=$(mktemp -d /tmp/pildoc-input.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export SOURCE_DATE_EPOCH=1795305600
 rows() { echo $(($(wc -l < "$1") - 1)); }   # data rows of a manifest
+declare -A peak
 status_of() { grep "^\"$2\"," "$1" | cut -d, -f3 | tr -d '"'; }
 
 # --- item 8: XML jobs with no white space between them -----------------------------
@@ -325,5 +326,22 @@ for v in 100000 250000 400000; do
 done
 ( ulimit -v 700000; $PILDOC render leaflet --lang zh_CN -o "$T/oom-ok.pdf" 2>/dev/null ); rc=$?
 check "32: ulimit -v 700000 is enough" test $rc = 0
+
+# --- item 17: a worker's memory stays flat whatever the values ------------------------------
+for n in 8 40; do
+  python3 - "$T/long$n.csv" $n <<'PY'
+import random, sys
+random.seed(7)
+with open(sys.argv[1], 'w') as f:
+    f.write('template,lang,output,patient.name,patient.id\n')
+    for i in range(int(sys.argv[2])):
+        words = ' '.join(''.join(random.choice('abcdefghij') for _ in range(6)) for _ in range(1500))[:9999]
+        f.write(f'consent,en,l{i}.pdf,{words},P{i}\n')
+PY
+  $PILDOC batch "$T/long$n.csv" --out "$T/long$n" --jobs 1 --quiet 2> "$T/err"
+  peak[$n]=$(grep -o 'peak worker memory [0-9.]*' "$T/err" | grep -o '[0-9.]*$')
+done
+check "17: 40 jobs of 10,000-character values: the worker as small as after 8 (${peak[8]} -> ${peak[40]} MB)" \
+  python3 -c "import sys; sys.exit(0 if float('${peak[40]}') - float('${peak[8]}') < 6 else 1)"
 
 summary input

@@ -595,6 +595,39 @@ START_TEST(fonts_are_private_and_render_devices_work)
 }
 END_TEST
 
+/* issue 10 item 17: the shaped-paragraph cache is bounded in bytes */
+START_TEST(fonts_layout_cache_bounded_in_bytes)
+{
+    pd_error err = {0};
+    pd_fonts *fonts = pd_fonts_new("fonts", "build/fontcache", &err);
+    ck_assert_msg(fonts != NULL, "%s", err.msg);
+    PangoContext *ctx = pd_fonts_context(fonts, "en");
+    strbuf text = STRBUF_INIT;
+    for (int i = 0; i < 1000; i++)
+        strbuf_append(&text, "abcdefghi ");
+    size_t most = 0;
+    for (int i = 0; i < 400; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "k%d", i);
+        PangoLayout *l = pango_layout_new(ctx);
+        /* 10,000 characters: not kept; 4,000: kept, within the bound */
+        pango_layout_set_text(l, text.data, i % 2 ? 10000 : 4000);
+        pd_fonts_cache_layout(fonts, key, l);
+        if (i % 2)
+            ck_assert_ptr_null(pd_fonts_cached_layout(fonts, key));
+        else
+            ck_assert_ptr_eq(pd_fonts_cached_layout(fonts, key), l);
+        g_object_unref(l);
+        if (pd_fonts_cache_bytes(fonts) > most)
+            most = pd_fonts_cache_bytes(fonts);
+    }
+    ck_assert_uint_le(most, 24u * 1024 * 1024);
+    ck_assert_uint_gt(most, 8u * 1024 * 1024);
+    strbuf_free(&text);
+    pd_fonts_free(fonts);
+}
+END_TEST
+
 /* ---- output --------------------------------------------------------------------------- */
 START_TEST(pdf_streams_use_our_deflate_level)
 {
@@ -680,6 +713,7 @@ static Suite *S_suite(void)
     tcase_add_test(tc, lang_parses_iso_dates_strictly);
     tcase_add_test(tc, lang_formats_per_language);
     tcase_add_test(tc, lang_numbers_exact_and_empty_text_untranslated);
+    tcase_add_test(tc, fonts_layout_cache_bounded_in_bytes);
     tcase_add_test(tc, vars_check_names_and_choices);
     tcase_add_test(tc, data_files_give_dotted_names);
     tcase_add_test(tc, xmlsafe_refuses_dtds_and_depth);
