@@ -175,11 +175,18 @@ void pd_jobsrc_close(pd_jobsrc *src)
     free(src);
 }
 
-static void S_job_error(pd_jobspec *job, const char *what, const char *name)
+/* Sets the job's error (the first one wins) as "file:line: what": the
+ * job's place in the job file. file NULL when `what` names its own. */
+static void S_job_error(pd_jobspec *job, const char *file, long line, const char *what,
+                        const char *name)
 {
     if (job->error)
         return;
     strbuf sb = STRBUF_INIT;
+    if (file && line > 0)
+        strbuf_printf(&sb, "%s:%ld: ", file, line);
+    else if (file)
+        strbuf_printf(&sb, "%s: ", file);
     strbuf_append(&sb, what);
     if (name)
         strbuf_printf(&sb, " <%s>", name);
@@ -188,31 +195,33 @@ static void S_job_error(pd_jobspec *job, const char *what, const char *name)
 
 /* A job names a template of the installed set, never a file: a template
  * path is the operator's, on the command line. */
-static void S_check_template(pd_jobspec *job)
+static void S_check_template(pd_jobsrc *src, pd_jobspec *job, long line)
 {
     if (job->error || !job->template_name || !*job->template_name)
         return;
     for (const char *p = job->template_name; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_')) {
-            job->error = xstrdup("template must be the name of an installed template, not a path");
+            S_job_error(job, src->path, line,
+                        "template must be the name of an installed template, not a path", NULL);
             return;
         }
 }
 
 /* data="FILE" is read from the job file's folder or below it: no absolute
  * path, no "..", no symbolic link leading out of it. */
-static void S_set_data_file(pd_jobsrc *src, pd_jobspec *job, const char *rel)
+static void S_set_data_file(pd_jobsrc *src, pd_jobspec *job, long line, const char *rel)
 {
     if (rel[0] == '/') {
-        S_job_error(job, "a data file must be relative to the job file's folder, not absolute",
-                    NULL);
+        S_job_error(job, src->path, line,
+                    "a data file must be relative to the job file's folder, not absolute", NULL);
         return;
     }
     for (const char *p = rel; p; p = strchr(p, '/')) {
         if (*p == '/')
             p++;
         if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0')) {
-            S_job_error(job, "a data file must be inside the job file's folder (no ..)", NULL);
+            S_job_error(job, src->path, line,
+                        "a data file must be inside the job file's folder (no ..)", NULL);
             return;
         }
     }
@@ -225,8 +234,8 @@ static void S_set_data_file(pd_jobsrc *src, pd_jobspec *job, const char *rel)
                   (real[dl] == '/' || (dl == 1 && src->real_dir[0] == '/'));
     free(real);
     if (!inside)
-        S_job_error(job, "a data file must be inside the job file's folder (a link leads out)",
-                    NULL);
+        S_job_error(job, src->path, line,
+                    "a data file must be inside the job file's folder (a link leads out)", NULL);
 }
 
 /* --- XML ---------------------------------------------------------------- */
@@ -241,36 +250,38 @@ static char *S_attr(xmlNodePtr n, const char *name)
 
 static void S_xml_job(pd_jobsrc *src, xmlNodePtr n, pd_jobspec *job)
 {
+    long line = xmlGetLineNo(n);
     job->template_name = S_attr(n, "template");
     job->lang = S_attr(n, "lang");
     job->output = S_attr(n, "output");
     if (!job->template_name || !job->output)
-        S_job_error(job, "a job needs template and output attributes", NULL);
+        S_job_error(job, src->path, line, "a job needs template and output attributes", NULL);
     if (!job->lang)
         job->lang = xstrdup("en");
-    S_check_template(job);
+    S_check_template(src, job, line);
     char *data = S_attr(n, "data");
     if (data && !job->error)
-        S_set_data_file(src, job, data);
+        S_set_data_file(src, job, line, data);
     bool have_data = data != NULL;
     free(data);
     for (xmlNodePtr c = n->children; c && !job->error; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
         if (!xmlStrEqual(c->name, BAD_CAST "data")) {
-            S_job_error(job, "a job holds only <data>, not", (const char *)c->name);
+            S_job_error(job, src->path, xmlGetLineNo(c), "a job holds only <data>, not",
+                        (const char *)c->name);
             break;
         }
         if (have_data) {
             /* two sources of values would silently override each other */
-            S_job_error(job, "a job takes one source of values: one <data>, or a data attribute",
-                        NULL);
+            S_job_error(job, src->path, xmlGetLineNo(c),
+                        "a job takes one source of values: one <data>, or a data attribute", NULL);
             break;
         }
         have_data = true;
         pd_error e = {0};
         if (!pd_data_from_node(c, src->path, src->schema, &job->values, &e))
-            S_job_error(job, e.msg, NULL);
+            S_job_error(job, NULL, 0, e.msg, NULL);
     }
 }
 
@@ -327,7 +338,8 @@ static int S_xml_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
             return -1;
         }
         if (strcmp(name, "job") != 0)
-            S_job_error(job, "a <batch> holds only <job> elements, not", name);
+            S_job_error(job, src->path, xmlGetLineNo(n), "a <batch> holds only <job> elements, not",
+                        name);
         else
             S_xml_job(src, n, job);
         const char *id = pd_values_get(&job->values, "patient.id");
@@ -473,15 +485,15 @@ static void S_csv_job(pd_jobsrc *src, const S_row *row, pd_jobspec *job)
     }
     strbuf_free(&sb);
     if (!job->template_name || !*job->template_name || !job->output) {
-        job->error = xstrdup("a job needs a template and an output");
+        S_job_error(job, src->path, row->line, "a job needs a template and an output", NULL);
         return;
     }
-    S_check_template(job);
+    S_check_template(src, job, row->line);
     for (size_t i = 3; i < row->n && !job->error; i++) {
         const char *col = src->header.cells[i], *cell = row->cells[i];
         if (strcmp(col, "data") == 0) {
             if (*cell)
-                S_set_data_file(src, job, cell);
+                S_set_data_file(src, job, row->line, cell);
         } else if (*cell) {
             pd_error e = {0};
             if (!pd_values_set(&job->values, src->schema, col, cell, src->path, row->line, &e))
@@ -500,7 +512,7 @@ static int S_csv_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
                 return -1;
             }
             if (!src->have_header) {
-                pd_error_set(err, src->path, 0, "empty: no header row, no jobs");
+                pd_error_set(err, src->path, 0, "an empty file: no header row, no jobs");
                 return -1;
             }
             return 0;

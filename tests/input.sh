@@ -87,7 +87,7 @@ check "24: a BOM is accepted" bash -c "test $rc = 0 && test -s '$T/bom/bom.pdf'"
 # --- item 35: empty, a folder, unreadable ------------------------------------------------
 : > "$T/empty.csv"
 $PILDOC batch "$T/empty.csv" --out "$T/empty" --quiet 2> "$T/err"; rc=$?
-check "35: an empty CSV is refused (exit 1, one line)" bash -c "test $rc = 1 && grep -q 'empty.csv: empty: no header row' '$T/err'"
+check "35: an empty CSV is refused (exit 1, one line)" bash -c "test $rc = 1 && grep -q 'empty.csv: an empty file: no header row' '$T/err'"
 mkdir "$T/folder.csv"
 $PILDOC batch "$T/folder.csv" --out "$T/folder" --quiet 2> "$T/err"; rc=$?
 check "35: a folder is refused (exit 1)" bash -c "test $rc = 1 && grep -q 'folder.csv: is a folder, not a job file' '$T/err'"
