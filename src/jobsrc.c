@@ -31,22 +31,22 @@ struct pd_jobsrc {
     char *dir;      /* for data="FILE" */
     char *real_dir; /* the job file's folder, resolved: data files stay below it */
     size_t count;
-    int fd;
     /* XML */
     xmlTextReaderPtr reader;
-    bool positioned; /* the reader already stands on the next node */
     /* CSV */
     struct csv_parser csv;
-    bool csv_open;
     S_row cur;   /* the row being parsed */
     S_row *rows; /* complete rows not yet handed out */
     size_t n_rows, first_row;
     S_row header;
-    bool have_header, eof, started;
     long line;       /* physical line being fed to the parser */
-    bool in_row;     /* a record has started and not yet ended */
     long row_line;   /* where the record being parsed started */
     pd_error broken; /* the file cannot be read on; reported after the rows before it */
+    int fd;
+    bool positioned; /* XML: the reader already stands on the next node */
+    bool csv_open;
+    bool have_header, eof, started;
+    bool in_row; /* a record has started and not yet ended */
 };
 
 static void S_row_free(S_row *r)
