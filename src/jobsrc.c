@@ -297,6 +297,10 @@ static int S_xml_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
             return 0;
         if (rc < 0) {
             const xmlError *e = xmlGetLastError();
+            if (e && e->code == XML_ERR_NO_MEMORY) {
+                pd_error_set(err, src->path, 0, "out of memory while reading it");
+                return -1;
+            }
             pd_error_set(err, src->path,
                          e && e->line > 0 ? e->line : xmlTextReaderGetParserLineNumber(src->reader),
                          "malformed XML%s%s", e && e->message ? ": " : "",

@@ -206,7 +206,10 @@ static xmlDocPtr S_parse(const char *buf, int len, const char *file, long line0,
             first.set ? first.msg : S_trim_msg(e ? e->message : NULL, msg, sizeof msg);
         if (code == XML_ERR_INVALID_CHAR || code == XML_ERR_INVALID_ENCODING)
             what = "invalid UTF-8 or a character not allowed in XML";
-        pd_error_set(err, file, line0 > 0 ? line0 + line - 1 : line, "malformed XML: %s", what);
+        if (code == XML_ERR_NO_MEMORY) /* not the file's fault: say what it is */
+            pd_error_set(err, file, 0, "out of memory while reading it");
+        else
+            pd_error_set(err, file, line0 > 0 ? line0 + line - 1 : line, "malformed XML: %s", what);
         if (doc)
             xmlFreeDoc(doc);
         xmlFreeParserCtxt(ctxt);
