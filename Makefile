@@ -48,7 +48,8 @@ PATHS_DEFS := -DPILDOC_BINDIR='"$(bindir)"' -DPILDOC_PKGDATADIR='"$(pkgdatadir)"
 # Debian 12 packages: to build and run, then to test.
 DEB_BUILD  := build-essential pkg-config libpango1.0-dev libcairo2-dev libxml2-dev \
               libfontconfig-dev zlib1g-dev gettext libgettextpo-dev libcsv-dev scdoc librsvg2-dev
-DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf parallel man-db python3-yaml python3
+DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf parallel man-db python3-yaml python3 \
+              libc-l10n
 DEB_SLURM  := slurm-wlm munge
 DEB_LINT   := clang-format clang-tidy cppcheck
 
@@ -226,6 +227,7 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/install.sh
 	bash tests/shards.sh
 	bash tests/content.sh
+	bash tests/input.sh
 
 check: deps
 	$(MAKE) unit e2e

@@ -158,7 +158,9 @@ static void S_add_count(pd_text *out, const pd_var_def *def, const char *value, 
     if (at > pattern)
         pd_text_add(out, pattern, (size_t)(at - pattern), style, origin);
     if (value) {
-        char *shown = lang_format_number((double)n, 0, false);
+        char num[32];
+        snprintf(num, sizeof num, "%lu", n);
+        char *shown = lang_format_decimal(num, false);
         pd_text_add(out, shown, strlen(shown), style, vo);
         free(shown);
     } else {
@@ -221,10 +223,11 @@ static void S_add_num(pd_text *out, xmlNodePtr n, unsigned style, pd_origin orig
 {
     xmlChar *value = xmlGetProp(n, BAD_CAST "value");
     xmlChar *st = xmlGetProp(n, BAD_CAST "style");
-    const char *dot = value ? strchr((const char *)value, '.') : NULL;
-    int decimals = dot ? (int)strlen(dot + 1) : 0;
-    char *shown = lang_format_number(value ? strtod((const char *)value, NULL) : 0, decimals,
-                                     st && xmlStrEqual(st, BAD_CAST "percent"));
+    /* printed digit for digit as written (the schema makes it a decimal) */
+    char *shown = lang_format_decimal(value ? (const char *)value : "0",
+                                      st && xmlStrEqual(st, BAD_CAST "percent"));
+    if (!shown)
+        shown = xstrdup(value ? (const char *)value : "");
     pd_text_add(out, shown, strlen(shown), style, origin);
     free(shown);
     xmlFree(value);
@@ -279,9 +282,17 @@ static S_message *S_message_load(S_ctx *c, xmlNodePtr elem, const char *file, lo
     if (!src)
         goto done;
     bool untranslated = false;
-    if (strcmp(lang_active(), "en") != 0) {
+    /* an empty element has nothing to translate (and gettext("") is the
+       catalog's header) */
+    if (*msgid && strcmp(lang_active(), "en") != 0) {
         const char *translated = lang_gettext((const char *)ctx, msgid);
         untranslated = translated == msgid || !*translated;
+        unsigned bidi = untranslated ? 0 : xmlsafe_bidi_control(translated);
+        if (bidi) {
+            pd_error_set(c->err, file, line, "%s: holds a bidirectional control character (U+%04X)",
+                         c->tr_what, bidi);
+            goto done;
+        }
         if (!untranslated) {
             tr = message_parse(translated, file, line, c->tr_what, c->err);
             if (!tr)

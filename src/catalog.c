@@ -60,6 +60,13 @@ bool catalog_check_translation(const char *msgid, const char *msgstr, char *why,
 {
     if (!msgstr || !*msgstr || !*msgid)
         return true;
+    unsigned bidi = xmlsafe_bidi_control(msgstr);
+    if (bidi) {
+        /* it would reorder the text after it, values included */
+        snprintf(why, size, "the translation holds a bidirectional control character (U+%04X)",
+                 bidi);
+        return false;
+    }
     char *a = S_braces(msgid), *b = S_braces(msgstr);
     bool same = strcmp(a, b) == 0;
     if (!same)
@@ -147,9 +154,14 @@ static void S_xerror(int severity, po_message_t message, const char *filename, s
     (void)message;
     (void)column;
     (void)multiline_p;
+    if (severity == PO_SEVERITY_WARNING)
+        return;
     pd_error_set(S_po_err, filename ? filename : S_po_path, (long)lineno, "%s", text);
-    if (severity == PO_SEVERITY_FATAL_ERROR)
-        exit(PD_EXIT_INPUT); /* libgettextpo's contract: never return here */
+    if (severity == PO_SEVERITY_FATAL_ERROR) {
+        /* libgettextpo's contract: never return here */
+        fprintf(stderr, "%s\n", S_po_err->msg);
+        exit(PD_EXIT_INPUT);
+    }
 }
 
 static void S_xerror2(int severity, po_message_t m1, const char *f1, size_t l1, size_t c1, int ml1,
@@ -170,11 +182,17 @@ bool catalog_count(const char *po_path, const catalog_messages *m, catalog_count
 {
     memset(out, 0, sizeof *out);
     struct po_xerror_handler handler = {S_xerror, S_xerror2};
-    S_po_err = err;
     S_po_path = po_path;
+    pd_error syntax = {0};
+    S_po_err = &syntax;
     po_file_t file = po_file_read(po_path, &handler);
     if (!file)
         return pd_error_set(err, po_path, 0, "cannot read the catalog");
+    if (syntax.set) { /* a broken catalog is not counted: msgfmt would refuse it */
+        po_file_free(file);
+        *err = syntax;
+        return false;
+    }
     /* 0 missing, 1 untranslated, 2 fuzzy, 3 translated */
     int *state = xcalloc(m->n ? m->n : 1, sizeof *state);
     po_message_iterator_t it = po_message_iterator(file, NULL);

@@ -13,13 +13,23 @@
 #include "paths.h"
 #include "strbuf.h"
 
-#define LAYOUT_CACHE_MAX 20000
+/* The shaped-paragraph cache is bounded in bytes, not entries: a job file
+ * of 10,000-character values makes every paragraph holding one unique, and
+ * a count bound let a worker grow to gigabytes. Shaped text costs about 64
+ * bytes per byte of text (glyphs, clusters, log attributes, lines), measured
+ * on a batch of 10,000-character values (0.65 MB per 10,000 characters). */
+#define LAYOUT_CACHE_BYTES (24L * 1024 * 1024)
+#define LAYOUT_BYTES_PER_TEXT_BYTE 64
+#define LAYOUT_BYTES_FIXED 1024
+/* one layout larger than this is not kept: a long value is seldom met twice */
+#define LAYOUT_CACHE_ITEM_MAX (LAYOUT_CACHE_BYTES / 64)
 
 struct pd_fonts {
     FcConfig *config;
     PangoFontMap *map;
     GHashTable *contexts; /* BCP 47 tag -> PangoContext */
     GHashTable *layouts;  /* key -> PangoLayout */
+    size_t layout_bytes;  /* estimated size of what layouts holds */
 };
 
 static void S_append_xml_escaped(strbuf *sb, const char *s)
@@ -159,11 +169,29 @@ PangoLayout *pd_fonts_cached_layout(pd_fonts *f, const char *key)
     return g_hash_table_lookup(f->layouts, key);
 }
 
+size_t pd_fonts_layout_cost(const char *key, PangoLayout *layout)
+{
+    const char *text = pango_layout_get_text(layout);
+    return strlen(key) + (text ? strlen(text) : 0) * LAYOUT_BYTES_PER_TEXT_BYTE +
+           LAYOUT_BYTES_FIXED;
+}
+
 void pd_fonts_cache_layout(pd_fonts *f, const char *key, PangoLayout *layout)
 {
-    if (g_hash_table_size(f->layouts) >= LAYOUT_CACHE_MAX)
+    size_t cost = pd_fonts_layout_cost(key, layout);
+    if (cost > (size_t)LAYOUT_CACHE_ITEM_MAX || g_hash_table_contains(f->layouts, key))
+        return;
+    if (f->layout_bytes + cost > (size_t)LAYOUT_CACHE_BYTES) {
         g_hash_table_remove_all(f->layouts); /* documents hold their own references */
+        f->layout_bytes = 0;
+    }
     g_hash_table_insert(f->layouts, g_strdup(key), g_object_ref(layout));
+    f->layout_bytes += cost;
+}
+
+size_t pd_fonts_cache_bytes(const pd_fonts *f)
+{
+    return f->layout_bytes;
 }
 
 const char *pd_fonts_families(const char *bcp47)

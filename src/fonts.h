@@ -27,9 +27,15 @@ PangoContext *pd_fonts_context(pd_fonts *fonts, const char *bcp47);
 /* Layouts already made, by a key describing text, style and width: in a
  * batch most paragraphs repeat from one document to the next, and shaping
  * them again is most of the layout time. The cache holds one reference to
- * each layout; it is emptied when it grows past a bound. */
+ * each layout. It is bounded in bytes (an estimate from each layout's text,
+ * pd_fonts_layout_cost): it is emptied when it would grow past 24 MB, and a
+ * single layout above 384 kB is not kept, so a worker's memory stays flat
+ * whatever the values of its jobs. */
 PangoLayout *pd_fonts_cached_layout(pd_fonts *fonts, const char *key);
 void pd_fonts_cache_layout(pd_fonts *fonts, const char *key, PangoLayout *layout);
+size_t pd_fonts_layout_cost(const char *key, PangoLayout *layout);
+/* What the cache holds now, in estimated bytes. */
+size_t pd_fonts_cache_bytes(const pd_fonts *fonts);
 /* The font family list for a language: CJK first for Chinese. */
 const char *pd_fonts_families(const char *bcp47);
 

@@ -2,10 +2,14 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libxml/xmlreader.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "data.h"
 #include "paths.h"
@@ -17,23 +21,32 @@
 typedef struct S_row {
     char **cells;
     size_t n;
+    long line;       /* the physical line the record starts on */
+    size_t nul_cell; /* 1-based column of a cell holding a NUL byte, or 0 */
 } S_row;
 
 struct pd_jobsrc {
     const pd_schema *schema;
-    char *path; /* as displayed */
-    char *dir;  /* for data="FILE" */
+    char *path;     /* as displayed */
+    char *dir;      /* for data="FILE" */
+    char *real_dir; /* the job file's folder, resolved: data files stay below it */
     size_t count;
     /* XML */
     xmlTextReaderPtr reader;
     /* CSV */
-    FILE *csv_file;
     struct csv_parser csv;
     S_row cur;   /* the row being parsed */
     S_row *rows; /* complete rows not yet handed out */
     size_t n_rows, first_row;
     S_row header;
-    bool have_header, eof;
+    long line;       /* physical line being fed to the parser */
+    long row_line;   /* where the record being parsed started */
+    pd_error broken; /* the file cannot be read on; reported after the rows before it */
+    int fd;
+    bool positioned; /* XML: the reader already stands on the next node */
+    bool csv_open;
+    bool have_header, eof, started;
+    bool in_row; /* a record has started and not yet ended */
 };
 
 static void S_row_free(S_row *r)
@@ -61,6 +74,8 @@ static void S_cb_field(void *s, size_t len, void *data)
 {
     pd_jobsrc *src = data;
     src->cur.cells = xrealloc(src->cur.cells, (src->cur.n + 1) * sizeof *src->cur.cells);
+    if (s && memchr(s, '\0', len) && !src->cur.nul_cell)
+        src->cur.nul_cell = src->cur.n + 1;
     src->cur.cells[src->cur.n++] = xstrndup(s ? s : "", s ? len : 0);
 }
 
@@ -68,29 +83,69 @@ static void S_cb_row(int c, void *data)
 {
     (void)c;
     pd_jobsrc *src = data;
+    src->cur.line = src->in_row ? src->row_line : src->line;
+    src->in_row = false;
     src->rows = xrealloc(src->rows, (src->n_rows + 1) * sizeof *src->rows);
     src->rows[src->n_rows++] = src->cur;
     memset(&src->cur, 0, sizeof src->cur);
+}
+
+/* Opens the job file for reading: a regular file, or a pipe (a FIFO,
+ * `<(command)`) read as a stream; a folder or a device is refused at once
+ * instead of reading as an empty job file or blocking. */
+static int S_open_jobs(const char *path, const char *shown, pd_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        pd_error_set(err, shown, 0, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        pd_error_set(err, shown, 0, "is a folder, not a job file");
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+        pd_error_set(err, shown, 0, "not a regular file");
+        return -1;
+    }
+    /* a FIFO is opened blocking: its writer is the one giving the jobs */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (S_ISREG(st.st_mode) ? O_NONBLOCK : 0));
+    if (fd < 0) {
+        pd_error_set(err, shown, 0, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))) {
+        close(fd);
+        pd_error_set(err, shown, 0, "not a regular file");
+        return -1;
+    }
+    if (S_ISREG(st.st_mode))
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
 }
 
 pd_jobsrc *pd_jobsrc_open(const char *path, const pd_schema *schema, pd_error *err)
 {
     pd_jobsrc *src = xcalloc(1, sizeof *src);
     src->schema = schema;
+    src->fd = -1;
     src->path = paths_display(path);
     src->dir = paths_dirname(src->path);
+    src->real_dir = realpath(src->dir, NULL);
+    src->fd = S_open_jobs(path, src->path, err);
+    if (src->fd < 0 || !src->real_dir) {
+        pd_error_set(err, src->path, 0, "cannot open: %s", strerror(errno));
+        pd_jobsrc_close(src);
+        return NULL;
+    }
     if (paths_has_suffix(path, ".csv") || paths_has_suffix(path, ".CSV")) {
-        src->csv_file = fopen(path, "rb");
-        if (!src->csv_file) {
-            pd_error_set(err, src->path, 0, "cannot open: %s", strerror(errno));
-            pd_jobsrc_close(src);
-            return NULL;
-        }
-        csv_init(&src->csv, CSV_STRICT | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
+        csv_init(&src->csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
+        src->csv_open = true;
+        src->line = 1;
         return src;
     }
-    src->reader =
-        xmlReaderForFile(path, "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    src->reader = xmlReaderForFd(src->fd, src->path, "UTF-8",
+                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!src->reader) {
         pd_error_set(err, src->path, 0, "cannot open");
         pd_jobsrc_close(src);
@@ -105,10 +160,10 @@ void pd_jobsrc_close(pd_jobsrc *src)
         return;
     if (src->reader)
         xmlFreeTextReader(src->reader);
-    if (src->csv_file) {
-        fclose(src->csv_file);
+    if (src->csv_open)
         csv_free(&src->csv);
-    }
+    if (src->fd >= 0)
+        close(src->fd);
     S_row_free(&src->cur);
     for (size_t i = src->first_row; i < src->n_rows; i++)
         S_row_free(&src->rows[i]);
@@ -116,18 +171,71 @@ void pd_jobsrc_close(pd_jobsrc *src)
     S_row_free(&src->header);
     free(src->path);
     free(src->dir);
+    free(src->real_dir);
     free(src);
 }
 
-static void S_job_error(pd_jobspec *job, const char *what, const char *name)
+/* Sets the job's error (the first one wins) as "file:line: what": the
+ * job's place in the job file. file NULL when `what` names its own. */
+static void S_job_error(pd_jobspec *job, const char *file, long line, const char *what,
+                        const char *name)
 {
     if (job->error)
         return;
     strbuf sb = STRBUF_INIT;
+    if (file && line > 0)
+        strbuf_printf(&sb, "%s:%ld: ", file, line);
+    else if (file)
+        strbuf_printf(&sb, "%s: ", file);
     strbuf_append(&sb, what);
     if (name)
         strbuf_printf(&sb, " <%s>", name);
     job->error = strbuf_take(&sb);
+}
+
+/* A job names a template of the installed set, never a file: a template
+ * path is the operator's, on the command line. */
+static void S_check_template(pd_jobsrc *src, pd_jobspec *job, long line)
+{
+    if (job->error || !job->template_name || !*job->template_name)
+        return;
+    for (const char *p = job->template_name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_')) {
+            S_job_error(job, src->path, line,
+                        "template must be the name of an installed template, not a path", NULL);
+            return;
+        }
+}
+
+/* data="FILE" is read from the job file's folder or below it: no absolute
+ * path, no "..", no symbolic link leading out of it. */
+static void S_set_data_file(pd_jobsrc *src, pd_jobspec *job, long line, const char *rel)
+{
+    if (rel[0] == '/') {
+        S_job_error(job, src->path, line,
+                    "a data file must be relative to the job file's folder, not absolute", NULL);
+        return;
+    }
+    for (const char *p = rel; p; p = strchr(p, '/')) {
+        if (*p == '/')
+            p++;
+        if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0')) {
+            S_job_error(job, src->path, line,
+                        "a data file must be inside the job file's folder (no ..)", NULL);
+            return;
+        }
+    }
+    job->data_file = paths_join(src->dir, rel);
+    char *real = realpath(job->data_file, NULL);
+    if (!real)
+        return; /* missing: the worker says "cannot open" */
+    size_t dl = strlen(src->real_dir);
+    bool inside = strncmp(real, src->real_dir, dl) == 0 &&
+                  (real[dl] == '/' || (dl == 1 && src->real_dir[0] == '/'));
+    free(real);
+    if (!inside)
+        S_job_error(job, src->path, line,
+                    "a data file must be inside the job file's folder (a link leads out)", NULL);
 }
 
 /* --- XML ---------------------------------------------------------------- */
@@ -140,14 +248,59 @@ static char *S_attr(xmlNodePtr n, const char *name)
     return s;
 }
 
+static void S_xml_job(pd_jobsrc *src, xmlNodePtr n, pd_jobspec *job)
+{
+    long line = xmlGetLineNo(n);
+    job->template_name = S_attr(n, "template");
+    job->lang = S_attr(n, "lang");
+    job->output = S_attr(n, "output");
+    if (!job->template_name || !job->output)
+        S_job_error(job, src->path, line, "a job needs template and output attributes", NULL);
+    if (!job->lang)
+        job->lang = xstrdup("en");
+    S_check_template(src, job, line);
+    char *data = S_attr(n, "data");
+    if (data && !job->error)
+        S_set_data_file(src, job, line, data);
+    bool have_data = data != NULL;
+    free(data);
+    for (xmlNodePtr c = n->children; c && !job->error; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (!xmlStrEqual(c->name, BAD_CAST "data")) {
+            S_job_error(job, src->path, xmlGetLineNo(c), "a job holds only <data>, not",
+                        (const char *)c->name);
+            break;
+        }
+        if (have_data) {
+            /* two sources of values would silently override each other */
+            S_job_error(job, src->path, xmlGetLineNo(c),
+                        "a job takes one source of values: one <data>, or a data attribute", NULL);
+            break;
+        }
+        have_data = true;
+        pd_error e = {0};
+        if (!pd_data_from_node(c, src->path, src->schema, &job->values, &e))
+            S_job_error(job, NULL, 0, e.msg, NULL);
+    }
+}
+
 static int S_xml_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
 {
     for (;;) {
-        int rc = xmlTextReaderRead(src->reader);
+        /* after skipping a job's subtree the reader already stands on the
+           node that follows it: with no white space between jobs, that is
+           the next <job>, which a further read would step into */
+        int rc = src->positioned ? 1 : xmlTextReaderRead(src->reader);
+        src->positioned = false;
         if (rc == 0)
             return 0;
         if (rc < 0) {
             const xmlError *e = xmlGetLastError();
+            if (e && e->code == XML_ERR_NO_MEMORY) {
+                pd_error_set(err, src->path, 0, "out of memory while reading it");
+                return -1;
+            }
             pd_error_set(err, src->path,
                          e && e->line > 0 ? e->line : xmlTextReaderGetParserLineNumber(src->reader),
                          "malformed XML%s%s", e && e->message ? ": " : "",
@@ -185,47 +338,58 @@ static int S_xml_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
         if (!n) {
             pd_error_set(err, src->path, xmlTextReaderGetParserLineNumber(src->reader),
                          "malformed XML in job %zu", job->number);
+            pd_jobspec_clear(job);
             return -1;
         }
-        if (strcmp(name, "job") != 0) {
-            S_job_error(job, "a <batch> holds only <job> elements, not", name);
-        } else {
-            job->template_name = S_attr(n, "template");
-            job->lang = S_attr(n, "lang");
-            job->output = S_attr(n, "output");
-            char *data = S_attr(n, "data");
-            if (data) {
-                job->data_file = paths_join(src->dir, data);
-                free(data);
-            }
-            if (!job->template_name || !job->output)
-                S_job_error(job, "a job needs template and output attributes", NULL);
-            if (!job->lang)
-                job->lang = xstrdup("en");
-            for (xmlNodePtr c = n->children; c && !job->error; c = c->next) {
-                if (c->type != XML_ELEMENT_NODE)
-                    continue;
-                if (!xmlStrEqual(c->name, BAD_CAST "data")) {
-                    S_job_error(job, "a job holds only <data>, not", (const char *)c->name);
-                    break;
-                }
-                pd_error e = {0};
-                if (!pd_data_from_node(c, src->path, src->schema, &job->values, &e))
-                    S_job_error(job, e.msg, NULL);
-            }
-        }
+        if (strcmp(name, "job") != 0)
+            S_job_error(job, src->path, xmlGetLineNo(n), "a <batch> holds only <job> elements, not",
+                        name);
+        else
+            S_xml_job(src, n, job);
         const char *id = pd_values_get(&job->values, "patient.id");
         if (id)
             job->id = xstrdup(id);
         /* skip the subtree: the reader frees what it expanded */
-        xmlTextReaderNext(src->reader);
+        src->positioned = xmlTextReaderNext(src->reader) == 1;
         return 1;
     }
 }
 
 /* --- CSV ---------------------------------------------------------------- */
 
-static bool S_csv_fill(pd_jobsrc *src, pd_error *err)
+/* Feeds the parser one physical line at a time so that every record knows
+ * the line it starts on. */
+static bool S_csv_feed(pd_jobsrc *src, const char *buf, size_t len)
+{
+    while (len) {
+        const char *nl = memchr(buf, '\n', len);
+        size_t seg = nl ? (size_t)(nl - buf) + 1 : len;
+        if (!src->in_row)
+            for (size_t i = 0; i < seg; i++)
+                if (buf[i] != '\r' && buf[i] != '\n') {
+                    src->in_row = true;
+                    src->row_line = src->line;
+                    break;
+                }
+        if (csv_parse(&src->csv, buf, seg, S_cb_field, S_cb_row, src) != seg) {
+            pd_error_set(&src->broken, src->path, src->line, "malformed CSV: %s",
+                         csv_error(&src->csv) == CSV_EPARSE
+                             ? "a quote inside a field that is not quoted, or text after a "
+                               "closing quote"
+                             : csv_strerror(csv_error(&src->csv)));
+            return false;
+        }
+        if (nl)
+            src->line++;
+        buf += seg;
+        len -= seg;
+    }
+    return true;
+}
+
+/* Reads on until a complete row is waiting, the file ends or it cannot be
+ * read on (src->broken, reported once the rows before it are handed out). */
+static void S_csv_fill(pd_jobsrc *src)
 {
     char buf[CSV_CHUNK];
     while (src->first_row == src->n_rows && !src->eof) {
@@ -233,17 +397,35 @@ static bool S_csv_fill(pd_jobsrc *src, pd_error *err)
         free(src->rows);
         src->rows = NULL;
         src->n_rows = src->first_row = 0;
-        size_t got = fread(buf, 1, sizeof buf, src->csv_file);
-        if (got == 0) {
+        ssize_t got;
+        do
+            got = read(src->fd, buf, sizeof buf);
+        while (got < 0 && errno == EINTR);
+        if (got < 0) {
+            pd_error_set(&src->broken, src->path, src->line, "read error: %s", strerror(errno));
             src->eof = true;
-            csv_fini(&src->csv, S_cb_field, S_cb_row, src);
             break;
         }
-        if (csv_parse(&src->csv, buf, got, S_cb_field, S_cb_row, src) != got)
-            return pd_error_set(err, src->path, 0, "malformed CSV after row %zu: %s",
-                                src->count + 1, csv_strerror(csv_error(&src->csv)));
+        if (got == 0) {
+            src->eof = true;
+            if (csv_fini(&src->csv, S_cb_field, S_cb_row, src) != 0)
+                pd_error_set(&src->broken, src->path, src->row_line,
+                             "malformed CSV: a quoted field is never closed");
+            break;
+        }
+        const char *p = buf;
+        size_t len = (size_t)got;
+        if (!src->started) {
+            src->started = true;
+            /* Excel's "CSV UTF-8" starts with a byte-order mark */
+            if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+                p += 3;
+                len -= 3;
+            }
+        }
+        if (!S_csv_feed(src, p, len))
+            src->eof = true;
     }
-    return true;
 }
 
 static bool S_valid_column(const char *c)
@@ -256,30 +438,95 @@ static bool S_valid_column(const char *c)
     return true;
 }
 
+static bool S_csv_header(pd_jobsrc *src, const S_row *row, pd_error *err)
+{
+    static const char *const want[] = {"template", "lang", "output"};
+    for (size_t i = 0; i < 3; i++)
+        if (row->n <= i || strcmp(row->cells[i], want[i]) != 0)
+            return pd_error_set(err, src->path, row->line,
+                                "the header row must start with template,lang,output");
+    for (size_t i = 3; i < row->n; i++) {
+        const char *col = row->cells[i];
+        if (!S_valid_column(col))
+            return pd_error_set(err, src->path, row->line,
+                                "column %zu of the header is not a variable name", i + 1);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(row->cells[k], col) == 0)
+                return pd_error_set(err, src->path, row->line,
+                                    "column '%s' appears twice in the header", col);
+        if (strcmp(col, "data") == 0)
+            continue;
+        const pd_var_def *def = pd_schema_find(src->schema, col);
+        if (!def)
+            return pd_error_set(err, src->path, row->line, "unknown variable '%s' (not in %s)", col,
+                                src->schema->file);
+        if (def->from)
+            return pd_error_set(err, src->path, row->line,
+                                "'%s' comes from the %s template and cannot be set", col,
+                                def->from);
+    }
+    return true;
+}
+
+static void S_csv_job(pd_jobsrc *src, const S_row *row, pd_jobspec *job)
+{
+    /* template, lang and output first: a failing job is named by its output */
+    if (row->n > 0)
+        job->template_name = xstrdup(row->cells[0]);
+    job->lang = xstrdup(row->n > 1 && *row->cells[1] ? row->cells[1] : "en");
+    if (row->n > 2 && *row->cells[2])
+        job->output = xstrdup(row->cells[2]);
+    strbuf sb = STRBUF_INIT;
+    if (row->n != src->header.n)
+        strbuf_printf(&sb, "%s:%ld: the record has %zu fields; the header has %zu", src->path,
+                      row->line, row->n, src->header.n);
+    else if (row->nul_cell)
+        strbuf_printf(&sb, "%s:%ld: the field of '%s' holds a NUL byte", src->path, row->line,
+                      src->header.cells[row->nul_cell - 1]);
+    if (sb.len) {
+        job->error = strbuf_take(&sb);
+        return;
+    }
+    strbuf_free(&sb);
+    if (!job->template_name || !*job->template_name || !job->output) {
+        S_job_error(job, src->path, row->line, "a job needs a template and an output", NULL);
+        return;
+    }
+    S_check_template(src, job, row->line);
+    for (size_t i = 3; i < row->n && !job->error; i++) {
+        const char *col = src->header.cells[i], *cell = row->cells[i];
+        if (strcmp(col, "data") == 0) {
+            if (*cell)
+                S_set_data_file(src, job, row->line, cell);
+        } else if (*cell) {
+            pd_error e = {0};
+            if (!pd_values_set(&job->values, src->schema, col, cell, src->path, row->line, &e))
+                job->error = xstrdup(e.msg);
+        }
+    }
+}
+
 static int S_csv_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
 {
     for (;;) {
-        if (!S_csv_fill(src, err))
-            return -1;
-        if (src->first_row == src->n_rows)
+        S_csv_fill(src);
+        if (src->first_row == src->n_rows) {
+            if (src->broken.set) {
+                *err = src->broken;
+                return -1;
+            }
+            if (!src->have_header) {
+                pd_error_set(err, src->path, 0, "an empty file: no header row, no jobs");
+                return -1;
+            }
             return 0;
+        }
         S_row row = src->rows[src->first_row++];
         if (!src->have_header) {
             src->header = row;
             src->have_header = true;
-            static const char *const want[] = {"template", "lang", "output"};
-            for (size_t i = 0; i < 3; i++)
-                if (row.n <= i || strcmp(row.cells[i], want[i]) != 0) {
-                    pd_error_set(err, src->path, 1,
-                                 "the header row must start with template,lang,output");
-                    return -1;
-                }
-            for (size_t i = 3; i < row.n; i++)
-                if (!S_valid_column(row.cells[i])) {
-                    pd_error_set(err, src->path, 1,
-                                 "column %zu of the header is not a variable name", i + 1);
-                    return -1;
-                }
+            if (!S_csv_header(src, &src->header, err))
+                return -1;
             continue;
         }
         if (row.n == 1 && !*row.cells[0]) { /* a blank line */
@@ -289,35 +536,7 @@ static int S_csv_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
         memset(job, 0, sizeof *job);
         pd_values_init(&job->values);
         job->number = ++src->count;
-        if (row.n != src->header.n) {
-            strbuf sb = STRBUF_INIT;
-            strbuf_printf(&sb, "row %zu has %zu fields; the header has %zu", job->number + 1, row.n,
-                          src->header.n);
-            job->error = strbuf_take(&sb);
-        }
-        for (size_t i = 0; i < row.n && i < src->header.n && !job->error; i++) {
-            const char *col = src->header.cells[i], *cell = row.cells[i];
-            if (i == 0)
-                job->template_name = xstrdup(cell);
-            else if (i == 1)
-                job->lang = xstrdup(*cell ? cell : "en");
-            else if (i == 2)
-                job->output = xstrdup(cell);
-            else if (strcmp(col, "data") == 0) {
-                if (*cell)
-                    job->data_file = paths_join(src->dir, cell);
-            } else if (*cell) {
-                pd_error e = {0};
-                strbuf where = STRBUF_INIT;
-                strbuf_printf(&where, "%s: row %zu", src->path, job->number + 1);
-                if (!pd_values_set(&job->values, src->schema, col, cell, where.data, 0, &e))
-                    job->error = xstrdup(e.msg);
-                strbuf_free(&where);
-            }
-        }
-        if (!job->error &&
-            (!job->template_name || !*job->template_name || !job->output || !*job->output))
-            job->error = xstrdup("a job needs a template and an output");
+        S_csv_job(src, &row, job);
         const char *id = pd_values_get(&job->values, "patient.id");
         if (id)
             job->id = xstrdup(id);

@@ -3,7 +3,6 @@
 #include <ctype.h>
 #include <libintl.h>
 #include <locale.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,10 @@ void lang_init(const char *localedir)
      * output depends on locales the host may or may not have. */
     if (!setlocale(LC_ALL, "C.UTF-8"))
         setlocale(LC_ALL, "C");
+    /* The C library's own messages (strerror) would follow LANGUAGE into
+     * the job's language; diagnostics and manifests stay English, so its
+     * domain points at a folder without catalogs. */
+    bindtextdomain("libc", "/nonexistent/pildoc-libc-stays-english");
     bindtextdomain(DOMAIN, localedir);
     bind_textdomain_codeset(DOMAIN, "UTF-8");
     textdomain(DOMAIN);
@@ -42,6 +45,10 @@ const char *lang_active(void)
 
 const char *lang_gettext(const char *ctx, const char *msgid)
 {
+    /* gettext("") is the catalog's header ("Project-Id-Version: ..."):
+       an empty text is never looked up */
+    if (!*msgid)
+        return msgid;
     if (!ctx)
         return dgettext(DOMAIN, msgid);
     size_t lc = strlen(ctx), lm = strlen(msgid);
@@ -59,6 +66,8 @@ const char *lang_gettext(const char *ctx, const char *msgid)
 
 const char *lang_ngettext(const char *msgid, const char *msgid_plural, unsigned long n)
 {
+    if (!*msgid)
+        return n == 1 ? msgid : msgid_plural;
     return dngettext(DOMAIN, msgid, msgid_plural, n);
 }
 
@@ -151,6 +160,17 @@ char *lang_resolve(const char *requested, char *const *available, pd_error *err)
         else if (strcmp(script, "Hant") == 0)
             strcpy(region, "TW");
     }
+    /* a script the catalog is not written in is refused, never served in
+       the other one: zh-Hant-CN asks for Traditional characters, and the
+       zh_CN catalog is Simplified */
+    if (strcmp(base, "zh") == 0 && script[0]) {
+        bool traditional_region =
+            strcmp(region, "TW") == 0 || strcmp(region, "HK") == 0 || strcmp(region, "MO") == 0;
+        if (strcmp(script, "Hant") != 0 && strcmp(script, "Hans") != 0)
+            goto fail;
+        if ((strcmp(script, "Hant") == 0) != traditional_region)
+            goto fail;
+    }
     char code[80];
     if (region[0]) {
         snprintf(code, sizeof code, "%s_%s", base, region);
@@ -203,27 +223,55 @@ static const char *const S_months[12] = {
 
 char *lang_format_date(int year, int month, int day)
 {
+    /* the day as the language writes it may be any length ("1er", or a
+       longer word): no fixed buffer for translated text */
     char d[16], m[16], y[16];
     snprintf(d, sizeof d, "%d", day);
-    if (day == 1)
-        /* TRANSLATORS: how the first day of a month is written in a date:
-           French "1er" (1er décembre 2026); most languages keep "1". */
-        snprintf(d, sizeof d, "%s", P_("first day of the month", "1"));
     snprintf(m, sizeof m, "%d", month);
     snprintf(y, sizeof y, "%d", year);
+    /* TRANSLATORS: how the first day of a month is written in a date:
+       French "1er" (1er décembre 2026); most languages keep "1". */
+    const char *first = P_("first day of the month", "1");
     const char *month_name = (month >= 1 && month <= 12) ? P_("month", S_months[month - 1]) : "";
     /* TRANSLATORS: the order of a full date. {day} and {year} are numbers,
        {month} the month's name, {month_number} its number (1-12).
        French: "{day} {month} {year}"; Chinese: "{year}年{month_number}月{day}日". */
     const char *pattern = _("{day} {month} {year}");
     const char *names[] = {"day", "month", "month_number", "year"};
-    const char *values[] = {d, month_name, m, y};
+    const char *values[] = {day == 1 ? first : d, month_name, m, y};
     strbuf out = STRBUF_INIT;
     strbuf_expand(&out, pattern, names, values, 4);
     return strbuf_take(&out);
 }
 
-char *lang_format_number(double value, int decimals, bool percent)
+/* Splits an xsd:decimal literal ("  -12.50 ", "+.5", "3.") into sign,
+ * integer digits and fraction digits; false when it is not one. */
+static bool S_split_decimal(const char *s, bool *negative, const char **int_digits, size_t *int_len,
+                            const char **frac_digits, size_t *frac_len)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    *negative = *s == '-';
+    if (*s == '-' || *s == '+')
+        s++;
+    *int_digits = s;
+    while (isdigit((unsigned char)*s))
+        s++;
+    *int_len = (size_t)(s - *int_digits);
+    *frac_digits = s;
+    *frac_len = 0;
+    if (*s == '.') {
+        *frac_digits = ++s;
+        while (isdigit((unsigned char)*s))
+            s++;
+        *frac_len = (size_t)(s - *frac_digits);
+    }
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    return !*s && *int_len + *frac_len > 0;
+}
+
+char *lang_format_decimal(const char *decimal, bool percent)
 {
     /* TRANSLATORS: the decimal separator: "," in French, "." in Chinese. */
     const char *dec = P_("decimal separator", ".");
@@ -234,27 +282,29 @@ char *lang_format_number(double value, int decimals, bool percent)
        French: "{number} %" with a narrow no-break space (U+202F). */
     const char *pct = P_("percentage", "{number}%");
 
-    if (decimals < 0)
-        decimals = 0;
-    if (decimals > 6)
-        decimals = 6;
-    char raw[64];
-    snprintf(raw, sizeof raw, "%.*f", decimals, fabs(value) < 1e15 ? value : 0.0);
-    strbuf num = STRBUF_INIT;
-    const char *p = raw;
-    if (*p == '-') {
-        strbuf_append_char(&num, '-');
-        p++;
+    bool negative;
+    const char *ip, *fp;
+    size_t intlen, fraclen;
+    if (!S_split_decimal(decimal, &negative, &ip, &intlen, &fp, &fraclen))
+        return NULL;
+    /* leading zeros say nothing: 007 is 7, .5 is 0.5 */
+    while (intlen > 1 && *ip == '0') {
+        ip++;
+        intlen--;
     }
-    size_t intlen = strcspn(p, ".");
+    strbuf num = STRBUF_INIT;
+    if (negative)
+        strbuf_append_char(&num, '-');
+    if (intlen == 0)
+        strbuf_append_char(&num, '0');
     for (size_t i = 0; i < intlen; i++) {
         if (i > 0 && (intlen - i) % 3 == 0 && intlen > 4)
             strbuf_append(&num, grp);
-        strbuf_append_char(&num, p[i]);
+        strbuf_append_char(&num, ip[i]);
     }
-    if (p[intlen] == '.') {
+    if (fraclen) {
         strbuf_append(&num, dec);
-        strbuf_append(&num, p + intlen + 1);
+        strbuf_append_len(&num, fp, fraclen);
     }
     if (!percent)
         return strbuf_take(&num);

@@ -48,9 +48,12 @@ const char *lang_bcp47(const char *code);
 
 /* Localised date from ISO year, month (1-12), day; caller frees. */
 char *lang_format_date(int year, int month, int day);
-/* Localised decimal number with `decimals` digits after the separator and
- * grouped thousands; percent adds the language's percent sign. Caller frees. */
-char *lang_format_number(double value, int decimals, bool percent);
+/* A decimal number written as in XML Schema ("69", "-2.50", "1234567.125")
+ * in the language's form, digit for digit: its decimal separator, grouped
+ * thousands above 9999, nothing rounded or lost whatever its size; percent
+ * adds the language's percent sign. NULL when `decimal` is not such a
+ * number. Caller frees. */
+char *lang_format_decimal(const char *decimal, bool percent);
 
 /* Parses YYYY-MM-DD strictly (a real calendar date). */
 bool lang_parse_iso_date(const char *s, int *year, int *month, int *day);

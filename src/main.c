@@ -3,12 +3,16 @@
  * prints the one error line and chooses the exit code. */
 #include <errno.h>
 #include <getopt.h>
+#include <glib.h>
 #include <libxml/parser.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "catalog.h"
@@ -67,6 +71,89 @@ __attribute__((format(printf, 1, 2))) static int S_usage_error(const char *fmt, 
     return PD_EXIT_USAGE;
 }
 
+/* What went to standard output (a list, the help) must have arrived:
+ * `pildoc templates > /dev/full` is an error, not exit 0. */
+static int S_finish_stdout(int status)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int e = errno;
+        fprintf(stderr, "pildoc: cannot write to standard output: %s\n",
+                e ? strerror(e) : "write error");
+        return status == PD_EXIT_OK ? PD_EXIT_INPUT : status;
+    }
+    return status;
+}
+
+/* Below this much address space (ulimit -v, ulimit -d) fontconfig, Pango
+ * and cairo fail in ways no caller can catch (a crash in a fontconfig
+ * thread, fonts silently not made): one clear line instead. A render or a
+ * batch worker reserves about 370 MB (thread stacks and malloc arenas
+ * included) and touches far less. */
+#define MIN_ADDRESS_SPACE_MB 512
+
+static bool S_check_memory_limit(void)
+{
+    static const int which[] = {RLIMIT_AS, RLIMIT_DATA};
+    static const char *const name[] = {"ulimit -v", "ulimit -d"};
+    for (size_t i = 0; i < 2; i++) {
+        struct rlimit rl;
+        if (getrlimit(which[i], &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+            continue;
+        if (rl.rlim_cur < (rlim_t)MIN_ADDRESS_SPACE_MB * 1024 * 1024) {
+            fprintf(stderr, "pildoc: needs at least %d MB of memory; %s allows %lu MB\n",
+                    MIN_ADDRESS_SPACE_MB, name[i], (unsigned long)(rl.rlim_cur >> 20));
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A whole number from start to end: "1abc" and "" are not numbers. */
+static bool S_parse_long(const char *s, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* A finite number from start to end: "nan", "inf" and "100dpi" are not. */
+static bool S_parse_double(const char *s, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+/* SOURCE_DATE_EPOCH promises a byte-identical file: a value that cannot
+ * keep the promise is an error, not silently the current time. Empty
+ * counts as unset. */
+static bool S_check_source_date_epoch(void)
+{
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (!sde || !*sde)
+        return true;
+    bool digits = true;
+    for (const char *p = sde; *p; p++)
+        digits = digits && *p >= '0' && *p <= '9';
+    errno = 0;
+    long long v = digits && strlen(sde) <= 12 ? strtoll(sde, NULL, 10) : -1;
+    if (digits && !errno && v >= 0 && v <= 253402300799LL)
+        return true;
+    fprintf(stderr,
+            "pildoc: SOURCE_DATE_EPOCH must be a whole number of seconds since 1970 up to "
+            "253402300799 (year 9999), not '%.40s'\n",
+            sde);
+    return false;
+}
+
 static int S_render(int argc, char **argv, const pd_env *env)
 {
     static const struct option opts[] = {
@@ -91,6 +178,7 @@ static int S_render(int argc, char **argv, const pd_env *env)
     job.page = 1;
     job.dpi = 100;
     long page = 1;
+    bool strict_given = false, allow_given = false;
     char **sets = xcalloc((size_t)argc + 1, sizeof *sets);
     size_t n_sets = 0;
     int c;
@@ -103,8 +191,14 @@ static int S_render(int argc, char **argv, const pd_env *env)
         case 'o': output = optarg; break;
         case 'd': data_file = optarg; break;
         case 'c': job.clinic = optarg; break;
-        case 'S': job.strict = 1; break;
-        case 'A': job.strict = 0; break;
+        case 'S':
+            job.strict = 1;
+            strict_given = true;
+            break;
+        case 'A':
+            job.strict = 0;
+            allow_given = true;
+            break;
         case 'f':
             if (strcmp(optarg, "pdf") == 0)
                 job.format = PD_FORMAT_PDF;
@@ -117,12 +211,22 @@ static int S_render(int argc, char **argv, const pd_env *env)
                 return S_usage_error("unknown format '%s' (pdf, png or text)", optarg);
             }
             break;
-        case 'P': page = strtol(optarg, NULL, 10); break;
-        case 'D': job.dpi = strtod(optarg, NULL); break;
+        case 'P':
+            if (!S_parse_long(optarg, &page)) {
+                free(sets);
+                return S_usage_error("--page takes a page number, not '%.40s'", optarg);
+            }
+            break;
+        case 'D':
+            if (!S_parse_double(optarg, &job.dpi)) {
+                free(sets);
+                return S_usage_error("--dpi takes a number, not '%.40s'", optarg);
+            }
+            break;
         case 'h':
             S_usage(stdout);
             free(sets);
-            return PD_EXIT_OK;
+            return S_finish_stdout(PD_EXIT_OK);
         default:
             free(sets);
             fputs("Try 'pildoc --help'.\n", stderr);
@@ -133,6 +237,10 @@ static int S_render(int argc, char **argv, const pd_env *env)
         free(sets);
         return S_usage_error("%s", optind >= argc ? "render needs one TEMPLATE"
                                                   : "render takes one TEMPLATE");
+    }
+    if (strict_given && allow_given) {
+        free(sets);
+        return S_usage_error("%s", "--strict and --allow-incomplete contradict each other");
     }
     job.template_name = argv[optind];
     job.lang = lang_arg;
@@ -239,8 +347,11 @@ static int S_langs(const pd_env *env)
                 printf("%-8s %-10s %10zu %6zu %12zu\n", *l, names[i], c.translated, c.fuzzy,
                        c.untranslated);
             } else {
+                /* a broken catalog is named once, and counts for nothing */
                 fprintf(stderr, "%s\n", e.msg);
                 status = PD_EXIT_INPUT;
+                strbuf_free(&po);
+                break;
             }
             strbuf_free(&po);
         }
@@ -290,8 +401,57 @@ static int S_check_message(void)
     return ok ? PD_EXIT_OK : PD_EXIT_INPUT;
 }
 
+/* GLib, Pango and cairo report memory exhaustion and broken fonts as log
+ * messages: g_error (g_malloc failing, a thread not created) ends in
+ * SIGTRAP, a warning ("failed to create cairo scaled font, expect ugly
+ * output") lets a document with wrong glyphs through, in several lines.
+ * Either is one line and exit 1 instead: a patient document is right or
+ * not made. */
+#define S_FATAL_LEVELS                                                                             \
+    (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL)
+
+static void S_library_failed(const char *domain, const char *msg)
+{
+    char line[400];
+    snprintf(line, sizeof line, "pildoc: %s%s%s\n", domain ? domain : "", domain ? ": " : "",
+             msg ? msg : "a fatal error in a library");
+    for (char *p = line; p[1]; p++) /* one line */
+        if (*p == '\n')
+            *p = ' ';
+    fputs(line, stderr);
+    _exit(PD_EXIT_INPUT);
+}
+
+static GLogWriterOutput S_log_writer(GLogLevelFlags level, const GLogField *fields, gsize n,
+                                     gpointer data)
+{
+    if (level & S_FATAL_LEVELS) {
+        const char *msg = NULL, *domain = NULL;
+        for (gsize i = 0; i < n; i++) {
+            if (fields[i].length >= 0)
+                continue;
+            if (strcmp(fields[i].key, "MESSAGE") == 0)
+                msg = fields[i].value;
+            else if (strcmp(fields[i].key, "GLIB_DOMAIN") == 0)
+                domain = fields[i].value;
+        }
+        S_library_failed(domain, msg);
+    }
+    return g_log_writer_default(level, fields, n, data);
+}
+
+static void S_log_handler(const gchar *domain, GLogLevelFlags level, const gchar *msg,
+                          gpointer data)
+{
+    if (level & S_FATAL_LEVELS)
+        S_library_failed(domain, msg);
+    g_log_default_handler(domain, level, msg, data);
+}
+
 int main(int argc, char **argv)
 {
+    g_log_set_writer_func(S_log_writer, NULL, NULL);
+    g_log_set_default_handler(S_log_handler, NULL);
     if (argc < 2) {
         S_usage(stderr);
         return PD_EXIT_USAGE;
@@ -299,11 +459,17 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         S_usage(stdout);
-        return PD_EXIT_OK;
+        return S_finish_stdout(PD_EXIT_OK);
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
         printf("pildoc %s\n", PILDOC_VERSION);
-        return PD_EXIT_OK;
+        return S_finish_stdout(PD_EXIT_OK);
+    }
+    if (strcmp(argv[1], "render") == 0 || strcmp(argv[1], "batch") == 0) {
+        if (!S_check_source_date_epoch())
+            return PD_EXIT_USAGE;
+        if (!S_check_memory_limit())
+            return PD_EXIT_INPUT;
     }
     pd_env env;
     pd_env_init(&env);
@@ -332,5 +498,5 @@ int main(int argc, char **argv)
     xmlsafe_cleanup();
     xmlCleanupParser();
     pd_env_free(&env);
-    return status;
+    return S_finish_stdout(status);
 }

@@ -10,6 +10,11 @@
 #include "xmlsafe.h"
 
 #define MAX_INCLUDE_DEPTH 8
+/* The document with every include expanded (an include used ten times
+   counts ten times): far above any leaflet (a few hundred elements, 50 kB),
+   far below what would take gigabytes to lay out. */
+#define MAX_EXPANDED_ELEMENTS 20000
+#define MAX_EXPANDED_TEXT (2L * 1024 * 1024)
 
 static bool S_load_file(pd_template *t, const char *path, const char *rng, int depth,
                         xmlDocPtr *out, pd_error *err);
@@ -109,6 +114,52 @@ static bool S_load_file(pd_template *t, const char *path, const char *rng, int d
         return false;
     }
     *out = doc;
+    return true;
+}
+
+/* Sizes of a template file with its includes expanded, computed once per
+ * file; state 1 marks a file being expanded, so a cycle of includes is
+ * found instead of recursing for ever. */
+typedef struct S_size {
+    int state; /* 0 not yet, 1 in progress, 2 done */
+    size_t elements, text;
+} S_size;
+
+static bool S_expand(const pd_template *t, xmlDocPtr doc, S_size *self, S_size *sizes,
+                     pd_error *err)
+{
+    const char *file = doc->URL ? (const char *)doc->URL : t->path;
+    self->state = 1;
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    for (xmlNodePtr n = root; n; n = xmlsafe_next(root, n, true)) {
+        if (n->type == XML_TEXT_NODE && n->content)
+            self->text += strlen((const char *)n->content);
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        self->elements++;
+        if (xmlStrEqual(n->name, BAD_CAST "include")) {
+            xmlNodePtr froot = pd_template_included(t, n);
+            size_t i = 0;
+            while (froot && i < t->n_fragments && t->fragments[i].doc != froot->doc)
+                i++;
+            if (froot && i < t->n_fragments) {
+                if (sizes[i].state == 1)
+                    return pd_error_set(err, file, xmlGetLineNo(n),
+                                        "includes form a cycle: %s includes itself",
+                                        t->fragments[i].path);
+                if (sizes[i].state == 0 && !S_expand(t, froot->doc, &sizes[i], sizes, err))
+                    return false;
+                self->elements += sizes[i].elements;
+                self->text += sizes[i].text;
+            }
+        }
+        if (self->elements > MAX_EXPANDED_ELEMENTS || self->text > (size_t)MAX_EXPANDED_TEXT)
+            return pd_error_set(err, file, xmlGetLineNo(n),
+                                "with its includes expanded the document exceeds %d elements or "
+                                "%ld bytes of text",
+                                MAX_EXPANDED_ELEMENTS, MAX_EXPANDED_TEXT);
+    }
+    self->state = 2;
     return true;
 }
 
@@ -218,6 +269,12 @@ pd_template *pd_template_load(const char *name_or_path, const char *templates_di
     xmlChar *name = xmlGetProp(root, BAD_CAST "name");
     t->name = xstrdup((const char *)name);
     xmlFree(name);
+    S_size whole = {0};
+    S_size *sizes = xcalloc(t->n_fragments + 1, sizeof *sizes);
+    bool bounded = S_expand(t, t->doc, &whole, sizes, err);
+    free(sizes);
+    if (!bounded)
+        goto fail;
     if (!S_check_vars(t->doc, t->path, schema, err))
         goto fail;
     for (size_t i = 0; i < t->n_fragments; i++)

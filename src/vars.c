@@ -203,6 +203,11 @@ static bool S_check_text(const char *value, const char *name, const char *where,
     const unsigned char *p = (const unsigned char *)value;
     if (!xmlsafe_valid_utf8(value))
         return pd_error_set(err, where, line, "value of '%s' is not valid UTF-8", name);
+    unsigned bidi = xmlsafe_bidi_control(value);
+    if (bidi)
+        return pd_error_set(err, where, line,
+                            "value of '%s' holds a bidirectional control character (U+%04X)", name,
+                            bidi);
     for (; *p; p++) {
         if (*p < 0x20 || *p == 0x7f)
             return pd_error_set(err, where, line,
@@ -222,6 +227,21 @@ bool pd_values_set(pd_values *v, const pd_schema *schema, const char *name, cons
     if (!def)
         return pd_error_set(err, where, line, "unknown variable '%.80s' (not in %s)", name,
                             schema->file);
+    /* An empty or blank value is no value: the document prints the line to
+       write on, never a label followed by nothing; it also clears what an
+       earlier source gave (--set NAME= over a data file). */
+    if (value[strspn(value, " \t\r\n")] == '\0') {
+        for (size_t i = 0; i < v->n; i++)
+            if (strcmp(v->names[i], name) == 0) {
+                free(v->names[i]);
+                free(v->values[i]);
+                v->names[i] = v->names[v->n - 1];
+                v->values[i] = v->values[v->n - 1];
+                v->n--;
+                break;
+            }
+        return true;
+    }
     if (!S_check_text(value, name, where, line, err))
         return false;
     size_t chars = 0;

@@ -51,7 +51,8 @@ typedef struct pd_values {
 void pd_values_init(pd_values *v);
 void pd_values_free(pd_values *v);
 /* Checks name and value against the schema and stores them (a later set of
- * the same name replaces the earlier one). `where` names the source for
+ * the same name replaces the earlier one). An empty or blank value means
+ * "no value": it removes the name. `where` names the source for
  * errors ("--set", "data.xml"), line its line or 0. Error messages name
  * the variable but never quote a text value (it may be patient data). */
 bool pd_values_set(pd_values *v, const pd_schema *schema, const char *name, const char *value,

@@ -1,12 +1,14 @@
 #include "xmlsafe.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libxml/parser.h>
 #include <libxml/relaxng.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "strbuf.h"
 
@@ -136,8 +138,50 @@ long xmlsafe_doctype_line(const char *buf, size_t len)
     return 0;
 }
 
+/* The line of the first start tag past XMLSAFE_MAX_ELEMENTS, or 0. Start
+ * tags are counted in the text, skipping comments, CDATA sections and
+ * processing instructions (the only places a bare '<' may stand). */
+static long S_too_many_elements(const char *buf, size_t len)
+{
+    size_t count = 0;
+    long line = 1;
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '\n') {
+            line++;
+            continue;
+        }
+        if (buf[i] != '<' || i + 1 >= len)
+            continue;
+        const char *end = NULL;
+        if (len - i >= 4 && memcmp(buf + i, "<!--", 4) == 0)
+            end = "-->";
+        else if (len - i >= 9 && memcmp(buf + i, "<![CDATA[", 9) == 0)
+            end = "]]>";
+        else if (buf[i + 1] == '?')
+            end = "?>";
+        if (end) {
+            size_t el = strlen(end), j = i + 2;
+            while (j + el <= len && memcmp(buf + j, end, el) != 0) {
+                if (buf[j] == '\n')
+                    line++;
+                j++;
+            }
+            i = j + el - 1;
+        } else if (buf[i + 1] != '/' && buf[i + 1] != '!' && ++count > XMLSAFE_MAX_ELEMENTS) {
+            return line;
+        }
+    }
+    return 0;
+}
+
 static xmlDocPtr S_parse(const char *buf, int len, const char *file, long line0, pd_error *err)
 {
+    long many = S_too_many_elements(buf, (size_t)len);
+    if (many) {
+        pd_error_set(err, file, line0 > 0 ? line0 + many - 1 : many, "more than %d elements",
+                     XMLSAFE_MAX_ELEMENTS);
+        return NULL;
+    }
     long dt = xmlsafe_doctype_line(buf, (size_t)len);
     if (dt) {
         pd_error_set(err, file, line0 > 0 ? line0 + dt - 1 : dt,
@@ -162,7 +206,10 @@ static xmlDocPtr S_parse(const char *buf, int len, const char *file, long line0,
             first.set ? first.msg : S_trim_msg(e ? e->message : NULL, msg, sizeof msg);
         if (code == XML_ERR_INVALID_CHAR || code == XML_ERR_INVALID_ENCODING)
             what = "invalid UTF-8 or a character not allowed in XML";
-        pd_error_set(err, file, line0 > 0 ? line0 + line - 1 : line, "malformed XML: %s", what);
+        if (code == XML_ERR_NO_MEMORY) /* not the file's fault: say what it is */
+            pd_error_set(err, file, 0, "out of memory while reading it");
+        else
+            pd_error_set(err, file, line0 > 0 ? line0 + line - 1 : line, "malformed XML: %s", what);
         if (doc)
             xmlFreeDoc(doc);
         xmlFreeParserCtxt(ctxt);
@@ -178,26 +225,35 @@ static xmlDocPtr S_parse(const char *buf, int len, const char *file, long line0,
 
 xmlDocPtr xmlsafe_read_file(const char *path, pd_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; anything but
+       a regular file (FIFO, device, folder) is refused before any read */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         pd_error_set(err, path, 0, "cannot open: %s", strerror(errno));
         return NULL;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
         pd_error_set(err, path, 0, "not a regular file");
         return NULL;
     }
     if (st.st_size > XMLSAFE_MAX_BYTES) {
-        fclose(f);
+        close(fd);
         pd_error_set(err, path, 0, "larger than %ld bytes", XMLSAFE_MAX_BYTES);
         return NULL;
     }
-    size_t size = (size_t)st.st_size;
+    size_t size = (size_t)st.st_size, got = 0;
     char *buf = xmalloc(size + 1);
-    size_t got = fread(buf, 1, size, f);
-    fclose(f);
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
     if (got != size) {
         free(buf);
         pd_error_set(err, path, 0, "cannot read the whole file");
@@ -340,6 +396,23 @@ bool xmlsafe_valid_utf8(const char *s)
         p += extra + 1;
     }
     return true;
+}
+
+unsigned xmlsafe_bidi_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (p[0] == 0xD8 && p[1] == 0x9C)
+            return 0x061C;
+        if (p[0] != 0xE2 || !p[1] || !p[2])
+            continue;
+        unsigned cp = ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+        cp |= 0x2000;
+        if (p[1] == 0x80 && (cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E)))
+            return cp;
+        if (p[1] == 0x81 && cp >= 0x2066 && cp <= 0x2069)
+            return cp;
+    }
+    return 0;
 }
 
 xmlNodePtr xmlsafe_next(xmlNodePtr root, xmlNodePtr n, bool descend)

@@ -1,6 +1,8 @@
 /* xmlsafe: reading XML written by people and other systems, safely.
  * No network, no DTD (internal or external) and so no entities beyond the
- * five predefined ones, a bounded file size and nesting depth; the first
+ * five predefined ones, a bounded file size, element count and nesting
+ * depth; only regular files (a FIFO or a device is refused, never waited
+ * on); the first
  * problem is reported as "file:line: what is wrong".
  * Ownership: returned documents are freed by the caller with xmlFreeDoc;
  * returned strings with free(). */
@@ -15,6 +17,9 @@
 
 #define XMLSAFE_MAX_BYTES (8L * 1024 * 1024)
 #define XMLSAFE_MAX_DEPTH 64
+/* elements in one file, counted before parsing: a file of tiny elements
+   under the byte limit must not cost a tree of hundreds of megabytes */
+#define XMLSAFE_MAX_ELEMENTS 100000
 
 /* Call once before any parsing. */
 void xmlsafe_init(void);
@@ -39,6 +44,12 @@ long xmlsafe_doctype_line(const char *buf, size_t len);
 /* Collapses runs of XML white space to one space and trims the ends. */
 char *xmlsafe_collapse_space(const char *s);
 bool xmlsafe_valid_utf8(const char *s);
+/* The first bidirectional formatting character of UTF-8 text s (Unicode's
+ * Bidi_Control: ALM, LRM, RLM, the embeddings and overrides U+202A-U+202E,
+ * the isolates U+2066-U+2069), or 0 when there is none. Such a character
+ * in an inserted value or a translation reorders the text after it (U+202E
+ * prints a phone number backwards). */
+unsigned xmlsafe_bidi_control(const char *s);
 /* Releases the cached schemas. */
 void xmlsafe_cleanup(void);
 

@@ -85,7 +85,7 @@ $PILDOC batch "$T/jobs.csv" --out "$T/c" --jobs 2 --quiet 2> "$T/err"; rc=$?
 M=$T/c/manifest.csv
 check "csv: four jobs in the manifest" test "$(($(wc -l < "$M") - 1))" = 4
 check "csv: comma and quotes in a field print" bash -c "pdftotext '$T/c/c1.pdf' - | grep -qF 'Smith, \"Jo\" Ann'"
-check "csv: a newline in a field is one field, refused by name" bash -c "grep '^\"3\"' '$M' | grep -q \"row 4: value of 'patient.name' holds a control character\""
+check "csv: a newline in a field is one field, refused by name" bash -c "grep '^\"3\"' '$M' | grep -q \"jobs.csv:4: value of 'patient.name' holds a control character\""
 check "csv: the row after it is its own job" test -s "$T/c/c4.pdf"
 check "csv: --quiet leaves only failures and the summary" test "$(grep -vc '^pildoc: job \|^pildoc batch: ' "$T/err")" = 0
 $PILDOC render consent --set "patient.name=Smith, \"Jo\" Ann" --set patient.id=C1 --set treatment.condition=crps -o "$T/sc1.pdf"

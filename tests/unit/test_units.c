@@ -117,10 +117,10 @@ START_TEST(lang_formats_per_language)
     char *s = lang_format_date(2026, 11, 22);
     ck_assert_str_eq(s, "22 November 2026");
     free(s);
-    s = lang_format_number(12345.5, 1, false);
+    s = lang_format_decimal("12345.5", false);
     ck_assert_str_eq(s, "12,345.5");
     free(s);
-    s = lang_format_number(69, 0, true);
+    s = lang_format_decimal("69", true);
     ck_assert_str_eq(s, "69%");
     free(s);
     lang_activate("fr");
@@ -128,10 +128,10 @@ START_TEST(lang_formats_per_language)
     /* no-break spaces: a French date is never split across lines */
     ck_assert_str_eq(s, "22\xc2\xa0novembre\xc2\xa0" "2026");
     free(s);
-    s = lang_format_number(2.5, 1, false);
+    s = lang_format_decimal("2.5", false);
     ck_assert_str_eq(s, "2,5");
     free(s);
-    s = lang_format_number(69, 0, true);
+    s = lang_format_decimal("69", true);
     ck_assert_str_eq(s, "69\xe2\x80\xaf%");
     free(s);
     lang_activate("zh_CN");
@@ -139,6 +139,39 @@ START_TEST(lang_formats_per_language)
     ck_assert_str_eq(s, "2026年11月22日");
     free(s);
     lang_activate("en");
+}
+END_TEST
+
+/* issue 10 items 10, 29, 6: nothing lost, rounded or looked up by accident */
+START_TEST(lang_numbers_exact_and_empty_text_untranslated)
+{
+    lang_activate("en");
+    static const char *const cases[][2] = {
+        {"1000000000000000", "1,000,000,000,000,000"},
+        {"-0.0000001", "-0.0000001"},
+        {"3.14159265358979", "3.14159265358979"},
+        {" +.5 ", "0.5"},
+        {"007", "7"},
+        {"5.", "5"},
+        {"1234", "1234"},
+        {"-12345.678", "-12,345.678"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *s = lang_format_decimal(cases[i][0], false);
+        ck_assert_str_eq(s, cases[i][1]);
+        free(s);
+    }
+    ck_assert_ptr_null(lang_format_decimal("1e20", false));
+    ck_assert_ptr_null(lang_format_decimal("nan", false));
+    ck_assert_ptr_null(lang_format_decimal("", false));
+    lang_activate("fr");
+    ck_assert_str_eq(lang_gettext(NULL, ""), "");
+    ck_assert_str_eq(lang_gettext("ctx", ""), "");
+    lang_activate("en");
+    ck_assert_uint_eq(xmlsafe_bidi_control("abc \xe2\x80\xae def"), 0x202E);
+    ck_assert_uint_eq(xmlsafe_bidi_control("\xe2\x81\xa6"), 0x2066);
+    ck_assert_uint_eq(xmlsafe_bidi_control("\xd8\x9c"), 0x061C);
+    ck_assert_uint_eq(xmlsafe_bidi_control("Zo\xc3\xab \xe2\x80\x94 \xe2\x80\xaf"), 0);
 }
 END_TEST
 
@@ -563,6 +596,39 @@ START_TEST(fonts_are_private_and_render_devices_work)
 }
 END_TEST
 
+/* issue 10 item 17: the shaped-paragraph cache is bounded in bytes */
+START_TEST(fonts_layout_cache_bounded_in_bytes)
+{
+    pd_error err = {0};
+    pd_fonts *fonts = pd_fonts_new("fonts", "build/fontcache", &err);
+    ck_assert_msg(fonts != NULL, "%s", err.msg);
+    PangoContext *ctx = pd_fonts_context(fonts, "en");
+    strbuf text = STRBUF_INIT;
+    for (int i = 0; i < 1000; i++)
+        strbuf_append(&text, "abcdefghi ");
+    size_t most = 0;
+    for (int i = 0; i < 400; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "k%d", i);
+        PangoLayout *l = pango_layout_new(ctx);
+        /* 10,000 characters: not kept; 4,000: kept, within the bound */
+        pango_layout_set_text(l, text.data, i % 2 ? 10000 : 4000);
+        pd_fonts_cache_layout(fonts, key, l);
+        if (i % 2)
+            ck_assert_ptr_null(pd_fonts_cached_layout(fonts, key));
+        else
+            ck_assert_ptr_eq(pd_fonts_cached_layout(fonts, key), l);
+        g_object_unref(l);
+        if (pd_fonts_cache_bytes(fonts) > most)
+            most = pd_fonts_cache_bytes(fonts);
+    }
+    ck_assert_uint_le(most, 24u * 1024 * 1024);
+    ck_assert_uint_gt(most, 8u * 1024 * 1024);
+    strbuf_free(&text);
+    pd_fonts_free(fonts);
+}
+END_TEST
+
 /* ---- output --------------------------------------------------------------------------- */
 START_TEST(pdf_streams_use_our_deflate_level)
 {
@@ -647,6 +713,8 @@ static Suite *S_suite(void)
     tcase_add_test(tc, lang_resolves_usual_spellings);
     tcase_add_test(tc, lang_parses_iso_dates_strictly);
     tcase_add_test(tc, lang_formats_per_language);
+    tcase_add_test(tc, lang_numbers_exact_and_empty_text_untranslated);
+    tcase_add_test(tc, fonts_layout_cache_bounded_in_bytes);
     tcase_add_test(tc, vars_check_names_and_choices);
     tcase_add_test(tc, data_files_give_dotted_names);
     tcase_add_test(tc, xmlsafe_refuses_dtds_and_depth);
