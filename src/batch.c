@@ -503,7 +503,7 @@ typedef struct S_master {
     pd_jobsrc *src;
     pd_schema *schema;
     S_worker_state w[MAX_WORKERS];
-    int lock_fds[2];
+    int lock_fd;         /* a shard's own lock, or -1 */
     bool no_spawn;       /* workers keep dying without finishing a job */
     int barren;          /* workers that died in a row without finishing a job */
     bool worker_lost;    /* a worker died during the run */
@@ -695,9 +695,8 @@ static bool S_spawn(S_master *m, int i)
                 close(m->w[k].to);
                 close(m->w[k].from);
             }
-        for (int k = 0; k < 2; k++)
-            if (m->lock_fds[k] >= 0)
-                close(m->lock_fds[k]);
+        if (m->lock_fd >= 0)
+            close(m->lock_fd);
         fclose(m->manifest);
         pd_jobsrc_close(m->src);
         pd_schema_free(m->schema);
@@ -845,36 +844,42 @@ static bool S_is_part_file(const S_manifest_names *n, const char *name)
            strcmp(name + pl + 8, ".part") == 0;
 }
 
-/* Takes the folder's lock: an unsharded run alone, shards together but
- * each shard once. Returns false (and says why) when another run holds
- * it. */
+/* Takes the folder's lock: flock on the folder itself (no lock file to
+ * leave behind), exclusive for an unsharded run, shared by shards, each of
+ * which also holds DIR/.manifest-K-of-N.lock alone. Returns false (and
+ * says why) when another run holds it. */
 static bool S_lock(S_master *m, int out_fd, const char *out_dir)
 {
     const S_options *opt = m->opt;
-    char shard_lock[96];
-    snprintf(shard_lock, sizeof shard_lock, ".manifest-%zu-of-%zu.lock", opt->shard_k,
-             opt->shard_n);
-    const char *files[2] = {".pildoc.lock", opt->shard_n ? shard_lock : NULL};
-    int ops[2] = {opt->shard_n ? LOCK_SH : LOCK_EX, LOCK_EX};
-    for (int k = 0; k < 2 && files[k]; k++) {
-        int fd = openat(out_fd, files[k], O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
-        if (fd < 0) {
-            fprintf(stderr, "%s/%s: cannot open the lock file: %s\n", out_dir, files[k],
-                    strerror(errno));
-            return false;
-        }
-        m->lock_fds[k] = fd;
-        if (flock(fd, ops[k] | LOCK_NB) != 0) {
-            if (errno == EWOULDBLOCK)
-                fprintf(stderr,
-                        "pildoc: %s: another pildoc batch%s is writing into this folder (it "
-                        "holds %s/%s); nothing done\n",
-                        out_dir, opt->shard_n && k == 1 ? " of the same shard" : "", out_dir,
-                        files[k]);
-            else
-                fprintf(stderr, "%s/%s: cannot lock: %s\n", out_dir, files[k], strerror(errno));
-            return false;
-        }
+    if (flock(out_fd, (opt->shard_n ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            fprintf(stderr,
+                    "pildoc: %s: another pildoc batch is writing into this folder; nothing "
+                    "done\n",
+                    out_dir);
+        else
+            fprintf(stderr, "%s: cannot lock the folder: %s\n", out_dir, strerror(errno));
+        return false;
+    }
+    if (!opt->shard_n)
+        return true;
+    char name[96];
+    snprintf(name, sizeof name, ".manifest-%zu-of-%zu.lock", opt->shard_k, opt->shard_n);
+    int fd = openat(out_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        fprintf(stderr, "%s/%s: cannot open the lock file: %s\n", out_dir, name, strerror(errno));
+        return false;
+    }
+    m->lock_fd = fd;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            fprintf(stderr,
+                    "pildoc: %s: another pildoc batch of the same shard is writing into this "
+                    "folder (it holds %s); nothing done\n",
+                    out_dir, name);
+        else
+            fprintf(stderr, "%s/%s: cannot lock: %s\n", out_dir, name, strerror(errno));
+        return false;
     }
     return true;
 }
@@ -1266,7 +1271,7 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
     m.env = env;
     m.src = src;
     m.schema = schema;
-    m.lock_fds[0] = m.lock_fds[1] = -1;
+    m.lock_fd = -1;
     S_manifest_names mn;
     S_manifest_names_init(&mn, &opt);
     char *part_name = NULL;
@@ -1464,11 +1469,10 @@ out:
         g_hash_table_destroy(m.old);
     free(m.pending);
     free(m.names.slots);
-    for (int k = 0; k < 2; k++)
-        if (m.lock_fds[k] >= 0)
-            close(m.lock_fds[k]); /* the lock ends with the descriptor */
+    if (m.lock_fd >= 0)
+        close(m.lock_fd);
     if (opt.out_fd >= 0)
-        close(opt.out_fd);
+        close(opt.out_fd); /* the folder's lock ends with it */
     free(part_name);
     S_manifest_names_free(&mn);
     pd_jobsrc_close(src);

@@ -213,20 +213,22 @@ void pd_output_abort(pd_output_pending *p)
     S_pending_free(p);
 }
 
-/* Standard output, a terminal, a FIFO or a device named by path: written
- * to as it is, never renamed over. 1 done, 0 failed (err), -1 not such a
- * path. */
+/* Standard output (a file or a pipe) or a FIFO named by path: written to
+ * as it is, never renamed over; a device is refused. 1 done, 0 failed
+ * (err), -1 not such a path. */
 static int S_write_special(const char *path, const char *data, size_t len, pd_error *err)
 {
     struct stat st, out;
     bool exists = stat(path, &st) == 0;
+    if (exists && S_ISCHR(st.st_mode)) /* a terminal too: -o - says standard output */
+        return pd_error_set(err, path, 0, "is a device, not a file (use -o - for standard output)");
     if (exists && fstat(STDOUT_FILENO, &out) == 0 && st.st_dev == out.st_dev &&
         st.st_ino == out.st_ino) {
         if (!pd_output_write_fd(STDOUT_FILENO, data, len))
             return pd_error_set(err, "standard output", 0, "cannot write: %s", strerror(errno));
         return 1;
     }
-    if (exists && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+    if (exists && S_ISFIFO(st.st_mode)) {
         int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
         bool ok = fd >= 0 && pd_output_write_fd(fd, data, len);
         int e = errno;

@@ -20,9 +20,9 @@
 bool pd_output_write_fd(int fd, const void *data, size_t len);
 
 /* path "-" writes to standard output, and so does a path that is standard
- * output (/dev/stdout, /proc/self/fd/1 ...); a character device or a FIFO
- * is written to directly. Any other path under /dev or /proc is refused:
- * a device path is never renamed over. */
+ * output (/dev/stdout, /proc/self/fd/1 ... when it is a file or a pipe); a
+ * FIFO is written to directly. A character device and any other path
+ * under /dev or /proc are refused: a device path is never renamed over. */
 bool pd_output_write(const char *path, const char *data, size_t len, pd_error *err);
 
 /* Creates a new file exclusively (O_EXCL, O_NOFOLLOW) in the folder dirfd,

@@ -153,8 +153,10 @@ check "-o /proc/self/fd/1: the PDF went to standard output" bash -c "head -c 5 '
 "$PILDOC" render leaflet -o /dev/stdout > "$T/stdout.pdf" 2>/dev/null; rc=$?
 check "-o /dev/stdout: exit 0 and the PDF in the redirect target" bash -c "test $rc = 0 && head -c 5 '$T/stdout.pdf' | grep -q '%PDF-'"
 check "-o /dev/stdout: /dev/stdout is still a link" test -L /dev/stdout
-"$PILDOC" render leaflet -o /dev/null 2>/dev/null; rc=$?
-check "-o /dev/null: exit 0, still a device" bash -c "test $rc = 0 -a -c /dev/null"
+"$PILDOC" render leaflet -o /proc/self/fd/1 | head -c 5 > "$T/pipe.txt"
+check "-o /proc/self/fd/1 into a pipe" grep -q '%PDF-' "$T/pipe.txt"
+"$PILDOC" render leaflet -o /dev/null 2> "$T/null.err"; rc=$?
+check "-o /dev/null: refused as a device, still a device" bash -c "test $rc = 1 -a -c /dev/null && grep -q 'is a device' '$T/null.err'"
 "$PILDOC" render leaflet -o /dev/pildoc-test-nonexistent 2> "$T/dev.err"; rc=$?
 check "-o /dev/NEW: refused, nothing created" bash -c "test $rc = 1 -a ! -e /dev/pildoc-test-nonexistent && grep -q 'system path' '$T/dev.err'"
 
@@ -177,7 +179,7 @@ check "ulimit -f: no manifest that looks complete" test ! -e "$T/fsize/manifest.
 python3 tests/make-jobs.py 600 "$T/j600.csv"
 "$PILDOC" batch "$T/j600.csv" --out "$T/both" --jobs 1 --quiet 2>/dev/null &
 first=$!
-for _ in $(seq 200); do [ -e "$T/both/.pildoc.lock" ] && break; sleep 0.02; done
+for _ in $(seq 200); do [ -n "$(find "$T/both" -name '*.pdf' 2>/dev/null | head -1)" ] && break; sleep 0.02; done
 start=$(date +%s%N)
 "$PILDOC" batch "$T/j3.csv" --out "$T/both" --quiet 2> "$T/both.err"; rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
@@ -242,7 +244,7 @@ check "SIGHUP: exit 1 (a clean stop, not killed)" test $rc = 1
 check "SIGHUP: said" grep -q '(interrupted)' "$T/hup.err"
 check "SIGHUP: no manifest.csv (the run did not finish)" test ! -e "$T/hup/manifest.csv"
 check "SIGHUP: manifest.csv.partial lists what was done" test "$(grep -c '"ok"' "$T/hup/manifest.csv.partial")" -ge 1
-check "SIGHUP: no temporary file left" bash -c "! find '$T/hup' -name '.*' ! -name .pildoc.lock | grep -q ."
+check "SIGHUP: no temporary file left" bash -c "! find '$T/hup' -name '.*' | grep -q ."
 "$PILDOC" batch "$T/j40.csv" --out "$T/killed" --jobs 2 --quiet 2>/dev/null  # a finished earlier run
 "$PILDOC" batch "$T/j600.csv" --out "$T/killed" --jobs 2 --quiet 2>/dev/null &
 pid=$!
@@ -322,7 +324,7 @@ for attempt in 1 2 3; do
   for f in "$T"/whole/*.pdf; do cmp -s "$f" "$T/res/$(basename "$f")" || same=0; done
   check "resume $attempt: every PDF byte-identical to one whole run" test $same = 1
   check "resume $attempt: the same files, nothing more" test "$(ls "$T/res" | wc -l)" = "$(ls "$T/whole" | wc -l)"
-  check "resume $attempt: no partial manifest or temporary file left" bash -c "! find '$T/res' -name '.*' ! -name .pildoc.lock | grep -q . && test ! -e '$T/res/manifest.csv.partial'"
+  check "resume $attempt: no partial manifest or temporary file left" bash -c "! find '$T/res' -name '.*' | grep -q . && test ! -e '$T/res/manifest.csv.partial'"
 done
 # an output changed since, or a job changed since: rendered again
 f=$(ls "$T/res" | grep -m1 '\.pdf$')
