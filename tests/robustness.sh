@@ -25,11 +25,14 @@ run_bounded() {
   timeout -s KILL "$secs" "$@"
 }
 
-# gone PID...: waits (up to 10 s) until none of the processes exists.
+# gone PID...: waits (up to 10 s) until none of the processes runs (an
+# orphan that has ended may stay a zombie for a while).
 gone() {
   for _ in $(seq 200); do
     local alive=0
-    for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    for p in "$@"; do
+      case $(ps -o stat= -p "$p" 2>/dev/null) in ''|Z*) ;; *) alive=1 ;; esac
+    done
     [ $alive = 0 ] && return 0
     sleep 0.05
   done
@@ -234,7 +237,7 @@ for i in range(100): print('leaflet,en,sub/%d.pdf' % i)" > "$T/race.csv"
 fi
 
 # --- 21: SIGHUP, and a killed master -------------------------------------------------------
-"$PILDOC" batch "$T/j40.csv" --out "$T/hup" --jobs 2 --quiet 2>/dev/null   # a finished earlier run
+"$PILDOC" batch "$T/j3.csv" --out "$T/hup" --jobs 2 --quiet 2>/dev/null   # a finished earlier run
 "$PILDOC" batch "$T/j600.csv" --out "$T/hup" --jobs 2 --quiet 2> "$T/hup.err" &
 pid=$!
 sleep 0.8
@@ -245,7 +248,7 @@ check "SIGHUP: said" grep -q '(interrupted)' "$T/hup.err"
 check "SIGHUP: no manifest.csv (the run did not finish)" test ! -e "$T/hup/manifest.csv"
 check "SIGHUP: manifest.csv.partial lists what was done" test "$(grep -c '"ok"' "$T/hup/manifest.csv.partial")" -ge 1
 check "SIGHUP: no temporary file left" bash -c "! find '$T/hup' -name '.*' | grep -q ."
-"$PILDOC" batch "$T/j40.csv" --out "$T/killed" --jobs 2 --quiet 2>/dev/null  # a finished earlier run
+"$PILDOC" batch "$T/j3.csv" --out "$T/killed" --jobs 2 --quiet 2>/dev/null  # a finished earlier run
 "$PILDOC" batch "$T/j600.csv" --out "$T/killed" --jobs 2 --quiet 2>/dev/null &
 pid=$!
 sleep 0.8
