@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -270,7 +271,8 @@ typedef struct S_options {
     int strict;              /* -1 as the template says, 1 strict */
     bool quiet, resume;
     const pd_paper *paper;
-    int out_fd; /* the output folder, open */
+    int out_fd;          /* the output folder, open */
+    char tmp_prefix[16]; /* of this run's temporary files: ".pd-" + a random run id + "-" */
 } S_options;
 
 /* A finished job on its way to the master. The worker's main thread
@@ -423,8 +425,9 @@ static void S_worker(int in_fd, int out_fd, const pd_env *env, const S_options *
         int dir = pd_output_open_parent(opt->out_fd, f[3], true, f[3], &base, &err);
         if (dir < 0)
             goto report;
-        rep->ok = pd_output_begin_at(dir, base, f[3], res.bytes.data ? res.bytes.data : "",
-                                     res.bytes.len, &rep->file, &err);
+        rep->ok = pd_output_begin_at(dir, base, f[3], opt->tmp_prefix,
+                                     res.bytes.data ? res.bytes.data : "", res.bytes.len,
+                                     &rep->file, &err);
     report:
         rep->number = xstrdup(n > 0 ? f[0] : "0");
         rep->pages = res.pages;
@@ -511,7 +514,8 @@ typedef struct S_master {
     S_result *pending;   /* in job order: the manifest is written in job order */
     size_t n_pending;
     S_names names;
-    GHashTable *old; /* job number -> S_old_row list (--resume) */
+    GHashTable *old;          /* job number -> S_old_row list (--resume) */
+    GHashTable *lost_folders; /* folders (relative, "" for DIR) of jobs a dead worker had */
     size_t last_number;
     bool job_file_known;
     dev_t job_dev;
@@ -671,6 +675,42 @@ static void S_master_release(S_master *m)
     if (m->old)
         g_hash_table_destroy(m->old);
     m->old = NULL;
+    if (m->lost_folders)
+        g_hash_table_destroy(m->lost_folders);
+    m->lost_folders = NULL;
+}
+
+/* Removes the temporary files this run's dead workers left in the folders
+ * of their jobs (every worker has ended: none is still being written). */
+static void S_remove_lost_temporaries(S_master *m)
+{
+    if (!m->lost_folders)
+        return;
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, m->lost_folders);
+    size_t pl = strlen(m->opt->tmp_prefix);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        strbuf probe = STRBUF_INIT;
+        strbuf_printf(&probe, "%sx", (const char *)key);
+        pd_error err = {0};
+        const char *base;
+        int dir = pd_output_open_parent(m->opt->out_fd, probe.data, false, "", &base, &err);
+        strbuf_free(&probe);
+        int fd = dir >= 0 ? fcntl(dir, F_DUPFD_CLOEXEC, 0) : -1;
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d && fd >= 0)
+            close(fd);
+        if (d)
+            rewinddir(d); /* the offset is shared with out_fd, maybe read to its end */
+        for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+            if (strncmp(e->d_name, m->opt->tmp_prefix, pl) == 0 && strlen(e->d_name) == pl + 8 + 4)
+                unlinkat(dir, e->d_name, 0);
+        if (d)
+            closedir(d);
+        if (dir >= 0)
+            close(dir);
+    }
 }
 
 /* Starts worker i (with everything flushed first, so that the child has
@@ -740,8 +780,15 @@ static void S_worker_lost(S_master *m, int i)
     fprintf(stderr, "%spildoc: worker %d (process %ld) ended: %s\n", m->progress ? "\r" : "", i + 1,
             (long)w->pid, how);
     for (size_t k = 0; k < m->n_pending; k++)
-        if (!m->pending[k].done && m->pending[k].worker == i)
+        if (!m->pending[k].done && m->pending[k].worker == i) {
+            /* its temporary file may be left there: removed at the end */
+            const char *out = m->pending[k].output, *slash = strrchr(out, '/');
+            if (!m->lost_folders)
+                m->lost_folders = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+            g_hash_table_add(m->lost_folders,
+                             g_strndup(out, slash ? (size_t)(slash - out) + 1 : 0));
             S_finish(m, &m->pending[k], false, why);
+        }
     m->worker_lost = true;
     if (w->finished == 0 && ++m->barren >= 4) {
         /* a worker that cannot finish a single job (it crashes at start):
@@ -1034,11 +1081,12 @@ static bool S_resumable(S_master *m, S_result *r)
 /* Why a job must not run, or NULL. buf holds a formatted reason. */
 static const char *S_refusal(S_master *m, const pd_jobspec *job, char *buf, size_t size)
 {
+    /* every valid name counts, whatever else is wrong with the job, as it
+       does in the shards that skip this job */
+    const char *bad = job->output ? S_bad_output(job->output) : "no output name";
+    size_t first = bad ? 0 : S_names_claim(&m->names, job->output, job->number);
     if (job->error)
         return job->error;
-    if (!job->output)
-        return "no output name";
-    const char *bad = S_bad_output(job->output);
     if (bad)
         return bad;
     char *key = S_name_key(job->output);
@@ -1046,7 +1094,6 @@ static const char *S_refusal(S_master *m, const pd_jobspec *job, char *buf, size
     free(key);
     if (reserved)
         return "the output name is that of a manifest of the output folder";
-    size_t first = S_names_claim(&m->names, job->output, job->number);
     if (first) {
         snprintf(buf, size,
                  "the same output as job %zu (names equal up to Unicode normalisation or "
@@ -1199,7 +1246,7 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    S_options opt = {NULL, "out", 0, 0, 0, -1, false, false, pd_paper_find("a4"), -1};
+    S_options opt = {.out_dir = "out", .strict = -1, .paper = pd_paper_find("a4"), .out_fd = -1};
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     /* the default follows the machine, within the worker table */
     opt.workers = cores < 1 ? 1 : cores > MAX_WORKERS ? MAX_WORKERS : (int)cores;
@@ -1250,6 +1297,21 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
         return PD_EXIT_USAGE;
     }
     opt.jobs_file = argv[optind];
+    {
+        /* a run id in the temporary names: this run's leftovers are known */
+        static const char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+        unsigned char r[6] = {0};
+        if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+            uint64_t x = (uint64_t)getpid() * 2654435761u ^ (uint64_t)time(NULL);
+            for (size_t i = 0; i < sizeof r; i++)
+                r[i] = (unsigned char)(x >> (8 * i));
+        }
+        char id[7];
+        for (size_t i = 0; i < 6; i++)
+            id[i] = letters[r[i] % (sizeof letters - 1)];
+        id[6] = '\0';
+        snprintf(opt.tmp_prefix, sizeof opt.tmp_prefix, ".pd-%s-", id);
+    }
 
     pd_error err = {0};
     pd_schema *schema = pd_schema_load(env->variables, &err);
@@ -1307,9 +1369,12 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
         S_old_manifests(opt.out_fd, &mn, NULL, m.old);
         /* kept as S.csv.partial until this run has finished: it no longer
            looks finished, and a killed resume still has it */
-        if (renameat2(opt.out_fd, mn.final, opt.out_fd, mn.partial, RENAME_NOREPLACE) != 0 &&
-            errno == EEXIST)
-            unlinkat(opt.out_fd, mn.final, 0);
+        if (renameat2(opt.out_fd, mn.final, opt.out_fd, mn.partial, RENAME_NOREPLACE) != 0) {
+            if (errno == EINVAL && faccessat(opt.out_fd, mn.partial, F_OK, AT_SYMLINK_NOFOLLOW))
+                renameat(opt.out_fd, mn.final, opt.out_fd, mn.partial); /* no RENAME_NOREPLACE */
+            else if (errno == EEXIST || errno == EINVAL)
+                unlinkat(opt.out_fd, mn.final, 0);
+        }
     } else {
         unlinkat(opt.out_fd, mn.final, 0);
         unlinkat(opt.out_fd, mn.partial, 0);
@@ -1394,6 +1459,7 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
         }
     }
     S_flush(&m);
+    S_remove_lost_temporaries(&m);
     if (progress)
         S_progress(&m, true);
 
@@ -1467,6 +1533,8 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
 out:
     if (m.old)
         g_hash_table_destroy(m.old);
+    if (m.lost_folders)
+        g_hash_table_destroy(m.lost_folders);
     free(m.pending);
     free(m.names.slots);
     if (m.lock_fd >= 0)

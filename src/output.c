@@ -101,8 +101,8 @@ int pd_output_open_parent(int dirfd, const char *name, bool create, const char *
     return fd;
 }
 
-bool pd_output_begin_at(int dirfd, const char *base, const char *shown, const char *data,
-                        size_t len, pd_output_pending *p, pd_error *err)
+bool pd_output_begin_at(int dirfd, const char *base, const char *shown, const char *tmp_prefix,
+                        const char *data, size_t len, pd_output_pending *p, pd_error *err)
 {
     p->fd = -1;
     p->dirfd = -1;
@@ -133,7 +133,8 @@ bool pd_output_begin_at(int dirfd, const char *base, const char *shown, const ch
     char *tmp = NULL;
     /* short, so that a 255-byte target name still has a temporary name */
     /* a new file: 0666 less the umask, applied by open */
-    int fd = pd_output_create_unique(dirfd, ".pd-", ".tmp", keep_mode ? 0600 : 0666, &tmp);
+    int fd = pd_output_create_unique(dirfd, tmp_prefix ? tmp_prefix : ".pd-", ".tmp",
+                                     keep_mode ? 0600 : 0666, &tmp);
     if (fd < 0) {
         int e = errno;
         close(dirfd);
@@ -170,7 +171,7 @@ bool pd_output_begin(const char *path, const char *data, size_t len, pd_output_p
         return false;
     }
     free(dir);
-    return pd_output_begin_at(dirfd, base, path, data, len, p, err);
+    return pd_output_begin_at(dirfd, base, path, NULL, data, len, p, err);
 }
 
 static void S_pending_free(pd_output_pending *p)

@@ -44,7 +44,8 @@ int pd_output_open_parent(int dirfd, const char *name, bool create, const char *
  * (fsync, the slow part of writing) can run on another thread while the
  * next document renders. pd_output_begin_at checks the target base in the
  * folder dirfd (taking that descriptor, on failure too) and writes the
- * bytes to a temporary file beside it; shown names the target in messages.
+ * bytes to a temporary file beside it, named tmp_prefix (".pd-" when NULL)
+ * + 8 random characters + ".tmp"; shown names the target in messages.
  * pd_output_commit flushes that file and renames it over the target;
  * pd_output_abort removes it. After a successful begin, exactly one of
  * commit or abort must follow; both free what p holds, and on any failure
@@ -60,8 +61,8 @@ typedef struct pd_output_pending {
 /* pd_output_begin_at for a path (its folder opened as given). */
 bool pd_output_begin(const char *path, const char *data, size_t len, pd_output_pending *p,
                      pd_error *err);
-bool pd_output_begin_at(int dirfd, const char *base, const char *shown, const char *data,
-                        size_t len, pd_output_pending *p, pd_error *err);
+bool pd_output_begin_at(int dirfd, const char *base, const char *shown, const char *tmp_prefix,
+                        const char *data, size_t len, pd_output_pending *p, pd_error *err);
 bool pd_output_commit(pd_output_pending *p, pd_error *err);
 void pd_output_abort(pd_output_pending *p);
 

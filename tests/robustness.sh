@@ -59,6 +59,8 @@ check "worker killed: its unfinished jobs fail with the reason" grep -q '"failed
 check "worker killed: said on stderr" grep -q 'pildoc: worker 1 (process [0-9]*) ended: killed by signal 9' "$T/k.err"
 check "worker killed: at most 2 jobs lost, a new worker renders the rest" test "$(grep -c '"ok"' "$M")" -ge 38
 check "worker killed: the last job was rendered by the new worker" grep -q '^"40",.*"ok"' "$M"
+left=$(find "$T/k" -name '.*' -printf '%f ')
+check "worker killed: no temporary file left ($left)" test -z "$left"
 
 # --- 2: default --jobs on a machine with more than 64 cores --------------------------------
 if [ -z "${PILDOC_SANITIZED:-}" ] && command -v gcc >/dev/null; then
