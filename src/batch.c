@@ -32,8 +32,8 @@
 #include "xmlsafe.h"
 
 #define MAX_WORKERS 64
-#define MAX_MESSAGE (64u * 1024 * 1024) /* a job or a result between processes */
-#define MAX_PENDING 4096                /* results waiting for an earlier job to finish */
+#define MAX_MESSAGE ((size_t)64 * 1024 * 1024) /* a job or a result between processes */
+#define MAX_PENDING 4096                       /* results waiting for an earlier job to finish */
 /* Jobs handed to a worker before it has finished the previous one: the next
  * job already waits in its pipe when it has written a file, so the worker
  * never idles for a round trip through the master, and it renders while
@@ -494,6 +494,7 @@ typedef struct S_result {
 
 /* A row of an earlier manifest of DIR that --resume may keep. */
 typedef struct S_old_row {
+    size_t number; /* the key of the table */
     char *output;
     size_t pages, bytes;
     char sha[65], input[65];
@@ -956,15 +957,15 @@ static void S_old_row_end(int c, void *user)
     if (number && end && !*end && strcmp(f[2], "ok") == 0 && strlen(f[5]) == 64 &&
         strlen(f[7]) == 64) {
         S_old_row *row = xcalloc(1, sizeof *row);
+        row->number = (size_t)number;
         row->output = xstrdup(f[1]);
         row->pages = strtoull(f[3], NULL, 10);
         row->bytes = strtoull(f[4], NULL, 10);
         memcpy(row->sha, f[5], 65);
         memcpy(row->input, f[7], 65);
-        gpointer key = GSIZE_TO_POINTER((gsize)number);
-        row->next = g_hash_table_lookup(rd->rows, key);
-        g_hash_table_steal(rd->rows, key);
-        g_hash_table_insert(rd->rows, key, row);
+        row->next = g_hash_table_lookup(rd->rows, &row->number);
+        g_hash_table_steal(rd->rows, &row->number);
+        g_hash_table_insert(rd->rows, &row->number, row);
     }
     for (size_t k = 0; k < 8 && k < rd->n; k++)
         g_free(f[k]);
@@ -1042,7 +1043,7 @@ static void S_input_sha(const S_options *opt, const strbuf *msg, const char *dat
  * exactly the file an earlier manifest row of the same job lists. */
 static bool S_resumable(S_master *m, S_result *r)
 {
-    S_old_row *row = g_hash_table_lookup(m->old, GSIZE_TO_POINTER((gsize)r->number));
+    S_old_row *row = g_hash_table_lookup(m->old, &r->number);
     for (; row; row = row->next)
         if (strcmp(row->input, r->input) == 0 && strcmp(row->output, r->output) == 0)
             break;
@@ -1116,10 +1117,21 @@ static const char *S_refusal(S_master *m, const pd_jobspec *job, char *buf, size
     return NULL;
 }
 
+/* The table of earlier rows: keyed by a pointer to the job number. */
+static guint S_number_hash(gconstpointer p)
+{
+    size_t n = *(const size_t *)p;
+    return (guint)(n ^ (n >> 32));
+}
+
+static gboolean S_number_equal(gconstpointer a, gconstpointer b)
+{
+    return *(const size_t *)a == *(const size_t *)b;
+}
+
 static gint S_compare_numbers(gconstpointer a, gconstpointer b)
 {
-    size_t x = (size_t)GPOINTER_TO_SIZE(*(gconstpointer const *)a),
-           y = (size_t)GPOINTER_TO_SIZE(*(gconstpointer const *)b);
+    size_t x = **(const size_t *const *)a, y = **(const size_t *const *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -1365,7 +1377,7 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
     /* the manifests of an earlier run: read for --resume, else removed,
        so that none describes files this run replaces */
     if (opt.resume) {
-        m.old = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, S_old_free);
+        m.old = g_hash_table_new_full(S_number_hash, S_number_equal, NULL, S_old_free);
         S_old_manifests(opt.out_fd, &mn, NULL, m.old);
         /* kept as S.csv.partial until this run has finished: it no longer
            looks finished, and a killed resume still has it */
@@ -1473,11 +1485,11 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
         gpointer key, value;
         g_hash_table_iter_init(&it, m.old);
         while (g_hash_table_iter_next(&it, &key, &value))
-            if ((size_t)GPOINTER_TO_SIZE(key) > m.last_number)
+            if (*(const size_t *)key > m.last_number)
                 g_ptr_array_add(later, key);
         g_ptr_array_sort(later, S_compare_numbers);
         for (guint i = 0; i < later->len; i++) {
-            size_t number = (size_t)GPOINTER_TO_SIZE(later->pdata[i]);
+            size_t number = *(const size_t *)later->pdata[i];
             for (S_old_row *row = g_hash_table_lookup(m.old, later->pdata[i]); row; row = row->next)
                 S_manifest_row(m.manifest, number, row->output, true, row->pages, row->bytes,
                                row->sha, "", row->input);

@@ -125,7 +125,8 @@ bool pd_output_begin_at(int dirfd, const char *base, const char *shown, const ch
             bad = "cannot write: the file is read-only";
         if (bad) {
             close(dirfd);
-            return pd_error_set(err, shown, 0, "%s", bad);
+            pd_error_set(err, shown, 0, "%s", bad);
+            return false;
         }
         if (S_ISREG(st.st_mode)) /* a re-rendered file keeps its mode (0600 stays 0600) */
             keep_mode = true, mode = st.st_mode & 07777;
@@ -198,7 +199,8 @@ bool pd_output_commit(pd_output_pending *p, pd_error *err)
         e = errno;
     }
     if (!ok) {
-        unlinkat(p->dirfd, p->tmp, 0);
+        if (p->tmp)
+            unlinkat(p->dirfd, p->tmp, 0);
         pd_error_set(err, p->path, 0, "cannot write: %s", strerror(e));
     }
     S_pending_free(p);
