@@ -900,14 +900,19 @@ static bool S_lock(S_master *m, int out_fd, const char *out_dir)
 {
     const S_options *opt = m->opt;
     if (flock(out_fd, (opt->shard_n ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
-        if (errno == EWOULDBLOCK)
+        int e = errno;
+        if (e == EWOULDBLOCK) {
             fprintf(stderr,
                     "pildoc: %s: another pildoc batch is writing into this folder; nothing "
                     "done\n",
                     out_dir);
-        else
-            fprintf(stderr, "%s: cannot lock the folder: %s\n", out_dir, strerror(errno));
-        return false;
+            return false;
+        }
+        /* a file system without locks (some NFS set-ups): go on, and say so */
+        fprintf(stderr,
+                "pildoc: warning: %s: cannot lock the folder (%s); another run into it would "
+                "not be noticed\n",
+                out_dir, strerror(e));
     }
     if (!opt->shard_n)
         return true;
@@ -920,14 +925,18 @@ static bool S_lock(S_master *m, int out_fd, const char *out_dir)
     }
     m->lock_fd = fd;
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        if (errno == EWOULDBLOCK)
+        int e = errno;
+        if (e == EWOULDBLOCK) {
             fprintf(stderr,
                     "pildoc: %s: another pildoc batch of the same shard is writing into this "
                     "folder (it holds %s); nothing done\n",
                     out_dir, name);
-        else
-            fprintf(stderr, "%s/%s: cannot lock: %s\n", out_dir, name, strerror(errno));
-        return false;
+            return false;
+        }
+        fprintf(stderr,
+                "pildoc: warning: %s/%s: cannot lock (%s); another run of this shard would not "
+                "be noticed\n",
+                out_dir, name, strerror(e));
     }
     return true;
 }
