@@ -255,8 +255,7 @@ check "SIGHUP: no temporary file left" bash -c "! find '$T/hup' -name '.*' | gre
 pid=$!
 sleep 0.8
 workers=$(pgrep -P $pid)
-kill -KILL $pid
-wait $pid 2>/dev/null
+{ kill -KILL $pid; wait $pid; } 2>/dev/null
 gone $workers
 check "killed master: the earlier run's manifest.csv is gone (it would contradict the files)" test ! -e "$T/killed/manifest.csv"
 check "killed master: its workers left no temporary PDF" bash -c "! find '$T/killed' -name '.pd-*' | grep -q ."
@@ -317,8 +316,7 @@ for attempt in 1 2 3; do
     pid=$!
     sleep "$kill_at"
     workers=$(pgrep -P $pid)
-    kill -KILL $pid 2>/dev/null
-    wait $pid 2>/dev/null
+    { kill -KILL $pid; wait $pid; } 2>/dev/null
     gone $workers
   done
   "$PILDOC" batch "$T/j60.csv" --out "$T/res" --jobs 2 --quiet --resume 2> "$T/res.err"; rc=$?
