@@ -49,7 +49,7 @@ PATHS_DEFS := -DPILDOC_BINDIR='"$(bindir)"' -DPILDOC_PKGDATADIR='"$(pkgdatadir)"
 DEB_BUILD  := build-essential pkg-config libpango1.0-dev libcairo2-dev libxml2-dev \
               libfontconfig-dev zlib1g-dev gettext libgettextpo-dev libcsv-dev scdoc librsvg2-dev
 DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf parallel man-db python3-yaml python3 \
-              libc-l10n
+              libc-l10n procps
 DEB_SLURM  := slurm-wlm munge
 DEB_LINT   := clang-format clang-tidy cppcheck
 
@@ -223,6 +223,7 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/e2e.sh
 	bash tests/translators.sh
 	bash tests/batch.sh
+	bash tests/robustness.sh
 	bash tests/bad-input.sh
 	bash tests/install.sh
 	bash tests/shards.sh

@@ -1,6 +1,7 @@
 #include "batch.h"
 
 #include <csv.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -29,7 +32,8 @@
 #include "xmlsafe.h"
 
 #define MAX_WORKERS 64
-#define MAX_PENDING 4096 /* results waiting for an earlier job to finish */
+#define MAX_MESSAGE ((size_t)64 * 1024 * 1024) /* a job or a result between processes */
+#define MAX_PENDING 4096                       /* results waiting for an earlier job to finish */
 /* Jobs handed to a worker before it has finished the previous one: the next
  * job already waits in its pipe when it has written a file, so the worker
  * never idles for a round trip through the master, and it renders while
@@ -78,7 +82,7 @@ static bool S_send(int fd, const strbuf *m)
 static bool S_recv(int fd, strbuf *m, const char **fields, size_t max, size_t *n)
 {
     uint32_t len;
-    if (!S_read_all(fd, &len, sizeof len) || len > 64u * 1024 * 1024)
+    if (!S_read_all(fd, &len, sizeof len) || len > MAX_MESSAGE)
         return false;
     strbuf_clear(m);
     char *buf = xmalloc(len + 1);
@@ -96,7 +100,43 @@ static bool S_recv(int fd, strbuf *m, const char **fields, size_t max, size_t *n
     return true;
 }
 
-/* --- output names ------------------------------------------------------------ */
+/* --- what a job file may show and name ------------------------------------- */
+
+/* Format controls that reorder or hide text: C1 controls, bidirectional
+ * marks, embeddings, overrides and isolates, line and paragraph
+ * separators. */
+static bool S_is_hidden_control(gunichar c)
+{
+    return (c >= 0x80 && c <= 0x9f) || c == 0x061c || c == 0x200e || c == 0x200f ||
+           (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0x2028 ||
+           c == 0x2029;
+}
+
+/* s as it may go to a terminal, a log or the manifest: control characters,
+ * C1 and bidirectional controls and bytes that are not UTF-8 escaped
+ * (\x1b, \u202e), the rest as it is. Returns a malloc'd string. */
+static char *S_shown(const char *s)
+{
+    strbuf out = STRBUF_INIT;
+    strbuf_append(&out, "");
+    for (const char *p = s ? s : ""; *p;) {
+        gunichar c = g_utf8_get_char_validated(p, -1);
+        if (c == (gunichar)-1 || c == (gunichar)-2) {
+            strbuf_printf(&out, "\\x%02x", (unsigned char)*p);
+            p++;
+            continue;
+        }
+        const char *next = g_utf8_next_char(p);
+        if (c < 0x20 || c == 0x7f)
+            strbuf_printf(&out, "\\x%02x", (unsigned)c);
+        else if (S_is_hidden_control(c))
+            strbuf_printf(&out, "\\u%04x", (unsigned)c);
+        else
+            strbuf_append_len(&out, p, (size_t)(next - p));
+        p = next;
+    }
+    return strbuf_take(&out);
+}
 
 /* An output name stays inside the output folder: relative, no "..", no
  * control characters, no empty or hidden parts. NULL when fine. */
@@ -111,6 +151,9 @@ static const char *S_bad_output(const char *name)
             return "a control character or backslash in the output name";
     if (!xmlsafe_valid_utf8(name))
         return "an output name that is not UTF-8";
+    for (const char *p = name; *p; p = g_utf8_next_char(p))
+        if (S_is_hidden_control(g_utf8_get_char(p)))
+            return "a C1, bidirectional or line-separator control in the output name";
     const char *part = name;
     while (part) {
         const char *slash = strchr(part, '/');
@@ -120,6 +163,8 @@ static const char *S_bad_output(const char *name)
                    "output folder)";
         if (part[0] == '.')
             return "an output name part starting with '.'";
+        if (len > 255)
+            return "an output name part longer than 255 bytes";
         part = slash ? slash + 1 : NULL;
     }
     if (strlen(name) > 1000)
@@ -127,27 +172,93 @@ static const char *S_bad_output(const char *name)
     return NULL;
 }
 
-/* Creates the folders of out_dir/name inside out_dir, refusing any that is
- * a symbolic link (which could lead outside). */
-static bool S_make_parents(const char *out_dir, const char *name, pd_error *err)
+/* The name as the strictest file system compares it: NFC, case-folded
+ * (a case-insensitive share holds one of "A.pdf" and "a.pdf"). Malloc'd. */
+static char *S_name_key(const char *name)
 {
-    char *copy = xstrdup(name);
-    bool ok = true;
-    for (char *slash = strchr(copy, '/'); slash && ok; slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        char *dir = paths_join(out_dir, copy);
-        struct stat st;
-        if (lstat(dir, &st) == 0) {
-            if (!S_ISDIR(st.st_mode))
-                ok = pd_error_set(err, NULL, 0, "output folder part '%s' is not a folder", copy);
-        } else if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-            ok = pd_error_set(err, NULL, 0, "cannot create folder '%s': %s", copy, strerror(errno));
-        }
-        free(dir);
-        *slash = '/';
+    gchar *nfc = g_utf8_normalize(name, -1, G_NORMALIZE_NFC);
+    gchar *fold = g_utf8_casefold(nfc ? nfc : name, -1);
+    gchar *key = g_utf8_normalize(fold, -1, G_NORMALIZE_NFC);
+    char *out = xstrdup(key ? key : fold);
+    g_free(nfc);
+    g_free(fold);
+    g_free(key);
+    return out;
+}
+
+/* "digits" then what follows, or NULL. */
+static const char *S_skip_digits(const char *s)
+{
+    if (*s < '0' || *s > '9')
+        return NULL;
+    while (*s >= '0' && *s <= '9')
+        s++;
+    return s;
+}
+
+/* A (case-folded) name the manifests of DIR use: manifest.csv,
+ * manifest-K-of-N.csv, either with .partial. */
+static bool S_reserved_name(const char *key)
+{
+    if (strncmp(key, "manifest", 8) != 0)
+        return false;
+    const char *p = key + 8;
+    if (*p == '-') {
+        p = S_skip_digits(p + 1);
+        if (!p || strncmp(p, "-of-", 4) != 0 || !(p = S_skip_digits(p + 4)))
+            return false;
     }
-    free(copy);
-    return ok;
+    return strcmp(p, ".csv") == 0 || strcmp(p, ".csv.partial") == 0;
+}
+
+/* Output names seen so far (as 128 bits of the SHA-256 of their key) with
+ * the job that first used each: 24 bytes a job, open addressing. */
+typedef struct S_name_entry {
+    uint64_t a, b; /* 0, 0: empty */
+    size_t job;
+} S_name_entry;
+
+typedef struct S_names {
+    S_name_entry *slots;
+    size_t cap, n;
+} S_names;
+
+/* The job that already uses name, or 0 after recording it for job. */
+static size_t S_names_claim(S_names *t, const char *name, size_t job)
+{
+    char *key = S_name_key(name);
+    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_checksum_update(sum, (const guchar *)key, (gssize)strlen(key));
+    guint8 digest[32];
+    gsize dlen = sizeof digest;
+    g_checksum_get_digest(sum, digest, &dlen);
+    g_checksum_free(sum);
+    free(key);
+    uint64_t a, b;
+    memcpy(&a, digest, 8);
+    memcpy(&b, digest + 8, 8);
+    a |= 1; /* never the empty mark */
+    if (2 * (t->n + 1) > t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 1024;
+        S_name_entry *slots = xcalloc(cap, sizeof *slots);
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->slots[i].a) {
+                size_t k = (size_t)t->slots[i].b & (cap - 1);
+                while (slots[k].a)
+                    k = (k + 1) & (cap - 1);
+                slots[k] = t->slots[i];
+            }
+        free(t->slots);
+        t->slots = slots;
+        t->cap = cap;
+    }
+    size_t k = (size_t)b & (t->cap - 1);
+    for (; t->slots[k].a; k = (k + 1) & (t->cap - 1))
+        if (t->slots[k].a == a && t->slots[k].b == b)
+            return t->slots[k].job;
+    t->slots[k] = (S_name_entry){a, b, job};
+    t->n++;
+    return 0;
 }
 
 /* --- the worker ------------------------------------------------------------ */
@@ -158,8 +269,10 @@ typedef struct S_options {
     int workers;
     size_t shard_k, shard_n; /* 1-based; 0 when not sharded */
     int strict;              /* -1 as the template says, 1 strict */
-    bool quiet;
+    bool quiet, resume;
     const pd_paper *paper;
+    int out_fd;          /* the output folder, open */
+    char tmp_prefix[16]; /* of this run's temporary files: ".pd-" + a random run id + "-" */
 } S_options;
 
 /* A finished job on its way to the master. The worker's main thread
@@ -267,6 +380,10 @@ static void S_worker(int in_fd, int out_fd, const pd_env *env, const S_options *
        of input */
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    /* a master that is gone makes writes fail: the files not yet committed
+       are removed, rather than the worker dying with them in place */
+    signal(SIGPIPE, SIG_IGN);
     S_writer w = {.out_fd = out_fd};
     pthread_mutex_init(&w.lock, NULL);
     pthread_cond_init(&w.changed, NULL);
@@ -285,7 +402,6 @@ static void S_worker(int in_fd, int out_fd, const pd_env *env, const S_options *
         pd_values_init(&values);
         S_report *rep = xcalloc(1, sizeof *rep);
         rep->file.fd = -1;
-        char *path = NULL;
         if (n < 6) {
             pd_error_set(&err, NULL, 0, "internal: a short job message");
             goto report;
@@ -302,11 +418,16 @@ static void S_worker(int in_fd, int out_fd, const pd_env *env, const S_options *
         pd_job job = {f[1], f[2], opt->paper, opt->strict, &values, PD_FORMAT_PDF, 1, 100, NULL};
         if (!pd_renderer_render(r, &job, &res, &err))
             goto report;
-        if (!S_make_parents(opt->out_dir, f[3], &err))
+        /* the folders of the output, each opened below the last without
+           following a symbolic link: a link swapped in meanwhile cannot
+           lead outside --out */
+        const char *base;
+        int dir = pd_output_open_parent(opt->out_fd, f[3], true, f[3], &base, &err);
+        if (dir < 0)
             goto report;
-        path = paths_join(opt->out_dir, f[3]);
-        rep->ok = pd_output_begin(path, res.bytes.data ? res.bytes.data : "", res.bytes.len,
-                                  &rep->file, &err);
+        rep->ok = pd_output_begin_at(dir, base, f[3], opt->tmp_prefix,
+                                     res.bytes.data ? res.bytes.data : "", res.bytes.len,
+                                     &rep->file, &err);
     report:
         rep->number = xstrdup(n > 0 ? f[0] : "0");
         rep->pages = res.pages;
@@ -319,7 +440,6 @@ static void S_worker(int in_fd, int out_fd, const pd_env *env, const S_options *
         }
         rep->error = xstrdup(rep->ok ? "" : err.msg);
         rep->warning = xstrdup(res.warning ? res.warning : "");
-        free(path);
         pd_job_result_free(&res);
         pd_values_free(&values);
         bool master_there;
@@ -355,29 +475,55 @@ static void S_on_signal(int sig)
 }
 
 typedef struct S_worker_state {
-    pid_t pid;
-    int to, from;  /* pipes to and from the worker */
-    int in_flight; /* jobs sent, results not yet received */
+    pid_t pid;       /* 0: not running */
+    int to, from;    /* pipes to and from the worker */
+    int in_flight;   /* jobs sent, results not yet received */
+    size_t finished; /* results received from this process */
     long rss_kb;
 } S_worker_state;
 
 typedef struct S_result {
     size_t number;
-    bool done, ok;
+    bool done, ok, kept;
     int worker; /* the worker rendering it, or -1 */
     char *output, *id, *error;
     size_t pages, bytes;
     char sha[65];
+    char input[65]; /* SHA-256 of what the job asks for (resume compares it) */
 } S_result;
+
+/* A row of an earlier manifest of DIR that --resume may keep. */
+typedef struct S_old_row {
+    size_t number; /* the key of the table */
+    char *output;
+    size_t pages, bytes;
+    char sha[65], input[65];
+    struct S_old_row *next; /* another candidate for the same job */
+} S_old_row;
 
 typedef struct S_master {
     const S_options *opt;
+    const pd_env *env;
+    pd_jobsrc *src;
+    pd_schema *schema;
     S_worker_state w[MAX_WORKERS];
-    int n_workers;
-    S_result *pending; /* in job order: the manifest is written in job order */
+    int lock_fd;         /* a shard's own lock, or -1 */
+    bool no_spawn;       /* workers keep dying without finishing a job */
+    int barren;          /* workers that died in a row without finishing a job */
+    bool worker_lost;    /* a worker died during the run */
+    const char *stopped; /* why no new job starts, or NULL */
+    S_result *pending;   /* in job order: the manifest is written in job order */
     size_t n_pending;
+    S_names names;
+    GHashTable *old;          /* job number -> S_old_row list (--resume) */
+    GHashTable *lost_folders; /* folders (relative, "" for DIR) of jobs a dead worker had */
+    size_t last_number;
+    bool job_file_known;
+    dev_t job_dev;
+    ino_t job_ino;
     FILE *manifest;
-    size_t done, written, failed, total;
+    int manifest_errno; /* the manifest cannot be written: why */
+    size_t done, written, kept, failed, total;
     double started;
     bool progress; /* a progress line is on the terminal */
 } S_master;
@@ -395,30 +541,47 @@ static void S_csv_cell(FILE *f, const char *s, bool last)
     fputc(last ? '\n' : ',', f);
 }
 
+#define MANIFEST_HEADER "job,output,status,pages,bytes,sha256,error,input_sha256\n"
+
+static void S_manifest_row(FILE *f, size_t number, const char *output, bool ok, size_t pages,
+                           size_t bytes, const char *sha, const char *error, const char *input)
+{
+    char num[32], pg[32], by[32];
+    snprintf(num, sizeof num, "%zu", number);
+    snprintf(pg, sizeof pg, "%zu", pages);
+    snprintf(by, sizeof by, "%zu", bytes);
+    char *out = S_shown(output), *err = S_shown(error);
+    S_csv_cell(f, num, false);
+    S_csv_cell(f, out, false);
+    S_csv_cell(f, ok ? "ok" : "failed", false);
+    S_csv_cell(f, pg, false);
+    S_csv_cell(f, by, false);
+    S_csv_cell(f, sha, false);
+    S_csv_cell(f, err, false);
+    S_csv_cell(f, input, true);
+    free(out);
+    free(err);
+}
+
 /* Writes finished results at the head of the queue, in job order. */
 static void S_flush(S_master *m)
 {
     size_t k = 0;
     while (k < m->n_pending && m->pending[k].done) {
         S_result *r = &m->pending[k];
-        char num[32], pages[32], bytes[32];
-        snprintf(num, sizeof num, "%zu", r->number);
-        snprintf(pages, sizeof pages, "%zu", r->pages);
-        snprintf(bytes, sizeof bytes, "%zu", r->bytes);
-        S_csv_cell(m->manifest, num, false);
-        S_csv_cell(m->manifest, r->output ? r->output : "", false);
-        S_csv_cell(m->manifest, r->ok ? "ok" : "failed", false);
-        S_csv_cell(m->manifest, pages, false);
-        S_csv_cell(m->manifest, bytes, false);
-        S_csv_cell(m->manifest, r->sha, false);
-        S_csv_cell(m->manifest, r->error ? r->error : "", true);
+        if (!m->manifest_errno)
+            S_manifest_row(m->manifest, r->number, r->output, r->ok, r->pages, r->bytes, r->sha,
+                           r->error, r->input);
         free(r->output);
         free(r->id);
         free(r->error);
         k++;
     }
     if (k) {
-        fflush(m->manifest);
+        if (!m->manifest_errno && (fflush(m->manifest) != 0 || ferror(m->manifest))) {
+            m->manifest_errno = errno ? errno : EIO;
+            m->stopped = "the manifest cannot be written";
+        }
         memmove(m->pending, m->pending + k, (m->n_pending - k) * sizeof *m->pending);
         m->n_pending -= k;
     }
@@ -442,14 +605,22 @@ static void S_finish(S_master *m, S_result *r, bool ok, const char *error)
     r->ok = ok;
     m->done++;
     if (ok) {
-        m->written++;
+        if (r->kept)
+            m->kept++;
+        else
+            m->written++;
     } else {
         m->failed++;
         r->error = xstrdup(error && *error ? error : "failed");
-        /* the job by position, id and output; never patient data */
-        fprintf(stderr, "%spildoc: job %zu (%s%s%s): %s\n", m->progress ? "\r" : "", r->number,
-                r->id ? r->id : "", r->id ? ", " : "", r->output ? r->output : "no output",
-                r->error);
+        /* the job by position, id and output; never patient data, and no
+           control character from the job file reaches the terminal */
+        char *id = S_shown(r->id), *out = S_shown(r->output ? r->output : "no output"),
+             *why = S_shown(r->error);
+        fprintf(stderr, "%spildoc: job %zu (%s%s%s): %s\n", m->progress ? "\r" : "", r->number, id,
+                r->id ? ", " : "", out, why);
+        free(id);
+        free(out);
+        free(why);
     }
 }
 
@@ -461,9 +632,13 @@ static void S_progress(S_master *m, bool last)
         return;
     shown = now;
     double rate = m->done / (now - m->started > 1e-3 ? now - m->started : 1e-3);
-    double left = rate > 0 && m->total > m->done ? (double)(m->total - m->done) / rate : 0;
-    fprintf(stderr, "\rpildoc batch: %zu/%zu done, %.0f documents/s, %.0f s left   ", m->done,
-            m->total, rate, left);
+    if (m->total) {
+        double left = rate > 0 && m->total > m->done ? (double)(m->total - m->done) / rate : 0;
+        fprintf(stderr, "\rpildoc batch: %zu/%zu done, %.0f documents/s, %.0f s left   ", m->done,
+                m->total, rate, left);
+    } else { /* a job file that cannot be read twice (a pipe): no total */
+        fprintf(stderr, "\rpildoc batch: %zu done, %.0f documents/s   ", m->done, rate);
+    }
     if (last)
         fputc('\n', stderr);
 }
@@ -476,6 +651,154 @@ static S_result *S_find(S_master *m, size_t number)
     return NULL;
 }
 
+static void S_old_free(gpointer p)
+{
+    for (S_old_row *r = p, *next; r; r = next) {
+        next = r->next;
+        free(r->output);
+        free(r);
+    }
+}
+
+/* What a forked worker does not need of the master. */
+static void S_master_release(S_master *m)
+{
+    for (size_t i = 0; i < m->n_pending; i++) {
+        free(m->pending[i].output);
+        free(m->pending[i].id);
+        free(m->pending[i].error);
+    }
+    free(m->pending);
+    m->pending = NULL;
+    m->n_pending = 0;
+    free(m->names.slots);
+    m->names.slots = NULL;
+    if (m->old)
+        g_hash_table_destroy(m->old);
+    m->old = NULL;
+    if (m->lost_folders)
+        g_hash_table_destroy(m->lost_folders);
+    m->lost_folders = NULL;
+}
+
+/* Removes the temporary files this run's dead workers left in the folders
+ * of their jobs (every worker has ended: none is still being written). */
+static void S_remove_lost_temporaries(S_master *m)
+{
+    if (!m->lost_folders)
+        return;
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, m->lost_folders);
+    size_t pl = strlen(m->opt->tmp_prefix);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        strbuf probe = STRBUF_INIT;
+        strbuf_printf(&probe, "%sx", (const char *)key);
+        pd_error err = {0};
+        const char *base;
+        int dir = pd_output_open_parent(m->opt->out_fd, probe.data, false, "", &base, &err);
+        strbuf_free(&probe);
+        int fd = dir >= 0 ? fcntl(dir, F_DUPFD_CLOEXEC, 0) : -1;
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d && fd >= 0)
+            close(fd);
+        if (d)
+            rewinddir(d); /* the offset is shared with out_fd, maybe read to its end */
+        for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+            if (strncmp(e->d_name, m->opt->tmp_prefix, pl) == 0 && strlen(e->d_name) == pl + 8 + 4)
+                unlinkat(dir, e->d_name, 0);
+        if (d)
+            closedir(d);
+        if (dir >= 0)
+            close(dir);
+    }
+}
+
+/* Starts worker i (with everything flushed first, so that the child has
+ * nothing of the master's to write). */
+static bool S_spawn(S_master *m, int i)
+{
+    int to[2], from[2];
+    if (pipe2(to, O_CLOEXEC) != 0)
+        return false;
+    if (pipe2(from, O_CLOEXEC) != 0) {
+        close(to[0]);
+        close(to[1]);
+        return false;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(to[1]);
+        close(from[0]);
+        for (int k = 0; k < MAX_WORKERS; k++)
+            if (m->w[k].pid > 0) {
+                close(m->w[k].to);
+                close(m->w[k].from);
+            }
+        if (m->lock_fd >= 0)
+            close(m->lock_fd);
+        fclose(m->manifest);
+        pd_jobsrc_close(m->src);
+        pd_schema_free(m->schema);
+        S_master_release(m);
+        S_worker(to[0], from[1], m->env, m->opt);
+        _exit(0);
+    }
+    close(to[0]);
+    close(from[1]);
+    if (pid < 0) {
+        close(to[1]);
+        close(from[0]);
+        return false;
+    }
+    m->w[i] = (S_worker_state){pid, to[1], from[0], 0, 0, 0};
+    return true;
+}
+
+/* Worker i is gone (killed, crashed, or its pipe broke): its unfinished
+ * jobs fail with the reason; a new worker takes its place for the next
+ * jobs. */
+static void S_worker_lost(S_master *m, int i)
+{
+    S_worker_state *w = &m->w[i];
+    close(w->to);
+    close(w->from);
+    int st = 0;
+    char how[64] = "its pipe closed";
+    if (waitpid(w->pid, &st, 0) == w->pid) {
+        if (WIFSIGNALED(st)) {
+            const char *abbrev = sigabbrev_np(WTERMSIG(st));
+            snprintf(how, sizeof how, "killed by signal %d (SIG%s)", WTERMSIG(st),
+                     abbrev ? abbrev : "?");
+        } else if (WIFEXITED(st)) {
+            snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(st));
+        }
+    }
+    char why[160];
+    snprintf(why, sizeof why,
+             "the worker process rendering this job ended (%s) before finishing it", how);
+    fprintf(stderr, "%spildoc: worker %d (process %ld) ended: %s\n", m->progress ? "\r" : "", i + 1,
+            (long)w->pid, how);
+    for (size_t k = 0; k < m->n_pending; k++)
+        if (!m->pending[k].done && m->pending[k].worker == i) {
+            /* its temporary file may be left there: removed at the end */
+            const char *out = m->pending[k].output, *slash = strrchr(out, '/');
+            if (!m->lost_folders)
+                m->lost_folders = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+            g_hash_table_add(m->lost_folders,
+                             g_strndup(out, slash ? (size_t)(slash - out) + 1 : 0));
+            S_finish(m, &m->pending[k], false, why);
+        }
+    m->worker_lost = true;
+    if (w->finished == 0 && ++m->barren >= 4) {
+        /* a worker that cannot finish a single job (it crashes at start):
+           no endless restarts */
+        m->no_spawn = true;
+    }
+    *w = (S_worker_state){0, -1, -1, 0, 0, 0};
+}
+
 static void S_collect(S_master *m, int i)
 {
     strbuf msg = STRBUF_INIT;
@@ -483,30 +806,27 @@ static void S_collect(S_master *m, int i)
     size_t n;
     S_worker_state *w = &m->w[i];
     if (!S_recv(w->from, &msg, f, 8, &n) || n < 7) {
-        /* the worker died: its job failed; no more jobs for it */
-        for (size_t k = 0; k < m->n_pending; k++)
-            if (!m->pending[k].done && m->pending[k].worker == i) {
-                S_finish(m, &m->pending[k], false, "the worker rendering this job died");
-            }
-        close(w->from);
-        close(w->to);
-        w->from = w->to = -1;
-        w->in_flight = 0;
         strbuf_free(&msg);
+        S_worker_lost(m, i);
         return;
     }
     S_result *r = S_find(m, strtoull(f[0], NULL, 10));
-    if (r) {
+    if (r && !r->done) {
         bool ok = strcmp(f[1], "ok") == 0;
         r->pages = strtoull(f[2], NULL, 10);
         r->bytes = strtoull(f[3], NULL, 10);
         snprintf(r->sha, sizeof r->sha, "%s", f[4]);
-        if (*f[6] && !m->opt->quiet)
+        if (*f[6] && !m->opt->quiet) {
+            char *warning = S_shown(f[6]);
             fprintf(stderr, "%spildoc: warning: job %zu: %s\n", m->progress ? "\r" : "", r->number,
-                    f[6]);
+                    warning);
+            free(warning);
+        }
         S_finish(m, r, ok, f[5]);
     }
     w->in_flight--;
+    w->finished++;
+    m->barren = 0;
     strbuf_free(&msg);
 }
 
@@ -515,8 +835,13 @@ static bool S_in_shard(const S_options *opt, size_t number)
     return !opt->shard_n || (number - 1) % opt->shard_n == opt->shard_k - 1;
 }
 
+/* The number of jobs, for progress: only for a regular file, which can be
+ * read twice (a FIFO cannot: the count would eat the jobs). 0 if unknown. */
 static size_t S_count_jobs(const S_options *opt, const pd_schema *schema)
 {
+    struct stat st;
+    if (stat(opt->jobs_file, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
     pd_error err = {0};
     pd_jobsrc *src = pd_jobsrc_open(opt->jobs_file, schema, &err);
     size_t total = 0;
@@ -529,49 +854,444 @@ static size_t S_count_jobs(const S_options *opt, const pd_schema *schema)
     return total;
 }
 
+/* --- the manifest files and the folder lock ------------------------------------
+ * DIR/S.csv (S: manifest or manifest-K-of-N) is the manifest of a finished
+ * run; S.csv.partial that of a run that stopped early (what it did);
+ * .S.csv.XXXXXXXX.part the one being written (or left by a killed run). */
+
+typedef struct S_manifest_names {
+    char *final, *partial, *prefix; /* prefix: of the .part files */
+} S_manifest_names;
+
+static void S_manifest_names_init(S_manifest_names *n, const S_options *opt)
+{
+    strbuf stem = STRBUF_INIT, sb = STRBUF_INIT;
+    if (opt->shard_n)
+        strbuf_printf(&stem, "manifest-%zu-of-%zu.csv", opt->shard_k, opt->shard_n);
+    else
+        strbuf_printf(&stem, "manifest.csv");
+    strbuf_printf(&sb, "%s.partial", stem.data);
+    n->partial = strbuf_take(&sb);
+    strbuf_printf(&sb, ".%s.", stem.data);
+    n->prefix = strbuf_take(&sb);
+    n->final = strbuf_take(&stem);
+}
+
+static void S_manifest_names_free(S_manifest_names *n)
+{
+    free(n->final);
+    free(n->partial);
+    free(n->prefix);
+}
+
+/* A manifest being written, or left by a killed run. */
+static bool S_is_part_file(const S_manifest_names *n, const char *name)
+{
+    size_t pl = strlen(n->prefix), len = strlen(name);
+    return len == pl + 8 + 5 && strncmp(name, n->prefix, pl) == 0 &&
+           strcmp(name + pl + 8, ".part") == 0;
+}
+
+/* Takes the folder's lock: flock on the folder itself (no lock file to
+ * leave behind), exclusive for an unsharded run, shared by shards, each of
+ * which also holds DIR/.manifest-K-of-N.lock alone. Returns false (and
+ * says why) when another run holds it. */
+static bool S_lock(S_master *m, int out_fd, const char *out_dir)
+{
+    const S_options *opt = m->opt;
+    if (flock(out_fd, (opt->shard_n ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+        int e = errno;
+        if (e == EWOULDBLOCK) {
+            fprintf(stderr,
+                    "pildoc: %s: another pildoc batch is writing into this folder; nothing "
+                    "done\n",
+                    out_dir);
+            return false;
+        }
+        /* a file system without locks (some NFS set-ups): go on, and say so */
+        fprintf(stderr,
+                "pildoc: warning: %s: cannot lock the folder (%s); another run into it would "
+                "not be noticed\n",
+                out_dir, strerror(e));
+    }
+    if (!opt->shard_n)
+        return true;
+    char name[96];
+    snprintf(name, sizeof name, ".manifest-%zu-of-%zu.lock", opt->shard_k, opt->shard_n);
+    int fd = openat(out_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        fprintf(stderr, "%s/%s: cannot open the lock file: %s\n", out_dir, name, strerror(errno));
+        return false;
+    }
+    m->lock_fd = fd;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        if (e == EWOULDBLOCK) {
+            fprintf(stderr,
+                    "pildoc: %s: another pildoc batch of the same shard is writing into this "
+                    "folder (it holds %s); nothing done\n",
+                    out_dir, name);
+            return false;
+        }
+        fprintf(stderr,
+                "pildoc: warning: %s/%s: cannot lock (%s); another run of this shard would not "
+                "be noticed\n",
+                out_dir, name, strerror(e));
+    }
+    return true;
+}
+
+/* libcsv callbacks reading an earlier manifest for --resume. */
+typedef struct S_old_reader {
+    GHashTable *rows;
+    char *field[8];
+    size_t n;
+} S_old_reader;
+
+static void S_old_field(void *data, size_t len, void *user)
+{
+    S_old_reader *rd = user;
+    if (rd->n < 8)
+        rd->field[rd->n] = g_strndup(data, len);
+    rd->n++;
+}
+
+static void S_old_row_end(int c, void *user)
+{
+    (void)c;
+    S_old_reader *rd = user;
+    char **f = rd->field;
+    char *end = NULL;
+    unsigned long long number = rd->n == 8 ? strtoull(f[0], &end, 10) : 0;
+    if (number && end && !*end && strcmp(f[2], "ok") == 0 && strlen(f[5]) == 64 &&
+        strlen(f[7]) == 64) {
+        S_old_row *row = xcalloc(1, sizeof *row);
+        row->number = (size_t)number;
+        row->output = xstrdup(f[1]);
+        row->pages = strtoull(f[3], NULL, 10);
+        row->bytes = strtoull(f[4], NULL, 10);
+        memcpy(row->sha, f[5], 65);
+        memcpy(row->input, f[7], 65);
+        row->next = g_hash_table_lookup(rd->rows, &row->number);
+        g_hash_table_steal(rd->rows, &row->number);
+        g_hash_table_insert(rd->rows, &row->number, row);
+    }
+    for (size_t k = 0; k < 8 && k < rd->n; k++)
+        g_free(f[k]);
+    memset(f, 0, sizeof rd->field);
+    rd->n = 0;
+}
+
+static void S_old_load(GHashTable *rows, int out_fd, const char *name)
+{
+    int fd = openat(out_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct csv_parser p;
+    csv_init(&p, CSV_APPEND_NULL);
+    S_old_reader rd = {rows, {NULL}, 0};
+    char buf[65536];
+    ssize_t got;
+    while ((got = read(fd, buf, sizeof buf)) > 0)
+        csv_parse(&p, buf, (size_t)got, S_old_field, S_old_row_end, &rd);
+    csv_fini(&p, S_old_field, S_old_row_end, &rd);
+    csv_free(&p);
+    for (size_t k = 0; k < 8; k++)
+        g_free(rd.field[k]);
+    close(fd);
+}
+
+/* Every manifest of this run's name in DIR: read for --resume (rows may
+ * be NULL), or removed. */
+static void S_old_manifests(int out_fd, const S_manifest_names *n, const char *keep,
+                            GHashTable *rows)
+{
+    if (rows) {
+        S_old_load(rows, out_fd, n->final);
+        S_old_load(rows, out_fd, n->partial);
+    }
+    int fd = fcntl(out_fd, F_DUPFD_CLOEXEC, 0);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    rewinddir(d); /* the duplicate shares out_fd's offset, left at the end by an earlier read */
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (S_is_part_file(n, e->d_name) && (!keep || strcmp(e->d_name, keep) != 0)) {
+            if (rows)
+                S_old_load(rows, out_fd, e->d_name);
+            else
+                unlinkat(out_fd, e->d_name, 0);
+        }
+    closedir(d);
+}
+
+/* SHA-256 of what a job asks for: its message to the worker (number,
+ * template, language, output, data file name, values), the paper, the
+ * strictness and the data file's size and time. */
+static void S_input_sha(const S_options *opt, const strbuf *msg, const char *data_file,
+                        char hex[65])
+{
+    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_checksum_update(sum, (const guchar *)msg->data, (gssize)msg->len);
+    char extra[128];
+    struct stat st;
+    if (data_file && *data_file && stat(data_file, &st) == 0)
+        snprintf(extra, sizeof extra, "|%s|%d|%lld|%lld.%09ld", opt->paper->name, opt->strict,
+                 (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    else
+        snprintf(extra, sizeof extra, "|%s|%d", opt->paper->name, opt->strict);
+    g_checksum_update(sum, (const guchar *)extra, (gssize)strlen(extra));
+    snprintf(hex, 65, "%s", g_checksum_get_string(sum));
+    g_checksum_free(sum);
+}
+
+/* --resume: true (with r filled in) when the job's output exists and is
+ * exactly the file an earlier manifest row of the same job lists. */
+static bool S_resumable(S_master *m, S_result *r)
+{
+    S_old_row *row = g_hash_table_lookup(m->old, &r->number);
+    for (; row; row = row->next)
+        if (strcmp(row->input, r->input) == 0 && strcmp(row->output, r->output) == 0)
+            break;
+    if (!row)
+        return false;
+    pd_error err = {0};
+    const char *base;
+    int dir = pd_output_open_parent(m->opt->out_fd, r->output, false, r->output, &base, &err);
+    if (dir < 0)
+        return false;
+    int fd = openat(dir, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    close(dir);
+    struct stat st;
+    if (fd < 0)
+        return false;
+    bool same = false;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == row->bytes) {
+        GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+        char buf[65536];
+        ssize_t got;
+        while ((got = read(fd, buf, sizeof buf)) > 0)
+            g_checksum_update(sum, (const guchar *)buf, got);
+        same = got == 0 && strcmp(g_checksum_get_string(sum), row->sha) == 0;
+        g_checksum_free(sum);
+    }
+    close(fd);
+    if (same) {
+        r->kept = true;
+        r->pages = row->pages;
+        r->bytes = row->bytes;
+        memcpy(r->sha, row->sha, sizeof r->sha);
+    }
+    return same;
+}
+
+/* Why a job must not run, or NULL. buf holds a formatted reason. */
+static const char *S_refusal(S_master *m, const pd_jobspec *job, char *buf, size_t size)
+{
+    /* every valid name counts, whatever else is wrong with the job, as it
+       does in the shards that skip this job */
+    const char *bad = job->output ? S_bad_output(job->output) : "no output name";
+    size_t first = bad ? 0 : S_names_claim(&m->names, job->output, job->number);
+    if (job->error)
+        return job->error;
+    if (bad)
+        return bad;
+    char *key = S_name_key(job->output);
+    bool reserved = !strchr(key, '/') && S_reserved_name(key);
+    free(key);
+    if (reserved)
+        return "the output name is that of a manifest of the output folder";
+    if (first) {
+        snprintf(buf, size,
+                 "the same output as job %zu (names equal up to Unicode normalisation or "
+                 "case): it would overwrite it",
+                 first);
+        return buf;
+    }
+    if (m->job_file_known) {
+        pd_error err = {0};
+        const char *base;
+        int dir = pd_output_open_parent(m->opt->out_fd, job->output, false, "", &base, &err);
+        struct stat st;
+        bool same = dir >= 0 && fstatat(dir, base, &st, 0) == 0 && st.st_dev == m->job_dev &&
+                    st.st_ino == m->job_ino;
+        if (dir >= 0)
+            close(dir);
+        if (same)
+            return "the output is the job file itself";
+    }
+    return NULL;
+}
+
+/* The table of earlier rows: keyed by a pointer to the job number. */
+static guint S_number_hash(gconstpointer p)
+{
+    size_t n = *(const size_t *)p;
+    return (guint)(n ^ (n >> 32));
+}
+
+static gboolean S_number_equal(gconstpointer a, gconstpointer b)
+{
+    return *(const size_t *)a == *(const size_t *)b;
+}
+
+static gint S_compare_numbers(gconstpointer a, gconstpointer b)
+{
+    size_t x = **(const size_t *const *)a, y = **(const size_t *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A worker slot that can take a job now (starting its process if needed),
+ * or -1. */
+static int S_free_slot(S_master *m)
+{
+    for (int i = 0; i < m->opt->workers; i++)
+        if (m->w[i].pid > 0 && m->w[i].in_flight < JOBS_PER_WORKER)
+            return i;
+    if (m->no_spawn)
+        return -1;
+    for (int i = 0; i < m->opt->workers; i++)
+        if (m->w[i].pid == 0)
+            return i;
+    return -1;
+}
+
+/* Reads jobs and hands them to workers until none can take more. Returns
+ * false at the end of the job file (*fatal when it is broken). */
+static bool S_hand_out(S_master *m, bool *fatal, pd_error *fatal_err)
+{
+    while (!S_stop && !m->stopped && m->n_pending < MAX_PENDING) {
+        int slot = S_free_slot(m);
+        if (slot < 0)
+            return true;
+        pd_jobspec job;
+        int rc = pd_jobsrc_next(m->src, &job, fatal_err);
+        if (rc <= 0) {
+            *fatal = rc < 0;
+            return false;
+        }
+        if (!S_in_shard(m->opt, job.number)) {
+            /* its name still counts: every shard refuses the same jobs */
+            if (job.output && !S_bad_output(job.output))
+                S_names_claim(&m->names, job.output, job.number);
+            pd_jobspec_clear(&job);
+            continue;
+        }
+        m->last_number = job.number;
+        char why[256];
+        const char *refused = S_refusal(m, &job, why, sizeof why);
+        S_result *r = S_queue(m, &job);
+        if (refused) {
+            S_finish(m, r, false, refused);
+            pd_jobspec_clear(&job);
+            continue;
+        }
+        strbuf msg = STRBUF_INIT;
+        S_fieldf(&msg, job.number);
+        S_field(&msg, job.template_name);
+        S_field(&msg, job.lang);
+        S_field(&msg, job.output);
+        S_field(&msg, job.data_file);
+        S_fieldf(&msg, job.values.n);
+        for (size_t v = 0; v < job.values.n; v++) {
+            S_field(&msg, job.values.names[v]);
+            S_field(&msg, job.values.values[v]);
+        }
+        S_input_sha(m->opt, &msg, job.data_file, r->input);
+        pd_jobspec_clear(&job);
+        if (msg.len > MAX_MESSAGE) {
+            S_finish(m, r, false, "the job's values are larger than 64 MB");
+        } else if (m->old && S_resumable(m, r)) {
+            S_finish(m, r, true, NULL);
+        } else if (m->w[slot].pid == 0 && !S_spawn(m, slot)) {
+            char e[128];
+            snprintf(e, sizeof e, "cannot start a worker process: %s", strerror(errno));
+            S_finish(m, r, false, e);
+            m->no_spawn = true;
+        } else {
+            r->worker = slot;
+            m->w[slot].in_flight++;
+            if (!S_send(m->w[slot].to, &msg))
+                S_worker_lost(m, slot);
+        }
+        strbuf_free(&msg);
+    }
+    return true;
+}
+
 static void S_usage(FILE *f)
 {
-    fputs("Usage: pildoc batch JOBS [--out DIR] [--jobs N] [--shard K/N] [--paper a4|letter]\n"
-          "                   [--strict] [--quiet]\n"
+    fputs("Usage: pildoc batch JOBS [--out DIR] [--jobs N] [--shard K/N] [--resume]\n"
+          "                   [--paper a4|letter] [--strict] [--quiet]\n"
           "\n"
           "Renders every job of JOBS (XML or CSV, read as a stream) into DIR (default out/),\n"
-          "with N worker processes (default: the number of cores). Each output is written\n"
-          "atomically; a bad job fails alone. DIR/manifest.csv lists every job: number,\n"
-          "output, status, pages, bytes, SHA-256, error. --shard K/N renders only the jobs\n"
-          "whose number falls to shard K of N (manifest-K-of-N.csv). --strict refuses any\n"
-          "untranslated message (consent sheets always do). Exit 0 when every job was\n"
-          "written, 1 otherwise, 2 on a usage error.\n",
+          "with N worker processes (default: the number of cores, at most 64). Each output\n"
+          "is written atomically; a bad job fails alone. DIR/manifest.csv lists every job:\n"
+          "number, output, status, pages, bytes, SHA-256, error, SHA-256 of the job's input;\n"
+          "a run that stops early leaves DIR/manifest.csv.partial instead. --resume keeps\n"
+          "every output that an earlier manifest lists for the same job and renders the\n"
+          "rest. --shard K/N renders only the jobs whose number falls to shard K of N\n"
+          "(manifest-K-of-N.csv). --strict refuses any untranslated message (consent\n"
+          "sheets always do). Exit 0 when every job was written, 1 otherwise, 2 on a usage\n"
+          "error.\n",
           f);
+}
+
+/* A positive decimal number and nothing before it (no sign, no space). */
+static const char *S_parse_count(const char *s, size_t *v)
+{
+    if (*s < '0' || *s > '9')
+        return NULL;
+    errno = 0;
+    char *end;
+    unsigned long long n = strtoull(s, &end, 10);
+    if (errno || n < 1 || n > 1000000)
+        return NULL;
+    *v = (size_t)n;
+    return end;
 }
 
 int pd_batch_main(int argc, char **argv, const pd_env *env)
 {
     static const struct option opts[] = {
-        {"out", required_argument, NULL, 'o'},   {"jobs", required_argument, NULL, 'j'},
-        {"shard", required_argument, NULL, 'k'}, {"strict", no_argument, NULL, 'S'},
-        {"quiet", no_argument, NULL, 'q'},       {"paper", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"out", required_argument, NULL, 'o'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"shard", required_argument, NULL, 'k'},
+        {"strict", no_argument, NULL, 'S'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"paper", required_argument, NULL, 'p'},
+        {"resume", no_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    S_options opt = {NULL, "out", 0, 0, 0, -1, false, pd_paper_find("a4")};
+    S_options opt = {.out_dir = "out", .strict = -1, .paper = pd_paper_find("a4"), .out_fd = -1};
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    opt.workers = cores > 0 ? (int)cores : 1;
+    /* the default follows the machine, within the worker table */
+    opt.workers = cores < 1 ? 1 : cores > MAX_WORKERS ? MAX_WORKERS : (int)cores;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:j:qh", opts, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
         case 'o': opt.out_dir = optarg; break;
-        case 'j':
-            opt.workers = (int)strtol(optarg, &end, 10);
-            if (*end || opt.workers < 1 || opt.workers > MAX_WORKERS) {
+        case 'j': {
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            if (*end || errno || optarg[0] < '0' || optarg[0] > '9' || n < 1 || n > MAX_WORKERS) {
                 fprintf(stderr, "pildoc: --jobs takes a number from 1 to %d\n", MAX_WORKERS);
                 return PD_EXIT_USAGE;
             }
+            opt.workers = (int)n;
             break;
+        }
         case 'k': {
-            unsigned long k = 0, n = 0;
-            char extra;
-            if (sscanf(optarg, "%lu/%lu%c", &k, &n, &extra) != 2 || n < 1 || k < 1 || k > n) {
+            size_t k = 0, n = 0;
+            const char *p = S_parse_count(optarg, &k);
+            p = p && *p == '/' ? S_parse_count(p + 1, &n) : NULL;
+            if (!p || *p || k > n) {
                 fprintf(stderr, "pildoc: --shard takes K/N with 1 <= K <= N, e.g. 2/8\n");
                 return PD_EXIT_USAGE;
             }
@@ -588,6 +1308,7 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
             break;
         case 'S': opt.strict = 1; break;
         case 'q': opt.quiet = true; break;
+        case 'r': opt.resume = true; break;
         case 'h': S_usage(stdout); return PD_EXIT_OK;
         default: fputs("Try 'pildoc batch --help'.\n", stderr); return PD_EXIT_USAGE;
         }
@@ -597,6 +1318,21 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
         return PD_EXIT_USAGE;
     }
     opt.jobs_file = argv[optind];
+    {
+        /* a run id in the temporary names: this run's leftovers are known */
+        static const char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+        unsigned char r[6] = {0};
+        if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+            uint64_t x = (uint64_t)getpid() * 2654435761u ^ (uint64_t)time(NULL);
+            for (size_t i = 0; i < sizeof r; i++)
+                r[i] = (unsigned char)(x >> (8 * i));
+        }
+        char id[7];
+        for (size_t i = 0; i < 6; i++)
+            id[i] = letters[r[i] % (sizeof letters - 1)];
+        id[6] = '\0';
+        snprintf(opt.tmp_prefix, sizeof opt.tmp_prefix, ".pd-%s-", id);
+    }
 
     pd_error err = {0};
     pd_schema *schema = pd_schema_load(env->variables, &err);
@@ -606,210 +1342,229 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
     }
     pd_jobsrc *src = pd_jobsrc_open(opt.jobs_file, schema, &err);
     if (!src) {
-        fprintf(stderr, "%s%s\n", err.located ? "" : "pildoc: ", err.msg);
-        pd_schema_free(schema);
-        return PD_EXIT_INPUT;
-    }
-    if (mkdir(opt.out_dir, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "%s: cannot create the output folder: %s\n", opt.out_dir, strerror(errno));
-        pd_jobsrc_close(src);
+        char *shown = S_shown(err.msg);
+        fprintf(stderr, "%s%s\n", err.located ? "" : "pildoc: ", shown);
+        free(shown);
         pd_schema_free(schema);
         return PD_EXIT_INPUT;
     }
     S_master m;
     memset(&m, 0, sizeof m);
     m.opt = &opt;
-    strbuf manifest_name = STRBUF_INIT, manifest_tmp = STRBUF_INIT;
-    if (opt.shard_n)
-        strbuf_printf(&manifest_name, "%s/manifest-%zu-of-%zu.csv", opt.out_dir, opt.shard_k,
-                      opt.shard_n);
-    else
-        strbuf_printf(&manifest_name, "%s/manifest.csv", opt.out_dir);
-    /* mkstemp, not the PID: shards in containers share PIDs and one folder */
-    strbuf_printf(&manifest_tmp, "%s/.manifest.XXXXXX", opt.out_dir);
-    int manifest_fd = mkstemp(manifest_tmp.data);
-    if (manifest_fd >= 0) {
-        mode_t mask = umask(0);
-        umask(mask);
-        fchmod(manifest_fd, 0666 & ~mask); /* mkstemp makes 0600 */
+    m.env = env;
+    m.src = src;
+    m.schema = schema;
+    m.lock_fd = -1;
+    S_manifest_names mn;
+    S_manifest_names_init(&mn, &opt);
+    char *part_name = NULL;
+    int status = PD_EXIT_INPUT;
+    if (mkdir(opt.out_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "%s: cannot create the output folder: %s\n", opt.out_dir, strerror(errno));
+        goto out;
     }
-    m.manifest = manifest_fd >= 0 ? fdopen(manifest_fd, "w") : NULL;
-    if (!m.manifest && manifest_fd >= 0) {
-        close(manifest_fd);
-        unlink(manifest_tmp.data);
+    opt.out_fd = open(opt.out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (opt.out_fd < 0) {
+        fprintf(stderr, "%s: cannot open the output folder: %s\n", opt.out_dir, strerror(errno));
+        goto out;
     }
+    if (!S_lock(&m, opt.out_fd, opt.out_dir))
+        goto out;
+    struct stat st;
+    /* a symbolic link there is replaced, never followed */
+    if (fstatat(opt.out_fd, mn.final, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
+        !S_ISLNK(st.st_mode)) {
+        fprintf(stderr, "%s/%s: is not a regular file: the manifest cannot be written there\n",
+                opt.out_dir, mn.final);
+        goto out;
+    }
+    if (stat(opt.jobs_file, &st) == 0) {
+        m.job_file_known = true;
+        m.job_dev = st.st_dev;
+        m.job_ino = st.st_ino;
+    }
+    /* the manifests of an earlier run: read for --resume, else removed,
+       so that none describes files this run replaces */
+    if (opt.resume) {
+        m.old = g_hash_table_new_full(S_number_hash, S_number_equal, NULL, S_old_free);
+        S_old_manifests(opt.out_fd, &mn, NULL, m.old);
+        /* kept as S.csv.partial until this run has finished: it no longer
+           looks finished, and a killed resume still has it */
+        if (renameat2(opt.out_fd, mn.final, opt.out_fd, mn.partial, RENAME_NOREPLACE) != 0) {
+            if (errno == EINVAL && faccessat(opt.out_fd, mn.partial, F_OK, AT_SYMLINK_NOFOLLOW))
+                renameat(opt.out_fd, mn.final, opt.out_fd, mn.partial); /* no RENAME_NOREPLACE */
+            else if (errno == EEXIST || errno == EINVAL)
+                unlinkat(opt.out_fd, mn.final, 0);
+        }
+    } else {
+        unlinkat(opt.out_fd, mn.final, 0);
+        unlinkat(opt.out_fd, mn.partial, 0);
+        S_old_manifests(opt.out_fd, &mn, NULL, NULL);
+    }
+    int mfd = pd_output_create_unique(opt.out_fd, mn.prefix, ".part", 0666, &part_name);
+    m.manifest = mfd >= 0 ? fdopen(mfd, "w") : NULL;
     if (!m.manifest) {
-        fprintf(stderr, "%s: cannot write: %s\n", manifest_tmp.data, strerror(errno));
-        pd_jobsrc_close(src);
-        pd_schema_free(schema);
-        strbuf_free(&manifest_name);
-        strbuf_free(&manifest_tmp);
-        return PD_EXIT_INPUT;
+        fprintf(stderr, "%s: cannot write the manifest: %s\n", opt.out_dir, strerror(errno));
+        if (mfd >= 0)
+            close(mfd);
+        goto out;
     }
-    fputs("job,output,status,pages,bytes,sha256,error\n", m.manifest);
+    fputs(MANIFEST_HEADER, m.manifest);
     bool progress = !opt.quiet && isatty(STDERR_FILENO);
     m.progress = progress;
     if (progress)
         m.total = S_count_jobs(&opt, schema);
 
-    /* workers: forked before any font is loaded; each loads its own */
-    fflush(NULL);
-    for (int i = 0; i < opt.workers; i++) {
-        int to[2], from[2];
-        if (pipe(to) != 0 || pipe(from) != 0) {
-            fprintf(stderr, "pildoc: cannot create pipes: %s\n", strerror(errno));
-            break;
-        }
-        pid_t pid = fork();
-        if (pid == 0) {
-            close(to[1]);
-            close(from[0]);
-            for (int k = 0; k < m.n_workers; k++) {
-                close(m.w[k].to);
-                close(m.w[k].from);
-            }
-            fclose(m.manifest);
-            pd_jobsrc_close(src);
-            pd_schema_free(schema);
-            S_worker(to[0], from[1], env, &opt);
-            _exit(0);
-        }
-        close(to[0]);
-        close(from[1]);
-        if (pid < 0) {
-            close(to[1]);
-            close(from[0]);
-            fprintf(stderr, "pildoc: cannot start a worker: %s\n", strerror(errno));
-            break;
-        }
-        m.w[m.n_workers++] = (S_worker_state){pid, to[1], from[0], false, 0};
-    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = S_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* a dropped SSH session: stop as cleanly */
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit fails the write instead */
 
     m.started = S_now();
-    bool source_done = m.n_workers == 0, fatal = m.n_workers == 0;
+    bool source_done = false, fatal = false;
     pd_error fatal_err = {0};
     for (;;) {
-        /* hand out jobs to idle workers */
-        for (int i = 0; i < m.n_workers && !source_done && !S_stop; i++) {
-            if (m.w[i].to < 0)
-                continue;
-            while (m.w[i].in_flight < JOBS_PER_WORKER && !source_done && !S_stop &&
-                   m.n_pending < MAX_PENDING) {
-                pd_jobspec job;
-                int rc = pd_jobsrc_next(src, &job, &fatal_err);
-                if (rc <= 0) {
-                    source_done = true;
-                    fatal = rc < 0;
-                    break;
-                }
-                if (!S_in_shard(&opt, job.number)) {
-                    pd_jobspec_clear(&job);
-                    continue;
-                }
-                const char *bad = job.error ? NULL : job.output ? S_bad_output(job.output) : NULL;
-                S_result *r = S_queue(&m, &job);
-                if (job.error || bad) {
-                    S_finish(&m, r, false, job.error ? job.error : bad);
-                    pd_jobspec_clear(&job);
-                    continue;
-                }
-                strbuf msg = STRBUF_INIT;
-                S_fieldf(&msg, job.number);
-                S_field(&msg, job.template_name);
-                S_field(&msg, job.lang);
-                S_field(&msg, job.output);
-                S_field(&msg, job.data_file);
-                S_fieldf(&msg, job.values.n);
-                for (size_t v = 0; v < job.values.n; v++) {
-                    S_field(&msg, job.values.names[v]);
-                    S_field(&msg, job.values.values[v]);
-                }
-                pd_jobspec_clear(&job);
-                r->worker = i;
-                if (!S_send(m.w[i].to, &msg)) {
-                    S_finish(&m, r, false, "the worker rendering this job died");
-                    strbuf_free(&msg);
-                    close(m.w[i].to);
-                    m.w[i].to = -1;
-                    break;
-                }
-                strbuf_free(&msg);
-                m.w[i].in_flight++;
-            }
-        }
+        if (!source_done)
+            source_done = !S_hand_out(&m, &fatal, &fatal_err);
         S_flush(&m);
         struct pollfd fds[MAX_WORKERS];
         int idx[MAX_WORKERS], nf = 0;
-        for (int i = 0; i < m.n_workers; i++)
-            if (m.w[i].in_flight > 0) {
+        bool busy = false;
+        for (int i = 0; i < MAX_WORKERS; i++)
+            if (m.w[i].pid > 0) {
                 fds[nf] = (struct pollfd){m.w[i].from, POLLIN, 0};
                 idx[nf++] = i;
+                busy |= m.w[i].in_flight > 0;
             }
-        if (nf == 0 && (source_done || S_stop))
+        if (!busy && (source_done || S_stop || m.stopped))
             break;
-        if (nf == 0)
+        if (!busy && m.no_spawn) {
+            m.stopped = "no worker process could be started or kept running";
+            break;
+        }
+        if (!busy) /* only after a worker was lost: hand out again */
             continue;
         int rc = poll(fds, (nfds_t)nf, progress ? 200 : -1);
         if (rc < 0 && errno != EINTR)
             break;
         for (int k = 0; rc > 0 && k < nf; k++)
-            if (fds[k].revents)
+            if (fds[k].revents && m.w[idx[k]].pid > 0)
                 S_collect(&m, idx[k]);
         S_flush(&m);
         if (progress)
             S_progress(&m, false);
     }
     /* end of input for the workers: they finish and exit */
-    bool worker_failed = false;
-    for (int i = 0; i < m.n_workers; i++) {
-        if (m.w[i].to >= 0)
-            close(m.w[i].to);
-        if (m.w[i].from >= 0)
-            close(m.w[i].from);
-        int st;
+    bool worker_failed = m.worker_lost;
+    long peak = 0;
+    for (int i = 0; i < MAX_WORKERS; i++) {
+        if (m.w[i].pid <= 0)
+            continue;
+        close(m.w[i].to);
+        close(m.w[i].from);
+        int wst;
         struct rusage ru;
-        if (wait4(m.w[i].pid, &st, 0, &ru) > 0) {
-            m.w[i].rss_kb = ru.ru_maxrss;
-            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        if (wait4(m.w[i].pid, &wst, 0, &ru) > 0) {
+            if (ru.ru_maxrss > peak)
+                peak = ru.ru_maxrss;
+            if (!WIFEXITED(wst) || WEXITSTATUS(wst) != 0) {
                 fprintf(stderr, "pildoc: worker %d ended abnormally (%s %d)\n", i + 1,
-                        WIFSIGNALED(st) ? "signal" : "status",
-                        WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+                        WIFSIGNALED(wst) ? "signal" : "status",
+                        WIFSIGNALED(wst) ? WTERMSIG(wst) : WEXITSTATUS(wst));
                 worker_failed = true;
             }
         }
     }
     S_flush(&m);
-    free(m.pending);
+    S_remove_lost_temporaries(&m);
     if (progress)
         S_progress(&m, true);
-    fclose(m.manifest);
-    rename(manifest_tmp.data, manifest_name.data);
-    long peak = 0;
-    for (int i = 0; i < m.n_workers; i++)
-        if (m.w[i].rss_kb > peak)
-            peak = m.w[i].rss_kb;
+
+    /* the manifest: complete -> S.csv; a run that stopped early -> S.csv.partial
+       (with the rows an earlier run left for the jobs not reached) */
+    bool complete = source_done && !fatal && !S_stop && !m.stopped;
+    const char *manifest_as = complete ? mn.final : mn.partial;
+    if (!complete && m.old && !m.manifest_errno) {
+        GPtrArray *later = g_ptr_array_new();
+        GHashTableIter it;
+        gpointer key, value;
+        g_hash_table_iter_init(&it, m.old);
+        while (g_hash_table_iter_next(&it, &key, &value))
+            if (*(const size_t *)key > m.last_number)
+                g_ptr_array_add(later, key);
+        g_ptr_array_sort(later, S_compare_numbers);
+        for (guint i = 0; i < later->len; i++) {
+            size_t number = *(const size_t *)later->pdata[i];
+            for (S_old_row *row = g_hash_table_lookup(m.old, later->pdata[i]); row; row = row->next)
+                S_manifest_row(m.manifest, number, row->output, true, row->pages, row->bytes,
+                               row->sha, "", row->input);
+        }
+        g_ptr_array_free(later, TRUE);
+    }
+    if (!m.manifest_errno &&
+        (fflush(m.manifest) != 0 || ferror(m.manifest) || fsync(fileno(m.manifest)) != 0))
+        m.manifest_errno = errno ? errno : EIO;
+    if (fclose(m.manifest) != 0 && !m.manifest_errno)
+        m.manifest_errno = errno ? errno : EIO;
+    if (!m.manifest_errno && renameat(opt.out_fd, part_name, opt.out_fd, manifest_as) != 0)
+        m.manifest_errno = errno;
+    if (m.manifest_errno) {
+        unlinkat(opt.out_fd, part_name, 0);
+    } else {
+        /* what earlier runs left is now in this manifest */
+        S_old_manifests(opt.out_fd, &mn, NULL, NULL);
+        if (complete)
+            unlinkat(opt.out_fd, mn.partial, 0);
+        fsync(opt.out_fd);
+    }
     double secs = S_now() - m.started;
-    if (fatal)
-        fprintf(stderr, "%s%s\n", fatal_err.located ? "" : "pildoc: ", fatal_err.msg);
+    if (fatal) {
+        char *shown = S_shown(fatal_err.msg);
+        fprintf(stderr, "%s%s\n", fatal_err.located ? "" : "pildoc: ", shown);
+        free(shown);
+    }
+    if (m.manifest_errno)
+        fprintf(stderr, "%s/%s: cannot write the manifest: %s; no manifest was written\n",
+                opt.out_dir, mn.final, strerror(m.manifest_errno));
+    char kept[64] = "";
+    if (opt.resume)
+        snprintf(kept, sizeof kept, ", %zu kept from an earlier run", m.kept);
     fprintf(stderr,
-            "pildoc batch: %zu jobs: %zu written, %zu failed%s; %.2f s, %.1f documents/s, "
-            "%.1f ms per document, peak worker memory %.1f MB; manifest %s\n",
-            m.done, m.written, m.failed,
-            S_stop  ? " (interrupted)"
-            : fatal ? " (job file broken)"
-                    : "",
+            "pildoc batch: %zu jobs: %zu written%s, %zu failed%s; %.2f s, %.1f documents/s, "
+            "%.1f ms per document, peak worker memory %.1f MB; manifest %s/%s\n",
+            m.done, m.written, kept, m.failed,
+            S_stop      ? " (interrupted)"
+            : fatal     ? " (job file broken)"
+            : m.stopped ? " (stopped)"
+                        : "",
             secs, secs > 0 ? (double)m.written / secs : 0.0,
-            m.written ? secs * 1000.0 / (double)m.written : 0.0, (double)peak / 1024.0,
-            manifest_name.data);
+            m.written ? secs * 1000.0 / (double)m.written : 0.0, (double)peak / 1024.0, opt.out_dir,
+            m.manifest_errno ? "(none)" : manifest_as);
+    if (!complete && !m.manifest_errno)
+        fprintf(stderr,
+                "pildoc batch: the run did not finish%s%s: %s/%s lists what was done; run the "
+                "same command with --resume to finish it\n",
+                m.stopped ? ": " : "", m.stopped ? m.stopped : "", opt.out_dir, mn.partial);
+    if (complete && !m.failed && !worker_failed && !m.manifest_errno)
+        status = PD_EXIT_OK;
+out:
+    if (m.old)
+        g_hash_table_destroy(m.old);
+    if (m.lost_folders)
+        g_hash_table_destroy(m.lost_folders);
+    free(m.pending);
+    free(m.names.slots);
+    if (m.lock_fd >= 0)
+        close(m.lock_fd);
+    if (opt.out_fd >= 0)
+        close(opt.out_fd); /* the folder's lock ends with it */
+    free(part_name);
+    S_manifest_names_free(&mn);
     pd_jobsrc_close(src);
     pd_schema_free(schema);
-    strbuf_free(&manifest_name);
-    strbuf_free(&manifest_tmp);
-    return (m.failed || fatal || S_stop || worker_failed) ? PD_EXIT_INPUT : PD_EXIT_OK;
+    return status;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,59 +27,163 @@ bool pd_output_write_fd(int fd, const void *data, size_t len)
     return true;
 }
 
+int pd_output_create_unique(int dirfd, const char *prefix, const char *suffix, mode_t mode,
+                            char **name)
+{
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    strbuf n = STRBUF_INIT;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        unsigned char r[8];
+        if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+            break;
+        strbuf_clear(&n);
+        strbuf_printf(&n, "%s", prefix);
+        for (size_t i = 0; i < sizeof r; i++)
+            strbuf_append_len(&n, &letters[r[i] % (sizeof letters - 1)], 1);
+        strbuf_printf(&n, "%s", suffix);
+        int fd = openat(dirfd, n.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd >= 0) {
+            *name = strbuf_take(&n);
+            return fd;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    int e = errno;
+    strbuf_free(&n);
+    errno = e;
+    return -1;
+}
+
+int pd_output_open_parent(int dirfd, const char *name, bool create, const char *shown,
+                          const char **base, pd_error *err)
+{
+    int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+        pd_error_set(err, shown, 0, "cannot open the output folder: %s", strerror(errno));
+        return -1;
+    }
+    const char *part = name;
+    for (const char *slash; (slash = strchr(part, '/')) != NULL; part = slash + 1) {
+        char *dir = strndup(part, (size_t)(slash - part));
+        if (!dir)
+            abort();
+        int next = openat(fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT && create) {
+            if (mkdirat(fd, dir, 0777) != 0 && errno != EEXIST) {
+                pd_error_set(err, shown, 0, "cannot create folder '%s': %s", dir, strerror(errno));
+                goto fail;
+            }
+            next = openat(fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (next < 0) {
+            struct stat st;
+            if (errno == ELOOP ||
+                (fstatat(fd, dir, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)))
+                pd_error_set(err, shown, 0,
+                             "output folder part '%s' is a symbolic link (not followed)", dir);
+            else if (errno == ENOTDIR)
+                pd_error_set(err, shown, 0, "output folder part '%s' is not a folder", dir);
+            else
+                pd_error_set(err, shown, 0, "cannot open folder '%s': %s", dir, strerror(errno));
+            goto fail;
+        }
+        free(dir);
+        close(fd);
+        fd = next;
+        continue;
+    fail:
+        free(dir);
+        close(fd);
+        return -1;
+    }
+    *base = part;
+    return fd;
+}
+
+bool pd_output_begin_at(int dirfd, const char *base, const char *shown, const char *tmp_prefix,
+                        const char *data, size_t len, pd_output_pending *p, pd_error *err)
+{
+    p->fd = -1;
+    p->dirfd = -1;
+    p->tmp = p->base = p->path = NULL;
+    bool keep_mode = false;
+    mode_t mode = 0;
+    struct stat st;
+    if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        const char *bad = NULL;
+        if (S_ISDIR(st.st_mode))
+            bad = "is a folder";
+        /* never rename over a device, FIFO or socket (as root, /dev/full
+           would be replaced); a symbolic link itself is replaced */
+        else if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+            bad = "is not a regular file";
+        /* a read-only file stays as it is, even for root (whom access()
+           and rename() would let through) */
+        else if (S_ISREG(st.st_mode) &&
+                 ((st.st_mode & 0222) == 0 || faccessat(dirfd, base, W_OK, 0) != 0))
+            bad = "cannot write: the file is read-only";
+        if (bad) {
+            close(dirfd);
+            pd_error_set(err, shown, 0, "%s", bad);
+            return false;
+        }
+        if (S_ISREG(st.st_mode)) /* a re-rendered file keeps its mode (0600 stays 0600) */
+            keep_mode = true, mode = st.st_mode & 07777;
+    }
+    char *tmp = NULL;
+    /* short, so that a 255-byte target name still has a temporary name */
+    /* a new file: 0666 less the umask, applied by open */
+    int fd = pd_output_create_unique(dirfd, tmp_prefix ? tmp_prefix : ".pd-", ".tmp",
+                                     keep_mode ? 0600 : 0666, &tmp);
+    if (fd < 0) {
+        int e = errno;
+        close(dirfd);
+        return pd_error_set(err, shown, 0, "cannot write into its folder: %s", strerror(e));
+    }
+    if ((keep_mode && fchmod(fd, mode) != 0) || !pd_output_write_fd(fd, data, len)) {
+        int e = errno;
+        close(fd);
+        unlinkat(dirfd, tmp, 0);
+        close(dirfd);
+        free(tmp);
+        return pd_error_set(err, shown, 0, "cannot write: %s", strerror(e));
+    }
+    p->fd = fd;
+    p->dirfd = dirfd;
+    p->tmp = tmp;
+    p->base = xstrdup(base);
+    p->path = xstrdup(shown);
+    return true;
+}
+
 bool pd_output_begin(const char *path, const char *data, size_t len, pd_output_pending *p,
                      pd_error *err)
 {
-    p->fd = -1;
-    p->tmp = p->path = NULL;
-    struct stat st;
-    if (stat(path, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return pd_error_set(err, path, 0, "is a folder");
-        /* never rename over a device, FIFO or socket (as root, /dev/full
-           would be replaced) */
-        if (!S_ISREG(st.st_mode))
-            return pd_error_set(err, path, 0, "is not a regular file");
-        /* a read-only file stays as it is, even for root (whom access()
-           and rename() would let through) */
-        if ((st.st_mode & 0222) == 0 || access(path, W_OK) != 0)
-            return pd_error_set(err, path, 0, "cannot write: the file is read-only");
-    }
     char *dir = paths_dirname(path);
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
-    strbuf tmp = STRBUF_INIT;
-    strbuf_printf(&tmp, "%s/.%s.XXXXXX", dir, base);
-    int fd = mkstemp(tmp.data);
-    if (fd < 0) {
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) {
+        p->fd = p->dirfd = -1;
+        p->tmp = p->base = p->path = NULL;
         pd_error_set(err, path, 0, "cannot write into %s: %s", dir, strerror(errno));
         free(dir);
-        strbuf_free(&tmp);
         return false;
     }
     free(dir);
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask); /* mkstemp makes 0600; give the usual mode */
-    if (!pd_output_write_fd(fd, data, len)) {
-        int e = errno;
-        close(fd);
-        unlink(tmp.data);
-        strbuf_free(&tmp);
-        return pd_error_set(err, path, 0, "cannot write: %s", strerror(e));
-    }
-    p->fd = fd;
-    p->tmp = strbuf_take(&tmp);
-    p->path = xstrdup(path);
-    return true;
+    return pd_output_begin_at(dirfd, base, path, NULL, data, len, p, err);
 }
 
 static void S_pending_free(pd_output_pending *p)
 {
+    if (p->dirfd >= 0)
+        close(p->dirfd);
     free(p->tmp);
+    free(p->base);
     free(p->path);
-    p->fd = -1;
-    p->tmp = p->path = NULL;
+    p->fd = p->dirfd = -1;
+    p->tmp = p->base = p->path = NULL;
 }
 
 bool pd_output_commit(pd_output_pending *p, pd_error *err)
@@ -89,13 +194,13 @@ bool pd_output_commit(pd_output_pending *p, pd_error *err)
         ok = false;
         e = errno;
     }
-    if (ok && rename(p->tmp, p->path) != 0) {
+    if (ok && renameat(p->dirfd, p->tmp, p->dirfd, p->base) != 0) {
         ok = false;
         e = errno;
     }
     if (!ok) {
         if (p->tmp)
-            unlink(p->tmp);
+            unlinkat(p->dirfd, p->tmp, 0);
         pd_error_set(err, p->path, 0, "cannot write: %s", strerror(e));
     }
     S_pending_free(p);
@@ -107,8 +212,42 @@ void pd_output_abort(pd_output_pending *p)
     if (p->fd >= 0)
         close(p->fd);
     if (p->tmp)
-        unlink(p->tmp);
+        unlinkat(p->dirfd, p->tmp, 0);
     S_pending_free(p);
+}
+
+/* Standard output (a file or a pipe) or a FIFO named by path: written to
+ * as it is, never renamed over; a device is refused. 1 done, 0 failed
+ * (err), -1 not such a path. */
+static int S_write_special(const char *path, const char *data, size_t len, pd_error *err)
+{
+    struct stat st, out;
+    bool exists = stat(path, &st) == 0;
+    if (exists && S_ISCHR(st.st_mode)) /* a terminal too: -o - says standard output */
+        return pd_error_set(err, path, 0, "is a device, not a file (use -o - for standard output)");
+    if (exists && fstat(STDOUT_FILENO, &out) == 0 && st.st_dev == out.st_dev &&
+        st.st_ino == out.st_ino) {
+        if (!pd_output_write_fd(STDOUT_FILENO, data, len))
+            return pd_error_set(err, "standard output", 0, "cannot write: %s", strerror(errno));
+        return 1;
+    }
+    if (exists && S_ISFIFO(st.st_mode)) {
+        int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        bool ok = fd >= 0 && pd_output_write_fd(fd, data, len);
+        int e = errno;
+        if (fd >= 0 && close(fd) != 0 && ok) {
+            ok = false;
+            e = errno;
+        }
+        if (!ok)
+            return pd_error_set(err, path, 0, "cannot write: %s", strerror(e));
+        return 1;
+    }
+    if (strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0)
+        return pd_error_set(err, path, 0,
+                            "is a system path, not a file to replace (use -o - for standard "
+                            "output)");
+    return -1;
 }
 
 bool pd_output_write(const char *path, const char *data, size_t len, pd_error *err)
@@ -118,6 +257,9 @@ bool pd_output_write(const char *path, const char *data, size_t len, pd_error *e
             return pd_error_set(err, "standard output", 0, "cannot write: %s", strerror(errno));
         return true;
     }
+    int special = S_write_special(path, data, len, err);
+    if (special >= 0)
+        return special == 1;
     pd_output_pending p;
     return pd_output_begin(path, data, len, &p, err) && pd_output_commit(&p, err);
 }

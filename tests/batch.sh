@@ -35,7 +35,7 @@ $PILDOC batch "$T/jobs.xml" --out "$T/x" --jobs 2 > "$T/stdout" 2> "$T/err"; rc=
 M=$T/x/manifest.csv
 check "xml: exit 1 when a job failed" test $rc = 1
 check "xml: manifest written" test -s "$M"
-check "xml: manifest header" grep -qx 'job,output,status,pages,bytes,sha256,error' "$M"
+check "xml: manifest header" grep -qx 'job,output,status,pages,bytes,sha256,error,input_sha256' "$M"
 check "xml: one row per job (9)" test "$(($(wc -l < "$M") - 1))" = 9
 for n in 1 2 5 9; do check "xml: job $n ok" bash -c "grep -q '^\"$n\",\"[^\"]*\",\"ok\"' '$M'"; done
 for n in 3 4 6 7 8; do check "xml: job $n failed" bash -c "grep -q '^\"$n\",\"[^\"]*\",\"failed\"' '$M'"; done
@@ -131,8 +131,10 @@ kill -TERM $pid
 wait $pid; rc=$?
 check "interrupted batch exits 1" test $rc = 1
 check "interrupted batch says so" grep -q '(interrupted)' "$T/err"
-check "no temporary file left" bash -c "! find '$T/int' -name '.*' | grep -q ."
-rows=$(grep -c '"ok"' "$T/int/manifest.csv")
+check "no temporary file left " bash -c "! find '$T/int' -name '.*' | grep -q ."
+check "interrupted: no manifest that looks finished" test ! -e "$T/int/manifest.csv"
+check "interrupted: the partial manifest says so" grep -q 'run did not finish.*int/manifest.csv.partial.*--resume' "$T/err"
+rows=$(grep -c '"ok"' "$T/int/manifest.csv.partial")
 pdfs=$(find "$T/int" -name '*.pdf' | wc -l)
 check "interrupted: stopped early ($rows of 2000)" test "$rows" -lt 2000
 check "interrupted: every finished file is in the manifest ($pdfs = $rows)" test "$pdfs" = "$rows"
@@ -140,7 +142,7 @@ allgood=1
 while IFS=, read -r num out status pages bytes sha err; do
   out=${out//\"/}; sha=${sha//\"/}
   [ "$(sha256sum "$T/int/$out" | cut -d' ' -f1)" = "$sha" ] || allgood=0
-done < <(grep '"ok"' "$T/int/manifest.csv")
+done < <(grep '"ok"' "$T/int/manifest.csv.partial")
 check "interrupted: every listed file is whole (sha256)" test $allgood = 1
 
 # --- a job file is a stream: 200,000 jobs need no more memory than 2,000 --------------

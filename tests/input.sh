@@ -36,7 +36,7 @@ check "8: six PDFs" test "$(ls "$T/tight"/*.pdf | wc -l)" = 6
 $PILDOC batch "$T/quote.csv" --out "$T/quote" --jobs 2 --quiet 2> "$T/err"; rc=$?
 check "13: a malformed record stops the run with exit 1" test $rc = 1
 check "13: the error names the physical line (32)" grep -q 'quote.csv:32: malformed CSV' "$T/err"
-check "13: every job before it is listed (30 rows)" test "$(rows "$T/quote/manifest.csv")" = 30
+check "13: every job before it is listed (30 rows, in manifest.csv.partial: the run did not finish)" test "$(rows "$T/quote/manifest.csv.partial")" = 30
 check "13: every job before it is rendered (30 PDFs)" test "$(ls "$T/quote"/g*.pdf | wc -l)" = 30
 printf 'template,lang,output,patient.id\nleaflet,en,u1.pdf,U1\nleaflet,en,u2.pdf,"U2\n' > "$T/open.csv"
 $PILDOC batch "$T/open.csv" --out "$T/open" --quiet 2> "$T/err"; rc=$?

@@ -664,10 +664,13 @@ START_TEST(output_is_atomic)
     pd_error e2 = {0};
     ck_assert(!pd_output_write("/nonexistent-dir/x.pdf", "x", 1, &e2));
     ck_assert_msg(strstr(e2.msg, "/nonexistent-dir/x.pdf: cannot write") == e2.msg, "%s", e2.msg);
-    /* a device is never replaced (as root a rename would succeed) */
-    pd_error e3 = {0};
+    /* a device is never replaced (as root a rename would succeed), nor is
+       any other path under /dev */
+    pd_error e3 = {0}, e3b = {0};
     ck_assert(!pd_output_write("/dev/null", "x", 1, &e3));
-    ck_assert_msg(strstr(e3.msg, "not a regular file") != NULL, "%s", e3.msg);
+    ck_assert_msg(strstr(e3.msg, "is a device") != NULL, "%s", e3.msg);
+    ck_assert(!pd_output_write("/dev/pildoc-no-such-device", "x", 1, &e3b));
+    ck_assert_msg(strstr(e3b.msg, "system path") != NULL, "%s", e3b.msg);
     struct stat st;
     ck_assert_int_eq(stat("/dev/null", &st), 0);
     ck_assert(S_ISCHR(st.st_mode));
@@ -677,9 +680,9 @@ START_TEST(output_is_atomic)
     pd_output_pending p;
     pd_error e4 = {0};
     ck_assert(pd_output_begin(path, "second", 6, &p, &e4));
-    ck_assert(access(p.tmp, F_OK) == 0);
+    ck_assert(faccessat(p.dirfd, p.tmp, F_OK, 0) == 0);
     char tmp_name[512];
-    snprintf(tmp_name, sizeof tmp_name, "%s", p.tmp);
+    snprintf(tmp_name, sizeof tmp_name, "%s/%s", S_dir, p.tmp);
     f = fopen(path, "r");
     memset(buf, 0, sizeof buf);
     ck_assert_uint_eq(fread(buf, 1, sizeof buf, f), 5);
@@ -689,7 +692,7 @@ START_TEST(output_is_atomic)
     ck_assert(access(tmp_name, F_OK) != 0);
     ck_assert_ptr_null(p.tmp);
     ck_assert(pd_output_begin(path, "second", 6, &p, &e4));
-    snprintf(tmp_name, sizeof tmp_name, "%s", p.tmp);
+    snprintf(tmp_name, sizeof tmp_name, "%s/%s", S_dir, p.tmp);
     ck_assert(pd_output_commit(&p, &e4));
     ck_assert(access(tmp_name, F_OK) != 0);
     f = fopen(path, "r");

@@ -1,0 +1,342 @@
+#!/usr/bin/env bash
+# Unattended runs you can trust (issue 10, run side): a worker killed
+# mid-run, many cores, output collisions, planted symbolic links, shards
+# sharing a PID, device outputs, manifest I/O errors, overlapping runs, a
+# FIFO job file, a folder swapped for a link, SIGHUP and a killed master,
+# strict --shard, control characters, long names, file modes, and
+# --resume after a run killed at random points. Small job counts: this
+# runs in make check. Prints "robustness: N passed, N failed".
+set -u
+[ -n "${PILDOC_TRACE:-}" ] && { PS4='+ $EPOCHREALTIME '; set -x; }
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+PILDOC=$(realpath "${PILDOC:-./pildoc}")
+T=$(mktemp -d /tmp/pildoc-robust.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export SOURCE_DATE_EPOCH=1795305600
+python3 tests/make-jobs.py 40 "$T/j40.csv"
+head -4 "$T/j40.csv" > "$T/j3.csv"
+
+# run_bounded SECONDS CMD...: runs CMD, killing it (status 137) if it has
+# not ended in time, so that a hang fails the test instead of stalling it.
+run_bounded() {
+  local secs=$1
+  shift
+  timeout -s KILL "$secs" "$@"
+}
+
+# gone PID...: waits (up to 10 s) until none of the processes runs (an
+# orphan that has ended may stay a zombie for a while).
+gone() {
+  for _ in $(seq 200); do
+    local alive=0
+    for p in "$@"; do
+      case $(ps -o stat= -p "$p" 2>/dev/null) in ''|Z*) ;; *) alive=1 ;; esac
+    done
+    [ $alive = 0 ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# --- 1: a worker killed mid-run: the run ends, its jobs fail, a new worker goes on -------
+mkdir -p "$T/k"
+timeout -s KILL 60 "$PILDOC" batch "$T/j40.csv" --out "$T/k" --jobs 1 --quiet 2> "$T/k.err" &
+pid=$!
+worker=
+for _ in $(seq 400); do
+  master=$(pgrep -P $pid | head -1)
+  [ -n "$master" ] && worker=$(pgrep -P "$master" | head -1)
+  [ -n "$worker" ] && [ -n "$(find "$T/k" -name '*.pdf' | head -1)" ] && break
+  sleep 0.02
+done
+[ -n "$worker" ] && kill -KILL "$worker"
+wait $pid; rc=$?
+M=$T/k/manifest.csv
+check "worker killed: the run ends with exit 1 (not a hang)" test $rc = 1
+check "worker killed: every job in the manifest (40 rows)" test "$(($(wc -l < "$M") - 1))" = 40
+check "worker killed: its unfinished jobs fail with the reason" grep -q '"failed",.*worker process rendering this job ended (killed by signal 9 (SIGKILL))' "$M"
+check "worker killed: said on stderr" grep -q 'pildoc: worker 1 (process [0-9]*) ended: killed by signal 9' "$T/k.err"
+check "worker killed: at most 2 jobs lost, a new worker renders the rest" test "$(grep -c '"ok"' "$M")" -ge 38
+check "worker killed: the last job was rendered by the new worker" grep -q '^"40",.*"ok"' "$M"
+left=$(find "$T/k" -name '.*' -printf '%f ')
+check "worker killed: no temporary file left ($left)" test -z "$left"
+
+# --- 2: default --jobs on a machine with more than 64 cores --------------------------------
+if [ -z "${PILDOC_SANITIZED:-}" ] && command -v gcc >/dev/null; then
+  cat > "$T/cores.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <unistd.h>
+/* sysconf as on a 96-core machine */
+long sysconf(int name)
+{
+    static long (*real)(int);
+    if (name == _SC_NPROCESSORS_ONLN)
+        return 96;
+    if (!real)
+        real = (long (*)(int))dlsym(RTLD_NEXT, "sysconf");
+    return real(name);
+}
+C
+  gcc -shared -fPIC -o "$T/cores.so" "$T/cores.c" -ldl
+  check "96-core shim works" test "$(LD_PRELOAD=$T/cores.so getconf _NPROCESSORS_ONLN)" = 96
+  LD_PRELOAD=$T/cores.so run_bounded 120 "$PILDOC" batch "$T/j3.csv" --out "$T/cores" --quiet 2> "$T/cores.err"; rc=$?
+  check "96 cores: default --jobs is capped, the run succeeds" test $rc = 0
+  check "96 cores: three jobs written" test "$(grep -c '"ok"' "$T/cores/manifest.csv")" = 3
+  check "96 cores: no worker ended abnormally" bash -c "! grep -q abnormally '$T/cores.err'"
+fi
+
+# --- 3: output collisions -------------------------------------------------------------
+mkdir -p "$T/col"
+cafe_nfc=$(printf 'caf\xc3\xa9.pdf')    # é as one code point
+cafe_nfd=$(printf 'cafe\xcc\x81.pdf')   # e + combining acute
+{
+  printf 'template,lang,output,patient.id\n'
+  printf 'consent,en,alice.pdf,A1\n'            # 1
+  printf 'consent,en,alice.pdf,B2\n'            # 2: Bob over Alice
+  printf 'leaflet,en,manifest.csv,\n'           # 3
+  printf 'leaflet,en,Manifest-1-of-2.csv,\n'    # 4
+  printf 'consent,en,ALICE.PDF,C3\n'            # 5: case-insensitive share
+  printf 'leaflet,en,%s,\n' "$cafe_nfc"          # 6
+  printf 'leaflet,en,%s,\n' "$cafe_nfd"          # 7: NFC-equal to 6
+  printf 'leaflet,en,jobs.csv,\n'               # 8: the job file itself
+  printf 'leaflet,en,sub/x.pdf,\n'              # 9
+  printf 'leaflet,en,Sub/X.pdf,\n'              # 10
+} > "$T/col/jobs.csv"
+cp "$T/col/jobs.csv" "$T/col-jobs.orig"
+"$PILDOC" batch "$T/col/jobs.csv" --out "$T/col" --jobs 2 --quiet 2> "$T/col.err"; rc=$?
+M=$T/col/manifest.csv
+row() { grep "^\"$1\"," "$M"; }
+check "collisions: exit 1" test $rc = 1
+check "collisions: the first alice.pdf is written" bash -c "row() { grep \"^\\\"\$1\\\",\" '$M'; }; row 1 | grep -q '\"ok\"'"
+for n in 2 5; do
+  check "collisions: job $n fails naming job 1" bash -c "grep '^\"$n\",' '$M' | grep -q 'failed.*same output as job 1'"
+done
+check "collisions: alice.pdf is Alice's (A1)" bash -c "pdftotext '$T/col/alice.pdf' - | grep -q A1"
+for n in 3 4; do
+  check "collisions: job $n (a manifest's name) fails" bash -c "grep '^\"$n\",' '$M' | grep -q 'failed.*name is that of a manifest'"
+done
+check "collisions: NFD name fails naming job 6" bash -c "grep '^\"7\",' '$M' | grep -q 'same output as job 6'"
+check "collisions: the job file itself is refused" bash -c "grep '^\"8\",' '$M' | grep -q 'the job file itself'"
+check "collisions: the job file is untouched" cmp -s "$T/col/jobs.csv" "$T/col-jobs.orig"
+check "collisions: sub/x.pdf vs Sub/X.pdf" bash -c "grep '^\"10\",' '$M' | grep -q 'same output as job 9'"
+check "collisions: the manifest is a manifest" grep -qx 'job,output,status,pages,bytes,sha256,error,input_sha256' "$M"
+check "collisions: stderr names the earlier job" grep -q '^pildoc: job 2 (B2, alice.pdf): the same output as job 1' "$T/col.err"
+
+# --- 4: a symbolic link planted where the manifest's temporary file goes -------------------
+mkdir -p "$T/plant"
+echo precious > "$T/victim"
+echo precious > "$T/victim2"
+ln -s "$T/victim2" "$T/plant/manifest.csv"
+# the old name was .manifest.<pid>.tmp: bash's pid is pildoc's after exec
+( sleep 0.3; exec "$PILDOC" batch "$T/j3.csv" --out "$T/plant" --jobs 1 --quiet 2>/dev/null ) &
+pid=$!
+ln -s "$T/victim" "$T/plant/.manifest.$pid.tmp"
+wait $pid
+check "planted link: the file it points to is untouched" grep -qx precious "$T/victim"
+check "planted link at manifest.csv: its target untouched" grep -qx precious "$T/victim2"
+check "planted link at manifest.csv: replaced by the manifest" bash -c "test -f '$T/plant/manifest.csv' -a ! -L '$T/plant/manifest.csv'"
+
+# --- 5: shards in containers sharing a PID ------------------------------------------------
+if unshare --pid --fork true 2>/dev/null; then
+  head -21 "$T/j40.csv" > "$T/j20.csv"
+  for k in 1 2; do
+    unshare --pid --fork "$PILDOC" batch "$T/j20.csv" --out "$T/pidns" --shard $k/2 --jobs 1 --quiet 2>/dev/null &
+  done
+  wait
+  for k in 1 2; do
+    check "same PID: shard $k/2's manifest complete (10 rows)" bash -c "test \$(grep -c '\"ok\"' '$T/pidns/manifest-$k-of-2.csv') = 10"
+  done
+  check "same PID: shard 2's manifest holds only its jobs" bash -c "cut -d, -f1 '$T/pidns/manifest-2-of-2.csv' | tail -n +2 | tr -d '\"' | awk '\$1 % 2 == 1 {bad=1} END {exit bad}'"
+fi
+
+# --- 7: -o to standard output, a device, /proc/self/fd/N ------------------------------------
+"$PILDOC" render leaflet -o /proc/self/fd/1 > "$T/fd1.pdf" 2>/dev/null; rc=$?
+check "-o /proc/self/fd/1: exit 0" test $rc = 0
+check "-o /proc/self/fd/1: the PDF went to standard output" bash -c "head -c 5 '$T/fd1.pdf' | grep -q '%PDF-'"
+"$PILDOC" render leaflet -o /dev/stdout > "$T/stdout.pdf" 2>/dev/null; rc=$?
+check "-o /dev/stdout: exit 0 and the PDF in the redirect target" bash -c "test $rc = 0 && head -c 5 '$T/stdout.pdf' | grep -q '%PDF-'"
+check "-o /dev/stdout: /dev/stdout is still a link" test -L /dev/stdout
+"$PILDOC" render leaflet -o /proc/self/fd/1 | head -c 5 > "$T/pipe.txt"
+check "-o /proc/self/fd/1 into a pipe" grep -q '%PDF-' "$T/pipe.txt"
+"$PILDOC" render leaflet -o /dev/null 2> "$T/null.err"; rc=$?
+check "-o /dev/null: refused as a device, still a device" bash -c "test $rc = 1 -a -c /dev/null && grep -q 'is a device' '$T/null.err'"
+"$PILDOC" render leaflet -o /dev/pildoc-test-nonexistent 2> "$T/dev.err"; rc=$?
+check "-o /dev/NEW: refused, nothing created" bash -c "test $rc = 1 -a ! -e /dev/pildoc-test-nonexistent && grep -q 'system path' '$T/dev.err'"
+
+# --- 12: manifest I/O errors ----------------------------------------------------------------
+mkdir -p "$T/mdir/manifest.csv"
+"$PILDOC" batch "$T/j3.csv" --out "$T/mdir" --quiet 2> "$T/mdir.err"; rc=$?
+check "manifest path is a folder: exit 1" test $rc = 1
+check "manifest path is a folder: said" grep -q 'manifest.csv: is not a regular file: the manifest cannot be written' "$T/mdir.err"
+python3 -c "
+print('template,lang,output')
+for i in range(300): print('leaflet,en,../refused-%d.pdf' % i)" > "$T/refused.csv"
+# (stderr through a pipe: a file would be cut by the limit too)
+( ulimit -f 8; "$PILDOC" batch "$T/refused.csv" --out "$T/fsize" --quiet 2>&1 >/dev/null; echo "rc=$?" ) | tail -4 > "$T/fsize.err"
+rc=$(sed -n 's/^rc=//p' "$T/fsize.err")
+check "ulimit -f: exit 1 (not killed by SIGXFSZ)" test $rc = 1
+check "ulimit -f: says the manifest cannot be written" grep -q 'cannot write the manifest: File too large' "$T/fsize.err"
+check "ulimit -f: no manifest that looks complete" test ! -e "$T/fsize/manifest.csv"
+
+# --- 16: two batches into one folder at once ----------------------------------------------
+python3 tests/make-jobs.py 600 "$T/j600.csv"
+"$PILDOC" batch "$T/j600.csv" --out "$T/both" --jobs 1 --quiet 2>/dev/null &
+first=$!
+for _ in $(seq 200); do [ -n "$(find "$T/both" -name '*.pdf' 2>/dev/null | head -1)" ] && break; sleep 0.02; done
+start=$(date +%s%N)
+"$PILDOC" batch "$T/j3.csv" --out "$T/both" --quiet 2> "$T/both.err"; rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+kill -TERM $first; wait $first
+check "second run into the same folder: exit 1" test $rc = 1
+check "second run: fails at once (${ms} ms)" test $ms -lt 3000
+check "second run: one clear line" grep -q 'another pildoc batch is writing into this folder' "$T/both.err"
+flock "$T/both/.manifest-1-of-2.lock" "$PILDOC" batch "$T/j3.csv" --out "$T/both" --shard 1/2 --quiet 2> "$T/shard.err"; rc=$?
+check "the same shard twice at once: refused" bash -c "test $rc = 1 && grep -q 'of the same shard' '$T/shard.err'"
+
+# --- 19: a FIFO job file with progress on (a terminal) -------------------------------------
+if command -v script >/dev/null; then
+  mkfifo "$T/fifo.csv"
+  head -11 "$T/j40.csv" > "$T/j10.csv"
+  ( cat "$T/j10.csv" > "$T/fifo.csv" ) &
+  run_bounded 60 script -qec "'$PILDOC' batch '$T/fifo.csv' --out '$T/fifo' --jobs 2" /dev/null > "$T/fifo.txt" 2>&1
+  check "FIFO job file on a terminal: all 10 jobs rendered" test "$(grep -c '"ok"' "$T/fifo/manifest.csv" 2>/dev/null)" = 10
+  check "FIFO job file: progress without a total" grep -qE 'pildoc batch: [0-9]+ done, [0-9]+ documents/s' "$T/fifo.txt"
+fi
+
+# --- 20: an output folder swapped for a symbolic link mid-run -----------------------------
+if command -v gcc >/dev/null; then
+  cat > "$T/swap.c" <<'C'
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <time.h>
+/* swap DIR/sub (a folder) and DIR/alt (a link to elsewhere) atomically, again and again */
+int main(int argc, char **argv)
+{
+    (void)argc;
+    char a[4096], b[4096];
+    snprintf(a, sizeof a, "%s/sub", argv[1]);
+    snprintf(b, sizeof b, "%s/alt", argv[1]);
+    time_t end = time(NULL) + 30;
+    while (time(NULL) < end)
+        renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
+    return 0;
+}
+C
+  gcc -O2 -o "$T/swap" "$T/swap.c"
+  mkdir -p "$T/race/sub" "$T/outside"
+  ln -s "$T/outside" "$T/race/alt"
+  python3 -c "
+print('template,lang,output')
+for i in range(100): print('leaflet,en,sub/%d.pdf' % i)" > "$T/race.csv"
+  "$T/swap" "$T/race" &
+  swapper=$!
+  "$PILDOC" batch "$T/race.csv" --out "$T/race" --jobs 2 --quiet 2>/dev/null
+  kill $swapper; wait $swapper 2>/dev/null
+  check "folder swapped for a link: nothing written outside --out" test -z "$(ls -A "$T/outside")"
+fi
+
+# --- 21: SIGHUP, and a killed master -------------------------------------------------------
+"$PILDOC" batch "$T/j3.csv" --out "$T/hup" --jobs 2 --quiet 2>/dev/null   # a finished earlier run
+"$PILDOC" batch "$T/j600.csv" --out "$T/hup" --jobs 2 --quiet 2> "$T/hup.err" &
+pid=$!
+sleep 0.8
+kill -HUP $pid
+wait $pid; rc=$?
+check "SIGHUP: exit 1 (a clean stop, not killed)" test $rc = 1
+check "SIGHUP: said" grep -q '(interrupted)' "$T/hup.err"
+check "SIGHUP: no manifest.csv (the run did not finish)" test ! -e "$T/hup/manifest.csv"
+check "SIGHUP: manifest.csv.partial lists what was done" test "$(grep -c '"ok"' "$T/hup/manifest.csv.partial")" -ge 1
+check "SIGHUP: no temporary file left" bash -c "! find '$T/hup' -name '.*' | grep -q ."
+"$PILDOC" batch "$T/j3.csv" --out "$T/killed" --jobs 2 --quiet 2>/dev/null  # a finished earlier run
+"$PILDOC" batch "$T/j600.csv" --out "$T/killed" --jobs 2 --quiet 2>/dev/null &
+pid=$!
+sleep 0.8
+workers=$(pgrep -P $pid)
+{ kill -KILL $pid; wait $pid; } 2>/dev/null
+gone $workers
+check "killed master: the earlier run's manifest.csv is gone (it would contradict the files)" test ! -e "$T/killed/manifest.csv"
+check "killed master: its workers left no temporary PDF" bash -c "! find '$T/killed' -name '.pd-*' | grep -q ."
+
+# --- 22: --shard parsed strictly -----------------------------------------------------------
+for s in 1/-4 -1/-1 0/2 ' 1/2' +1/2 1/2x 1/ /2 1//2 2/1 1/2/3 99999999999999999999/1; do
+  check "--shard '$s' refused (usage, exit 2)" bash -c "'$PILDOC' batch '$T/j3.csv' --out '$T/sh' --shard '$s' 2>/dev/null; test \$? = 2"
+done
+
+# --- 26: control characters from the job file never reach the terminal raw ------------------
+{
+  printf 'template,lang,output,patient.id\n'
+  printf 'leaflet,en,a\033[31mred.pdf,E1\n'
+  printf 'leaflet,en,x\xc2\x85y.pdf,E2\n'
+  printf 'leaflet,en,\xe2\x80\xaefdp.exe,E3\n'
+  printf 'leaflet,en,ok.pdf,E4\n'
+} > "$T/ctl.csv"
+"$PILDOC" batch "$T/ctl.csv" --out "$T/ctl" --quiet 2> "$T/ctl.err"; rc=$?
+check "controls: exit 1" test $rc = 1
+check "controls: no ESC on stderr" bash -c "! grep -q \$'\\033' '$T/ctl.err'"
+check "controls: ESC shown escaped" grep -qF 'a\x1b[31mred.pdf' "$T/ctl.err"
+check "controls: no ESC in the manifest" bash -c "! grep -q \$'\\033' '$T/ctl/manifest.csv'"
+check "controls: a C1 control in an output name refused" bash -c "grep '^\"2\",' '$T/ctl/manifest.csv' | grep -q 'failed'"
+check "controls: a bidi override in an output name refused" bash -c "grep '^\"3\",' '$T/ctl/manifest.csv' | grep -q 'failed'"
+check "controls: the bidi override shown escaped" grep -qF '\u202efdp.exe' "$T/ctl.err"
+check "controls: no C1 or bidi control on stderr" bash -c "! grep -qP '\\xc2[\\x80-\\x9f]|\\xe2\\x80\\xae' '$T/ctl.err'"
+check "controls: nothing written for them" test "$(find "$T/ctl" -name '*.pdf' | wc -l)" = 1
+
+# --- 30: a 250-byte file name ---------------------------------------------------------------
+long=$(printf 'a%.0s' $(seq 246)).pdf
+printf 'template,lang,output\nleaflet,en,%s\n' "$long" > "$T/long.csv"
+"$PILDOC" batch "$T/long.csv" --out "$T/long" --quiet 2>/dev/null; rc=$?
+check "250-byte output name: written by batch" bash -c "test $rc = 0 -a -s '$T/long/$long'"
+"$PILDOC" render leaflet -o "$T/long/r$long" 2>/dev/null; rc=$?
+check "251-byte output name: written by render" bash -c "test $rc = 0 -a -s '$T/long/r$long'"
+
+# --- 31: re-rendering keeps a file's mode; new files follow the umask ---------------------
+mkdir -p "$T/mode"
+printf 'template,lang,output\nleaflet,en,p.pdf\nleaflet,en,q.pdf\n' > "$T/mode.csv"
+( umask 027; "$PILDOC" batch "$T/mode.csv" --out "$T/mode" --quiet 2>/dev/null )
+check "new file follows the umask (027 -> 640)" test "$(stat -c %a "$T/mode/q.pdf")" = 640
+chmod 600 "$T/mode/p.pdf"
+"$PILDOC" batch "$T/mode.csv" --out "$T/mode" --quiet 2>/dev/null
+check "batch: a 0600 file stays 0600" test "$(stat -c %a "$T/mode/p.pdf")" = 600
+"$PILDOC" render leaflet -o "$T/mode/p.pdf" 2>/dev/null
+check "render: a 0600 file stays 0600" test "$(stat -c %a "$T/mode/p.pdf")" = 600
+
+# --- Resume: kill the master at random points, resume, compare with one whole run -----------
+python3 tests/make-jobs.py 60 "$T/j60.csv"
+"$PILDOC" batch "$T/j60.csv" --out "$T/whole" --jobs 2 --quiet 2>/dev/null
+for attempt in 1 2 3; do
+  rm -rf "$T/res"
+  # two kills at random points, then a resume that finishes
+  for kill_at in $(python3 -c "import random; print(random.uniform(0.2, 0.7), random.uniform(0.2, 0.7))"); do
+    resume=
+    [ -d "$T/res" ] && resume=--resume
+    "$PILDOC" batch "$T/j60.csv" --out "$T/res" --jobs 2 --quiet $resume 2>/dev/null &
+    pid=$!
+    sleep "$kill_at"
+    workers=$(pgrep -P $pid)
+    { kill -KILL $pid; wait $pid; } 2>/dev/null
+    gone $workers
+  done
+  "$PILDOC" batch "$T/j60.csv" --out "$T/res" --jobs 2 --quiet --resume 2> "$T/res.err"; rc=$?
+  check "resume $attempt: exit 0" test $rc = 0
+  check "resume $attempt: kept work from the killed runs" grep -qE 'written, [1-9][0-9]* kept from an earlier run' "$T/res.err"
+  check "resume $attempt: manifest byte-identical to one whole run" cmp -s "$T/whole/manifest.csv" "$T/res/manifest.csv"
+  same=1
+  for f in "$T"/whole/*.pdf; do cmp -s "$f" "$T/res/$(basename "$f")" || same=0; done
+  check "resume $attempt: every PDF byte-identical to one whole run" test $same = 1
+  check "resume $attempt: the same files, nothing more" test "$(ls "$T/res" | wc -l)" = "$(ls "$T/whole" | wc -l)"
+  check "resume $attempt: no partial manifest or temporary file left" bash -c "! find '$T/res' -name '.*' | grep -q . && test ! -e '$T/res/manifest.csv.partial'"
+done
+# an output changed since, or a job changed since: rendered again
+f=$(ls "$T/res" | grep -m1 '\.pdf$')
+echo tampered > "$T/res/$f"
+sed 's/Dr Durand/Dr Other/' "$T/j60.csv" | head -3 > "$T/j2.csv"
+"$PILDOC" batch "$T/j60.csv" --out "$T/res" --jobs 2 --quiet --resume 2> "$T/res.err"
+check "resume: a changed output is rendered again" cmp -s "$T/whole/$f" "$T/res/$f"
+check "resume: only that one" grep -q ': 60 jobs: 1 written, 59 kept' "$T/res.err"
+"$PILDOC" batch "$T/j2.csv" --out "$T/res" --jobs 2 --quiet --resume 2> "$T/res.err"
+check "resume: jobs whose input changed are rendered again" grep -q ': 2 jobs: 2 written, 0 kept' "$T/res.err"
+
+summary robustness
