@@ -146,6 +146,8 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/translators.sh
 	bash tests/batch.sh
 	bash tests/bad-input.sh
+	bash tests/layout.sh
+	bash tests/measure.sh
 
 check: deps
 	$(MAKE) unit e2e

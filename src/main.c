@@ -32,7 +32,8 @@ static void S_usage(FILE *f)
 {
     fprintf(
         f, "Usage: pildoc render TEMPLATE [--lang LANG] [--set NAME=VALUE]... [--paper a4|letter]\n"
-           "                     [-o FILE|-] [--format pdf|png|text] [--page N] [--dpi N]\n"
+           "                     [--large-print] [-o FILE|-] [--format pdf|png|text] [--page N]\n"
+           "                     [--dpi N]\n"
            "       pildoc langs\n"
            "       pildoc templates\n"
            "       pildoc --help | --version\n"
@@ -43,6 +44,7 @@ static void S_usage(FILE *f)
            "  -l, --lang LANG    language: en (default), fr, zh_CN; fr-FR, zh-Hans ... accepted\n"
            "  -s, --set N=V      give variable N the value V (e.g. treatment.condition=crps)\n"
            "  -p, --paper P      a4 (default) or letter\n"
+           "      --large-print  body text 16 pt, everything scaled and re-paginated\n"
            "  -o, --output FILE  where to write (default out/TEMPLATE-LANG.pdf; - for stdout)\n"
            "  -f, --format F     pdf (default), png (one page, see --page), text (laid-out lines)\n"
            "      --page N       the page for --format png (default 1)\n"
@@ -69,12 +71,19 @@ __attribute__((format(printf, 1, 2))) static int S_usage_error(const char *fmt, 
 static int S_render(int argc, char **argv, const pd_env *env)
 {
     static const struct option opts[] = {
-        {"lang", required_argument, NULL, 'l'},   {"set", required_argument, NULL, 's'},
-        {"paper", required_argument, NULL, 'p'},  {"output", required_argument, NULL, 'o'},
-        {"format", required_argument, NULL, 'f'}, {"page", required_argument, NULL, 'P'},
-        {"dpi", required_argument, NULL, 'D'},    {"data", required_argument, NULL, 'd'},
-        {"strict", no_argument, NULL, 'S'},       {"allow-incomplete", no_argument, NULL, 'A'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"lang", required_argument, NULL, 'l'},
+        {"set", required_argument, NULL, 's'},
+        {"paper", required_argument, NULL, 'p'},
+        {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'f'},
+        {"page", required_argument, NULL, 'P'},
+        {"dpi", required_argument, NULL, 'D'},
+        {"data", required_argument, NULL, 'd'},
+        {"strict", no_argument, NULL, 'S'},
+        {"allow-incomplete", no_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},
+        {"large-print", no_argument, NULL, 'L'},
+        {NULL, 0, NULL, 0},
     };
     const char *lang_arg = "en", *paper_arg = "a4", *output = NULL, *data_file = NULL;
     pd_job job = {0};
@@ -95,6 +104,7 @@ static int S_render(int argc, char **argv, const pd_env *env)
         case 'o': output = optarg; break;
         case 'd': data_file = optarg; break;
         case 'S': job.strict = 1; break;
+        case 'L': job.large_print = 1; break;
         case 'A': job.strict = 0; break;
         case 'f':
             if (strcmp(optarg, "pdf") == 0)

@@ -393,8 +393,8 @@ START_TEST(bind_conditions_and_literal_values)
     ck_assert_str_eq(all, "[not crps][Name: <b>&amp; \"%s\" {page}.][Fig 69\xe2\x80\xaf% and "
                           "2,5][]{1. a}{2. b}{3. c}");
     free(all);
-    /* the value is one literal span, not bold */
-    ck_assert_uint_eq(doc->blocks[1].text.spans[1].style, 0);
+    /* the value is one literal span, marked as a value, not bold */
+    ck_assert_uint_eq(doc->blocks[1].text.spans[1].style, PD_SPAN_VALUE);
     pd_doc_free(doc);
     lang_activate("en");
     pd_values_free(&v);
