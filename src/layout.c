@@ -121,6 +121,7 @@ enum {
     LF_FILL_BLANK = 2, /* a lone line to write on takes the whole width */
     LF_LEADING = 4,    /* Chinese body text: 1.65 leading */
     LF_ELLIPSIZE = 8,  /* one line, cut with an ellipsis */
+    LF_LATIN = 16,     /* the Latin face first (a list bullet in Chinese: the CJK one is tiny) */
 };
 
 typedef struct S_slice {
@@ -130,6 +131,7 @@ typedef struct S_slice {
     int table;           /* 1-based table id, or 0 */
     int table_header;    /* this slice is its table's header row */
     int frame;           /* 1-based callout id, or 0 */
+    int rigid;           /* space_before never shrinks (gaps between boxes to write in) */
     pd_item *items;      /* y relative to the slice's top */
     size_t n_items;
 } S_slice;
@@ -396,8 +398,9 @@ static void S_append_cjk(strbuf *s, const char *text)
 }
 
 /* No paragraph ends with one ideograph alone on its line (孤字): the last
- * two Han characters before the closing punctuation are joined. */
-static void S_cjk_no_runt(strbuf *s)
+ * two Han characters before the closing punctuation are joined. Returns
+ * the byte offset where the joiner went, or (size_t)-1. */
+static size_t S_cjk_no_runt(strbuf *s)
 {
     const char *str = strbuf_str(s);
     size_t han_at[2] = {0, 0}; /* byte offsets of the last two Han, in order */
@@ -417,17 +420,18 @@ static void S_cjk_no_runt(strbuf *s)
     }
     /* only when the text ends with Han then punctuation: "…治疗。" */
     if (n < 3 || !last_content || (size_t)(last_content - str) != han_at[1])
-        return;
+        return (size_t)-1;
     const char *between = str + han_at[0];
     S_utf8_next(&between);
     if ((size_t)(between - str) != han_at[1])
-        return; /* not adjacent */
+        return (size_t)-1; /* not adjacent */
     strbuf out = STRBUF_INIT;
     strbuf_append_len(&out, str, han_at[1]);
     strbuf_append(&out, WJ);
     strbuf_append(&out, str + han_at[1]);
     strbuf_free(s);
     *s = out;
+    return han_at[1];
 }
 
 /* Adjacent full-width punctuation ("）。", "”），") is compressed: every
@@ -515,15 +519,23 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
             pango_attr_list_insert(attrs, a);
         }
     }
-    if (st->cjk && (flags & LF_JUSTIFY))
-        S_cjk_no_runt(&s);
+    if (st->cjk && (flags & LF_JUSTIFY)) {
+        size_t at = S_cjk_no_runt(&s);
+        if (at != (size_t)-1) { /* what follows the joiner moves on by its 3 bytes */
+            pango_attr_list_update(attrs, (int)at, 0, 3);
+            for (size_t i = 0; i < text->n_spans; i++)
+                if (map.starts[i] > at)
+                    map.starts[i] += 3;
+        }
+    }
     if (st->cjk)
         S_cjk_compress(strbuf_str(&s), attrs);
     PangoAttribute *lang = pango_attr_language_new(pango_language_from_string(st->lang_tag));
     pango_attr_list_insert_before(attrs, lang);
 
     PangoLayout *layout = pango_layout_new(st->ctx);
-    PangoFontDescription *fd = pango_font_description_from_string(st->families);
+    PangoFontDescription *fd =
+        pango_font_description_from_string(flags & LF_LATIN ? "Noto Sans" : st->families);
     pango_font_description_set_absolute_size(fd, style->size * PANGO_SCALE);
     pango_font_description_set_weight(fd, style->bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
     pango_layout_set_font_description(layout, fd);
@@ -678,7 +690,11 @@ static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *st
     S_line *lines = S_lines(layout, &n);
     S_line *mlines = NULL;
     if (marker) {
-        PangoLayout *ml = S_make_plain(st, marker, -1, style);
+        pd_text mt = {0};
+        pd_origin o = {NULL, 0, NULL};
+        pd_text_add(&mt, marker, strlen(marker), 0, o);
+        PangoLayout *ml = S_make_layout(st, &mt, -1, style, LF_LATIN);
+        pd_text_clear(&mt);
         if (!ml) {
             free(lines);
             return false;
@@ -693,8 +709,9 @@ static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *st
         double boxh = K(INITIALS_H);
         S_slice *s = S_new_slice(st, h > boxh ? h : boxh, space_before);
         s->frame = frame;
+        s->rigid = 1;
         for (size_t i = 0; i < n; i++)
-            S_line_item(s, &lines[i], left, 0, style->rgb);
+            S_line_item(s, &lines[i], left, lines[i].top, style->rgb);
         S_add_box(s, left - K(INITIALS_W) - K(INITIALS_GAP), 0, K(INITIALS_W), boxh, 0, style->rgb);
         free(lines);
         return true;
@@ -862,19 +879,32 @@ static bool S_table(S_state *st, const pd_block *b, double left, double width, i
 }
 
 static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left, double width,
-                     int frame, bool first_in_frame);
+                     int frame, bool first_in_frame, size_t *ends);
 
 /* Glues slices first..last-1 when the group fits on one page, so that
- * pagination moves it whole; the strength says how deep the group is. */
-static void S_keep_together(S_state *st, size_t first, int depth)
+ * pagination moves it whole; the strength says how deep the group is.
+ * A group too tall for a page still never leaves its first or last part
+ * alone on a page (a lone witness block): with the ends of its parts
+ * (may be NULL), the first two parts and the last two stay together. */
+static void S_keep_together(S_state *st, size_t first, int depth, const size_t *ends,
+                            size_t n_parts)
 {
     double total = 0;
     for (size_t i = first; i < st->n_slices; i++)
         total += st->slices[i].height + (i == first ? 0 : st->slices[i].space_before);
     int g = 1 + depth < G_GROUP_MAX ? 1 + depth : G_GROUP_MAX;
-    if (total <= S_max_body_h(st))
+    if (total <= S_max_body_h(st)) {
         for (size_t i = first; i + 1 < st->n_slices; i++)
             S_glue(st, i, g);
+    } else if (ends && n_parts >= 3) {
+        size_t lead = 0; /* a heading leading the group counts with what follows */
+        while (lead + 1 < n_parts && ends[lead] > first &&
+               st->slices[ends[lead] - 1].glue >= G_LINE)
+            lead++;
+        if (lead + 2 < n_parts)
+            S_glue(st, ends[lead] - 1, g);
+        S_glue(st, ends[n_parts - 2] - 1, g);
+    }
 }
 
 static bool S_callout(S_state *st, const pd_block *b, double left, double width)
@@ -894,14 +924,15 @@ static bool S_callout(S_state *st, const pd_block *b, double left, double width)
     top->frame = frame;
     top->glue = G_LINE;
     st->depth++;
-    bool ok = S_blocks(st, b->children, b->n_children, left + bar + pad, inner_w, frame, true);
+    bool ok =
+        S_blocks(st, b->children, b->n_children, left + bar + pad, inner_w, frame, true, NULL);
     st->depth--;
     if (!ok)
         return false;
     S_glue(st, st->n_slices - 1, G_LINE);
     S_slice *bottom = S_new_slice(st, pad, 0);
     bottom->frame = frame;
-    S_keep_together(st, first, st->depth); /* whole on one page when it fits on one */
+    S_keep_together(st, first, st->depth, NULL, 0); /* whole on one page when it fits */
     return true;
 }
 
@@ -1023,6 +1054,49 @@ static bool S_label_box(S_state *st, const pd_block *b, double left, double widt
     return true;
 }
 
+/* A run of short choices (check boxes) on one line when they all fit on
+ * one: "[ ] in person   [ ] by telephone   [ ] by video". *used: how many
+ * blocks went in the row, 0 when they do not fit (laid out one a line). */
+static bool S_check_row(S_state *st, const pd_block *blocks, size_t n, double left, double width,
+                        double space_before, int frame, size_t *used)
+{
+    *used = 0;
+    size_t count = 0;
+    while (count < n && blocks[count].kind == PD_BLOCK_CHECK)
+        count++;
+    if (count < 2)
+        return true;
+    double box = K(CHECK_BOX), gap = K(MM(3)), sep = K(MM(8)), total = 0;
+    PangoLayout **ls = xcalloc(count, sizeof *ls);
+    for (size_t c = 0; c < count; c++) {
+        ls[c] = S_make_layout(st, &blocks[c].text, -1, &st->sty.body, 0);
+        if (!ls[c]) {
+            free(ls);
+            return false;
+        }
+        total += (c ? sep : 0) + box + gap + S_natural_width(ls[c]);
+    }
+    if (total <= width) {
+        size_t nl;
+        S_line *line = S_lines(ls[0], &nl);
+        S_slice *s = S_new_slice(st, line[0].height, space_before);
+        s->frame = frame;
+        double x = left, base = line[0].baseline;
+        free(line);
+        for (size_t c = 0; c < count; c++) {
+            S_add_box(s, x, base - box * 0.85, box, box, blocks[c].checked, st->sty.body.rgb);
+            x += box + gap;
+            line = S_lines(ls[c], &nl);
+            S_line_at(s, line[0].line, x + line[0].x, base, st->sty.body.rgb);
+            free(line);
+            x += S_natural_width(ls[c]) + sep;
+        }
+        *used = count;
+    }
+    free(ls);
+    return true;
+}
+
 static bool S_ends_with_colon(const pd_text *t)
 {
     char *plain = pd_text_plain(t);
@@ -1035,13 +1109,15 @@ static bool S_ends_with_colon(const pd_text *t)
     return colon;
 }
 
+/* ends: NULL, or where each block's slices end (n entries) */
 static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left, double width,
-                     int frame, bool first_in_frame)
+                     int frame, bool first_in_frame, size_t *ends)
 {
     const S_styles *y = &st->sty;
     double field_col = 0;
     for (size_t i = 0; i < n; i++) {
         const pd_block *b = &blocks[i];
+        size_t at = i;
         bool first = first_in_frame && i == 0;
         bool ok = true;
         size_t before = st->n_slices;
@@ -1062,20 +1138,20 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
                               y->item.space_before, frame, 0, b->marker, S_body_flags(st));
             break;
         case PD_BLOCK_LIST: {
-            size_t *ends = xcalloc(b->n_children + 1, sizeof *ends);
+            size_t *item_ends = xcalloc(b->n_children + 1, sizeof *item_ends);
             for (size_t c = 0; c < b->n_children && ok; c++) {
-                ok = S_blocks(st, &b->children[c], 1, left, width, frame, false);
-                ends[c] = st->n_slices;
+                ok = S_blocks(st, &b->children[c], 1, left, width, frame, false, NULL);
+                item_ends[c] = st->n_slices;
             }
             if (ok && st->n_slices > before) {
                 st->slices[before].space_before = first ? 0 : y->body.space_before;
                 /* the first two items together, the last two together */
                 if (b->n_children >= 2) {
-                    S_glue(st, ends[0] - 1, G_PAIR);
-                    S_glue(st, ends[b->n_children - 2] - 1, G_PAIR);
+                    S_glue(st, item_ends[0] - 1, G_PAIR);
+                    S_glue(st, item_ends[b->n_children - 2] - 1, G_PAIR);
                 }
             }
-            free(ends);
+            free(item_ends);
             break;
         }
         case PD_BLOCK_TABLE: ok = S_table(st, b, left, width, frame); break;
@@ -1090,6 +1166,17 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             break;
         }
         case PD_BLOCK_CHECK: {
+            size_t used = 0;
+            if (i == 0 || blocks[i - 1].kind != PD_BLOCK_CHECK) {
+                ok =
+                    S_check_row(st, blocks + i, n - i, left, width, first ? 0 : K(5), frame, &used);
+                if (ok && used) {
+                    i += used - 1;
+                    break;
+                }
+            }
+            if (!ok)
+                break;
             double indent = K(CHECK_BOX) + K(MM(3));
             ok = S_text_block_box(st, &b->text, &y->body, left + indent, width - indent,
                                   first ? 0 : K(5), frame, 0, NULL,
@@ -1106,15 +1193,19 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
         case PD_BLOCK_LABEL: ok = S_label_box(st, b, left, width, first ? 0 : K(6), frame); break;
         case PD_BLOCK_KEEP: {
             st->depth++;
-            ok = S_blocks(st, b->children, b->n_children, left, width, frame, first);
+            size_t *part_ends = xcalloc(b->n_children + 1, sizeof *part_ends);
+            ok = S_blocks(st, b->children, b->n_children, left, width, frame, first, part_ends);
             st->depth--;
             if (ok && st->n_slices > before)
-                S_keep_together(st, before, st->depth);
+                S_keep_together(st, before, st->depth, part_ends, b->n_children);
+            free(part_ends);
             break;
         }
         }
         if (!ok)
             return false;
+        for (size_t k = at; ends && k <= i; k++)
+            ends[k] = st->n_slices;
         /* a sentence ending in a colon stays with what it introduces */
         if (b->kind == PD_BLOCK_PARA && i + 1 < n && st->n_slices > before &&
             S_ends_with_colon(&b->text))
@@ -1162,7 +1253,9 @@ static size_t S_page_end(const S_state *st, size_t start, double first_y, double
     double y = first_y;
     size_t i = start;
     for (; i < st->n_slices; i++) {
-        double h = (i == start ? 0 : st->slices[i].space_before * shrink) + st->slices[i].height;
+        double h =
+            (i == start ? 0 : st->slices[i].space_before * (st->slices[i].rigid ? 1.0 : shrink)) +
+            st->slices[i].height;
         if (y + h > body_h + 0.01 && i > start)
             break;
         y += h;
@@ -1194,7 +1287,10 @@ static size_t S_breaks(const S_state *st, double shrink, size_t **starts_out, do
         /* what was used up to the break */
         used = head;
         for (size_t i = start; i < end; i++)
-            used += (i == start ? 0 : st->slices[i].space_before * shrink) + st->slices[i].height;
+            used +=
+                (i == start ? 0
+                            : st->slices[i].space_before * (st->slices[i].rigid ? 1.0 : shrink)) +
+                st->slices[i].height;
         n++;
         start = end;
     }
@@ -1234,7 +1330,7 @@ static void S_paginate(S_state *st)
         double y = top + head;
         for (size_t i = start; i < end; i++) {
             if (i > start)
-                y += st->slices[i].space_before * shrink;
+                y += st->slices[i].space_before * (st->slices[i].rigid ? 1.0 : shrink);
             tops[i - start] = y;
             y += st->slices[i].height;
         }
@@ -1356,9 +1452,12 @@ static bool S_header(S_state *st, const pd_doc *doc, S_slice *out, double hleft,
     return true;
 }
 
-static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper)
+/* The footer spans the same width as the running header: wider than the
+ * text column, so that a short title, the version and date and the page
+ * number fit on one line. */
+static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper, double left,
+                      double width)
 {
-    double width = st->width, left = st->left;
     pd_pages *out = st->out;
     const S_style *style = &st->sty.footer;
     /* version and date are never cut; the (short) title gives way */
@@ -1480,13 +1579,13 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
         }
     }
     if (ok)
-        ok = S_blocks(&st, doc->blocks, doc->n_blocks, left, width, 0, true);
+        ok = S_blocks(&st, doc->blocks, doc->n_blocks, left, width, 0, true, NULL);
     if (ok) {
         S_paginate(&st);
         for (size_t p = 0; p < out->n_pages && header_h > 0; p++)
             if (p > 0 || header_on_first)
                 S_place(&out->pages[p], &header, HEADER_TOP);
-        ok = S_footers(&st, doc, paper);
+        ok = S_footers(&st, doc, paper, hleft, paper->width - 2 * hleft);
     }
     free(header.items);
     for (size_t i = 0; i < st.n_slices; i++) {

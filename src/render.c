@@ -184,8 +184,8 @@ void pd_render_text(const pd_pages *pages, strbuf *out)
         for (size_t i = 0; i < page->n_items; i++) {
             const pd_item *it = &page->items[i];
             if (it->kind == PD_ITEM_BOX) {
-                strbuf_printf(out, "%zu %.1f %.1f [%s]\n", p + 1, it->x, it->y,
-                              it->checked ? "x" : " ");
+                strbuf_printf(out, "%zu %.1f %.1f [%s] %.1fx%.1fmm\n", p + 1, it->x, it->y,
+                              it->checked ? "x" : " ", it->w * 25.4 / 72.0, it->h * 25.4 / 72.0);
                 continue;
             }
             if (it->kind == PD_ITEM_RECT && it->writeon) {

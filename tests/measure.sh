@@ -7,6 +7,8 @@
 # - every line to write on at least its minimum: names 70 mm, phone
 #   numbers 50 mm, ids 35 mm, dates 30 mm, other text 25 mm; rows of lines
 #   at least 8 mm apart;
+# - check boxes at least 4 mm, initials boxes at least 15 x 10 mm with a
+#   clear gap (3 mm or more) between them;
 # - every page of the consent sheet after the first, and every page with
 #   a signature line, identifies the patient (name and number filled, or
 #   the header's lines to write them on).
@@ -52,6 +54,12 @@ for p, x, y, t in rows:
         _, mm, kind = t.split(' ')
         if float(mm[:-2]) + 0.05 < MIN[kind]:
             bad.append(f'p{p}: a {kind} line of {mm} (min {MIN[kind]} mm)')
+    elif t.startswith('[ ] ') or t.startswith('[x] '):
+        w, h = (float(v) for v in t[4:-2].split('x'))
+        if w < 4 or h < 4:
+            bad.append(f'p{p}: a box of {w}x{h} mm')
+        if w >= 12 and h < 10:
+            bad.append(f'p{p}: an initials box of {w}x{h} mm')
     elif width(t) > limit:
         bad.append(f'p{p}: {width(t):.0f} characters: {t[:40]}')
 for p, items in pages.items():
@@ -59,6 +67,12 @@ for p, items in pages.items():
     for a, b in zip(ys, ys[1:]):
         if b - a < 8 * 72 / 25.4 - 0.05:
             bad.append(f'p{p}: lines to write on {(b - a) * 25.4 / 72:.1f} mm apart')
+for p, items in pages.items():
+    big = sorted((y, float(t[4:-2].split('x')[1])) for x, y, t in items
+                 if t[:4] in ('[ ] ', '[x] ') and 12 <= float(t[4:-2].split('x')[0]) < 30)
+    for (y1, h1), (y2, h2) in zip(big, big[1:]):
+        if (y2 - y1) * 25.4 / 72 < h1 + 3 - 0.05:
+            bad.append(f'p{p}: initials boxes {(y2 - y1) * 25.4 / 72 - h1:.1f} mm apart')
 if doc == 'consent':
     sig = {'Signature:', 'Signature :', 'Signature\u00a0:', '签名：'}
     for p, items in pages.items():
