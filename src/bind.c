@@ -630,6 +630,9 @@ pd_doc *pd_bind(const pd_template *t, const pd_schema *schema, const pd_values *
     xmlFree(revised);
     /* TRANSLATORS: the page footer; keep {page} and {pages}. */
     doc->footer_fmt = xstrdup(_("Page {page} of {pages}"));
+    /* TRANSLATORS: after the first heading of a table whose header row is
+       repeated at the top of the next page. */
+    doc->continued = xstrdup(_("(continued)"));
 
     if (!S_blocks(&c, S_child(root, "body"), &doc->blocks, &doc->n_blocks))
         goto fail;

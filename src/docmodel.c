@@ -69,6 +69,7 @@ void pd_doc_free(pd_doc *doc)
     free(doc->edition);
     free(doc->footer_fmt);
     free(doc->short_title);
+    free(doc->continued);
     pd_text_clear(&doc->running_text);
     pd_text_clear(&doc->title_text);
     pd_text_clear(&doc->subtitle_text);

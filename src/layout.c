@@ -147,6 +147,7 @@ typedef struct S_state {
     const char *families;
     const char *lang_tag;
     bool cjk;
+    bool fr;
     double k; /* scale: 1 normal, 16/11 large print */
     S_styles sty;
     pd_pages *out;
@@ -155,7 +156,9 @@ typedef struct S_state {
     S_frame *frames;
     size_t n_frames;
     int n_tables;
-    int depth; /* nesting of keep groups */
+    S_slice *repeats;      /* per table (id - 1): its header as repeated, or zeroed */
+    const char *continued; /* "(continued)", localised, or NULL */
+    int depth;             /* nesting of keep groups */
     double left, width;
     double top_first, top_other; /* where the body starts on page 1, on the others */
     double bottom;               /* where the body ends */
@@ -308,7 +311,7 @@ static double S_blank_width(const S_state *st, const pd_span *sp, const S_style 
     switch (sp->blank_kind) {
     case PD_BLANK_NAME: min = MIN_NAME; break;
     case PD_BLANK_PHONE: min = MIN_PHONE; break;
-    case PD_BLANK_DATE: min = MIN_DATE; break;
+    case PD_BLANK_DATE: w = min = MIN_DATE * st->k; break;
     case PD_BLANK_ID: min = MIN_ID; break;
     case PD_BLANK_PART: w = min = sp->blank_em * DATE_PART * st->k; break;
     case PD_BLANK_TEXT: break;
@@ -373,7 +376,7 @@ static bool S_is_fw_punct(unsigned c)
 /* Appends Chinese text with no-break points where a break would split a
  * term: between Latin letters or digits and Han ("D级", "NMDA受体"), after
  * a hyphen that joins them ("5-羟色胺": up to three Han after it). */
-static void S_append_cjk(strbuf *s, const char *text)
+static void S_append_cjk(strbuf *s, const char *text, bool justified)
 {
     unsigned prev = 0;
     int glue_han = 0; /* Han characters still to glue to what precedes */
@@ -381,6 +384,18 @@ static void S_append_cjk(strbuf *s, const char *text)
         const char *at = p;
         unsigned c = S_utf8_next(&p);
         bool han = S_is_han(c);
+        if (c == ' ' && justified) {
+            /* a space beside Han ("第 1.0 版") is a fixed quarter em: justified
+               Chinese would otherwise pour a line's whole slack into it */
+            const char *q = p;
+            unsigned next = *q ? S_utf8_next(&q) : 0;
+            if (S_is_han(prev) || S_is_han(next) || S_is_fw_punct(prev) || S_is_fw_punct(next)) {
+                strbuf_append(s, "\xe2\x80\x85"); /* U+2005 FOUR-PER-EM SPACE */
+                prev = c;
+                glue_han = 0;
+                continue;
+            }
+        }
         if (prev && ((S_is_latin(prev) && han) || (S_is_han(prev) && S_is_latin(c)) ||
                      (glue_han > 0 && han) || (prev == '-' && han)))
             strbuf_append(s, WJ);
@@ -394,6 +409,26 @@ static void S_append_cjk(strbuf *s, const char *text)
             glue_han = 1;
         strbuf_append_len(s, at, (size_t)(p - at));
         prev = c;
+    }
+}
+
+/* French: no break at a hyphen beside a word of one or two letters
+ * ("c'est-à-dire" stays whole, the review's L6). */
+static void S_append_fr(strbuf *s, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        strbuf_append_char(s, *p);
+        if (*p != '-' || p == text)
+            continue;
+        size_t before = 0, after = 0;
+        for (const char *q = p; q > text && (unsigned char)q[-1] != ' ' && q[-1] != '-'; q--)
+            if (((unsigned char)q[-1] & 0xC0) != 0x80)
+                before++;
+        for (const char *q = p + 1; *q && *q != ' ' && *q != '-'; q++)
+            if (((unsigned char)*q & 0xC0) != 0x80)
+                after++;
+        if (before && after && (before <= 2 || after <= 2))
+            strbuf_append(s, WJ);
     }
 }
 
@@ -495,8 +530,10 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
             pango_attr_list_insert(attrs, a);
             if (i + 1 < text->n_spans && (text->spans[i + 1].style & PD_SPAN_BLANK))
                 strbuf_append(&s, "\xe2\x80\x8b"); /* ZERO WIDTH SPACE: two lines may part */
+        } else if (st->fr && !(sp->style & PD_SPAN_VALUE)) {
+            S_append_fr(&s, sp->text);
         } else if (st->cjk && !(sp->style & PD_SPAN_VALUE)) {
-            S_append_cjk(&s, sp->text);
+            S_append_cjk(&s, sp->text, flags & LF_JUSTIFY);
         } else {
             strbuf_append(&s, sp->text);
         }
@@ -802,9 +839,77 @@ static double *S_column_widths(S_state *st, const pd_block *b, double width, dou
     return colw;
 }
 
+/* One table row as a slice (not yet in the document's list): its height
+ * and items. first_extra: text added to the first cell ("(continued)" on a
+ * repeated header), or NULL. */
+static bool S_row(S_state *st, const pd_block *b, size_t r, const double *colw, double pad,
+                  double left, double width, const char *first_extra, S_slice *s)
+{
+    const pd_row *row = &b->rows[r];
+    S_style style = st->sty.cell;
+    style.bold = row->header;
+    PangoLayout **cells = xcalloc(row->n_cells, sizeof(PangoLayout *));
+    double h = 0;
+    bool ok = true;
+    for (size_t c = 0; c < row->n_cells && ok; c++) {
+        pd_text t = row->cells[c];
+        pd_text more = {0};
+        if (c == 0 && first_extra) {
+            for (size_t k = 0; k < t.n_spans; k++) {
+                const pd_span *sp = &t.spans[k];
+                pd_text_add(&more, sp->text, strlen(sp->text), sp->style, sp->origin);
+                more.spans[more.n_spans - 1].blank_em = sp->blank_em;
+                more.spans[more.n_spans - 1].blank_kind = sp->blank_kind;
+            }
+            pd_origin o = {NULL, 0, NULL};
+            pd_text_add(&more, " ", 1, 0, o);
+            pd_text_add(&more, first_extra, strlen(first_extra), PD_SPAN_ITALIC, o);
+            t = more;
+        }
+        cells[c] = S_make_layout(st, &t, colw[c] - 2 * pad, &style, 0);
+        pd_text_clear(&more);
+        if (!cells[c]) {
+            ok = false;
+            break;
+        }
+        PangoRectangle logical;
+        pango_layout_get_extents(cells[c], NULL, &logical);
+        double ch = (double)logical.height / PANGO_SCALE;
+        if (ch > h)
+            h = ch;
+    }
+    double rowh = h + 2 * pad;
+    if (ok && rowh > S_max_body_h(st)) {
+        pd_origin o = S_text_origin(&row->cells[0]);
+        ok = pd_error_set(st->err, o.file, o.line, "a table row is taller than a page");
+    }
+    if (ok) {
+        s->height = rowh;
+        if (row->header)
+            S_add_rect(s, left, 0, width, rowh, S_header_rgb);
+        if (r == 0)
+            S_add_rect(s, left, 0, width, 0.8, S_rule_rgb);
+        double x = left;
+        for (size_t c = 0; c < row->n_cells; c++) {
+            size_t n;
+            S_line *lines = S_lines(cells[c], &n);
+            for (size_t i = 0; i < n; i++)
+                S_line_item(s, &lines[i], x + pad, pad + lines[i].top, style.rgb);
+            free(lines);
+            x += colw[c];
+        }
+        double rule = r + 1 == b->n_rows ? 0.8 : 0.4;
+        S_add_rect(s, left, rowh - rule, width, rule, S_rule_rgb);
+    }
+    free(cells);
+    return ok;
+}
+
 static bool S_table(S_state *st, const pd_block *b, double left, double width, int frame)
 {
     int table = ++st->n_tables;
+    st->repeats = xrealloc(st->repeats, (size_t)table * sizeof *st->repeats);
+    memset(&st->repeats[table - 1], 0, sizeof *st->repeats);
     double pad = K(4.0);
     double *colw = S_column_widths(st, b, width, pad);
     if (!colw)
@@ -812,56 +917,29 @@ static bool S_table(S_state *st, const pd_block *b, double left, double width, i
     bool ok = true;
     size_t first = st->n_slices;
     for (size_t r = 0; r < b->n_rows && ok; r++) {
-        const pd_row *row = &b->rows[r];
-        S_style style = st->sty.cell;
-        style.bold = row->header;
-        PangoLayout **cells = xcalloc(row->n_cells, sizeof(PangoLayout *));
-        double h = 0;
-        for (size_t c = 0; c < row->n_cells && ok; c++) {
-            cells[c] = S_make_layout(st, &row->cells[c], colw[c] - 2 * pad, &style, 0);
-            if (!cells[c]) {
-                ok = false;
-                break;
-            }
-            PangoRectangle logical;
-            pango_layout_get_extents(cells[c], NULL, &logical);
-            double ch = (double)logical.height / PANGO_SCALE;
-            if (ch > h)
-                h = ch;
+        S_slice tmp = {0};
+        ok = S_row(st, b, r, colw, pad, left, width, NULL, &tmp);
+        if (!ok) {
+            free(tmp.items);
+            break;
         }
-        if (ok) {
-            double rowh = h + 2 * pad;
-            if (rowh > S_max_body_h(st)) {
-                ok = pd_error_set(st->err,
-                                  row->cells[0].n_spans ? row->cells[0].spans[0].origin.file : NULL,
-                                  row->cells[0].n_spans ? row->cells[0].spans[0].origin.line : 0,
-                                  "a table row is taller than a page");
-                free(cells);
-                break;
-            }
-            S_slice *s = S_new_slice(st, rowh, r == 0 ? K(7.0) : 0);
-            s->frame = frame;
-            s->table = table;
-            s->table_header = row->header;
-            if (row->header)
-                s->glue = G_LINE;
-            if (row->header)
-                S_add_rect(s, left, 0, width, rowh, S_header_rgb);
-            if (r == 0)
-                S_add_rect(s, left, 0, width, 0.8, S_rule_rgb);
-            double x = left;
-            for (size_t c = 0; c < row->n_cells; c++) {
-                size_t n;
-                S_line *lines = S_lines(cells[c], &n);
-                for (size_t i = 0; i < n; i++)
-                    S_line_item(s, &lines[i], x + pad, pad + lines[i].top, style.rgb);
-                free(lines);
-                x += colw[c];
-            }
-            S_add_rect(s, left, rowh - (r + 1 == b->n_rows ? 0.8 : 0.4), width,
-                       r + 1 == b->n_rows ? 0.8 : 0.4, S_rule_rgb);
+        S_slice *s = S_new_slice(st, tmp.height, r == 0 ? K(7.0) : 0);
+        s->items = tmp.items;
+        s->n_items = tmp.n_items;
+        s->frame = frame;
+        s->table = table;
+        s->table_header = b->rows[r].header;
+        if (b->rows[r].header) {
+            s->glue = G_LINE;
+            /* the header as repeated on the next page, marked "(continued)" */
+            S_slice *rep = &st->repeats[table - 1];
+            free(rep->items);
+            memset(rep, 0, sizeof *rep);
+            ok = S_row(st, b, r, colw, pad, left, width, st->continued, rep);
+            rep->table = table;
+            rep->table_header = 1;
+            rep->frame = frame;
         }
-        free(cells);
     }
     free(colw);
     if (!ok)
@@ -997,8 +1075,12 @@ static bool S_field(S_state *st, const pd_block *b, double left, double width, d
     if (!ll)
         return false;
     double vw = width - col;
-    PangoLayout *vl = S_make_layout(st, &value, vw, filled ? &st->sty.value : style,
-                                    LF_FILL_BLANK | (filled ? 0 : 0));
+    /* in an urgent box a filled value (the number to call) stands out */
+    S_style vstyle = st->sty.value;
+    if (frame > 0 && st->frames[frame - 1].urgent)
+        vstyle.size *= 1.25;
+    PangoLayout *vl =
+        S_make_layout(st, &value, vw, filled ? &vstyle : style, LF_FILL_BLANK | (filled ? 0 : 0));
     if (!vl)
         return false;
     size_t nl, nv;
@@ -1237,10 +1319,9 @@ static pd_page *S_new_page(pd_pages *out)
 static const S_slice *S_repeat_of(const S_state *st, size_t start)
 {
     const S_slice *first = &st->slices[start];
-    if (first->table && !first->table_header)
-        for (size_t k = start; k-- > 0;)
-            if (st->slices[k].table == first->table && st->slices[k].table_header)
-                return &st->slices[k];
+    if (first->table && !first->table_header && st->repeats &&
+        st->repeats[first->table - 1].table_header)
+        return &st->repeats[first->table - 1];
     return NULL;
 }
 
@@ -1372,6 +1453,36 @@ static void S_paginate(S_state *st)
         free(tops);
     }
     free(starts);
+}
+
+/* A width for a title that keeps its number of lines but evens them out
+ * (no single word alone on the last line, the review's L7). */
+static double S_balanced_width(S_state *st, const pd_text *text, const S_style *style, double width)
+{
+    PangoLayout *l = S_make_layout(st, text, width, style, 0);
+    if (!l)
+        return width;
+    int lines = pango_layout_get_line_count(l);
+    if (lines < 2)
+        return width;
+    double best = width, best_short = 0;
+    for (double w = width; w >= width * 0.6; w -= width * 0.04) {
+        l = S_make_layout(st, text, w, style, 0);
+        if (!l || pango_layout_get_line_count(l) != lines)
+            break;
+        size_t n;
+        S_line *ls = S_lines(l, &n);
+        double shortest = ls[0].width;
+        for (size_t i = 1; i < n; i++)
+            if (ls[i].width < shortest)
+                shortest = ls[i].width;
+        free(ls);
+        if (shortest > best_short + 0.5) {
+            best_short = shortest;
+            best = w;
+        }
+    }
+    return best;
 }
 
 static bool S_text_has_blank(const pd_text *t)
@@ -1534,11 +1645,13 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
     S_state st = {0};
     st.lang_tag = out->lang_tag;
     st.cjk = strncmp(st.lang_tag, "zh", 2) == 0;
+    st.fr = strncmp(st.lang_tag, "fr", 2) == 0;
     st.fonts = fonts;
     st.ctx = pd_fonts_context(fonts, st.lang_tag);
     st.families = pd_fonts_families(st.lang_tag);
     st.out = out;
     st.err = err;
+    st.continued = doc->continued;
     bool large = opts && opts->large_print;
     double body = large ? LARGE_BODY_PT : BODY_PT;
     st.k = body / BODY_PT;
@@ -1562,7 +1675,9 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
     st.top_first = header_on_first ? below_header : MARGIN_TOP;
 
     if (ok)
-        ok = S_text_block(&st, &doc->title_text, &st.sty.title, left, width, 0, 0, 0, NULL, 0);
+        ok = S_text_block(&st, &doc->title_text, &st.sty.title, left,
+                          S_balanced_width(&st, &doc->title_text, &st.sty.title, width), 0, 0, 0,
+                          NULL, 0);
     if (ok && doc->subtitle_text.n_spans)
         ok = S_text_block(&st, &doc->subtitle_text, &st.sty.subtitle, left, width,
                           st.sty.subtitle.space_before, 0, 0, NULL, 0);
@@ -1595,6 +1710,9 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
     }
     free(st.slices);
     free(st.frames);
+    for (int t = 0; t < st.n_tables && st.repeats; t++)
+        free(st.repeats[t].items);
+    free(st.repeats);
     if (!ok) {
         pd_pages_free(out);
         return NULL;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Golden layout tests: each tests/layout/CASE.xml is rendered with the
-# arguments in its "<!-- args: ... -->" comment as `--format text` (page,
+# arguments in CASE.args (if any) as `--format text` (page,
 # x, y and text of every line; "____ LEN kind" for lines to write on;
 # "[ ]" for boxes) and compared with CASE.expected. A case that must be
 # refused expects "exit N" and the error line instead.
@@ -18,7 +18,8 @@ update=0
 
 for xml in tests/layout/*.xml; do
   name=${xml%.xml}
-  args=$(sed -n 's/^<!-- args:\(.*\)-->$/\1/p' "$xml" | head -1)
+  args=
+  [ -f "$name.args" ] && args=$(cat "$name.args")
   # shellcheck disable=SC2086
   $PILDOC render "$xml" $args --format text -o "$T/out" 2>"$T/err"
   rc=$?

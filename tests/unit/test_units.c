@@ -503,7 +503,7 @@ START_TEST(layout_repeats_table_header)
         int header = 0;
         for (size_t i = 0; i < pages->pages[p].n_items; i++) {
             char *t = pd_item_text(&pages->pages[p].items[i]);
-            header += strcmp(t, "Test") == 0;
+            header += strcmp(t, "Test") == 0 || strcmp(t, "Test (continued)") == 0;
             free(t);
         }
         ck_assert_msg(header == 1, "page %zu has %d header rows", p + 1, header);
@@ -553,7 +553,11 @@ START_TEST(fonts_are_private_and_render_devices_work)
     pd_error e2 = {0};
     ck_assert(!pd_render_png(pages, 9, 30, &png, &e2));
     pd_render_text(pages, &text);
-    ck_assert_msg(strstr(text.data, "Zoë 如 bold") != NULL, "%s", text.data);
+    /* in justified Chinese a space beside Han is a fixed quarter em (U+2005) */
+    ck_assert_msg(strstr(text.data, "Zoë\xe2\x80\x85"
+                                    "如\xe2\x80\x85"
+                                    "bold") != NULL,
+                  "%s", text.data);
     strbuf_free(&pdf);
     strbuf_free(&png);
     strbuf_free(&text);
