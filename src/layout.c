@@ -493,6 +493,9 @@ static void S_cjk_compress(const char *text, PangoAttrList *attrs)
 
 /* ---- layouts ------------------------------------------------------------------- */
 
+/* The data of a blank's shape attribute: 1 + its pd_blank_kind. */
+static const int S_blank_tags[] = {1, 2, 3, 4, 5, 6};
+
 static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
                                  const S_style *style, int flags)
 {
@@ -524,7 +527,7 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
                                 (int)(style->size * PANGO_SCALE)};
             /* the shape's data is the line's kind, for the text dump */
             PangoAttribute *a = pango_attr_shape_new_with_data(
-                &r, &r, GUINT_TO_POINTER((unsigned)sp->blank_kind + 1), NULL, NULL);
+                &r, &r, (gpointer)&S_blank_tags[sp->blank_kind], NULL, NULL);
             a->start_index = (guint)start;
             a->end_index = (guint)s.len;
             pango_attr_list_insert(attrs, a);
@@ -699,7 +702,7 @@ static void S_line_at(S_slice *s, PangoLayoutLine *line, double x, double baseli
             if (((PangoAttribute *)a->data)->klass->type == PANGO_ATTR_SHAPE) {
                 const PangoAttrShape *shape = a->data;
                 pd_item *rule = S_add_rect(s, x + run_x, baseline + 2.5, w, 0.6, S_writeon_rgb);
-                rule->writeon = shape->data ? (int)GPOINTER_TO_UINT(shape->data) : 1;
+                rule->writeon = shape->data ? *(const int *)shape->data : 1;
                 break;
             }
         run_x += w;
@@ -753,7 +756,6 @@ static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *st
         free(lines);
         return true;
     }
-    size_t first = st->n_slices;
     for (size_t i = 0; i < n; i++) {
         S_slice *s = S_new_slice(st, lines[i].height, i == 0 ? space_before : 0);
         s->frame = frame;
@@ -781,7 +783,6 @@ static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *st
             memcpy(it->rgb, style->rgb, sizeof it->rgb);
         }
     }
-    (void)first;
     free(lines);
     free(mlines);
     return true;
@@ -1079,8 +1080,7 @@ static bool S_field(S_state *st, const pd_block *b, double left, double width, d
     S_style vstyle = st->sty.value;
     if (frame > 0 && st->frames[frame - 1].urgent)
         vstyle.size *= 1.25;
-    PangoLayout *vl =
-        S_make_layout(st, &value, vw, filled ? &vstyle : style, LF_FILL_BLANK | (filled ? 0 : 0));
+    PangoLayout *vl = S_make_layout(st, &value, vw, filled ? &vstyle : style, LF_FILL_BLANK);
     if (!vl)
         return false;
     size_t nl, nv;
@@ -1149,7 +1149,7 @@ static bool S_check_row(S_state *st, const pd_block *blocks, size_t n, double le
     if (count < 2)
         return true;
     double box = K(CHECK_BOX), gap = K(MM(3)), sep = K(MM(8)), total = 0;
-    PangoLayout **ls = xcalloc(count, sizeof *ls);
+    PangoLayout **ls = xcalloc(count, sizeof(PangoLayout *));
     for (size_t c = 0; c < count; c++) {
         ls[c] = S_make_layout(st, &blocks[c].text, -1, &st->sty.body, 0);
         if (!ls[c]) {
@@ -1466,7 +1466,8 @@ static double S_balanced_width(S_state *st, const pd_text *text, const S_style *
     if (lines < 2)
         return width;
     double best = width, best_short = 0;
-    for (double w = width; w >= width * 0.6; w -= width * 0.04) {
+    for (int step = 0; step <= 10; step++) {
+        double w = width * (1.0 - 0.04 * step);
         l = S_make_layout(st, text, w, style, 0);
         if (!l || pango_layout_get_line_count(l) != lines)
             break;
