@@ -963,10 +963,12 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
 /* Glues slices first..last-1 when the group fits on one page, so that
  * pagination moves it whole; the strength says how deep the group is.
  * A group too tall for a page still never leaves its first or last part
- * alone on a page (a lone witness block): with the ends of its parts
- * (may be NULL), the first two parts and the last two stay together. */
-static void S_keep_together(S_state *st, size_t first, int depth, const size_t *ends,
-                            size_t n_parts)
+ * alone on a page (a lone witness block, a lone initialled statement):
+ * given its parts and where each ends (parts may be NULL), its leading
+ * headings and paragraphs stay with the first part, the first two parts
+ * stay together, and so do the last two. */
+static void S_keep_together(S_state *st, size_t first, int depth, const pd_block *parts,
+                            const size_t *ends, size_t n_parts)
 {
     double total = 0;
     for (size_t i = first; i < st->n_slices; i++)
@@ -975,15 +977,22 @@ static void S_keep_together(S_state *st, size_t first, int depth, const size_t *
     if (total <= S_max_body_h(st)) {
         for (size_t i = first; i + 1 < st->n_slices; i++)
             S_glue(st, i, g);
-    } else if (ends && n_parts >= 3) {
-        size_t lead = 0; /* a heading leading the group counts with what follows */
-        while (lead + 1 < n_parts && ends[lead] > first &&
-               st->slices[ends[lead] - 1].glue >= G_LINE)
-            lead++;
-        if (lead + 2 < n_parts)
-            S_glue(st, ends[lead] - 1, g);
-        S_glue(st, ends[n_parts - 2] - 1, g);
+        return;
     }
+    if (!parts || n_parts < 3)
+        return;
+    size_t lead = 0;
+    while (lead + 1 < n_parts &&
+           (parts[lead].kind == PD_BLOCK_H1 || parts[lead].kind == PD_BLOCK_H2 ||
+            parts[lead].kind == PD_BLOCK_PARA)) {
+        if (ends[lead] > first)
+            S_glue(st, ends[lead] - 1, g);
+        lead++;
+    }
+    if (lead + 2 < n_parts && ends[lead] > first)
+        S_glue(st, ends[lead] - 1, g);
+    if (n_parts - 2 > lead && ends[n_parts - 2] > first)
+        S_glue(st, ends[n_parts - 2] - 1, g);
 }
 
 static bool S_callout(S_state *st, const pd_block *b, double left, double width)
@@ -1011,7 +1020,7 @@ static bool S_callout(S_state *st, const pd_block *b, double left, double width)
     S_glue(st, st->n_slices - 1, G_LINE);
     S_slice *bottom = S_new_slice(st, pad, 0);
     bottom->frame = frame;
-    S_keep_together(st, first, st->depth, NULL, 0); /* whole on one page when it fits */
+    S_keep_together(st, first, st->depth, NULL, NULL, 0); /* whole on one page when it fits */
     return true;
 }
 
@@ -1279,7 +1288,7 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             ok = S_blocks(st, b->children, b->n_children, left, width, frame, first, part_ends);
             st->depth--;
             if (ok && st->n_slices > before)
-                S_keep_together(st, before, st->depth, part_ends, b->n_children);
+                S_keep_together(st, before, st->depth, b->children, part_ends, b->n_children);
             free(part_ends);
             break;
         }
