@@ -633,6 +633,9 @@ pd_doc *pd_bind(const pd_template *t, const pd_schema *schema, const pd_values *
     /* TRANSLATORS: after the first heading of a table whose header row is
        repeated at the top of the next page. */
     doc->continued = xstrdup(_("(continued)"));
+    /* TRANSLATORS: printed in a large empty area of a form's page, so that
+       nothing can be added there after signing. */
+    doc->blank_note = xstrdup(_("This space is intentionally left blank."));
 
     if (!S_blocks(&c, S_child(root, "body"), &doc->blocks, &doc->n_blocks))
         goto fail;

@@ -70,6 +70,7 @@ void pd_doc_free(pd_doc *doc)
     free(doc->footer_fmt);
     free(doc->short_title);
     free(doc->continued);
+    free(doc->blank_note);
     pd_text_clear(&doc->running_text);
     pd_text_clear(&doc->title_text);
     pd_text_clear(&doc->subtitle_text);

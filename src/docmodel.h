@@ -100,6 +100,7 @@ typedef struct pd_doc {
     char *edition;    /* "Version 1.0 · Revised 22 November 2026", localised */
     char *footer_fmt; /* localised "Page {page} of {pages}" */
     char *continued;  /* localised "(continued)", after a table header repeated on a new page */
+    char *blank_note; /* localised "This space is intentionally left blank.", for forms */
     /* who the document is for, on every page's header ("Patient: … Date of
        birth: …"), with values or lines to write on; empty: no header */
     pd_text running_text;

@@ -1464,6 +1464,39 @@ static void S_paginate(S_state *st)
     free(starts);
 }
 
+/* On a form (a document with a running header), a large empty area at
+ * the foot of a page is marked as left blank on purpose, so that nothing
+ * is added there after signing (the review's M6). */
+static bool S_mark_gaps(S_state *st, const char *note)
+{
+    S_style style = st->sty.footer;
+    PangoLayout *l = S_make_plain(st, note, -1, &style);
+    if (!l)
+        return false;
+    double w = S_natural_width(l);
+    for (size_t p = 0; p < st->out->n_pages; p++) {
+        pd_page *page = &st->out->pages[p];
+        double bottom = 0;
+        for (size_t i = 0; i < page->n_items; i++)
+            if (page->items[i].y > bottom && page->items[i].y < st->bottom + 1)
+                bottom =
+                    page->items[i].y + (page->items[i].kind == PD_ITEM_LINE ? 0 : page->items[i].h);
+        if (st->bottom - bottom < MM(60))
+            continue;
+        size_t n;
+        S_line *lines = S_lines(l, &n);
+        S_slice tmp = {0};
+        double mid = (bottom + st->bottom) / 2;
+        S_add_rect(&tmp, st->left, mid - K(10), st->width, 0.4, S_rule_rgb);
+        S_line_at(&tmp, lines[0].line, st->left + (st->width - w) / 2, mid + K(3), style.rgb);
+        S_add_rect(&tmp, st->left, mid + K(10), st->width, 0.4, S_rule_rgb);
+        free(lines);
+        S_place(page, &tmp, 0);
+        free(tmp.items);
+    }
+    return true;
+}
+
 /* A width for a title that keeps its number of lines but evens them out
  * (no single word alone on the last line, the review's L7). */
 static double S_balanced_width(S_state *st, const pd_text *text, const S_style *style, double width)
@@ -1710,6 +1743,8 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
         for (size_t p = 0; p < out->n_pages && header_h > 0; p++)
             if (p > 0 || header_on_first)
                 S_place(&out->pages[p], &header, HEADER_TOP);
+        if (header_h > 0 && doc->blank_note)
+            ok = S_mark_gaps(&st, doc->blank_note);
         ok = S_footers(&st, doc, paper, hleft, paper->width - 2 * hleft);
     }
     free(header.items);
