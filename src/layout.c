@@ -1745,7 +1745,8 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
                 S_place(&out->pages[p], &header, HEADER_TOP);
         if (header_h > 0 && doc->blank_note)
             ok = S_mark_gaps(&st, doc->blank_note);
-        ok = S_footers(&st, doc, paper, hleft, paper->width - 2 * hleft);
+        if (ok)
+            ok = S_footers(&st, doc, paper, hleft, paper->width - 2 * hleft);
     }
     free(header.items);
     for (size_t i = 0; i < st.n_slices; i++) {
