@@ -229,6 +229,8 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/shards.sh
 	bash tests/content.sh
 	bash tests/input.sh
+	bash tests/layout.sh
+	bash tests/measure.sh
 
 check: deps
 	$(MAKE) unit e2e

@@ -134,10 +134,61 @@ static const struct {
     {"session", NN_("{n} session", "{n} sessions")},
 };
 
+static void S_add_blank_kind(pd_text *out, double em, pd_blank_kind kind, unsigned style,
+                             pd_origin origin)
+{
+    pd_text_add(out, "", 0, (style & ~(unsigned)PD_SPAN_VALUE) | PD_SPAN_BLANK, origin);
+    out->spans[out->n_spans - 1].blank_em = em;
+    out->spans[out->n_spans - 1].blank_kind = kind;
+}
+
 static void S_add_blank(pd_text *out, double em, unsigned style, pd_origin origin)
 {
-    pd_text_add(out, "", 0, style | PD_SPAN_BLANK, origin);
-    out->spans[out->n_spans - 1].blank_em = em;
+    S_add_blank_kind(out, em, PD_BLANK_TEXT, style, origin);
+}
+
+/* A date to write by hand, in the form the language expects: a pattern
+ * with runs of '_' ("____年__月__日") becomes a line per run; any other
+ * ("DD/MM/YYYY") a line followed by the pattern as a hint. */
+static void S_add_blank_date(pd_text *out, double em, unsigned style, pd_origin origin)
+{
+    /* TRANSLATORS: how a date is written by hand on a form, shown beside
+       an empty date line. Letters name the parts (French: JJ/MM/AAAA);
+       runs of '_' become lines to write on (Chinese: ____年__月__日). */
+    const char *pattern = _("DD/MM/YYYY");
+    if (!strchr(pattern, '_')) {
+        S_add_blank_kind(out, em, PD_BLANK_DATE, style, origin);
+        pd_text_add(out, " ", 1, style & ~(unsigned)PD_SPAN_VALUE, origin);
+        pd_text_add(out, pattern, strlen(pattern), PD_SPAN_HINT, origin);
+        return;
+    }
+    for (const char *p = pattern; *p;) {
+        size_t n = strcspn(p, "_");
+        if (n)
+            pd_text_add(out, p, n, style & ~(unsigned)PD_SPAN_VALUE, origin);
+        p += n;
+        size_t u = strspn(p, "_");
+        if (u)
+            S_add_blank_kind(out, (double)u, PD_BLANK_PART, style, origin);
+        p += u;
+    }
+}
+
+/* The kind of a line to write on, from the variable's last name part
+ * ("patient.name", "clinic.phone", "patient.id") or its type. */
+static pd_blank_kind S_blank_kind_of(const pd_var_def *def)
+{
+    const char *dot = strrchr(def->name, '.');
+    const char *last = dot ? dot + 1 : def->name;
+    if (def->type == PD_VAR_DATE)
+        return PD_BLANK_DATE;
+    if (strcmp(last, "name") == 0)
+        return PD_BLANK_NAME;
+    if (strcmp(last, "phone") == 0)
+        return PD_BLANK_PHONE;
+    if (strcmp(last, "id") == 0)
+        return PD_BLANK_ID;
+    return PD_BLANK_TEXT;
 }
 
 /* A count with its unit: "4 sessions"; unset: a blank line then the unit. */
@@ -161,7 +212,7 @@ static void S_add_count(pd_text *out, const pd_var_def *def, const char *value, 
         char num[32];
         snprintf(num, sizeof num, "%lu", n);
         char *shown = lang_format_decimal(num, false);
-        pd_text_add(out, shown, strlen(shown), style, vo);
+        pd_text_add(out, shown, strlen(shown), style | PD_SPAN_VALUE, vo);
         free(shown);
     } else {
         S_add_blank(out, blank_em, style, origin);
@@ -189,7 +240,10 @@ static void S_add_var_named(S_ctx *c, pd_text *out, const char *name, double wid
         return;
     }
     if (!value) {
-        S_add_blank(out, blank_em, style, origin);
+        if (def->type == PD_VAR_DATE)
+            S_add_blank_date(out, blank_em, style, origin);
+        else
+            S_add_blank_kind(out, blank_em, S_blank_kind_of(def), style, origin);
         return;
     }
     char *shown = NULL;
@@ -208,7 +262,7 @@ static void S_add_var_named(S_ctx *c, pd_text *out, const char *name, double wid
     case PD_VAR_TEXT: shown = xstrdup(value); break;
     }
     /* the value goes in as one literal span: never parsed */
-    pd_text_add(out, shown, strlen(shown), style, vo);
+    pd_text_add(out, shown, strlen(shown), style | PD_SPAN_VALUE, vo);
     free(shown);
 }
 
@@ -522,10 +576,21 @@ static bool S_blocks(S_ctx *c, xmlNodePtr parent, pd_block **blocks, size_t *n)
                   (unsigned char)label[ll - 2] == 0xBC))
                 pd_text_add(&b->text, " ", 1, 0, o);
             free(label);
+            b->label_spans = b->text.n_spans;
+            xmlChar *kind = xmlGetProp(e, BAD_CAST "kind");
             if (name)
                 S_add_var_named(c, &b->text, (const char *)name, width ? em : 0, 0, o);
+            else if (kind && xmlStrEqual(kind, BAD_CAST "date"))
+                S_add_blank_date(&b->text, em, 0, o);
             else
-                S_add_blank(&b->text, em, 0, o);
+                S_add_blank_kind(&b->text, em,
+                                 !kind                                 ? PD_BLANK_TEXT
+                                 : xmlStrEqual(kind, BAD_CAST "name")  ? PD_BLANK_NAME
+                                 : xmlStrEqual(kind, BAD_CAST "phone") ? PD_BLANK_PHONE
+                                 : xmlStrEqual(kind, BAD_CAST "id")    ? PD_BLANK_ID
+                                                                       : PD_BLANK_TEXT,
+                                 0, o);
+            xmlFree(kind);
             xmlFree(name);
             xmlFree(width);
         } else if (S_is(e, "check") || S_is(e, "initials")) {
@@ -540,6 +605,10 @@ static bool S_blocks(S_ctx *c, xmlNodePtr parent, pd_block **blocks, size_t *n)
             xmlFree(value);
         } else if (S_is(e, "img")) {
             if (!S_img(c, e, b))
+                return false;
+        } else if (S_is(e, "labelbox")) {
+            b->kind = PD_BLOCK_LABEL;
+            if (!S_translate(c, e, &b->text))
                 return false;
         } else if (S_is(e, "keep")) {
             b->kind = PD_BLOCK_KEEP;
@@ -591,6 +660,15 @@ pd_doc *pd_bind(const pd_template *t, const pd_schema *schema, const pd_values *
         goto fail;
     doc->author = pd_text_plain(&tmp);
     pd_text_clear(&tmp);
+    xmlNodePtr short_title = S_child(meta, "short-title"), running = S_child(meta, "running");
+    if (short_title) {
+        if (!S_translate(&c, short_title, &tmp))
+            goto fail;
+        doc->short_title = pd_text_plain(&tmp);
+        pd_text_clear(&tmp);
+    }
+    if (running && !S_translate(&c, running, &doc->running_text))
+        goto fail;
 
     xmlChar *version = xmlGetProp(root, BAD_CAST "version");
     xmlChar *revised = xmlGetProp(root, BAD_CAST "revised");
@@ -610,6 +688,12 @@ pd_doc *pd_bind(const pd_template *t, const pd_schema *schema, const pd_values *
     xmlFree(revised);
     /* TRANSLATORS: the page footer; keep {page} and {pages}. */
     doc->footer_fmt = xstrdup(_("Page {page} of {pages}"));
+    /* TRANSLATORS: after the first heading of a table whose header row is
+       repeated at the top of the next page. */
+    doc->continued = xstrdup(_("(continued)"));
+    /* TRANSLATORS: printed in a large empty area of a form's page, so that
+       nothing can be added there after signing. */
+    doc->blank_note = xstrdup(_("This space is intentionally left blank."));
 
     if (!S_blocks(&c, S_child(root, "body"), &doc->blocks, &doc->n_blocks))
         goto fail;

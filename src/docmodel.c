@@ -70,6 +70,10 @@ void pd_doc_free(pd_doc *doc)
     free(doc->edition);
     free(doc->footer_fmt);
     pd_image_free(doc->logo);
+    free(doc->short_title);
+    free(doc->continued);
+    free(doc->blank_note);
+    pd_text_clear(&doc->running_text);
     pd_text_clear(&doc->title_text);
     pd_text_clear(&doc->subtitle_text);
     if (doc->blocks)
@@ -91,7 +95,7 @@ pd_block *pd_block_append(pd_block **blocks, size_t *n)
 void pd_text_add(pd_text *t, const char *s, size_t len, unsigned style, pd_origin origin)
 {
     /* merge with the previous span when nothing distinguishes them */
-    if (t->n_spans && !(style & (PD_SPAN_BLANK | PD_SPAN_BREAK))) {
+    if (t->n_spans && !(style & (PD_SPAN_BLANK | PD_SPAN_BREAK | PD_SPAN_HINT))) {
         pd_span *last = &t->spans[t->n_spans - 1];
         if (last->style == style && last->origin.file == origin.file &&
             last->origin.line == origin.line && last->origin.what == origin.what) {
@@ -107,6 +111,7 @@ void pd_text_add(pd_text *t, const char *s, size_t len, unsigned style, pd_origi
     sp->text = xstrndup(s, len);
     sp->style = style;
     sp->blank_em = 0;
+    sp->blank_kind = PD_BLANK_TEXT;
     sp->origin = origin;
 }
 
@@ -116,6 +121,8 @@ char *pd_text_plain(const pd_text *t)
     for (size_t i = 0; i < t->n_spans; i++) {
         if (t->spans[i].style & PD_SPAN_BREAK)
             strbuf_append_char(&sb, ' ');
+        else if (t->spans[i].style & PD_SPAN_HINT)
+            continue;
         else
             strbuf_append(&sb, t->spans[i].text);
     }

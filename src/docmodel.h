@@ -15,7 +15,20 @@ enum pd_span_style {
     PD_SPAN_ITALIC = 1u << 1,
     PD_SPAN_BLANK = 1u << 2, /* a line to write on: text is empty, width in em */
     PD_SPAN_BREAK = 1u << 3, /* forced line break */
+    PD_SPAN_VALUE = 1u << 4, /* a filled-in value (set apart from printed labels) */
+    PD_SPAN_HINT = 1u << 5,  /* how to fill a blank in, e.g. "DD/MM/YYYY" (set small) */
 };
+
+/* What a line to write on is for: layout gives each kind a minimum length
+ * for handwriting (a name needs more room than a day of the month). */
+typedef enum pd_blank_kind {
+    PD_BLANK_TEXT,  /* any short text */
+    PD_BLANK_NAME,  /* a person's name */
+    PD_BLANK_PHONE, /* a telephone number */
+    PD_BLANK_DATE,  /* a whole date */
+    PD_BLANK_PART,  /* a part of a date (day, month, year) */
+    PD_BLANK_ID,    /* a hospital or patient number */
+} pd_blank_kind;
 
 /* Where a piece of text came from, for error messages ("templates/x.xml:12"
  * plus, for a translation or a value, what it was). */
@@ -29,6 +42,7 @@ typedef struct pd_span {
     char *text; /* UTF-8, owned */
     unsigned style;
     double blank_em; /* width of a PD_SPAN_BLANK */
+    pd_blank_kind blank_kind;
     pd_origin origin;
 } pd_span;
 
@@ -49,7 +63,9 @@ typedef enum pd_block_kind {
     PD_BLOCK_SIGN,     /* text: label and a line to sign on; room above it */
     PD_BLOCK_CHECK,    /* text beside a box; `checked` */
     PD_BLOCK_INITIALS, /* text beside a box for initials */
-    PD_BLOCK_KEEP,     /* children never split across pages */
+    PD_BLOCK_KEEP,     /* children on one page when they fit on one; nested keeps
+                          hold on their own when the outer one cannot */
+    PD_BLOCK_LABEL,    /* a box for the hospital's patient label; text: its caption */
     PD_BLOCK_IMAGE,    /* `image`, `width_em` wide (0: its natural width, at most the column) */
 } pd_block_kind;
 
@@ -61,10 +77,11 @@ typedef struct pd_row {
 
 typedef struct pd_block {
     pd_block_kind kind;
-    pd_text text; /* headings, paragraphs, items */
-    char *marker; /* list items: "•" or "3." */
-    int urgent;   /* callouts: 1 = urgent, 0 = information */
-    int checked;  /* PD_BLOCK_CHECK: ticked */
+    pd_text text;       /* headings, paragraphs, items */
+    char *marker;       /* list items: "•" or "3." */
+    int urgent;         /* callouts: 1 = urgent, 0 = information */
+    int checked;        /* PD_BLOCK_CHECK: ticked */
+    size_t label_spans; /* FIELD, SIGN: the first spans are the label, the rest the value */
     struct pd_block *children;
     size_t n_children;
     /* tables */
@@ -78,15 +95,21 @@ typedef struct pd_block {
 } pd_block;
 
 typedef struct pd_doc {
-    char *lang;     /* pildoc language code: "en", "fr", "zh_CN" */
-    char *lang_tag; /* BCP 47: "en", "fr", "zh-CN" */
-    char *title;    /* plain text, for metadata and the footer */
+    char *lang;        /* pildoc language code: "en", "fr", "zh_CN" */
+    char *lang_tag;    /* BCP 47: "en", "fr", "zh-CN" */
+    char *title;       /* plain text, for metadata and the footer */
+    char *short_title; /* for the footer; NULL: the title */
     char *subject;
     char *author;
     pd_text title_text;
     pd_text subtitle_text;
     char *edition;    /* "Version 1.0 · Revised 22 November 2026", localised */
     char *footer_fmt; /* localised "Page {page} of {pages}" */
+    char *continued;  /* localised "(continued)", after a table header repeated on a new page */
+    char *blank_note; /* localised "This space is intentionally left blank.", for forms */
+    /* who the document is for, on every page's header ("Patient: … Date of
+       birth: …"), with values or lines to write on; empty: no header */
+    pd_text running_text;
     pd_block *blocks;
     size_t n_blocks;
     pd_image *logo; /* the clinic's logo, top of page 1, or NULL */

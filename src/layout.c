@@ -23,11 +23,50 @@ const pd_paper *pd_paper_find(const char *name)
     return NULL;
 }
 
-/* Page geometry and type, in points. */
-#define MARGIN_X 56.0
+#define MM(x) ((x)*72.0 / 25.4)
+
+/* Page geometry, in points. The text column is a measure of MEASURE_EM
+ * body ems, centred: at 11 pt Noto Sans that is about 63 characters on
+ * average and at most about 75 in English and French (the review's H3:
+ * 45-75, 66 ideal), and 33 ideographs in Chinese (comfortable: 30-40).
+ * Large print keeps 20 mm margins: at 16 pt the full width holds about 60
+ * characters. */
+#define MEASURE_EM 32.0
+#define LARGE_MARGIN MM(20)
 #define MARGIN_TOP 52.0
 #define MARGIN_BOTTOM 64.0
 #define FOOTER_BASELINE 34.0 /* above the paper's bottom edge */
+#define HEADER_TOP MM(11)    /* the running header's top, from the paper's top edge */
+#define BODY_PT 11.0
+#define LARGE_BODY_PT 16.0
+
+/* Handwriting (the review's M2, H4): rows of lines to write on at least
+ * 8 mm apart, names 70 mm, phone numbers 50 mm, boxes 4 mm, initials
+ * boxes 15 x 10 mm with clear gaps. */
+#define WRITE_PITCH MM(8.5)
+#define SIGN_PITCH MM(15)
+#define MIN_NAME MM(72)
+#define MIN_PHONE MM(55)
+#define MIN_DATE MM(32)
+#define MIN_ID MM(40)
+#define MIN_TEXT MM(30)
+#define DATE_PART MM(3.6) /* per '_' of a date pattern: "____" is a year */
+#define CHECK_BOX MM(4.6)
+#define INITIALS_W MM(17)
+#define INITIALS_H MM(11)
+#define INITIALS_GAP MM(4)
+#define LABEL_W MM(72)
+#define LABEL_H MM(38)
+
+/* Glue between a slice and the next: pagination breaks where it is
+ * weakest. Keep groups glue with 1 + their nesting depth, so that an
+ * inner group still holds when its outer group is too tall for a page. */
+enum {
+    G_FREE = 0,
+    G_GROUP_MAX = 5,
+    G_PAIR = 6, /* a colon lead-in and what it introduces; two list items or table rows */
+    G_LINE = 8, /* heading, orphan, widow, table header, a box's padding */
+};
 
 typedef struct S_style {
     double size;
@@ -36,33 +75,64 @@ typedef struct S_style {
     double space_before;
 } S_style;
 
-static const S_style S_title = {21.0, 1, {0.05, 0.30, 0.38}, 0};
-static const S_style S_subtitle = {13.0, 0, {0.25, 0.25, 0.25}, 3};
-static const S_style S_edition = {8.5, 0, {0.35, 0.35, 0.35}, 4};
-static const S_style S_h1 = {14.0, 1, {0.05, 0.30, 0.38}, 15};
-static const S_style S_h2 = {11.5, 1, {0.10, 0.10, 0.10}, 9};
-static const S_style S_body = {10.0, 0, {0.08, 0.08, 0.08}, 5};
-static const S_style S_item = {10.0, 0, {0.08, 0.08, 0.08}, 2.5};
-static const S_style S_cell = {9.0, 0, {0.08, 0.08, 0.08}, 0};
-static const S_style S_footer = {7.5, 0, {0.35, 0.35, 0.35}, 0};
+typedef struct S_styles {
+    S_style title, subtitle, edition, h1, h2, body, item, cell, footer, header, value;
+} S_styles;
 
-#define LIST_INDENT 16.0
-#define CELL_PAD 4.0
-#define CALLOUT_PAD 8.0
-#define CALLOUT_BAR 3.0
-#define TABLE_SPACE 7.0
-#define INITIALS_W 34.0
-#define INITIALS_H 20.0
-#define SIGN_SPACE 24.0 /* room above a signature line for the hand */
+static const double S_text_rgb[3] = {0.08, 0.08, 0.08};
+static const double S_teal[3] = {0.05, 0.30, 0.38};
+static const double S_grey[3] = {0.35, 0.35, 0.35};
+/* filled-in values: blue-black and bold, set apart from printed labels */
+static const double S_value_rgb[3] = {0.02, 0.16, 0.48};
+static const double S_rule_rgb[3] = {0.55, 0.62, 0.65};
+static const double S_header_rgb[3] = {0.87, 0.93, 0.94};
+static const double S_writeon_rgb[3] = {0.20, 0.20, 0.20};
+
+static void S_styles_init(S_styles *s, double body)
+{
+    double k = body / BODY_PT;
+    *s = (S_styles){
+        .title = {22.0 * k, 1, {0}, 0},
+        .subtitle = {13.5 * k, 0, {0.25, 0.25, 0.25}, 3 * k},
+        .edition = {9.5 * k, 0, {0}, 4 * k},
+        .h1 = {15.0 * k, 1, {0}, 16 * k},
+        .h2 = {12.5 * k, 1, {0.10, 0.10, 0.10}, 10 * k},
+        .body = {body, 0, {0}, 6 * k},
+        .item = {body, 0, {0}, 3 * k},
+        .cell = {10.0 * k, 0, {0}, 0},
+        .footer = {8.5 * k, 0, {0}, 0},
+        .header = {9.5 * k, 0, {0}, 0},
+        .value = {body, 1, {0}, 0},
+    };
+    memcpy(s->title.rgb, S_teal, sizeof S_teal);
+    memcpy(s->h1.rgb, S_teal, sizeof S_teal);
+    memcpy(s->edition.rgb, S_grey, sizeof S_grey);
+    memcpy(s->footer.rgb, S_grey, sizeof S_grey);
+    memcpy(s->header.rgb, S_text_rgb, sizeof S_text_rgb);
+    memcpy(s->body.rgb, S_text_rgb, sizeof S_text_rgb);
+    memcpy(s->item.rgb, S_text_rgb, sizeof S_text_rgb);
+    memcpy(s->cell.rgb, S_text_rgb, sizeof S_text_rgb);
+    memcpy(s->value.rgb, S_value_rgb, sizeof S_value_rgb);
+}
+
+/* Layout flags (part of the cache key). */
+enum {
+    LF_JUSTIFY = 1,    /* Chinese body text: justified, last line ragged */
+    LF_FILL_BLANK = 2, /* a lone line to write on takes the whole width */
+    LF_LEADING = 4,    /* Chinese body text: 1.65 leading */
+    LF_ELLIPSIZE = 8,  /* one line, cut with an ellipsis */
+    LF_LATIN = 16,     /* the Latin face first (a list bullet in Chinese: the CJK one is tiny) */
+};
 
 typedef struct S_slice {
     double height;
     double space_before; /* dropped at the top of a page */
-    int keep_with_next;
-    int table;        /* 1-based table id, or 0 */
-    int table_header; /* this slice is its table's header row */
-    int frame;        /* 1-based callout id, or 0 */
-    pd_item *items;   /* y relative to the slice's top */
+    int glue;            /* to the next slice, G_* */
+    int table;           /* 1-based table id, or 0 */
+    int table_header;    /* this slice is its table's header row */
+    int frame;           /* 1-based callout id, or 0 */
+    int rigid;           /* space_before never shrinks (gaps between boxes to write in) */
+    pd_item *items;      /* y relative to the slice's top */
     size_t n_items;
 } S_slice;
 
@@ -76,15 +146,36 @@ typedef struct S_state {
     PangoContext *ctx;
     const char *families;
     const char *lang_tag;
+    bool cjk;
+    bool fr;
+    double k; /* scale: 1 normal, 16/11 large print */
+    S_styles sty;
     pd_pages *out;
     S_slice *slices;
     size_t n_slices;
     S_frame *frames;
     size_t n_frames;
     int n_tables;
-    double body_h;
+    S_slice *repeats;      /* per table (id - 1): its header as repeated, or zeroed */
+    const char *continued; /* "(continued)", localised, or NULL */
+    int depth;             /* nesting of keep groups */
+    double left, width;
+    double top_first, top_other; /* where the body starts on page 1, on the others */
+    double bottom;               /* where the body ends */
     pd_error *err;
 } S_state;
+
+#define K(x) ((x)*st->k)
+
+static double S_body_h(const S_state *st, size_t page)
+{
+    return st->bottom - (page == 0 ? st->top_first : st->top_other);
+}
+
+static double S_max_body_h(const S_state *st)
+{
+    return st->bottom - (st->top_first > st->top_other ? st->top_first : st->top_other);
+}
 
 static S_slice *S_new_slice(S_state *st, double height, double space_before)
 {
@@ -96,6 +187,12 @@ static S_slice *S_new_slice(S_state *st, double height, double space_before)
     return s;
 }
 
+static void S_glue(S_state *st, size_t i, int g)
+{
+    if (i < st->n_slices && st->slices[i].glue < g)
+        st->slices[i].glue = g;
+}
+
 static pd_item *S_add_item(S_slice *s)
 {
     s->items = xrealloc(s->items, (s->n_items + 1) * sizeof *s->items);
@@ -104,7 +201,7 @@ static pd_item *S_add_item(S_slice *s)
     return it;
 }
 
-static void S_add_rect(S_slice *s, double x, double y, double w, double h, const double rgb[3])
+static pd_item *S_add_rect(S_slice *s, double x, double y, double w, double h, const double rgb[3])
 {
     pd_item *it = S_add_item(s);
     it->kind = PD_ITEM_RECT;
@@ -112,6 +209,20 @@ static void S_add_rect(S_slice *s, double x, double y, double w, double h, const
     it->y = y;
     it->w = w;
     it->h = h;
+    memcpy(it->rgb, rgb, sizeof it->rgb);
+    return it;
+}
+
+static void S_add_box(S_slice *s, double x, double y, double w, double h, int checked,
+                      const double rgb[3])
+{
+    pd_item *it = S_add_item(s);
+    it->kind = PD_ITEM_BOX;
+    it->x = x;
+    it->y = y;
+    it->w = w;
+    it->h = h;
+    it->checked = checked;
     memcpy(it->rgb, rgb, sizeof it->rgb);
 }
 
@@ -124,9 +235,10 @@ static void S_image(S_state *st, const pd_image *image, double x, double w, doub
     pd_image *copy = pd_image_copy(image);
     p->images[p->n_images++] = copy;
     double h = w * image->height / image->width;
-    if (h > st->body_h / 2) { /* never more than half a page */
-        w *= st->body_h / 2 / h;
-        h = st->body_h / 2;
+    double half = S_max_body_h(st) / 2;
+    if (h > half) { /* never more than half a page */
+        w *= half / h;
+        h = half;
     }
     S_slice *s = S_new_slice(st, h, space_before);
     pd_item *it = S_add_item(s);
@@ -138,11 +250,48 @@ static void S_image(S_state *st, const pd_image *image, double x, double w, doub
     it->image = copy;
 }
 
+/* A value that must not be broken across lines: a web or e-mail address
+ * or an identifier (no white space, short), or a phone number (digits,
+ * spaces, + - ( ) . only): "signalement-" / "sante.gouv.fr" on two lines
+ * reads as another address, and a number split in two is misdialled. */
+static bool S_value_unbreakable(const char *v)
+{
+    size_t n = strlen(v);
+    bool space = false, phone = true;
+    for (const char *p = v; *p; p++) {
+        if (*p == ' ')
+            space = true;
+        if (!strchr("0123456789 +-().", *p))
+            phone = false;
+    }
+    return (!space && n <= 64) || (phone && n <= 32);
+}
+
 static void S_keep_layout(S_state *st, PangoLayout *layout)
 {
     pd_pages *p = st->out;
     p->layouts = xrealloc(p->layouts, (p->n_layouts + 1) * sizeof(PangoLayout *));
     p->layouts[p->n_layouts++] = layout;
+}
+
+/* The template line a piece of text came from, for errors about blocks. */
+static pd_origin S_text_origin(const pd_text *t)
+{
+    for (size_t i = 0; i < t->n_spans; i++)
+        if (t->spans[i].origin.file)
+            return t->spans[i].origin;
+    return (pd_origin){NULL, 0, NULL};
+}
+
+static pd_origin S_block_origin(const pd_block *b)
+{
+    pd_origin o = S_text_origin(&b->text);
+    for (size_t r = 0; !o.file && r < b->n_rows; r++)
+        for (size_t c = 0; !o.file && c < b->rows[r].n_cells; c++)
+            o = S_text_origin(&b->rows[r].cells[c]);
+    for (size_t i = 0; !o.file && i < b->n_children; i++)
+        o = S_block_origin(&b->children[i]);
+    return o;
 }
 
 /* Byte offsets where each span starts in the layout's text. */
@@ -180,28 +329,228 @@ static bool S_check_glyphs(S_state *st, PangoLayout *layout, const S_spanmap *ma
     return pd_error_set(st->err, NULL, 0, "a character has no glyph in the shipped fonts");
 }
 
-/* Makes a layout of `text` `width` points wide; NULL on a missing glyph. */
 /* A key naming everything that makes a layout what it is. */
 static char *S_layout_key(const S_state *st, const pd_text *text, double width,
-                          const S_style *style, PangoAlignment align)
+                          const S_style *style, int flags)
 {
     strbuf k = STRBUF_INIT;
-    strbuf_printf(&k, "%s|%.3f|%.2f|%d|%d", st->lang_tag, width, style->size, style->bold,
-                  (int)align);
+    strbuf_printf(&k, "%s|%.3f|%.2f|%d|%d", st->lang_tag, width, style->size, style->bold, flags);
     for (size_t i = 0; i < text->n_spans; i++) {
         const pd_span *sp = &text->spans[i];
-        strbuf_printf(&k, "\x1f%u:%.2f:", sp->style, sp->blank_em);
+        strbuf_printf(&k, "\x1f%u:%.2f:%d:", sp->style, sp->blank_em, (int)sp->blank_kind);
         strbuf_append(&k, sp->text);
     }
     return strbuf_take(&k);
 }
 
+/* How long a line to write on is: its width in ems, but never less than
+ * handwriting needs for its kind, nor more than the line. */
+static double S_blank_width(const S_state *st, const pd_span *sp, const S_style *style,
+                            double avail)
+{
+    double w = sp->blank_em * style->size, min = MIN_TEXT;
+    switch (sp->blank_kind) {
+    case PD_BLANK_NAME: min = MIN_NAME; break;
+    case PD_BLANK_PHONE: min = MIN_PHONE; break;
+    case PD_BLANK_DATE: w = min = MIN_DATE * st->k; break;
+    case PD_BLANK_ID: min = MIN_ID; break;
+    case PD_BLANK_PART: w = min = sp->blank_em * DATE_PART * st->k; break;
+    case PD_BLANK_TEXT: break;
+    }
+    if (w < min)
+        w = min;
+    if (avail > 0 && w > avail - 1)
+        w = avail - 1;
+    return w;
+}
+
+/* ---- Chinese text (W3C clreq, GB/T 15834) ---------------------------------------- */
+
+static unsigned S_utf8_next(const char **p)
+{
+    const unsigned char *s = (const unsigned char *)*p;
+    unsigned c = s[0];
+    int n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (n == 2)
+        c &= 0x1F;
+    else if (n == 3)
+        c &= 0x0F;
+    else if (n == 4)
+        c &= 0x07;
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *p += i;
+            return 0xFFFD;
+        }
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    *p += n;
+    return c;
+}
+
+static bool S_is_han(unsigned c)
+{
+    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
+           (c >= 0x20000 && c <= 0x2FFFF);
+}
+
+static bool S_is_latin(unsigned c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= 0xC0 && c <= 0x24F);
+}
+
+/* Full-width punctuation whose half is blank space (clreq 3.1.4). */
+static bool S_is_fw_punct(unsigned c)
+{
+    static const unsigned marks[] = {0xFF0C, 0x3002, 0x3001, 0xFF1B, 0xFF1A, 0xFF08, 0xFF09,
+                                     0x300C, 0x300D, 0x300E, 0x300F, 0x201C, 0x201D, 0x2018,
+                                     0x2019, 0x300A, 0x300B, 0x3008, 0x3009, 0x3010, 0x3011};
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+        if (marks[i] == c)
+            return true;
+    return false;
+}
+
+#define WJ "\xe2\x81\xa0" /* U+2060 WORD JOINER: no break here */
+
+/* Appends Chinese text with no-break points where a break would split a
+ * term: between Latin letters or digits and Han ("D级", "NMDA受体"), after
+ * a hyphen that joins them ("5-羟色胺": up to three Han after it). */
+static void S_append_cjk(strbuf *s, const char *text, bool justified)
+{
+    unsigned prev = 0;
+    int glue_han = 0; /* Han characters still to glue to what precedes */
+    for (const char *p = text; *p;) {
+        const char *at = p;
+        unsigned c = S_utf8_next(&p);
+        bool han = S_is_han(c);
+        if (c == ' ' && justified) {
+            /* a space beside Han ("第 1.0 版") is a fixed quarter em: justified
+               Chinese would otherwise pour a line's whole slack into it */
+            const char *q = p;
+            unsigned next = *q ? S_utf8_next(&q) : 0;
+            if (S_is_han(prev) || S_is_han(next) || S_is_fw_punct(prev) || S_is_fw_punct(next)) {
+                strbuf_append(s, "\xe2\x80\x85"); /* U+2005 FOUR-PER-EM SPACE */
+                prev = c;
+                glue_han = 0;
+                continue;
+            }
+        }
+        if (prev && ((S_is_latin(prev) && han) || (S_is_han(prev) && S_is_latin(c)) ||
+                     (glue_han > 0 && han) || (prev == '-' && han)))
+            strbuf_append(s, WJ);
+        if (han && glue_han > 0)
+            glue_han--;
+        else if (!han)
+            glue_han = 0;
+        if (c == '-' && S_is_latin(prev))
+            glue_han = 3;
+        else if (S_is_latin(c))
+            glue_han = 1;
+        strbuf_append_len(s, at, (size_t)(p - at));
+        prev = c;
+    }
+}
+
+/* French: no break at a hyphen beside a word of one or two letters
+ * ("c'est-à-dire" stays whole, the review's L6). */
+static void S_append_fr(strbuf *s, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        strbuf_append_char(s, *p);
+        if (*p != '-' || p == text)
+            continue;
+        size_t before = 0, after = 0;
+        for (const char *q = p; q > text && (unsigned char)q[-1] != ' ' && q[-1] != '-'; q--)
+            if (((unsigned char)q[-1] & 0xC0) != 0x80)
+                before++;
+        for (const char *q = p + 1; *q && *q != ' ' && *q != '-'; q++)
+            if (((unsigned char)*q & 0xC0) != 0x80)
+                after++;
+        if (before && after && (before <= 2 || after <= 2))
+            strbuf_append(s, WJ);
+    }
+}
+
+/* No paragraph ends with one ideograph alone on its line (孤字): the last
+ * two Han characters before the closing punctuation are joined. Returns
+ * the byte offset where the joiner went, or (size_t)-1. */
+static size_t S_cjk_no_runt(strbuf *s)
+{
+    const char *str = strbuf_str(s);
+    size_t han_at[2] = {0, 0}; /* byte offsets of the last two Han, in order */
+    size_t n = 0;
+    const char *last_content = NULL;
+    for (const char *p = str; *p;) {
+        const char *at = p;
+        unsigned c = S_utf8_next(&p);
+        if (S_is_han(c)) {
+            han_at[0] = han_at[1];
+            han_at[1] = (size_t)(at - str);
+            n++;
+            last_content = at;
+        } else if (!S_is_fw_punct(c) && c != 0x2060 && c != ' ') {
+            last_content = at;
+        }
+    }
+    /* only when the text ends with Han then punctuation: "…治疗。" */
+    if (n < 3 || !last_content || (size_t)(last_content - str) != han_at[1])
+        return (size_t)-1;
+    const char *between = str + han_at[0];
+    S_utf8_next(&between);
+    if ((size_t)(between - str) != han_at[1])
+        return (size_t)-1; /* not adjacent */
+    strbuf out = STRBUF_INIT;
+    strbuf_append_len(&out, str, han_at[1]);
+    strbuf_append(&out, WJ);
+    strbuf_append(&out, str + han_at[1]);
+    strbuf_free(s);
+    *s = out;
+    return han_at[1];
+}
+
+/* Adjacent full-width punctuation ("）。", "”），") is compressed: every
+ * mark but the last of a run is set half width (OpenType 'halt'). */
+static void S_cjk_compress(const char *text, PangoAttrList *attrs)
+{
+    const char *prev_at = NULL;
+    unsigned prev = 0;
+    for (const char *p = text; *p;) {
+        const char *at = p;
+        unsigned c = S_utf8_next(&p);
+        if (c == 0x2060)
+            continue;
+        if (prev && S_is_fw_punct(prev) && S_is_fw_punct(c)) {
+            PangoAttribute *a = pango_attr_font_features_new("halt 1");
+            a->start_index = (guint)(prev_at - text);
+            a->end_index = (guint)(at - text);
+            pango_attr_list_insert(attrs, a);
+        }
+        prev = c;
+        prev_at = at;
+    }
+}
+
+/* ---- layouts ------------------------------------------------------------------- */
+
+/* The data of a blank's shape attribute: 1 + its pd_blank_kind. */
+static const int S_blank_tags[] = {1, 2, 3, 4, 5, 6};
+
 static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
-                                 const S_style *style, PangoAlignment align)
+                                 const S_style *style, int flags)
 {
     strbuf s = STRBUF_INIT;
     PangoAttrList *attrs = pango_attr_list_new();
     S_spanmap map = {text, xcalloc(text->n_spans + 1, sizeof(size_t))};
+    size_t n_blanks = 0, n_other = 0;
+    for (size_t i = 0; i < text->n_spans; i++) {
+        if (text->spans[i].style & PD_SPAN_BLANK)
+            n_blanks++;
+        else if (strspn(text->spans[i].text, " ") != strlen(text->spans[i].text))
+            n_other++;
+    }
+    bool fill = (flags & LF_FILL_BLANK) && n_blanks == 1 && n_other == 0;
     for (size_t i = 0; i < text->n_spans; i++) {
         const pd_span *sp = &text->spans[i];
         size_t start = s.len;
@@ -209,19 +558,37 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
         if (sp->style & PD_SPAN_BREAK) {
             strbuf_append(&s, "\xe2\x80\xa8"); /* U+2028 LINE SEPARATOR */
         } else if (sp->style & PD_SPAN_BLANK) {
-            /* a line to write on: no-break spaces, underlined */
-            int n = (int)ceil(sp->blank_em * 3.6);
-            for (int k = 0; k < n; k++)
-                strbuf_append(&s, "\xc2\xa0");
-            PangoAttribute *u = pango_attr_underline_new(PANGO_UNDERLINE_SINGLE);
-            u->start_index = (guint)start;
-            u->end_index = (guint)s.len;
-            pango_attr_list_insert(attrs, u);
+            /* a line to write on: one no-break space as wide as the line
+               (the line itself is drawn by S_line_at); one character
+               whatever its length, so that many blanks cost no more than
+               as many words */
+            double w = fill ? width - 1 : S_blank_width(st, sp, style, width);
+            strbuf_append(&s, "\xc2\xa0");
+            PangoRectangle r = {0, (int)(-style->size * 0.8 * PANGO_SCALE), (int)(w * PANGO_SCALE),
+                                (int)(style->size * PANGO_SCALE)};
+            /* the shape's data is the line's kind, for the text dump */
+            PangoAttribute *a = pango_attr_shape_new_with_data(
+                &r, &r, (gpointer)&S_blank_tags[sp->blank_kind], NULL, NULL);
+            a->start_index = (guint)start;
+            a->end_index = (guint)s.len;
+            pango_attr_list_insert(attrs, a);
+            if (i + 1 < text->n_spans && (text->spans[i + 1].style & PD_SPAN_BLANK))
+                strbuf_append(&s, "\xe2\x80\x8b"); /* ZERO WIDTH SPACE: two lines may part */
+        } else if (st->fr && !(sp->style & PD_SPAN_VALUE)) {
+            S_append_fr(&s, sp->text);
+        } else if (st->cjk && !(sp->style & PD_SPAN_VALUE)) {
+            S_append_cjk(&s, sp->text, flags & LF_JUSTIFY);
         } else {
             strbuf_append(&s, sp->text);
         }
-        if (sp->style & PD_SPAN_BOLD) {
+        if (sp->style & (PD_SPAN_BOLD | PD_SPAN_VALUE)) {
             PangoAttribute *a = pango_attr_weight_new(PANGO_WEIGHT_BOLD);
+            a->start_index = (guint)start;
+            a->end_index = (guint)s.len;
+            pango_attr_list_insert(attrs, a);
+        }
+        if ((sp->style & PD_SPAN_VALUE) && S_value_unbreakable(sp->text)) {
+            PangoAttribute *a = pango_attr_allow_breaks_new(FALSE);
             a->start_index = (guint)start;
             a->end_index = (guint)s.len;
             pango_attr_list_insert(attrs, a);
@@ -232,12 +599,30 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
             a->end_index = (guint)s.len;
             pango_attr_list_insert(attrs, a);
         }
+        if (sp->style & PD_SPAN_HINT) {
+            PangoAttribute *a = pango_attr_scale_new(0.8);
+            a->start_index = (guint)start;
+            a->end_index = (guint)s.len;
+            pango_attr_list_insert(attrs, a);
+        }
     }
+    if (st->cjk && (flags & LF_JUSTIFY)) {
+        size_t at = S_cjk_no_runt(&s);
+        if (at != (size_t)-1) { /* what follows the joiner moves on by its 3 bytes */
+            pango_attr_list_update(attrs, (int)at, 0, 3);
+            for (size_t i = 0; i < text->n_spans; i++)
+                if (map.starts[i] > at)
+                    map.starts[i] += 3;
+        }
+    }
+    if (st->cjk)
+        S_cjk_compress(strbuf_str(&s), attrs);
     PangoAttribute *lang = pango_attr_language_new(pango_language_from_string(st->lang_tag));
     pango_attr_list_insert_before(attrs, lang);
 
     PangoLayout *layout = pango_layout_new(st->ctx);
-    PangoFontDescription *fd = pango_font_description_from_string(st->families);
+    PangoFontDescription *fd =
+        pango_font_description_from_string(flags & LF_LATIN ? "Noto Sans" : st->families);
     pango_font_description_set_absolute_size(fd, style->size * PANGO_SCALE);
     pango_font_description_set_weight(fd, style->bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
     pango_layout_set_font_description(layout, fd);
@@ -245,7 +630,13 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
     if (width > 0) /* else: one line of natural width */
         pango_layout_set_width(layout, (int)(width * PANGO_SCALE));
     pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
-    pango_layout_set_alignment(layout, align);
+    pango_layout_set_alignment(layout, PANGO_ALIGN_LEFT);
+    if (st->cjk && (flags & LF_JUSTIFY))
+        pango_layout_set_justify(layout, TRUE);
+    if (flags & LF_ELLIPSIZE)
+        pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
+    if (st->cjk && (flags & LF_LEADING))
+        pango_layout_set_line_spacing(layout, 1.14f);
     pango_layout_set_text(layout, strbuf_str(&s), (int)s.len);
     pango_layout_set_attributes(layout, attrs);
     pango_attr_list_unref(attrs);
@@ -259,17 +650,26 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
     return layout;
 }
 
-/* Makes (or finds already made) a layout of `text` `width` points wide;
- * NULL on a missing glyph. The layout lives as long as the pages. */
+/* Makes (or finds already made) a layout of `text` `width` points wide
+ * (-1: one line of natural width); NULL on a missing glyph or no room.
+ * The layout lives as long as the pages. */
 static PangoLayout *S_make_layout(S_state *st, const pd_text *text, double width,
-                                  const S_style *style, PangoAlignment align)
+                                  const S_style *style, int flags)
 {
-    char *key = S_layout_key(st, text, width, style, align);
+    if (width != -1 && width < style->size) {
+        pd_origin o = S_text_origin(text);
+        pd_error_set(st->err, o.file, o.line,
+                     "no room left for text here (%.0f pt wide): too many columns or boxes "
+                     "nested too deeply",
+                     width);
+        return NULL;
+    }
+    char *key = S_layout_key(st, text, width, style, flags);
     PangoLayout *layout = pd_fonts_cached_layout(st->fonts, key);
     if (layout) {
         g_object_ref(layout);
     } else {
-        layout = S_new_layout(st, text, width, style, align);
+        layout = S_new_layout(st, text, width, style, flags);
         if (layout)
             pd_fonts_cache_layout(st->fonts, key, layout);
     }
@@ -279,10 +679,20 @@ static PangoLayout *S_make_layout(S_state *st, const pd_text *text, double width
     return layout;
 }
 
+static PangoLayout *S_make_plain(S_state *st, const char *text, double width, const S_style *style)
+{
+    pd_text t = {0};
+    pd_origin o = {NULL, 0, NULL};
+    pd_text_add(&t, text, strlen(text), 0, o);
+    PangoLayout *l = S_make_layout(st, &t, width, style, 0);
+    pd_text_clear(&t);
+    return l;
+}
+
 typedef struct S_line {
     PangoLayoutLine *line;
-    double top, height, baseline; /* baseline relative to the line's top */
-    double x;
+    double top, height, baseline; /* baseline relative to the line's top; height to the next */
+    double x, width;
 } S_line;
 
 static S_line *S_lines(PangoLayout *layout, size_t *n)
@@ -300,32 +710,67 @@ static S_line *S_lines(PangoLayout *layout, size_t *n)
             lines[i].baseline =
                 (double)pango_layout_iter_get_baseline(it) / PANGO_SCALE - lines[i].top;
             lines[i].x = (double)logical.x / PANGO_SCALE;
+            lines[i].width = (double)logical.width / PANGO_SCALE;
             i++;
         }
     } while (pango_layout_iter_next_line(it));
     pango_layout_iter_free(it);
+    /* with extra leading, a line's share is the distance to the next one */
+    for (size_t k = 0; k + 1 < i; k++)
+        if (lines[k + 1].top - lines[k].top > lines[k].height)
+            lines[k].height = lines[k + 1].top - lines[k].top;
     *n = i;
     return lines;
 }
 
-static void S_line_item(S_slice *s, const S_line *l, double x, double y_top, const double rgb[3])
+static double S_natural_width(PangoLayout *layout)
+{
+    PangoRectangle logical;
+    pango_layout_get_extents(layout, NULL, &logical);
+    return (double)logical.width / PANGO_SCALE;
+}
+
+/* Places a line with its baseline at y, and draws the lines to write on
+ * that it holds (runs shaped by a blank's attribute). */
+static void S_line_at(S_slice *s, PangoLayoutLine *line, double x, double baseline,
+                      const double rgb[3])
 {
     pd_item *it = S_add_item(s);
     it->kind = PD_ITEM_LINE;
-    it->x = x + l->x;
-    it->y = y_top + l->baseline;
-    it->line = l->line;
+    it->x = x;
+    it->y = baseline;
+    it->line = line;
     memcpy(it->rgb, rgb, sizeof it->rgb);
+    double run_x = 0;
+    for (GSList *r = line->runs; r; r = r->next) {
+        PangoGlyphItem *run = r->data;
+        double w = (double)pango_glyph_string_get_width(run->glyphs) / PANGO_SCALE;
+        for (GSList *a = run->item->analysis.extra_attrs; a; a = a->next)
+            if (((PangoAttribute *)a->data)->klass->type == PANGO_ATTR_SHAPE) {
+                const PangoAttrShape *shape = a->data;
+                pd_item *rule = S_add_rect(s, x + run_x, baseline + 2.5, w, 0.6, S_writeon_rgb);
+                rule->writeon = shape->data ? *(const int *)shape->data : 1;
+                break;
+            }
+        run_x += w;
+    }
 }
 
-/* A block of text as one slice per line, with widow/orphan and
- * keep-with-next rules. marker: a list marker drawn left of line one. */
-/* box: 0 none, 1 an empty checkbox, 2 a ticked one, 3 a box for initials */
+static void S_line_item(S_slice *s, const S_line *l, double x, double y_top, const double rgb[3])
+{
+    S_line_at(s, l->line, x + l->x, y_top + l->baseline, rgb);
+}
+
+/* box kinds beside a text block */
+enum { BOX_NONE, BOX_CHECK, BOX_TICKED, BOX_INITIALS };
+
+/* A block of text as one slice per line, with widow/orphan and heading
+ * glue. marker: a list marker drawn left of line one. */
 static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *style, double left,
                              double width, double space_before, int frame, int heading_level,
-                             const char *marker, int box)
+                             const char *marker, int box, int flags)
 {
-    PangoLayout *layout = S_make_layout(st, text, width, style, PANGO_ALIGN_LEFT);
+    PangoLayout *layout = S_make_layout(st, text, width, style, flags);
     if (!layout)
         return false;
     size_t n;
@@ -335,7 +780,7 @@ static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *st
         pd_text mt = {0};
         pd_origin o = {NULL, 0, NULL};
         pd_text_add(&mt, marker, strlen(marker), 0, o);
-        PangoLayout *ml = S_make_layout(st, &mt, LIST_INDENT, style, PANGO_ALIGN_LEFT);
+        PangoLayout *ml = S_make_layout(st, &mt, -1, style, LF_LATIN);
         pd_text_clear(&mt);
         if (!ml) {
             free(lines);
@@ -344,33 +789,42 @@ static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *st
         size_t mn;
         mlines = S_lines(ml, &mn);
     }
+    if (box == BOX_INITIALS) {
+        /* an initialled statement is one unit, never split, its box beside
+           its first lines and a clear gap to the next */
+        double h = lines[n - 1].top + lines[n - 1].height;
+        double boxh = K(INITIALS_H);
+        S_slice *s = S_new_slice(st, h > boxh ? h : boxh, space_before);
+        s->frame = frame;
+        s->rigid = 1;
+        for (size_t i = 0; i < n; i++)
+            S_line_item(s, &lines[i], left, lines[i].top, style->rgb);
+        S_add_box(s, left - K(INITIALS_W) - K(INITIALS_GAP), 0, K(INITIALS_W), boxh, 0, style->rgb);
+        free(lines);
+        return true;
+    }
     for (size_t i = 0; i < n; i++) {
         S_slice *s = S_new_slice(st, lines[i].height, i == 0 ? space_before : 0);
         s->frame = frame;
         /* a heading never ends a page; no orphan (a first line alone at
            the foot of a page); no widow (a last line alone at the top) */
         bool orphan = i == 0 && n >= 2, widow = n >= 2 && i == n - 2;
-        s->keep_with_next = heading_level || orphan || widow;
+        if (heading_level || orphan || widow)
+            s->glue = G_LINE;
         S_line_item(s, &lines[i], left, 0, style->rgb);
         if (i == 0 && heading_level) {
             s->items[s->n_items - 1].outline_level = heading_level;
             s->items[s->n_items - 1].outline_text = pd_text_plain(text);
         }
-        if (i == 0 && box) {
-            pd_item *it = S_add_item(s);
-            it->kind = PD_ITEM_BOX;
-            bool initials = box == 3;
-            it->w = initials ? INITIALS_W : 8.5;
-            it->h = initials ? INITIALS_H : 8.5;
-            it->x = left - (initials ? INITIALS_W + 8 : LIST_INDENT);
-            it->y = initials ? lines[0].baseline - INITIALS_H + 4 : lines[0].baseline - 8.0;
-            it->checked = box == 2;
-            memcpy(it->rgb, style->rgb, sizeof it->rgb);
+        if (i == 0 && (box == BOX_CHECK || box == BOX_TICKED)) {
+            double b = K(CHECK_BOX);
+            S_add_box(s, left - b - K(MM(3)), lines[0].baseline - b * 0.85, b, b, box == BOX_TICKED,
+                      style->rgb);
         }
         if (i == 0 && mlines) {
             pd_item *it = S_add_item(s);
             it->kind = PD_ITEM_LINE;
-            it->x = left - LIST_INDENT + 2;
+            it->x = left - K(16.0) + K(2);
             it->y = lines[0].baseline;
             it->line = mlines[0].line;
             memcpy(it->rgb, style->rgb, sizeof it->rgb);
@@ -383,182 +837,523 @@ static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *st
 
 static bool S_text_block(S_state *st, const pd_text *text, const S_style *style, double left,
                          double width, double space_before, int frame, int heading_level,
-                         const char *marker)
+                         const char *marker, int flags)
 {
     return S_text_block_box(st, text, style, left, width, space_before, frame, heading_level,
-                            marker, 0);
+                            marker, BOX_NONE, flags);
 }
 
-static const double S_rule_rgb[3] = {0.55, 0.62, 0.65};
-static const double S_header_rgb[3] = {0.87, 0.93, 0.94};
+/* Body text flags: Chinese is justified, with more leading. */
+static int S_body_flags(const S_state *st)
+{
+    return st->cjk ? LF_JUSTIFY | LF_LEADING : 0;
+}
+
+/* Column widths of a table: relative widths, but never so narrow that a
+ * cell holds less than about three characters; a table whose columns
+ * cannot all have that is refused (issue 10, item 18). */
+static double *S_column_widths(S_state *st, const pd_block *b, double width, double pad)
+{
+    double min = 3.0 * st->sty.cell.size + 2 * pad;
+    if ((double)b->n_cols * min > width) {
+        pd_origin o = S_block_origin(b);
+        pd_error_set(st->err, o.file, o.line,
+                     "a table of %zu columns does not fit the page (at most %d)", b->n_cols,
+                     (int)(width / min));
+        return NULL;
+    }
+    double *colw = xcalloc(b->n_cols, sizeof *colw);
+    bool *fixed = xcalloc(b->n_cols, sizeof *fixed);
+    for (int round = 0; round < 64; round++) {
+        double total = 0, room = width;
+        for (size_t c = 0; c < b->n_cols; c++) {
+            if (fixed[c])
+                room -= min;
+            else
+                total += b->widths[c] > 0 ? b->widths[c] : 1;
+        }
+        bool changed = false;
+        for (size_t c = 0; c < b->n_cols; c++) {
+            colw[c] = fixed[c] ? min : room * (b->widths[c] > 0 ? b->widths[c] : 1) / total;
+            if (!fixed[c] && colw[c] < min) {
+                fixed[c] = true;
+                changed = true;
+            }
+        }
+        if (!changed)
+            break;
+    }
+    free(fixed);
+    return colw;
+}
+
+/* One table row as a slice (not yet in the document's list): its height
+ * and items. first_extra: text added to the first cell ("(continued)" on a
+ * repeated header), or NULL. */
+static bool S_row(S_state *st, const pd_block *b, size_t r, const double *colw, double pad,
+                  double left, double width, const char *first_extra, S_slice *s)
+{
+    const pd_row *row = &b->rows[r];
+    S_style style = st->sty.cell;
+    style.bold = row->header;
+    PangoLayout **cells = xcalloc(row->n_cells, sizeof(PangoLayout *));
+    double h = 0;
+    bool ok = true;
+    for (size_t c = 0; c < row->n_cells && ok; c++) {
+        pd_text t = row->cells[c];
+        pd_text more = {0};
+        if (c == 0 && first_extra) {
+            for (size_t k = 0; k < t.n_spans; k++) {
+                const pd_span *sp = &t.spans[k];
+                pd_text_add(&more, sp->text, strlen(sp->text), sp->style, sp->origin);
+                more.spans[more.n_spans - 1].blank_em = sp->blank_em;
+                more.spans[more.n_spans - 1].blank_kind = sp->blank_kind;
+            }
+            pd_origin o = {NULL, 0, NULL};
+            pd_text_add(&more, " ", 1, 0, o);
+            pd_text_add(&more, first_extra, strlen(first_extra), PD_SPAN_ITALIC, o);
+            t = more;
+        }
+        cells[c] = S_make_layout(st, &t, colw[c] - 2 * pad, &style, 0);
+        pd_text_clear(&more);
+        if (!cells[c]) {
+            ok = false;
+            break;
+        }
+        PangoRectangle logical;
+        pango_layout_get_extents(cells[c], NULL, &logical);
+        double ch = (double)logical.height / PANGO_SCALE;
+        if (ch > h)
+            h = ch;
+    }
+    double rowh = h + 2 * pad;
+    if (ok && rowh > S_max_body_h(st)) {
+        pd_origin o = S_text_origin(&row->cells[0]);
+        ok = pd_error_set(st->err, o.file, o.line, "a table row is taller than a page");
+    }
+    if (ok) {
+        s->height = rowh;
+        if (row->header)
+            S_add_rect(s, left, 0, width, rowh, S_header_rgb);
+        if (r == 0)
+            S_add_rect(s, left, 0, width, 0.8, S_rule_rgb);
+        double x = left;
+        for (size_t c = 0; c < row->n_cells; c++) {
+            size_t n;
+            S_line *lines = S_lines(cells[c], &n);
+            for (size_t i = 0; i < n; i++)
+                S_line_item(s, &lines[i], x + pad, pad + lines[i].top, style.rgb);
+            free(lines);
+            x += colw[c];
+        }
+        double rule = r + 1 == b->n_rows ? 0.8 : 0.4;
+        S_add_rect(s, left, rowh - rule, width, rule, S_rule_rgb);
+    }
+    free(cells);
+    return ok;
+}
 
 static bool S_table(S_state *st, const pd_block *b, double left, double width, int frame)
 {
     int table = ++st->n_tables;
-    double total = 0;
-    for (size_t c = 0; c < b->n_cols; c++)
-        total += b->widths[c] > 0 ? b->widths[c] : 1;
-    double *colw = xcalloc(b->n_cols, sizeof *colw);
-    for (size_t c = 0; c < b->n_cols; c++)
-        colw[c] = width * (b->widths[c] > 0 ? b->widths[c] : 1) / total;
+    st->repeats = xrealloc(st->repeats, (size_t)table * sizeof *st->repeats);
+    memset(&st->repeats[table - 1], 0, sizeof *st->repeats);
+    double pad = K(4.0);
+    double *colw = S_column_widths(st, b, width, pad);
+    if (!colw)
+        return false;
     bool ok = true;
+    size_t first = st->n_slices;
     for (size_t r = 0; r < b->n_rows && ok; r++) {
-        const pd_row *row = &b->rows[r];
-        S_style style = S_cell;
-        style.bold = row->header;
-        PangoLayout **cells = xcalloc(row->n_cells, sizeof(PangoLayout *));
-        double h = 0;
-        for (size_t c = 0; c < row->n_cells && ok; c++) {
-            cells[c] =
-                S_make_layout(st, &row->cells[c], colw[c] - 2 * CELL_PAD, &style, PANGO_ALIGN_LEFT);
-            if (!cells[c]) {
-                ok = false;
-                break;
-            }
-            PangoRectangle logical;
-            pango_layout_get_extents(cells[c], NULL, &logical);
-            double ch = (double)logical.height / PANGO_SCALE;
-            if (ch > h)
-                h = ch;
+        S_slice tmp = {0};
+        ok = S_row(st, b, r, colw, pad, left, width, NULL, &tmp);
+        if (!ok) {
+            free(tmp.items);
+            break;
         }
-        if (ok) {
-            double rowh = h + 2 * CELL_PAD;
-            if (rowh > st->body_h) {
-                ok = pd_error_set(st->err,
-                                  row->cells[0].n_spans ? row->cells[0].spans[0].origin.file : NULL,
-                                  row->cells[0].n_spans ? row->cells[0].spans[0].origin.line : 0,
-                                  "a table row is taller than a page");
-                free(cells);
-                break;
-            }
-            S_slice *s = S_new_slice(st, rowh, r == 0 ? TABLE_SPACE : 0);
-            s->frame = frame;
-            s->table = table;
-            s->table_header = row->header;
-            s->keep_with_next = row->header;
-            if (row->header)
-                S_add_rect(s, left, 0, width, rowh, S_header_rgb);
-            if (r == 0)
-                S_add_rect(s, left, 0, width, 0.8, S_rule_rgb);
-            double x = left;
-            for (size_t c = 0; c < row->n_cells; c++) {
-                size_t n;
-                S_line *lines = S_lines(cells[c], &n);
-                for (size_t i = 0; i < n; i++)
-                    S_line_item(s, &lines[i], x + CELL_PAD, CELL_PAD + lines[i].top, style.rgb);
-                free(lines);
-                x += colw[c];
-            }
-            S_add_rect(s, left, rowh - (r + 1 == b->n_rows ? 0.8 : 0.4), width,
-                       r + 1 == b->n_rows ? 0.8 : 0.4, S_rule_rgb);
+        S_slice *s = S_new_slice(st, tmp.height, r == 0 ? K(7.0) : 0);
+        s->items = tmp.items;
+        s->n_items = tmp.n_items;
+        s->frame = frame;
+        s->table = table;
+        s->table_header = b->rows[r].header;
+        if (b->rows[r].header) {
+            s->glue = G_LINE;
+            /* the header as repeated on the next page, marked "(continued)" */
+            S_slice *rep = &st->repeats[table - 1];
+            free(rep->items);
+            memset(rep, 0, sizeof *rep);
+            ok = S_row(st, b, r, colw, pad, left, width, st->continued, rep);
+            rep->table = table;
+            rep->table_header = 1;
+            rep->frame = frame;
         }
-        free(cells);
     }
     free(colw);
-    return ok;
-}
-
-static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left, double width,
-                     int frame, bool first_in_frame);
-static void S_keep_together(S_state *st, size_t first);
-
-static bool S_callout(S_state *st, const pd_block *b, double left, double width)
-{
-    st->frames = xrealloc(st->frames, (st->n_frames + 1) * sizeof *st->frames);
-    st->frames[st->n_frames] = (S_frame){b->urgent, left, width};
-    int frame = (int)++st->n_frames;
-    size_t first = st->n_slices;
-    S_slice *top = S_new_slice(st, CALLOUT_PAD, 10);
-    top->frame = frame;
-    top->keep_with_next = 1;
-    double inner = left + CALLOUT_BAR + CALLOUT_PAD;
-    if (!S_blocks(st, b->children, b->n_children, inner, width - CALLOUT_BAR - 2 * CALLOUT_PAD,
-                  frame, true))
+    if (!ok)
         return false;
-    st->slices[st->n_slices - 1].keep_with_next = 1;
-    S_slice *bottom = S_new_slice(st, CALLOUT_PAD, 0);
-    bottom->frame = frame;
-    S_keep_together(st, first); /* whole on one page when it fits on one */
+    /* never a single row on either side of a break (the review's M5):
+       the first two body rows together, the last two together */
+    size_t body = first;
+    while (body < st->n_slices && st->slices[body].table_header)
+        body++;
+    if (st->n_slices - body >= 2) {
+        S_glue(st, body, G_PAIR);
+        S_glue(st, st->n_slices - 2, G_PAIR);
+    }
     return true;
 }
 
-/* Glues slices first..last-1 to their successors when the group fits on
- * one page, so that pagination moves it whole. */
-static void S_keep_together(S_state *st, size_t first)
+static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left, double width,
+                     int frame, bool first_in_frame, size_t *ends);
+
+/* Glues slices first..last-1 when the group fits on one page, so that
+ * pagination moves it whole; the strength says how deep the group is.
+ * A group too tall for a page still never leaves its first or last part
+ * alone on a page (a lone witness block, a lone initialled statement):
+ * given its parts and where each ends (parts may be NULL), its leading
+ * headings and paragraphs stay with the first part, the first two parts
+ * stay together, and so do the last two. */
+static void S_keep_together(S_state *st, size_t first, int depth, const pd_block *parts,
+                            const size_t *ends, size_t n_parts)
 {
     double total = 0;
     for (size_t i = first; i < st->n_slices; i++)
         total += st->slices[i].height + (i == first ? 0 : st->slices[i].space_before);
-    if (total <= st->body_h)
+    int g = 1 + depth < G_GROUP_MAX ? 1 + depth : G_GROUP_MAX;
+    if (total <= S_max_body_h(st)) {
         for (size_t i = first; i + 1 < st->n_slices; i++)
-            st->slices[i].keep_with_next = 1;
+            S_glue(st, i, g);
+        return;
+    }
+    if (!parts || n_parts < 3)
+        return;
+    size_t lead = 0;
+    while (lead + 1 < n_parts &&
+           (parts[lead].kind == PD_BLOCK_H1 || parts[lead].kind == PD_BLOCK_H2 ||
+            parts[lead].kind == PD_BLOCK_PARA)) {
+        if (ends[lead] > first)
+            S_glue(st, ends[lead] - 1, g);
+        lead++;
+    }
+    if (lead + 2 < n_parts && ends[lead] > first)
+        S_glue(st, ends[lead] - 1, g);
+    if (n_parts - 2 > lead && ends[n_parts - 2] > first)
+        S_glue(st, ends[n_parts - 2] - 1, g);
 }
 
-static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left, double width,
-                     int frame, bool first_in_frame)
+static bool S_callout(S_state *st, const pd_block *b, double left, double width)
 {
+    double pad = K(9.0), bar = K(3.0);
+    double inner_w = width - bar - 2 * pad;
+    if (inner_w < 8 * st->sty.body.size) {
+        pd_origin o = S_block_origin(b);
+        return pd_error_set(st->err, o.file, o.line,
+                            "boxes nested too deeply: no room left for text");
+    }
+    st->frames = xrealloc(st->frames, (st->n_frames + 1) * sizeof *st->frames);
+    st->frames[st->n_frames] = (S_frame){b->urgent, left, width};
+    int frame = (int)++st->n_frames;
+    size_t first = st->n_slices;
+    S_slice *top = S_new_slice(st, pad, K(12));
+    top->frame = frame;
+    top->glue = G_LINE;
+    st->depth++;
+    bool ok =
+        S_blocks(st, b->children, b->n_children, left + bar + pad, inner_w, frame, true, NULL);
+    st->depth--;
+    if (!ok)
+        return false;
+    S_glue(st, st->n_slices - 1, G_LINE);
+    S_slice *bottom = S_new_slice(st, pad, 0);
+    bottom->frame = frame;
+    S_keep_together(st, first, st->depth, NULL, NULL, 0); /* whole on one page when it fits */
+    return true;
+}
+
+static bool S_is_field(const pd_block *b)
+{
+    return b->kind == PD_BLOCK_FIELD || b->kind == PD_BLOCK_SIGN;
+}
+
+static pd_text S_label_of(const pd_block *b)
+{
+    return (pd_text){b->text.spans, b->label_spans};
+}
+
+static pd_text S_value_of(const pd_block *b)
+{
+    return (pd_text){b->text.spans + b->label_spans, b->text.n_spans - b->label_spans};
+}
+
+static bool S_has_value(const pd_text *t)
+{
+    for (size_t i = 0; i < t->n_spans; i++)
+        if (t->spans[i].style & PD_SPAN_VALUE)
+            return true;
+    return false;
+}
+
+/* Where the values of a run of form fields start: after the widest
+ * label, so that the block's lines align in one column, but leaving at
+ * least a name's line for them. */
+static double S_field_column(S_state *st, const pd_block *blocks, size_t n, double width)
+{
+    double col = 0;
+    for (size_t i = 0; i < n && S_is_field(&blocks[i]); i++) {
+        pd_text label = S_label_of(&blocks[i]);
+        PangoLayout *l = S_make_layout(st, &label, -1, &st->sty.body, 0);
+        if (l) {
+            double w = S_natural_width(l) + K(MM(3));
+            if (w > col)
+                col = w;
+        }
+    }
+    double max = width - MIN_NAME - K(MM(2));
+    if (max < width * 0.35)
+        max = width * 0.35;
+    return col > max ? max : col;
+}
+
+/* A form field: its label in the label column, then its value (bold,
+ * blue-black, on a line that stays visible) or a line to write on, on a
+ * row tall enough for handwriting. */
+static bool S_field(S_state *st, const pd_block *b, double left, double width, double col,
+                    double space_before, int frame)
+{
+    const S_style *style = &st->sty.body;
+    pd_text label = S_label_of(b), value = S_value_of(b);
+    bool filled = S_has_value(&value);
+    double pitch = b->kind == PD_BLOCK_SIGN ? K(SIGN_PITCH) : K(WRITE_PITCH);
+    double lh0 = style->size * 1.4;
+    if (pitch < lh0 * 1.5)
+        pitch = lh0 * 1.5;
+    PangoLayout *ll = S_make_layout(st, &label, col - K(MM(3)), style, 0);
+    if (!ll)
+        return false;
+    double vw = width - col;
+    /* in an urgent box a filled value (the number to call) stands out */
+    S_style vstyle = st->sty.value;
+    if (frame > 0 && st->frames[frame - 1].urgent)
+        vstyle.size *= 1.25;
+    PangoLayout *vl = S_make_layout(st, &value, vw, filled ? &vstyle : style, LF_FILL_BLANK);
+    if (!vl)
+        return false;
+    size_t nl, nv;
+    S_line *lines = S_lines(ll, &nl), *vlines = S_lines(vl, &nv);
+    double first_base = pitch - K(MM(2.5));
+    double lab_last = first_base + lines[nl - 1].top + lines[nl - 1].baseline - lines[0].baseline;
+    double h = lab_last + K(MM(2.5));
+    /* the label and the value's first line; a long value's further lines
+       follow as lines of text, so that it may run onto the next page */
+    S_slice *s = S_new_slice(st, h, space_before);
+    s->frame = frame;
+    for (size_t i = 0; i < nl; i++)
+        S_line_at(s, lines[i].line, left + lines[i].x,
+                  first_base + lines[i].top + lines[i].baseline - lines[0].baseline, style->rgb);
+    for (size_t i = 0; i < nv; i++) {
+        double base = i == 0 ? lab_last : vlines[i].baseline;
+        if (i > 0) {
+            s = S_new_slice(st, vlines[i].height + (filled ? 3.0 : 0), 0);
+            s->frame = frame;
+            S_glue(st, st->n_slices - 2, nv >= 2 && (i == 1 || i == nv - 1) ? G_LINE : G_FREE);
+        }
+        S_line_at(s, vlines[i].line, left + col + vlines[i].x, base,
+                  filled ? S_value_rgb : style->rgb);
+        if (filled) /* the line stays, under the value */
+            S_add_rect(s, left + col, base + 3.0, vw, 0.5, S_rule_rgb);
+    }
+    free(lines);
+    free(vlines);
+    return true;
+}
+
+/* A box for the hospital's patient label (sticker), with its caption. */
+static bool S_label_box(S_state *st, const pd_block *b, double left, double width,
+                        double space_before, int frame)
+{
+    double w = LABEL_W, h = LABEL_H;
+    if (w > width)
+        w = width;
+    S_style cap = st->sty.header;
+    memcpy(cap.rgb, S_grey, sizeof S_grey);
+    PangoLayout *l = S_make_layout(st, &b->text, w - K(8), &cap, 0);
+    if (!l)
+        return false;
+    S_slice *s = S_new_slice(st, h, space_before);
+    s->frame = frame;
+    double x = left + width - w;
+    S_add_box(s, x, 0, w, h, 0, S_grey);
+    size_t n;
+    S_line *lines = S_lines(l, &n);
+    for (size_t i = 0; i < n; i++)
+        S_line_item(s, &lines[i], x + K(4), K(4) + lines[i].top, cap.rgb);
+    free(lines);
+    return true;
+}
+
+/* A run of short choices (check boxes) on one line when they all fit on
+ * one: "[ ] in person   [ ] by telephone   [ ] by video". *used: how many
+ * blocks went in the row, 0 when they do not fit (laid out one a line). */
+static bool S_check_row(S_state *st, const pd_block *blocks, size_t n, double left, double width,
+                        double space_before, int frame, size_t *used)
+{
+    *used = 0;
+    size_t count = 0;
+    while (count < n && blocks[count].kind == PD_BLOCK_CHECK)
+        count++;
+    if (count < 2)
+        return true;
+    double box = K(CHECK_BOX), gap = K(MM(3)), sep = K(MM(8)), total = 0;
+    PangoLayout **ls = xcalloc(count, sizeof(PangoLayout *));
+    for (size_t c = 0; c < count; c++) {
+        ls[c] = S_make_layout(st, &blocks[c].text, -1, &st->sty.body, 0);
+        if (!ls[c]) {
+            free(ls);
+            return false;
+        }
+        total += (c ? sep : 0) + box + gap + S_natural_width(ls[c]);
+    }
+    if (total <= width) {
+        size_t nl;
+        S_line *line = S_lines(ls[0], &nl);
+        S_slice *s = S_new_slice(st, line[0].height, space_before);
+        s->frame = frame;
+        double x = left, base = line[0].baseline;
+        free(line);
+        for (size_t c = 0; c < count; c++) {
+            S_add_box(s, x, base - box * 0.85, box, box, blocks[c].checked, st->sty.body.rgb);
+            x += box + gap;
+            line = S_lines(ls[c], &nl);
+            S_line_at(s, line[0].line, x + line[0].x, base, st->sty.body.rgb);
+            free(line);
+            x += S_natural_width(ls[c]) + sep;
+        }
+        *used = count;
+    }
+    free(ls);
+    return true;
+}
+
+static bool S_ends_with_colon(const pd_text *t)
+{
+    char *plain = pd_text_plain(t);
+    size_t n = strlen(plain);
+    while (n && (plain[n - 1] == ' ' || plain[n - 1] == '\n'))
+        n--;
+    bool colon = (n >= 1 && plain[n - 1] == ':') ||
+                 (n >= 3 && memcmp(plain + n - 3, "\xef\xbc\x9a", 3) == 0); /* ： */
+    free(plain);
+    return colon;
+}
+
+/* ends: NULL, or where each block's slices end (n entries) */
+static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left, double width,
+                     int frame, bool first_in_frame, size_t *ends)
+{
+    const S_styles *y = &st->sty;
+    double field_col = 0;
     for (size_t i = 0; i < n; i++) {
         const pd_block *b = &blocks[i];
+        size_t at = i;
         bool first = first_in_frame && i == 0;
         bool ok = true;
+        size_t before = st->n_slices;
         switch (b->kind) {
         case PD_BLOCK_H1:
         case PD_BLOCK_H2: {
-            const S_style *style = b->kind == PD_BLOCK_H1 ? &S_h1 : &S_h2;
+            const S_style *style = b->kind == PD_BLOCK_H1 ? &y->h1 : &y->h2;
             ok = S_text_block(st, &b->text, style, left, width, first ? 0 : style->space_before,
-                              frame, b->kind == PD_BLOCK_H1 ? 1 : 2, NULL);
+                              frame, b->kind == PD_BLOCK_H1 ? 1 : 2, NULL, 0);
             break;
         }
         case PD_BLOCK_PARA:
-            ok = S_text_block(st, &b->text, &S_body, left, width, first ? 0 : S_body.space_before,
-                              frame, 0, NULL);
+            ok = S_text_block(st, &b->text, &y->body, left, width, first ? 0 : y->body.space_before,
+                              frame, 0, NULL, S_body_flags(st));
             break;
         case PD_BLOCK_ITEM:
-            ok = S_text_block(st, &b->text, &S_item, left + LIST_INDENT, width - LIST_INDENT,
-                              S_item.space_before, frame, 0, b->marker);
+            ok = S_text_block(st, &b->text, &y->item, left + K(16), width - K(16),
+                              y->item.space_before, frame, 0, b->marker, S_body_flags(st));
             break;
         case PD_BLOCK_LIST: {
-            size_t before = st->n_slices;
-            ok = S_blocks(st, b->children, b->n_children, left, width, frame, false);
-            if (ok && st->n_slices > before && !first)
-                st->slices[before].space_before = S_body.space_before;
-            else if (ok && st->n_slices > before)
-                st->slices[before].space_before = 0;
+            size_t *item_ends = xcalloc(b->n_children + 1, sizeof *item_ends);
+            for (size_t c = 0; c < b->n_children && ok; c++) {
+                ok = S_blocks(st, &b->children[c], 1, left, width, frame, false, NULL);
+                item_ends[c] = st->n_slices;
+            }
+            if (ok && st->n_slices > before) {
+                st->slices[before].space_before = first ? 0 : y->body.space_before;
+                /* the first two items together, the last two together */
+                if (b->n_children >= 2) {
+                    S_glue(st, item_ends[0] - 1, G_PAIR);
+                    S_glue(st, item_ends[b->n_children - 2] - 1, G_PAIR);
+                }
+            }
+            free(item_ends);
             break;
         }
         case PD_BLOCK_TABLE: ok = S_table(st, b, left, width, frame); break;
         case PD_BLOCK_CALLOUT: ok = S_callout(st, b, left, width); break;
         case PD_BLOCK_FIELD:
-            ok = S_text_block(st, &b->text, &S_body, left, width, first ? 0 : 6.0, frame, 0, NULL);
+        case PD_BLOCK_SIGN: {
+            bool run_start = i == 0 || !S_is_field(&blocks[i - 1]);
+            if (run_start)
+                field_col = S_field_column(st, b, n - i, width);
+            double sb = run_start ? (first ? 0 : K(4)) : 0;
+            ok = S_field(st, b, left, width, field_col, sb, frame);
             break;
-        case PD_BLOCK_SIGN:
-            ok = S_text_block(st, &b->text, &S_body, left, width, first ? 8.0 : SIGN_SPACE, frame,
-                              0, NULL);
+        }
+        case PD_BLOCK_CHECK: {
+            size_t used = 0;
+            if (i == 0 || blocks[i - 1].kind != PD_BLOCK_CHECK) {
+                ok =
+                    S_check_row(st, blocks + i, n - i, left, width, first ? 0 : K(5), frame, &used);
+                if (ok && used) {
+                    i += used - 1;
+                    break;
+                }
+            }
+            if (!ok)
+                break;
+            double indent = K(CHECK_BOX) + K(MM(3));
+            ok = S_text_block_box(st, &b->text, &y->body, left + indent, width - indent,
+                                  first ? 0 : K(5), frame, 0, NULL,
+                                  b->checked ? BOX_TICKED : BOX_CHECK, S_body_flags(st));
             break;
-        case PD_BLOCK_CHECK:
-            ok = S_text_block_box(st, &b->text, &S_body, left + LIST_INDENT, width - LIST_INDENT,
-                                  first ? 0 : 5.0, frame, 0, NULL, b->checked ? 2 : 1);
+        }
+        case PD_BLOCK_INITIALS: {
+            double indent = K(INITIALS_W) + K(INITIALS_GAP);
+            ok = S_text_block_box(st, &b->text, &y->body, left + indent, width - indent,
+                                  first ? 0 : K(INITIALS_GAP), frame, 0, NULL, BOX_INITIALS,
+                                  S_body_flags(st));
             break;
-        case PD_BLOCK_INITIALS:
-            ok = S_text_block_box(st, &b->text, &S_body, left + INITIALS_W + 8,
-                                  width - INITIALS_W - 8, first ? 4.0 : 12.0, frame, 0, NULL, 3);
-            break;
+        }
+        case PD_BLOCK_LABEL: ok = S_label_box(st, b, left, width, first ? 0 : K(6), frame); break;
         case PD_BLOCK_IMAGE: {
             /* width in em of the body text; by default a quarter of the column */
-            double w = b->width_em > 0 ? b->width_em * S_body.size : width / 4;
-            S_image(st, b->image, left, w < width ? w : width, S_body.space_before);
+            double w = b->width_em > 0 ? b->width_em * y->body.size : width / 4;
+            S_image(st, b->image, left, w < width ? w : width, y->body.space_before);
             break;
         }
         case PD_BLOCK_KEEP: {
-            size_t before = st->n_slices;
-            ok = S_blocks(st, b->children, b->n_children, left, width, frame, first);
+            st->depth++;
+            size_t *part_ends = xcalloc(b->n_children + 1, sizeof *part_ends);
+            ok = S_blocks(st, b->children, b->n_children, left, width, frame, first, part_ends);
+            st->depth--;
             if (ok && st->n_slices > before)
-                S_keep_together(st, before);
+                S_keep_together(st, before, st->depth, b->children, part_ends, b->n_children);
+            free(part_ends);
             break;
         }
         }
         if (!ok)
             return false;
+        for (size_t k = at; ends && k <= i; k++)
+            ends[k] = st->n_slices;
+        /* a sentence ending in a colon stays with what it introduces */
+        if (b->kind == PD_BLOCK_PARA && i + 1 < n && st->n_slices > before &&
+            S_ends_with_colon(&b->text))
+            S_glue(st, st->n_slices - 1, G_PAIR);
     }
     return true;
 }
@@ -582,56 +1377,107 @@ static pd_page *S_new_page(pd_pages *out)
     return p;
 }
 
-/* Finds the end of the page starting at slice `start`: the index of the
- * first slice of the next page. */
-static size_t S_page_end(const S_state *st, size_t start, double first_y)
+/* The repeated header row of the table continued at slice `start`. */
+static const S_slice *S_repeat_of(const S_state *st, size_t start)
+{
+    const S_slice *first = &st->slices[start];
+    if (first->table && !first->table_header && st->repeats &&
+        st->repeats[first->table - 1].table_header)
+        return &st->repeats[first->table - 1];
+    return NULL;
+}
+
+/* Finds the end of the page starting at slice `start` (the index of the
+ * first slice of the next page): the last place before the page is full
+ * where the glue is weakest. */
+static size_t S_page_end(const S_state *st, size_t start, double first_y, double body_h,
+                         double shrink, double *used)
 {
     double y = first_y;
     size_t i = start;
     for (; i < st->n_slices; i++) {
-        double h = (i == start ? 0 : st->slices[i].space_before) + st->slices[i].height;
-        if (y + h > st->body_h + 0.01 && i > start)
+        double h =
+            (i == start ? 0 : st->slices[i].space_before * (st->slices[i].rigid ? 1.0 : shrink)) +
+            st->slices[i].height;
+        if (y + h > body_h + 0.01 && i > start)
             break;
         y += h;
     }
+    *used = y;
     if (i == st->n_slices)
         return i;
-    size_t j = i;
-    while (j > start + 1 && st->slices[j - 1].keep_with_next)
-        j--;
-    /* nothing could honour the keep rules (a group taller than a page):
-       break where the page is full */
-    return j > start ? (j == start + 1 && st->slices[start].keep_with_next ? i : j) : i;
+    for (int t = G_FREE; t <= G_LINE; t++)
+        for (size_t j = i; j > start; j--)
+            if (st->slices[j - 1].glue <= t)
+                return j;
+    return i; /* nothing could honour the rules (a group taller than a page) */
+}
+
+/* Page starts for a given shrink of the space between blocks; returns the
+ * number of pages and how full the last one is (0..1). */
+static size_t S_breaks(const S_state *st, double shrink, size_t **starts_out, double *last_fill)
+{
+    size_t *starts = NULL, n = 0, start = 0;
+    double used = 0;
+    while (start < st->n_slices) {
+        starts = xrealloc(starts, (n + 1) * sizeof *starts);
+        starts[n] = start;
+        const S_slice *repeat = S_repeat_of(st, start);
+        double head = repeat ? repeat->height : 0;
+        size_t end = S_page_end(st, start, head, S_body_h(st, n), shrink, &used);
+        if (end <= start)
+            end = start + 1;
+        /* what was used up to the break */
+        used = head;
+        for (size_t i = start; i < end; i++)
+            used +=
+                (i == start ? 0
+                            : st->slices[i].space_before * (st->slices[i].rigid ? 1.0 : shrink)) +
+                st->slices[i].height;
+        n++;
+        start = end;
+    }
+    *last_fill = n ? used / S_body_h(st, n - 1) : 0;
+    *starts_out = starts;
+    return n;
 }
 
 static void S_paginate(S_state *st)
 {
     pd_pages *out = st->out;
-    size_t start = 0;
-    while (start < st->n_slices) {
-        pd_page *page = S_new_page(out);
-        /* frames first: their backgrounds go under the text */
-        double y = 0;
-        const S_slice *repeat = NULL;
-        const S_slice *first = &st->slices[start];
-        if (first->table && !first->table_header) {
-            for (size_t k = start; k-- > 0;)
-                if (st->slices[k].table == first->table && st->slices[k].table_header) {
-                    repeat = &st->slices[k];
-                    break;
-                }
+    size_t *starts = NULL;
+    double fill, shrink = 1.0;
+    size_t n = S_breaks(st, 1.0, &starts, &fill);
+    /* a nearly empty last page: try tighter spacing between blocks before
+       spending a sheet on a few lines (the review's M7) */
+    if (n > 1 && fill < 0.3) {
+        size_t *alt = NULL;
+        double alt_fill;
+        size_t m = S_breaks(st, 0.55, &alt, &alt_fill);
+        if (m < n) {
+            free(starts);
+            starts = alt;
+            n = m;
+            shrink = 0.55;
+        } else {
+            free(alt);
         }
+    }
+    for (size_t p = 0; p < n; p++) {
+        size_t start = starts[p], end = p + 1 < n ? starts[p + 1] : st->n_slices;
+        pd_page *page = S_new_page(out);
+        double top = p == 0 ? st->top_first : st->top_other;
+        const S_slice *repeat = S_repeat_of(st, start);
         double head = repeat ? repeat->height : 0;
-        size_t end = S_page_end(st, start, head);
-        /* positions */
         double *tops = xcalloc(end - start, sizeof *tops);
-        y = MARGIN_TOP + head;
+        double y = top + head;
         for (size_t i = start; i < end; i++) {
             if (i > start)
-                y += st->slices[i].space_before;
+                y += st->slices[i].space_before * (st->slices[i].rigid ? 1.0 : shrink);
             tops[i - start] = y;
             y += st->slices[i].height;
         }
+        /* frames first: their backgrounds go under the text */
         for (size_t f = 1; f <= st->n_frames; f++) {
             double ftop = -1, fbottom = 0;
             for (size_t i = start; i < end; i++)
@@ -649,14 +1495,14 @@ static void S_paginate(S_state *st)
             S_slice tmp = {0};
             S_add_rect(&tmp, fr->left, ftop, fr->width, fbottom - ftop,
                        fr->urgent ? urgent_bg : info_bg);
-            S_add_rect(&tmp, fr->left, ftop, CALLOUT_BAR, fbottom - ftop,
+            S_add_rect(&tmp, fr->left, ftop, K(3.0), fbottom - ftop,
                        fr->urgent ? urgent_bar : info_bar);
             S_place(page, &tmp, 0);
             free(tmp.items);
         }
         if (repeat) {
             S_slice copy = *repeat;
-            S_place(page, &copy, MARGIN_TOP);
+            S_place(page, &copy, top);
             /* outline entries are not repeated */
             for (size_t i = page->n_items - repeat->n_items; i < page->n_items; i++) {
                 free(page->items[i].outline_text);
@@ -667,14 +1513,168 @@ static void S_paginate(S_state *st)
         for (size_t i = start; i < end; i++)
             S_place(page, &st->slices[i], tops[i - start]);
         free(tops);
-        start = end;
     }
+    free(starts);
 }
 
-static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper)
+/* On a form (a document with a running header), a large empty area at
+ * the foot of a page is marked as left blank on purpose, so that nothing
+ * is added there after signing (the review's M6). */
+static bool S_mark_gaps(S_state *st, const char *note)
 {
-    double width = paper->width - 2 * MARGIN_X;
+    S_style style = st->sty.footer;
+    PangoLayout *l = S_make_plain(st, note, -1, &style);
+    if (!l)
+        return false;
+    double w = S_natural_width(l);
+    for (size_t p = 0; p < st->out->n_pages; p++) {
+        pd_page *page = &st->out->pages[p];
+        double bottom = 0;
+        for (size_t i = 0; i < page->n_items; i++)
+            if (page->items[i].y > bottom && page->items[i].y < st->bottom + 1)
+                bottom =
+                    page->items[i].y + (page->items[i].kind == PD_ITEM_LINE ? 0 : page->items[i].h);
+        if (st->bottom - bottom < MM(60))
+            continue;
+        size_t n;
+        S_line *lines = S_lines(l, &n);
+        S_slice tmp = {0};
+        double mid = (bottom + st->bottom) / 2;
+        S_add_rect(&tmp, st->left, mid - K(10), st->width, 0.4, S_rule_rgb);
+        S_line_at(&tmp, lines[0].line, st->left + (st->width - w) / 2, mid + K(3), style.rgb);
+        S_add_rect(&tmp, st->left, mid + K(10), st->width, 0.4, S_rule_rgb);
+        free(lines);
+        S_place(page, &tmp, 0);
+        free(tmp.items);
+    }
+    return true;
+}
+
+/* A width for a title that keeps its number of lines but evens them out
+ * (no single word alone on the last line, the review's L7). */
+static double S_balanced_width(S_state *st, const pd_text *text, const S_style *style, double width)
+{
+    PangoLayout *l = S_make_layout(st, text, width, style, 0);
+    if (!l)
+        return width;
+    int lines = pango_layout_get_line_count(l);
+    if (lines < 2)
+        return width;
+    double best = width, best_short = 0;
+    for (int step = 0; step <= 10; step++) {
+        double w = width * (1.0 - 0.04 * step);
+        l = S_make_layout(st, text, w, style, 0);
+        if (!l || pango_layout_get_line_count(l) != lines)
+            break;
+        size_t n;
+        S_line *ls = S_lines(l, &n);
+        double shortest = ls[0].width;
+        for (size_t i = 1; i < n; i++)
+            if (ls[i].width < shortest)
+                shortest = ls[i].width;
+        free(ls);
+        if (shortest > best_short + 0.5) {
+            best_short = shortest;
+            best = w;
+        }
+    }
+    return best;
+}
+
+static bool S_text_has_blank(const pd_text *t)
+{
+    for (size_t i = 0; i < t->n_spans; i++)
+        if (t->spans[i].style & PD_SPAN_BLANK)
+            return true;
+    return false;
+}
+
+/* The running header: who the document is for, on every page; a filled
+ * one is left off page 1, which names the patient in full. Its text is cut
+ * into units (a label and its value or line, with the line's hint) that
+ * never break, packed into rows across the header's width (wider than the
+ * text column), rows 8 mm or more apart when there are lines to write on.
+ * Made once, placed on each page; height: below HEADER_TOP, 0 if none. */
+static bool S_header(S_state *st, const pd_doc *doc, S_slice *out, double hleft, double hwidth,
+                     double *height)
+{
+    *height = 0;
+    const pd_text *t = &doc->running_text;
+    if (!t->n_spans)
+        return true;
+    S_style style = st->sty.header;
+    bool blank = S_text_has_blank(t);
+    double gap = (MM(6)) * st->k;
+    double pitch = blank ? (WRITE_PITCH)*st->k : style.size * 2;
+    double x = 0, base = pitch - (MM(2.5)) * st->k;
+    size_t i = 0;
+    while (i < t->n_spans) {
+        /* one unit: text up to and including a value or a line, and a hint after it */
+        size_t j = i;
+        while (j < t->n_spans && !(t->spans[j].style & (PD_SPAN_BLANK | PD_SPAN_VALUE)))
+            j++;
+        while (j < t->n_spans && (t->spans[j].style & (PD_SPAN_BLANK | PD_SPAN_VALUE)))
+            j++;
+        while (j < t->n_spans && (t->spans[j].style & PD_SPAN_HINT ||
+                                  (j + 1 < t->n_spans && (t->spans[j + 1].style & PD_SPAN_HINT))))
+            j++;
+        /* the unit's text without the spaces that separated it from the last */
+        pd_text unit = {0};
+        for (size_t k = i; k < j; k++) {
+            const pd_span *sp = &t->spans[k];
+            const char *text = sp->text;
+            if (k == i)
+                text += strspn(text, " ");
+            size_t len = strlen(text);
+            while (k + 1 == j && len && text[len - 1] == ' ')
+                len--;
+            pd_text_add(&unit, text, len, sp->style, sp->origin);
+            unit.spans[unit.n_spans - 1].blank_em = sp->blank_em;
+            unit.spans[unit.n_spans - 1].blank_kind = sp->blank_kind;
+        }
+        i = j;
+        PangoLayout *l = S_make_layout(st, &unit, -1, &style, 0);
+        double w = l ? S_natural_width(l) : 0;
+        if (l && w > hwidth) /* a very long value: cut, it is in full on page 1 */
+            l = S_make_layout(st, &unit, hwidth, &style, LF_ELLIPSIZE);
+        pd_text_clear(&unit);
+        if (!l)
+            return false;
+        if (w > hwidth)
+            w = hwidth;
+        if (x > 0 && x + w > hwidth) {
+            x = 0;
+            base += pitch;
+        }
+        size_t n;
+        S_line *lines = S_lines(l, &n);
+        S_line_at(out, lines[0].line, hleft + x + lines[0].x, base,
+                  blank ? style.rgb : S_value_rgb);
+        free(lines);
+        x += w + gap;
+    }
+    double bottom = base + (MM(2.5)) * st->k;
+    S_add_rect(out, hleft, bottom, hwidth, 0.6, S_rule_rgb);
+    *height = bottom + 0.6;
+    return true;
+}
+
+/* The footer spans the same width as the running header: wider than the
+ * text column, so that a short title, the version and date and the page
+ * number fit on one line. */
+static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper, double left,
+                      double width)
+{
     pd_pages *out = st->out;
+    const S_style *style = &st->sty.footer;
+    /* version and date are never cut; the (short) title gives way */
+    strbuf ed = STRBUF_INIT;
+    strbuf_printf(&ed, " \xc2\xb7 %s", doc->edition ? doc->edition : "");
+    PangoLayout *el = S_make_plain(st, strbuf_str(&ed), -1, style);
+    strbuf_free(&ed);
+    if (!el)
+        return false;
+    double ed_w = S_natural_width(el);
     for (size_t p = 0; p < out->n_pages; p++) {
         char page[24], pages[24];
         snprintf(page, sizeof page, "%zu", p + 1);
@@ -683,41 +1683,40 @@ static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper)
         const char *names[] = {"page", "pages"};
         const char *values[] = {page, pages};
         strbuf_expand(&sb, doc->footer_fmt, names, values, 2);
-        pd_text right = {0}, leftt = {0};
-        pd_origin o = {NULL, 0, "page footer"};
-        pd_text_add(&right, sb.data ? sb.data : "", sb.len, 0, o);
+        PangoLayout *rl = S_make_plain(st, strbuf_str(&sb), -1, style);
         strbuf_free(&sb);
-        strbuf lt = STRBUF_INIT;
-        strbuf_printf(&lt, "%s \xc2\xb7 %s", doc->title, doc->edition ? doc->edition : "");
-        pd_text_add(&leftt, lt.data, lt.len, 0, o);
-        strbuf_free(&lt);
-        PangoLayout *rl = S_make_layout(st, &right, -1, &S_footer, PANGO_ALIGN_LEFT);
-        double right_w = 0;
-        PangoLayout *ll = NULL;
-        if (rl) {
-            /* the page number takes what it needs; the title the rest */
-            PangoRectangle ink, logical;
-            pango_layout_line_get_extents(pango_layout_get_line_readonly(rl, 0), &ink, &logical);
-            right_w = (double)logical.width / PANGO_SCALE;
-            double used = right_w + 18;
-            ll = S_make_layout(st, &leftt, width - used, &S_footer, PANGO_ALIGN_LEFT);
-            if (ll)
-                pango_layout_set_ellipsize(ll, PANGO_ELLIPSIZE_END);
-        }
-        pd_text_clear(&right);
-        pd_text_clear(&leftt);
-        if (!ll)
+        if (!rl)
             return false;
+        double right_w = S_natural_width(rl);
+        double title_w = width - right_w - K(14) - ed_w;
+        const char *title = doc->short_title ? doc->short_title : doc->title;
+        PangoLayout *tl = NULL;
+        if (title_w >= style->size * 3) {
+            pd_text tt = {0};
+            pd_origin o = {NULL, 0, NULL};
+            pd_text_add(&tt, title ? title : "", title ? strlen(title) : 0, 0, o);
+            tl = S_make_layout(st, &tt, title_w, style, LF_ELLIPSIZE);
+            pd_text_clear(&tt);
+            if (!tl)
+                return false;
+        }
         S_slice tmp = {0};
         double base = paper->height - FOOTER_BASELINE;
-        S_add_rect(&tmp, MARGIN_X, base - 12, width, 0.5, S_rule_rgb);
+        S_add_rect(&tmp, left, base - K(12), width, 0.5, S_rule_rgb);
+        double x = left;
         size_t n;
-        S_line *lines = S_lines(ll, &n);
-        S_line_item(&tmp, &lines[0], MARGIN_X, base - lines[0].baseline, S_footer.rgb);
+        S_line *lines;
+        if (tl) {
+            lines = S_lines(tl, &n);
+            S_line_at(&tmp, lines[0].line, x, base, style->rgb);
+            x += lines[0].width;
+            free(lines);
+        }
+        lines = S_lines(el, &n);
+        S_line_at(&tmp, lines[0].line, tl ? x : left - 0, base, style->rgb);
         free(lines);
         lines = S_lines(rl, &n);
-        S_line_item(&tmp, &lines[0], MARGIN_X + width - right_w, base - lines[0].baseline,
-                    S_footer.rgb);
+        S_line_at(&tmp, lines[0].line, left + width - right_w, base, style->rgb);
         free(lines);
         S_place(&out->pages[p], &tmp, 0);
         free(tmp.items);
@@ -727,6 +1726,12 @@ static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper)
 
 pd_pages *pd_layout(const pd_doc *doc, pd_fonts *fonts, const pd_paper *paper, pd_error *err)
 {
+    return pd_layout_with(doc, fonts, paper, NULL, err);
+}
+
+pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *paper,
+                         const pd_layout_opts *opts, pd_error *err)
+{
     pd_pages *out = xcalloc(1, sizeof *out);
     out->paper = *paper;
     out->title = xstrdup(doc->title ? doc->title : "");
@@ -735,39 +1740,71 @@ pd_pages *pd_layout(const pd_doc *doc, pd_fonts *fonts, const pd_paper *paper, p
     out->lang_tag = xstrdup(doc->lang_tag ? doc->lang_tag : "en");
     S_state st = {0};
     st.lang_tag = out->lang_tag;
+    st.cjk = strncmp(st.lang_tag, "zh", 2) == 0;
+    st.fr = strncmp(st.lang_tag, "fr", 2) == 0;
     st.fonts = fonts;
     st.ctx = pd_fonts_context(fonts, st.lang_tag);
     st.families = pd_fonts_families(st.lang_tag);
     st.out = out;
     st.err = err;
-    st.body_h = paper->height - MARGIN_TOP - MARGIN_BOTTOM;
-    double left = MARGIN_X, width = paper->width - 2 * MARGIN_X;
+    st.continued = doc->continued;
+    bool large = opts && opts->large_print;
+    double body = large ? LARGE_BODY_PT : BODY_PT;
+    st.k = body / BODY_PT;
+    S_styles_init(&st.sty, body);
+    st.width = large ? paper->width - 2 * LARGE_MARGIN : MEASURE_EM * body;
+    if (st.width > paper->width - 2 * LARGE_MARGIN)
+        st.width = paper->width - 2 * LARGE_MARGIN;
+    st.left = (paper->width - st.width) / 2;
+    st.bottom = paper->height - MARGIN_BOTTOM;
+    double left = st.left, width = st.width;
 
-    if (doc->logo) /* the clinic's logo above the title: 40 points high at most */
-        S_image(&st, doc->logo, left, fmin(width / 3, 40.0 * doc->logo->width / doc->logo->height),
-                0);
-    bool ok = S_text_block(&st, &doc->title_text, &S_title, left, width,
-                           doc->logo ? S_subtitle.space_before : 0, 0, 0, NULL);
+    S_slice header = {0};
+    double header_h = 0;
+    double hleft = LARGE_MARGIN < st.left ? LARGE_MARGIN : st.left;
+    bool ok = S_header(&st, doc, &header, hleft, paper->width - 2 * hleft, &header_h);
+    double below_header = header_h ? HEADER_TOP + header_h + (10) * st.k : MARGIN_TOP;
+    if (below_header < MARGIN_TOP)
+        below_header = MARGIN_TOP;
+    bool header_on_first = header_h > 0 && S_text_has_blank(&doc->running_text);
+    st.top_other = below_header;
+    st.top_first = header_on_first ? below_header : MARGIN_TOP;
+
+    if (ok && doc->logo) /* the clinic's logo above the title: 40 points high at most */
+        S_image(&st, doc->logo, left,
+                fmin(width / 3, 40.0 * st.k * doc->logo->width / doc->logo->height), 0);
+    if (ok)
+        ok = S_text_block(&st, &doc->title_text, &st.sty.title, left,
+                          S_balanced_width(&st, &doc->title_text, &st.sty.title, width),
+                          doc->logo ? st.sty.subtitle.space_before : 0, 0, 0, NULL, 0);
     if (ok && doc->subtitle_text.n_spans)
-        ok = S_text_block(&st, &doc->subtitle_text, &S_subtitle, left, width,
-                          S_subtitle.space_before, 0, 0, NULL);
+        ok = S_text_block(&st, &doc->subtitle_text, &st.sty.subtitle, left, width,
+                          st.sty.subtitle.space_before, 0, 0, NULL, 0);
     if (ok && doc->edition) {
         pd_text ed = {0};
         pd_origin o = {NULL, 0, "edition line"};
         pd_text_add(&ed, doc->edition, strlen(doc->edition), 0, o);
-        ok = S_text_block(&st, &ed, &S_edition, left, width, S_edition.space_before, 0, 0, NULL);
+        ok = S_text_block(&st, &ed, &st.sty.edition, left, width, st.sty.edition.space_before, 0, 0,
+                          NULL, 0);
         pd_text_clear(&ed);
         if (ok) {
-            S_slice *rule = S_new_slice(&st, 8, 2);
-            S_add_rect(rule, left, 4, width, 1.2, S_title.rgb);
+            S_slice *rule = S_new_slice(&st, (8) * st.k, (2) * st.k);
+            S_add_rect(rule, left, (4) * st.k, width, 1.2, st.sty.title.rgb);
         }
     }
     if (ok)
-        ok = S_blocks(&st, doc->blocks, doc->n_blocks, left, width, 0, true);
+        ok = S_blocks(&st, doc->blocks, doc->n_blocks, left, width, 0, true, NULL);
     if (ok) {
         S_paginate(&st);
-        ok = S_footers(&st, doc, paper);
+        for (size_t p = 0; p < out->n_pages && header_h > 0; p++)
+            if (p > 0 || header_on_first)
+                S_place(&out->pages[p], &header, HEADER_TOP);
+        if (header_h > 0 && doc->blank_note)
+            ok = S_mark_gaps(&st, doc->blank_note);
+        if (ok)
+            ok = S_footers(&st, doc, paper, hleft, paper->width - 2 * hleft);
     }
+    free(header.items);
     for (size_t i = 0; i < st.n_slices; i++) {
         for (size_t k = 0; k < st.slices[i].n_items; k++)
             free(st.slices[i].items[k].outline_text);
@@ -775,6 +1812,9 @@ pd_pages *pd_layout(const pd_doc *doc, pd_fonts *fonts, const pd_paper *paper, p
     }
     free(st.slices);
     free(st.frames);
+    for (int t = 0; t < st.n_tables && st.repeats; t++)
+        free(st.repeats[t].items);
+    free(st.repeats);
     if (!ok) {
         pd_pages_free(out);
         return NULL;

@@ -1,10 +1,15 @@
 /* layout: document model -> pages of positioned lines and shapes (Pango).
  *
  * Blocks are broken into unbreakable vertical slices (a line, a table row,
- * a callout's padding) with keep-with-next flags; pagination then honours:
- * a heading never ends a page, no widow or orphan lines, a callout stays
- * whole when it fits on a page, a table that crosses a page repeats its
- * header row, and nothing is placed outside the margins.
+ * a form field, a callout's padding), each glued to the next with a
+ * strength; pagination breaks where the glue is weakest near the page
+ * foot: a heading never ends a page, no widow or orphan lines, a sentence
+ * ending in a colon stays with what it introduces, lists and tables keep
+ * two items or rows on each side of a break, keep groups (callouts,
+ * <keep>, nested) stay whole when they fit, a table that crosses a page
+ * repeats its header row, and nothing is placed outside the margins.
+ * Documents with a running text (the consent sheet) carry it at the top of
+ * every page; form fields get lines sized for handwriting.
  * Ownership: pd_pages owns its items, the Pango layouts their lines belong
  * to and copies of the metadata; pd_pages_free releases all of it. It keeps
  * a reference to nothing else. */
@@ -42,6 +47,7 @@ typedef struct pd_item {
     PangoLayoutLine *line; /* borrowed from a layout pd_pages owns */
     int outline_level;     /* 1 or 2 for a heading's first line, else 0 */
     int checked;           /* PD_ITEM_BOX: draw a tick */
+    int writeon;           /* PD_ITEM_RECT: a line to write on: 1 + its pd_blank_kind, else 0 */
     char *outline_text;    /* heading text for the PDF outline, owned */
     const pd_image *image; /* PD_ITEM_IMAGE: borrowed from pd_pages' images */
 } pd_item;
@@ -62,8 +68,16 @@ typedef struct pd_pages {
     size_t n_images;
 } pd_pages;
 
+typedef struct pd_layout_opts {
+    int large_print; /* body 16 pt, everything scaled, a wider measure */
+} pd_layout_opts;
+
 /* Lays the document out. Fails (err naming the code point and where the
- * text came from) when a character has no glyph in the shipped fonts. */
+ * text came from) when a character has no glyph in the shipped fonts, or
+ * (naming the template line) when a table or nested boxes leave no room
+ * for text. opts may be NULL (normal print). */
+pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *paper,
+                         const pd_layout_opts *opts, pd_error *err);
 pd_pages *pd_layout(const pd_doc *doc, pd_fonts *fonts, const pd_paper *paper, pd_error *err);
 void pd_pages_free(pd_pages *pages);
 

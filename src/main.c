@@ -36,7 +36,8 @@ static void S_usage(FILE *f)
 {
     fprintf(
         f, "Usage: pildoc render TEMPLATE [--lang LANG] [--set NAME=VALUE]... [--paper a4|letter]\n"
-           "                     [-o FILE|-] [--format pdf|png|text] [--page N] [--dpi N]\n"
+           "                     [--large-print] [-o FILE|-] [--format pdf|png|text] [--page N]\n"
+           "                     [--dpi N]\n"
            "       pildoc langs\n"
            "       pildoc templates\n"
            "       pildoc --help | --version\n"
@@ -47,6 +48,7 @@ static void S_usage(FILE *f)
            "  -l, --lang LANG    language: en (default), fr, zh_CN; fr-FR, zh-Hans ... accepted\n"
            "  -s, --set N=V      give variable N the value V (e.g. treatment.condition=crps)\n"
            "  -p, --paper P      a4 (default) or letter\n"
+           "      --large-print  body text 16 pt, everything scaled and re-paginated\n"
            "  -o, --output FILE  where to write (default out/TEMPLATE-LANG.pdf; - for stdout)\n"
            "  -f, --format F     pdf (default), png (one page, see --page), text (laid-out lines)\n"
            "      --page N       the page for --format png (default 1)\n"
@@ -169,6 +171,7 @@ static int S_render(int argc, char **argv, const pd_env *env)
         {"allow-incomplete", no_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {"clinic", required_argument, NULL, 'c'},
+        {"large-print", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     const char *lang_arg = "en", *paper_arg = "a4", *output = NULL, *data_file = NULL;
@@ -199,6 +202,7 @@ static int S_render(int argc, char **argv, const pd_env *env)
             job.strict = 0;
             allow_given = true;
             break;
+        case 'L': job.large_print = 1; break;
         case 'f':
             if (strcmp(optarg, "pdf") == 0)
                 job.format = PD_FORMAT_PDF;

@@ -96,9 +96,10 @@ static void S_serialize_content(strbuf *sb, xmlNodePtr elem)
 
 bool message_is_translatable(const char *element)
 {
-    static const char *const names[] = {"title", "subtitle", "subject",  "author", "h1",
-                                        "h2",    "p",        "li",       "th",     "td",
-                                        "field", "check",    "initials", "sign"};
+    static const char *const names[] = {"title",   "subtitle", "subject",  "author", "h1",
+                                        "h2",      "p",        "li",       "th",     "td",
+                                        "field",   "check",    "initials", "sign",   "short-title",
+                                        "running", "labelbox"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(element, names[i]) == 0)
             return true;

@@ -219,8 +219,16 @@ void pd_render_text(const pd_pages *pages, strbuf *out)
         for (size_t i = 0; i < page->n_items; i++) {
             const pd_item *it = &page->items[i];
             if (it->kind == PD_ITEM_BOX) {
-                strbuf_printf(out, "%zu %.1f %.1f [%s]\n", p + 1, it->x, it->y,
-                              it->checked ? "x" : " ");
+                strbuf_printf(out, "%zu %.1f %.1f [%s] %.1fx%.1fmm\n", p + 1, it->x, it->y,
+                              it->checked ? "x" : " ", it->w * 25.4 / 72.0, it->h * 25.4 / 72.0);
+                continue;
+            }
+            if (it->kind == PD_ITEM_RECT && it->writeon) {
+                /* a line to write on, with its length and what it is for */
+                static const char *const kinds[] = {"text", "name", "phone", "date", "part", "id"};
+                int k = it->writeon - 1;
+                strbuf_printf(out, "%zu %.1f %.1f ____ %.1fmm %s\n", p + 1, it->x, it->y,
+                              it->w * 25.4 / 72.0, k >= 0 && k < 6 ? kinds[k] : "text");
                 continue;
             }
             if (it->kind == PD_ITEM_IMAGE) {

@@ -300,7 +300,8 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
             goto done;
     }
     t_fonts = S_ms();
-    pages = pd_layout(doc, r->fonts, job->paper, err);
+    pd_layout_opts lopts = {job->large_print};
+    pages = pd_layout_with(doc, r->fonts, job->paper, &lopts, err);
     t_layout = S_ms();
     if (!pages)
         goto done;

@@ -32,8 +32,9 @@ typedef struct pd_job {
     int strict;              /* -1 as the template says, 0 allow incomplete, 1 strict */
     const pd_values *values; /* data and --set values (computed ones are added) */
     pd_format format;
-    size_t page; /* PNG: which page */
-    double dpi;  /* PNG: resolution */
+    size_t page;     /* PNG: which page */
+    double dpi;      /* PNG: resolution */
+    int large_print; /* 1: large print (body 16 pt, re-paginated) */
     /* a clinic profile (--clinic), or NULL: templates/clinics/default.xml
      * when it exists; the data and --set values override its values */
     const char *clinic;

@@ -52,7 +52,7 @@ sys.exit(not heads or any(h != b"\x78\x01" for h in heads))' "$pdf"
   # page count agrees with the layout's own count, and is sensible
   tpages=$($PILDOC render leaflet --lang $l --format text -o - | tail -1 | cut -d' ' -f1)
   check "$l: page count $pages = layout's $tpages" test "$pages" = "$tpages"
-  check "$l: 2 to 12 pages ($pages)" test "$pages" -ge 2 -a "$pages" -le 12
+  check "$l: 2 to 16 pages ($pages)" test "$pages" -ge 2 -a "$pages" -le 16
   # pixels: every page of the PDF, rasterised by poppler, against the same
   # page painted directly by cairo: a glyph lost in font subsetting fails
   for p in $(seq 1 "$pages"); do
@@ -70,7 +70,7 @@ check "CJK block name: extractable" bash -c "pdftotext '$T/uro.pdf' - | grep -q 
 # a rare character (䶮, Extension A: not in the Core faces) comes from the
 # full face, and prints
 $PILDOC render consent --lang zh_CN --set "patient.name=王䶮喆" -o "$T/rare.pdf" && ok || ko "rare Chinese characters render"
-check "rare characters: the full CJK face is embedded" bash -c "pdffonts '$T/rare.pdf' | grep -q 'NotoSansCJKsc-Regular'"
+check "rare characters: the full CJK face is embedded" bash -c "pdffonts '$T/rare.pdf' | grep -qE 'NotoSansCJKsc-(Regular|Bold)'"
 check "rare characters: extractable" bash -c "pdftotext '$T/rare.pdf' - | grep -q '王䶮喆'"
 for p in 1; do
   $PILDOC render consent --lang zh_CN --set "patient.name=王䶮喆" --format png --page $p --dpi 100 -o "$T/rd.png"
@@ -177,7 +177,7 @@ for l in en fr zh_CN; do
   check "consent $l blank: empty boxes" grep -q '\[ \]' "$T/blank-$l.txt"
   check "consent $l blank: nothing ticked" bash -c "! grep -q '\[x\]' '$T/blank-$l.txt'"
   NBSP=$'\xc2\xa0'
-  check "consent $l blank: lines to write on" grep -q "$NBSP$NBSP$NBSP$NBSP$NBSP$NBSP$NBSP$NBSP" "$T/blank-$l.txt"
+  check "consent $l blank: lines to write on" grep -q " ____ [0-9.]*mm [a-z]*$" "$T/blank-$l.txt"
   check "consent $l blank: no sample value" bash -c "! grep -q 'Nguy' '$T/blank-$l.txt'"
   # filled from the sample
   $PILDOC render consent --lang $l --data $SAMPLE -o "$T/filled-$l.pdf" && ok || ko "consent $l filled"
@@ -193,9 +193,9 @@ for l in en fr zh_CN; do
   for n in 1 0; do
     want=SESSIONS$n; want=${want}[$l]; want=${!want}
     $PILDOC render consent --lang $l --set treatment.sessions=$n -o "$T/n.pdf" &&
-      pdftotext "$T/n.pdf" - | grep -q "$want" && ok || ko "consent $l: plural '$want'"
+      pdftotext "$T/n.pdf" - | tr -d ' ' | grep -q "${want// /}" && ok || ko "consent $l: plural '$want'"
   done
-  check "consent $l: page count 3-12" bash -c "n=\$(pdfinfo '$T/filled-$l.pdf' | awk '/^Pages:/{print \$2}'); test \$n -ge 3 -a \$n -le 12"
+  check "consent $l: page count 3-16" bash -c "n=\$(pdfinfo '$T/filled-$l.pdf' | awk '/^Pages:/{print \$2}'); test \$n -ge 3 -a \$n -le 16"
 done
 # values print exactly as written, in any script, in any language
 VAL='<b>&amp; "quotes" %s %n {page} Nguyễn Văn An محمد'
@@ -205,7 +205,7 @@ pdftotext "$T/lit.pdf" - | grep -qF '<b>&amp; "quotes" %s %n {page} Nguyễn Vă
 $PILDOC render consent --set patient.name=Zoë --set interpreter.language=Tamil --format text -o "$T/partial.txt"
 check "partial: the given name" grep -q 'Zoë' "$T/partial.txt"
 check "partial: interpreter language" grep -q 'Tamil' "$T/partial.txt"
-check "partial: interpreter name left blank" grep -q "Name: $NBSP$NBSP$NBSP" "$T/partial.txt"
+check "partial: interpreter name left blank" bash -c "grep -A2 ' Name: \$' '$T/partial.txt' | grep -q ' ____ '"
 check "partial: no box ticked" bash -c "! grep -q '\[x\]' '$T/partial.txt'"
 # bad data: one line, file and line, exit 1, no file
 printf '<data>\n  <patient>\n    <birth_date>1978-02-30</birth_date>\n  </patient>\n</data>\n' > "$T/bad1.xml"

@@ -166,7 +166,7 @@ $PILDOC render leaflet --data "$T/rlo.xml" -o "$T/rlo.pdf" 2> "$T/err"; rc=$?
 check "6: ... from a data file too, with file:line" bash -c "test $rc = 1 && grep -q \"rlo.xml:1: value of 'clinic.name' holds a bidirectional\" '$T/err'"
 $PILDOC render leaflet --set clinic.name='Pain Clinic' --set clinic.phone='0123 456 789' -o "$T/phone.pdf"
 check "6: the phone number prints in logical order" bash -c "pdftotext '$T/phone.pdf' - | grep -q '0123 456 789'"
-make_datadir "$T/dd-bidi" "s=s.replace('\"Centre\u00a0: <var', '\"Centre\u202e\u00a0: <var')"
+make_datadir "$T/dd-bidi" "s=s.replace('msgid \"Clinic:\"\nmsgstr \"Centre\u00a0:\"', 'msgid \"Clinic:\"\nmsgstr \"Centre\u202e\u00a0:\"')"
 PILDOC_DATADIR="$T/dd-bidi" $PILDOC render leaflet --lang fr --set clinic.phone='0123 456 789' -o "$T/trbidi.pdf" 2> "$T/err"; rc=$?
 check "6: a translation with U+202E is refused at render" bash -c "test $rc = 1 && grep -q 'urgent.xml:[0-9]*: fr translation: holds a bidirectional control character (U+202E)' '$T/err'"
 printf 'Centre\xe2\x80\xae : <var name="clinic.name"/>' | MSGEXEC_MSGID='Clinic: <var name="clinic.name"/>' MSGEXEC_LOCATION=po/fr.po:12 $PILDOC check-message 2> "$T/err"; rc=$?

@@ -427,8 +427,8 @@ START_TEST(bind_conditions_and_literal_values)
     ck_assert_str_eq(all, "[not crps][Name: <b>&amp; \"%s\" {page}.][Fig 69\xe2\x80\xaf% and "
                           "2,5][]{1. a}{2. b}{3. c}");
     free(all);
-    /* the value is one literal span, not bold */
-    ck_assert_uint_eq(doc->blocks[1].text.spans[1].style, 0);
+    /* the value is one literal span, marked as a value, not bold */
+    ck_assert_uint_eq(doc->blocks[1].text.spans[1].style, PD_SPAN_VALUE);
     pd_doc_free(doc);
     lang_activate("en");
     pd_values_free(&v);
@@ -537,7 +537,7 @@ START_TEST(layout_repeats_table_header)
         int header = 0;
         for (size_t i = 0; i < pages->pages[p].n_items; i++) {
             char *t = pd_item_text(&pages->pages[p].items[i]);
-            header += strcmp(t, "Test") == 0;
+            header += strcmp(t, "Test") == 0 || strcmp(t, "Test (continued)") == 0;
             free(t);
         }
         ck_assert_msg(header == 1, "page %zu has %d header rows", p + 1, header);
@@ -587,7 +587,11 @@ START_TEST(fonts_are_private_and_render_devices_work)
     pd_error e2 = {0};
     ck_assert(!pd_render_png(pages, 9, 30, &png, &e2));
     pd_render_text(pages, &text);
-    ck_assert_msg(strstr(text.data, "Zoë 如 bold") != NULL, "%s", text.data);
+    /* in justified Chinese a space beside Han is a fixed quarter em (U+2005) */
+    ck_assert_msg(strstr(text.data, "Zoë\xe2\x80\x85"
+                                    "如\xe2\x80\x85"
+                                    "bold") != NULL,
+                  "%s", text.data);
     strbuf_free(&pdf);
     strbuf_free(&png);
     strbuf_free(&text);

@@ -1,0 +1,60 @@
+#!/bin/bash
+# Golden layout tests: each tests/layout/CASE.xml is rendered with the
+# arguments in CASE.args (if any) as `--format text` (page,
+# x, y and text of every line; "____ LEN kind" for lines to write on;
+# "[ ]" for boxes) and compared with CASE.expected. A case that must be
+# refused expects "exit N" and the error line instead.
+#   bash tests/layout.sh            compare
+#   bash tests/layout.sh --update   rewrite the .expected files (review the diff)
+# Also: layout time stays linear in the number of lines to write on in one
+# paragraph (issue 10, item 33).
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
+PILDOC=${PILDOC:-./pildoc}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+update=0
+[ "${1:-}" = --update ] && update=1
+
+for xml in tests/layout/*.xml; do
+  name=${xml%.xml}
+  args=
+  [ -f "$name.args" ] && args=$(cat "$name.args")
+  # shellcheck disable=SC2086
+  $PILDOC render "$xml" $args --format text -o "$T/out" 2>"$T/err"
+  rc=$?
+  if [ $rc != 0 ]; then
+    { echo "exit $rc"; cat "$T/err"; } > "$T/got"
+  else
+    cp "$T/out" "$T/got"
+  fi
+  if [ $update = 1 ]; then
+    cp "$T/got" "$name.expected"
+    ok
+  elif diff -u "$name.expected" "$T/got" > "$T/diff"; then
+    ok
+  else
+    ko "$(basename "$name"): layout differs:"
+    head -40 "$T/diff" >&2
+  fi
+done
+
+# issue 10, item 33: 4,000 lines to write on in one paragraph (14.6 s before)
+python3 -c '
+print("<?xml version=\"1.0\"?><document name=\"b\" version=\"1\" revised=\"2026-01-01\"><meta><title>T</title><subject>s</subject><author>a</author></meta><body><p>" + "<var name=\"clinic.phone\"/>" * 4000 + "</p></body></document>")' > "$T/blanks.xml"
+start=$(date +%s%N)
+timeout 30 $PILDOC render "$T/blanks.xml" --format text -o "$T/blanks.txt" 2>/dev/null
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+check "4,000 lines to write on render (exit $rc)" test $rc = 0
+check "4,000 lines to write on take under 3 s (took $ms ms)" test $ms -lt 3000
+check "4,000 lines to write on, each drawn" test "$(grep -c ' ____ ' "$T/blanks.txt")" = 4000
+check "every line to write on within the margins" python3 -c '
+import sys
+for l in open(sys.argv[1], encoding="utf-8"):
+    p, x, y, t = l.rstrip("\n").split(" ", 3)
+    if t.startswith("____ "):
+        w = float(t.split()[1][:-2]) * 72 / 25.4
+        if float(x) < 56 or float(x) + w > 540: sys.exit(1)' "$T/blanks.txt"
+
+summary layout

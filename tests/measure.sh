@@ -1,0 +1,98 @@
+#!/bin/bash
+# Measures the laid-out documents (`--format text`) against the reading
+# and form rules of issue 11, in en/fr/zh_CN, A4 and Letter, blank and
+# filled, normal and large print:
+# - no body line longer than 75 characters (en, fr) or 36 ideograph
+#   widths (zh_CN, Latin counting half);
+# - every line to write on at least its minimum: names 70 mm, phone
+#   numbers 50 mm, ids 35 mm, dates 30 mm, other text 25 mm; rows of lines
+#   at least 8 mm apart;
+# - check boxes at least 4 mm, initials boxes at least 15 x 10 mm with a
+#   clear gap (3 mm or more) between them;
+# - every page of the consent sheet after the first, and every page with
+#   a signature line, identifies the patient (name and number filled, or
+#   the header's lines to write them on).
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
+PILDOC=${PILDOC:-./pildoc}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+SAMPLE=templates/data/sample-patient.xml
+
+for l in en fr zh_CN; do
+  for paper in a4 letter; do
+    for size in normal large; do
+      big=; [ $size = large ] && big=--large-print
+      for doc in leaflet consent; do
+        for fill in blank filled; do
+          data=; [ $fill = filled ] && data="--data $SAMPLE"
+          what="$doc $l $paper $size $fill"
+          # shellcheck disable=SC2086
+          if ! $PILDOC render $doc --lang $l --paper $paper $big $data --format text -o "$T/t" 2>"$T/err"; then
+            ko "$what: $(cat "$T/err")"
+            continue
+          fi
+          python3 - "$T/t" "$l" "$doc" "$fill" > "$T/why" <<'PY' && ok || ko "$what: $(cat "$T/why")"
+import sys, unicodedata
+path, lang, doc, fill = sys.argv[1:5]
+rows = []
+for line in open(path, encoding='utf-8'):
+    p, x, y, t = line.rstrip('\n').split(' ', 3)
+    rows.append((int(p), float(x), float(y), t))
+bad = []
+def width(t):
+    t = t.replace('\u2060', '').replace('\u200b', '').strip()
+    if lang != 'zh_CN':
+        return len(t)
+    return sum(1 if unicodedata.east_asian_width(c) in 'WF' else 0.5 for c in t)
+limit = 75 if lang != 'zh_CN' else 36
+MIN = {'name': 70, 'phone': 50, 'id': 35, 'date': 30, 'text': 25, 'part': 7}
+pages = {}
+for p, x, y, t in rows:
+    pages.setdefault(p, []).append((x, y, t))
+    if t.startswith('____ '):
+        _, mm, kind = t.split(' ')
+        if float(mm[:-2]) + 0.05 < MIN[kind]:
+            bad.append(f'p{p}: a {kind} line of {mm} (min {MIN[kind]} mm)')
+    elif t.startswith('[ ] ') or t.startswith('[x] '):
+        w, h = (float(v) for v in t[4:-2].split('x'))
+        if w < 4 or h < 4:
+            bad.append(f'p{p}: a box of {w}x{h} mm')
+        if w >= 12 and h < 10:
+            bad.append(f'p{p}: an initials box of {w}x{h} mm')
+    elif width(t) > limit:
+        bad.append(f'p{p}: {width(t):.0f} characters: {t[:40]}')
+for p, items in pages.items():
+    ys = sorted({round(y, 1) for x, y, t in items if t.startswith('____ ')})
+    for a, b in zip(ys, ys[1:]):
+        if b - a < 8 * 72 / 25.4 - 0.05:
+            bad.append(f'p{p}: lines to write on {(b - a) * 25.4 / 72:.1f} mm apart')
+for p, items in pages.items():
+    big = sorted((y, float(t[4:-2].split('x')[1])) for x, y, t in items
+                 if t[:4] in ('[ ] ', '[x] ') and 12 <= float(t[4:-2].split('x')[0]) < 30)
+    for (y1, h1), (y2, h2) in zip(big, big[1:]):
+        if (y2 - y1) * 25.4 / 72 < h1 + 3 - 0.05:
+            bad.append(f'p{p}: initials boxes {(y2 - y1) * 25.4 / 72 - h1:.1f} mm apart')
+if doc == 'consent':
+    sig = {'Signature:', 'Signature :', 'Signature\u00a0:', '签名：'}
+    for p, items in pages.items():
+        texts = [t.strip() for x, y, t in items]
+        if p == 1 and not any(t in sig for t in texts):
+            continue
+        top = [t for x, y, t in items if y < 140]
+        if fill == 'filled':
+            ok = any('P0001' in t for t in top) and any('Nguy' in t for t in top)
+        else:
+            ok = any(t.startswith('____ ') and t.endswith(' name') for t in top) and \
+                 any(t.startswith('____ ') and t.endswith(' id') for t in top)
+        if not ok:
+            bad.append(f'p{p}: no patient identification at the top')
+print('; '.join(bad[:3]))
+sys.exit(1 if bad else 0)
+PY
+        done
+      done
+    done
+  done
+done
+summary measure
