@@ -154,6 +154,8 @@ check: deps
 
 bench: all
 	bash tests/bench.sh
+	@$(call install_missing,apache2-utils)
+	bash tests/bench-serve.sh
 
 # --- valgrind: a render and a batch, zero errors and zero leaks -----------------------
 VALGRIND := valgrind --quiet --error-exitcode=3 --leak-check=full \

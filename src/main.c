@@ -324,7 +324,8 @@ int main(int argc, char **argv)
         free(names);
         status = PD_EXIT_OK;
     } else {
-        status = S_usage_error("unknown command '%s' (render, batch, serve, langs, templates)", argv[1]);
+        status =
+            S_usage_error("unknown command '%s' (render, batch, serve, langs, templates)", argv[1]);
     }
     xmlsafe_cleanup();
     xmlCleanupParser();

@@ -301,8 +301,7 @@ static enum MHD_Result S_error(struct MHD_Connection *c, S_request *rq, int stat
     return ret;
 }
 
-static enum MHD_Result S_json(struct MHD_Connection *c, S_request *rq, int status,
-                              const strbuf *j)
+static enum MHD_Result S_json(struct MHD_Connection *c, S_request *rq, int status, const strbuf *j)
 {
     return S_respond(c, rq, status, "application/json", j->data, j->len, NULL);
 }
@@ -320,7 +319,9 @@ static enum MHD_Result S_health(S_server *srv, struct MHD_Connection *c, S_reque
     }
     bool ok = alive == n && !srv->stopping;
     strbuf_printf(&j, "],\"alive\":%zu,\"status\":\"%s\"}\n", alive,
-                  srv->stopping ? "stopping" : ok ? "ok" : "degraded");
+                  srv->stopping ? "stopping"
+                  : ok          ? "ok"
+                                : "degraded");
     enum MHD_Result ret = S_json(c, rq, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, &j);
     strbuf_free(&j);
     return ret;
@@ -508,8 +509,8 @@ static enum MHD_Result S_render(S_server *srv, struct MHD_Connection *c, S_reque
     }
     strbuf answer = STRBUF_INIT;
     char why[512] = "";
-    pd_workpool_status st = pd_workpool_call(srv->pool, msg.data, msg.len, srv->opt.timeout,
-                                             &answer, why, sizeof why);
+    pd_workpool_status st =
+        pd_workpool_call(srv->pool, msg.data, msg.len, srv->opt.timeout, &answer, why, sizeof why);
     strbuf_free(&msg);
     enum MHD_Result ret;
     if (st == PD_WORKPOOL_BUSY || st == PD_WORKPOOL_CLOSED) {
@@ -604,9 +605,9 @@ static void S_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     gmtime_r(&t, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     /* method, path (never the query), status, bytes, ms, id: no patient data */
-    fprintf(stderr, "%s %s %s %d %zu %.1f ms id=%s%s\n", when, rq->method, rq->path,
-            rq->status, rq->bytes, ms, rq->id,
-            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK     ? ""
+    fprintf(stderr, "%s %s %s %d %zu %.1f ms id=%s%s\n", when, rq->method, rq->path, rq->status,
+            rq->bytes, ms, rq->id,
+            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK      ? ""
             : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? " (timed out)"
                                                             : " (connection closed)");
     free(rq->lang);
@@ -699,7 +700,7 @@ int pd_serve_main(int argc, char **argv, const pd_env *env)
         {NULL, 0, NULL, 0},
     };
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    S_options opt = {"127.0.0.1:8080", cores > 0 ? (int)cores : 1, 1024 * 1024, 30, 64, 32};
+    S_options opt = {"127.0.0.1:8080", cores > 0 ? (int)cores : 1, (size_t)1024 * 1024, 30, 64, 32};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -785,15 +786,15 @@ int pd_serve_main(int argc, char **argv, const pd_env *env)
     }
     exe[n] = '\0';
     char *worker_argv[] = {exe, "serve-worker", NULL};
-    pd_workpool_config pc = {opt.workers, opt.queue, 64u * 1024 * 1024, 60, worker_argv};
+    pd_workpool_config pc = {opt.workers, opt.queue, (size_t)64 * 1024 * 1024, 60, worker_argv};
     pd_error err = {0};
     srv.pool = pd_workpool_new(&pc, &err);
     if (!srv.pool) {
         fprintf(stderr, "pildoc: the workers cannot start: %s\n", err.msg);
         goto done;
     }
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
     if (addr->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     d = MHD_start_daemon(flags, 0, NULL, NULL, S_handle, &srv, MHD_OPTION_SOCK_ADDR, addr->ai_addr,

@@ -162,8 +162,8 @@ struct pd_workpool {
     pthread_mutex_t lock;
     pthread_cond_t changed; /* a slot changed state, or closing */
     S_slot slot[PD_WORKPOOL_MAX_WORKERS];
-    size_t waiting;       /* calls in the queue */
-    size_t calls;         /* calls in progress (queued or running) */
+    size_t waiting; /* calls in the queue */
+    size_t calls;   /* calls in progress (queued or running) */
     bool closing;
     bool supervisor_started;
     pthread_t supervisor;
@@ -380,8 +380,8 @@ static void S_deadline_ts(double deadline, struct timespec *ts)
     }
 }
 
-pd_workpool_status pd_workpool_call(pd_workpool *p, const void *request, size_t len,
-                                    double timeout, strbuf *response, char *why, size_t why_len)
+pd_workpool_status pd_workpool_call(pd_workpool *p, const void *request, size_t len, double timeout,
+                                    strbuf *response, char *why, size_t why_len)
 {
     double deadline = S_now() + (timeout > 0 ? timeout : 1e9);
     pthread_mutex_lock(&p->lock);
@@ -411,8 +411,7 @@ pd_workpool_status pd_workpool_call(pd_workpool *p, const void *request, size_t 
             pthread_cond_broadcast(&p->changed);
             pthread_mutex_unlock(&p->lock);
             snprintf(why, why_len, "%s",
-                     p->closing ? "the server is shutting down"
-                                : "no worker became free in time");
+                     p->closing ? "the server is shutting down" : "no worker became free in time");
             return p->closing ? PD_WORKPOOL_CLOSED : PD_WORKPOOL_TIMEOUT;
         }
     }
@@ -510,7 +509,7 @@ void pd_workpool_free(pd_workpool *p)
                 S_kill_and_reap(pid);
                 break;
             }
-            struct timespec ts = {0, 10 * 1000 * 1000};
+            struct timespec ts = {0, 10000000L};
             nanosleep(&ts, NULL);
         }
     }

@@ -64,11 +64,11 @@ int pd_workpool_worker_main(int fd, const pd_workpool_handler *h);
 /* --- in the calling process ------------------------------------------------- */
 
 typedef struct pd_workpool_config {
-    int workers;        /* 1 .. PD_WORKPOOL_MAX_WORKERS */
-    size_t queue;       /* calls that may wait for a free worker */
-    size_t max_message; /* the largest request or response, bytes */
+    int workers;          /* 1 .. PD_WORKPOOL_MAX_WORKERS */
+    size_t queue;         /* calls that may wait for a free worker */
+    size_t max_message;   /* the largest request or response, bytes */
     double start_timeout; /* seconds a new worker has to report ready */
-    char *const *argv;  /* the worker program: argv[0] is the path to exec */
+    char *const *argv;    /* the worker program: argv[0] is the path to exec */
 } pd_workpool_config;
 
 typedef enum pd_workpool_status {
@@ -88,12 +88,12 @@ pd_workpool *pd_workpool_new(const pd_workpool_config *config, pd_error *err);
 /* Sends request to a free worker (waiting in the queue if needed, at most
  * timeout seconds) and waits at most timeout seconds for its answer.
  * On anything but PD_WORKPOOL_OK, why holds one line. */
-pd_workpool_status pd_workpool_call(pd_workpool *p, const void *request, size_t len,
-                                    double timeout, strbuf *response, char *why, size_t why_len);
+pd_workpool_status pd_workpool_call(pd_workpool *p, const void *request, size_t len, double timeout,
+                                    strbuf *response, char *why, size_t why_len);
 
 typedef struct pd_workpool_worker_info {
-    pid_t pid;          /* 0 while none runs in this slot */
-    const char *state;  /* "idle", "busy", "starting", "dead" */
+    pid_t pid;            /* 0 while none runs in this slot */
+    const char *state;    /* "idle", "busy", "starting", "dead" */
     unsigned long served; /* requests answered by this process */
 } pd_workpool_worker_info;
 

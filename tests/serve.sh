@@ -23,12 +23,13 @@ export SOURCE_DATE_EPOCH=1795305600
 # start NAME ARGS...: a server on a free port; sets PID, URL, LOG
 start() {
   LOG=$T/$1.log
+  : > "$LOG"
   shift
   "$PILDOC" serve --listen 127.0.0.1:0 "$@" 2> "$LOG" &
   PID=$!
   SERVERS+=("$PID")
   local port=
-  for _ in $(seq 200); do
+  for _ in $(seq 2400); do # a few seconds; up to 2 minutes under valgrind
     port=$(sed -n 's/^pildoc serve: listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$LOG")
     [ -n "$port" ] && break
     kill -0 "$PID" 2>/dev/null || break
@@ -42,7 +43,7 @@ code() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
 worker_pid() { curl -s "$URL/health" | grep -o '"pid":[0-9]*' | head -1 | cut -d: -f2; }
 # wait_busy: until the (only) worker is handling a request
 wait_busy() {
-  for _ in $(seq 100); do
+  for _ in $(seq 1200); do
     curl -s "$URL/health" | grep -q '"state":"busy"' && return 0
     sleep 0.05
   done
@@ -250,5 +251,8 @@ check "--workers 0: usage error (2)" test $? = 2
 "$PILDOC" serve --listen localhost 2> "$T/err"
 check "--listen without a port: usage error" test $? = 2
 check "pildoc serve --help" "$PILDOC" serve --help
+
+# under make SAN=...: the servers' and workers' reports land in their logs
+check "no sanitizer report from a server or worker" bash -c "! grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$T'/*.log"
 
 summary serve
