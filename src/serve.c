@@ -463,7 +463,7 @@ static enum MHD_Result S_form_field(void *cls, enum MHD_ValueKind kind, const ch
 {
     (void)kind, (void)filename, (void)content_type, (void)transfer_encoding;
     S_form *f = cls;
-    if (memchr(data, '\0', size) || strlen(key) >= sizeof f->last) {
+    if ((size && memchr(data, '\0', size)) || strlen(key) >= sizeof f->last) {
         f->bad = true;
         return MHD_NO;
     }
@@ -474,7 +474,8 @@ static enum MHD_Result S_form_field(void *cls, enum MHD_ValueKind kind, const ch
         strbuf_append_len(&f->names, key, strlen(key) + 1);
         snprintf(f->last, sizeof f->last, "%s", key);
     }
-    strbuf_append_len(&f->names, data, size);
+    if (size)
+        strbuf_append_len(&f->names, data, size);
     return MHD_YES;
 }
 
