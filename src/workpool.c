@@ -473,15 +473,6 @@ size_t pd_workpool_snapshot(pd_workpool *p, pd_workpool_worker_info *out, size_t
     return n;
 }
 
-size_t pd_workpool_alive(pd_workpool *p)
-{
-    pd_workpool_worker_info info[PD_WORKPOOL_MAX_WORKERS];
-    size_t n = pd_workpool_snapshot(p, info, PD_WORKPOOL_MAX_WORKERS), alive = 0;
-    for (size_t i = 0; i < n; i++)
-        alive += strcmp(info[i].state, "idle") == 0 || strcmp(info[i].state, "busy") == 0;
-    return alive;
-}
-
 void pd_workpool_free(pd_workpool *p)
 {
     if (!p)

@@ -100,9 +100,6 @@ typedef struct pd_workpool_worker_info {
 /* Copies the state of each worker slot into out (at most max); returns
  * the number of slots. Idle workers that have died are noticed here. */
 size_t pd_workpool_snapshot(pd_workpool *p, pd_workpool_worker_info *out, size_t max);
-/* Number of workers ready to answer (idle or busy). */
-size_t pd_workpool_alive(pd_workpool *p);
-
 /* Refuses new calls, waits for calls in progress, then ends the workers
  * (closing their channels; SIGKILL after 5 s) and the supervisor. */
 void pd_workpool_free(pd_workpool *p);
