@@ -1,6 +1,6 @@
 # pildoc: plain GNU Makefile (pkg-config). `make help` lists the targets.
 
-PKGS       := pangocairo pangofc fontconfig cairo-pdf libxml-2.0 zlib librsvg-2.0
+PKGS       := pangocairo pangofc fontconfig cairo-pdf libxml-2.0 zlib librsvg-2.0 libmicrohttpd
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
@@ -47,9 +47,10 @@ PATHS_DEFS := -DPILDOC_BINDIR='"$(bindir)"' -DPILDOC_PKGDATADIR='"$(pkgdatadir)"
 
 # Debian 12 packages: to build and run, then to test.
 DEB_BUILD  := build-essential pkg-config libpango1.0-dev libcairo2-dev libxml2-dev \
-              libfontconfig-dev zlib1g-dev gettext libgettextpo-dev libcsv-dev scdoc librsvg2-dev
+              libfontconfig-dev zlib1g-dev gettext libgettextpo-dev libcsv-dev scdoc librsvg2-dev \
+              libmicrohttpd-dev
 DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf parallel man-db python3-yaml python3 \
-              libc-l10n procps
+              libc-l10n procps curl
 DEB_SLURM  := slurm-wlm munge
 DEB_LINT   := clang-format clang-tidy cppcheck
 
@@ -231,6 +232,7 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/input.sh
 	bash tests/layout.sh
 	bash tests/measure.sh
+	bash tests/serve.sh
 
 check: deps
 	$(MAKE) unit e2e
@@ -244,6 +246,8 @@ check-slurm: deps
 
 bench: all
 	bash tests/bench.sh
+	@$(call install_missing,apache2-utils)
+	bash tests/bench-serve.sh
 
 # --- valgrind: a render and a batch, zero errors and zero leaks -----------------------
 VALGRIND := valgrind --quiet --error-exitcode=3 --leak-check=full \

@@ -23,6 +23,7 @@
 #include "output.h"
 #include "paths.h"
 #include "renderer.h"
+#include "serve.h"
 #include "strbuf.h"
 #include "template.h"
 #include "vars.h"
@@ -40,6 +41,7 @@ static void S_usage(FILE *f)
            "                     [--dpi N]\n"
            "       pildoc langs\n"
            "       pildoc templates\n"
+           "       pildoc serve [--listen ADDR:PORT] [--workers N] ... (pildoc serve --help)\n"
            "       pildoc --help | --version\n"
            "\n"
            "Renders a patient-information document from an XML template into a PDF.\n"
@@ -484,6 +486,10 @@ int main(int argc, char **argv)
         status = S_render(argc - 1, argv + 1, &env);
     } else if (strcmp(argv[1], "batch") == 0) {
         status = pd_batch_main(argc - 1, argv + 1, &env);
+    } else if (strcmp(argv[1], "serve") == 0) {
+        status = pd_serve_main(argc - 1, argv + 1, &env);
+    } else if (strcmp(argv[1], "serve-worker") == 0) {
+        status = pd_serve_worker_main(&env);
     } else if (strcmp(argv[1], "langs") == 0) {
         status = S_langs(&env);
     } else if (strcmp(argv[1], "check-message") == 0) {
@@ -497,7 +503,8 @@ int main(int argc, char **argv)
         free(names);
         status = PD_EXIT_OK;
     } else {
-        status = S_usage_error("unknown command '%s' (render, batch, langs, templates)", argv[1]);
+        status =
+            S_usage_error("unknown command '%s' (render, batch, serve, langs, templates)", argv[1]);
     }
     xmlsafe_cleanup();
     xmlCleanupParser();
