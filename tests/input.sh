@@ -154,11 +154,13 @@ make_datadir() {
 }
 
 # --- item 6: bidirectional controls in values and translations -----------------------------
-$PILDOC render leaflet --set clinic.name=$'Pain Clinic\u202e' --set clinic.phone='0123 456 789' -o "$T/rlo.pdf" 2> "$T/err"; rc=$?
+$PILDOC render leaflet --set clinic.name=$'Pain Clinic\xe2\x80\xae' --set clinic.phone='0123 456 789' -o "$T/rlo.pdf" 2> "$T/err"; rc=$?
 check "6: U+202E in a value is refused, naming the field" bash -c "test $rc = 1 && grep -qxe \"--set: value of 'clinic.name' holds a bidirectional control character (U+202E)\" '$T/err'"
 check "6: no file" test ! -e "$T/rlo.pdf"
-for cp in 2067 2069 200F 061C; do
-  $PILDOC render leaflet --set clinic.name="Pain Clinic$(printf "\\u$cp")" -o "$T/bidi.pdf" 2>/dev/null
+# UTF-8 bytes written out: bash's \u escapes depend on the locale (C on a new machine)
+for cp in 2067:'\xe2\x81\xa7' 2069:'\xe2\x81\xa9' 200F:'\xe2\x80\x8f' 061C:'\xd8\x9c'; do
+  bytes=${cp#*:}; cp=${cp%%:*}
+  $PILDOC render leaflet --set clinic.name="Pain Clinic$(printf "$bytes")" -o "$T/bidi.pdf" 2>/dev/null
   check "6: U+$cp in a value is refused" test $? = 1
 done
 printf '<data><clinic><name>Pain Clinic\xe2\x80\xae</name><phone>0123 456 789</phone></clinic></data>' > "$T/rlo.xml"
@@ -175,7 +177,7 @@ check "6: ... and by make (check-message)" bash -c "test $rc = 1 && grep -q 'po/
 # --- item 28: a long translation of "first day of the month" -----------------------------
 make_datadir "$T/dd-first" "s=s.replace('msgctxt \"first day of the month\"\nmsgid \"1\"\nmsgstr \"1ᵉʳ\"', 'msgctxt \"first day of the month\"\nmsgid \"1\"\nmsgstr \"le premier jour — 1ᵉʳ\"')"
 PILDOC_DATADIR="$T/dd-first" $PILDOC render consent --lang fr --allow-incomplete --set patient.birth_date=2020-11-01 --format text -o "$T/first.txt" 2>/dev/null
-check "28: a long day name prints whole" grep -q 'le premier jour — 1ᵉʳ.novembre.2020' "$T/first.txt"
+check "28: a long day name prints whole" grep -q 'le premier jour — 1ᵉʳ.*novembre.*2020' "$T/first.txt"
 
 # --- item 10: empty translatable elements are not looked up --------------------------------
 cat > "$T/empty-p.xml" <<'XML'
