@@ -508,6 +508,7 @@ typedef struct S_master {
     pd_schema *schema;
     S_worker_state w[MAX_WORKERS];
     int lock_fd;         /* a shard's own lock, or -1 */
+    int dir_lock_fd;     /* the folder opened once more, for its lock alone, or -1 */
     bool no_spawn;       /* workers keep dying without finishing a job */
     int barren;          /* workers that died in a row without finishing a job */
     bool worker_lost;    /* a worker died during the run */
@@ -738,6 +739,8 @@ static bool S_spawn(S_master *m, int i)
             }
         if (m->lock_fd >= 0)
             close(m->lock_fd);
+        if (m->dir_lock_fd >= 0)
+            close(m->dir_lock_fd);
         fclose(m->manifest);
         pd_jobsrc_close(m->src);
         pd_schema_free(m->schema);
@@ -899,7 +902,13 @@ static bool S_is_part_file(const S_manifest_names *n, const char *name)
 static bool S_lock(S_master *m, int out_fd, const char *out_dir)
 {
     const S_options *opt = m->opt;
-    if (flock(out_fd, (opt->shard_n ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+    /* The lock is taken on a descriptor of its own, which workers close:
+       on out_fd, which they keep to write into the folder, it would outlive
+       a killed master as long as any of its workers, and a run started at
+       once to resume would be refused. */
+    m->dir_lock_fd = openat(out_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dir_fd = m->dir_lock_fd >= 0 ? m->dir_lock_fd : out_fd;
+    if (flock(dir_fd, (opt->shard_n ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
         int e = errno;
         if (e == EWOULDBLOCK) {
             fprintf(stderr,
@@ -1355,6 +1364,7 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
     m.src = src;
     m.schema = schema;
     m.lock_fd = -1;
+    m.dir_lock_fd = -1;
     S_manifest_names mn;
     S_manifest_names_init(&mn, &opt);
     char *part_name = NULL;
@@ -1560,8 +1570,10 @@ out:
     free(m.names.slots);
     if (m.lock_fd >= 0)
         close(m.lock_fd);
+    if (m.dir_lock_fd >= 0)
+        close(m.dir_lock_fd); /* the folder's lock ends with it */
     if (opt.out_fd >= 0)
-        close(opt.out_fd); /* the folder's lock ends with it */
+        close(opt.out_fd);
     free(part_name);
     S_manifest_names_free(&mn);
     pd_jobsrc_close(src);

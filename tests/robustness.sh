@@ -192,6 +192,17 @@ kill -TERM $first; wait $first
 check "second run into the same folder: exit 1" test $rc = 1
 check "second run: fails at once (${ms} ms)" test $ms -lt 3000
 check "second run: one clear line" grep -q 'another pildoc batch is writing into this folder' "$T/both.err"
+# a master killed while a worker still runs (here: stopped): the lock dies with the
+# master, so a run started at once to resume it is not refused
+"$PILDOC" batch "$T/j600.csv" --out "$T/orphan" --jobs 1 --quiet 2>/dev/null &
+first=$!
+for _ in $(seq 400); do [ -n "$(find "$T/orphan" -name '*.pdf' 2>/dev/null | head -1)" ] && break; sleep 0.02; done
+orphan=$(pgrep -P $first)
+kill -STOP $orphan
+{ kill -KILL $first; wait $first; } 2>/dev/null
+"$PILDOC" batch "$T/j3.csv" --out "$T/orphan" --quiet --resume 2> "$T/orphan.err"; rc=$?
+kill -KILL $orphan 2>/dev/null; kill -CONT $orphan 2>/dev/null
+check "killed master, its worker still alive: a new run is not locked out" test $rc = 0
 flock "$T/both/.manifest-1-of-2.lock" "$PILDOC" batch "$T/j3.csv" --out "$T/both" --shard 1/2 --quiet 2> "$T/shard.err"; rc=$?
 check "the same shard twice at once: refused" bash -c "test $rc = 1 && grep -q 'of the same shard' '$T/shard.err'"
 
