@@ -72,8 +72,8 @@ BLOCKS = {'p', 'ul', 'ol', 'table', 'callout'}
 # options parts (the rest is identity, rights and signatures).
 def leaflet_medical(h1, h2):
     return h1 not in ('Questions you may want to ask', 'Sources')
-CONSENT_H1 = {'What benefit can you expect?', 'Before you have this treatment',
-              'Side effects, risks and checks', 'Other options'}
+CONSENT_H1 = {'What benefit can you expect?', 'Risks, precautions and checks',
+              'Other options', 'Whom to call'}
 CONSENT_H2 = {'How it is given', 'A medicine used “off-label”',
               'A medicine used outside its approved uses (“off-label”)'}
 def consent_medical(h1, h2):
