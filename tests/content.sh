@@ -73,7 +73,7 @@ BLOCKS = {'p', 'ul', 'ol', 'table', 'callout'}
 def leaflet_medical(h1, h2):
     return h1 not in ('Questions you may want to ask', 'Sources')
 CONSENT_H1 = {'What benefit can you expect?', 'Risks, precautions and checks',
-              'Other options', 'Whom to call'}
+              'Other options'}
 CONSENT_H2 = {'How it is given', 'A medicine used “off-label”',
               'A medicine used outside its approved uses (“off-label”)'}
 def consent_medical(h1, h2):
@@ -195,7 +195,8 @@ bad malformed "malformed XML" '<clinic>\n<name>x</name\n'
 check "SVG logo on page 1 with its alt text" grep -q "^1 .* \[image: Centre hospitalier de l'Exemple\]" "$T/logo.txt"
 "$PILDOC" render consent --lang fr --clinic templates/clinics/montreal.xml --format text -o - > "$T/logo2.txt"
 check "PNG logo on page 1" grep -q "^1 .* \[image: Centre hospitalier exemple de Montréal\]" "$T/logo2.txt"
-check "pictogram with translated alt text" grep -q "\[image: Pictogramme${NB}: une voiture barrée" "$T/logo.txt"
+"$PILDOC" render leaflet --lang fr --clinic templates/clinics/paris.xml --format text -o - > "$T/picto.txt"
+check "pictogram with translated alt text" grep -q "\[image: Pictogramme${NB}: une voiture barrée" "$T/picto.txt"
 "$PILDOC" render consent --clinic templates/clinics/paris.xml -o "$T/logo.pdf" &&
   pdfimages -list "$T/logo.pdf" 2>/dev/null | awk 'NR > 2' | grep -q . && ok || ko "the PDF embeds the images"
 # broken or hostile images: one line naming the file and line, exit 1, no output
@@ -217,12 +218,39 @@ imgbad link "image '.*link.png' is outside the folder" link.png
 # a template's <img>: alt required (schema), src confined to the templates' folder
 cp -r templates "$T/tpl2"
 sed -i 's|alt="Pictogram: a car, crossed out (do not drive)"||' "$T/tpl2/fragments/driving.xml"
-"$PILDOC" render "$T/tpl2/consent.xml" -o "$T/noalt.pdf" 2>"$T/noalt.err"
+"$PILDOC" render "$T/tpl2/leaflet.xml" -o "$T/noalt.pdf" 2>"$T/noalt.err"
 check "<img> without alt is refused with file:line" grep -qE "driving.xml:[0-9]+: " "$T/noalt.err"
 cp -r templates "$T/tpl3"
 sed -i 's|src="../pictograms/no-driving.svg"|src="../../prof/bad.png"|' "$T/tpl3/fragments/driving.xml"
 "$PILDOC" render "$T/tpl3/leaflet.xml" -o "$T/escape.pdf" 2>"$T/escape.err"
 check "<img> outside the templates' folder is refused" grep -qE "driving.xml:[0-9]+: image '.*' is outside the folder" "$T/escape.err"
 check "no partial output" test ! -e "$T/escape.pdf"
+
+# --- the consent sheet is short enough to be read with the clinician -------------
+# Issue 12: the consent summarises the safety sections (the leaflet has the
+# detail): at most 8 pages of A4, blank and filled, in every language, and
+# with each country's legal variants (the Makefile's sample sheets).
+pages() { "$PILDOC" render consent "$@" -o "$T/p.pdf" 2>/dev/null && pdfinfo "$T/p.pdf" | awk '/^Pages:/ {print $2}'; }
+for l in en fr zh_CN; do
+  n=$(pages --lang $l); check "consent $l blank: $n pages (at most 8)" test "${n:-99}" -le 8
+  n=$(pages --lang $l --data templates/data/sample-patient.xml)
+  check "consent $l filled: $n pages (at most 8)" test "${n:-99}" -le 8
+done
+for s in paris-fr montreal-fr paris-zh_CN; do
+  n=$(pages --lang "${s#*-}" --data "templates/data/crps-$s.xml" --clinic "templates/clinics/${s%%-*}.xml")
+  check "consent $s: $n pages (at most 8)" test "${n:-99}" -le 8
+done
+n=$(pages --lang zh_CN --clinic templates/clinics/beijing.xml)
+check "consent Beijing, zh_CN: $n pages (at most 8)" test "${n:-99}" -le 8
+# what the summary keeps in the consent itself
+render --lang en --set treatment.condition=fibromyalgia > "$T/fibro.txt"
+check "consent: benefit for the patient's own condition (grade D)" grep -q 'weak evidence (grade D)' "$T/fibro.txt"
+check "consent: the placebo response" grep -q 'dummy treatment (placebo) can itself help' "$T/fibro.txt"
+check "consent: the higher-dose warning" grep -q 'Higher doses can have serious effects' "$T/fibro.txt"
+check "consent: side-effect frequencies as the sources give them" grep -q '4 of 10 people had hallucinations' "$T/fibro.txt"
+check "consent: the leaflet has the detail" grep -q 'The leaflet explains them in detail' "$T/fibro.txt"
+# the summary is the leaflet's too, in the same words
+"$PILDOC" render leaflet --lang en --format text -o - | cut -d' ' -f4- | tr '\n' ' ' | tr -s ' ' > "$T/leaflet-en.txt"
+check "the leaflet prints the same summary" grep -q 'Driving and going home. Do not drive, use machines or do anything dangerous for at least 24 hours after an infusion' "$T/leaflet-en.txt"
 
 summary content
