@@ -226,6 +226,43 @@ sed -i 's|src="../pictograms/no-driving.svg"|src="../../prof/bad.png"|' "$T/tpl3
 check "<img> outside the templates' folder is refused" grep -qE "driving.xml:[0-9]+: image '.*' is outside the folder" "$T/escape.err"
 check "no partial output" test ! -e "$T/escape.pdf"
 
+# --- batch: a clinic profile per job ------------------------------------------------
+# clinic=NAME is an installed profile (templates/clinics/NAME.xml);
+# clinic=FILE.xml a profile in the job file's folder, confined like data=.
+B=$T/batch; mkdir -p "$B/jobs"
+cp templates/clinics/montreal.xml templates/clinics/logo-montreal.png "$B/jobs/"
+mkdir -p "$B/outside" && cp templates/clinics/paris.xml templates/clinics/logo-paris.svg "$B/outside/"
+ln -s ../outside/paris.xml "$B/jobs/link.xml"
+cat > "$B/jobs/jobs.csv" <<'CSV'
+template,lang,output,clinic,patient.id
+consent,fr,paris.pdf,paris,C1
+consent,fr,own.pdf,montreal.xml,C2
+consent,fr,none.pdf,,C3
+consent,fr,up.pdf,../outside/paris.xml,C4
+consent,fr,abs.pdf,/etc/pildoc.xml,C5
+consent,fr,name.pdf,Paris!,C6
+consent,fr,missing.pdf,nosuch,C7
+consent,fr,link.pdf,link.xml,C8
+CSV
+printf '<batch><job template="consent" lang="zh_CN" output="bj.pdf" clinic="beijing"><data><patient><id>X1</id></patient></data></job></batch>\n' > "$B/jobs/jobs.xml"
+export SOURCE_DATE_EPOCH=1795305600
+"$PILDOC" batch "$B/jobs/jobs.csv" --out "$B/out" --jobs 2 --quiet 2> "$B/err"
+check "batch clinic: exit 1 (bad jobs among good ones)" test $? = 1
+"$PILDOC" render consent --lang fr --clinic templates/clinics/paris.xml --set patient.id=C1 -o "$B/paris.pdf"
+"$PILDOC" render consent --lang fr --clinic "$B/jobs/montreal.xml" --set patient.id=C2 -o "$B/own.pdf"
+"$PILDOC" render consent --lang fr --set patient.id=C3 -o "$B/none.pdf"
+for f in paris own none; do check "batch clinic: $f.pdf = pildoc render --clinic" cmp -s "$B/out/$f.pdf" "$B/$f.pdf"; done
+check "batch clinic: .. refused" grep -q "(up.pdf): .*a clinic profile must be inside the job file's folder (no ..)" "$B/err"
+check "batch clinic: absolute path refused" grep -q "(abs.pdf): .*a clinic profile must be relative to the job file's folder" "$B/err"
+check "batch clinic: not a name refused" grep -q "(name.pdf): .*clinic must be the name of an installed clinic profile" "$B/err"
+check "batch clinic: unknown profile fails its job" grep -q "C7.*nosuch.xml" "$B/err"
+check "batch clinic: a link leading out refused" grep -q "(link.pdf): .*a clinic profile must be inside the job file's folder (a link leads out)" "$B/err"
+check "batch clinic: no output for refused jobs" bash -c "! ls '$B/out' | grep -qE '^(up|abs|name|missing|link)\.pdf$'"
+"$PILDOC" batch "$B/jobs/jobs.xml" --out "$B/xml" --quiet 2> "$B/err2"
+"$PILDOC" render consent --lang zh_CN --clinic templates/clinics/beijing.xml --set patient.id=X1 -o "$B/bj.pdf"
+check "batch clinic: XML clinic= attribute" cmp -s "$B/xml/bj.pdf" "$B/bj.pdf"
+unset SOURCE_DATE_EPOCH
+
 # --- the consent sheet is short enough to be read with the clinician -------------
 # Issue 12: the consent summarises the safety sections (the leaflet has the
 # detail): at most 8 pages of A4, blank and filled, in every language, and
