@@ -226,6 +226,20 @@ sed -i 's|src="../pictograms/no-driving.svg"|src="../../prof/bad.png"|' "$T/tpl3
 check "<img> outside the templates' folder is refused" grep -qE "driving.xml:[0-9]+: image '.*' is outside the folder" "$T/escape.err"
 check "no partial output" test ! -e "$T/escape.pdf"
 
+# --- issue 12 residuals ------------------------------------------------------------
+render --lang zh_CN > "$T/default-zh.txt"
+check "default profile, zh_CN: generic emergency sentence, no 120" \
+  bash -c "grep -q '请拨打当地急救电' '$T/default-zh.txt' && ! grep -q '120' '$T/default-zh.txt'"
+check "Beijing, zh_CN: two copies (一式两份)" grep -q '本同意书一式两份' "$T/beijing-zh.txt"
+check "Beijing, zh_CN: time of signing" grep -q '具体时间（时、分）' "$T/beijing-zh.txt"
+check "Paris, zh_CN: no CN-only form rules" bash -c "! grep -qE '一式两份|具体时间（时、分）' '$T/paris-zh.txt'"
+check "zh_CN: the consent's 'Other options' (替代治疗方案)" grep -q '替代治疗方案' "$T/default-zh.txt"
+"$PILDOC" render leaflet --lang zh_CN --format text -o - | cut -d' ' -f4- | tr -d '\n' > "$T/leaflet-zh.txt"
+check "zh_CN: the leaflet's 'Other options' (其他治疗选择)" grep -q '其他治疗选择' "$T/leaflet-zh.txt"
+check "next review date in the consent" grep -q 'Next review of this form due by: 22 November 2027' "$T/default-en.txt"
+check "approver printed from the profile" grep -q "Validé pour utilisation dans cet établissement par${NB}: Commission du médicament" "$T/paris-fr.txt"
+check "no approver without a profile (no invented name)" bash -c "! grep -q 'Approved for use' '$T/default-en.txt'"
+
 # --- batch: a clinic profile per job ------------------------------------------------
 # clinic=NAME is an installed profile (templates/clinics/NAME.xml);
 # clinic=FILE.xml a profile in the job file's folder, confined like data=.
