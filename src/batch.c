@@ -395,14 +395,15 @@ static void S_worker(int in_fd, int out_fd, const pd_env *env, const S_options *
     const char *f[2048] = {NULL};
     size_t n;
     while (S_recv(in_fd, &in, f, 2048, &n)) {
-        /* number, template, lang, output, data file, n values, name, value... */
+        /* number, template, lang, output, data file, clinic profile, n values,
+           name, value... */
         pd_error err = {0};
         pd_job_result res = {0};
         pd_values values;
         pd_values_init(&values);
         S_report *rep = xcalloc(1, sizeof *rep);
         rep->file.fd = -1;
-        if (n < 6) {
+        if (n < 7) {
             pd_error_set(&err, NULL, 0, "internal: a short job message");
             goto report;
         }
@@ -412,10 +413,11 @@ static void S_worker(int in_fd, int out_fd, const pd_env *env, const S_options *
         }
         if (*f[4] && !pd_data_load(f[4], pd_renderer_schema(r), &values, &err))
             goto report;
-        for (size_t i = 6; i + 1 < n; i += 2)
+        for (size_t i = 7; i + 1 < n; i += 2)
             if (!pd_values_set(&values, pd_renderer_schema(r), f[i], f[i + 1], "job", 0, &err))
                 goto report;
-        pd_job job = {f[1], f[2], opt->paper, opt->strict, &values, PD_FORMAT_PDF, 1, 100, 0, NULL};
+        pd_job job = {f[1],          f[2], opt->paper, opt->strict, &values,
+                      PD_FORMAT_PDF, 1,    100,        0,           *f[5] ? f[5] : NULL};
         if (!pd_renderer_render(r, &job, &res, &err))
             goto report;
         /* the folders of the output, each opened below the last without
@@ -1038,10 +1040,11 @@ static void S_old_manifests(int out_fd, const S_manifest_names *n, const char *k
 }
 
 /* SHA-256 of what a job asks for: its message to the worker (number,
- * template, language, output, data file name, values), the paper, the
- * strictness and the data file's size and time. */
+ * template, language, output, data file and clinic profile names, values),
+ * the paper, the strictness and the data file's and profile's size and
+ * time. */
 static void S_input_sha(const S_options *opt, const strbuf *msg, const char *data_file,
-                        char hex[65])
+                        const char *clinic, char hex[65])
 {
     GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
     g_checksum_update(sum, (const guchar *)msg->data, (gssize)msg->len);
@@ -1053,6 +1056,11 @@ static void S_input_sha(const S_options *opt, const strbuf *msg, const char *dat
     else
         snprintf(extra, sizeof extra, "|%s|%d", opt->paper->name, opt->strict);
     g_checksum_update(sum, (const guchar *)extra, (gssize)strlen(extra));
+    if (clinic && *clinic && stat(clinic, &st) == 0) {
+        snprintf(extra, sizeof extra, "|clinic|%lld|%lld.%09ld", (long long)st.st_size,
+                 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+        g_checksum_update(sum, (const guchar *)extra, (gssize)strlen(extra));
+    }
     snprintf(hex, 65, "%s", g_checksum_get_string(sum));
     g_checksum_free(sum);
 }
@@ -1204,12 +1212,21 @@ static bool S_hand_out(S_master *m, bool *fatal, pd_error *fatal_err)
         S_field(&msg, job.lang);
         S_field(&msg, job.output);
         S_field(&msg, job.data_file);
+        /* an installed profile by name, or a file beside the job file */
+        strbuf cl = STRBUF_INIT;
+        if (job.clinic_name)
+            strbuf_printf(&cl, "%s/clinics/%s.xml", m->env->templates_dir, job.clinic_name);
+        else
+            strbuf_printf(&cl, "%s", job.clinic ? job.clinic : "");
+        char *clinic = strbuf_take(&cl);
+        S_field(&msg, clinic);
         S_fieldf(&msg, job.values.n);
         for (size_t v = 0; v < job.values.n; v++) {
             S_field(&msg, job.values.names[v]);
             S_field(&msg, job.values.values[v]);
         }
-        S_input_sha(m->opt, &msg, job.data_file, r->input);
+        S_input_sha(m->opt, &msg, job.data_file, clinic, r->input);
+        free(clinic);
         pd_jobspec_clear(&job);
         if (msg.len > MAX_MESSAGE) {
             S_finish(m, r, false, "the job's values are larger than 64 MB");

@@ -19,6 +19,7 @@ static const struct {
     {"phone", "clinic.phone"},
     {"reporting", "clinic.reporting_contact"},
     {"monitoring", "clinic.monitoring"},
+    {"approver", "clinic.approver"},
 };
 
 /* A phone number as people write it: digits, spaces, + ( ) . - ; at

@@ -64,6 +64,8 @@ void pd_jobspec_clear(pd_jobspec *job)
     free(job->lang);
     free(job->output);
     free(job->data_file);
+    free(job->clinic);
+    free(job->clinic_name);
     free(job->id);
     free(job->error);
     pd_values_free(&job->values);
@@ -207,35 +209,69 @@ static void S_check_template(pd_jobsrc *src, pd_jobspec *job, long line)
         }
 }
 
-/* data="FILE" is read from the job file's folder or below it: no absolute
- * path, no "..", no symbolic link leading out of it. */
-static void S_set_data_file(pd_jobsrc *src, pd_jobspec *job, long line, const char *rel)
+/* data="FILE" and clinic="FILE.xml" are read from the job file's folder or
+ * below it: no absolute path, no "..", no symbolic link leading out of it.
+ * Returns the path (the caller owns it), or NULL after setting the job's
+ * error. what: "a data file", "a clinic profile". */
+static char *S_confined(pd_jobsrc *src, pd_jobspec *job, long line, const char *rel,
+                        const char *what)
 {
+    char msg[160];
     if (rel[0] == '/') {
-        S_job_error(job, src->path, line,
-                    "a data file must be relative to the job file's folder, not absolute", NULL);
-        return;
+        snprintf(msg, sizeof msg, "%s must be relative to the job file's folder, not absolute",
+                 what);
+        S_job_error(job, src->path, line, msg, NULL);
+        return NULL;
     }
     for (const char *p = rel; p; p = strchr(p, '/')) {
         if (*p == '/')
             p++;
         if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0')) {
-            S_job_error(job, src->path, line,
-                        "a data file must be inside the job file's folder (no ..)", NULL);
-            return;
+            snprintf(msg, sizeof msg, "%s must be inside the job file's folder (no ..)", what);
+            S_job_error(job, src->path, line, msg, NULL);
+            return NULL;
         }
     }
-    job->data_file = paths_join(src->dir, rel);
-    char *real = realpath(job->data_file, NULL);
+    char *path = paths_join(src->dir, rel);
+    char *real = realpath(path, NULL);
     if (!real)
-        return; /* missing: the worker says "cannot open" */
+        return path; /* missing: the worker says "cannot open" */
     size_t dl = strlen(src->real_dir);
     bool inside = strncmp(real, src->real_dir, dl) == 0 &&
                   (real[dl] == '/' || (dl == 1 && src->real_dir[0] == '/'));
     free(real);
-    if (!inside)
-        S_job_error(job, src->path, line,
-                    "a data file must be inside the job file's folder (a link leads out)", NULL);
+    if (inside)
+        return path;
+    free(path);
+    snprintf(msg, sizeof msg, "%s must be inside the job file's folder (a link leads out)", what);
+    S_job_error(job, src->path, line, msg, NULL);
+    return NULL;
+}
+
+static void S_set_data_file(pd_jobsrc *src, pd_jobspec *job, long line, const char *rel)
+{
+    job->data_file = S_confined(src, job, line, rel, "a data file");
+}
+
+/* clinic=: the name of an installed profile ("paris": templates/clinics/
+ * paris.xml, found by the caller), or a profile file ending in .xml in the
+ * job file's folder, confined like a data file. */
+static void S_set_clinic(pd_jobsrc *src, pd_jobspec *job, long line, const char *value)
+{
+    size_t len = strlen(value);
+    if (len > 4 && strcmp(value + len - 4, ".xml") == 0) {
+        job->clinic = S_confined(src, job, line, value, "a clinic profile");
+        return;
+    }
+    for (const char *p = value; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_')) {
+            S_job_error(job, src->path, line,
+                        "clinic must be the name of an installed clinic profile or a .xml file "
+                        "in the job file's folder",
+                        NULL);
+            return;
+        }
+    job->clinic_name = xstrdup(value);
 }
 
 /* --- XML ---------------------------------------------------------------- */
@@ -264,6 +300,10 @@ static void S_xml_job(pd_jobsrc *src, xmlNodePtr n, pd_jobspec *job)
         S_set_data_file(src, job, line, data);
     bool have_data = data != NULL;
     free(data);
+    char *clinic = S_attr(n, "clinic");
+    if (clinic && *clinic && !job->error)
+        S_set_clinic(src, job, line, clinic);
+    free(clinic);
     for (xmlNodePtr c = n->children; c && !job->error; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
@@ -454,7 +494,7 @@ static bool S_csv_header(pd_jobsrc *src, const S_row *row, pd_error *err)
             if (strcmp(row->cells[k], col) == 0)
                 return pd_error_set(err, src->path, row->line,
                                     "column '%s' appears twice in the header", col);
-        if (strcmp(col, "data") == 0)
+        if (strcmp(col, "data") == 0 || strcmp(col, "clinic") == 0)
             continue;
         const pd_var_def *def = pd_schema_find(src->schema, col);
         if (!def)
@@ -498,6 +538,9 @@ static void S_csv_job(pd_jobsrc *src, const S_row *row, pd_jobspec *job)
         if (strcmp(col, "data") == 0) {
             if (*cell)
                 S_set_data_file(src, job, row->line, cell);
+        } else if (strcmp(col, "clinic") == 0) {
+            if (*cell)
+                S_set_clinic(src, job, row->line, cell);
         } else if (*cell) {
             pd_error e = {0};
             if (!pd_values_set(&job->values, src->schema, col, cell, src->path, row->line, &e))

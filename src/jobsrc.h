@@ -3,9 +3,11 @@
  *
  *   XML: <batch><job template="consent" lang="fr" output="P1.pdf">
  *          <data>...as a --data file...</data></job>...</batch>
- *        or data="FILE" instead of inline data (relative to the job file).
- *   CSV: a header row template,lang,output[,data],NAME... then one job per
- *        row; an empty cell gives no value. Parsed by libcsv.
+ *        or data="FILE" instead of inline data (relative to the job file);
+ *        clinic="paris" (an installed profile, templates/clinics/NAME.xml)
+ *        or clinic="FILE.xml" (a profile in the job file's folder).
+ *   CSV: a header row template,lang,output[,data][,clinic],NAME... then one
+ *        job per row; an empty cell gives no value. Parsed by libcsv.
  *
  * A problem with one job (bad data, a missing attribute) is that job's
  * error: the job fails alone. A file that cannot be read on (malformed XML,
@@ -24,6 +26,8 @@
 typedef struct pd_jobspec {
     size_t number; /* 1-based position in the file */
     char *template_name, *lang, *output, *data_file;
+    char *clinic;      /* a clinic profile in the job file's folder, or NULL */
+    char *clinic_name; /* or an installed profile's name (templates/clinics/NAME.xml) */
     pd_values values;
     char *id;    /* patient.id when given: names the job in messages */
     char *error; /* this job cannot run: why */

@@ -72,8 +72,8 @@ BLOCKS = {'p', 'ul', 'ol', 'table', 'callout'}
 # options parts (the rest is identity, rights and signatures).
 def leaflet_medical(h1, h2):
     return h1 not in ('Questions you may want to ask', 'Sources')
-CONSENT_H1 = {'What benefit can you expect?', 'Before you have this treatment',
-              'Side effects, risks and checks', 'Other options'}
+CONSENT_H1 = {'What benefit can you expect?', 'Risks, precautions and checks',
+              'Other options'}
 CONSENT_H2 = {'How it is given', 'A medicine used “off-label”',
               'A medicine used outside its approved uses (“off-label”)'}
 def consent_medical(h1, h2):
@@ -195,7 +195,8 @@ bad malformed "malformed XML" '<clinic>\n<name>x</name\n'
 check "SVG logo on page 1 with its alt text" grep -q "^1 .* \[image: Centre hospitalier de l'Exemple\]" "$T/logo.txt"
 "$PILDOC" render consent --lang fr --clinic templates/clinics/montreal.xml --format text -o - > "$T/logo2.txt"
 check "PNG logo on page 1" grep -q "^1 .* \[image: Centre hospitalier exemple de Montréal\]" "$T/logo2.txt"
-check "pictogram with translated alt text" grep -q "\[image: Pictogramme${NB}: une voiture barrée" "$T/logo.txt"
+"$PILDOC" render leaflet --lang fr --clinic templates/clinics/paris.xml --format text -o - > "$T/picto.txt"
+check "pictogram with translated alt text" grep -q "\[image: Pictogramme${NB}: une voiture barrée" "$T/picto.txt"
 "$PILDOC" render consent --clinic templates/clinics/paris.xml -o "$T/logo.pdf" &&
   pdfimages -list "$T/logo.pdf" 2>/dev/null | awk 'NR > 2' | grep -q . && ok || ko "the PDF embeds the images"
 # broken or hostile images: one line naming the file and line, exit 1, no output
@@ -217,12 +218,95 @@ imgbad link "image '.*link.png' is outside the folder" link.png
 # a template's <img>: alt required (schema), src confined to the templates' folder
 cp -r templates "$T/tpl2"
 sed -i 's|alt="Pictogram: a car, crossed out (do not drive)"||' "$T/tpl2/fragments/driving.xml"
-"$PILDOC" render "$T/tpl2/consent.xml" -o "$T/noalt.pdf" 2>"$T/noalt.err"
+"$PILDOC" render "$T/tpl2/leaflet.xml" -o "$T/noalt.pdf" 2>"$T/noalt.err"
 check "<img> without alt is refused with file:line" grep -qE "driving.xml:[0-9]+: " "$T/noalt.err"
 cp -r templates "$T/tpl3"
 sed -i 's|src="../pictograms/no-driving.svg"|src="../../prof/bad.png"|' "$T/tpl3/fragments/driving.xml"
 "$PILDOC" render "$T/tpl3/leaflet.xml" -o "$T/escape.pdf" 2>"$T/escape.err"
 check "<img> outside the templates' folder is refused" grep -qE "driving.xml:[0-9]+: image '.*' is outside the folder" "$T/escape.err"
 check "no partial output" test ! -e "$T/escape.pdf"
+
+# --- issue 12 residuals ------------------------------------------------------------
+render --lang zh_CN > "$T/default-zh.txt"
+check "default profile, zh_CN: generic emergency sentence, no 120" \
+  bash -c "grep -q '请拨打当地急救电' '$T/default-zh.txt' && ! grep -q '120' '$T/default-zh.txt'"
+check "Beijing, zh_CN: two copies (一式两份)" grep -q '本同意书一式两份' "$T/beijing-zh.txt"
+check "Beijing, zh_CN: time of signing" grep -q '具体时间（时、分）' "$T/beijing-zh.txt"
+check "Paris, zh_CN: no CN-only form rules" bash -c "! grep -qE '一式两份|具体时间（时、分）' '$T/paris-zh.txt'"
+check "zh_CN: the consent's 'Other options' (替代治疗方案)" grep -q '替代治疗方案' "$T/default-zh.txt"
+"$PILDOC" render leaflet --lang zh_CN --format text -o - | cut -d' ' -f4- | tr -d '\n' > "$T/leaflet-zh.txt"
+check "zh_CN: the leaflet's 'Other options' (其他治疗选择)" grep -q '其他治疗选择' "$T/leaflet-zh.txt"
+check "next review date in the consent" grep -q 'Next review of this form due by: 22 November 2027' "$T/default-en.txt"
+check "approver printed from the profile" grep -q "Validé pour utilisation dans cet établissement par${NB}: Commission du médicament" "$T/paris-fr.txt"
+check "no approver without a profile (no invented name)" bash -c "! grep -q 'Approved for use' '$T/default-en.txt'"
+
+# --- batch: a clinic profile per job ------------------------------------------------
+# clinic=NAME is an installed profile (templates/clinics/NAME.xml);
+# clinic=FILE.xml a profile in the job file's folder, confined like data=.
+B=$T/batch; mkdir -p "$B/jobs"
+cp templates/clinics/montreal.xml templates/clinics/logo-montreal.png "$B/jobs/"
+mkdir -p "$B/outside" && cp templates/clinics/paris.xml templates/clinics/logo-paris.svg "$B/outside/"
+ln -s ../outside/paris.xml "$B/jobs/link.xml"
+cat > "$B/jobs/jobs.csv" <<'CSV'
+template,lang,output,clinic,patient.id
+consent,fr,paris.pdf,paris,C1
+consent,fr,own.pdf,montreal.xml,C2
+consent,fr,none.pdf,,C3
+consent,fr,up.pdf,../outside/paris.xml,C4
+consent,fr,abs.pdf,/etc/pildoc.xml,C5
+consent,fr,name.pdf,Paris!,C6
+consent,fr,missing.pdf,nosuch,C7
+consent,fr,link.pdf,link.xml,C8
+CSV
+printf '<batch><job template="consent" lang="zh_CN" output="bj.pdf" clinic="beijing"><data><patient><id>X1</id></patient></data></job></batch>\n' > "$B/jobs/jobs.xml"
+export SOURCE_DATE_EPOCH=1795305600
+"$PILDOC" batch "$B/jobs/jobs.csv" --out "$B/out" --jobs 2 --quiet 2> "$B/err"
+check "batch clinic: exit 1 (bad jobs among good ones)" test $? = 1
+"$PILDOC" render consent --lang fr --clinic templates/clinics/paris.xml --set patient.id=C1 -o "$B/paris.pdf"
+"$PILDOC" render consent --lang fr --clinic "$B/jobs/montreal.xml" --set patient.id=C2 -o "$B/own.pdf"
+"$PILDOC" render consent --lang fr --set patient.id=C3 -o "$B/none.pdf"
+for f in paris own none; do check "batch clinic: $f.pdf = pildoc render --clinic" cmp -s "$B/out/$f.pdf" "$B/$f.pdf"; done
+check "batch clinic: .. refused" grep -q "(up.pdf): .*a clinic profile must be inside the job file's folder (no ..)" "$B/err"
+check "batch clinic: absolute path refused" grep -q "(abs.pdf): .*a clinic profile must be relative to the job file's folder" "$B/err"
+check "batch clinic: not a name refused" grep -q "(name.pdf): .*clinic must be the name of an installed clinic profile" "$B/err"
+check "batch clinic: unknown profile fails its job" grep -q "C7.*nosuch.xml" "$B/err"
+check "batch clinic: a link leading out refused" grep -q "(link.pdf): .*a clinic profile must be inside the job file's folder (a link leads out)" "$B/err"
+check "batch clinic: no output for refused jobs" bash -c "! ls '$B/out' | grep -qE '^(up|abs|name|missing|link)\.pdf$'"
+"$PILDOC" batch "$B/jobs/jobs.xml" --out "$B/xml" --quiet 2> "$B/err2"
+"$PILDOC" render consent --lang zh_CN --clinic templates/clinics/beijing.xml --set patient.id=X1 -o "$B/bj.pdf"
+check "batch clinic: XML clinic= attribute" cmp -s "$B/xml/bj.pdf" "$B/bj.pdf"
+unset SOURCE_DATE_EPOCH
+
+# --- the consent sheet is short enough to be read with the clinician -------------
+# Issue 12: the consent summarises the safety sections (the leaflet has the
+# detail): at most 8 pages of A4, blank and filled, in every language, and
+# with each country's legal variants (the Makefile's sample sheets).
+pages() { "$PILDOC" render consent "$@" -o "$T/p.pdf" 2>/dev/null && pdfinfo "$T/p.pdf" | awk '/^Pages:/ {print $2}'; }
+for l in en fr zh_CN; do
+  n=$(pages --lang $l); check "consent $l blank: $n pages (at most 8)" test "${n:-99}" -le 8
+  n=$(pages --lang $l --data templates/data/sample-patient.xml)
+  check "consent $l filled: $n pages (at most 8)" test "${n:-99}" -le 8
+done
+for s in paris-fr montreal-fr paris-zh_CN; do
+  n=$(pages --lang "${s#*-}" --data "templates/data/crps-$s.xml" --clinic "templates/clinics/${s%%-*}.xml")
+  check "consent $s: $n pages (at most 8)" test "${n:-99}" -le 8
+done
+n=$(pages --lang zh_CN --clinic templates/clinics/beijing.xml)
+check "consent Beijing, zh_CN: $n pages (at most 8)" test "${n:-99}" -le 8
+# the longest: a blank French sheet with France's legal variants
+n=$(pages --lang fr --clinic templates/clinics/paris.xml)
+check "consent Paris, fr, blank: $n pages (at most 8)" test "${n:-99}" -le 8
+n=$(pages --lang fr --clinic templates/clinics/paris.xml --data templates/data/sample-patient.xml --set treatment.condition=fibromyalgia)
+check "consent Paris, fr, fibromyalgia: $n pages (at most 8)" test "${n:-99}" -le 8
+# what the summary keeps in the consent itself
+render --lang en --set treatment.condition=fibromyalgia > "$T/fibro.txt"
+check "consent: benefit for the patient's own condition (grade D)" grep -q 'weak evidence (grade D)' "$T/fibro.txt"
+check "consent: the placebo response" grep -q 'dummy treatment (placebo) can itself help' "$T/fibro.txt"
+check "consent: the higher-dose warning" grep -q 'Higher doses can have serious effects' "$T/fibro.txt"
+check "consent: side-effect frequencies as the sources give them" grep -q '4 of 10 people had hallucinations' "$T/fibro.txt"
+check "consent: the leaflet has the detail" grep -q 'The leaflet explains them in detail' "$T/fibro.txt"
+# the summary is the leaflet's too, in the same words
+"$PILDOC" render leaflet --lang en --format text -o - | cut -d' ' -f4- | tr '\n' ' ' | tr -s ' ' > "$T/leaflet-en.txt"
+check "the leaflet prints the same summary" grep -q 'Driving and going home. Do not drive, use machines or do anything dangerous for at least 24 hours after an infusion' "$T/leaflet-en.txt"
 
 summary content
