@@ -137,6 +137,8 @@ typedef struct S_slice {
     int table_header;    /* this slice is its table's header row */
     int frame;           /* 1-based callout id, or 0 */
     int rigid;           /* space_before never shrinks (gaps between boxes to write in) */
+    int soft;            /* the glue to the next slice is a box's keep, which gives way
+                            rather than leave a large gap (the review's M6) */
     pd_item *items;      /* y relative to the slice's top */
     size_t n_items;
 } S_slice;
@@ -166,6 +168,7 @@ typedef struct S_state {
     int depth;             /* nesting of keep groups */
     double left, width;    /* the (first) column of body text */
     int ncols;             /* columns per page, 1 or more */
+    bool form;             /* a form (running header): boxes stay whole, gaps are ruled off */
     double col_step;       /* from a column's left edge to the next one's */
     S_slice *mast;         /* several columns: the title block, across them all on page 1 */
     size_t n_mast;
@@ -1142,6 +1145,11 @@ static bool S_callout(S_state *st, const pd_block *b, double left, double width)
     S_slice *bottom = S_new_slice(st, pad, 0);
     bottom->frame = frame;
     S_keep_together(st, first, st->depth, NULL, NULL, 0); /* whole on one page when it fits */
+    /* a box outside any <keep> may still break, where only its own keep
+       holds it, when moving it whole would leave a large gap (not on a
+       form, whose gaps are ruled off instead) */
+    for (size_t i = first; !st->form && st->depth == 0 && i + 1 < st->n_slices; i++)
+        st->slices[i].soft = st->slices[i].glue <= G_GROUP_MAX;
     return true;
 }
 
@@ -1480,6 +1488,26 @@ static const S_slice *S_repeat_of(const S_state *st, size_t start)
     return NULL;
 }
 
+/* Breaking before slice j (the weakest glue) would leave more than
+ * GAP_MAX empty at the foot: breaks instead at the last soft keep (inside
+ * a box) before slice `full`, the first that does not fit, if any. */
+#define GAP_MAX MM(40)
+static size_t S_soft_break(const S_state *st, size_t start, size_t j, size_t full, double first_y,
+                           double body_h, double shrink)
+{
+    double y = first_y, at_j = first_y;
+    size_t best = j;
+    for (size_t i = start; i < full; i++) {
+        y += (i == start ? 0 : st->slices[i].space_before * (st->slices[i].rigid ? 1.0 : shrink)) +
+             st->slices[i].height;
+        if (i + 1 == j)
+            at_j = y;
+        if (i + 1 > j && st->slices[i].soft && st->slices[i].glue <= G_GROUP_MAX)
+            best = i + 1;
+    }
+    return body_h - at_j > GAP_MAX ? best : j;
+}
+
 /* Finds the end of the page starting at slice `start` (the index of the
  * first slice of the next page): the last place before the page is full
  * where the glue is weakest. */
@@ -1502,7 +1530,7 @@ static size_t S_page_end(const S_state *st, size_t start, double first_y, double
     for (int t = G_FREE; t <= G_LINE; t++)
         for (size_t j = i; j > start; j--)
             if (st->slices[j - 1].glue <= t)
-                return j;
+                return t < G_PAIR ? S_soft_break(st, start, j, i, first_y, body_h, shrink) : j;
     return i; /* nothing could honour the rules (a group taller than a page) */
 }
 
@@ -1594,21 +1622,23 @@ static void S_paginate(S_state *st)
     size_t *starts = NULL, n_units = 0;
     double fill, shrink = 1.0;
     size_t n = S_breaks(st, 1.0, &starts, &n_units, &fill);
-    /* a nearly empty last page: try tighter spacing between blocks before
-       spending a sheet on a few lines (the review's M7) */
-    if (n > 1 && fill < 0.3) {
+    /* a last page less than 60 % full: copy-fit, with the loosest of a
+       few tighter spacings between blocks that saves the sheet (the
+       review's M7; spaces between boxes to write in never shrink) */
+    static const double shrinks[] = {0.85, 0.7, 0.55};
+    for (size_t k = 0; n > 1 && fill < 0.6 && k < sizeof shrinks / sizeof shrinks[0]; k++) {
         size_t *alt = NULL, alt_units = 0;
         double alt_fill;
-        size_t m = S_breaks(st, 0.55, &alt, &alt_units, &alt_fill);
+        size_t m = S_breaks(st, shrinks[k], &alt, &alt_units, &alt_fill);
         if (m < n) {
             free(starts);
             starts = alt;
             n = m;
             n_units = alt_units;
-            shrink = 0.55;
-        } else {
-            free(alt);
+            shrink = shrinks[k];
+            break;
         }
+        free(alt);
     }
     S_balance_last(st, shrink, &starts, &n_units);
     pd_page *page = NULL;
@@ -1919,6 +1949,7 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
     /* large print is one column: 16 pt in half a page would give about 30
        characters a line and break most words of a medical text */
     st.ncols = !large && doc->columns > 1 ? doc->columns : 1;
+    st.form = doc->running_text.n_spans > 0;
     if (st.ncols > 1) {
         double full = paper->width - 2 * COLUMN_MARGIN;
         st.left = COLUMN_MARGIN;
