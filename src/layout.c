@@ -433,9 +433,14 @@ static bool S_is_fw_punct(unsigned c)
 
 #define WJ "\xe2\x81\xa0" /* U+2060 WORD JOINER: no break here */
 
+#define QUARTER_EM "\xe2\x80\x85" /* U+2005 FOUR-PER-EM SPACE */
+
 /* Appends Chinese text with no-break points where a break would split a
  * term: between Latin letters or digits and Han ("D级", "NMDA受体"), after
- * a hyphen that joins them ("5-羟色胺": up to three Han after it). */
+ * a hyphen that joins them ("5-羟色胺": up to three Han after it). Han
+ * and Latin letters or digits are a quarter em apart, with or without a
+ * space between them in the text (the review's L10: "第 1.0 版" and
+ * "NMDA受体" alike); a line may break before Latin, never after it. */
 static void S_append_cjk(strbuf *s, const char *text, bool justified)
 {
     unsigned prev = 0;
@@ -450,14 +455,17 @@ static void S_append_cjk(strbuf *s, const char *text, bool justified)
             const char *q = p;
             unsigned next = *q ? S_utf8_next(&q) : 0;
             if (S_is_han(prev) || S_is_han(next) || S_is_fw_punct(prev) || S_is_fw_punct(next)) {
-                strbuf_append(s, "\xe2\x80\x85"); /* U+2005 FOUR-PER-EM SPACE */
+                strbuf_append(s, QUARTER_EM);
                 prev = c;
                 glue_han = 0;
                 continue;
             }
         }
-        if (prev && ((S_is_latin(prev) && han) || (S_is_han(prev) && S_is_latin(c)) ||
-                     (glue_han > 0 && han) || (prev == '-' && han)))
+        if (prev && S_is_latin(prev) && han) /* "60多", "NMDA受体", "D级": whole */
+            strbuf_append(s, WJ QUARTER_EM WJ);
+        else if (prev && S_is_han(prev) && S_is_latin(c)) /* a line may end before "60" */
+            strbuf_append(s, QUARTER_EM);
+        else if (prev && ((glue_han > 0 && han) || (prev == '-' && han)))
             strbuf_append(s, WJ);
         if (han && glue_han > 0)
             glue_han--;
@@ -469,6 +477,24 @@ static void S_append_cjk(strbuf *s, const char *text, bool justified)
             glue_han = 1;
         strbuf_append_len(s, at, (size_t)(p - at));
         prev = c;
+    }
+}
+
+/* A filled-in value (appended at byte `start`): no break inside a word
+ * holding a hyphen, so that a double-barrelled surname ("Nguyễn-Martin")
+ * is never split (the review's L8); it may break at its spaces. */
+static void S_value_words(const char *text, size_t start, PangoAttrList *attrs)
+{
+    for (const char *p = text; *p;) {
+        size_t len = strcspn(p, " ");
+        if (len && memchr(p, '-', len)) {
+            PangoAttribute *a = pango_attr_allow_breaks_new(FALSE);
+            a->start_index = (guint)(start + (size_t)(p - text));
+            a->end_index = (guint)(start + (size_t)(p - text) + len);
+            pango_attr_list_insert(attrs, a);
+        }
+        p += len;
+        p += strspn(p, " ");
     }
 }
 
@@ -490,6 +516,21 @@ static void S_append_fr(strbuf *s, const char *text)
         if (before && after && (before <= 2 || after <= 2))
             strbuf_append(s, WJ);
     }
+}
+
+/* Chinese text is justified, but not a Latin text in a Chinese document
+ * (a reference, mostly Latin letters): its spaces would gape. */
+static bool S_mostly_han(const char *text)
+{
+    size_t han = 0, latin = 0;
+    for (const char *p = text; *p;) {
+        unsigned c = S_utf8_next(&p);
+        if (S_is_han(c))
+            han++;
+        else if (S_is_latin(c))
+            latin++;
+    }
+    return 2 * han >= latin; /* a Latin letter is about half an ideograph wide */
 }
 
 /* No paragraph ends with one ideograph alone on its line (孤字): the last
@@ -593,9 +634,12 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
             pango_attr_list_insert(attrs, a);
             if (i + 1 < text->n_spans && (text->spans[i + 1].style & PD_SPAN_BLANK))
                 strbuf_append(&s, "\xe2\x80\x8b"); /* ZERO WIDTH SPACE: two lines may part */
-        } else if (st->fr && !(sp->style & PD_SPAN_VALUE)) {
+        } else if (sp->style & PD_SPAN_VALUE) {
+            strbuf_append(&s, sp->text);
+            S_value_words(sp->text, start, attrs);
+        } else if (st->fr) {
             S_append_fr(&s, sp->text);
-        } else if (st->cjk && !(sp->style & PD_SPAN_VALUE)) {
+        } else if (st->cjk) {
             S_append_cjk(&s, sp->text, flags & LF_JUSTIFY);
         } else {
             strbuf_append(&s, sp->text);
@@ -650,7 +694,7 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
         pango_layout_set_width(layout, (int)(width * PANGO_SCALE));
     pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
     pango_layout_set_alignment(layout, PANGO_ALIGN_LEFT);
-    if (st->cjk && (flags & LF_JUSTIFY))
+    if (st->cjk && (flags & LF_JUSTIFY) && S_mostly_han(strbuf_str(&s)))
         pango_layout_set_justify(layout, TRUE);
     if (flags & LF_ELLIPSIZE)
         pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
@@ -1426,6 +1470,8 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             /* width in em of the body text; by default a quarter of the column */
             double w = b->width_em > 0 ? b->width_em * y->body.size : width / 4;
             S_image(st, b->image, left, w < width ? w : width, y->body.space_before);
+            /* a pictogram illustrates what follows: never alone at a foot */
+            S_glue(st, st->n_slices - 1, G_LINE);
             break;
         }
         case PD_BLOCK_KEEP: {

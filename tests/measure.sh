@@ -44,7 +44,8 @@ def width(t):
     t = t.replace('\u2060', '').replace('\u200b', '').strip()
     if lang != 'zh_CN':
         return len(t)
-    return sum(1 if unicodedata.east_asian_width(c) in 'WF' else 0.5 for c in t)
+    return sum(1 if unicodedata.east_asian_width(c) in 'WF' else
+               0.25 if c == '\u2005' else 0.5 for c in t)  # U+2005: a quarter em
 limit = 75 if lang != 'zh_CN' else 36
 MIN = {'name': 70, 'phone': 50, 'id': 35, 'date': 30, 'text': 25, 'part': 7}
 pages = {}
@@ -110,7 +111,8 @@ for line in open(path, encoding='utf-8'):
         continue  # the footer spans the page; lines to write on, boxes, images
     t = t.replace('\u2060', '').replace('\u200b', '').strip()
     w = len(t) if lang != 'zh_CN' else \
-        sum(1 if unicodedata.east_asian_width(c) in 'WF' else 0.5 for c in t)
+        sum(1 if unicodedata.east_asian_width(c) in 'WF' else 0.25 if c == '\u2005' else 0.5
+            for c in t)
     if w > wmax:
         wmax, worst = w, t
 print(f'{wmax:.0f} characters (limit {limit}): {worst[:40]}')
