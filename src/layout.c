@@ -1669,8 +1669,9 @@ static void S_paginate(S_state *st)
     double fill, shrink = 1.0;
     size_t n = S_breaks(st, 1.0, &starts, &n_units, &fill);
     /* a last page less than 60 % full: copy-fit, with the loosest of a
-       few tighter spacings between blocks that saves the sheet (the
-       review's M7; spaces between boxes to write in never shrink) */
+       few tighter spacings between blocks that saves the sheet, and again
+       while the last page is still that empty (the review's M7; spaces
+       between boxes to write in never shrink) */
     static const double shrinks[] = {0.85, 0.7, 0.55};
     for (size_t k = 0; n > 1 && fill < 0.6 && k < sizeof shrinks / sizeof shrinks[0]; k++) {
         size_t *alt = NULL, alt_units = 0;
@@ -1681,10 +1682,11 @@ static void S_paginate(S_state *st)
             starts = alt;
             n = m;
             n_units = alt_units;
+            fill = alt_fill;
             shrink = shrinks[k];
-            break;
+        } else {
+            free(alt);
         }
-        free(alt);
     }
     S_balance_last(st, shrink, &starts, &n_units);
     pd_page *page = NULL;
