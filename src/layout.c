@@ -34,8 +34,8 @@ const pd_paper *pd_paper_find(const char *name)
 #define MEASURE_EM 32.0
 #define LARGE_MARGIN MM(20)
 /* Several columns (a template's <meta columns="2">, the leaflet): 15 mm
- * margins and a 7 mm gutter; on A4 two columns of 86.5 mm hold about 45
- * characters on average at 11 pt (at most about 55), 22 ideographs. */
+ * margins and a 7 mm gutter; on A4 two columns of 86.5 mm hold about 43
+ * characters on a full line at 11 pt (at most about 53), 22 ideographs. */
 #define COLUMN_MARGIN MM(15)
 #define COLUMN_GUTTER MM(7)
 #define MARGIN_TOP 52.0
