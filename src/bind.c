@@ -669,6 +669,9 @@ pd_doc *pd_bind(const pd_template *t, const pd_schema *schema, const pd_values *
     }
     if (running && !S_translate(&c, running, &doc->running_text))
         goto fail;
+    xmlChar *columns = xmlGetProp(meta, BAD_CAST "columns"); /* 1-3, the schema says */
+    doc->columns = columns ? atoi((const char *)columns) : 1;
+    xmlFree(columns);
 
     xmlChar *version = xmlGetProp(root, BAD_CAST "version");
     xmlChar *revised = xmlGetProp(root, BAD_CAST "revised");

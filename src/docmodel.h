@@ -110,6 +110,7 @@ typedef struct pd_doc {
     /* who the document is for, on every page's header ("Patient: … Date of
        birth: …"), with values or lines to write on; empty: no header */
     pd_text running_text;
+    int columns; /* columns of body text per page (the template's meta); 0 or 1: one */
     pd_block *blocks;
     size_t n_blocks;
     pd_image *logo; /* the clinic's logo, top of page 1, or NULL */

@@ -33,6 +33,11 @@ const pd_paper *pd_paper_find(const char *name)
  * characters. */
 #define MEASURE_EM 32.0
 #define LARGE_MARGIN MM(20)
+/* Several columns (a template's <meta columns="2">, the leaflet): 15 mm
+ * margins and a 7 mm gutter; on A4 two columns of 86.5 mm hold about 43
+ * characters on a full line at 11 pt (at most about 53), 22 ideographs. */
+#define COLUMN_MARGIN MM(15)
+#define COLUMN_GUTTER MM(7)
 #define MARGIN_TOP 52.0
 #define MARGIN_BOTTOM 64.0
 #define FOOTER_BASELINE 34.0 /* above the paper's bottom edge */
@@ -132,6 +137,8 @@ typedef struct S_slice {
     int table_header;    /* this slice is its table's header row */
     int frame;           /* 1-based callout id, or 0 */
     int rigid;           /* space_before never shrinks (gaps between boxes to write in) */
+    int soft;            /* the glue to the next slice is a box's keep, which gives way
+                            rather than leave a large gap (the review's M6) */
     pd_item *items;      /* y relative to the slice's top */
     size_t n_items;
 } S_slice;
@@ -159,7 +166,12 @@ typedef struct S_state {
     S_slice *repeats;      /* per table (id - 1): its header as repeated, or zeroed */
     const char *continued; /* "(continued)", localised, or NULL */
     int depth;             /* nesting of keep groups */
-    double left, width;
+    double left, width;    /* the (first) column of body text */
+    int ncols;             /* columns per page, 1 or more */
+    bool form;             /* a form (running header): boxes stay whole, gaps are ruled off */
+    double col_step;       /* from a column's left edge to the next one's */
+    S_slice *mast;         /* several columns: the title block, across them all on page 1 */
+    size_t n_mast;
     double top_first, top_other; /* where the body starts on page 1, on the others */
     double bottom;               /* where the body ends */
     pd_error *err;
@@ -167,13 +179,20 @@ typedef struct S_state {
 
 #define K(x) ((x)*st->k)
 
-static double S_body_h(const S_state *st, size_t page)
+/* The height of a column of body text; units count columns: with two
+ * columns, units 0 and 1 are page 1's. */
+static double S_body_h(const S_state *st, size_t unit)
 {
-    return st->bottom - (page == 0 ? st->top_first : st->top_other);
+    return st->bottom - (unit < (size_t)st->ncols ? st->top_first : st->top_other);
 }
 
+/* The tallest a group may be and still be kept whole. With several
+ * columns, page 1's are shorter (the title block is above them): a group
+ * that does not fit there moves to the next column. */
 static double S_max_body_h(const S_state *st)
 {
+    if (st->ncols > 1)
+        return st->bottom - st->top_other;
     return st->bottom - (st->top_first > st->top_other ? st->top_first : st->top_other);
 }
 
@@ -414,9 +433,14 @@ static bool S_is_fw_punct(unsigned c)
 
 #define WJ "\xe2\x81\xa0" /* U+2060 WORD JOINER: no break here */
 
+#define QUARTER_EM "\xe2\x80\x85" /* U+2005 FOUR-PER-EM SPACE */
+
 /* Appends Chinese text with no-break points where a break would split a
  * term: between Latin letters or digits and Han ("D级", "NMDA受体"), after
- * a hyphen that joins them ("5-羟色胺": up to three Han after it). */
+ * a hyphen that joins them ("5-羟色胺": up to three Han after it). Han
+ * and Latin letters or digits are a quarter em apart, with or without a
+ * space between them in the text (the review's L10: "第 1.0 版" and
+ * "NMDA受体" alike); a line may break before Latin, never after it. */
 static void S_append_cjk(strbuf *s, const char *text, bool justified)
 {
     unsigned prev = 0;
@@ -431,14 +455,17 @@ static void S_append_cjk(strbuf *s, const char *text, bool justified)
             const char *q = p;
             unsigned next = *q ? S_utf8_next(&q) : 0;
             if (S_is_han(prev) || S_is_han(next) || S_is_fw_punct(prev) || S_is_fw_punct(next)) {
-                strbuf_append(s, "\xe2\x80\x85"); /* U+2005 FOUR-PER-EM SPACE */
+                strbuf_append(s, QUARTER_EM);
                 prev = c;
                 glue_han = 0;
                 continue;
             }
         }
-        if (prev && ((S_is_latin(prev) && han) || (S_is_han(prev) && S_is_latin(c)) ||
-                     (glue_han > 0 && han) || (prev == '-' && han)))
+        if (prev && S_is_latin(prev) && han) /* "60多", "NMDA受体", "D级": whole */
+            strbuf_append(s, WJ QUARTER_EM WJ);
+        else if (prev && S_is_han(prev) && S_is_latin(c)) /* a line may end before "60" */
+            strbuf_append(s, QUARTER_EM);
+        else if (prev && ((glue_han > 0 && han) || (prev == '-' && han)))
             strbuf_append(s, WJ);
         if (han && glue_han > 0)
             glue_han--;
@@ -450,6 +477,24 @@ static void S_append_cjk(strbuf *s, const char *text, bool justified)
             glue_han = 1;
         strbuf_append_len(s, at, (size_t)(p - at));
         prev = c;
+    }
+}
+
+/* A filled-in value (appended at byte `start`): no break inside a word
+ * holding a hyphen, so that a double-barrelled surname ("Nguyễn-Martin")
+ * is never split (the review's L8); it may break at its spaces. */
+static void S_value_words(const char *text, size_t start, PangoAttrList *attrs)
+{
+    for (const char *p = text; *p;) {
+        size_t len = strcspn(p, " ");
+        if (len && memchr(p, '-', len)) {
+            PangoAttribute *a = pango_attr_allow_breaks_new(FALSE);
+            a->start_index = (guint)(start + (size_t)(p - text));
+            a->end_index = (guint)(start + (size_t)(p - text) + len);
+            pango_attr_list_insert(attrs, a);
+        }
+        p += len;
+        p += strspn(p, " ");
     }
 }
 
@@ -471,6 +516,21 @@ static void S_append_fr(strbuf *s, const char *text)
         if (before && after && (before <= 2 || after <= 2))
             strbuf_append(s, WJ);
     }
+}
+
+/* Chinese text is justified, but not a Latin text in a Chinese document
+ * (a reference, mostly Latin letters): its spaces would gape. */
+static bool S_mostly_han(const char *text)
+{
+    size_t han = 0, latin = 0;
+    for (const char *p = text; *p;) {
+        unsigned c = S_utf8_next(&p);
+        if (S_is_han(c))
+            han++;
+        else if (S_is_latin(c))
+            latin++;
+    }
+    return 2 * han >= latin; /* a Latin letter is about half an ideograph wide */
 }
 
 /* No paragraph ends with one ideograph alone on its line (孤字): the last
@@ -574,9 +634,12 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
             pango_attr_list_insert(attrs, a);
             if (i + 1 < text->n_spans && (text->spans[i + 1].style & PD_SPAN_BLANK))
                 strbuf_append(&s, "\xe2\x80\x8b"); /* ZERO WIDTH SPACE: two lines may part */
-        } else if (st->fr && !(sp->style & PD_SPAN_VALUE)) {
+        } else if (sp->style & PD_SPAN_VALUE) {
+            strbuf_append(&s, sp->text);
+            S_value_words(sp->text, start, attrs);
+        } else if (st->fr) {
             S_append_fr(&s, sp->text);
-        } else if (st->cjk && !(sp->style & PD_SPAN_VALUE)) {
+        } else if (st->cjk) {
             S_append_cjk(&s, sp->text, flags & LF_JUSTIFY);
         } else {
             strbuf_append(&s, sp->text);
@@ -631,7 +694,7 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
         pango_layout_set_width(layout, (int)(width * PANGO_SCALE));
     pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
     pango_layout_set_alignment(layout, PANGO_ALIGN_LEFT);
-    if (st->cjk && (flags & LF_JUSTIFY))
+    if (st->cjk && (flags & LF_JUSTIFY) && S_mostly_han(strbuf_str(&s)))
         pango_layout_set_justify(layout, TRUE);
     if (flags & LF_ELLIPSIZE)
         pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
@@ -849,9 +912,49 @@ static int S_body_flags(const S_state *st)
     return st->cjk ? LF_JUSTIFY | LF_LEADING : 0;
 }
 
+/* The widest unbreakable piece of a cell's text (its longest word), in
+ * points: the text laid out on one line, measured between the places
+ * where a line may break. */
+static double S_longest_word(S_state *st, const pd_text *cell, const S_style *style)
+{
+    PangoLayout *l = S_make_layout(st, cell, -1, style, 0);
+    if (!l)
+        return 0;
+    int n_attrs = 0;
+    const PangoLogAttr *attrs = pango_layout_get_log_attrs_readonly(l, &n_attrs);
+    const char *text = pango_layout_get_text(l);
+    double longest = 0, from = 0;
+    const char *p = text;
+    for (int i = 0; i < n_attrs; i++) {
+        bool end = *p == '\0';
+        if (end || (i > 0 && attrs[i].is_line_break)) {
+            /* the piece ends before the white space at its end */
+            const char *q = p;
+            while (q > text && q[-1] == ' ')
+                q--;
+            PangoRectangle pos;
+            pango_layout_index_to_pos(l, (int)(q - text), &pos);
+            double x = (double)pos.x / PANGO_SCALE;
+            if (end && q == p)
+                x = S_natural_width(l);
+            if (x - from > longest)
+                longest = x - from;
+            pango_layout_index_to_pos(l, (int)(p - text), &pos);
+            from = (double)pos.x / PANGO_SCALE;
+        }
+        if (end)
+            break;
+        p = g_utf8_next_char(p);
+    }
+    return longest;
+}
+
 /* Column widths of a table: relative widths, but never so narrow that a
- * cell holds less than about three characters; a table whose columns
- * cannot all have that is refused (issue 10, item 18). */
+ * cell holds less than about three characters (a table whose columns
+ * cannot all have that is refused, issue 10, item 18), nor, when the
+ * table's width allows it, narrower than the longest word of a column, so
+ * that no word is broken (a table in a narrow column of a two-column
+ * page; Chinese cells may break between any two characters). */
 static double *S_column_widths(S_state *st, const pd_block *b, double width, double pad)
 {
     double min = 3.0 * st->sty.cell.size + 2 * pad;
@@ -862,20 +965,37 @@ static double *S_column_widths(S_state *st, const pd_block *b, double width, dou
                      (int)(width / min));
         return NULL;
     }
+    double *mins = xcalloc(b->n_cols, sizeof *mins), sum_mins = 0;
+    for (size_t c = 0; c < b->n_cols; c++)
+        mins[c] = min;
+    for (size_t r = 0; r < b->n_rows; r++) {
+        S_style style = st->sty.cell;
+        style.bold = b->rows[r].header;
+        for (size_t c = 0; c < b->rows[r].n_cells && c < b->n_cols; c++) {
+            double w = S_longest_word(st, &b->rows[r].cells[c], &style) + 2 * pad + 1;
+            if (w > mins[c])
+                mins[c] = w;
+        }
+    }
+    for (size_t c = 0; c < b->n_cols; c++)
+        sum_mins += mins[c];
+    if (sum_mins > width) /* words must break: only the three characters hold */
+        for (size_t c = 0; c < b->n_cols; c++)
+            mins[c] = min;
     double *colw = xcalloc(b->n_cols, sizeof *colw);
     bool *fixed = xcalloc(b->n_cols, sizeof *fixed);
     for (int round = 0; round < 64; round++) {
         double total = 0, room = width;
         for (size_t c = 0; c < b->n_cols; c++) {
             if (fixed[c])
-                room -= min;
+                room -= mins[c];
             else
                 total += b->widths[c] > 0 ? b->widths[c] : 1;
         }
         bool changed = false;
         for (size_t c = 0; c < b->n_cols; c++) {
-            colw[c] = fixed[c] ? min : room * (b->widths[c] > 0 ? b->widths[c] : 1) / total;
-            if (!fixed[c] && colw[c] < min) {
+            colw[c] = fixed[c] ? mins[c] : room * (b->widths[c] > 0 ? b->widths[c] : 1) / total;
+            if (!fixed[c] && colw[c] < mins[c]) {
                 fixed[c] = true;
                 changed = true;
             }
@@ -884,6 +1004,7 @@ static double *S_column_widths(S_state *st, const pd_block *b, double width, dou
             break;
     }
     free(fixed);
+    free(mins);
     return colw;
 }
 
@@ -1068,6 +1189,11 @@ static bool S_callout(S_state *st, const pd_block *b, double left, double width)
     S_slice *bottom = S_new_slice(st, pad, 0);
     bottom->frame = frame;
     S_keep_together(st, first, st->depth, NULL, NULL, 0); /* whole on one page when it fits */
+    /* a box outside any <keep> may still break, where only its own keep
+       holds it, when moving it whole would leave a large gap (not on a
+       form, whose gaps are ruled off instead) */
+    for (size_t i = first; !st->form && st->depth == 0 && i + 1 < st->n_slices; i++)
+        st->slices[i].soft = st->slices[i].glue <= G_GROUP_MAX;
     return true;
 }
 
@@ -1109,6 +1235,11 @@ static double S_field_column(S_state *st, const pd_block *blocks, size_t n, doub
                 col = w;
         }
     }
+    /* a narrow column (a box in one of two columns) cannot have the labels
+       beside lines long enough to write on: each label goes above its line
+       (-1) */
+    if (width * 0.65 < MIN_NAME + K(MM(2)) && width - col < MIN_NAME + K(MM(2)))
+        return -1;
     double max = width - MIN_NAME - K(MM(2));
     if (max < width * 0.35)
         max = width * 0.35;
@@ -1117,7 +1248,8 @@ static double S_field_column(S_state *st, const pd_block *blocks, size_t n, doub
 
 /* A form field: its label in the label column, then its value (bold,
  * blue-black, on a line that stays visible) or a line to write on, on a
- * row tall enough for handwriting. */
+ * row tall enough for handwriting. col < 0: the label above its value,
+ * which takes the whole width (a narrow column). */
 static bool S_field(S_state *st, const pd_block *b, double left, double width, double col,
                     double space_before, int frame)
 {
@@ -1128,7 +1260,10 @@ static bool S_field(S_state *st, const pd_block *b, double left, double width, d
     double lh0 = style->size * 1.4;
     if (pitch < lh0 * 1.5)
         pitch = lh0 * 1.5;
-    PangoLayout *ll = S_make_layout(st, &label, col - K(MM(3)), style, 0);
+    bool stacked = col < 0;
+    if (stacked)
+        col = 0;
+    PangoLayout *ll = S_make_layout(st, &label, stacked ? width : col - K(MM(3)), style, 0);
     if (!ll)
         return false;
     double vw = width - col;
@@ -1141,8 +1276,10 @@ static bool S_field(S_state *st, const pd_block *b, double left, double width, d
         return false;
     size_t nl, nv;
     S_line *lines = S_lines(ll, &nl), *vlines = S_lines(vl, &nv);
-    double first_base = pitch - K(MM(2.5));
+    double first_base = stacked ? lines[0].baseline + K(MM(1)) : pitch - K(MM(2.5));
     double lab_last = first_base + lines[nl - 1].top + lines[nl - 1].baseline - lines[0].baseline;
+    if (stacked) /* the value's line a handwriting row below the label */
+        lab_last += pitch;
     double h = lab_last + K(MM(2.5));
     /* the label and the value's first line; a long value's further lines
        follow as lines of text, so that it may run onto the next page */
@@ -1333,6 +1470,8 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             /* width in em of the body text; by default a quarter of the column */
             double w = b->width_em > 0 ? b->width_em * y->body.size : width / 4;
             S_image(st, b->image, left, w < width ? w : width, y->body.space_before);
+            /* a pictogram illustrates what follows: never alone at a foot */
+            S_glue(st, st->n_slices - 1, G_LINE);
             break;
         }
         case PD_BLOCK_KEEP: {
@@ -1358,15 +1497,23 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
     return true;
 }
 
-static void S_place(pd_page *page, const S_slice *s, double top)
+/* Copies a slice's items onto a page, dx to the right of where they were
+ * laid out (the column) and top down. */
+static void S_place_at(pd_page *page, const S_slice *s, double dx, double top)
 {
     page->items = xrealloc(page->items, (page->n_items + s->n_items) * sizeof *page->items);
     for (size_t i = 0; i < s->n_items; i++) {
         pd_item it = s->items[i];
+        it.x += dx;
         it.y += top;
         it.outline_text = it.outline_text ? xstrdup(it.outline_text) : NULL;
         page->items[page->n_items++] = it;
     }
+}
+
+static void S_place(pd_page *page, const S_slice *s, double top)
+{
+    S_place_at(page, s, 0, top);
 }
 
 static pd_page *S_new_page(pd_pages *out)
@@ -1385,6 +1532,26 @@ static const S_slice *S_repeat_of(const S_state *st, size_t start)
         st->repeats[first->table - 1].table_header)
         return &st->repeats[first->table - 1];
     return NULL;
+}
+
+/* Breaking before slice j (the weakest glue) would leave more than
+ * GAP_MAX empty at the foot: breaks instead at the last soft keep (inside
+ * a box) before slice `full`, the first that does not fit, if any. */
+#define GAP_MAX MM(40)
+static size_t S_soft_break(const S_state *st, size_t start, size_t j, size_t full, double first_y,
+                           double body_h, double shrink)
+{
+    double y = first_y, at_j = first_y;
+    size_t best = j;
+    for (size_t i = start; i < full; i++) {
+        y += (i == start ? 0 : st->slices[i].space_before * (st->slices[i].rigid ? 1.0 : shrink)) +
+             st->slices[i].height;
+        if (i + 1 == j)
+            at_j = y;
+        if (i + 1 > j && st->slices[i].soft && st->slices[i].glue <= G_GROUP_MAX)
+            best = i + 1;
+    }
+    return body_h - at_j > GAP_MAX ? best : j;
 }
 
 /* Finds the end of the page starting at slice `start` (the index of the
@@ -1409,22 +1576,29 @@ static size_t S_page_end(const S_state *st, size_t start, double first_y, double
     for (int t = G_FREE; t <= G_LINE; t++)
         for (size_t j = i; j > start; j--)
             if (st->slices[j - 1].glue <= t)
-                return j;
+                return t < G_PAIR ? S_soft_break(st, start, j, i, first_y, body_h, shrink) : j;
     return i; /* nothing could honour the rules (a group taller than a page) */
 }
 
-/* Page starts for a given shrink of the space between blocks; returns the
- * number of pages and how full the last one is (0..1). */
-static size_t S_breaks(const S_state *st, double shrink, size_t **starts_out, double *last_fill)
+/* Column starts (a unit is a column; one column: a page) from slice
+ * `from`, the first of unit `unit0`, for a given shrink of the space
+ * between blocks; cap > 0 makes every column at most that tall (to
+ * balance the last page's columns). Appends to *starts (n entries); returns
+ * how full the last column is, in points. */
+static double S_breaks_from(const S_state *st, size_t from, size_t unit0, double shrink, double cap,
+                            size_t **starts, size_t *n)
 {
-    size_t *starts = NULL, n = 0, start = 0;
+    size_t start = from, unit = unit0;
     double used = 0;
     while (start < st->n_slices) {
-        starts = xrealloc(starts, (n + 1) * sizeof *starts);
-        starts[n] = start;
+        *starts = xrealloc(*starts, (*n + 1) * sizeof **starts);
+        (*starts)[(*n)++] = start;
         const S_slice *repeat = S_repeat_of(st, start);
         double head = repeat ? repeat->height : 0;
-        size_t end = S_page_end(st, start, head, S_body_h(st, n), shrink, &used);
+        double body_h = S_body_h(st, unit);
+        if (cap > 0 && cap < body_h)
+            body_h = cap;
+        size_t end = S_page_end(st, start, head, body_h, shrink, &used);
         if (end <= start)
             end = start + 1;
         /* what was used up to the break */
@@ -1434,39 +1608,103 @@ static size_t S_breaks(const S_state *st, double shrink, size_t **starts_out, do
                 (i == start ? 0
                             : st->slices[i].space_before * (st->slices[i].rigid ? 1.0 : shrink)) +
                 st->slices[i].height;
-        n++;
+        unit++;
         start = end;
     }
-    *last_fill = n ? used / S_body_h(st, n - 1) : 0;
+    return used;
+}
+
+/* Column starts for the whole document; returns the number of pages and
+ * how full the last page is (0..1, over all its columns). */
+static size_t S_breaks(const S_state *st, double shrink, size_t **starts_out, size_t *n_units,
+                       double *last_fill)
+{
+    size_t *starts = NULL, n = 0;
+    double used = S_breaks_from(st, 0, 0, shrink, 0, &starts, &n);
+    size_t ncols = (size_t)st->ncols, pages = (n + ncols - 1) / ncols;
+    double body_h = pages ? S_body_h(st, (pages - 1) * ncols) : 1;
+    *last_fill = n ? ((double)((n - 1) % ncols) * body_h + used) / (body_h * (double)ncols) : 0;
     *starts_out = starts;
-    return n;
+    *n_units = n;
+    return pages;
+}
+
+/* Balances the columns of the last page: the shortest column height at
+ * which its content still fits in its columns (the keep rules may leave
+ * them uneven). Rewrites the last page's column starts. */
+static void S_balance_last(const S_state *st, double shrink, size_t **starts, size_t *n)
+{
+    size_t ncols = (size_t)st->ncols;
+    if (ncols < 2 || *n == 0)
+        return;
+    size_t unit0 = (*n - 1) / ncols * ncols, from = (*starts)[unit0];
+    double hi = S_body_h(st, unit0), lo = hi / (double)ncols * 0.5;
+    size_t *best = NULL, n_best = 0;
+    for (int step = 0; step < 24 && hi - lo > 1.0; step++) {
+        double mid = (lo + hi) / 2;
+        size_t *try = NULL, m = 0;
+        S_breaks_from(st, from, unit0, shrink, mid, &try, &m);
+        if (m <= ncols) {
+            free(best);
+            best = try;
+            n_best = m;
+            hi = mid;
+        } else {
+            free(try);
+            lo = mid;
+        }
+    }
+    if (!best)
+        return;
+    *starts = xrealloc(*starts, (unit0 + n_best) * sizeof **starts);
+    memcpy(*starts + unit0, best, n_best * sizeof *best);
+    *n = unit0 + n_best;
+    free(best);
 }
 
 static void S_paginate(S_state *st)
 {
     pd_pages *out = st->out;
-    size_t *starts = NULL;
+    size_t *starts = NULL, n_units = 0;
     double fill, shrink = 1.0;
-    size_t n = S_breaks(st, 1.0, &starts, &fill);
-    /* a nearly empty last page: try tighter spacing between blocks before
-       spending a sheet on a few lines (the review's M7) */
-    if (n > 1 && fill < 0.3) {
-        size_t *alt = NULL;
+    size_t n = S_breaks(st, 1.0, &starts, &n_units, &fill);
+    /* a last page less than 60 % full: copy-fit, with the loosest of a
+       few tighter spacings between blocks that saves the sheet, and again
+       while the last page is still that empty (the review's M7; spaces
+       between boxes to write in never shrink) */
+    static const double shrinks[] = {0.85, 0.7, 0.55};
+    for (size_t k = 0; n > 1 && fill < 0.6 && k < sizeof shrinks / sizeof shrinks[0]; k++) {
+        size_t *alt = NULL, alt_units = 0;
         double alt_fill;
-        size_t m = S_breaks(st, 0.55, &alt, &alt_fill);
+        size_t m = S_breaks(st, shrinks[k], &alt, &alt_units, &alt_fill);
         if (m < n) {
             free(starts);
             starts = alt;
             n = m;
-            shrink = 0.55;
+            n_units = alt_units;
+            fill = alt_fill;
+            shrink = shrinks[k];
         } else {
             free(alt);
         }
     }
-    for (size_t p = 0; p < n; p++) {
-        size_t start = starts[p], end = p + 1 < n ? starts[p + 1] : st->n_slices;
-        pd_page *page = S_new_page(out);
+    S_balance_last(st, shrink, &starts, &n_units);
+    pd_page *page = NULL;
+    if (n_units == 0 && st->n_mast) { /* a title and nothing else */
+        page = S_new_page(out);
+        for (size_t i = 0; i < st->n_mast; i++)
+            S_place(page, &st->mast[i], 0);
+    }
+    for (size_t u = 0; u < n_units; u++) {
+        size_t start = starts[u], end = u + 1 < n_units ? starts[u + 1] : st->n_slices;
+        size_t p = u / (size_t)st->ncols;
+        double dx = (double)(u % (size_t)st->ncols) * st->col_step;
+        if (u % (size_t)st->ncols == 0)
+            page = S_new_page(out);
         double top = p == 0 ? st->top_first : st->top_other;
+        if (p == 0 && u == 0)
+            for (size_t i = 0; i < st->n_mast; i++)
+                S_place(page, &st->mast[i], 0);
         const S_slice *repeat = S_repeat_of(st, start);
         double head = repeat ? repeat->height : 0;
         double *tops = xcalloc(end - start, sizeof *tops);
@@ -1497,12 +1735,12 @@ static void S_paginate(S_state *st)
                        fr->urgent ? urgent_bg : info_bg);
             S_add_rect(&tmp, fr->left, ftop, K(3.0), fbottom - ftop,
                        fr->urgent ? urgent_bar : info_bar);
-            S_place(page, &tmp, 0);
+            S_place_at(page, &tmp, dx, 0);
             free(tmp.items);
         }
         if (repeat) {
             S_slice copy = *repeat;
-            S_place(page, &copy, top);
+            S_place_at(page, &copy, dx, top);
             /* outline entries are not repeated */
             for (size_t i = page->n_items - repeat->n_items; i < page->n_items; i++) {
                 free(page->items[i].outline_text);
@@ -1511,7 +1749,7 @@ static void S_paginate(S_state *st)
             }
         }
         for (size_t i = start; i < end; i++)
-            S_place(page, &st->slices[i], tops[i - start]);
+            S_place_at(page, &st->slices[i], dx, tops[i - start]);
         free(tops);
     }
     free(starts);
@@ -1756,8 +1994,19 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
     if (st.width > paper->width - 2 * LARGE_MARGIN)
         st.width = paper->width - 2 * LARGE_MARGIN;
     st.left = (paper->width - st.width) / 2;
+    /* large print is one column: 16 pt in half a page would give about 30
+       characters a line and break most words of a medical text */
+    st.ncols = !large && doc->columns > 1 ? doc->columns : 1;
+    st.form = doc->running_text.n_spans > 0;
+    if (st.ncols > 1) {
+        double full = paper->width - 2 * COLUMN_MARGIN;
+        st.left = COLUMN_MARGIN;
+        st.width = (full - (st.ncols - 1) * COLUMN_GUTTER) / st.ncols;
+        st.col_step = st.width + COLUMN_GUTTER;
+    }
     st.bottom = paper->height - MARGIN_BOTTOM;
-    double left = st.left, width = st.width;
+    /* the title block: across every column */
+    double left = st.left, width = st.ncols > 1 ? paper->width - 2 * COLUMN_MARGIN : st.width;
 
     S_slice header = {0};
     double header_h = 0;
@@ -1792,8 +2041,23 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
             S_add_rect(rule, left, (4) * st.k, width, 1.2, st.sty.title.rgb);
         }
     }
+    if (ok && st.ncols > 1) {
+        /* the title block goes on page 1 above the columns, out of the flow */
+        double y = st.top_first;
+        for (size_t i = 0; i < st.n_slices; i++) {
+            y += i ? st.slices[i].space_before : 0;
+            for (size_t k = 0; k < st.slices[i].n_items; k++)
+                st.slices[i].items[k].y += y;
+            y += st.slices[i].height;
+        }
+        st.mast = st.slices;
+        st.n_mast = st.n_slices;
+        st.slices = NULL;
+        st.n_slices = 0;
+        st.top_first = y + st.sty.h1.space_before;
+    }
     if (ok)
-        ok = S_blocks(&st, doc->blocks, doc->n_blocks, left, width, 0, true, NULL);
+        ok = S_blocks(&st, doc->blocks, doc->n_blocks, st.left, st.width, 0, true, NULL);
     if (ok) {
         S_paginate(&st);
         for (size_t p = 0; p < out->n_pages && header_h > 0; p++)
@@ -1811,6 +2075,12 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
         free(st.slices[i].items);
     }
     free(st.slices);
+    for (size_t i = 0; i < st.n_mast; i++) {
+        for (size_t k = 0; k < st.mast[i].n_items; k++)
+            free(st.mast[i].items[k].outline_text);
+        free(st.mast[i].items);
+    }
+    free(st.mast);
     free(st.frames);
     for (int t = 0; t < st.n_tables && st.repeats; t++)
         free(st.repeats[t].items);

@@ -12,7 +12,7 @@ export SOURCE_DATE_EPOCH=1795305600   # 2026-11-22
 
 # --- every language renders, in its own words ---------------------------------
 declare -A WORD=([en]="Information for patients" [fr]="kétamine" [zh_CN]="氯胺酮")
-declare -A FOOTER=([en]="Page 1 of" [fr]="Page 1 sur" [zh_CN]="第1页")
+declare -A FOOTER=([en]="Page 1 of" [fr]="Page 1 sur" [zh_CN]="第 \?1 \?页")
 for l in en fr zh_CN; do
   pdf=$T/leaflet-$l.pdf
   if ! $PILDOC render leaflet --lang $l -o "$pdf" 2>"$T/err-$l"; then ko "render leaflet $l"; continue; fi

@@ -44,7 +44,8 @@ def width(t):
     t = t.replace('\u2060', '').replace('\u200b', '').strip()
     if lang != 'zh_CN':
         return len(t)
-    return sum(1 if unicodedata.east_asian_width(c) in 'WF' else 0.5 for c in t)
+    return sum(1 if unicodedata.east_asian_width(c) in 'WF' else
+               0.25 if c == '\u2005' else 0.5 for c in t)  # U+2005: a quarter em
 limit = 75 if lang != 'zh_CN' else 36
 MIN = {'name': 70, 'phone': 50, 'id': 35, 'date': 30, 'text': 25, 'part': 7}
 pages = {}
@@ -95,4 +96,39 @@ PY
     done
   done
 done
+# The leaflet is set in two columns: every line of a column holds at most
+# 56 characters (en, fr) or 24 ideograph widths (zh_CN); the same check
+# must fail on the leaflet set in one column (a column too wide).
+cat > "$T/column.py" <<'PY'
+import sys, unicodedata
+path, lang, height = sys.argv[1], sys.argv[2], float(sys.argv[3])
+limit = 56 if lang != 'zh_CN' else 24
+worst = ''
+wmax = 0
+for line in open(path, encoding='utf-8'):
+    p, x, y, t = line.rstrip('\n').split(' ', 3)
+    if float(y) > height - 50 or t.startswith(('____ ', '[ ] ', '[x] ', '[image: ')):
+        continue  # the footer spans the page; lines to write on, boxes, images
+    t = t.replace('\u2060', '').replace('\u200b', '').strip()
+    w = len(t) if lang != 'zh_CN' else \
+        sum(1 if unicodedata.east_asian_width(c) in 'WF' else 0.25 if c == '\u2005' else 0.5
+            for c in t)
+    if w > wmax:
+        wmax, worst = w, t
+print(f'{wmax:.0f} characters (limit {limit}): {worst[:40]}')
+sys.exit(1 if wmax > limit else 0)
+PY
+cp -r templates "$T/tpl"
+sed -i 's|<meta columns="2">|<meta columns="1">|' "$T/tpl/leaflet.xml"
+for l in en fr zh_CN; do
+  for paper in a4:842 letter:792; do
+    $PILDOC render leaflet --lang $l --paper ${paper%:*} --format text -o "$T/c" 2>/dev/null
+    check "leaflet $l ${paper%:*}: two columns of a comfortable measure ($(python3 "$T/column.py" "$T/c" $l ${paper#*:}))" \
+      python3 "$T/column.py" "$T/c" $l ${paper#*:}
+  done
+  $PILDOC render "$T/tpl/leaflet.xml" --lang $l --format text -o "$T/c1" 2>/dev/null
+  check "leaflet $l in one column: the column check fails ($(python3 "$T/column.py" "$T/c1" $l 842))" \
+    test -s "$T/c1" -a "$(python3 "$T/column.py" "$T/c1" $l 842 >/dev/null; echo $?)" = 1
+done
+
 summary measure
