@@ -1,6 +1,6 @@
 # pildoc: plain GNU Makefile (pkg-config). `make help` lists the targets.
 
-PKGS       := pangocairo pangofc fontconfig cairo-pdf libxml-2.0 zlib
+PKGS       := pangocairo pangofc fontconfig cairo harfbuzz-subset libxml-2.0 zlib
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
@@ -30,7 +30,7 @@ SAMPLE     := templates/data/sample-patient.xml
 # Debian 12 packages: to build and run, then to test.
 DEB_BUILD  := build-essential pkg-config libpango1.0-dev libcairo2-dev libxml2-dev \
               libfontconfig-dev zlib1g-dev gettext libgettextpo-dev libcsv-dev
-DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf
+DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf mupdf-tools
 DEB_LINT   := clang-format clang-tidy cppcheck
 
 .PHONY: all deps deps-lint deps-fuzz run docs check unit e2e bench fuzz memcheck update-po format lint clean help

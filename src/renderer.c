@@ -62,6 +62,7 @@ struct pd_renderer {
     S_cached *templates;
     size_t n_templates;
     char *create_date; /* from SOURCE_DATE_EPOCH, or NULL */
+    pd_pdf_cache *pdf; /* font subsets kept across PDFs */
 };
 
 static char *S_create_date(void)
@@ -112,6 +113,7 @@ void pd_renderer_free(pd_renderer *r)
     pd_values_free(&r->computed);
     lang_list_free(r->langs);
     free(r->create_date);
+    pd_pdf_cache_free(r->pdf);
     free(r);
 }
 
@@ -243,7 +245,9 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
     res->pages = pages->n_pages;
     if (job->format == PD_FORMAT_PDF) {
         pd_pdf_info info = {"pildoc " PILDOC_VERSION, r->create_date};
-        ok = pd_render_pdf(pages, &info, &res->bytes, err);
+        if (!r->pdf)
+            r->pdf = pd_pdf_cache_new();
+        ok = pd_render_pdf(pages, &info, r->pdf, NULL, &res->bytes, err);
     } else if (job->format == PD_FORMAT_PNG) {
         ok = pd_render_png(pages, job->page, job->dpi, &res->bytes, err);
     } else {
