@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "pdffont.h"
 #include "pdfobj.h"
@@ -73,8 +74,14 @@ typedef struct S_base_set {
     size_t n_faces;
 } S_base_set;
 
+/* Deflated streams by their bytes: pages and ToUnicode maps repeat across
+ * a batch (a leaflet's pages, a consent sheet's pages without values). */
+#define STREAM_CACHE_MAX_BYTES (1u << 20)
+
 struct pd_pdf_cache {
     pd_pdffont_cache *fonts;
+    GHashTable *streams; /* GBytes (raw) -> GBytes (deflated) */
+    size_t stream_bytes;
     S_base_set *bases;
     size_t n_bases;
 };
@@ -83,6 +90,8 @@ pd_pdf_cache *pd_pdf_cache_new(void)
 {
     pd_pdf_cache *c = xcalloc(1, sizeof *c);
     c->fonts = pd_pdffont_cache_new();
+    c->streams = g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref,
+                                       (GDestroyNotify)g_bytes_unref);
     return c;
 }
 
@@ -100,6 +109,7 @@ void pd_pdf_cache_free(pd_pdf_cache *c)
     }
     free(c->bases);
     pd_pdffont_cache_free(c->fonts);
+    g_hash_table_destroy(c->streams);
     free(c);
 }
 
@@ -216,18 +226,25 @@ static bool S_has(const uint32_t *gids, size_t n, uint32_t gid)
     return lo < n && gids[lo] == gid;
 }
 
-/* One embedded font of the document: a subset, its resource name (/F<n>),
- * its object, and the text of each code it shows (for ToUnicode). */
+/* One embedded font of the document: a subset, its object (the resource
+ * name is /F<index + 1>). */
 typedef struct S_font {
     const pd_pdffont *sub;
     uint32_t obj;
-    GHashTable *text; /* code + 1 -> char* (borrowed from S_face_text) */
 } S_font;
+
+/* What painting needs of each glyph the document uses: looked up once. */
+typedef struct S_glyph {
+    int font;      /* index into S_doc.fonts */
+    uint32_t code; /* in that font */
+    double width;  /* 1/1000 em, as in its /W */
+    char *text;    /* of a one-glyph cluster it shows, for ToUnicode; or NULL */
+} S_glyph;
 
 typedef struct S_face_fonts {
     hb_face_t *face;
-    int base, extra;        /* index into S_doc.fonts, or -1 */
-    GHashTable *glyph_text; /* gid + 1 -> cluster text (owned) of a one-glyph cluster */
+    int base, extra;    /* index into S_doc.fonts, or -1 */
+    GHashTable *glyphs; /* gid + 1 -> S_glyph (owned) */
 } S_face_fonts;
 
 /* Size and underline metrics of a Pango font, looked up once a document. */
@@ -304,6 +321,13 @@ static void S_clusters(PangoLayoutLine *line, PangoGlyphItem *run, S_cluster_fn 
     }
 }
 
+static void S_glyph_free(gpointer p)
+{
+    S_glyph *g = p;
+    g_free(g->text);
+    g_free(g);
+}
+
 static void S_learn_text(void *ctx, PangoGlyphItem *run, int first, int count, const char *text,
                          int len)
 {
@@ -315,9 +339,9 @@ static void S_learn_text(void *ctx, PangoGlyphItem *run, int first, int count, c
     if (count != 1 || len <= 0 || !S_drawable(g) || g_utf8_strlen(text, len) > 4)
         return;
     S_face_fonts *ff = S_pfont_of(d, run->item->analysis.font)->ff;
-    gpointer key = GUINT_TO_POINTER(g + 1);
-    if (!g_hash_table_contains(ff->glyph_text, key))
-        g_hash_table_insert(ff->glyph_text, key, g_strndup(text, (gsize)len));
+    S_glyph *sg = g_hash_table_lookup(ff->glyphs, GUINT_TO_POINTER(g + 1));
+    if (sg && !sg->text)
+        sg->text = g_strndup(text, (gsize)len);
 }
 
 /* The document's fonts: per face, a base subset and an extra one. */
@@ -329,7 +353,7 @@ static bool S_make_fonts(S_doc *d, const S_usage *u, const S_base_set *base, pd_
         S_face_fonts *ff = &d->faces[d->n_faces++];
         ff->face = u->faces[i].face;
         ff->base = ff->extra = -1;
-        ff->glyph_text = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+        ff->glyphs = g_hash_table_new_full(NULL, NULL, NULL, S_glyph_free);
         const S_base *b = NULL;
         for (size_t k = 0; base && k < base->n_faces; k++)
             if (base->faces[k].face == ff->face)
@@ -359,27 +383,19 @@ static bool S_make_fonts(S_doc *d, const S_usage *u, const S_base_set *base, pd_
             *slots[k] = (int)d->n_fonts;
             S_font *f = &d->fonts[d->n_fonts++];
             f->sub = sub;
-            f->text = g_hash_table_new(NULL, NULL);
         }
         free(extra);
-    }
-    return true;
-}
-
-/* Which embedded font shows glyph g of a face, and with which code. */
-static int S_font_for(const S_doc *d, const S_face_fonts *ff, PangoGlyph g, uint32_t *code)
-{
-    int idx = ff->base;
-    if (idx >= 0) {
-        const pd_pdffont *sub = d->fonts[idx].sub;
-        if (S_has(sub->gids, sub->n, g)) {
-            *code = pd_pdffont_code(sub, g);
-            return idx;
+        g = HB_SET_VALUE_INVALID;
+        while (hb_set_next(u->faces[i].glyphs, &g)) {
+            S_glyph *sg = g_new0(S_glyph, 1);
+            const pd_pdffont *base_sub = ff->base >= 0 ? d->fonts[ff->base].sub : NULL;
+            sg->font = base_sub && S_has(base_sub->gids, base_sub->n, g) ? ff->base : ff->extra;
+            sg->code = pd_pdffont_code(d->fonts[sg->font].sub, g);
+            sg->width = pd_pdffont_face_width(d->cache->fonts, ff->face, g);
+            g_hash_table_insert(ff->glyphs, GUINT_TO_POINTER(g + 1), sg);
         }
     }
-    idx = ff->extra;
-    *code = pd_pdffont_code(d->fonts[idx].sub, g);
-    return idx;
+    return true;
 }
 
 static void S_color(strbuf *c, const double rgb[3], double cur[3], const char *op)
@@ -421,6 +437,7 @@ static void S_point(strbuf *c, double x, double y, const char *op)
 typedef struct S_text {
     S_doc *d;
     strbuf *c;
+    const S_pfont *pf; /* of the run being written */
     bool in_tj, in_str;
     double pen; /* where the viewer's pen is, points from the line start */
     double x;   /* where Pango's pen is */
@@ -441,31 +458,30 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
     S_text *t = ctx;
     S_doc *d = t->d;
     strbuf *c = t->c;
-    S_pfont *pf = S_pfont_of(d, run->item->analysis.font);
+    const S_pfont *pf = t->pf;
+    GHashTable *glyphs = pf->ff->glyphs;
     /* a cluster whose glyph does not map back to its text by ToUnicode
-       (ligature parts, marks, a hyphen for a soft hyphen) carries its text
-       as /ActualText, so that copying and searching give the real words */
+       (ligature parts, marks, a hyphen for a soft hyphen, an ellipsis)
+       carries its text as /ActualText, so that copying and searching give
+       the real words */
     bool actual = false, drawn = false;
     for (int i = first; i < first + count; i++)
         drawn |= S_drawable(run->glyphs->glyphs[i].glyph);
     if (len > 0 && drawn) {
-        PangoGlyph g0 = run->glyphs->glyphs[first].glyph;
-        const char *known =
-            count == 1 ? g_hash_table_lookup(pf->ff->glyph_text, GUINT_TO_POINTER(g0 + 1)) : NULL;
-        actual = !known || strlen(known) != (size_t)len || memcmp(known, text, (size_t)len) != 0;
+        const S_glyph *g0 =
+            count == 1 ? g_hash_table_lookup(glyphs,
+                                             GUINT_TO_POINTER(run->glyphs->glyphs[first].glyph + 1))
+                       : NULL;
+        const char *known = g0 ? g0->text : NULL;
+        actual = !known || strncmp(known, text, (size_t)len) != 0 || known[len] != '\0';
     }
     if (actual) {
         S_tj_close(t);
-        gchar *u16 = g_convert(text, len, "UTF-16BE", "UTF-8", NULL, NULL, NULL);
-        strbuf_append(c, "/Span<</ActualText<feff");
-        for (size_t k = 0; u16 && (u16[2 * k] || u16[2 * k + 1]); k++) {
-            char hex[5];
-            snprintf(hex, sizeof hex, "%02x%02x", (unsigned char)u16[2 * k],
-                     (unsigned char)u16[2 * k + 1]);
-            strbuf_append(c, hex);
-        }
-        strbuf_append(c, ">>>BDC\n");
-        g_free(u16);
+        char *s = g_strndup(text, (gsize)len);
+        strbuf_append(c, "/Span<</ActualText");
+        pd_pdf_text_string(c, s);
+        strbuf_append(c, ">>BDC\n");
+        g_free(s);
     }
     for (int i = first; i < first + count; i++) {
         PangoGlyphInfo *gi = &run->glyphs->glyphs[i];
@@ -474,22 +490,21 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
         t->x += (double)gi->geometry.width / PANGO_SCALE;
         if (!S_drawable(gi->glyph))
             continue;
-        uint32_t code;
-        int fi = S_font_for(d, pf->ff, gi->glyph, &code);
-        if (fi != d->font || pf->size != d->size) {
+        const S_glyph *sg = g_hash_table_lookup(glyphs, GUINT_TO_POINTER(gi->glyph + 1));
+        if (sg->font != d->font || pf->size != d->size) {
             S_tj_close(t);
-            strbuf_append(c, "/F");
-            pd_pdf_int(c, fi + 1);
+            strbuf_append_len(c, "/F", 2);
+            pd_pdf_int(c, sg->font + 1);
             strbuf_append_char(c, ' ');
             pd_pdf_real(c, pf->size, 3);
-            strbuf_append(c, " Tf\n");
-            d->font = fi;
+            strbuf_append_len(c, " Tf\n", 4);
+            d->font = sg->font;
             d->size = pf->size;
         }
         if (rise != d->rise) {
             S_tj_close(t);
             pd_pdf_real(c, rise, 3);
-            strbuf_append(c, " Ts\n");
+            strbuf_append_len(c, " Ts\n", 4);
             d->rise = rise;
         }
         if (!t->in_tj)
@@ -510,7 +525,7 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
         t->in_str = true;
         /* the 2-byte code, inside a literal string */
         for (int shift = 8; shift >= 0; shift -= 8) {
-            char byte = (char)((code >> shift) & 0xff);
+            char byte = (char)((sg->code >> shift) & 0xff);
             if (byte == '(' || byte == ')' || byte == '\\')
                 strbuf_append_char(c, '\\');
             else if (byte == '\r') {
@@ -519,17 +534,11 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
             }
             strbuf_append_char(c, byte);
         }
-        t->pen +=
-            pd_pdffont_face_width(d->cache->fonts, pf->ff->face, gi->glyph) * pf->size / 1000.0;
-        /* the text of the codes this document shows, for ToUnicode */
-        const char *known =
-            g_hash_table_lookup(pf->ff->glyph_text, GUINT_TO_POINTER(gi->glyph + 1));
-        if (known)
-            g_hash_table_insert(d->fonts[fi].text, GUINT_TO_POINTER(code + 1), (gpointer)known);
+        t->pen += sg->width * pf->size / 1000.0;
     }
     if (actual) {
         S_tj_close(t);
-        strbuf_append(c, "EMC\n");
+        strbuf_append_len(c, "EMC\n", 4);
     }
 }
 
@@ -548,7 +557,7 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
     d->font = -1;
     d->size = 0;
     d->rise = 0;
-    S_text t = {d, c, false, false, 0, 0};
+    S_text t = {d, c, NULL, false, false, 0, 0};
     /* underlines (the blank lines to write on) are drawn after the text as
        Pango's renderer draws them: the run's logical width, at its font's
        underline position and thickness */
@@ -557,6 +566,7 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
     for (GSList *r = line->runs; r; r = r->next) {
         PangoGlyphItem *run = r->data;
         double start = t.x;
+        t.pf = S_pfont_of(d, run->item->analysis.font);
         S_clusters(line, run, S_show_cluster, &t);
         for (GSList *a = run->item->analysis.extra_attrs; a; a = a->next) {
             PangoAttribute *attr = a->data;
@@ -604,49 +614,103 @@ static void S_paint_item(S_doc *d, strbuf *c, const pd_item *it)
     }
 }
 
-/* A ToUnicode CMap for the codes a document shows with one font. */
-static void S_tounicode(strbuf *out, GHashTable *text)
+/* UTF-8 text as UTF-16BE hex digits (no brackets, no byte order mark). */
+static void S_utf16_hex(strbuf *out, const char *text)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (const char *p = text; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        unsigned units[2] = {c, 0};
+        int n = 1;
+        if (c >= 0x10000) {
+            units[0] = 0xd800 + ((c - 0x10000) >> 10);
+            units[1] = 0xdc00 + ((c - 0x10000) & 0x3ff);
+            n = 2;
+        }
+        for (int i = 0; i < n; i++) {
+            char hex[4] = {digits[(units[i] >> 12) & 15], digits[(units[i] >> 8) & 15],
+                           digits[(units[i] >> 4) & 15], digits[units[i] & 15]};
+            strbuf_append_len(out, hex, 4);
+        }
+    }
+}
+
+typedef struct S_mapping {
+    uint32_t code;
+    const char *text;
+} S_mapping;
+
+static int S_by_code(const void *a, const void *b)
+{
+    uint32_t x = ((const S_mapping *)a)->code, y = ((const S_mapping *)b)->code;
+    return x < y ? -1 : x > y;
+}
+
+/* The ToUnicode CMap of font `font`: the text of each of its glyphs the
+ * document shows (from one-glyph clusters), in code order. */
+static void S_tounicode(strbuf *out, const S_doc *d, int font)
 {
     strbuf_append(out, "/CIDInit/ProcSet findresource begin\n12 dict begin\nbegincmap\n"
                        "/CIDSystemInfo<</Registry(Adobe)/Ordering(UCS)/Supplement 0>>def\n"
                        "/CMapName/Adobe-Identity-UCS def\n/CMapType 2 def\n"
                        "1 begincodespacerange\n<0000><ffff>\nendcodespacerange\n");
-    guint n = 0;
-    gpointer *keys = g_hash_table_get_keys_as_array(text, &n);
-    uint32_t *codes = xmalloc((n + 1) * sizeof *codes);
-    for (guint i = 0; i < n; i++)
-        codes[i] = GPOINTER_TO_UINT(keys[i]) - 1;
-    g_free(keys);
-    /* ascending, so that the bytes do not depend on the hash table */
-    for (guint i = 1; i < n; i++)
-        for (guint j = i; j > 0 && codes[j - 1] > codes[j]; j--) {
-            uint32_t tmp = codes[j];
-            codes[j] = codes[j - 1];
-            codes[j - 1] = tmp;
+    S_mapping *map = NULL;
+    size_t n = 0;
+    for (size_t f = 0; f < d->n_faces; f++) {
+        GHashTableIter it;
+        gpointer key, value;
+        g_hash_table_iter_init(&it, d->faces[f].glyphs);
+        while (g_hash_table_iter_next(&it, &key, &value)) {
+            const S_glyph *g = value;
+            if (g->font != font || !g->text)
+                continue;
+            if ((n & (n - 1)) == 0)
+                map = xrealloc(map, (n ? 2 * n : 1) * sizeof *map);
+            map[n++] = (S_mapping){g->code, g->text};
         }
-    for (guint i = 0; i < n; i += 100) {
-        guint m = n - i < 100 ? n - i : 100;
+    }
+    if (n)
+        qsort(map, n, sizeof *map, S_by_code);
+    for (size_t i = 0; i < n; i += 100) {
+        size_t m = n - i < 100 ? n - i : 100;
         pd_pdf_int(out, (long)m);
         strbuf_append(out, " beginbfchar\n");
-        for (guint k = i; k < i + m; k++) {
+        for (size_t k = i; k < i + m; k++) {
             char hex[8];
-            snprintf(hex, sizeof hex, "<%04x>", codes[k]);
-            strbuf_append(out, hex);
-            const char *s = g_hash_table_lookup(text, GUINT_TO_POINTER(codes[k] + 1));
-            gsize len = 0;
-            gchar *u16 = g_convert(s, -1, "UTF-16BE", "UTF-8", NULL, &len, NULL);
-            pd_pdf_hex(out, (const unsigned char *)(u16 ? u16 : "\xff\xfd"), u16 ? len : 2);
-            strbuf_append_char(out, '\n');
-            g_free(u16);
+            snprintf(hex, sizeof hex, "<%04x><", map[k].code);
+            strbuf_append_len(out, hex, 7);
+            S_utf16_hex(out, map[k].text);
+            strbuf_append_len(out, ">\n", 2);
         }
         strbuf_append(out, "endbfchar\n");
     }
-    free(codes);
+    free(map);
     strbuf_append(out, "endcmap\nCMapName currentdict/CMap defineresource pop\nend\nend\n");
 }
 
-static void S_write_font(pd_pdfobj *w, const S_font *f)
+/* Object num as a stream of raw's bytes, deflated once per worker. */
+static void S_stream(pd_pdfobj *w, pd_pdf_cache *cache, uint32_t num, const char *dict,
+                     const strbuf *raw)
 {
+    GBytes *key = g_bytes_new_static(raw->data ? raw->data : "", raw->len);
+    GBytes *z = g_hash_table_lookup(cache->streams, key);
+    g_bytes_unref(key);
+    if (!z) {
+        strbuf out = STRBUF_INIT;
+        pd_pdf_deflate(&out, raw->data, raw->len, PD_PDF_LEVEL_CONTENT);
+        size_t n = out.len;
+        z = g_bytes_new_take(strbuf_take(&out), n);
+        g_hash_table_insert(cache->streams, g_bytes_new(raw->data, raw->len), z);
+        cache->stream_bytes += raw->len + n;
+    }
+    gsize n = 0;
+    const void *data = g_bytes_get_data(z, &n);
+    pd_pdfobj_stream_deflated(w, num, dict, data, n);
+}
+
+static void S_write_font(pd_pdfobj *w, const S_doc *d, int index)
+{
+    const S_font *f = &d->fonts[index];
     const pd_pdffont *sub = f->sub;
     uint32_t cid = pd_pdfobj_reserve(w), desc = pd_pdfobj_reserve(w), file = pd_pdfobj_reserve(w),
              tu = pd_pdfobj_reserve(w);
@@ -682,8 +746,8 @@ static void S_write_font(pd_pdfobj *w, const S_font *f)
         snprintf(dict, sizeof dict, "/Length1 %zu", sub->program_len);
     pd_pdfobj_stream_deflated(w, file, dict, sub->program.data, sub->program.len);
     strbuf cmap = STRBUF_INIT;
-    S_tounicode(&cmap, f->text);
-    pd_pdfobj_stream(w, tu, "", cmap.data, cmap.len, PD_PDF_LEVEL_CONTENT);
+    S_tounicode(&cmap, d, index);
+    S_stream(w, d->cache, tu, "", &cmap);
     strbuf_free(&cmap);
 }
 
@@ -771,10 +835,8 @@ static void S_info_entry(strbuf *o, GChecksum *id, const char *key, const char *
 
 static void S_doc_free(S_doc *d)
 {
-    for (size_t i = 0; i < d->n_fonts; i++)
-        g_hash_table_destroy(d->fonts[i].text);
     for (size_t i = 0; i < d->n_faces; i++)
-        g_hash_table_destroy(d->faces[i].glyph_text);
+        g_hash_table_destroy(d->faces[i].glyphs);
     free(d->fonts);
     free(d->faces);
     free(d->pfonts);
@@ -786,6 +848,10 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_
                          const char *base_key, strbuf *out, pd_error *err)
 {
     pd_pdffont_cache_trim(cache->fonts);
+    if (cache->stream_bytes > STREAM_CACHE_MAX_BYTES) {
+        g_hash_table_remove_all(cache->streams);
+        cache->stream_bytes = 0;
+    }
     S_doc d = {0};
     d.cache = cache;
     d.height = pages->paper.height;
@@ -827,13 +893,16 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_
             d.fill[k] = d.stroke[k] = 0; /* the PDF default: black */
         for (size_t i = 0; i < page->n_items; i++)
             S_paint_item(&d, &content, &page->items[i]);
-        g_checksum_update(d.id, (const guchar *)content.data, (gssize)content.len);
+        /* the file identifier: from each page's checksum, not its bytes */
+        uint32_t sum[2] = {(uint32_t)crc32(0, (const Bytef *)content.data, (uInt)content.len),
+                           (uint32_t)content.len};
+        g_checksum_update(d.id, (const guchar *)sum, sizeof sum);
         pd_pdfobj_begin(&w, page_objs[p]);
         strbuf_printf(o, "<</Type/Page/Parent %u 0 R/MediaBox[0 0 ", page_tree);
         S_point(o, pages->paper.width, pages->paper.height, "]");
         strbuf_printf(o, "/Resources %u 0 R/Contents %u 0 R>>", resources, contents);
         pd_pdfobj_end(&w);
-        pd_pdfobj_stream(&w, contents, "", content.data, content.len, PD_PDF_LEVEL_CONTENT);
+        S_stream(&w, cache, contents, "", &content);
     }
     strbuf_free(&content);
 
@@ -851,7 +920,7 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_
     strbuf_append(o, ">>>>");
     pd_pdfobj_end(&w);
     for (size_t i = 0; i < d.n_fonts; i++)
-        S_write_font(&w, &d.fonts[i]);
+        S_write_font(&w, &d, (int)i);
 
     uint32_t outline = S_write_outline(&w, pages, page_objs);
 

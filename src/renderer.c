@@ -184,6 +184,29 @@ static double S_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* The base glyphs of a template, language and paper for the PDF writer
+ * (render.h): those of the document without values. A job without values
+ * is that document; otherwise it is laid out once per worker. */
+static void S_set_base(pd_renderer *r, S_cached *cached, const char *lang, const pd_job *job,
+                       const pd_pages *pages, const char *key)
+{
+    if (!job->values || job->values->n == 0) {
+        pd_pdf_cache_set_base(r->pdf, key, pages);
+        return;
+    }
+    pd_values values;
+    S_merge(&values, &r->computed, NULL);
+    pd_bind_stats stats = {0};
+    pd_error ignored = {0};
+    pd_doc *doc = pd_bind(cached->t, r->schema, &values, lang, cached->messages, &stats, &ignored);
+    pd_pages *blank = doc ? pd_layout(doc, r->fonts, job->paper, &ignored) : NULL;
+    pd_pdf_cache_set_base(r->pdf, key, blank);
+    pd_pages_free(blank);
+    pd_doc_free(doc);
+    pd_bind_stats_free(&stats);
+    pd_values_free(&values);
+}
+
 bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, pd_error *err)
 {
     /* PILDOC_TIMING=1 prints where the time goes, per document */
@@ -247,7 +270,12 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
         pd_pdf_info info = {"pildoc " PILDOC_VERSION, r->create_date};
         if (!r->pdf)
             r->pdf = pd_pdf_cache_new();
-        ok = pd_render_pdf(pages, &info, r->pdf, NULL, &res->bytes, err);
+        strbuf key = STRBUF_INIT;
+        strbuf_printf(&key, "%s|%s|%s", job->template_name, res->lang, job->paper->name);
+        if (!pd_pdf_cache_has_base(r->pdf, key.data))
+            S_set_base(r, cached, res->lang, job, pages, key.data);
+        ok = pd_render_pdf(pages, &info, r->pdf, key.data, &res->bytes, err);
+        strbuf_free(&key);
     } else if (job->format == PD_FORMAT_PNG) {
         ok = pd_render_png(pages, job->page, job->dpi, &res->bytes, err);
     } else {

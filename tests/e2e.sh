@@ -294,8 +294,32 @@ fi
 check "writing to a device is refused" bash -c "! $PILDOC render leaflet -o /dev/null 2>/dev/null"
 check "/dev/null is still a device" test -c /dev/null
 
+# --- a batch worker's font and stream caches never change a file -----------------------
+# one worker renders documents that share most glyphs (cached subsets) and
+# some that need their own (a rare character, other languages); each file
+# must be byte-identical to the same document rendered alone
+mkdir -p "$T/cache"
+cat > "$T/cache/jobs.csv" <<'CSV'
+template,lang,output,patient.name,treatment.condition
+consent,zh_CN,c1.pdf,王喆,crps
+leaflet,zh_CN,l1.pdf,,
+consent,zh_CN,c2.pdf,王䶮喆,
+consent,fr,c3.pdf,Zoë Nguyễn,cancer
+consent,zh_CN,c4.pdf,李伟,crps
+leaflet,fr,l2.pdf,,crps
+CSV
+$PILDOC batch "$T/cache/jobs.csv" --out "$T/cache/out" --jobs 1 --quiet 2>/dev/null && ok || ko "cache batch runs"
+while IFS=, read -r tpl lang out name cond; do
+  [ "$tpl" = template ] && continue
+  args=()
+  [ -n "$name" ] && args+=(--set "patient.name=$name")
+  [ -n "$cond" ] && args+=(--set "treatment.condition=$cond")
+  $PILDOC render "$tpl" --lang "$lang" "${args[@]}" -o "$T/cache/alone-$out" 2>/dev/null
+  check "cached fonts: $out byte-identical to a render alone" cmp "$T/cache/out/$out" "$T/cache/alone-$out"
+done < "$T/cache/jobs.csv"
+
 # --- every PDF made above: qpdf and MuPDF read it without a complaint ---------------
-for pdf in "$T"/*.pdf "$T"/d/out/*.pdf; do
+for pdf in "$T"/*.pdf "$T"/d/out/*.pdf "$T"/cache/out/*.pdf; do
   [ -s "$pdf" ] && head -c 5 "$pdf" | grep -q '%PDF-' || continue
   check "qpdf --check $(basename "$pdf")" qpdf --check "$pdf"
   # Debian's MuPDF is built without colour management: that one note is not about the file
