@@ -22,9 +22,11 @@
 
 /* zlib levels (measured, README "Speed"): content streams are made for every
  * document, so they are deflated fast; font programs and other data reused
- * across a batch are deflated once per worker, so they are deflated hard. */
+ * across a batch are deflated once per worker, so they are deflated harder (level 6 = zlib default:
+ * level 9 saved 0.1 % of a Chinese leaflet for 1 ms more per fresh render; level 1 is 4 % larger).
+ */
 #define PD_PDF_LEVEL_CONTENT 1
-#define PD_PDF_LEVEL_SHARED 9
+#define PD_PDF_LEVEL_SHARED 6
 
 typedef struct pd_pdfobj {
     strbuf *out;
