@@ -10,10 +10,10 @@
 
 #include "pdfobj.h"
 
-/* More cached subsets than this are dropped at the next trim: a batch of
- * personalised documents needs a few per template and language, plus small
- * ones for the values; a long run of unusual names must not grow forever. */
-#define CACHE_MAX_SUBSETS 512
+/* More passing subsets (the values' glyphs) than this are dropped at the
+ * next trim: a long run of unusual names must not grow forever. Lasting
+ * ones (a template's base glyphs) are few and always kept. */
+#define CACHE_MAX_PASSING 1024
 
 typedef struct S_face {
     hb_face_t *face; /* a reference */
@@ -22,13 +22,14 @@ typedef struct S_face {
     bool cff;
     char *psname;
     strbuf descriptor;
-    GHashTable *subsets; /* GBytes of the gid list -> pd_pdffont */
+    GHashTable *lasting; /* GBytes of the gid list -> pd_pdffont */
+    GHashTable *passing; /* the same */
 } S_face;
 
 struct pd_pdffont_cache {
     S_face *faces;
     size_t n_faces;
-    size_t n_subsets;
+    size_t n_passing;
 };
 
 pd_pdffont_cache *pd_pdffont_cache_new(void)
@@ -54,7 +55,8 @@ void pd_pdffont_cache_free(pd_pdffont_cache *c)
         return;
     for (size_t i = 0; i < c->n_faces; i++) {
         S_face *f = &c->faces[i];
-        g_hash_table_destroy(f->subsets);
+        g_hash_table_destroy(f->lasting);
+        g_hash_table_destroy(f->passing);
         hb_font_destroy(f->font);
         hb_face_destroy(f->face);
         free(f->psname);
@@ -66,11 +68,11 @@ void pd_pdffont_cache_free(pd_pdffont_cache *c)
 
 void pd_pdffont_cache_trim(pd_pdffont_cache *c)
 {
-    if (c->n_subsets <= CACHE_MAX_SUBSETS)
+    if (c->n_passing <= CACHE_MAX_PASSING)
         return;
     for (size_t i = 0; i < c->n_faces; i++)
-        g_hash_table_remove_all(c->faces[i].subsets);
-    c->n_subsets = 0;
+        g_hash_table_remove_all(c->faces[i].passing);
+    c->n_passing = 0;
 }
 
 static int16_t S_i16(const char *p)
@@ -145,7 +147,9 @@ static S_face *S_face_for(pd_pdffont_cache *c, hb_face_t *face)
         if (*p <= 0x20 || *p >= 0x7f || strchr("()<>[]{}/%#", *p))
             *p = '-';
     f->psname = xstrdup(name);
-    f->subsets = g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref,
+    f->lasting = g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref,
+                                       S_font_free);
+    f->passing = g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref,
                                        S_font_free);
     S_describe(f);
     return f;
@@ -280,11 +284,12 @@ static bool S_subset(const S_face *face, pd_pdffont *f, pd_error *err)
 }
 
 const pd_pdffont *pd_pdffont_get(pd_pdffont_cache *c, hb_face_t *face, const uint32_t *gids,
-                                 size_t n, pd_error *err)
+                                 size_t n, bool lasting, pd_error *err)
 {
     S_face *sf = S_face_for(c, face);
+    GHashTable *table = lasting ? sf->lasting : sf->passing;
     GBytes *key = g_bytes_new(gids, n * sizeof *gids);
-    pd_pdffont *f = g_hash_table_lookup(sf->subsets, key);
+    pd_pdffont *f = g_hash_table_lookup(table, key);
     if (f) {
         g_bytes_unref(key);
         return f;
@@ -302,8 +307,8 @@ const pd_pdffont *pd_pdffont_get(pd_pdffont_cache *c, hb_face_t *face, const uin
     S_tag(sf, f);
     S_widths(sf, f);
     strbuf_append_len(&f->descriptor, sf->descriptor.data, sf->descriptor.len);
-    g_hash_table_insert(sf->subsets, key, f);
-    c->n_subsets++;
+    g_hash_table_insert(table, key, f);
+    c->n_passing += !lasting;
     return f;
 }
 

@@ -48,9 +48,11 @@ void pd_pdffont_cache_free(pd_pdffont_cache *cache);
 void pd_pdffont_cache_trim(pd_pdffont_cache *cache);
 
 /* The subset of `face` with the glyphs `gids` (ascending, unique, n > 0).
- * NULL with err set when hb-subset fails. */
+ * `lasting`: kept for the cache's life (a template's base glyphs), else
+ * dropped by a trim when there are many. NULL with err set when hb-subset
+ * fails. */
 const pd_pdffont *pd_pdffont_get(pd_pdffont_cache *cache, hb_face_t *face, const uint32_t *gids,
-                                 size_t n, pd_error *err);
+                                 size_t n, bool lasting, pd_error *err);
 /* The code of an original glyph id in a subset (it must be one of its). */
 uint32_t pd_pdffont_code(const pd_pdffont *font, uint32_t gid);
 /* Advance of an original glyph in 1/1000 em, as written in /W. */

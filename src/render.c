@@ -76,7 +76,7 @@ typedef struct S_base_set {
 
 /* Deflated streams by their bytes: pages and ToUnicode maps repeat across
  * a batch (a leaflet's pages, a consent sheet's pages without values). */
-#define STREAM_CACHE_MAX_BYTES (1u << 20)
+#define STREAM_CACHE_MAX_BYTES (2u << 20)
 
 struct pd_pdf_cache {
     pd_pdffont_cache *fonts;
@@ -241,10 +241,52 @@ typedef struct S_glyph {
     char *text;    /* of a one-glyph cluster it shows, for ToUnicode; or NULL */
 } S_glyph;
 
+/* A face's glyphs in a document, by glyph id: open addressing, looked up
+ * for every glyph painted (GHashTable's calls were 5 % of a batch). */
+typedef struct S_glyph_map {
+    uint32_t *keys; /* gid + 1; 0 empty */
+    S_glyph *values;
+    size_t mask;
+} S_glyph_map;
+
+static void S_glyph_map_init(S_glyph_map *m, size_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    m->keys = xcalloc(cap, sizeof *m->keys);
+    m->values = xcalloc(cap, sizeof *m->values);
+    m->mask = cap - 1;
+}
+
+static void S_glyph_map_free(S_glyph_map *m)
+{
+    for (size_t i = 0; m->keys && i <= m->mask; i++)
+        if (m->keys[i])
+            g_free(m->values[i].text);
+    free(m->keys);
+    free(m->values);
+}
+
+/* The glyph's entry; with `add`, a new zeroed one if missing, else NULL. */
+static S_glyph *S_glyph_at(const S_glyph_map *m, uint32_t gid, bool add)
+{
+    size_t i = (gid * 2654435761u) & m->mask;
+    while (m->keys[i]) {
+        if (m->keys[i] == gid + 1)
+            return &m->values[i];
+        i = (i + 1) & m->mask;
+    }
+    if (!add)
+        return NULL;
+    m->keys[i] = gid + 1;
+    return &m->values[i];
+}
+
 typedef struct S_face_fonts {
     hb_face_t *face;
-    int base, extra;    /* index into S_doc.fonts, or -1 */
-    GHashTable *glyphs; /* gid + 1 -> S_glyph (owned) */
+    int base, extra; /* index into S_doc.fonts, or -1 */
+    S_glyph_map glyphs;
 } S_face_fonts;
 
 /* Size and underline metrics of a Pango font, looked up once a document. */
@@ -321,13 +363,6 @@ static void S_clusters(PangoLayoutLine *line, PangoGlyphItem *run, S_cluster_fn 
     }
 }
 
-static void S_glyph_free(gpointer p)
-{
-    S_glyph *g = p;
-    g_free(g->text);
-    g_free(g);
-}
-
 static void S_learn_text(void *ctx, PangoGlyphItem *run, int first, int count, const char *text,
                          int len)
 {
@@ -339,7 +374,7 @@ static void S_learn_text(void *ctx, PangoGlyphItem *run, int first, int count, c
     if (count != 1 || len <= 0 || !S_drawable(g) || g_utf8_strlen(text, len) > 4)
         return;
     S_face_fonts *ff = S_pfont_of(d, run->item->analysis.font)->ff;
-    S_glyph *sg = g_hash_table_lookup(ff->glyphs, GUINT_TO_POINTER(g + 1));
+    S_glyph *sg = S_glyph_at(&ff->glyphs, g, false);
     if (sg && !sg->text)
         sg->text = g_strndup(text, (gsize)len);
 }
@@ -353,7 +388,7 @@ static bool S_make_fonts(S_doc *d, const S_usage *u, const S_base_set *base, pd_
         S_face_fonts *ff = &d->faces[d->n_faces++];
         ff->face = u->faces[i].face;
         ff->base = ff->extra = -1;
-        ff->glyphs = g_hash_table_new_full(NULL, NULL, NULL, S_glyph_free);
+        S_glyph_map_init(&ff->glyphs, hb_set_get_population(u->faces[i].glyphs));
         const S_base *b = NULL;
         for (size_t k = 0; base && k < base->n_faces; k++)
             if (base->faces[k].face == ff->face)
@@ -375,7 +410,7 @@ static bool S_make_fonts(S_doc *d, const S_usage *u, const S_base_set *base, pd_
             if (!sets[k])
                 continue;
             const pd_pdffont *sub =
-                pd_pdffont_get(d->cache->fonts, ff->face, sets[k], counts[k], err);
+                pd_pdffont_get(d->cache->fonts, ff->face, sets[k], counts[k], k == 0, err);
             if (!sub) {
                 free(extra);
                 return false;
@@ -387,12 +422,11 @@ static bool S_make_fonts(S_doc *d, const S_usage *u, const S_base_set *base, pd_
         free(extra);
         g = HB_SET_VALUE_INVALID;
         while (hb_set_next(u->faces[i].glyphs, &g)) {
-            S_glyph *sg = g_new0(S_glyph, 1);
+            S_glyph *sg = S_glyph_at(&ff->glyphs, g, true);
             const pd_pdffont *base_sub = ff->base >= 0 ? d->fonts[ff->base].sub : NULL;
             sg->font = base_sub && S_has(base_sub->gids, base_sub->n, g) ? ff->base : ff->extra;
             sg->code = pd_pdffont_code(d->fonts[sg->font].sub, g);
             sg->width = pd_pdffont_face_width(d->cache->fonts, ff->face, g);
-            g_hash_table_insert(ff->glyphs, GUINT_TO_POINTER(g + 1), sg);
         }
     }
     return true;
@@ -459,7 +493,7 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
     S_doc *d = t->d;
     strbuf *c = t->c;
     const S_pfont *pf = t->pf;
-    GHashTable *glyphs = pf->ff->glyphs;
+    const S_glyph_map *glyphs = &pf->ff->glyphs;
     /* a cluster whose glyph does not map back to its text by ToUnicode
        (ligature parts, marks, a hyphen for a soft hyphen, an ellipsis)
        carries its text as /ActualText, so that copying and searching give
@@ -469,9 +503,7 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
         drawn |= S_drawable(run->glyphs->glyphs[i].glyph);
     if (len > 0 && drawn) {
         const S_glyph *g0 =
-            count == 1 ? g_hash_table_lookup(glyphs,
-                                             GUINT_TO_POINTER(run->glyphs->glyphs[first].glyph + 1))
-                       : NULL;
+            count == 1 ? S_glyph_at(glyphs, run->glyphs->glyphs[first].glyph, false) : NULL;
         const char *known = g0 ? g0->text : NULL;
         actual = !known || strncmp(known, text, (size_t)len) != 0 || known[len] != '\0';
     }
@@ -490,7 +522,7 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
         t->x += (double)gi->geometry.width / PANGO_SCALE;
         if (!S_drawable(gi->glyph))
             continue;
-        const S_glyph *sg = g_hash_table_lookup(glyphs, GUINT_TO_POINTER(gi->glyph + 1));
+        const S_glyph *sg = S_glyph_at(glyphs, gi->glyph, false);
         if (sg->font != d->font || pf->size != d->size) {
             S_tj_close(t);
             strbuf_append_len(c, "/F", 2);
@@ -657,12 +689,10 @@ static void S_tounicode(strbuf *out, const S_doc *d, int font)
     S_mapping *map = NULL;
     size_t n = 0;
     for (size_t f = 0; f < d->n_faces; f++) {
-        GHashTableIter it;
-        gpointer key, value;
-        g_hash_table_iter_init(&it, d->faces[f].glyphs);
-        while (g_hash_table_iter_next(&it, &key, &value)) {
-            const S_glyph *g = value;
-            if (g->font != font || !g->text)
+        const S_glyph_map *gm = &d->faces[f].glyphs;
+        for (size_t i = 0; i <= gm->mask; i++) {
+            const S_glyph *g = &gm->values[i];
+            if (!gm->keys[i] || g->font != font || !g->text)
                 continue;
             if ((n & (n - 1)) == 0)
                 map = xrealloc(map, (n ? 2 * n : 1) * sizeof *map);
@@ -836,7 +866,7 @@ static void S_info_entry(strbuf *o, GChecksum *id, const char *key, const char *
 static void S_doc_free(S_doc *d)
 {
     for (size_t i = 0; i < d->n_faces; i++)
-        g_hash_table_destroy(d->faces[i].glyphs);
+        S_glyph_map_free(&d->faces[i].glyphs);
     free(d->fonts);
     free(d->faces);
     free(d->pfonts);
