@@ -97,7 +97,7 @@ static void S_describe(S_face *f)
     const char *h = hb_blob_get_data(head, &len);
     if (len >= 44)
         for (int i = 0; i < 4; i++)
-            bbox[i] = S_i16(h + 36 + 2 * i);
+            bbox[i] = S_i16(h + 36 + (ptrdiff_t)(2 * i));
     hb_blob_destroy(head);
     /* Flags: 4 symbolic (glyphs outside the standard Latin set), 64 italic */
     strbuf_append(d, "/Flags ");

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+/* next_in is a pointer to const */
+#define ZLIB_CONST
 #include <zlib.h>
 
 void pd_pdfobj_init(pd_pdfobj *w, strbuf *out)
@@ -104,11 +106,11 @@ void pd_pdf_deflate(strbuf *out, const void *data, size_t len, int level)
     if (deflateInit(&z, level) != Z_OK)
         abort();
     uLong bound = deflateBound(&z, (uLong)len);
-    if (out->cap < out->len + bound + 1) {
+    if (!out->data || out->cap < out->len + bound + 1) {
         out->data = xrealloc(out->data, out->len + bound + 1);
         out->cap = out->len + bound + 1;
     }
-    z.next_in = (Bytef *)(uintptr_t)data;
+    z.next_in = data;
     z.avail_in = (uInt)len;
     z.next_out = (Bytef *)out->data + out->len;
     z.avail_out = (uInt)bound;

@@ -271,7 +271,7 @@ static void S_glyph_map_free(S_glyph_map *m)
 /* The glyph's entry; with `add`, a new zeroed one if missing, else NULL. */
 static S_glyph *S_glyph_at(const S_glyph_map *m, uint32_t gid, bool add)
 {
-    size_t i = (gid * 2654435761u) & m->mask;
+    size_t i = ((size_t)gid * 2654435761u) & m->mask;
     while (m->keys[i]) {
         if (m->keys[i] == gid + 1)
             return &m->values[i];
