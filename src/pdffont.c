@@ -1,5 +1,6 @@
 #include "pdffont.h"
 
+#include <fcntl.h>
 #include <glib.h>
 #include <hb-ot.h>
 #include <hb-subset.h>
@@ -7,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "pdfobj.h"
 
@@ -17,6 +21,8 @@
 
 typedef struct S_face {
     hb_face_t *face; /* a reference */
+    char *path;      /* the file it was loaded from, or NULL */
+    unsigned index;  /* the face's index in that file */
     hb_font_t *font; /* at units per em, for advances */
     unsigned upem;
     bool cff;
@@ -60,6 +66,7 @@ void pd_pdffont_cache_free(pd_pdffont_cache *c)
         hb_font_destroy(f->font);
         hb_face_destroy(f->face);
         free(f->psname);
+        free(f->path);
         strbuf_free(&f->descriptor);
     }
     free(c->faces);
@@ -162,6 +169,58 @@ static double S_width(const S_face *f, uint32_t gid)
     return round(w * 1000.0) / 1000.0;
 }
 
+void pd_pdffont_set_file(pd_pdffont_cache *c, hb_face_t *face, const char *path, unsigned index)
+{
+    S_face *f = S_face_for(c, face);
+    if (f->path || !path)
+        return;
+    f->path = xstrdup(path);
+    f->index = index;
+}
+
+typedef struct S_mapping {
+    void *address;
+    size_t length;
+} S_mapping;
+
+static void S_unmap(void *p)
+{
+    S_mapping *m = p;
+    munmap(m->address, m->length);
+    free(m);
+}
+
+/* The face to subset: the same font file mapped afresh, and unmapped when
+ * done. The face the shaper uses has its own mapping, and FreeType (the
+ * layout's glyph extents) another: subsetting through either would keep
+ * the glyph outlines it reads counted a second time in the worker's
+ * memory (10 MB for the Chinese faces). No readahead: a subset reads a few
+ * glyphs scattered over megabytes. NULL: use the shaper's face. */
+static hb_face_t *S_private_face(const S_face *f)
+{
+    if (!f->path)
+        return NULL;
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0) {
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return NULL;
+    madvise(p, (size_t)st.st_size, MADV_RANDOM);
+    S_mapping *m = xmalloc(sizeof *m);
+    m->address = p;
+    m->length = (size_t)st.st_size;
+    hb_blob_t *blob = hb_blob_create(p, (unsigned)st.st_size, HB_MEMORY_MODE_READONLY, m, S_unmap);
+    hb_face_t *face = hb_face_create(blob, f->index);
+    hb_blob_destroy(blob);
+    return face;
+}
+
 double pd_pdffont_face_width(pd_pdffont_cache *c, hb_face_t *face, uint32_t gid)
 {
     return S_width(S_face_for(c, face), gid);
@@ -258,11 +317,13 @@ static bool S_subset(const S_face *face, pd_pdffont *f, pd_error *err)
         hb_set_add(drop, hb_tag_from_string(tables[i], 4));
     hb_set_clear(hb_subset_input_unicode_set(in));
     hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE);
-    hb_subset_plan_t *plan = hb_subset_plan_create_or_fail(face->face, in);
+    hb_face_t *source = S_private_face(face);
+    hb_subset_plan_t *plan = hb_subset_plan_create_or_fail(source ? source : face->face, in);
     hb_subset_input_destroy(in);
     hb_face_t *sub = plan ? hb_subset_plan_execute_or_fail(plan) : NULL;
     if (!sub) {
         hb_subset_plan_destroy(plan);
+        hb_face_destroy(source);
         return pd_error_set(err, NULL, 0, "font subsetting failed for %s", face->psname);
     }
     const hb_map_t *map = hb_subset_plan_old_to_new_glyph_mapping(plan);
@@ -278,6 +339,7 @@ static bool S_subset(const S_face *face, pd_pdffont *f, pd_error *err)
     pd_pdf_deflate(&f->program, data, len, PD_PDF_LEVEL_SHARED);
     hb_blob_destroy(blob);
     hb_face_destroy(sub);
+    hb_face_destroy(source);
     if (!len)
         return pd_error_set(err, NULL, 0, "font subsetting gave nothing for %s", face->psname);
     return true;

@@ -53,6 +53,10 @@ void pd_pdffont_cache_trim(pd_pdffont_cache *cache);
  * fails. */
 const pd_pdffont *pd_pdffont_get(pd_pdffont_cache *cache, hb_face_t *face, const uint32_t *gids,
                                  size_t n, bool lasting, pd_error *err);
+/* The font file `face` was loaded from (first call per face wins): subsets
+ * are then made from a mapping of their own (see pdffont.c). */
+void pd_pdffont_set_file(pd_pdffont_cache *cache, hb_face_t *face, const char *path,
+                         unsigned index);
 /* The code of an original glyph id in a subset (it must be one of its). */
 uint32_t pd_pdffont_code(const pd_pdffont *font, uint32_t gid);
 /* Advance of an original glyph in 1/1000 em, as written in /W. */

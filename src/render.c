@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <math.h>
 #include <pango/pangocairo.h>
+#include <pango/pangofc-font.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,7 @@ static hb_face_t *S_face_of(PangoFont *font)
 /* Each face's glyph set in a document, faces in order of first use. */
 typedef struct S_used {
     hb_face_t *face;
+    PangoFont *font; /* the first that uses it */
     hb_set_t *glyphs;
 } S_used;
 
@@ -147,14 +149,16 @@ typedef struct S_usage {
     size_t n;
 } S_usage;
 
-static S_used *S_usage_face(S_usage *u, hb_face_t *face)
+static S_used *S_usage_face(S_usage *u, PangoFont *font)
 {
+    hb_face_t *face = S_face_of(font);
     for (size_t i = 0; i < u->n; i++)
         if (u->faces[i].face == face)
             return &u->faces[i];
     u->faces = xrealloc(u->faces, (u->n + 1) * sizeof *u->faces);
     S_used *f = &u->faces[u->n++];
     f->face = face;
+    f->font = font;
     f->glyphs = hb_set_create();
     return f;
 }
@@ -181,7 +185,7 @@ static void S_collect(const pd_pages *pages, S_usage *u)
                     if (!S_drawable(gl))
                         continue;
                     if (!f)
-                        f = S_usage_face(u, S_face_of(run->item->analysis.font));
+                        f = S_usage_face(u, run->item->analysis.font);
                     hb_set_add(f->glyphs, gl);
                 }
             }
@@ -387,6 +391,15 @@ static bool S_make_fonts(S_doc *d, const S_usage *u, const S_base_set *base, pd_
     for (size_t i = 0; i < u->n; i++) {
         S_face_fonts *ff = &d->faces[d->n_faces++];
         ff->face = u->faces[i].face;
+        if (PANGO_IS_FC_FONT(u->faces[i].font)) {
+            FcPattern *pat = pango_fc_font_get_pattern(PANGO_FC_FONT(u->faces[i].font));
+            FcChar8 *file = NULL;
+            int index = 0;
+            if (FcPatternGetString(pat, FC_FILE, 0, &file) == FcResultMatch) {
+                FcPatternGetInteger(pat, FC_INDEX, 0, &index);
+                pd_pdffont_set_file(d->cache->fonts, ff->face, (const char *)file, (unsigned)index);
+            }
+        }
         ff->base = ff->extra = -1;
         S_glyph_map_init(&ff->glyphs, hb_set_get_population(u->faces[i].glyphs));
         const S_base *b = NULL;
