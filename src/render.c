@@ -367,22 +367,6 @@ static void S_clusters(PangoLayoutLine *line, PangoGlyphItem *run, S_cluster_fn 
     }
 }
 
-static void S_learn_text(void *ctx, PangoGlyphItem *run, int first, int count, const char *text,
-                         int len)
-{
-    S_doc *d = ctx;
-    PangoGlyph g = run->glyphs->glyphs[first].glyph;
-    /* a glyph standing for more text than a ligature (Pango's ellipsis
-       for the text it elides) is left to /ActualText: readers drop long
-       ToUnicode entries */
-    if (count != 1 || len <= 0 || !S_drawable(g) || g_utf8_strlen(text, len) > 4)
-        return;
-    S_face_fonts *ff = S_pfont_of(d, run->item->analysis.font)->ff;
-    S_glyph *sg = S_glyph_at(&ff->glyphs, g, false);
-    if (sg && !sg->text)
-        sg->text = g_strndup(text, (gsize)len);
-}
-
 /* The document's fonts: per face, a base subset and an extra one. */
 static bool S_make_fonts(S_doc *d, const S_usage *u, const S_base_set *base, pd_error *err)
 {
@@ -515,8 +499,14 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
     for (int i = first; i < first + count; i++)
         drawn |= S_drawable(run->glyphs->glyphs[i].glyph);
     if (len > 0 && drawn) {
-        const S_glyph *g0 =
+        S_glyph *g0 =
             count == 1 ? S_glyph_at(glyphs, run->glyphs->glyphs[first].glyph, false) : NULL;
+        /* the first one-glyph cluster a glyph shows gives its ToUnicode
+           text; a glyph standing for more text than a ligature (Pango's
+           ellipsis for the text it elides) is left to /ActualText: readers
+           drop long ToUnicode entries */
+        if (g0 && !g0->text && g_utf8_strlen(text, len) <= 4)
+            g0->text = g_strndup(text, (gsize)len);
         const char *known = g0 ? g0->text : NULL;
         actual = !known || strncmp(known, text, (size_t)len) != 0 || known[len] != '\0';
     }
@@ -907,15 +897,6 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_
         S_doc_free(&d);
         return false;
     }
-    /* the text of one-glyph clusters, for ToUnicode */
-    for (size_t p = 0; p < pages->n_pages; p++)
-        for (size_t i = 0; i < pages->pages[p].n_items; i++) {
-            const pd_item *it = &pages->pages[p].items[i];
-            if (it->kind == PD_ITEM_LINE && it->line)
-                for (GSList *r = it->line->runs; r; r = r->next)
-                    S_clusters(it->line, r->data, S_learn_text, &d);
-        }
-
     pd_pdfobj w;
     pd_pdfobj_init(&w, out);
     uint32_t catalog = pd_pdfobj_reserve(&w), page_tree = pd_pdfobj_reserve(&w),
