@@ -28,7 +28,7 @@ DOCS       := $(notdir $(TEMPLATES:.xml=))
 SAMPLE     := templates/data/sample-patient.xml
 
 # Debian 12 packages: to build and run, then to test.
-DEB_BUILD  := build-essential pkg-config libpango1.0-dev libcairo2-dev libxml2-dev \
+DEB_BUILD  := build-essential pkg-config libpango1.0-dev libharfbuzz-dev libcairo2-dev libxml2-dev \
               libfontconfig-dev zlib1g-dev gettext libgettextpo-dev libcsv-dev
 DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf mupdf-tools
 DEB_LINT   := clang-format clang-tidy cppcheck
