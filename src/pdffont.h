@@ -8,6 +8,10 @@
  * /CIDFontType0C) whose codes are the original CIDs, which hb-subset keeps
  * in the subset's charset (Noto Sans CJK's CIDs are its glyph ids). The
  * ToUnicode map depends on the text, not the glyphs: render.c writes it.
+ * New glyph ids rather than HB_SUBSET_FLAGS_RETAIN_GIDS, measured on 800
+ * glyphs of the Core Chinese face: 175 against 179 KB deflated and 9.2
+ * against 11.3 ms to subset and deflate (RETAIN_GIDS keeps a loca and hmtx
+ * entry for each of the face's 40,363 glyphs).
  *
  * A subset is a pure function of (face, glyph set): the same glyphs give
  * the same bytes in every process, so a batch worker can make it once and
