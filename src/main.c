@@ -161,20 +161,13 @@ static bool S_check_source_date_epoch(void)
 static int S_render(int argc, char **argv, const pd_env *env)
 {
     static const struct option opts[] = {
-        {"lang", required_argument, NULL, 'l'},
-        {"set", required_argument, NULL, 's'},
-        {"paper", required_argument, NULL, 'p'},
-        {"output", required_argument, NULL, 'o'},
-        {"format", required_argument, NULL, 'f'},
-        {"page", required_argument, NULL, 'P'},
-        {"dpi", required_argument, NULL, 'D'},
-        {"data", required_argument, NULL, 'd'},
-        {"strict", no_argument, NULL, 'S'},
-        {"allow-incomplete", no_argument, NULL, 'A'},
-        {"help", no_argument, NULL, 'h'},
-        {"clinic", required_argument, NULL, 'c'},
-        {"large-print", no_argument, NULL, 'L'},
-        {NULL, 0, NULL, 0},
+        {"lang", required_argument, NULL, 'l'},   {"set", required_argument, NULL, 's'},
+        {"paper", required_argument, NULL, 'p'},  {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'f'}, {"page", required_argument, NULL, 'P'},
+        {"dpi", required_argument, NULL, 'D'},    {"data", required_argument, NULL, 'd'},
+        {"strict", no_argument, NULL, 'S'},       {"allow-incomplete", no_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},         {"clinic", required_argument, NULL, 'c'},
+        {"large-print", no_argument, NULL, 'L'},  {NULL, 0, NULL, 0},
     };
     const char *lang_arg = "en", *paper_arg = "a4", *output = NULL, *data_file = NULL;
     pd_job job = {0};

@@ -370,8 +370,9 @@ typedef struct S_pfont {
 
 /* An image XObject of the document (resource name /Im<index + 1>). */
 typedef struct S_xobj {
-    const S_image_entry *entry;
-    uint32_t obj, smask; /* smask 0: none */
+    int width, height;
+    GBytes *color, *alpha; /* references: the cache may drop the entry meanwhile */
+    uint32_t obj, smask;   /* smask 0: none */
 } S_xobj;
 
 typedef struct S_doc {
@@ -717,8 +718,8 @@ static bool S_flat_background(const pd_page *page, size_t at, unsigned char bg[3
         const pd_item *it = &page->items[i];
         if (it->kind == PD_ITEM_LINE)
             continue; /* text beside the image, not under it */
-        bool overlaps = it->x < im->x + im->w && im->x < it->x + it->w &&
-                        it->y < im->y + im->h && im->y < it->y + it->h;
+        bool overlaps = it->x < im->x + im->w && im->x < it->x + it->w && it->y < im->y + im->h &&
+                        im->y < it->y + it->h;
         if (!overlaps)
             continue;
         bool covers = it->x <= im->x && it->y <= im->y && it->x + it->w >= im->x + im->w &&
@@ -768,8 +769,8 @@ static const S_image_entry *S_image_entry_of(pd_pdf_cache *c, const pd_image *im
         const unsigned char *px = im->rgba + p * 4;
         unsigned a = px[3];
         for (int k = 0; k < 3; k++)
-            rgb[p * 3 + k] = e.flatten ? (unsigned char)((px[k] * a + e.bg[k] * (255 - a) + 127) / 255)
-                                       : px[k];
+            rgb[p * 3 + k] =
+                e.flatten ? (unsigned char)((px[k] * a + e.bg[k] * (255 - a) + 127) / 255) : px[k];
         if (alpha)
             alpha[p] = (unsigned char)a;
     }
@@ -783,7 +784,8 @@ static const S_image_entry *S_image_entry_of(pd_pdf_cache *c, const pd_image *im
     free(alpha);
     c->images = xrealloc(c->images, (c->n_images + 1) * sizeof *c->images);
     c->images[c->n_images] = e;
-    c->image_bytes += n_px * 4 + g_bytes_get_size(e.color) + (e.alpha ? g_bytes_get_size(e.alpha) : 0);
+    c->image_bytes +=
+        n_px * 4 + g_bytes_get_size(e.color) + (e.alpha ? g_bytes_get_size(e.alpha) : 0);
     return &c->images[c->n_images++];
 }
 
@@ -797,11 +799,16 @@ static void S_paint_image_item(S_doc *d, strbuf *c, const pd_page *page, size_t 
     const S_image_entry *e =
         S_image_entry_of(d->cache, im, S_flat_background(page, at, bg) ? bg : NULL);
     size_t k = 0;
-    while (k < d->n_xobjs && d->xobjs[k].entry != e)
+    while (k < d->n_xobjs && d->xobjs[k].color != e->color)
         k++;
     if (k == d->n_xobjs) {
         d->xobjs = xrealloc(d->xobjs, (d->n_xobjs + 1) * sizeof *d->xobjs);
-        d->xobjs[k] = (S_xobj){e, pd_pdfobj_reserve(d->w), e->alpha ? pd_pdfobj_reserve(d->w) : 0};
+        d->xobjs[k] = (S_xobj){e->width,
+                               e->height,
+                               g_bytes_ref(e->color),
+                               e->alpha ? g_bytes_ref(e->alpha) : NULL,
+                               pd_pdfobj_reserve(d->w),
+                               e->alpha ? pd_pdfobj_reserve(d->w) : 0};
         d->n_xobjs++;
         g_checksum_update(d->id, (const guchar *)&e->sum, sizeof e->sum);
     }
@@ -817,7 +824,6 @@ static void S_paint_image_item(S_doc *d, strbuf *c, const pd_page *page, size_t 
 
 static void S_write_image(pd_pdfobj *w, const S_xobj *x)
 {
-    const S_image_entry *e = x->entry;
     char dict[128];
     gsize n = 0;
     const void *data;
@@ -825,17 +831,17 @@ static void S_write_image(pd_pdfobj *w, const S_xobj *x)
         snprintf(dict, sizeof dict,
                  "/Type/XObject/Subtype/Image/Width %d/Height %d/ColorSpace/DeviceGray"
                  "/BitsPerComponent 8",
-                 e->width, e->height);
-        data = g_bytes_get_data(e->alpha, &n);
+                 x->width, x->height);
+        data = g_bytes_get_data(x->alpha, &n);
         pd_pdfobj_stream_deflated(w, x->smask, dict, data, n);
     }
     int len = snprintf(dict, sizeof dict,
                        "/Type/XObject/Subtype/Image/Width %d/Height %d/ColorSpace/DeviceRGB"
                        "/BitsPerComponent 8",
-                       e->width, e->height);
+                       x->width, x->height);
     if (x->smask)
         snprintf(dict + len, sizeof dict - (size_t)len, "/SMask %u 0 R", x->smask);
-    data = g_bytes_get_data(e->color, &n);
+    data = g_bytes_get_data(x->color, &n);
     pd_pdfobj_stream_deflated(w, x->obj, dict, data, n);
 }
 
@@ -1091,6 +1097,11 @@ static void S_doc_free(S_doc *d)
     free(d->fonts);
     free(d->faces);
     free(d->pfonts);
+    for (size_t i = 0; i < d->n_xobjs; i++) {
+        g_bytes_unref(d->xobjs[i].color);
+        if (d->xobjs[i].alpha)
+            g_bytes_unref(d->xobjs[i].alpha);
+    }
     free(d->xobjs);
     if (d->id)
         g_checksum_free(d->id);

@@ -84,7 +84,8 @@ static void *S_worker_start(void *arg, char *why, size_t why_len)
     if (names[0]) {
         pd_values none;
         pd_values_init(&none);
-        pd_job job = {names[0], "en", pd_paper_find("a4"), 0, &none, PD_FORMAT_TEXT, 1, 100, 0, NULL};
+        pd_job job = {names[0], "en", pd_paper_find("a4"), 0, &none, PD_FORMAT_TEXT, 1, 100,
+                      0,        NULL};
         pd_job_result res;
         if (!pd_renderer_render(r, &job, &res, &err)) {
             snprintf(why, why_len, "%s", err.msg);

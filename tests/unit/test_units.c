@@ -126,7 +126,8 @@ START_TEST(lang_formats_per_language)
     lang_activate("fr");
     s = lang_format_date(2026, 11, 22);
     /* no-break spaces: a French date is never split across lines */
-    ck_assert_str_eq(s, "22\xc2\xa0novembre\xc2\xa0" "2026");
+    ck_assert_str_eq(s, "22\xc2\xa0novembre\xc2\xa0"
+                        "2026");
     free(s);
     s = lang_format_decimal("2.5", false);
     ck_assert_str_eq(s, "2,5");
