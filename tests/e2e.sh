@@ -84,6 +84,28 @@ for p in 1; do
   pdftoppm -r 100 -f $p -l $p -png -singlefile "$T/rare.pdf" "$T/rp"
   if $PIXCMP "$T/rd.png" "$T/rp.png" >/dev/null 2>&1; then ok; else ko "rare characters: pixels"; fi
 done
+# every page of a filled consent sheet with a clinic's logo (an image with
+# transparency, over the white page) and running header, and of a large-print
+# Chinese leaflet on Letter paper, against cairo's own painting
+PIXDOCS=("consent --lang fr --data templates/data/sample-patient.xml --clinic templates/clinics/paris.xml"
+         "leaflet --lang zh_CN --large-print --paper letter")
+for i in 0 1; do
+  args=(${PIXDOCS[$i]})
+  $PILDOC render "${args[@]}" -o "$T/pix-$i.pdf" && ok || ko "render ${PIXDOCS[$i]}"
+  n=$(pdfinfo "$T/pix-$i.pdf" | awk '/^Pages:/ {print $2}')
+  bad=""
+  for p in $(seq 1 "$n"); do
+    $PILDOC render "${args[@]}" --format png --page $p --dpi 100 -o "$T/direct.png"
+    pdftoppm -r 100 -f $p -l $p -png -singlefile "$T/pix-$i.pdf" "$T/poppler"
+    $PIXCMP "$T/direct.png" "$T/poppler.png" > "$T/pix" 2>&1 || bad="$bad page $p: $(cat "$T/pix")"
+  done
+  check "${PIXDOCS[$i]}: $n pages, pixels as cairo paints them$bad" test -z "$bad" -a "$n" -gt 1
+done
+# the logo is an image XObject, its transparency composited onto the white
+# page when written (no /SMask: nothing transparent for PDF/A-1)
+check "clinic logo: an image XObject" bash -c "qpdf --qdf --object-streams=disable '$T/pix-0.pdf' - | grep -a -q '/Subtype /Image'"
+check "clinic logo: no soft mask" bash -c "! qpdf --qdf --object-streams=disable '$T/pix-0.pdf' - | grep -a -q '/SMask'"
+check "clinic logo: pdfimages lists it" bash -c "pdfimages -list '$T/pix-0.pdf' | awk 'NR > 2 && \$3 == \"image\" && \$6 == \"rgb\"' | grep -q ."
 check "Chinese text is extractable as Chinese" grep -q "中枢敏化\|NMDA" "$T/zh_CN.txt"
 
 # --- reproducibility ---------------------------------------------------------------

@@ -601,6 +601,91 @@ START_TEST(fonts_are_private_and_render_devices_work)
 }
 END_TEST
 
+/* The dictionary and decoded samples of each image XObject in a PDF of
+ * ours (small images only), in file order. */
+typedef struct S_pdf_image {
+    char dict[256];
+    unsigned char data[64];
+    unsigned long len;
+} S_pdf_image;
+
+static size_t S_pdf_images(const strbuf *pdf, S_pdf_image *out, size_t max)
+{
+    size_t n = 0;
+    const char *end = pdf->data + pdf->len;
+    for (const char *p = pdf->data;
+         n < max && (p = memmem(p, (size_t)(end - p), "<</Type/XObject", 15)); p++) {
+        const char *close = memmem(p, (size_t)(end - p), ">>\nstream\n", 10);
+        ck_assert_ptr_nonnull(close);
+        size_t dl = (size_t)(close - p);
+        ck_assert_uint_lt(dl, sizeof out[n].dict);
+        memcpy(out[n].dict, p, dl);
+        out[n].dict[dl] = '\0';
+        const char *len = strstr(out[n].dict, "/Length ");
+        ck_assert_ptr_nonnull(len);
+        out[n].len = sizeof out[n].data;
+        ck_assert_int_eq(uncompress(out[n].data, &out[n].len, (const Bytef *)close + 10,
+                                    strtoul(len + 8, NULL, 10)),
+                         Z_OK);
+        n++;
+    }
+    return n;
+}
+
+/* Images: alpha composited onto the one colour under the image (the white
+ * page, a box covering it), an /SMask only over several colours; the same
+ * pixels in the same place make one XObject. */
+START_TEST(pdf_images_flattened_onto_their_background)
+{
+    pd_pages *pages = xcalloc(1, sizeof *pages);
+    pages->paper = *pd_paper_find("a4");
+    pages->n_pages = 4;
+    pages->pages = xcalloc(4, sizeof *pages->pages);
+    pd_image *im = xcalloc(1, sizeof *im);
+    im->width = 2;
+    im->height = 1;
+    im->rgba = xmalloc(8);
+    memcpy(im->rgba, (const unsigned char[]){255, 0, 0, 128, 0, 0, 255, 255}, 8);
+    im->alt = xstrdup("test");
+    pages->images = xcalloc(1, sizeof *pages->images);
+    pages->images[pages->n_images++] = im;
+    /* page 1: on the page; 2: on a black box covering it; 3: on a box
+       covering half of it; 4: on the page again */
+    const double covers[4] = {0, 1, 0.5, 0};
+    for (size_t p = 0; p < 4; p++) {
+        pd_page *pg = &pages->pages[p];
+        pg->items = xcalloc(2, sizeof *pg->items);
+        if (covers[p] > 0)
+            pg->items[pg->n_items++] = (pd_item){
+                .kind = PD_ITEM_RECT, .x = 90, .y = 90, .w = 20 + 100 * covers[p], .h = 70};
+        pg->items[pg->n_items++] =
+            (pd_item){.kind = PD_ITEM_IMAGE, .x = 100, .y = 100, .w = 100, .h = 50, .image = im};
+    }
+    strbuf pdf = STRBUF_INIT;
+    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z"};
+    pd_error err = {0};
+    ck_assert(pd_render_pdf(pages, &info, NULL, NULL, &pdf, &err));
+    S_pdf_image found[8];
+    ck_assert_uint_eq(S_pdf_images(&pdf, found, 8), 4); /* white, black, and colour + mask */
+    static const unsigned char on_white[6] = {255, 127, 127, 0, 0, 255},
+                               on_black[6] = {128, 0, 0, 0, 0, 255},
+                               straight[6] = {255, 0, 0, 0, 0, 255}, mask[2] = {128, 255};
+    const unsigned char *want[4] = {on_white, on_black, mask, straight};
+    const unsigned long lens[4] = {6, 6, 2, 6};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_uint_eq(found[i].len, lens[i]);
+        ck_assert_mem_eq(found[i].data, want[i], lens[i]);
+        ck_assert_msg(strstr(found[i].dict, "/Width 2/Height 1") != NULL, "%s", found[i].dict);
+        ck_assert_msg((strstr(found[i].dict, "/SMask") != NULL) == (i == 3), "%s", found[i].dict);
+    }
+    /* pages 1 and 4 draw the same XObject, scaled into the item's box */
+    ck_assert_ptr_nonnull(memmem(pdf.data, pdf.len, "/XObject<</Im1 ", 15));
+    ck_assert_ptr_null(memmem(pdf.data, pdf.len, "/Im4 ", 5));
+    strbuf_free(&pdf);
+    pd_pages_free(pages);
+}
+END_TEST
+
 /* issue 10 item 17: the shaped-paragraph cache is bounded in bytes */
 START_TEST(fonts_layout_cache_bounded_in_bytes)
 {
@@ -820,6 +905,7 @@ static Suite *S_suite(void)
     tcase_add_test(tc, layout_repeats_table_header);
     tcase_add_test(tc, layout_refuses_missing_glyph);
     tcase_add_test(tc, fonts_are_private_and_render_devices_work);
+    tcase_add_test(tc, pdf_images_flattened_onto_their_background);
     tcase_add_test(tc, output_is_atomic);
     suite_add_tcase(s, tc);
     return s;
