@@ -1,14 +1,18 @@
 /* Fuzzes the PDF writer with any text a value can hold: the input (first
  * byte: the language; the rest: a patient's name, in any script) is set
- * on a consent sheet, which is laid out and written as a PDF. A written
+ * on a consent sheet, which is laid out and written as a PDF (the first
+ * byte also picks large print, the Paris clinic's profile with its logo,
+ * and the paper). A written
  * file must be well formed: header, every cross-reference entry at its
  * object, trailer and end marker. Exercises glyph clusters, ToUnicode and
  * ActualText, base and extra font subsets, and the caches across inputs. */
 #include "fuzz_common.h"
+#include "paths.h"
 #include "renderer.h"
 
 static pd_env S_env;
 static pd_renderer *S_r;
+static char *S_paris;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -20,6 +24,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     S_r = pd_renderer_new(&S_env, &err);
     if (!S_r)
         abort();
+    S_paris = paths_join(S_env.templates_dir, "clinics/paris.xml");
     return 0;
 }
 
@@ -56,8 +61,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pd_values_init(&values);
     pd_error err = {0};
     if (pd_values_set(&values, pd_renderer_schema(S_r), "patient.name", name, "fuzz", 1, &err)) {
-        pd_job job = {
-            "consent", langs[data[0] % 3], pd_paper_find("a4"), 0, &values, PD_FORMAT_PDF, 0, 0};
+        unsigned pick = data[0] / 3;
+        pd_job job = {.template_name = "consent",
+                      .lang = langs[data[0] % 3],
+                      .paper = pd_paper_find(pick & 4 ? "letter" : "a4"),
+                      .values = &values,
+                      .format = PD_FORMAT_PDF,
+                      .large_print = pick & 1,
+                      .clinic = pick & 2 ? S_paris : NULL};
         pd_job_result res;
         if (pd_renderer_render(S_r, &job, &res, &err))
             S_check_pdf(&res.bytes);
