@@ -113,6 +113,7 @@ typedef struct S_base_set {
 /* Deflated streams by their bytes: pages and ToUnicode maps repeat across
  * a batch (a leaflet's pages, a consent sheet's pages without values). */
 #define STREAM_CACHE_MAX_BYTES (2u << 20)
+#define STREAM_SEEN_MAX 65536 /* 1-2 MB of hash table */
 
 /* An image as written, by its pixels and how they are put on the page: a
  * batch prints the same logo and pictograms in every document. Looked up
@@ -134,18 +135,34 @@ struct pd_pdf_cache {
     pd_pdffont_cache *fonts;
     GHashTable *streams; /* GBytes (raw) -> GBytes (deflated) */
     size_t stream_bytes;
+    GHashTable *seen; /* streams met once: crc32 << 32 | length (a set) */
     S_base_set *bases;
     size_t n_bases;
     S_image_entry *images;
     size_t n_images, image_bytes;
 };
 
+/* The identity of a stream's bytes: zlib's crc32 is several times faster
+ * than g_bytes_hash's byte-at-a-time loop over a page of operators. */
+static guint64 S_stream_id(const void *data, gsize n)
+{
+    return (guint64)crc32(0, data, (uInt)n) << 32 | (n & 0xffffffffu);
+}
+
+static guint S_bytes_hash(gconstpointer bytes)
+{
+    gsize n = 0;
+    const void *data = g_bytes_get_data((GBytes *)bytes, &n);
+    return (guint)(S_stream_id(data, n) >> 32);
+}
+
 pd_pdf_cache *pd_pdf_cache_new(void)
 {
     pd_pdf_cache *c = xcalloc(1, sizeof *c);
     c->fonts = pd_pdffont_cache_new();
-    c->streams = g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref,
+    c->streams = g_hash_table_new_full(S_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref,
                                        (GDestroyNotify)g_bytes_unref);
+    c->seen = g_hash_table_new(g_direct_hash, NULL);
     return c;
 }
 
@@ -178,6 +195,7 @@ void pd_pdf_cache_free(pd_pdf_cache *c)
     free(c->bases);
     pd_pdffont_cache_free(c->fonts);
     g_hash_table_destroy(c->streams);
+    g_hash_table_destroy(c->seen);
     free(c);
 }
 
@@ -945,24 +963,38 @@ static void S_tounicode(strbuf *out, const S_doc *d, int font)
     strbuf_append(out, "endcmap\nCMapName currentdict/CMap defineresource pop\nend\nend\n");
 }
 
-/* Object num as a stream of raw's bytes, deflated once per worker. */
+/* Object num as a stream of raw's bytes, deflated once per worker: a
+ * stream is kept the second time it is met, so that the pages of one
+ * patient (a running header with the name makes every page of a filled
+ * consent unique) do not push out those that repeat (a leaflet's pages). */
 static void S_stream(pd_pdfobj *w, pd_pdf_cache *cache, uint32_t num, const char *dict,
                      const strbuf *raw)
 {
     GBytes *key = g_bytes_new_static(raw->data ? raw->data : "", raw->len);
     GBytes *z = g_hash_table_lookup(cache->streams, key);
     g_bytes_unref(key);
+    bool own = false;
     if (!z) {
         strbuf out = STRBUF_INIT;
         pd_pdf_deflate(&out, raw->data, raw->len, PD_PDF_LEVEL_CONTENT);
         size_t n = out.len;
         z = g_bytes_new_take(strbuf_take(&out), n);
-        g_hash_table_insert(cache->streams, g_bytes_new(raw->data, raw->len), z);
-        cache->stream_bytes += raw->len + n;
+        gpointer id = GSIZE_TO_POINTER((gsize)S_stream_id(raw->data ? raw->data : "", raw->len));
+        if (g_hash_table_contains(cache->seen, id)) {
+            g_hash_table_insert(cache->streams, g_bytes_new(raw->data, raw->len), z);
+            cache->stream_bytes += raw->len + n;
+        } else {
+            if (g_hash_table_size(cache->seen) >= STREAM_SEEN_MAX)
+                g_hash_table_remove_all(cache->seen);
+            g_hash_table_add(cache->seen, id);
+            own = true;
+        }
     }
     gsize n = 0;
     const void *data = g_bytes_get_data(z, &n);
     pd_pdfobj_stream_deflated(w, num, dict, data, n);
+    if (own)
+        g_bytes_unref(z);
 }
 
 static void S_write_font(pd_pdfobj *w, const S_doc *d, int index)
