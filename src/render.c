@@ -113,7 +113,7 @@ typedef struct S_base_set {
 /* Deflated streams by their bytes: pages and ToUnicode maps repeat across
  * a batch (a leaflet's pages, a consent sheet's pages without values). */
 #define STREAM_CACHE_MAX_BYTES (2u << 20)
-#define STREAM_SEEN_MAX 65536 /* 1-2 MB of hash table */
+#define STREAM_SEEN_MAX 65536 /* about 3 MB at most */
 
 /* An image as written, by its pixels and how they are put on the page: a
  * batch prints the same logo and pictograms in every document. Looked up
@@ -162,7 +162,7 @@ pd_pdf_cache *pd_pdf_cache_new(void)
     c->fonts = pd_pdffont_cache_new();
     c->streams = g_hash_table_new_full(S_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref,
                                        (GDestroyNotify)g_bytes_unref);
-    c->seen = g_hash_table_new(g_direct_hash, NULL);
+    c->seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     return c;
 }
 
@@ -979,14 +979,16 @@ static void S_stream(pd_pdfobj *w, pd_pdf_cache *cache, uint32_t num, const char
         pd_pdf_deflate(&out, raw->data, raw->len, PD_PDF_LEVEL_CONTENT);
         size_t n = out.len;
         z = g_bytes_new_take(strbuf_take(&out), n);
-        gpointer id = GSIZE_TO_POINTER((gsize)S_stream_id(raw->data ? raw->data : "", raw->len));
-        if (g_hash_table_contains(cache->seen, id)) {
+        guint64 id = S_stream_id(raw->data ? raw->data : "", raw->len);
+        if (g_hash_table_contains(cache->seen, &id)) {
             g_hash_table_insert(cache->streams, g_bytes_new(raw->data, raw->len), z);
             cache->stream_bytes += raw->len + n;
         } else {
             if (g_hash_table_size(cache->seen) >= STREAM_SEEN_MAX)
                 g_hash_table_remove_all(cache->seen);
-            g_hash_table_add(cache->seen, id);
+            guint64 *key_id = g_new(guint64, 1);
+            *key_id = id;
+            g_hash_table_add(cache->seen, key_id);
             own = true;
         }
     }
