@@ -1,6 +1,6 @@
 # pildoc: plain GNU Makefile (pkg-config). `make help` lists the targets.
 
-PKGS       := pangocairo pangofc fontconfig cairo-pdf libxml-2.0 zlib librsvg-2.0 libmicrohttpd
+PKGS       := pangocairo pangofc fontconfig cairo harfbuzz-subset libxml-2.0 zlib librsvg-2.0 libmicrohttpd
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
@@ -46,11 +46,11 @@ PATHS_DEFS := -DPILDOC_BINDIR='"$(bindir)"' -DPILDOC_PKGDATADIR='"$(pkgdatadir)"
               -DPILDOC_LOCALEDIR='"$(localedir)"'
 
 # Debian 12 packages: to build and run, then to test.
-DEB_BUILD  := build-essential pkg-config libpango1.0-dev libcairo2-dev libxml2-dev \
+DEB_BUILD  := build-essential pkg-config libpango1.0-dev libharfbuzz-dev libcairo2-dev libxml2-dev \
               libfontconfig-dev zlib1g-dev gettext libgettextpo-dev libcsv-dev scdoc librsvg2-dev \
               libmicrohttpd-dev
-DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf parallel man-db python3-yaml python3 \
-              libc-l10n procps curl
+DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf mupdf-tools parallel man-db python3-yaml \
+              python3 libc-l10n procps curl
 DEB_SLURM  := slurm-wlm munge
 DEB_LINT   := clang-format clang-tidy cppcheck
 
@@ -268,7 +268,7 @@ memcheck: all
 # tests/fuzz/corpus/NAME, after replaying the crashes found before
 # (tests/fuzz/regressions/NAME: each is a regression test). New corpus
 # entries go to build/fuzz-corpus, crashes to build/fuzz-crashes.
-FUZZERS      := template data jobs message
+FUZZERS      := template data jobs message pdf
 FUZZ_SECONDS ?= 60
 FUZZ_OBJDIR  := $(BUILD)/obj-fuzz
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \

@@ -1,12 +1,18 @@
 #include "render.h"
 
-#include <cairo-pdf.h>
 #include <cairo.h>
+#include <glib.h>
+#include <math.h>
 #include <pango/pangocairo.h>
+#include <pango/pangofc-font.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
+
+#include "pdffont.h"
+#include "pdfobj.h"
 
 static cairo_status_t S_write(void *closure, const unsigned char *data, unsigned int length)
 {
@@ -74,123 +80,1201 @@ static void S_paint_page(cairo_t *cr, const pd_page *page)
     }
 }
 
-/* The last occurrence of needle in the n bytes at hay (PDFs hold binary
- * streams: no str* functions here), or NULL. */
-static const char *S_last(const char *hay, size_t n, const char *needle)
+/* ---- PDF ------------------------------------------------------------------
+ * Pages are painted from pd_pages straight into PDF operators: text as the
+ * glyph runs Pango shaped (glyph ids, advances, offsets), fonts subset by
+ * hb-subset (pdffont.h), objects written by pdfobj.h.
+ *
+ * Fonts per document: for each face, the glyphs it uses are split into the
+ * "base" glyphs (those of the template's blank document for the same
+ * language and paper, a deterministic set, see pd_pdf_cache_set_base) and
+ * the rest (the values' own glyphs). Each part is one embedded subset, a
+ * pure function of its glyph set, so a batch worker subsets and deflates
+ * the base once and every output stays byte-identical to a fresh render.
+ *
+ * Structure for what comes next (tagged PDF, PDF/A, forms): every page item
+ * is painted by one switch (S_paint_item) where marked content (BDC/EMC)
+ * and structure elements will be opened; the catalog is written last
+ * (S_write_catalog) so /StructTreeRoot, /Metadata (XMP), /OutputIntents and
+ * /AcroForm can be added as objects reserved like the outline. */
+
+typedef struct S_base {
+    hb_face_t *face; /* a reference */
+    uint32_t *gids;  /* ascending */
+    size_t n;
+} S_base;
+
+typedef struct S_base_set {
+    char *key;
+    S_base *faces;
+    size_t n_faces;
+} S_base_set;
+
+/* Deflated streams by their bytes: pages and ToUnicode maps repeat across
+ * a batch (a leaflet's pages, a consent sheet's pages without values). */
+#define STREAM_CACHE_MAX_BYTES (2u << 20)
+#define STREAM_SEEN_MAX 65536 /* about 3 MB at most */
+
+/* An image as written, by its pixels and how they are put on the page: a
+ * batch prints the same logo and pictograms in every document. Looked up
+ * by comparing the pixels (memcmp), never by hashing them per document. */
+typedef struct S_image_entry {
+    int width, height;
+    unsigned char *rgba; /* the key: a copy of the image's pixels */
+    bool opaque;         /* every pixel opaque: how it is put does not matter */
+    bool flatten;        /* alpha composited onto `bg` (else an /SMask) */
+    unsigned char bg[3];
+    GBytes *color, *alpha; /* deflated DeviceRGB and DeviceGray data; alpha NULL without SMask */
+    uint32_t sum;          /* of the pixels as written, for the file identifier */
+} S_image_entry;
+
+/* Images kept at most (their pixels and deflated data). */
+#define IMAGE_CACHE_MAX_BYTES (8u << 20)
+
+struct pd_pdf_cache {
+    pd_pdffont_cache *fonts;
+    GHashTable *streams; /* GBytes (raw) -> GBytes (deflated) */
+    size_t stream_bytes;
+    GHashTable *seen; /* streams met once: crc32 << 32 | length (a set) */
+    S_base_set *bases;
+    size_t n_bases;
+    S_image_entry *images;
+    size_t n_images, image_bytes;
+};
+
+/* The identity of a stream's bytes: zlib's crc32 is several times faster
+ * than g_bytes_hash's byte-at-a-time loop over a page of operators. */
+static guint64 S_stream_id(const void *data, gsize n)
 {
-    const char *found = NULL;
-    size_t k = strlen(needle);
-    for (const char *p = hay; (p = memmem(p, n - (size_t)(p - hay), needle, k)); p++)
-        found = p;
-    return found;
+    return (guint64)crc32(0, data, (uInt)n) << 32 | (n & 0xffffffffu);
 }
 
-/* The number after `key` (e.g. "/Root ") within [s, end), or -1. */
-static long S_number_after(const char *s, const char *end, const char *key)
+static guint S_bytes_hash(gconstpointer bytes)
 {
-    const char *p = memmem(s, (size_t)(end - s), key, strlen(key));
-    if (!p)
-        return -1;
-    p += strlen(key);
-    long v = 0;
-    const char *q = p;
-    for (; q < end && *q >= '0' && *q <= '9' && v < 1000000000L; q++)
-        v = v * 10 + (*q - '0');
-    return q == p ? -1 : v;
+    gsize n = 0;
+    const void *data = g_bytes_get_data((GBytes *)bytes, &n);
+    return (guint)(S_stream_id(data, n) >> 32);
 }
 
-/* cairo 1.16 has no API for the document language (/Lang in the catalog),
- * which screen readers need to read a French or Chinese document in the
- * right voice. It is added by an incremental update, as PDF allows: a new
- * version of the catalog object, an xref section for it and a trailer
- * pointing back to cairo's. Anything unexpected leaves the file as cairo
- * wrote it. */
-static void S_add_lang(strbuf *pdf, const char *lang)
+pd_pdf_cache *pd_pdf_cache_new(void)
 {
-    const char *data = strbuf_str(pdf), *end = data + pdf->len;
-    /* the trailer is in the last few hundred bytes */
-    size_t tail = pdf->len < 4096 ? pdf->len : 4096;
-    const char *trailer = S_last(end - tail, tail, "\ntrailer");
-    if (!trailer)
-        return;
-    long size = S_number_after(trailer, end, "/Size "),
-         root = S_number_after(trailer, end, "/Root ");
-    long info = S_number_after(trailer, end, "/Info ");
-    long prev = S_number_after(trailer, end, "startxref\n");
-    if (size <= 0 || root <= 0 || prev <= 0)
-        return;
-    char head[32];
-    snprintf(head, sizeof head, "\n%ld 0 obj\n", root);
-    const char *obj = S_last(data, pdf->len, head);
-    const char *endobj = obj ? memmem(obj, (size_t)(end - obj), "endobj", 6) : NULL;
-    const char *open = obj ? memmem(obj, (size_t)(end - obj), "<<", 2) : NULL;
-    if (!obj || !endobj || !open || open > endobj)
-        return;
-    const char *close = NULL;
-    for (const char *p = open + 2; (p = memmem(p, (size_t)(endobj - p), ">>", 2)); p += 2)
-        close = p;
-    if (!close)
-        return;
-    strbuf add = STRBUF_INIT;
-    size_t offset = pdf->len;
-    strbuf_printf(&add, "%ld 0 obj\n", root);
-    strbuf_append_len(&add, open, (size_t)(close - open));
-    strbuf_printf(&add, "   /Lang (%s)\n>>\nendobj\n", lang);
-    size_t xref = offset + add.len;
-    strbuf_printf(&add, "xref\n0 1\n0000000000 65535 f \n%ld 1\n%010zu 00000 n \n", root, offset);
-    strbuf_printf(&add, "trailer\n<< /Size %ld\n   /Root %ld 0 R\n", size, root);
-    if (info > 0)
-        strbuf_printf(&add, "   /Info %ld 0 R\n", info);
-    strbuf_printf(&add, "   /Prev %ld\n>>\nstartxref\n%zu\n%%%%EOF\n", prev, xref);
-    strbuf_append_len(pdf, add.data, add.len);
-    strbuf_free(&add);
+    pd_pdf_cache *c = xcalloc(1, sizeof *c);
+    c->fonts = pd_pdffont_cache_new();
+    c->streams = g_hash_table_new_full(S_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref,
+                                       (GDestroyNotify)g_bytes_unref);
+    c->seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    return c;
 }
 
-bool pd_render_pdf(const pd_pages *pages, const pd_pdf_info *info, strbuf *out, pd_error *err)
+static void S_images_clear(pd_pdf_cache *c)
 {
-    cairo_surface_t *surface =
-        cairo_pdf_surface_create_for_stream(S_write, out, pages->paper.width, pages->paper.height);
-    cairo_pdf_surface_restrict_to_version(surface, CAIRO_PDF_VERSION_1_5);
-    cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, pages->title);
-    cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_SUBJECT, pages->subject);
-    cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_AUTHOR, pages->author);
-    cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, info->creator);
-    if (info->create_date) {
-        cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE, info->create_date);
-        cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_MOD_DATE, info->create_date);
+    for (size_t i = 0; i < c->n_images; i++) {
+        free(c->images[i].rgba);
+        g_bytes_unref(c->images[i].color);
+        if (c->images[i].alpha)
+            g_bytes_unref(c->images[i].alpha);
     }
-    cairo_t *cr = cairo_create(surface);
-    int parent = CAIRO_PDF_OUTLINE_ROOT;
-    for (size_t p = 0; p < pages->n_pages; p++) {
-        const pd_page *page = &pages->pages[p];
-        for (size_t i = 0; i < page->n_items; i++) {
-            const pd_item *it = &page->items[i];
-            if (!it->outline_level || !it->outline_text)
-                continue;
-            strbuf link = STRBUF_INIT;
-            strbuf_printf(&link, "page=%zu pos=[%.1f %.1f]", p + 1, it->x,
-                          it->y - 16 > 0 ? it->y - 16 : 0);
-            int id = cairo_pdf_surface_add_outline(
-                surface, it->outline_level == 1 ? CAIRO_PDF_OUTLINE_ROOT : parent, it->outline_text,
-                strbuf_str(&link), CAIRO_PDF_OUTLINE_FLAG_OPEN);
-            if (it->outline_level == 1)
-                parent = id;
-            strbuf_free(&link);
+    free(c->images);
+    c->images = NULL;
+    c->n_images = c->image_bytes = 0;
+}
+
+void pd_pdf_cache_free(pd_pdf_cache *c)
+{
+    if (!c)
+        return;
+    S_images_clear(c);
+    for (size_t i = 0; i < c->n_bases; i++) {
+        for (size_t f = 0; f < c->bases[i].n_faces; f++) {
+            hb_face_destroy(c->bases[i].faces[f].face);
+            free(c->bases[i].faces[f].gids);
         }
-        S_paint_page(cr, page);
-        cairo_show_page(cr);
+        free(c->bases[i].faces);
+        free(c->bases[i].key);
     }
-    cairo_destroy(cr);
-    cairo_surface_finish(surface);
-    cairo_status_t status = cairo_surface_status(surface);
-    cairo_surface_destroy(surface);
-    if (status != CAIRO_STATUS_SUCCESS)
-        return pd_error_set(err, NULL, 0, "PDF output failed: %s", cairo_status_to_string(status));
-    if (pages->lang_tag && *pages->lang_tag)
-        S_add_lang(out, pages->lang_tag);
+    free(c->bases);
+    pd_pdffont_cache_free(c->fonts);
+    g_hash_table_destroy(c->streams);
+    g_hash_table_destroy(c->seen);
+    free(c);
+}
+
+static const S_base_set *S_find_base(const pd_pdf_cache *c, const char *key)
+{
+    for (size_t i = 0; c && key && i < c->n_bases; i++)
+        if (strcmp(c->bases[i].key, key) == 0)
+            return &c->bases[i];
+    return NULL;
+}
+
+bool pd_pdf_cache_has_base(const pd_pdf_cache *c, const char *key)
+{
+    return S_find_base(c, key) != NULL;
+}
+
+static bool S_drawable(PangoGlyph g)
+{
+    return g != PANGO_GLYPH_EMPTY && !(g & PANGO_GLYPH_UNKNOWN_FLAG);
+}
+
+static hb_face_t *S_face_of(PangoFont *font)
+{
+    return hb_font_get_face(pango_font_get_hb_font(font));
+}
+
+/* Each face's glyph set in a document, faces in order of first use. */
+typedef struct S_used {
+    hb_face_t *face;
+    PangoFont *font; /* the first that uses it */
+    hb_set_t *glyphs;
+} S_used;
+
+typedef struct S_usage {
+    S_used *faces;
+    size_t n;
+} S_usage;
+
+static S_used *S_usage_face(S_usage *u, PangoFont *font)
+{
+    hb_face_t *face = S_face_of(font);
+    for (size_t i = 0; i < u->n; i++)
+        if (u->faces[i].face == face)
+            return &u->faces[i];
+    u->faces = xrealloc(u->faces, (u->n + 1) * sizeof *u->faces);
+    S_used *f = &u->faces[u->n++];
+    f->face = face;
+    f->font = font;
+    f->glyphs = hb_set_create();
+    return f;
+}
+
+static void S_usage_free(S_usage *u)
+{
+    for (size_t i = 0; i < u->n; i++)
+        hb_set_destroy(u->faces[i].glyphs);
+    free(u->faces);
+}
+
+static void S_collect(const pd_pages *pages, S_usage *u)
+{
+    for (size_t p = 0; p < pages->n_pages; p++)
+        for (size_t i = 0; i < pages->pages[p].n_items; i++) {
+            const pd_item *it = &pages->pages[p].items[i];
+            if (it->kind != PD_ITEM_LINE || !it->line)
+                continue;
+            for (GSList *r = it->line->runs; r; r = r->next) {
+                PangoGlyphItem *run = r->data;
+                S_used *f = NULL;
+                for (int g = 0; g < run->glyphs->num_glyphs; g++) {
+                    PangoGlyph gl = run->glyphs->glyphs[g].glyph;
+                    if (!S_drawable(gl))
+                        continue;
+                    if (!f)
+                        f = S_usage_face(u, run->item->analysis.font);
+                    hb_set_add(f->glyphs, gl);
+                }
+            }
+        }
+}
+
+void pd_pdf_cache_set_base(pd_pdf_cache *c, const char *key, const pd_pages *blank)
+{
+    if (pd_pdf_cache_has_base(c, key))
+        return;
+    S_usage u = {0};
+    if (blank)
+        S_collect(blank, &u);
+    c->bases = xrealloc(c->bases, (c->n_bases + 1) * sizeof *c->bases);
+    S_base_set *b = &c->bases[c->n_bases++];
+    b->key = xstrdup(key);
+    b->n_faces = u.n;
+    b->faces = xcalloc(u.n + 1, sizeof *b->faces);
+    for (size_t i = 0; i < u.n; i++) {
+        S_base *f = &b->faces[i];
+        f->face = hb_face_reference(u.faces[i].face);
+        f->n = hb_set_get_population(u.faces[i].glyphs);
+        f->gids = xmalloc((f->n + 1) * sizeof *f->gids);
+        hb_codepoint_t g = HB_SET_VALUE_INVALID;
+        size_t k = 0;
+        while (hb_set_next(u.faces[i].glyphs, &g))
+            f->gids[k++] = g;
+    }
+    S_usage_free(&u);
+}
+
+static bool S_has(const uint32_t *gids, size_t n, uint32_t gid)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (gids[mid] < gid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && gids[lo] == gid;
+}
+
+/* One embedded font of the document: a subset, its object (the resource
+ * name is /F<index + 1>). */
+typedef struct S_font {
+    const pd_pdffont *sub;
+    uint32_t obj;
+} S_font;
+
+/* What painting needs of each glyph the document uses: looked up once. */
+typedef struct S_glyph {
+    int font;      /* index into S_doc.fonts */
+    uint32_t code; /* in that font */
+    double width;  /* 1/1000 em, as in its /W */
+    char *text;    /* of a one-glyph cluster it shows, for ToUnicode; or NULL */
+} S_glyph;
+
+/* A face's glyphs in a document, by glyph id: open addressing, looked up
+ * for every glyph painted (GHashTable's calls were 5 % of a batch). */
+typedef struct S_glyph_map {
+    uint32_t *keys; /* gid + 1; 0 empty */
+    S_glyph *values;
+    size_t mask;
+} S_glyph_map;
+
+static void S_glyph_map_init(S_glyph_map *m, size_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    m->keys = xcalloc(cap, sizeof *m->keys);
+    m->values = xcalloc(cap, sizeof *m->values);
+    m->mask = cap - 1;
+}
+
+static void S_glyph_map_free(S_glyph_map *m)
+{
+    for (size_t i = 0; m->keys && i <= m->mask; i++)
+        if (m->keys[i])
+            g_free(m->values[i].text);
+    free(m->keys);
+    free(m->values);
+}
+
+/* The glyph's entry; with `add`, a new zeroed one if missing, else NULL. */
+static S_glyph *S_glyph_at(const S_glyph_map *m, uint32_t gid, bool add)
+{
+    size_t i = ((size_t)gid * 2654435761u) & m->mask;
+    while (m->keys[i]) {
+        if (m->keys[i] == gid + 1)
+            return &m->values[i];
+        i = (i + 1) & m->mask;
+    }
+    if (!add)
+        return NULL;
+    m->keys[i] = gid + 1;
+    return &m->values[i];
+}
+
+typedef struct S_face_fonts {
+    hb_face_t *face;
+    int base, extra; /* index into S_doc.fonts, or -1 */
+    S_glyph_map glyphs;
+} S_face_fonts;
+
+/* Size and underline metrics of a Pango font, looked up once a document. */
+typedef struct S_pfont {
+    PangoFont *font;
+    double size;                      /* points */
+    double ul_position, ul_thickness; /* points, Pango's sign: above the baseline */
+    S_face_fonts *ff;
+} S_pfont;
+
+/* An image XObject of the document (resource name /Im<index + 1>). */
+typedef struct S_xobj {
+    int width, height;
+    GBytes *color, *alpha; /* references: the cache may drop the entry meanwhile */
+    uint32_t obj, smask;   /* smask 0: none */
+} S_xobj;
+
+typedef struct S_doc {
+    pd_pdf_cache *cache;
+    pd_pdfobj *w;
+    double height;
+    S_xobj *xobjs;
+    size_t n_xobjs;
+    S_font *fonts;
+    size_t n_fonts;
+    S_face_fonts *faces;
+    size_t n_faces;
+    S_pfont *pfonts;
+    size_t n_pfonts;
+    GChecksum *id; /* over the Info values and the pages' content */
+    /* current graphics state of the content being written */
+    double fill[3], stroke[3];
+    int font; /* -1: none set in this text object */
+    double size, rise;
+} S_doc;
+
+static S_face_fonts *S_face_fonts_of(S_doc *d, hb_face_t *face)
+{
+    for (size_t i = 0; i < d->n_faces; i++)
+        if (d->faces[i].face == face)
+            return &d->faces[i];
+    return NULL;
+}
+
+static S_pfont *S_pfont_of(S_doc *d, PangoFont *font)
+{
+    for (size_t i = 0; i < d->n_pfonts; i++)
+        if (d->pfonts[i].font == font)
+            return &d->pfonts[i];
+    d->pfonts = xrealloc(d->pfonts, (d->n_pfonts + 1) * sizeof *d->pfonts);
+    S_pfont *p = &d->pfonts[d->n_pfonts++];
+    p->font = font;
+    PangoFontDescription *desc = pango_font_describe_with_absolute_size(font);
+    p->size = (double)pango_font_description_get_size(desc) / PANGO_SCALE;
+    pango_font_description_free(desc);
+    PangoFontMetrics *m = pango_font_get_metrics(font, NULL);
+    p->ul_position = (double)pango_font_metrics_get_underline_position(m) / PANGO_SCALE;
+    p->ul_thickness = (double)pango_font_metrics_get_underline_thickness(m) / PANGO_SCALE;
+    pango_font_metrics_unref(m);
+    p->ff = S_face_fonts_of(d, S_face_of(font));
+    return p;
+}
+
+/* Calls fn(cluster's first glyph index, glyph count, text, length) for
+ * each cluster of a run, in glyph order. */
+typedef void (*S_cluster_fn)(void *ctx, PangoGlyphItem *run, int first, int count, const char *text,
+                             int len);
+
+static void S_clusters(PangoLayoutLine *line, PangoGlyphItem *run, S_cluster_fn fn, void *ctx)
+{
+    const char *text = pango_layout_get_text(line->layout) + run->item->offset;
+    const int *lc = run->glyphs->log_clusters;
+    int n = run->glyphs->num_glyphs, len = run->item->length;
+    bool rtl = run->item->analysis.level % 2;
+    for (int i = 0; i < n;) {
+        int j = i + 1;
+        while (j < n && lc[j] == lc[i])
+            j++;
+        int end = rtl ? (i > 0 ? lc[i - 1] : len) : (j < n ? lc[j] : len);
+        if (end < lc[i])
+            end = lc[i];
+        fn(ctx, run, i, j - i, text + lc[i], end - lc[i]);
+        i = j;
+    }
+}
+
+/* The document's fonts: per face, a base subset and an extra one. */
+static bool S_make_fonts(S_doc *d, const S_usage *u, const S_base_set *base, pd_error *err)
+{
+    d->faces = xcalloc(u->n + 1, sizeof *d->faces);
+    d->fonts = xcalloc(2 * u->n + 1, sizeof *d->fonts);
+    for (size_t i = 0; i < u->n; i++) {
+        S_face_fonts *ff = &d->faces[d->n_faces++];
+        ff->face = u->faces[i].face;
+        if (PANGO_IS_FC_FONT(u->faces[i].font)) {
+            FcPattern *pat = pango_fc_font_get_pattern(PANGO_FC_FONT(u->faces[i].font));
+            FcChar8 *file = NULL;
+            int index = 0;
+            if (FcPatternGetString(pat, FC_FILE, 0, &file) == FcResultMatch) {
+                FcPatternGetInteger(pat, FC_INDEX, 0, &index);
+                pd_pdffont_set_file(d->cache->fonts, ff->face, (const char *)file, (unsigned)index);
+            }
+        }
+        ff->base = ff->extra = -1;
+        S_glyph_map_init(&ff->glyphs, hb_set_get_population(u->faces[i].glyphs));
+        const S_base *b = NULL;
+        for (size_t k = 0; base && k < base->n_faces; k++)
+            if (base->faces[k].face == ff->face)
+                b = &base->faces[k];
+        size_t n = hb_set_get_population(u->faces[i].glyphs), n_extra = 0;
+        uint32_t *extra = xmalloc((n + 1) * sizeof *extra);
+        bool any_base = false;
+        hb_codepoint_t g = HB_SET_VALUE_INVALID;
+        while (hb_set_next(u->faces[i].glyphs, &g)) {
+            if (b && S_has(b->gids, b->n, g))
+                any_base = true;
+            else
+                extra[n_extra++] = g;
+        }
+        const uint32_t *sets[2] = {any_base ? b->gids : NULL, n_extra ? extra : NULL};
+        size_t counts[2] = {any_base ? b->n : 0, n_extra};
+        int *slots[2] = {&ff->base, &ff->extra};
+        for (int k = 0; k < 2; k++) {
+            if (!sets[k])
+                continue;
+            const pd_pdffont *sub =
+                pd_pdffont_get(d->cache->fonts, ff->face, sets[k], counts[k], k == 0, err);
+            if (!sub) {
+                free(extra);
+                return false;
+            }
+            *slots[k] = (int)d->n_fonts;
+            S_font *f = &d->fonts[d->n_fonts++];
+            f->sub = sub;
+        }
+        free(extra);
+        g = HB_SET_VALUE_INVALID;
+        while (hb_set_next(u->faces[i].glyphs, &g)) {
+            S_glyph *sg = S_glyph_at(&ff->glyphs, g, true);
+            const pd_pdffont *base_sub = ff->base >= 0 ? d->fonts[ff->base].sub : NULL;
+            sg->font = base_sub && S_has(base_sub->gids, base_sub->n, g) ? ff->base : ff->extra;
+            sg->code = pd_pdffont_code(d->fonts[sg->font].sub, g);
+            sg->width = pd_pdffont_face_width(d->cache->fonts, ff->face, g);
+        }
+    }
     return true;
 }
 
+static void S_color(strbuf *c, const double rgb[3], double cur[3], const char *op)
+{
+    if (cur[0] == rgb[0] && cur[1] == rgb[1] && cur[2] == rgb[2])
+        return;
+    for (int i = 0; i < 3; i++) {
+        pd_pdf_real(c, rgb[i], 3);
+        strbuf_append_char(c, ' ');
+        cur[i] = rgb[i];
+    }
+    strbuf_append(c, op);
+    strbuf_append_char(c, '\n');
+}
+
+static void S_rect(strbuf *c, double x, double y, double w, double h)
+{
+    pd_pdf_real(c, x, 3);
+    strbuf_append_char(c, ' ');
+    pd_pdf_real(c, y, 3);
+    strbuf_append_char(c, ' ');
+    pd_pdf_real(c, w, 3);
+    strbuf_append_char(c, ' ');
+    pd_pdf_real(c, h, 3);
+    strbuf_append(c, " re");
+}
+
+static void S_point(strbuf *c, double x, double y, const char *op)
+{
+    pd_pdf_real(c, x, 3);
+    strbuf_append_char(c, ' ');
+    pd_pdf_real(c, y, 3);
+    strbuf_append_char(c, ' ');
+    strbuf_append(c, op);
+}
+
+/* Writing one line's glyphs: a TJ array open or not, the pen position
+ * the PDF viewer will have (from /W), relative to the line's start. */
+typedef struct S_text {
+    S_doc *d;
+    strbuf *c;
+    const S_pfont *pf; /* of the run being written */
+    bool in_tj, in_str;
+    double pen; /* where the viewer's pen is, points from the line start */
+    double x;   /* where Pango's pen is */
+} S_text;
+
+static void S_tj_close(S_text *t)
+{
+    if (t->in_str)
+        strbuf_append_char(t->c, ')');
+    if (t->in_tj)
+        strbuf_append(t->c, "]TJ\n");
+    t->in_tj = t->in_str = false;
+}
+
+static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count, const char *text,
+                           int len)
+{
+    S_text *t = ctx;
+    S_doc *d = t->d;
+    strbuf *c = t->c;
+    const S_pfont *pf = t->pf;
+    const S_glyph_map *glyphs = &pf->ff->glyphs;
+    /* a cluster whose glyph does not map back to its text by ToUnicode
+       (ligature parts, marks, a hyphen for a soft hyphen, an ellipsis)
+       carries its text as /ActualText, so that copying and searching give
+       the real words */
+    bool actual = false, drawn = false;
+    for (int i = first; i < first + count; i++)
+        drawn |= S_drawable(run->glyphs->glyphs[i].glyph);
+    if (len > 0 && drawn) {
+        S_glyph *g0 =
+            count == 1 ? S_glyph_at(glyphs, run->glyphs->glyphs[first].glyph, false) : NULL;
+        /* the first one-glyph cluster a glyph shows gives its ToUnicode
+           text; a glyph standing for more text than a ligature (Pango's
+           ellipsis for the text it elides) is left to /ActualText: readers
+           drop long ToUnicode entries */
+        if (g0 && !g0->text && g_utf8_strlen(text, len) <= 4)
+            g0->text = g_strndup(text, (gsize)len);
+        const char *known = g0 ? g0->text : NULL;
+        actual = !known || strncmp(known, text, (size_t)len) != 0 || known[len] != '\0';
+    }
+    if (actual) {
+        S_tj_close(t);
+        char *s = g_strndup(text, (gsize)len);
+        strbuf_append(c, "/Span<</ActualText");
+        pd_pdf_text_string(c, s);
+        strbuf_append(c, ">>BDC\n");
+        g_free(s);
+    }
+    for (int i = first; i < first + count; i++) {
+        PangoGlyphInfo *gi = &run->glyphs->glyphs[i];
+        double gx = t->x + (double)gi->geometry.x_offset / PANGO_SCALE;
+        double rise = -(double)gi->geometry.y_offset / PANGO_SCALE;
+        t->x += (double)gi->geometry.width / PANGO_SCALE;
+        if (!S_drawable(gi->glyph))
+            continue;
+        const S_glyph *sg = S_glyph_at(glyphs, gi->glyph, false);
+        if (sg->font != d->font || pf->size != d->size) {
+            S_tj_close(t);
+            strbuf_append_len(c, "/F", 2);
+            pd_pdf_int(c, sg->font + 1);
+            strbuf_append_char(c, ' ');
+            pd_pdf_real(c, pf->size, 3);
+            strbuf_append_len(c, " Tf\n", 4);
+            d->font = sg->font;
+            d->size = pf->size;
+        }
+        if (rise != d->rise) {
+            S_tj_close(t);
+            pd_pdf_real(c, rise, 3);
+            strbuf_append_len(c, " Ts\n", 4);
+            d->rise = rise;
+        }
+        if (!t->in_tj)
+            strbuf_append_char(c, '[');
+        t->in_tj = true;
+        /* TJ numbers move the pen left, in 1/1000 of the font size; a
+           drift under one unit (0.01 pt at 10 pt) waits to be corrected */
+        double adj = round(-(gx - t->pen) * 1000.0 / pf->size);
+        if (adj != 0) {
+            if (t->in_str)
+                strbuf_append_char(c, ')');
+            t->in_str = false;
+            pd_pdf_int(c, (long)adj);
+            t->pen -= adj * pf->size / 1000.0;
+        }
+        if (!t->in_str)
+            strbuf_append_char(c, '(');
+        t->in_str = true;
+        /* the 2-byte code, inside a literal string */
+        for (int shift = 8; shift >= 0; shift -= 8) {
+            char byte = (char)((sg->code >> shift) & 0xff);
+            if (byte == '(' || byte == ')' || byte == '\\')
+                strbuf_append_char(c, '\\');
+            else if (byte == '\r') {
+                strbuf_append_char(c, '\\');
+                byte = 'r';
+            }
+            strbuf_append_char(c, byte);
+        }
+        t->pen += sg->width * pf->size / 1000.0;
+    }
+    if (actual) {
+        S_tj_close(t);
+        strbuf_append_len(c, "EMC\n", 4);
+    }
+}
+
+typedef struct S_underline {
+    double x, w, top, h; /* y down, like pd_item */
+} S_underline;
+
+static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
+{
+    PangoLayoutLine *line = it->line;
+    if (!line)
+        return;
+    S_color(c, it->rgb, d->fill, "rg");
+    strbuf_append(c, "BT\n1 0 0 1 ");
+    S_point(c, it->x, d->height - it->y, "Tm\n");
+    d->font = -1;
+    d->size = 0;
+    d->rise = 0;
+    S_text t = {d, c, NULL, false, false, 0, 0};
+    /* underlines (the blank lines to write on) are drawn after the text as
+       Pango's renderer draws them: the run's logical width, at its font's
+       underline position and thickness */
+    S_underline ul[32];
+    size_t n_ul = 0;
+    for (GSList *r = line->runs; r; r = r->next) {
+        PangoGlyphItem *run = r->data;
+        double start = t.x;
+        t.pf = S_pfont_of(d, run->item->analysis.font);
+        S_clusters(line, run, S_show_cluster, &t);
+        for (GSList *a = run->item->analysis.extra_attrs; a; a = a->next) {
+            PangoAttribute *attr = a->data;
+            if (attr->klass->type != PANGO_ATTR_UNDERLINE ||
+                ((PangoAttrInt *)attr)->value == PANGO_UNDERLINE_NONE || n_ul == 32)
+                continue;
+            const S_pfont *pf = S_pfont_of(d, run->item->analysis.font);
+            ul[n_ul++] = (S_underline){it->x + start, t.x - start, it->y - pf->ul_position,
+                                       pf->ul_thickness};
+        }
+    }
+    S_tj_close(&t);
+    if (d->rise != 0)
+        strbuf_append(c, "0 Ts\n"); /* text state outlives the text object */
+    strbuf_append(c, "ET\n");
+    for (size_t i = 0; i < n_ul; i++) {
+        S_rect(c, ul[i].x, d->height - ul[i].top - ul[i].h, ul[i].w, ul[i].h);
+        strbuf_append(c, " f\n");
+    }
+}
+
+/* ---- images ----
+ * An image is an XObject of 8-bit DeviceRGB samples. Where it is drawn on
+ * one flat colour (the white page, or one box's background covering it),
+ * its transparency is composited onto that colour when it is written: the
+ * same pixels as drawing it with an alpha channel, and no transparency in
+ * the file (PDF/A-1 forbids it). Only an image over several colours keeps
+ * its alpha as an /SMask. */
+
+/* The flat colour under the item at index `at` of the page, from what was
+ * painted before it (0-255 in bg); false when it is not one colour. */
+static bool S_flat_background(const pd_page *page, size_t at, unsigned char bg[3])
+{
+    const pd_item *im = &page->items[at];
+    double rgb[3] = {1, 1, 1};
+    for (size_t i = 0; i < at; i++) {
+        const pd_item *it = &page->items[i];
+        if (it->kind == PD_ITEM_LINE)
+            continue; /* text beside the image, not under it */
+        bool overlaps = it->x < im->x + im->w && im->x < it->x + it->w && it->y < im->y + im->h &&
+                        im->y < it->y + it->h;
+        if (!overlaps)
+            continue;
+        bool covers = it->x <= im->x && it->y <= im->y && it->x + it->w >= im->x + im->w &&
+                      it->y + it->h >= im->y + im->h;
+        if (it->kind != PD_ITEM_RECT || !covers)
+            return false;
+        memcpy(rgb, it->rgb, sizeof rgb);
+    }
+    for (int k = 0; k < 3; k++)
+        bg[k] = (unsigned char)lround(fmin(fmax(rgb[k], 0), 1) * 255);
+    return true;
+}
+
+static GBytes *S_deflated(const unsigned char *data, size_t len)
+{
+    strbuf z = STRBUF_INIT;
+    pd_pdf_deflate(&z, data, len, PD_PDF_LEVEL_SHARED);
+    size_t n = z.len;
+    return g_bytes_new_take(strbuf_take(&z), n);
+}
+
+/* The cached form of image `im` put on `bg` (NULL: over several colours). */
+static const S_image_entry *S_image_entry_of(pd_pdf_cache *c, const pd_image *im,
+                                             const unsigned char *bg)
+{
+    size_t n_px = (size_t)im->width * (size_t)im->height;
+    for (size_t i = 0; i < c->n_images; i++) {
+        const S_image_entry *e = &c->images[i];
+        if (e->width != im->width || e->height != im->height ||
+            memcmp(e->rgba, im->rgba, n_px * 4) != 0)
+            continue;
+        if (e->opaque || (bg ? e->flatten && memcmp(e->bg, bg, 3) == 0 : !e->flatten))
+            return e;
+    }
+    if (c->image_bytes + n_px * 8 > IMAGE_CACHE_MAX_BYTES)
+        S_images_clear(c);
+    S_image_entry e = {im->width, im->height, xmalloc(n_px * 4 + 1), true, false, {0}, 0, 0, 0};
+    memcpy(e.rgba, im->rgba, n_px * 4);
+    for (size_t p = 0; p < n_px && e.opaque; p++)
+        e.opaque = im->rgba[p * 4 + 3] == 255;
+    e.flatten = !e.opaque && bg;
+    if (e.flatten)
+        memcpy(e.bg, bg, 3);
+    unsigned char *rgb = xmalloc(n_px * 3 + 1);
+    unsigned char *alpha = !e.opaque && !e.flatten ? xmalloc(n_px + 1) : NULL;
+    for (size_t p = 0; p < n_px; p++) {
+        const unsigned char *px = im->rgba + p * 4;
+        unsigned a = px[3];
+        for (int k = 0; k < 3; k++)
+            rgb[p * 3 + k] =
+                e.flatten ? (unsigned char)((px[k] * a + e.bg[k] * (255 - a) + 127) / 255) : px[k];
+        if (alpha)
+            alpha[p] = (unsigned char)a;
+    }
+    e.sum = (uint32_t)crc32(0, rgb, (uInt)(n_px * 3));
+    e.color = S_deflated(rgb, n_px * 3);
+    if (alpha) {
+        e.sum = (uint32_t)crc32(e.sum, alpha, (uInt)n_px);
+        e.alpha = S_deflated(alpha, n_px);
+    }
+    free(rgb);
+    free(alpha);
+    c->images = xrealloc(c->images, (c->n_images + 1) * sizeof *c->images);
+    c->images[c->n_images] = e;
+    c->image_bytes +=
+        n_px * 4 + g_bytes_get_size(e.color) + (e.alpha ? g_bytes_get_size(e.alpha) : 0);
+    return &c->images[c->n_images++];
+}
+
+static void S_paint_image_item(S_doc *d, strbuf *c, const pd_page *page, size_t at)
+{
+    const pd_item *it = &page->items[at];
+    const pd_image *im = it->image;
+    if (!im || im->width <= 0 || im->height <= 0 || it->w <= 0 || it->h <= 0)
+        return;
+    unsigned char bg[3];
+    const S_image_entry *e =
+        S_image_entry_of(d->cache, im, S_flat_background(page, at, bg) ? bg : NULL);
+    size_t k = 0;
+    while (k < d->n_xobjs && d->xobjs[k].color != e->color)
+        k++;
+    if (k == d->n_xobjs) {
+        d->xobjs = xrealloc(d->xobjs, (d->n_xobjs + 1) * sizeof *d->xobjs);
+        d->xobjs[k] = (S_xobj){e->width,
+                               e->height,
+                               g_bytes_ref(e->color),
+                               e->alpha ? g_bytes_ref(e->alpha) : NULL,
+                               pd_pdfobj_reserve(d->w),
+                               e->alpha ? pd_pdfobj_reserve(d->w) : 0};
+        d->n_xobjs++;
+        g_checksum_update(d->id, (const guchar *)&e->sum, sizeof e->sum);
+    }
+    strbuf_append(c, "q ");
+    pd_pdf_real(c, it->w, 3);
+    strbuf_append(c, " 0 0 ");
+    pd_pdf_real(c, it->h, 3);
+    strbuf_append_char(c, ' ');
+    S_point(c, it->x, d->height - it->y - it->h, "cm /Im");
+    pd_pdf_int(c, (long)k + 1);
+    strbuf_append(c, " Do Q\n");
+}
+
+static void S_write_image(pd_pdfobj *w, const S_xobj *x)
+{
+    char dict[128];
+    gsize n = 0;
+    const void *data;
+    if (x->smask) {
+        snprintf(dict, sizeof dict,
+                 "/Type/XObject/Subtype/Image/Width %d/Height %d/ColorSpace/DeviceGray"
+                 "/BitsPerComponent 8",
+                 x->width, x->height);
+        data = g_bytes_get_data(x->alpha, &n);
+        pd_pdfobj_stream_deflated(w, x->smask, dict, data, n);
+    }
+    int len = snprintf(dict, sizeof dict,
+                       "/Type/XObject/Subtype/Image/Width %d/Height %d/ColorSpace/DeviceRGB"
+                       "/BitsPerComponent 8",
+                       x->width, x->height);
+    if (x->smask)
+        snprintf(dict + len, sizeof dict - (size_t)len, "/SMask %u 0 R", x->smask);
+    data = g_bytes_get_data(x->color, &n);
+    pd_pdfobj_stream_deflated(w, x->obj, dict, data, n);
+}
+
+/* Every kind of page item is painted here: a new kind is one more case
+ * (the compiler warns about a kind without one). */
+static void S_paint_item(S_doc *d, strbuf *c, const pd_page *page, size_t at)
+{
+    const pd_item *it = &page->items[at];
+    switch (it->kind) {
+    case PD_ITEM_LINE: S_paint_line(d, c, it); break;
+    case PD_ITEM_RECT:
+        S_color(c, it->rgb, d->fill, "rg");
+        S_rect(c, it->x, d->height - it->y - it->h, it->w, it->h);
+        strbuf_append(c, " f\n");
+        break;
+    case PD_ITEM_BOX:
+        S_color(c, it->rgb, d->stroke, "RG");
+        strbuf_append(c, "0.8 w ");
+        S_rect(c, it->x, d->height - it->y - it->h, it->w, it->h);
+        strbuf_append(c, " S\n");
+        if (it->checked) {
+            strbuf_append(c, "1.4 w ");
+            S_point(c, it->x + it->w * 0.18, d->height - (it->y + it->h * 0.55), "m ");
+            S_point(c, it->x + it->w * 0.42, d->height - (it->y + it->h * 0.80), "l ");
+            S_point(c, it->x + it->w * 0.85, d->height - (it->y + it->h * 0.18), "l S\n");
+        }
+        break;
+    case PD_ITEM_IMAGE: S_paint_image_item(d, c, page, at); break;
+    }
+}
+
+/* UTF-8 text as UTF-16BE hex digits (no brackets, no byte order mark). */
+static void S_utf16_hex(strbuf *out, const char *text)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (const char *p = text; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        unsigned units[2] = {c, 0};
+        int n = 1;
+        if (c >= 0x10000) {
+            units[0] = 0xd800 + ((c - 0x10000) >> 10);
+            units[1] = 0xdc00 + ((c - 0x10000) & 0x3ff);
+            n = 2;
+        }
+        for (int i = 0; i < n; i++) {
+            char hex[4] = {digits[(units[i] >> 12) & 15], digits[(units[i] >> 8) & 15],
+                           digits[(units[i] >> 4) & 15], digits[units[i] & 15]};
+            strbuf_append_len(out, hex, 4);
+        }
+    }
+}
+
+typedef struct S_mapping {
+    uint32_t code;
+    const char *text;
+} S_mapping;
+
+static int S_by_code(const void *a, const void *b)
+{
+    uint32_t x = ((const S_mapping *)a)->code, y = ((const S_mapping *)b)->code;
+    return x < y ? -1 : x > y;
+}
+
+/* The ToUnicode CMap of font `font`: the text of each of its glyphs the
+ * document shows (from one-glyph clusters), in code order. */
+static void S_tounicode(strbuf *out, const S_doc *d, int font)
+{
+    strbuf_append(out, "/CIDInit/ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+                       "/CIDSystemInfo<</Registry(Adobe)/Ordering(UCS)/Supplement 0>>def\n"
+                       "/CMapName/Adobe-Identity-UCS def\n/CMapType 2 def\n"
+                       "1 begincodespacerange\n<0000><ffff>\nendcodespacerange\n");
+    S_mapping *map = NULL;
+    size_t n = 0;
+    for (size_t f = 0; f < d->n_faces; f++) {
+        const S_glyph_map *gm = &d->faces[f].glyphs;
+        for (size_t i = 0; i <= gm->mask; i++) {
+            const S_glyph *g = &gm->values[i];
+            if (!gm->keys[i] || g->font != font || !g->text)
+                continue;
+            if ((n & (n - 1)) == 0)
+                map = xrealloc(map, (n ? 2 * n : 1) * sizeof *map);
+            map[n++] = (S_mapping){g->code, g->text};
+        }
+    }
+    if (n)
+        qsort(map, n, sizeof *map, S_by_code);
+    for (size_t i = 0; i < n; i += 100) {
+        size_t m = n - i < 100 ? n - i : 100;
+        pd_pdf_int(out, (long)m);
+        strbuf_append(out, " beginbfchar\n");
+        for (size_t k = i; k < i + m; k++) {
+            char hex[8];
+            snprintf(hex, sizeof hex, "<%04x><", map[k].code);
+            strbuf_append_len(out, hex, 7);
+            S_utf16_hex(out, map[k].text);
+            strbuf_append_len(out, ">\n", 2);
+        }
+        strbuf_append(out, "endbfchar\n");
+    }
+    free(map);
+    strbuf_append(out, "endcmap\nCMapName currentdict/CMap defineresource pop\nend\nend\n");
+}
+
+/* Object num as a stream of raw's bytes, deflated once per worker: a
+ * stream is kept the second time it is met, so that the pages of one
+ * patient (a running header with the name makes every page of a filled
+ * consent unique) do not push out those that repeat (a leaflet's pages). */
+static void S_stream(pd_pdfobj *w, pd_pdf_cache *cache, uint32_t num, const char *dict,
+                     const strbuf *raw)
+{
+    GBytes *key = g_bytes_new_static(raw->data ? raw->data : "", raw->len);
+    GBytes *z = g_hash_table_lookup(cache->streams, key);
+    g_bytes_unref(key);
+    bool own = false;
+    if (!z) {
+        strbuf out = STRBUF_INIT;
+        pd_pdf_deflate(&out, raw->data, raw->len, PD_PDF_LEVEL_CONTENT);
+        size_t n = out.len;
+        z = g_bytes_new_take(strbuf_take(&out), n);
+        guint64 id = S_stream_id(raw->data ? raw->data : "", raw->len);
+        if (g_hash_table_contains(cache->seen, &id)) {
+            g_hash_table_insert(cache->streams, g_bytes_new(raw->data, raw->len), z);
+            cache->stream_bytes += raw->len + n;
+        } else {
+            if (g_hash_table_size(cache->seen) >= STREAM_SEEN_MAX)
+                g_hash_table_remove_all(cache->seen);
+            guint64 *key_id = g_new(guint64, 1);
+            *key_id = id;
+            g_hash_table_add(cache->seen, key_id);
+            own = true;
+        }
+    }
+    gsize n = 0;
+    const void *data = g_bytes_get_data(z, &n);
+    pd_pdfobj_stream_deflated(w, num, dict, data, n);
+    if (own)
+        g_bytes_unref(z);
+}
+
+static void S_write_font(pd_pdfobj *w, const S_doc *d, int index)
+{
+    const S_font *f = &d->fonts[index];
+    const pd_pdffont *sub = f->sub;
+    uint32_t cid = pd_pdfobj_reserve(w), desc = pd_pdfobj_reserve(w), file = pd_pdfobj_reserve(w),
+             tu = pd_pdfobj_reserve(w);
+    strbuf *o = w->out;
+    pd_pdfobj_begin(w, f->obj);
+    strbuf_append(o, "<</Type/Font/Subtype/Type0/BaseFont");
+    pd_pdf_name(o, sub->base_font);
+    strbuf_printf(o, "/Encoding/Identity-H/DescendantFonts[%u 0 R]/ToUnicode %u 0 R>>", cid, tu);
+    pd_pdfobj_end(w);
+    pd_pdfobj_begin(w, cid);
+    strbuf_printf(o, "<</Type/Font/Subtype/%s/BaseFont",
+                  sub->cff ? "CIDFontType0" : "CIDFontType2");
+    pd_pdf_name(o, sub->base_font);
+    strbuf_printf(o,
+                  "/CIDSystemInfo<</Registry(Adobe)/Ordering(Identity)/Supplement 0>>"
+                  "/FontDescriptor %u 0 R",
+                  desc);
+    strbuf_append_len(o, sub->widths.data, sub->widths.len);
+    if (!sub->cff)
+        strbuf_append(o, "/CIDToGIDMap/Identity");
+    strbuf_append(o, ">>");
+    pd_pdfobj_end(w);
+    pd_pdfobj_begin(w, desc);
+    strbuf_append(o, "<</Type/FontDescriptor/FontName");
+    pd_pdf_name(o, sub->base_font);
+    strbuf_append_len(o, sub->descriptor.data, sub->descriptor.len);
+    strbuf_printf(o, "/%s %u 0 R>>", sub->cff ? "FontFile3" : "FontFile2", file);
+    pd_pdfobj_end(w);
+    char dict[64];
+    if (sub->cff)
+        snprintf(dict, sizeof dict, "/Subtype/CIDFontType0C");
+    else
+        snprintf(dict, sizeof dict, "/Length1 %zu", sub->program_len);
+    pd_pdfobj_stream_deflated(w, file, dict, sub->program.data, sub->program.len);
+    strbuf cmap = STRBUF_INIT;
+    S_tounicode(&cmap, d, index);
+    S_stream(w, d->cache, tu, "", &cmap);
+    strbuf_free(&cmap);
+}
+
+/* The outline: level-1 headings at the top, level-2 ones under the
+ * previous level-1 heading; every entry open. */
+typedef struct S_entry {
+    const pd_item *it;
+    size_t page;
+    uint32_t obj;
+    int parent; /* index, or -1 for the root */
+    int first, last, prev, next, count;
+} S_entry;
+
+static uint32_t S_write_outline(pd_pdfobj *w, const pd_pages *pages, const uint32_t *page_objs)
+{
+    S_entry *e = NULL;
+    int n = 0, top = -1;
+    for (size_t p = 0; p < pages->n_pages; p++)
+        for (size_t i = 0; i < pages->pages[p].n_items; i++) {
+            const pd_item *it = &pages->pages[p].items[i];
+            if (!it->outline_level || !it->outline_text)
+                continue;
+            e = xrealloc(e, (size_t)(n + 1) * sizeof *e);
+            e[n] = (S_entry){it, p, 0, it->outline_level == 1 ? -1 : top, -1, -1, -1, -1, 0};
+            if (it->outline_level == 1)
+                top = n;
+            n++;
+        }
+    if (!n)
+        return 0;
+    uint32_t root = pd_pdfobj_reserve(w);
+    int root_first = -1, root_last = -1, root_count = 0;
+    for (int i = 0; i < n; i++) {
+        e[i].obj = pd_pdfobj_reserve(w);
+        int par = e[i].parent;
+        int *first = par < 0 ? &root_first : &e[par].first,
+            *last = par < 0 ? &root_last : &e[par].last;
+        if (*last >= 0) {
+            e[*last].next = i;
+            e[i].prev = *last;
+        } else {
+            *first = i;
+        }
+        *last = i;
+        /* every entry is open: each counts in all its ancestors */
+        root_count++;
+        for (int a = par; a >= 0; a = e[a].parent)
+            e[a].count++;
+    }
+    strbuf *o = w->out;
+    pd_pdfobj_begin(w, root);
+    strbuf_printf(o, "<</Type/Outlines/First %u 0 R/Last %u 0 R/Count %d>>", e[root_first].obj,
+                  e[root_last].obj, root_count);
+    pd_pdfobj_end(w);
+    for (int i = 0; i < n; i++) {
+        pd_pdfobj_begin(w, e[i].obj);
+        strbuf_append(o, "<</Title");
+        pd_pdf_text_string(o, e[i].it->outline_text);
+        strbuf_printf(o, "/Parent %u 0 R", e[i].parent < 0 ? root : e[e[i].parent].obj);
+        if (e[i].prev >= 0)
+            strbuf_printf(o, "/Prev %u 0 R", e[e[i].prev].obj);
+        if (e[i].next >= 0)
+            strbuf_printf(o, "/Next %u 0 R", e[e[i].next].obj);
+        if (e[i].first >= 0)
+            strbuf_printf(o, "/First %u 0 R/Last %u 0 R/Count %d", e[e[i].first].obj,
+                          e[e[i].last].obj, e[i].count);
+        strbuf_printf(o, "/Dest[%u 0 R/XYZ ", page_objs[e[i].page]);
+        double top_y = e[i].it->y - 16 > 0 ? e[i].it->y - 16 : 0;
+        S_point(o, e[i].it->x, pages->paper.height - top_y, "0]>>");
+        pd_pdfobj_end(w);
+    }
+    free(e);
+    return root;
+}
+
+static void S_info_entry(strbuf *o, GChecksum *id, const char *key, const char *value)
+{
+    if (!value || !*value)
+        return;
+    strbuf_append(o, key);
+    size_t at = o->len;
+    pd_pdf_text_string(o, value);
+    g_checksum_update(id, (const guchar *)o->data + at, (gssize)(o->len - at));
+}
+
+static void S_doc_free(S_doc *d)
+{
+    for (size_t i = 0; i < d->n_faces; i++)
+        S_glyph_map_free(&d->faces[i].glyphs);
+    free(d->fonts);
+    free(d->faces);
+    free(d->pfonts);
+    for (size_t i = 0; i < d->n_xobjs; i++) {
+        g_bytes_unref(d->xobjs[i].color);
+        if (d->xobjs[i].alpha)
+            g_bytes_unref(d->xobjs[i].alpha);
+    }
+    free(d->xobjs);
+    if (d->id)
+        g_checksum_free(d->id);
+}
+
+static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_cache *cache,
+                         const char *base_key, strbuf *out, pd_error *err)
+{
+    pd_pdffont_cache_trim(cache->fonts);
+    if (cache->stream_bytes > STREAM_CACHE_MAX_BYTES) {
+        g_hash_table_remove_all(cache->streams);
+        cache->stream_bytes = 0;
+    }
+    S_doc d = {0};
+    d.cache = cache;
+    d.height = pages->paper.height;
+    d.id = g_checksum_new(G_CHECKSUM_MD5);
+    S_usage u = {0};
+    S_collect(pages, &u);
+    bool ok = S_make_fonts(&d, &u, S_find_base(cache, base_key), err);
+    S_usage_free(&u);
+    if (!ok) {
+        S_doc_free(&d);
+        return false;
+    }
+    pd_pdfobj w;
+    pd_pdfobj_init(&w, out);
+    d.w = &w;
+    uint32_t catalog = pd_pdfobj_reserve(&w), page_tree = pd_pdfobj_reserve(&w),
+             resources = pd_pdfobj_reserve(&w), info_obj = pd_pdfobj_reserve(&w);
+    uint32_t *page_objs = xcalloc(pages->n_pages + 1, sizeof *page_objs);
+    for (size_t p = 0; p < pages->n_pages; p++)
+        page_objs[p] = pd_pdfobj_reserve(&w);
+    for (size_t i = 0; i < d.n_fonts; i++)
+        d.fonts[i].obj = pd_pdfobj_reserve(&w);
+
+    strbuf *o = out;
+    strbuf content = STRBUF_INIT;
+    for (size_t p = 0; p < pages->n_pages; p++) {
+        const pd_page *page = &pages->pages[p];
+        uint32_t contents = pd_pdfobj_reserve(&w);
+        strbuf_clear(&content);
+        for (int k = 0; k < 3; k++)
+            d.fill[k] = d.stroke[k] = 0; /* the PDF default: black */
+        for (size_t i = 0; i < page->n_items; i++)
+            S_paint_item(&d, &content, page, i);
+        /* the file identifier: from each page's checksum, not its bytes */
+        uint32_t sum[2] = {(uint32_t)crc32(0, (const Bytef *)content.data, (uInt)content.len),
+                           (uint32_t)content.len};
+        g_checksum_update(d.id, (const guchar *)sum, sizeof sum);
+        pd_pdfobj_begin(&w, page_objs[p]);
+        strbuf_printf(o, "<</Type/Page/Parent %u 0 R/MediaBox[0 0 ", page_tree);
+        S_point(o, pages->paper.width, pages->paper.height, "]");
+        strbuf_printf(o, "/Resources %u 0 R/Contents %u 0 R>>", resources, contents);
+        pd_pdfobj_end(&w);
+        S_stream(&w, cache, contents, "", &content);
+    }
+    strbuf_free(&content);
+
+    pd_pdfobj_begin(&w, page_tree);
+    strbuf_append(o, "<</Type/Pages/Kids[");
+    for (size_t p = 0; p < pages->n_pages; p++)
+        strbuf_printf(o, "%s%u 0 R", p ? " " : "", page_objs[p]);
+    strbuf_printf(o, "]/Count %zu>>", pages->n_pages);
+    pd_pdfobj_end(&w);
+
+    pd_pdfobj_begin(&w, resources);
+    strbuf_append(o, "<</Font<<");
+    for (size_t i = 0; i < d.n_fonts; i++)
+        strbuf_printf(o, "/F%zu %u 0 R", i + 1, d.fonts[i].obj);
+    strbuf_append(o, ">>");
+    if (d.n_xobjs) {
+        strbuf_append(o, "/XObject<<");
+        for (size_t i = 0; i < d.n_xobjs; i++)
+            strbuf_printf(o, "/Im%zu %u 0 R", i + 1, d.xobjs[i].obj);
+        strbuf_append(o, ">>");
+    }
+    strbuf_append(o, ">>");
+    pd_pdfobj_end(&w);
+    for (size_t i = 0; i < d.n_fonts; i++)
+        S_write_font(&w, &d, (int)i);
+    for (size_t i = 0; i < d.n_xobjs; i++)
+        S_write_image(&w, &d.xobjs[i]);
+
+    uint32_t outline = S_write_outline(&w, pages, page_objs);
+
+    pd_pdfobj_begin(&w, info_obj);
+    strbuf_append(o, "<<");
+    S_info_entry(o, d.id, "/Title", pages->title);
+    S_info_entry(o, d.id, "/Subject", pages->subject);
+    S_info_entry(o, d.id, "/Author", pages->author);
+    S_info_entry(o, d.id, "/Creator", info->creator);
+    S_info_entry(o, d.id, "/Producer", info->creator);
+    strbuf_append(o, "/CreationDate");
+    size_t date_at = o->len;
+    pd_pdf_date(o, info->create_date);
+    strbuf date = STRBUF_INIT;
+    strbuf_append_len(&date, o->data + date_at, o->len - date_at);
+    strbuf_append(o, "/ModDate");
+    strbuf_append_len(o, date.data, date.len);
+    g_checksum_update(d.id, (const guchar *)date.data, (gssize)date.len);
+    strbuf_free(&date);
+    strbuf_append(o, ">>");
+    pd_pdfobj_end(&w);
+
+    /* the catalog comes last: the place for what tagged PDF, PDF/A and
+       forms will add (/StructTreeRoot, /MarkInfo, /Metadata,
+       /OutputIntents, /AcroForm) */
+    pd_pdfobj_begin(&w, catalog);
+    strbuf_printf(o, "<</Type/Catalog/Pages %u 0 R", page_tree);
+    if (outline)
+        strbuf_printf(o, "/Outlines %u 0 R", outline);
+    if (pages->lang_tag && *pages->lang_tag) {
+        strbuf_append(o, "/Lang");
+        pd_pdf_text_string(o, pages->lang_tag);
+    }
+    strbuf_append(o, ">>");
+    pd_pdfobj_end(&w);
+
+    unsigned char id[16];
+    gsize id_len = sizeof id;
+    g_checksum_get_digest(d.id, id, &id_len);
+    free(page_objs);
+    S_doc_free(&d);
+    if (!pd_pdfobj_finish(&w, catalog, info_obj, id))
+        return pd_error_set(err, NULL, 0, "PDF output failed: an object was not written");
+    return true;
+}
+
+bool pd_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_cache *cache,
+                   const char *base_key, strbuf *out, pd_error *err)
+{
+    if (cache)
+        return S_render_pdf(pages, info, cache, base_key, out, err);
+    pd_pdf_cache *tmp = pd_pdf_cache_new();
+    bool ok = S_render_pdf(pages, info, tmp, NULL, out, err);
+    pd_pdf_cache_free(tmp);
+    return ok;
+}
 bool pd_render_png(const pd_pages *pages, size_t page, double dpi, strbuf *out, pd_error *err)
 {
     if (page < 1 || page > pages->n_pages)

@@ -1,5 +1,6 @@
 /* render: painting laid-out pages onto an output device.
- *  - PDF (cairo): fonts embedded, metadata, outline of headings;
+ *  - PDF (pildoc's own writer, pdfobj.h and pdffont.h): fonts subset by
+ *    hb-subset and embedded, metadata, document language, outline;
  *  - PNG of one page (cairo image surface), used to compare pixels with a
  *    rasterised PDF, so that a glyph lost in PDF font subsetting shows;
  *  - text: one line per laid-out line ("page x y text"), to test layout
@@ -19,7 +20,24 @@ typedef struct pd_pdf_info {
     const char *create_date; /* ISO 8601 "YYYY-MM-DDThh:mm:ss", or NULL for now */
 } pd_pdf_info;
 
-bool pd_render_pdf(const pd_pages *pages, const pd_pdf_info *info, strbuf *out, pd_error *err);
+/* What a batch worker keeps between PDFs: font subsets, deflated, and the
+ * base glyph sets (below). Owned by the caller (one per worker). */
+typedef struct pd_pdf_cache pd_pdf_cache;
+pd_pdf_cache *pd_pdf_cache_new(void);
+void pd_pdf_cache_free(pd_pdf_cache *cache);
+/* Base glyph sets: `blank` (the template's document without values, for a
+ * language and paper) gives every face's base glyphs under `key`. A PDF
+ * rendered with that key embeds, per face, one subset of the base glyphs
+ * (the same for every document with that key, made once and reused) and
+ * one of the glyphs outside it. The files depend only on the document and
+ * the blank document, never on what the cache held before. blank may be
+ * NULL (no base: every glyph is "outside"). */
+bool pd_pdf_cache_has_base(const pd_pdf_cache *cache, const char *key);
+void pd_pdf_cache_set_base(pd_pdf_cache *cache, const char *key, const pd_pages *blank);
+
+/* cache may be NULL (a temporary one is used); base_key may be NULL. */
+bool pd_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_cache *cache,
+                   const char *base_key, strbuf *out, pd_error *err);
 /* page is 1-based; dpi the resolution. */
 bool pd_render_png(const pd_pages *pages, size_t page, double dpi, strbuf *out, pd_error *err);
 void pd_render_text(const pd_pages *pages, strbuf *out);

@@ -74,6 +74,7 @@ struct pd_renderer {
     S_cached *templates;
     size_t n_templates;
     char *create_date; /* from SOURCE_DATE_EPOCH, or NULL */
+    pd_pdf_cache *pdf; /* font subsets kept across PDFs */
 };
 
 static char *S_create_date(void)
@@ -130,6 +131,7 @@ void pd_renderer_free(pd_renderer *r)
     pd_values_free(&r->computed);
     lang_list_free(r->langs);
     free(r->create_date);
+    pd_pdf_cache_free(r->pdf);
     free(r);
 }
 
@@ -239,6 +241,31 @@ static double S_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* The base glyphs of a template, language, paper, print size and clinic
+ * profile for the PDF writer (render.h): those of the document with the
+ * clinic's values and no others. A job without values of its own is that
+ * document; otherwise it is laid out once per worker. */
+static void S_set_base(pd_renderer *r, S_cached *cached, const char *lang, const pd_job *job,
+                       const S_clinic *clinic, const pd_pages *pages, const char *key)
+{
+    if (!job->values || job->values->n == 0) {
+        pd_pdf_cache_set_base(r->pdf, key, pages);
+        return;
+    }
+    pd_values values;
+    S_merge(&values, &r->computed, NULL, &clinic->values);
+    pd_bind_stats stats = {0};
+    pd_error ignored = {0};
+    pd_doc *doc = pd_bind(cached->t, r->schema, &values, lang, cached->messages, &stats, &ignored);
+    pd_layout_opts lopts = {job->large_print};
+    pd_pages *blank = doc ? pd_layout_with(doc, r->fonts, job->paper, &lopts, &ignored) : NULL;
+    pd_pdf_cache_set_base(r->pdf, key, blank);
+    pd_pages_free(blank);
+    pd_doc_free(doc);
+    pd_bind_stats_free(&stats);
+    pd_values_free(&values);
+}
+
 bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, pd_error *err)
 {
     /* PILDOC_TIMING=1 prints where the time goes, per document */
@@ -308,7 +335,15 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
     res->pages = pages->n_pages;
     if (job->format == PD_FORMAT_PDF) {
         pd_pdf_info info = {"pildoc " PILDOC_VERSION, r->create_date};
-        ok = pd_render_pdf(pages, &info, &res->bytes, err);
+        if (!r->pdf)
+            r->pdf = pd_pdf_cache_new();
+        strbuf key = STRBUF_INIT;
+        strbuf_printf(&key, "%s|%s|%s|%d|%s", job->template_name, res->lang, job->paper->name,
+                      job->large_print, clinic->path ? clinic->path : "");
+        if (!pd_pdf_cache_has_base(r->pdf, key.data))
+            S_set_base(r, cached, res->lang, job, clinic, pages, key.data);
+        ok = pd_render_pdf(pages, &info, r->pdf, key.data, &res->bytes, err);
+        strbuf_free(&key);
     } else if (job->format == PD_FORMAT_PNG) {
         ok = pd_render_png(pages, job->page, job->dpi, &res->bytes, err);
     } else {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench: figures, not a timed test. 300 distinct jobs (leaflets and
 # consent sheets, en/fr/zh_CN, different patients and conditions) with
-# --jobs 1 and --jobs 2, then one Chinese leaflet as a fresh process
-# (median of 15 runs).
+# --jobs 1 and --jobs 2, then one Chinese and one English leaflet as a
+# fresh process (median of 15 runs), and the leaflets' file sizes. The
+# machine may be shared: compare builds with paired, alternating runs.
 set -eu
 cd "$(dirname "$0")/.."
 T=$(mktemp -d /tmp/pildoc-bench.XXXXXX)
@@ -25,3 +26,7 @@ for lang in ("zh_CN", "en"):
     print("fresh process, leaflet %-5s: median %.1f ms (min %.1f, max %.1f, 15 runs)"
           % (lang, statistics.median(runs), min(runs), max(runs)))
 PY
+for l in en fr zh_CN; do
+  ./pildoc render leaflet --lang $l -o "$T/size-$l.pdf"
+  echo "leaflet $l: $(stat -c %s "$T/size-$l.pdf") bytes"
+done

@@ -18,7 +18,7 @@
 #include "message.h"
 #include "output.h"
 #include "paths.h"
-#include "pdfdeflate.h"
+#include "pdfobj.h"
 #include "render.h"
 #include "strbuf.h"
 #include "template.h"
@@ -581,8 +581,8 @@ START_TEST(fonts_are_private_and_render_devices_work)
     pd_pages *pages = S_layout_body("<p>Zoë 如 <b>bold</b></p>", "zh_CN", &fonts);
     strbuf pdf = STRBUF_INIT, png = STRBUF_INIT, text = STRBUF_INIT;
     pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z"};
-    ck_assert(pd_render_pdf(pages, &info, &pdf, &err));
-    ck_assert_mem_eq(pdf.data, "%PDF-1.5", 8);
+    ck_assert(pd_render_pdf(pages, &info, NULL, NULL, &pdf, &err));
+    ck_assert_mem_eq(pdf.data, "%PDF-1.7", 8);
     ck_assert(pd_render_png(pages, 1, 30, &png, &err));
     ck_assert_mem_eq(png.data + 1, "PNG", 3);
     pd_error e2 = {0};
@@ -598,6 +598,91 @@ START_TEST(fonts_are_private_and_render_devices_work)
     strbuf_free(&text);
     pd_pages_free(pages);
     pd_fonts_free(fonts);
+}
+END_TEST
+
+/* The dictionary and decoded samples of each image XObject in a PDF of
+ * ours (small images only), in file order. */
+typedef struct S_pdf_image {
+    char dict[256];
+    unsigned char data[64];
+    unsigned long len;
+} S_pdf_image;
+
+static size_t S_pdf_images(const strbuf *pdf, S_pdf_image *out, size_t max)
+{
+    size_t n = 0;
+    const char *end = pdf->data + pdf->len;
+    for (const char *p = pdf->data;
+         n < max && (p = memmem(p, (size_t)(end - p), "<</Type/XObject", 15)); p++) {
+        const char *close = memmem(p, (size_t)(end - p), ">>\nstream\n", 10);
+        ck_assert_ptr_nonnull(close);
+        size_t dl = (size_t)(close - p);
+        ck_assert_uint_lt(dl, sizeof out[n].dict);
+        memcpy(out[n].dict, p, dl);
+        out[n].dict[dl] = '\0';
+        const char *len = strstr(out[n].dict, "/Length ");
+        ck_assert_ptr_nonnull(len);
+        out[n].len = sizeof out[n].data;
+        ck_assert_int_eq(uncompress(out[n].data, &out[n].len, (const Bytef *)close + 10,
+                                    strtoul(len + 8, NULL, 10)),
+                         Z_OK);
+        n++;
+    }
+    return n;
+}
+
+/* Images: alpha composited onto the one colour under the image (the white
+ * page, a box covering it), an /SMask only over several colours; the same
+ * pixels in the same place make one XObject. */
+START_TEST(pdf_images_flattened_onto_their_background)
+{
+    pd_pages *pages = xcalloc(1, sizeof *pages);
+    pages->paper = *pd_paper_find("a4");
+    pages->n_pages = 4;
+    pages->pages = xcalloc(4, sizeof *pages->pages);
+    pd_image *im = xcalloc(1, sizeof *im);
+    im->width = 2;
+    im->height = 1;
+    im->rgba = xmalloc(8);
+    memcpy(im->rgba, (const unsigned char[]){255, 0, 0, 128, 0, 0, 255, 255}, 8);
+    im->alt = xstrdup("test");
+    pages->images = xcalloc(1, sizeof *pages->images);
+    pages->images[pages->n_images++] = im;
+    /* page 1: on the page; 2: on a black box covering it; 3: on a box
+       covering half of it; 4: on the page again */
+    const double covers[4] = {0, 1, 0.5, 0};
+    for (size_t p = 0; p < 4; p++) {
+        pd_page *pg = &pages->pages[p];
+        pg->items = xcalloc(2, sizeof *pg->items);
+        if (covers[p] > 0)
+            pg->items[pg->n_items++] = (pd_item){
+                .kind = PD_ITEM_RECT, .x = 90, .y = 90, .w = 20 + 100 * covers[p], .h = 70};
+        pg->items[pg->n_items++] =
+            (pd_item){.kind = PD_ITEM_IMAGE, .x = 100, .y = 100, .w = 100, .h = 50, .image = im};
+    }
+    strbuf pdf = STRBUF_INIT;
+    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z"};
+    pd_error err = {0};
+    ck_assert(pd_render_pdf(pages, &info, NULL, NULL, &pdf, &err));
+    S_pdf_image found[8];
+    ck_assert_uint_eq(S_pdf_images(&pdf, found, 8), 4); /* white, black, and colour + mask */
+    static const unsigned char on_white[6] = {255, 127, 127, 0, 0, 255},
+                               on_black[6] = {128, 0, 0, 0, 0, 255},
+                               straight[6] = {255, 0, 0, 0, 0, 255}, mask[2] = {128, 255};
+    const unsigned char *want[4] = {on_white, on_black, mask, straight};
+    const unsigned long lens[4] = {6, 6, 2, 6};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_uint_eq(found[i].len, lens[i]);
+        ck_assert_mem_eq(found[i].data, want[i], lens[i]);
+        ck_assert_msg(strstr(found[i].dict, "/Width 2/Height 1") != NULL, "%s", found[i].dict);
+        ck_assert_msg((strstr(found[i].dict, "/SMask") != NULL) == (i == 3), "%s", found[i].dict);
+    }
+    /* pages 1 and 4 draw the same XObject, scaled into the item's box */
+    ck_assert_ptr_nonnull(memmem(pdf.data, pdf.len, "/XObject<</Im1 ", 15));
+    ck_assert_ptr_null(memmem(pdf.data, pdf.len, "/Im4 ", 5));
+    strbuf_free(&pdf);
+    pd_pages_free(pages);
 }
 END_TEST
 
@@ -635,23 +720,108 @@ START_TEST(fonts_layout_cache_bounded_in_bytes)
 END_TEST
 
 /* ---- output --------------------------------------------------------------------------- */
-START_TEST(pdf_streams_use_our_deflate_level)
+/* ---- pdfobj: the PDF writer's object layer ------------------------------------------ */
+static char *S_pdf_value(void (*fn)(strbuf *, double, int), double v, int d)
 {
-    /* what cairo does: deflateInit() at the default level */
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    ck_assert_int_eq(deflateInit(&z, Z_DEFAULT_COMPRESSION), Z_OK);
-    ck_assert_int_eq(pd_deflate_requested_level(), Z_DEFAULT_COMPRESSION);
-    unsigned char in[64] = "chronic pain chronic pain chronic pain", out[128];
-    z.next_in = in;
-    z.avail_in = sizeof in;
-    z.next_out = out;
-    z.avail_out = sizeof out;
-    ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
-    deflateEnd(&z);
-    /* zlib header: FLEVEL 0 (levels 0-1) = 0x01; level 6 writes 0x9C */
-    ck_assert_int_eq(out[0], 0x78);
-    ck_assert_int_eq(out[1], 0x01);
+    strbuf sb = STRBUF_INIT;
+    fn(&sb, v, d);
+    return strbuf_take(&sb);
+}
+
+START_TEST(pdfobj_writes_values)
+{
+    const struct {
+        double v;
+        int d;
+        const char *want;
+    } reals[] = {{0, 3, "0"},
+                 {12, 3, "12"},
+                 {-0.5, 3, "-0.5"},
+                 {595.2756, 3, "595.276"},
+                 {1e-9, 3, "0"},
+                 {-0.0004, 3, "0"},
+                 {10.05, 1, "10.1"},
+                 {1.0 / 0.0, 2, "0"},
+                 {123456.789, 0, "123457"}};
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+        char *got = S_pdf_value(pd_pdf_real, reals[i].v, reals[i].d);
+        ck_assert_str_eq(got, reals[i].want);
+        free(got);
+    }
+    strbuf sb = STRBUF_INIT;
+    pd_pdf_name(&sb, "A B#(x)/é");
+    ck_assert_str_eq(strbuf_str(&sb), "/A#20B#23#28x#29#2F#C3#A9");
+    strbuf_clear(&sb);
+    pd_pdf_text_string(&sb, "a (b) \\c");
+    ck_assert_str_eq(strbuf_str(&sb), "(a \\(b\\) \\\\c)");
+    strbuf_clear(&sb);
+    pd_pdf_text_string(&sb, "é王\xf0\x9f\x98\x80\xff");
+    ck_assert_str_eq(strbuf_str(&sb), "<feff00e9738bd83dde00fffd>");
+    strbuf_clear(&sb);
+    pd_pdf_date(&sb, "2026-11-22T00:00:00Z");
+    ck_assert_str_eq(strbuf_str(&sb), "(D:20261122000000Z)");
+    strbuf_free(&sb);
+}
+END_TEST
+
+START_TEST(pdfobj_writes_a_valid_file)
+{
+    strbuf out = STRBUF_INIT;
+    pd_pdfobj w;
+    pd_pdfobj_init(&w, &out);
+    uint32_t catalog = pd_pdfobj_reserve(&w), pages = pd_pdfobj_reserve(&w),
+             data = pd_pdfobj_reserve(&w);
+    ck_assert_uint_eq(catalog, 1);
+    ck_assert_uint_eq(data, 3);
+    /* written out of order: offsets follow what was written where */
+    const char text[] = "chronic pain chronic pain chronic pain";
+    pd_pdfobj_stream(&w, data, "/Type/Test", text, sizeof text - 1, PD_PDF_LEVEL_CONTENT);
+    pd_pdfobj_begin(&w, pages);
+    strbuf_append(&out, "<</Type/Pages/Kids[]/Count 0>>");
+    pd_pdfobj_end(&w);
+    pd_pdfobj_begin(&w, catalog);
+    strbuf_printf(&out, "<</Type/Catalog/Pages %u 0 R>>", pages);
+    pd_pdfobj_end(&w);
+    unsigned char id[16] = {0xab, 1, 2, 3};
+    ck_assert(pd_pdfobj_finish(&w, catalog, 0, id));
+    const char *pdf = strbuf_str(&out);
+    /* the file holds binary bytes (the deflated stream): no str* on it */
+#define FIND(needle) ((const char *)memmem(pdf, out.len, needle, strlen(needle)))
+    ck_assert(strncmp(pdf, "%PDF-1.7\n", 9) == 0);
+    /* startxref points at the table; each entry at its object */
+    const char *sx = FIND("startxref\n");
+    ck_assert_ptr_nonnull(sx);
+    size_t xref = strtoul(sx + 10, NULL, 10);
+    ck_assert(strncmp(pdf + xref, "xref\n0 4\n0000000000 65535 f \n", 29) == 0);
+    for (int n = 1; n <= 3; n++) {
+        const char *entry = pdf + xref + 29 + 20 * (n - 1);
+        ck_assert_int_eq(entry[17], 'n');
+        size_t at = strtoul(entry, NULL, 10);
+        char head[16];
+        snprintf(head, sizeof head, "%d 0 obj\n", n);
+        ck_assert(strncmp(pdf + at, head, strlen(head)) == 0);
+    }
+    ck_assert_ptr_nonnull(FIND("/Root 1 0 R/ID[<ab010203"));
+    ck_assert_ptr_null(FIND("/Info"));
+    /* the stream inflates to what was given, and /Length is right */
+    const char *len = FIND("/Length ");
+    const char *body = FIND(">>\nstream\n") + 10;
+    size_t n = strtoul(len + 8, NULL, 10);
+    ck_assert(strncmp(body + n, "\nendstream", 10) == 0);
+    unsigned char inflated[128];
+    uLongf got = sizeof inflated;
+    ck_assert_int_eq(uncompress(inflated, &got, (const Bytef *)body, n), Z_OK);
+    ck_assert_uint_eq(got, sizeof text - 1);
+    ck_assert(memcmp(inflated, text, got) == 0);
+    ck_assert_int_eq((unsigned char)body[1], 0x01); /* zlib header: level 1 */
+    strbuf_free(&out);
+#undef FIND
+
+    /* an object reserved and never written is refused */
+    pd_pdfobj_init(&w, &out);
+    pd_pdfobj_reserve(&w);
+    ck_assert(!pd_pdfobj_finish(&w, 1, 0, id));
+    strbuf_free(&out);
 }
 END_TEST
 
@@ -717,7 +887,8 @@ static Suite *S_suite(void)
     TCase *tc = tcase_create("units");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, strbuf_grows_and_expands);
-    tcase_add_test(tc, pdf_streams_use_our_deflate_level);
+    tcase_add_test(tc, pdfobj_writes_values);
+    tcase_add_test(tc, pdfobj_writes_a_valid_file);
     tcase_add_test(tc, lang_resolves_usual_spellings);
     tcase_add_test(tc, lang_parses_iso_dates_strictly);
     tcase_add_test(tc, lang_formats_per_language);
@@ -734,6 +905,7 @@ static Suite *S_suite(void)
     tcase_add_test(tc, layout_repeats_table_header);
     tcase_add_test(tc, layout_refuses_missing_glyph);
     tcase_add_test(tc, fonts_are_private_and_render_devices_work);
+    tcase_add_test(tc, pdf_images_flattened_onto_their_background);
     tcase_add_test(tc, output_is_atomic);
     suite_add_tcase(s, tc);
     return s;

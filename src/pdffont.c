@@ -1,0 +1,388 @@
+#include "pdffont.h"
+
+#include <fcntl.h>
+#include <glib.h>
+#include <hb-ot.h>
+#include <hb-subset.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pdfobj.h"
+
+/* More passing subsets (the values' glyphs) than this are dropped at the
+ * next trim: a long run of unusual names must not grow forever. Lasting
+ * ones (a template's base glyphs) are few and always kept. */
+#define CACHE_MAX_PASSING 1024
+
+typedef struct S_face {
+    hb_face_t *face; /* a reference */
+    char *path;      /* the file it was loaded from, or NULL */
+    unsigned index;  /* the face's index in that file */
+    hb_font_t *font; /* at units per em, for advances */
+    unsigned upem;
+    bool cff;
+    char *psname;
+    strbuf descriptor;
+    GHashTable *lasting; /* GBytes of the gid list -> pd_pdffont */
+    GHashTable *passing; /* the same */
+} S_face;
+
+struct pd_pdffont_cache {
+    S_face *faces;
+    size_t n_faces;
+    size_t n_passing;
+};
+
+pd_pdffont_cache *pd_pdffont_cache_new(void)
+{
+    return xcalloc(1, sizeof(pd_pdffont_cache));
+}
+
+static void S_font_free(gpointer p)
+{
+    pd_pdffont *f = p;
+    free(f->base_font);
+    free(f->gids);
+    free(f->codes);
+    strbuf_free(&f->program);
+    strbuf_free(&f->widths);
+    strbuf_free(&f->descriptor);
+    free(f);
+}
+
+void pd_pdffont_cache_free(pd_pdffont_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_faces; i++) {
+        S_face *f = &c->faces[i];
+        g_hash_table_destroy(f->lasting);
+        g_hash_table_destroy(f->passing);
+        hb_font_destroy(f->font);
+        hb_face_destroy(f->face);
+        free(f->psname);
+        free(f->path);
+        strbuf_free(&f->descriptor);
+    }
+    free(c->faces);
+    free(c);
+}
+
+void pd_pdffont_cache_trim(pd_pdffont_cache *c)
+{
+    if (c->n_passing <= CACHE_MAX_PASSING)
+        return;
+    for (size_t i = 0; i < c->n_faces; i++)
+        g_hash_table_remove_all(c->faces[i].passing);
+    c->n_passing = 0;
+}
+
+static int16_t S_i16(const char *p)
+{
+    return (int16_t)(((unsigned)(unsigned char)p[0] << 8) | (unsigned char)p[1]);
+}
+
+/* FontDescriptor entries, in 1/1000 em. */
+static void S_describe(S_face *f)
+{
+    strbuf *d = &f->descriptor;
+    double k = 1000.0 / f->upem;
+    hb_position_t asc = 0, desc = 0, cap = 0;
+    hb_ot_metrics_get_position(f->font, HB_OT_METRICS_TAG_HORIZONTAL_ASCENDER, &asc);
+    hb_ot_metrics_get_position(f->font, HB_OT_METRICS_TAG_HORIZONTAL_DESCENDER, &desc);
+    if (!hb_ot_metrics_get_position(f->font, HB_OT_METRICS_TAG_CAP_HEIGHT, &cap))
+        cap = asc;
+    float slant = hb_style_get_value(f->font, HB_STYLE_TAG_SLANT_ANGLE);
+    int16_t bbox[4] = {0, 0, 0, 0};
+    hb_blob_t *head = hb_face_reference_table(f->face, HB_TAG('h', 'e', 'a', 'd'));
+    unsigned len = 0;
+    const char *h = hb_blob_get_data(head, &len);
+    if (len >= 44)
+        for (int i = 0; i < 4; i++)
+            bbox[i] = S_i16(h + 36 + (ptrdiff_t)(2 * i));
+    hb_blob_destroy(head);
+    /* Flags: 4 symbolic (glyphs outside the standard Latin set), 64 italic */
+    strbuf_append(d, "/Flags ");
+    pd_pdf_int(d, slant != 0 ? 4 + 64 : 4);
+    strbuf_append(d, "/FontBBox[");
+    for (int i = 0; i < 4; i++) {
+        if (i)
+            strbuf_append_char(d, ' ');
+        pd_pdf_real(d, bbox[i] * k, 0);
+    }
+    strbuf_append(d, "]/ItalicAngle ");
+    pd_pdf_real(d, slant, 2);
+    strbuf_append(d, "/Ascent ");
+    pd_pdf_real(d, asc * k, 0);
+    strbuf_append(d, "/Descent ");
+    pd_pdf_real(d, desc * k, 0);
+    strbuf_append(d, "/CapHeight ");
+    pd_pdf_real(d, cap * k, 0);
+    strbuf_append(d, "/StemV 80");
+}
+
+static S_face *S_face_for(pd_pdffont_cache *c, hb_face_t *face)
+{
+    for (size_t i = 0; i < c->n_faces; i++)
+        if (c->faces[i].face == face)
+            return &c->faces[i];
+    c->faces = xrealloc(c->faces, (c->n_faces + 1) * sizeof *c->faces);
+    S_face *f = &c->faces[c->n_faces++];
+    memset(f, 0, sizeof *f);
+    f->face = hb_face_reference(face);
+    f->upem = hb_face_get_upem(face);
+    if (!f->upem)
+        f->upem = 1000;
+    f->font = hb_font_create(face);
+    hb_font_set_scale(f->font, (int)f->upem, (int)f->upem);
+    hb_blob_t *cff = hb_face_reference_table(face, HB_TAG('C', 'F', 'F', ' '));
+    f->cff = hb_blob_get_length(cff) > 0;
+    hb_blob_destroy(cff);
+    char name[128];
+    unsigned size = sizeof name;
+    if (!hb_ot_name_get_utf8(face, HB_OT_NAME_ID_POSTSCRIPT_NAME, HB_LANGUAGE_INVALID, &size,
+                             name) ||
+        !*name)
+        snprintf(name, sizeof name, "Font");
+    /* a PostScript name is printable ASCII without delimiters */
+    for (char *p = name; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || strchr("()<>[]{}/%#", *p))
+            *p = '-';
+    f->psname = xstrdup(name);
+    f->lasting = g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref,
+                                       S_font_free);
+    f->passing = g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref,
+                                       S_font_free);
+    S_describe(f);
+    return f;
+}
+
+/* Width as written in /W: 1/1000 em, rounded to 1/1000 of that. */
+static double S_width(const S_face *f, uint32_t gid)
+{
+    double w = hb_font_get_glyph_h_advance(f->font, gid) * 1000.0 / f->upem;
+    return round(w * 1000.0) / 1000.0;
+}
+
+void pd_pdffont_set_file(pd_pdffont_cache *c, hb_face_t *face, const char *path, unsigned index)
+{
+    S_face *f = S_face_for(c, face);
+    if (f->path || !path)
+        return;
+    f->path = xstrdup(path);
+    f->index = index;
+}
+
+typedef struct S_mapping {
+    void *address;
+    size_t length;
+} S_mapping;
+
+static void S_unmap(void *p)
+{
+    S_mapping *m = p;
+    munmap(m->address, m->length);
+    free(m);
+}
+
+/* The face to subset: the same font file mapped afresh, and unmapped when
+ * done. The face the shaper uses has its own mapping, and FreeType (the
+ * layout's glyph extents) another: subsetting through either would keep
+ * the glyph outlines it reads counted a second time in the worker's
+ * memory (10 MB for the Chinese faces). No readahead: a subset reads a few
+ * glyphs scattered over megabytes. NULL: use the shaper's face. */
+static hb_face_t *S_private_face(const S_face *f)
+{
+    if (!f->path)
+        return NULL;
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0) {
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return NULL;
+    madvise(p, (size_t)st.st_size, MADV_RANDOM);
+    S_mapping *m = xmalloc(sizeof *m);
+    m->address = p;
+    m->length = (size_t)st.st_size;
+    hb_blob_t *blob = hb_blob_create(p, (unsigned)st.st_size, HB_MEMORY_MODE_READONLY, m, S_unmap);
+    hb_face_t *face = hb_face_create(blob, f->index);
+    hb_blob_destroy(blob);
+    return face;
+}
+
+double pd_pdffont_face_width(pd_pdffont_cache *c, hb_face_t *face, uint32_t gid)
+{
+    return S_width(S_face_for(c, face), gid);
+}
+
+/* "/DW d/W[c [w ...] ...]": codes whose width is the most common one are
+ * left to /DW. Codes ascend in both kinds of font. */
+static void S_widths(const S_face *face, pd_pdffont *f)
+{
+    double *w = xmalloc(f->n * sizeof *w);
+    for (size_t i = 0; i < f->n; i++)
+        w[i] = S_width(face, f->gids[i]);
+    /* the most common width: CJK faces are mostly 1000 */
+    double dw = w[0];
+    size_t best = 0;
+    for (size_t i = 0; i < f->n && i < 4096; i += 1 + f->n / 64) {
+        size_t count = 0;
+        for (size_t j = 0; j < f->n; j++)
+            count += w[j] == w[i];
+        if (count > best) {
+            best = count;
+            dw = w[i];
+        }
+    }
+    strbuf *sb = &f->widths;
+    strbuf_append(sb, "/DW ");
+    pd_pdf_real(sb, dw, 3);
+    strbuf_append(sb, "/W[");
+    bool open = false;
+    for (size_t i = 0; i < f->n; i++) {
+        if (w[i] == dw) {
+            if (open)
+                strbuf_append_char(sb, ']');
+            open = false;
+            continue;
+        }
+        if (!open || f->codes[i] != f->codes[i - 1] + 1) {
+            if (open)
+                strbuf_append_char(sb, ']');
+            pd_pdf_int(sb, (long)f->codes[i]);
+            strbuf_append_char(sb, '[');
+            open = true;
+        } else {
+            strbuf_append_char(sb, ' ');
+        }
+        pd_pdf_real(sb, w[i], 3);
+    }
+    if (open)
+        strbuf_append_char(sb, ']');
+    strbuf_append_char(sb, ']');
+    free(w);
+}
+
+/* Six capital letters from the glyph set (PDF: a subset's name starts with
+ * a tag naming the subset). */
+static void S_tag(const S_face *face, pd_pdffont *f)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < f->n; i++)
+        for (int b = 0; b < 4; b++) {
+            h ^= (f->gids[i] >> (8 * b)) & 0xff;
+            h *= 16777619u;
+        }
+    char tag[8];
+    for (int i = 0; i < 6; i++) {
+        tag[i] = (char)('A' + h % 26);
+        h /= 26;
+        h ^= h << 13; /* more letters than one 32-bit hash has base-26 digits */
+    }
+    tag[6] = '+';
+    tag[7] = '\0';
+    strbuf name = STRBUF_INIT;
+    strbuf_append(&name, tag);
+    strbuf_append(&name, face->psname);
+    f->base_font = strbuf_take(&name);
+}
+
+static bool S_subset(const S_face *face, pd_pdffont *f, pd_error *err)
+{
+    hb_subset_input_t *in = hb_subset_input_create_or_fail();
+    if (!in)
+        return pd_error_set(err, NULL, 0, "out of memory subsetting %s", face->psname);
+    hb_set_t *glyphs = hb_subset_input_glyph_set(in);
+    for (size_t i = 0; i < f->n; i++)
+        hb_set_add(glyphs, f->gids[i]);
+    /* only what a PDF reader uses: outlines and metrics. No layout tables
+       (the text is already shaped), no hinting (pildoc paints unhinted), no
+       names beyond the required ones. */
+    hb_set_t *drop = hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG);
+    static const char *const tables[] = {"GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH", "kern",
+                                         "vhea", "vmtx", "VORG", "DSIG", "hdmx", "LTSH", "VDMX",
+                                         "gasp", "cmap", "name", "post", "meta", "STAT"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        hb_set_add(drop, hb_tag_from_string(tables[i], 4));
+    hb_set_clear(hb_subset_input_unicode_set(in));
+    hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE);
+    hb_face_t *source = S_private_face(face);
+    hb_subset_plan_t *plan = hb_subset_plan_create_or_fail(source ? source : face->face, in);
+    hb_subset_input_destroy(in);
+    hb_face_t *sub = plan ? hb_subset_plan_execute_or_fail(plan) : NULL;
+    if (!sub) {
+        hb_subset_plan_destroy(plan);
+        hb_face_destroy(source);
+        return pd_error_set(err, NULL, 0, "font subsetting failed for %s", face->psname);
+    }
+    const hb_map_t *map = hb_subset_plan_old_to_new_glyph_mapping(plan);
+    f->codes = xmalloc(f->n * sizeof *f->codes);
+    for (size_t i = 0; i < f->n; i++)
+        f->codes[i] = face->cff ? f->gids[i] : hb_map_get(map, f->gids[i]);
+    hb_subset_plan_destroy(plan);
+    hb_blob_t *blob = face->cff ? hb_face_reference_table(sub, HB_TAG('C', 'F', 'F', ' '))
+                                : hb_face_reference_blob(sub);
+    unsigned len = 0;
+    const char *data = hb_blob_get_data(blob, &len);
+    f->program_len = len;
+    pd_pdf_deflate(&f->program, data, len, PD_PDF_LEVEL_SHARED);
+    hb_blob_destroy(blob);
+    hb_face_destroy(sub);
+    hb_face_destroy(source);
+    if (!len)
+        return pd_error_set(err, NULL, 0, "font subsetting gave nothing for %s", face->psname);
+    return true;
+}
+
+const pd_pdffont *pd_pdffont_get(pd_pdffont_cache *c, hb_face_t *face, const uint32_t *gids,
+                                 size_t n, bool lasting, pd_error *err)
+{
+    S_face *sf = S_face_for(c, face);
+    GHashTable *table = lasting ? sf->lasting : sf->passing;
+    GBytes *key = g_bytes_new(gids, n * sizeof *gids);
+    pd_pdffont *f = g_hash_table_lookup(table, key);
+    if (f) {
+        g_bytes_unref(key);
+        return f;
+    }
+    f = xcalloc(1, sizeof *f);
+    f->cff = sf->cff;
+    f->n = n;
+    f->gids = xmalloc(n * sizeof *gids);
+    memcpy(f->gids, gids, n * sizeof *gids);
+    if (!S_subset(sf, f, err)) {
+        g_bytes_unref(key);
+        S_font_free(f);
+        return NULL;
+    }
+    S_tag(sf, f);
+    S_widths(sf, f);
+    strbuf_append_len(&f->descriptor, sf->descriptor.data, sf->descriptor.len);
+    g_hash_table_insert(table, key, f);
+    c->n_passing += !lasting;
+    return f;
+}
+
+uint32_t pd_pdffont_code(const pd_pdffont *f, uint32_t gid)
+{
+    size_t lo = 0, hi = f->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (f->gids[mid] < gid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < f->n && f->gids[lo] == gid ? f->codes[lo] : 0;
+}
