@@ -1191,8 +1191,9 @@ static bool S_callout(S_state *st, const pd_block *b, double left, double width)
     S_keep_together(st, first, st->depth, NULL, NULL, 0); /* whole on one page when it fits */
     /* a box outside any <keep> may still break, where only its own keep
        holds it, when moving it whole would leave a large gap (not on a
-       form, whose gaps are ruled off instead) */
-    for (size_t i = first; !st->form && st->depth == 0 && i + 1 < st->n_slices; i++)
+       form, whose gaps are ruled off instead; never an urgent box: its
+       warning signs and the number to call are read as one) */
+    for (size_t i = first; !st->form && !b->urgent && st->depth == 0 && i + 1 < st->n_slices; i++)
         st->slices[i].soft = st->slices[i].glue <= G_GROUP_MAX;
     return true;
 }

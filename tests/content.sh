@@ -311,4 +311,18 @@ check "consent: the leaflet has the detail" grep -q 'The leaflet explains them i
 "$PILDOC" render leaflet --lang en --format text -o - | cut -d' ' -f4- | tr '\n' ' ' | tr -s ' ' > "$T/leaflet-en.txt"
 check "the leaflet prints the same summary" grep -q 'Driving and going home. Do not drive, use machines or do anything dangerous for at least 24 hours after an infusion' "$T/leaflet-en.txt"
 
+# the urgent box is never split across pages or columns: its warning signs
+# and the number to call are read as one (a split box was seen on the
+# two-column leaflet with the Paris profile)
+for doc in leaflet consent; do
+  for paper in a4 letter; do
+    for clinic in "" --clinic=templates/clinics/paris.xml --clinic=templates/clinics/montreal.xml; do
+      "$PILDOC" render $doc --lang en --paper $paper $clinic --format text -o "$T/urgent.txt" 2>/dev/null
+      first=$(grep -m1 'Contact the clinic at once' "$T/urgent.txt" | cut -d' ' -f1-2)
+      last=$(grep -m1 'Do not wait for your next appointment' "$T/urgent.txt" | cut -d' ' -f1-2)
+      check "urgent box whole: $doc $paper ${clinic#--clinic=}" test -n "$first" -a "$first" = "$last"
+    done
+  done
+done
+
 summary content
