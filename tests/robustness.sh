@@ -339,4 +339,14 @@ check "resume: only that one" grep -q ': 60 jobs: 1 written, 59 kept' "$T/res.er
 "$PILDOC" batch "$T/j2.csv" --out "$T/res" --jobs 2 --quiet --resume 2> "$T/res.err"
 check "resume: jobs whose input changed are rendered again" grep -q ': 2 jobs: 2 written, 0 kept' "$T/res.err"
 
+# a FIFO planted under a manifest's name in the folder must not hang --resume
+for name in manifest.csv.partial .manifest.csv.ABCDEFGH.part; do
+  rm -rf "$T/rfifo"
+  mkdir -p "$T/rfifo"
+  mkfifo "$T/rfifo/$name"
+  run_bounded 30 "$PILDOC" batch "$T/j3.csv" --out "$T/rfifo" --resume --quiet 2>/dev/null; rc=$?
+  check "resume: a FIFO named $name is not waited on (exit $rc)" test $rc = 0
+  check "resume: ... every job written" test "$(grep -c '"ok"' "$T/rfifo/manifest.csv" 2>/dev/null)" = 3
+done
+
 summary robustness
