@@ -282,6 +282,41 @@ check "9: 900,000 paragraphs: exit 1 within 1 GB of address space" test $rc = 1
 check "9: ... at once (${ms} ms < 5000)" test $ms -lt 5000
 check "9: ... one line, file:line" bash -c "grep -qx '.*big.xml:[0-9]*: more than 100000 elements' '$T/err'"
 
+# --- images (logos, pictograms): an SVG is no way around the 4096-pixel bound ------------
+mkdir -p "$T/img"
+python3 - "$T/img" <<'PY2'
+import base64, gzip, struct, sys, zlib
+d = sys.argv[1]
+def png(w, h):
+    def chunk(t, b):
+        return struct.pack('>I', len(b)) + t + b + struct.pack('>I', zlib.crc32(t + b) & 0xffffffff)
+    z = zlib.compressobj(9)
+    data = b''.join(z.compress(b'\0' * (w * 3 + 1)) for _ in range(h)) + z.flush()
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
+            + chunk(b'IDAT', data) + chunk(b'IEND', b''))
+svg = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" height="100">%s</svg>'
+img = '<image width="100" height="100" xlink:href="%s"/>'
+open(d + '/big.png', 'wb').write(png(8000, 8000))   # 200 kB on disk, 256 MB decoded
+open(d + '/embed.svg', 'w').write(svg % (img % ('data:image/png;base64,' + base64.b64encode(open(d + '/big.png', 'rb').read()).decode())))
+open(d + '/link.svg', 'w').write(svg % (img % 'big.png'))
+open(d + '/xi.svg', 'w').write(svg % '<text xmlns:xi="http://www.w3.org/2001/XInclude" y="20"><xi:include href="big.png" parse="text"/></text>')
+open(d + '/gz.svg', 'wb').write(gzip.compress((svg % ('<!--' + ' ' * (64 << 20) + '-->')).encode(), 9))
+open(d + '/small.svg', 'w').write('<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
+    '"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n'
+    + svg % ('<rect width="50" height="50" fill="#08c"/>' + img % ('data:image/png;base64,' + base64.b64encode(png(16, 16)).decode())))
+for n in ('embed', 'link', 'xi', 'gz', 'small'):
+    open(d + '/p-%s.xml' % n, 'w').write('<clinic country="FR"><name>Test</name><logo>%s.svg</logo></clinic>' % n)
+PY2
+for n in embed link xi gz; do
+  vlimit 1000000 timeout 60 $PILDOC render leaflet --clinic "$T/img/p-$n.xml" -o "$T/img/$n.pdf" 2> "$T/err"; rc=$?
+  check "images: a logo SVG ($n) is refused: exit 1, one line naming the profile's line" \
+    bash -c "test $rc = 1 && test \$(wc -l < '$T/err') = 1 && grep -q 'p-$n.xml:1: image .*$n.svg.: \\(an\\|not a valid\\) SVG file' '$T/err'"
+  check "images: ... no file" test ! -e "$T/img/$n.pdf"
+done
+check "images: an embedded PNG over 4096 pixels is named as such" grep -q 'embeds a PNG larger than 4096 pixels a side' <($PILDOC render leaflet --clinic "$T/img/p-embed.xml" -o "$T/img/e.pdf" 2>&1)
+$PILDOC render leaflet --clinic "$T/img/p-small.xml" -o "$T/img/small.pdf" 2> "$T/err"; rc=$?
+check "images: a logo SVG with a DOCTYPE and a small embedded PNG prints" bash -c "test $rc = 0 && test -s '$T/img/small.pdf'"
+
 # --- item 34: command-line gaps -----------------------------------------------------------
 usage() { local what=$1; shift; "$@" -o "$T/u.pdf" > /dev/null 2> "$T/err"; local rc=$?
   check "34: $what: usage error (exit 2)" test $rc = 2; check "34: $what: no file" test ! -e "$T/u.pdf"; rm -f "$T/u.pdf"; }
