@@ -349,4 +349,19 @@ for name in manifest.csv.partial .manifest.csv.ABCDEFGH.part; do
   check "resume: ... every job written" test "$(grep -c '"ok"' "$T/rfifo/manifest.csv" 2>/dev/null)" = 3
 done
 
+# --- the font cache: never through a link or in a folder others can write ---------------
+mkdir -p "$T/xdg1/pildoc" "$T/xdg2" "$T/fcvictim"
+chmod 777 "$T/xdg1/pildoc"
+XDG_CACHE_HOME=$T/xdg1 "$PILDOC" render leaflet -o "$T/fc1.pdf" 2>/dev/null; rc=$?
+check "font cache: a world-writable cache folder: the document is still made" test $rc = 0
+check "font cache: ... but no cache is written (or read) there" test -z "$(ls -A "$T/xdg1/pildoc")"
+chmod 1777 "$T/xdg2"
+ln -s "$T/fcvictim" "$T/xdg2/pildoc"
+[ "$(id -u)" = 0 ] && chown -h nobody "$T/xdg2/pildoc"   # planted by another user
+XDG_CACHE_HOME=$T/xdg2 "$PILDOC" render leaflet -o "$T/fc2.pdf" 2>/dev/null; rc=$?
+check "font cache: a link planted as the cache folder: the document is still made" test $rc = 0
+check "font cache: ... nothing written where the link points" test -z "$(ls -A "$T/fcvictim")"
+XDG_CACHE_HOME=$T/xdg3 "$PILDOC" render leaflet -o "$T/fc3.pdf" 2>/dev/null
+check "font cache: a folder of our own is still used" bash -c "ls '$T/xdg3/pildoc' | grep -q 'cache-'"
+
 summary robustness
