@@ -84,7 +84,8 @@ static void *S_worker_start(void *arg, char *why, size_t why_len)
     if (names[0]) {
         pd_values none;
         pd_values_init(&none);
-        pd_job job = {names[0], "en", pd_paper_find("a4"), 0, &none, PD_FORMAT_TEXT, 1, 100, 0, NULL};
+        pd_job job = {names[0], "en", pd_paper_find("a4"), 0, &none, PD_FORMAT_TEXT, 1, 100,
+                      0,        NULL};
         pd_job_result res;
         if (!pd_renderer_render(r, &job, &res, &err)) {
             snprintf(why, why_len, "%s", err.msg);
@@ -701,7 +702,11 @@ int pd_serve_main(int argc, char **argv, const pd_env *env)
         {NULL, 0, NULL, 0},
     };
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    S_options opt = {"127.0.0.1:8080", cores > 0 ? (int)cores : 1, (size_t)1024 * 1024, 30, 64, 32};
+    /* one worker a core, at most the pool's limit (a 96-core machine) */
+    int workers = cores < 1                         ? 1
+                  : cores > PD_WORKPOOL_MAX_WORKERS ? PD_WORKPOOL_MAX_WORKERS
+                                                    : (int)cores;
+    S_options opt = {"127.0.0.1:8080", workers, (size_t)1024 * 1024, 30, 64, 32};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
