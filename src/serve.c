@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <glib.h>
 #include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -147,10 +148,20 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
         if (doc)
             xmlFreeDoc(doc);
     } else if (strcmp(kind, "form") == 0) {
+        /* a field given twice is two values for one line of the document:
+           refused, as in a data file or a job file (never one of them silently) */
+        GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
         const char *name, *value;
-        while (!bad_field && (name = S_next_field(&p, end)) && (value = S_next_field(&p, end)))
-            if (!pd_values_set(&values, pd_renderer_schema(r), name, value, "form field", 0, &err))
+        while (!bad_field && (name = S_next_field(&p, end)) && (value = S_next_field(&p, end))) {
+            if (!g_hash_table_add(seen, (gpointer)name)) {
+                pd_error_set(&err, "form field", 0, "'%s' is given twice", name);
                 bad_field = name;
+            } else if (!pd_values_set(&values, pd_renderer_schema(r), name, value, "form field", 0,
+                                      &err)) {
+                bad_field = name;
+            }
+        }
+        g_hash_table_destroy(seen);
     }
     if (bad_field) {
         S_answer(out, 400, bad_field, err.msg);

@@ -119,6 +119,9 @@ check "400: an unknown variable in XML" test "$(code -X POST -H 'Content-Type: a
 check "400: a DTD in XML" test "$(code -X POST -H 'Content-Type: application/xml' --data '<!DOCTYPE d [<!ENTITY e "x">]><data/>' "$URL/render/consent")" = 400
 check "400: a bad form value" test "$(code -X POST --data 'treatment.condition=bogus' "$URL/render/leaflet")" = 400
 check "400: a bad form value: field is the form field" json_field treatment.condition
+check "400: a form field given twice (two names for one patient)" test "$(code -X POST --data 'patient.name=Alice&patient.name=Bob' "$URL/render/consent")" = 400
+check "400: a form field given twice: says so, names the field" bash -c "grep -q 'given twice' '$T/body' && grep -q '\"field\":\"patient.name\"' '$T/body'"
+check "400: a form field given twice: no name quoted" bash -c "! grep -q 'Alice\\|Bob' '$T/body'"
 check "400: an impossible date" test "$(code -X POST --data-urlencode 'patient.birth_date=2020-02-31' --data-urlencode 'patient.name=Zoë Secretname' "$URL/render/consent")" = 400
 check "400: the error does not quote the value" bash -c "! grep -q Secretname '$T/body'"
 # 404: only names of the installed set, never a path
