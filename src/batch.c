@@ -1070,7 +1070,9 @@ static bool S_resumable(S_master *m, S_result *r)
     int dir = pd_output_open_parent(m->opt->out_fd, r->output, false, r->output, &base, &err);
     if (dir < 0)
         return false;
-    int fd = openat(dir, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: an output replaced by a FIFO is not waited on (it is not
+       a regular file, so it is not kept) */
+    int fd = openat(dir, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     close(dir);
     struct stat st;
     if (fd < 0)

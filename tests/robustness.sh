@@ -349,6 +349,16 @@ for name in manifest.csv.partial .manifest.csv.ABCDEFGH.part; do
   check "resume: ... every job written" test "$(grep -c '"ok"' "$T/rfifo/manifest.csv" 2>/dev/null)" = 3
 done
 
+# an output replaced by a FIFO since the run (its manifest row intact) is not waited on
+rm -rf "$T/ofifo"
+"$PILDOC" batch "$T/j3.csv" --out "$T/ofifo" --quiet 2>/dev/null
+f=$(ls "$T/ofifo" | grep -m1 '\.pdf$')
+rm "$T/ofifo/$f"
+mkfifo "$T/ofifo/$f"
+run_bounded 30 "$PILDOC" batch "$T/j3.csv" --out "$T/ofifo" --resume --quiet 2> "$T/ofifo.err"; rc=$?
+check "resume: an output replaced by a FIFO: the run ends (exit $rc, not killed)" test $rc = 1
+check "resume: ... that job fails, the others are kept" grep -q ': 3 jobs: 0 written, 2 kept from an earlier run, 1 failed' "$T/ofifo.err"
+
 # --- the font cache: never through a link or in a folder others can write ---------------
 mkdir -p "$T/xdg1/pildoc" "$T/xdg2" "$T/fcvictim"
 chmod 777 "$T/xdg1/pildoc"
