@@ -17,6 +17,10 @@
 #include "xmlsafe.h"
 
 #define CSV_CHUNK 65536
+/* One CSV record at most (the batch hands no larger job to a worker): a
+   quote never closed in a big or endless job file must not take all the
+   memory before the end of the file says so. */
+#define CSV_MAX_RECORD ((size_t)64 * 1024 * 1024)
 
 typedef struct S_row {
     char **cells;
@@ -39,9 +43,10 @@ struct pd_jobsrc {
     S_row *rows; /* complete rows not yet handed out */
     size_t n_rows, first_row;
     S_row header;
-    long line;       /* physical line being fed to the parser */
-    long row_line;   /* where the record being parsed started */
-    pd_error broken; /* the file cannot be read on; reported after the rows before it */
+    long line;        /* physical line being fed to the parser */
+    long row_line;    /* where the record being parsed started */
+    size_t row_bytes; /* bytes of that record fed so far */
+    pd_error broken;  /* the file cannot be read on; reported after the rows before it */
     int fd;
     bool positioned; /* XML: the reader already stands on the next node */
     bool csv_open;
@@ -369,8 +374,15 @@ static bool S_csv_feed(pd_jobsrc *src, const char *buf, size_t len)
                 if (buf[i] != '\r' && buf[i] != '\n') {
                     src->in_row = true;
                     src->row_line = src->line;
+                    src->row_bytes = 0;
                     break;
                 }
+        if (src->in_row && (src->row_bytes += seg) > CSV_MAX_RECORD) {
+            pd_error_set(&src->broken, src->path, src->row_line,
+                         "malformed CSV: a record longer than 64 MB (a quoted field never "
+                         "closed?)");
+            return false;
+        }
         if (csv_parse(&src->csv, buf, seg, S_cb_field, S_cb_row, src) != seg) {
             pd_error_set(&src->broken, src->path, src->line, "malformed CSV: %s",
                          csv_error(&src->csv) == CSV_EPARSE

@@ -55,6 +55,25 @@ check "25: the failing job is named by the output it read" grep -q '^pildoc: job
 check "25: a value error names the line" bash -c "grep '^\"3\"' '$M' | grep -q \"lines.csv:6: value of 'patient.name'\""
 check "25: a multi-line record: the line it starts on" bash -c "grep '^\"1\"' '$M' | grep -q \"lines.csv:2: value of 'patient.name'\""
 
+# a quote never closed in a big job file (here a pipe of 200 MB): bounded, said at once
+mkfifo "$T/unclosed.csv"
+python3 -c "
+import sys
+try:
+    with open(sys.argv[1], 'w') as f:
+        f.write('template,lang,output,patient.id\nleaflet,en,q1.pdf,Q1\nconsent,en,q2.pdf,\"never closed\n')
+        for _ in range(200000): f.write('x' * 999 + '\n')
+except BrokenPipeError:
+    pass" "$T/unclosed.csv" 2>/dev/null &
+/usr/bin/time -f '%M' -o "$T/rss" timeout 120 $PILDOC batch "$T/unclosed.csv" --out "$T/unclosed" --jobs 1 --quiet 2> "$T/err"; rc=$?
+wait
+rss=$(tail -1 "$T/rss")
+check "13: an unclosed quote in 200 MB: exit 1, the line of its record" bash -c "test $rc = 1 && grep -q 'unclosed.csv:3: malformed CSV: a record longer than 64 MB' '$T/err'"
+check "13: ... the job before it is written" test -s "$T/unclosed/q1.pdf"
+if [ -z "${PILDOC_SANITIZED:-}" ]; then
+  check "13: ... in bounded memory ($rss kB < 160000)" test "$rss" -lt 160000
+fi
+
 # --- item 15: a NUL byte in a CSV cell ------------------------------------------------
 printf 'template,lang,output,patient.name\nconsent,en,n1.pdf,Ann\0Secret\nconsent,en,n2.pdf,Bo\n' > "$T/nul.csv"
 $PILDOC batch "$T/nul.csv" --out "$T/nul" --quiet 2> "$T/err"; rc=$?
