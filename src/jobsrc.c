@@ -21,6 +21,10 @@
    quote never closed in a big or endless job file must not take all the
    memory before the end of the file says so. */
 #define CSV_MAX_RECORD ((size_t)64 * 1024 * 1024)
+/* Start tags read for one XML job at most: its <data> is bounded like a
+   --data file (XMLSAFE_MAX_ELEMENTS), plus the reader's look-ahead. A job
+   is expanded into a tree whole, about 30 times its size in memory. */
+#define XML_MAX_JOB_TAGS (XMLSAFE_MAX_ELEMENTS + 4096)
 
 typedef struct S_row {
     char **cells;
@@ -49,6 +53,9 @@ struct pd_jobsrc {
     pd_error broken;  /* the file cannot be read on; reported after the rows before it */
     int fd;
     bool positioned; /* XML: the reader already stands on the next node */
+    size_t tags;     /* XML: start tags read since the last job was handed out */
+    bool lt;         /* XML: the last byte read was '<' */
+    bool too_big;    /* XML: a job went over XML_MAX_JOB_TAGS */
     bool csv_open;
     bool have_header, eof, started;
     bool in_row; /* a record has started and not yet ended */
@@ -129,6 +136,35 @@ static int S_open_jobs(const char *path, const char *shown, pd_error *err)
     return fd;
 }
 
+/* libxml2's reader reads the job file through here: start tags are
+ * counted on the way, and reading stops when one job holds too many. */
+static int S_xml_read(void *ctx, char *buf, int len)
+{
+    pd_jobsrc *src = ctx;
+    ssize_t got;
+    do
+        got = read(src->fd, buf, (size_t)len);
+    while (got < 0 && errno == EINTR);
+    for (ssize_t i = 0; i < got; i++) {
+        unsigned char b = (unsigned char)buf[i];
+        if (src->lt &&
+            (b == '_' || b == ':' || b >= 0x80 || ((b | 0x20) >= 'a' && (b | 0x20) <= 'z')))
+            src->tags++;
+        src->lt = b == '<';
+    }
+    if (src->tags > XML_MAX_JOB_TAGS) {
+        src->too_big = true;
+        return -1;
+    }
+    return got < 0 ? -1 : (int)got;
+}
+
+static int S_xml_close(void *ctx)
+{
+    (void)ctx; /* the fd is closed with the source */
+    return 0;
+}
+
 pd_jobsrc *pd_jobsrc_open(const char *path, const pd_schema *schema, pd_error *err)
 {
     pd_jobsrc *src = xcalloc(1, sizeof *src);
@@ -149,7 +185,7 @@ pd_jobsrc *pd_jobsrc_open(const char *path, const pd_schema *schema, pd_error *e
         src->line = 1;
         return src;
     }
-    src->reader = xmlReaderForFd(src->fd, src->path, "UTF-8",
+    src->reader = xmlReaderForIO(S_xml_read, S_xml_close, src, src->path, "UTF-8",
                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!src->reader) {
         pd_error_set(err, src->path, 0, "cannot open");
@@ -300,6 +336,12 @@ static int S_xml_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
         src->positioned = false;
         if (rc == 0)
             return 0;
+        if (rc < 0 && src->too_big) {
+            pd_error_set(err, src->path, xmlTextReaderGetParserLineNumber(src->reader),
+                         "a job of more than %d elements (a --data file holds at most that)",
+                         XMLSAFE_MAX_ELEMENTS);
+            return -1;
+        }
         if (rc < 0) {
             const xmlError *e = xmlGetLastError();
             if (e && e->code == XML_ERR_NO_MEMORY) {
@@ -339,7 +381,16 @@ static int S_xml_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
         memset(job, 0, sizeof *job);
         pd_values_init(&job->values);
         job->number = ++src->count;
+        long job_line = xmlTextReaderGetParserLineNumber(src->reader);
         xmlNodePtr n = xmlTextReaderExpand(src->reader);
+        if (!n && src->too_big) {
+            pd_error_set(err, src->path, job_line,
+                         "job %zu holds more than %d elements (a --data file holds at most "
+                         "that)",
+                         job->number, XMLSAFE_MAX_ELEMENTS);
+            pd_jobspec_clear(job);
+            return -1;
+        }
         if (!n) {
             pd_error_set(err, src->path, xmlTextReaderGetParserLineNumber(src->reader),
                          "malformed XML in job %zu", job->number);
@@ -356,6 +407,7 @@ static int S_xml_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
             job->id = xstrdup(id);
         /* skip the subtree: the reader frees what it expanded */
         src->positioned = xmlTextReaderNext(src->reader) == 1;
+        src->tags = 0;
         return 1;
     }
 }

@@ -74,6 +74,20 @@ if [ -z "${PILDOC_SANITIZED:-}" ]; then
   check "13: ... in bounded memory ($rss kB < 160000)" test "$rss" -lt 160000
 fi
 
+# an XML job of 2,000,000 elements (8 MB) is bounded like a --data file, never expanded whole
+python3 -c "
+import sys
+with open(sys.argv[1], 'w') as f:
+    f.write('<batch>\n<job template=\"leaflet\" lang=\"en\" output=\"x1.pdf\"/>\n'
+            '<job template=\"consent\" lang=\"en\" output=\"x2.pdf\"><data>' + '<x/>' * 2000000 + '</data></job>\n</batch>\n')" "$T/bigjob.xml"
+/usr/bin/time -f '%M' -o "$T/rss" timeout 120 $PILDOC batch "$T/bigjob.xml" --out "$T/bigjob" --jobs 1 --quiet 2> "$T/err"; rc=$?
+rss=$(tail -1 "$T/rss")
+check "13: an XML job of 2,000,000 elements: exit 1, one line naming its line" bash -c "test $rc = 1 && grep -q 'bigjob.xml:3: job 2 holds more than 100000 elements' '$T/err'"
+check "13: ... the job before it is written" test -s "$T/bigjob/x1.pdf"
+if [ -z "${PILDOC_SANITIZED:-}" ]; then
+  check "13: ... in bounded memory ($rss kB < 120000)" test "$rss" -lt 120000
+fi
+
 # --- item 15: a NUL byte in a CSV cell ------------------------------------------------
 printf 'template,lang,output,patient.name\nconsent,en,n1.pdf,Ann\0Secret\nconsent,en,n2.pdf,Bo\n' > "$T/nul.csv"
 $PILDOC batch "$T/nul.csv" --out "$T/nul" --quiet 2> "$T/err"; rc=$?
