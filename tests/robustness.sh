@@ -302,6 +302,16 @@ chmod 600 "$T/mode/p.pdf"
 check "batch: a 0600 file stays 0600" test "$(stat -c %a "$T/mode/p.pdf")" = 600
 "$PILDOC" render leaflet -o "$T/mode/p.pdf" 2>/dev/null
 check "render: a 0600 file stays 0600" test "$(stat -c %a "$T/mode/p.pdf")" = 600
+chmod 4640 "$T/mode/p.pdf"
+"$PILDOC" batch "$T/mode.csv" --out "$T/mode" --quiet 2>/dev/null
+check "a kept mode is permissions only (04640 -> 640)" test "$(stat -c %a "$T/mode/p.pdf")" = 640
+if [ "$(id -u)" = 0 ]; then
+  # a file planted by another user, open to all: the patient's document gets the umask
+  chown nobody "$T/mode/q.pdf"
+  chmod 0666 "$T/mode/q.pdf"
+  ( umask 077; "$PILDOC" batch "$T/mode.csv" --out "$T/mode" --quiet 2>/dev/null )
+  check "another user's 0666 file: re-rendered with the umask (077 -> 600), not world-readable" test "$(stat -c %a "$T/mode/q.pdf")" = 600
+fi
 
 # --- Resume: kill the master at random points, resume, compare with one whole run -----------
 python3 tests/make-jobs.py 60 "$T/j60.csv"
