@@ -138,6 +138,33 @@ check "planted link: the file it points to is untouched" grep -qx precious "$T/v
 check "planted link at manifest.csv: its target untouched" grep -qx precious "$T/victim2"
 check "planted link at manifest.csv: replaced by the manifest" bash -c "test -f '$T/plant/manifest.csv' -a ! -L '$T/plant/manifest.csv'"
 
+# ... and at the temporary names themselves, made predictable (getrandom gives zeros): a
+# planted link there is never written through (O_EXCL | O_NOFOLLOW), whatever the name
+if [ -z "${PILDOC_SANITIZED:-}" ] && command -v gcc >/dev/null; then
+  cat > "$T/zeros.c" <<'C'
+#define _GNU_SOURCE
+#include <string.h>
+#include <sys/types.h>
+/* getrandom as an attacker would like it: every temporary name known in advance */
+ssize_t getrandom(void *buf, size_t len, unsigned flags)
+{
+    (void)flags;
+    memset(buf, 0, len);
+    return (ssize_t)len;
+}
+C
+  gcc -shared -fPIC -o "$T/zeros.so" "$T/zeros.c"
+  mkdir -p "$T/plant2"
+  echo precious > "$T/victim3"
+  echo precious > "$T/victim4"
+  ln -s "$T/victim3" "$T/plant2/.manifest.csv.aaaaaaaa.part"
+  ln -s "$T/victim4" "$T/plant2/.pd-aaaaaa-aaaaaaaa.tmp"
+  # (--resume: a run without it would first remove the planted .part as an old manifest)
+  LD_PRELOAD=$T/zeros.so run_bounded 60 "$PILDOC" batch "$T/j3.csv" --out "$T/plant2" --jobs 1 --quiet --resume 2>/dev/null
+  check "planted link at the (predictable) manifest temporary name: its target untouched" grep -qx precious "$T/victim3"
+  check "planted link at the (predictable) PDF temporary name: its target untouched" grep -qx precious "$T/victim4"
+fi
+
 # --- 5: shards in containers sharing a PID ------------------------------------------------
 if unshare --pid --fork true 2>/dev/null; then
   head -21 "$T/j40.csv" > "$T/j20.csv"
