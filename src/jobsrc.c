@@ -181,6 +181,10 @@ pd_jobsrc *pd_jobsrc_open(const char *path, const pd_schema *schema, pd_error *e
     }
     if (paths_has_suffix(path, ".csv") || paths_has_suffix(path, ".CSV")) {
         csv_init(&src->csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
+        /* libcsv grows a field by this much at a time (128 bytes by
+           default: a 64 MB field would be half a million reallocs, each a
+           copy where realloc cannot remap) */
+        csv_set_blk_size(&src->csv, (size_t)1024 * 1024);
         src->csv_open = true;
         src->line = 1;
         return src;
