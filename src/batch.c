@@ -995,9 +995,16 @@ static void S_old_row_end(int c, void *user)
 
 static void S_old_load(GHashTable *rows, int out_fd, const char *name)
 {
-    int fd = openat(out_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK and a regular file only: a FIFO planted under a
+       manifest's name must not hang the run (a link is not followed) */
+    int fd = openat(out_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return;
+    }
     struct csv_parser p;
     csv_init(&p, CSV_APPEND_NULL);
     S_old_reader rd = {rows, {NULL}, 0};
@@ -1080,7 +1087,9 @@ static bool S_resumable(S_master *m, S_result *r)
     int dir = pd_output_open_parent(m->opt->out_fd, r->output, false, r->output, &base, &err);
     if (dir < 0)
         return false;
-    int fd = openat(dir, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: an output replaced by a FIFO is not waited on (it is not
+       a regular file, so it is not kept) */
+    int fd = openat(dir, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     close(dir);
     struct stat st;
     if (fd < 0)

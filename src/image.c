@@ -1,16 +1,20 @@
 #include "image.h"
 
 #include <cairo.h>
+#include <fcntl.h>
 #include <librsvg/rsvg.h>
+#include <libxml/parser.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "paths.h"
 #include "strbuf.h"
+#include "xmlsafe.h"
 
 #define IMAGE_MAX_BYTES (8L * 1024 * 1024)
 #define IMAGE_MAX_SIDE 4096
@@ -79,10 +83,148 @@ static bool S_png_size(const char *path, unsigned long *w, unsigned long *h)
     return true;
 }
 
+/* The width and height in the IHDR of a PNG held in base64 (white space
+ * allowed, as in a data: URL): false when it does not start like a PNG. */
+static bool S_base64_png_size(const char *b64, unsigned long *w, unsigned long *h)
+{
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    unsigned char b[24];
+    size_t n = 0;
+    unsigned long acc = 0;
+    int bits = 0;
+    for (const char *p = b64; *p && n < sizeof b; p++) {
+        if (strchr(" \t\r\n", *p))
+            continue;
+        const char *d = *p ? strchr(digits, *p) : NULL;
+        if (!d)
+            return false;
+        acc = (acc << 6 | (unsigned long)(d - digits)) & 0xffffff;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            b[n++] = (unsigned char)(acc >> bits);
+        }
+    }
+    if (n < sizeof b || memcmp(b, sig, 8) != 0 || memcmp(b + 12, "IHDR", 4) != 0)
+        return false;
+    *w =
+        (unsigned long)b[16] << 24 | (unsigned long)b[17] << 16 | (unsigned long)b[18] << 8 | b[19];
+    *h =
+        (unsigned long)b[20] << 24 | (unsigned long)b[21] << 16 | (unsigned long)b[22] << 8 | b[23];
+    return true;
+}
+
+/* True when CSS text s refers to nothing outside the file: every url()
+ * is "#id", and no @import. */
+static bool S_css_local(const char *s)
+{
+    if (strcasestr(s, "@import"))
+        return false;
+    for (const char *p = s; (p = strcasestr(p, "url(")) != NULL;) {
+        p += 4;
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '"' || *p == '\'')
+            p++;
+        if (*p != '#')
+            return false;
+    }
+    return true;
+}
+
+/* An SVG may refer only to its own elements ("#id") or embed a PNG (a
+ * data: URL) of at most IMAGE_MAX_SIDE pixels a side: librsvg decodes an
+ * embedded or linked picture at its full size, whatever size it prints at
+ * (a 1 MB PNG of 20000 x 20000 pixels costs 1.6 GB), and would read
+ * files beside it. NULL when doc is fine, else why not. */
+static const char *S_svg_refs(xmlDocPtr doc)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    for (xmlNodePtr n = root; n; n = xmlsafe_next(root, n, true)) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (n->ns && n->ns->href && strstr((const char *)n->ns->href, "XInclude"))
+            return "an SVG file with an XInclude";
+        if (xmlStrEqual(n->name, BAD_CAST "style")) {
+            xmlChar *css = xmlNodeGetContent(n);
+            bool local = !css || S_css_local((const char *)css);
+            xmlFree(css);
+            if (!local)
+                return "an SVG file whose style refers to other files (url() or @import)";
+        }
+        for (xmlAttrPtr a = n->properties; a; a = a->next) {
+            xmlChar *v = xmlNodeListGetString(doc, a->children, 1);
+            const char *val = v ? (const char *)v : "";
+            const char *why = NULL;
+            if (xmlStrEqual(a->name, BAD_CAST "href")) {
+                static const char png[] = "data:image/png;base64,";
+                unsigned long w = 0, h = 0;
+                if (val[0] == '#')
+                    why = NULL;
+                else if (strncmp(val, png, sizeof png - 1) != 0)
+                    why = "an SVG file that links to another file or embeds a picture that is "
+                          "not a PNG";
+                else if (!S_base64_png_size(val + sizeof png - 1, &w, &h))
+                    why = "an SVG file that embeds a broken PNG";
+                else if (w < 1 || h < 1 || w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE)
+                    why = "an SVG file that embeds a PNG larger than 4096 pixels a side";
+            } else if (!S_css_local(val)) {
+                why = "an SVG file that refers to other files (url())";
+            }
+            xmlFree(v);
+            if (why)
+                return why;
+        }
+    }
+    return NULL;
+}
+
+/* The file's bytes (at most IMAGE_MAX_BYTES, checked by the caller), or
+ * NULL. */
+static char *S_read_all(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > IMAGE_MAX_BYTES) {
+        close(fd);
+        return NULL;
+    }
+    size_t size = (size_t)st.st_size, got = 0;
+    char *buf = xmalloc(size + 1);
+    ssize_t n;
+    while (got < size && (n = read(fd, buf + got, size - got)) > 0)
+        got += (size_t)n;
+    close(fd);
+    if (got != size) {
+        free(buf);
+        return NULL;
+    }
+    *len = size;
+    return buf;
+}
+
 static cairo_surface_t *S_svg(const char *path, int svg_px, const char **why)
 {
     GError *gerr = NULL;
-    RsvgHandle *h = rsvg_handle_new_from_file(path, &gerr);
+    /* read once, checked with libxml2 (no network, no entity expansion, no
+       gzip: a compressed SVG would inflate without bound), then given to
+       librsvg as bytes: with no base file it loads nothing beside it */
+    size_t len = 0;
+    char *bytes = S_read_all(path, &len);
+    if (!bytes) {
+        *why = "cannot be read";
+        return NULL;
+    }
+    xmlDocPtr doc = xmlReadMemory(bytes, (int)len, path, NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    *why = !doc ? "not a valid SVG file" : S_svg_refs(doc);
+    if (doc)
+        xmlFreeDoc(doc);
+    RsvgHandle *h = *why ? NULL : rsvg_handle_new_from_data((const guint8 *)bytes, len, &gerr);
+    free(bytes);
+    if (*why)
+        return NULL;
     if (!h) {
         *why = "not a valid SVG file";
         g_clear_error(&gerr);

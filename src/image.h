@@ -2,7 +2,8 @@
  * plain RGBA pixels, for a clinic's logo and the <img> pictograms of the
  * templates. An image must lie inside one of the folders it is allowed in
  * (the templates' folder, the clinic profile's folder), is at most 8 MB
- * and 4096 pixels a side; anything else is one error naming the file that
+ * and 4096 pixels a side (an SVG: no link outside itself, embedded
+ * pictures PNG only and within that bound); anything else is one error naming the file that
  * asked for it, its line, and the image.
  * Ownership: a pd_image owns its pixels and alt text (pd_image_free). */
 #ifndef PILDOC_IMAGE_H

@@ -17,6 +17,14 @@
 #include "xmlsafe.h"
 
 #define CSV_CHUNK 65536
+/* One CSV record at most (the batch hands no larger job to a worker): a
+   quote never closed in a big or endless job file must not take all the
+   memory before the end of the file says so. */
+#define CSV_MAX_RECORD ((size_t)64 * 1024 * 1024)
+/* Start tags read for one XML job at most: its <data> is bounded like a
+   --data file (XMLSAFE_MAX_ELEMENTS), plus the reader's look-ahead. A job
+   is expanded into a tree whole, about 30 times its size in memory. */
+#define XML_MAX_JOB_TAGS (XMLSAFE_MAX_ELEMENTS + 4096)
 
 typedef struct S_row {
     char **cells;
@@ -39,11 +47,15 @@ struct pd_jobsrc {
     S_row *rows; /* complete rows not yet handed out */
     size_t n_rows, first_row;
     S_row header;
-    long line;       /* physical line being fed to the parser */
-    long row_line;   /* where the record being parsed started */
-    pd_error broken; /* the file cannot be read on; reported after the rows before it */
+    long line;        /* physical line being fed to the parser */
+    long row_line;    /* where the record being parsed started */
+    size_t row_bytes; /* bytes of that record fed so far */
+    pd_error broken;  /* the file cannot be read on; reported after the rows before it */
     int fd;
     bool positioned; /* XML: the reader already stands on the next node */
+    size_t tags;     /* XML: start tags read since the last job was handed out */
+    bool lt;         /* XML: the last byte read was '<' */
+    bool too_big;    /* XML: a job went over XML_MAX_JOB_TAGS */
     bool csv_open;
     bool have_header, eof, started;
     bool in_row; /* a record has started and not yet ended */
@@ -126,6 +138,35 @@ static int S_open_jobs(const char *path, const char *shown, pd_error *err)
     return fd;
 }
 
+/* libxml2's reader reads the job file through here: start tags are
+ * counted on the way, and reading stops when one job holds too many. */
+static int S_xml_read(void *ctx, char *buf, int len)
+{
+    pd_jobsrc *src = ctx;
+    ssize_t got;
+    do
+        got = read(src->fd, buf, (size_t)len);
+    while (got < 0 && errno == EINTR);
+    for (ssize_t i = 0; i < got; i++) {
+        unsigned char b = (unsigned char)buf[i];
+        if (src->lt &&
+            (b == '_' || b == ':' || b >= 0x80 || ((b | 0x20) >= 'a' && (b | 0x20) <= 'z')))
+            src->tags++;
+        src->lt = b == '<';
+    }
+    if (src->tags > XML_MAX_JOB_TAGS) {
+        src->too_big = true;
+        return -1;
+    }
+    return got < 0 ? -1 : (int)got;
+}
+
+static int S_xml_close(void *ctx)
+{
+    (void)ctx; /* the fd is closed with the source */
+    return 0;
+}
+
 pd_jobsrc *pd_jobsrc_open(const char *path, const pd_schema *schema, pd_error *err)
 {
     pd_jobsrc *src = xcalloc(1, sizeof *src);
@@ -142,11 +183,15 @@ pd_jobsrc *pd_jobsrc_open(const char *path, const pd_schema *schema, pd_error *e
     }
     if (paths_has_suffix(path, ".csv") || paths_has_suffix(path, ".CSV")) {
         csv_init(&src->csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
+        /* libcsv grows a field by this much at a time (128 bytes by
+           default: a 64 MB field would be half a million reallocs, each a
+           copy where realloc cannot remap) */
+        csv_set_blk_size(&src->csv, (size_t)1024 * 1024);
         src->csv_open = true;
         src->line = 1;
         return src;
     }
-    src->reader = xmlReaderForFd(src->fd, src->path, "UTF-8",
+    src->reader = xmlReaderForIO(S_xml_read, S_xml_close, src, src->path, "UTF-8",
                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!src->reader) {
         pd_error_set(err, src->path, 0, "cannot open");
@@ -335,6 +380,12 @@ static int S_xml_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
         src->positioned = false;
         if (rc == 0)
             return 0;
+        if (rc < 0 && src->too_big) {
+            pd_error_set(err, src->path, xmlTextReaderGetParserLineNumber(src->reader),
+                         "a job of more than %d elements (a --data file holds at most that)",
+                         XMLSAFE_MAX_ELEMENTS);
+            return -1;
+        }
         if (rc < 0) {
             const xmlError *e = xmlGetLastError();
             if (e && e->code == XML_ERR_NO_MEMORY) {
@@ -374,7 +425,16 @@ static int S_xml_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
         memset(job, 0, sizeof *job);
         pd_values_init(&job->values);
         job->number = ++src->count;
+        long job_line = xmlTextReaderGetParserLineNumber(src->reader);
         xmlNodePtr n = xmlTextReaderExpand(src->reader);
+        if (!n && src->too_big) {
+            pd_error_set(err, src->path, job_line,
+                         "job %zu holds more than %d elements (a --data file holds at most "
+                         "that)",
+                         job->number, XMLSAFE_MAX_ELEMENTS);
+            pd_jobspec_clear(job);
+            return -1;
+        }
         if (!n) {
             pd_error_set(err, src->path, xmlTextReaderGetParserLineNumber(src->reader),
                          "malformed XML in job %zu", job->number);
@@ -391,6 +451,7 @@ static int S_xml_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
             job->id = xstrdup(id);
         /* skip the subtree: the reader frees what it expanded */
         src->positioned = xmlTextReaderNext(src->reader) == 1;
+        src->tags = 0;
         return 1;
     }
 }
@@ -409,8 +470,15 @@ static bool S_csv_feed(pd_jobsrc *src, const char *buf, size_t len)
                 if (buf[i] != '\r' && buf[i] != '\n') {
                     src->in_row = true;
                     src->row_line = src->line;
+                    src->row_bytes = 0;
                     break;
                 }
+        if (src->in_row && (src->row_bytes += seg) > CSV_MAX_RECORD) {
+            pd_error_set(&src->broken, src->path, src->row_line,
+                         "malformed CSV: a record longer than 64 MB (a quoted field never "
+                         "closed?)");
+            return false;
+        }
         if (csv_parse(&src->csv, buf, seg, S_cb_field, S_cb_row, src) != seg) {
             pd_error_set(&src->broken, src->path, src->line, "malformed CSV: %s",
                          csv_error(&src->csv) == CSV_EPARSE

@@ -128,8 +128,12 @@ bool pd_output_begin_at(int dirfd, const char *base, const char *shown, const ch
             pd_error_set(err, shown, 0, "%s", bad);
             return false;
         }
-        if (S_ISREG(st.st_mode)) /* a re-rendered file keeps its mode (0600 stays 0600) */
-            keep_mode = true, mode = st.st_mode & 07777;
+        /* a re-rendered file keeps its mode (0600 stays 0600), but only
+           its permissions and only when it is ours: a file planted by
+           another user with 0666 or 04777 must not make a patient's
+           document readable by all (it gets the umask, as a new file) */
+        if (S_ISREG(st.st_mode) && st.st_uid == geteuid())
+            keep_mode = true, mode = st.st_mode & 0777;
     }
     char *tmp = NULL;
     /* short, so that a 255-byte target name still has a temporary name */

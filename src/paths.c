@@ -109,7 +109,14 @@ char *paths_cache_dir(void)
     else
         return NULL;
     char *dir = strbuf_take(&sb);
-    if (!S_make_dirs(dir) || access(dir, W_OK | X_OK) != 0) {
+    /* fontconfig writes its cache there and maps the files it finds: only
+       a real folder of our own that nobody else can write (a link or a
+       folder planted in a shared cache home would have root write where
+       the link points, or load another user's crafted cache) */
+    struct stat st;
+    if (!S_make_dirs(dir) || lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+        st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
+        access(dir, W_OK | X_OK) != 0) {
         free(dir);
         return NULL;
     }

@@ -18,7 +18,9 @@
 char *paths_datadir(char **localedir);
 /* pildoc's own cache folder, $XDG_CACHE_HOME/pildoc (default
  * ~/.cache/pildoc), created if needed; NULL when it cannot be created or
- * written (then pildoc runs without a cache, silently). */
+ * written, or is not a folder of our own that only we can write (a
+ * symbolic link, another user's folder, group- or world-writable): then
+ * pildoc runs without a cache, silently. */
 char *paths_cache_dir(void);
 char *paths_join(const char *dir, const char *name);
 char *paths_dirname(const char *path);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <glib.h>
 #include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -147,10 +148,20 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
         if (doc)
             xmlFreeDoc(doc);
     } else if (strcmp(kind, "form") == 0) {
+        /* a field given twice is two values for one line of the document:
+           refused, as in a data file or a job file (never one of them silently) */
+        GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
         const char *name, *value;
-        while (!bad_field && (name = S_next_field(&p, end)) && (value = S_next_field(&p, end)))
-            if (!pd_values_set(&values, pd_renderer_schema(r), name, value, "form field", 0, &err))
+        while (!bad_field && (name = S_next_field(&p, end)) && (value = S_next_field(&p, end))) {
+            if (!g_hash_table_add(seen, (gpointer)name)) {
+                pd_error_set(&err, "form field", 0, "'%s' is given twice", name);
                 bad_field = name;
+            } else if (!pd_values_set(&values, pd_renderer_schema(r), name, value, "form field", 0,
+                                      &err)) {
+                bad_field = name;
+            }
+        }
+        g_hash_table_destroy(seen);
     }
     if (bad_field) {
         S_answer(out, 400, bad_field, err.msg);
@@ -702,7 +713,11 @@ int pd_serve_main(int argc, char **argv, const pd_env *env)
         {NULL, 0, NULL, 0},
     };
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    S_options opt = {"127.0.0.1:8080", cores > 0 ? (int)cores : 1, (size_t)1024 * 1024, 30, 64, 32};
+    /* one worker a core, at most the pool's limit (a 96-core machine) */
+    int workers = cores < 1                         ? 1
+                  : cores > PD_WORKPOOL_MAX_WORKERS ? PD_WORKPOOL_MAX_WORKERS
+                                                    : (int)cores;
+    S_options opt = {"127.0.0.1:8080", workers, (size_t)1024 * 1024, 30, 64, 32};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

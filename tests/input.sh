@@ -55,6 +55,39 @@ check "25: the failing job is named by the output it read" grep -q '^pildoc: job
 check "25: a value error names the line" bash -c "grep '^\"3\"' '$M' | grep -q \"lines.csv:6: value of 'patient.name'\""
 check "25: a multi-line record: the line it starts on" bash -c "grep '^\"1\"' '$M' | grep -q \"lines.csv:2: value of 'patient.name'\""
 
+# a quote never closed in a big job file (here a pipe of 200 MB): bounded, said at once
+mkfifo "$T/unclosed.csv"
+python3 -c "
+import sys
+try:
+    with open(sys.argv[1], 'w') as f:
+        f.write('template,lang,output,patient.id\nleaflet,en,q1.pdf,Q1\nconsent,en,q2.pdf,\"never closed\n')
+        for _ in range(200000): f.write('x' * 999 + '\n')
+except BrokenPipeError:
+    pass" "$T/unclosed.csv" 2>/dev/null &
+/usr/bin/time -f '%M' -o "$T/rss" timeout 120 $PILDOC batch "$T/unclosed.csv" --out "$T/unclosed" --jobs 1 --quiet 2> "$T/err"; rc=$?
+wait
+rss=$(tail -1 "$T/rss")
+check "13: an unclosed quote in 200 MB: exit 1, the line of its record" bash -c "test $rc = 1 && grep -q 'unclosed.csv:3: malformed CSV: a record longer than 64 MB' '$T/err'"
+check "13: ... the job before it is written" test -s "$T/unclosed/q1.pdf"
+if [ -z "${PILDOC_SANITIZED:-}" ]; then
+  check "13: ... in bounded memory ($rss kB < 160000)" test "$rss" -lt 160000
+fi
+
+# an XML job of 2,000,000 elements (8 MB) is bounded like a --data file, never expanded whole
+python3 -c "
+import sys
+with open(sys.argv[1], 'w') as f:
+    f.write('<batch>\n<job template=\"leaflet\" lang=\"en\" output=\"x1.pdf\"/>\n'
+            '<job template=\"consent\" lang=\"en\" output=\"x2.pdf\"><data>' + '<x/>' * 2000000 + '</data></job>\n</batch>\n')" "$T/bigjob.xml"
+/usr/bin/time -f '%M' -o "$T/rss" timeout 120 $PILDOC batch "$T/bigjob.xml" --out "$T/bigjob" --jobs 1 --quiet 2> "$T/err"; rc=$?
+rss=$(tail -1 "$T/rss")
+check "13: an XML job of 2,000,000 elements: exit 1, one line naming its line" bash -c "test $rc = 1 && grep -q 'bigjob.xml:3: job 2 holds more than 100000 elements' '$T/err'"
+check "13: ... the job before it is written" test -s "$T/bigjob/x1.pdf"
+if [ -z "${PILDOC_SANITIZED:-}" ]; then
+  check "13: ... in bounded memory ($rss kB < 120000)" test "$rss" -lt 120000
+fi
+
 # --- item 15: a NUL byte in a CSV cell ------------------------------------------------
 printf 'template,lang,output,patient.name\nconsent,en,n1.pdf,Ann\0Secret\nconsent,en,n2.pdf,Bo\n' > "$T/nul.csv"
 $PILDOC batch "$T/nul.csv" --out "$T/nul" --quiet 2> "$T/err"; rc=$?
@@ -283,6 +316,41 @@ ms=$((($(date +%s%N) - start) / 1000000))
 check "9: 900,000 paragraphs: exit 1 within 1 GB of address space" test $rc = 1
 check "9: ... at once (${ms} ms < 5000)" test $ms -lt 5000
 check "9: ... one line, file:line" bash -c "grep -qx '.*big.xml:[0-9]*: more than 100000 elements' '$T/err'"
+
+# --- images (logos, pictograms): an SVG is no way around the 4096-pixel bound ------------
+mkdir -p "$T/img"
+python3 - "$T/img" <<'PY2'
+import base64, gzip, struct, sys, zlib
+d = sys.argv[1]
+def png(w, h):
+    def chunk(t, b):
+        return struct.pack('>I', len(b)) + t + b + struct.pack('>I', zlib.crc32(t + b) & 0xffffffff)
+    z = zlib.compressobj(9)
+    data = b''.join(z.compress(b'\0' * (w * 3 + 1)) for _ in range(h)) + z.flush()
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
+            + chunk(b'IDAT', data) + chunk(b'IEND', b''))
+svg = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" height="100">%s</svg>'
+img = '<image width="100" height="100" xlink:href="%s"/>'
+open(d + '/big.png', 'wb').write(png(8000, 8000))   # 200 kB on disk, 256 MB decoded
+open(d + '/embed.svg', 'w').write(svg % (img % ('data:image/png;base64,' + base64.b64encode(open(d + '/big.png', 'rb').read()).decode())))
+open(d + '/link.svg', 'w').write(svg % (img % 'big.png'))
+open(d + '/xi.svg', 'w').write(svg % '<text xmlns:xi="http://www.w3.org/2001/XInclude" y="20"><xi:include href="big.png" parse="text"/></text>')
+open(d + '/gz.svg', 'wb').write(gzip.compress((svg % ('<!--' + ' ' * (64 << 20) + '-->')).encode(), 9))
+open(d + '/small.svg', 'w').write('<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
+    '"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n'
+    + svg % ('<rect width="50" height="50" fill="#08c"/>' + img % ('data:image/png;base64,' + base64.b64encode(png(16, 16)).decode())))
+for n in ('embed', 'link', 'xi', 'gz', 'small'):
+    open(d + '/p-%s.xml' % n, 'w').write('<clinic country="FR"><name>Test</name><logo>%s.svg</logo></clinic>' % n)
+PY2
+for n in embed link xi gz; do
+  vlimit 1000000 timeout 60 $PILDOC render leaflet --clinic "$T/img/p-$n.xml" -o "$T/img/$n.pdf" 2> "$T/err"; rc=$?
+  check "images: a logo SVG ($n) is refused: exit 1, one line naming the profile's line" \
+    bash -c "test $rc = 1 && test \$(wc -l < '$T/err') = 1 && grep -q 'p-$n.xml:1: image .*$n.svg.: \\(an\\|not a valid\\) SVG file' '$T/err'"
+  check "images: ... no file" test ! -e "$T/img/$n.pdf"
+done
+check "images: an embedded PNG over 4096 pixels is named as such" grep -q 'embeds a PNG larger than 4096 pixels a side' <($PILDOC render leaflet --clinic "$T/img/p-embed.xml" -o "$T/img/e.pdf" 2>&1)
+$PILDOC render leaflet --clinic "$T/img/p-small.xml" -o "$T/img/small.pdf" 2> "$T/err"; rc=$?
+check "images: a logo SVG with a DOCTYPE and a small embedded PNG prints" bash -c "test $rc = 0 && test -s '$T/img/small.pdf'"
 
 # --- item 34: command-line gaps -----------------------------------------------------------
 usage() { local what=$1; shift; "$@" -o "$T/u.pdf" > /dev/null 2> "$T/err"; local rc=$?

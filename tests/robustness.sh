@@ -138,6 +138,33 @@ check "planted link: the file it points to is untouched" grep -qx precious "$T/v
 check "planted link at manifest.csv: its target untouched" grep -qx precious "$T/victim2"
 check "planted link at manifest.csv: replaced by the manifest" bash -c "test -f '$T/plant/manifest.csv' -a ! -L '$T/plant/manifest.csv'"
 
+# ... and at the temporary names themselves, made predictable (getrandom gives zeros): a
+# planted link there is never written through (O_EXCL | O_NOFOLLOW), whatever the name
+if [ -z "${PILDOC_SANITIZED:-}" ] && command -v gcc >/dev/null; then
+  cat > "$T/zeros.c" <<'C'
+#define _GNU_SOURCE
+#include <string.h>
+#include <sys/types.h>
+/* getrandom as an attacker would like it: every temporary name known in advance */
+ssize_t getrandom(void *buf, size_t len, unsigned flags)
+{
+    (void)flags;
+    memset(buf, 0, len);
+    return (ssize_t)len;
+}
+C
+  gcc -shared -fPIC -o "$T/zeros.so" "$T/zeros.c"
+  mkdir -p "$T/plant2"
+  echo precious > "$T/victim3"
+  echo precious > "$T/victim4"
+  ln -s "$T/victim3" "$T/plant2/.manifest.csv.aaaaaaaa.part"
+  ln -s "$T/victim4" "$T/plant2/.pd-aaaaaa-aaaaaaaa.tmp"
+  # (--resume: a run without it would first remove the planted .part as an old manifest)
+  LD_PRELOAD=$T/zeros.so run_bounded 60 "$PILDOC" batch "$T/j3.csv" --out "$T/plant2" --jobs 1 --quiet --resume 2>/dev/null
+  check "planted link at the (predictable) manifest temporary name: its target untouched" grep -qx precious "$T/victim3"
+  check "planted link at the (predictable) PDF temporary name: its target untouched" grep -qx precious "$T/victim4"
+fi
+
 # --- 5: shards in containers sharing a PID ------------------------------------------------
 if unshare --pid --fork true 2>/dev/null; then
   head -21 "$T/j40.csv" > "$T/j20.csv"
@@ -313,6 +340,16 @@ chmod 600 "$T/mode/p.pdf"
 check "batch: a 0600 file stays 0600" test "$(stat -c %a "$T/mode/p.pdf")" = 600
 "$PILDOC" render leaflet -o "$T/mode/p.pdf" 2>/dev/null
 check "render: a 0600 file stays 0600" test "$(stat -c %a "$T/mode/p.pdf")" = 600
+chmod 4640 "$T/mode/p.pdf"
+"$PILDOC" batch "$T/mode.csv" --out "$T/mode" --quiet 2>/dev/null
+check "a kept mode is permissions only (04640 -> 640)" test "$(stat -c %a "$T/mode/p.pdf")" = 640
+if [ "$(id -u)" = 0 ]; then
+  # a file planted by another user, open to all: the patient's document gets the umask
+  chown nobody "$T/mode/q.pdf"
+  chmod 0666 "$T/mode/q.pdf"
+  ( umask 077; "$PILDOC" batch "$T/mode.csv" --out "$T/mode" --quiet 2>/dev/null )
+  check "another user's 0666 file: re-rendered with the umask (077 -> 600), not world-readable" test "$(stat -c %a "$T/mode/q.pdf")" = 600
+fi
 
 # --- Resume: kill the master at random points, resume, compare with one whole run -----------
 python3 tests/make-jobs.py 60 "$T/j60.csv"
@@ -356,5 +393,40 @@ check "resume: a changed output is rendered again" cmp -s "$T/whole/$f" "$T/res/
 check "resume: only that one" grep -q ': 60 jobs: 1 written, 59 kept' "$T/res.err"
 "$PILDOC" batch "$T/j2.csv" --out "$T/res" --jobs 2 --quiet --resume 2> "$T/res.err"
 check "resume: jobs whose input changed are rendered again" grep -q ': 2 jobs: 2 written, 0 kept' "$T/res.err"
+
+# a FIFO planted under a manifest's name in the folder must not hang --resume
+for name in manifest.csv.partial .manifest.csv.ABCDEFGH.part; do
+  rm -rf "$T/rfifo"
+  mkdir -p "$T/rfifo"
+  mkfifo "$T/rfifo/$name"
+  run_bounded 30 "$PILDOC" batch "$T/j3.csv" --out "$T/rfifo" --resume --quiet 2>/dev/null; rc=$?
+  check "resume: a FIFO named $name is not waited on (exit $rc)" test $rc = 0
+  check "resume: ... every job written" test "$(grep -c '"ok"' "$T/rfifo/manifest.csv" 2>/dev/null)" = 3
+done
+
+# an output replaced by a FIFO since the run (its manifest row intact) is not waited on
+rm -rf "$T/ofifo"
+"$PILDOC" batch "$T/j3.csv" --out "$T/ofifo" --quiet 2>/dev/null
+f=$(ls "$T/ofifo" | grep -m1 '\.pdf$')
+rm "$T/ofifo/$f"
+mkfifo "$T/ofifo/$f"
+run_bounded 30 "$PILDOC" batch "$T/j3.csv" --out "$T/ofifo" --resume --quiet 2> "$T/ofifo.err"; rc=$?
+check "resume: an output replaced by a FIFO: the run ends (exit $rc, not killed)" test $rc = 1
+check "resume: ... that job fails, the others are kept" grep -q ': 3 jobs: 0 written, 2 kept from an earlier run, 1 failed' "$T/ofifo.err"
+
+# --- the font cache: never through a link or in a folder others can write ---------------
+mkdir -p "$T/xdg1/pildoc" "$T/xdg2" "$T/fcvictim"
+chmod 777 "$T/xdg1/pildoc"
+XDG_CACHE_HOME=$T/xdg1 "$PILDOC" render leaflet -o "$T/fc1.pdf" 2>/dev/null; rc=$?
+check "font cache: a world-writable cache folder: the document is still made" test $rc = 0
+check "font cache: ... but no cache is written (or read) there" test -z "$(ls -A "$T/xdg1/pildoc")"
+chmod 1777 "$T/xdg2"
+ln -s "$T/fcvictim" "$T/xdg2/pildoc"
+[ "$(id -u)" = 0 ] && chown -h nobody "$T/xdg2/pildoc"   # planted by another user
+XDG_CACHE_HOME=$T/xdg2 "$PILDOC" render leaflet -o "$T/fc2.pdf" 2>/dev/null; rc=$?
+check "font cache: a link planted as the cache folder: the document is still made" test $rc = 0
+check "font cache: ... nothing written where the link points" test -z "$(ls -A "$T/fcvictim")"
+XDG_CACHE_HOME=$T/xdg3 "$PILDOC" render leaflet -o "$T/fc3.pdf" 2>/dev/null
+check "font cache: a folder of our own is still used" bash -c "ls '$T/xdg3/pildoc' | grep -q 'cache-'"
 
 summary robustness

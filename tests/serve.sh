@@ -119,6 +119,9 @@ check "400: an unknown variable in XML" test "$(code -X POST -H 'Content-Type: a
 check "400: a DTD in XML" test "$(code -X POST -H 'Content-Type: application/xml' --data '<!DOCTYPE d [<!ENTITY e "x">]><data/>' "$URL/render/consent")" = 400
 check "400: a bad form value" test "$(code -X POST --data 'treatment.condition=bogus' "$URL/render/leaflet")" = 400
 check "400: a bad form value: field is the form field" json_field treatment.condition
+check "400: a form field given twice (two names for one patient)" test "$(code -X POST --data 'patient.name=Alice&patient.name=Bob' "$URL/render/consent")" = 400
+check "400: a form field given twice: says so, names the field" bash -c "grep -q 'given twice' '$T/body' && grep -q '\"field\":\"patient.name\"' '$T/body'"
+check "400: a form field given twice: no name quoted" bash -c "! grep -q 'Alice\\|Bob' '$T/body'"
 check "400: an impossible date" test "$(code -X POST --data-urlencode 'patient.birth_date=2020-02-31' --data-urlencode 'patient.name=Zoë Secretname' "$URL/render/consent")" = 400
 check "400: the error does not quote the value" bash -c "! grep -q Secretname '$T/body'"
 # 404: only names of the installed set, never a path
@@ -251,6 +254,37 @@ check "--workers 0: usage error (2)" test $? = 2
 "$PILDOC" serve --listen localhost 2> "$T/err"
 check "--listen without a port: usage error" test $? = 2
 check "pildoc serve --help" "$PILDOC" serve --help
+
+# the default --workers on a machine with more than 64 cores is capped (not a refusal to start)
+if [ -z "${PILDOC_SANITIZED:-}" ] && command -v gcc >/dev/null; then
+  cat > "$T/cores.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <unistd.h>
+/* sysconf as on a 96-core machine */
+long sysconf(int name)
+{
+    static long (*real)(int);
+    if (name == _SC_NPROCESSORS_ONLN)
+        return 96;
+    if (!real)
+        real = (long (*)(int))dlsym(RTLD_NEXT, "sysconf");
+    return real(name);
+}
+C
+  gcc -shared -fPIC -o "$T/cores.so" "$T/cores.c" -ldl
+  LD_PRELOAD=$T/cores.so "$PILDOC" serve --listen 127.0.0.1:0 2> "$T/cores.log" &
+  cores_pid=$!
+  SERVERS+=("$cores_pid")
+  for _ in $(seq 600); do
+    grep -q 'listening on' "$T/cores.log" && break
+    kill -0 $cores_pid 2>/dev/null || break
+    sleep 0.05
+  done
+  check "96 cores, default --workers: the server starts (capped at 64)" grep -q 'listening on' "$T/cores.log"
+  kill -TERM $cores_pid 2>/dev/null
+  wait $cores_pid 2>/dev/null
+fi
 
 # under make SAN=...: the servers' and workers' reports land in their logs
 check "no sanitizer report from a server or worker" bash -c "! grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$T'/*.log"
