@@ -47,15 +47,16 @@ static int S_wait(int fd, short events, double deadline)
     }
 }
 
-/* 1 done, 0 timed out, -1 the peer is gone or an error. */
-static int S_write_all(int fd, const void *data, size_t len, double deadline)
+/* Sends (out) or receives all of p[0..len) before the deadline: 1 done,
+ * 0 timed out, -1 the peer is gone or an error. */
+static int S_transfer(int fd, bool out, char *p, size_t len, double deadline)
 {
-    const char *p = data;
     while (len) {
-        int w = S_wait(fd, POLLOUT, deadline);
+        int w = S_wait(fd, out ? POLLOUT : POLLIN, deadline);
         if (w <= 0)
             return w;
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n =
+            out ? send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT) : recv(fd, p, len, MSG_DONTWAIT);
         if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
             continue;
         if (n <= 0)
@@ -66,22 +67,14 @@ static int S_write_all(int fd, const void *data, size_t len, double deadline)
     return 1;
 }
 
+static int S_write_all(int fd, const void *data, size_t len, double deadline)
+{
+    return S_transfer(fd, true, (char *)data, len, deadline);
+}
+
 static int S_read_all(int fd, void *data, size_t len, double deadline)
 {
-    char *p = data;
-    while (len) {
-        int w = S_wait(fd, POLLIN, deadline);
-        if (w <= 0)
-            return w;
-        ssize_t n = recv(fd, p, len, MSG_DONTWAIT);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 1;
+    return S_transfer(fd, false, data, len, deadline);
 }
 
 static int S_send_frame(int fd, const void *data, size_t len, double deadline)

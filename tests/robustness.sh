@@ -64,22 +64,7 @@ check "worker killed: no temporary file left ($left)" test -z "$left"
 
 # --- 2: default --jobs on a machine with more than 64 cores --------------------------------
 if [ -z "${PILDOC_SANITIZED:-}" ] && command -v gcc >/dev/null; then
-  cat > "$T/cores.c" <<'C'
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <unistd.h>
-/* sysconf as on a 96-core machine */
-long sysconf(int name)
-{
-    static long (*real)(int);
-    if (name == _SC_NPROCESSORS_ONLN)
-        return 96;
-    if (!real)
-        real = (long (*)(int))dlsym(RTLD_NEXT, "sysconf");
-    return real(name);
-}
-C
-  gcc -shared -fPIC -o "$T/cores.so" "$T/cores.c" -ldl
+  make_cores_shim "$T/cores.so"
   check "96-core shim works" test "$(LD_PRELOAD=$T/cores.so getconf _NPROCESSORS_ONLN)" = 96
   LD_PRELOAD=$T/cores.so run_bounded 120 "$PILDOC" batch "$T/j3.csv" --out "$T/cores" --quiet 2> "$T/cores.err"; rc=$?
   check "96 cores: default --jobs is capped, the run succeeds" test $rc = 0

@@ -257,22 +257,7 @@ check "pildoc serve --help" "$PILDOC" serve --help
 
 # the default --workers on a machine with more than 64 cores is capped (not a refusal to start)
 if [ -z "${PILDOC_SANITIZED:-}" ] && command -v gcc >/dev/null; then
-  cat > "$T/cores.c" <<'C'
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <unistd.h>
-/* sysconf as on a 96-core machine */
-long sysconf(int name)
-{
-    static long (*real)(int);
-    if (name == _SC_NPROCESSORS_ONLN)
-        return 96;
-    if (!real)
-        real = (long (*)(int))dlsym(RTLD_NEXT, "sysconf");
-    return real(name);
-}
-C
-  gcc -shared -fPIC -o "$T/cores.so" "$T/cores.c" -ldl
+  make_cores_shim "$T/cores.so"
   LD_PRELOAD=$T/cores.so "$PILDOC" serve --listen 127.0.0.1:0 2> "$T/cores.log" &
   cores_pid=$!
   SERVERS+=("$cores_pid")
