@@ -329,6 +329,26 @@ static char *S_attr(xmlNodePtr n, const char *name)
     return s;
 }
 
+/* The element child of n called name, or NULL. */
+static xmlNodePtr S_child(xmlNodePtr n, const char *name)
+{
+    for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST name))
+            return c;
+    return NULL;
+}
+
+/* <data><patient><id> of a job whose values were not read (it failed
+ * before): the id alone, so that the error still names the job by it. */
+static char *S_xml_raw_id(xmlNodePtr job)
+{
+    xmlNodePtr id = S_child(S_child(S_child(job, "data"), "patient"), "id");
+    xmlChar *text = id ? xmlNodeGetContent(id) : NULL;
+    char *out = text && *text ? xstrdup((const char *)text) : NULL;
+    xmlFree(text);
+    return out;
+}
+
 static void S_xml_job(pd_jobsrc *src, xmlNodePtr n, pd_jobspec *job)
 {
     long line = xmlGetLineNo(n);
@@ -449,6 +469,8 @@ static int S_xml_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
         const char *id = pd_values_get(&job->values, "patient.id");
         if (id)
             job->id = xstrdup(id);
+        else if (job->error)
+            job->id = S_xml_raw_id(n);
         /* skip the subtree: the reader frees what it expanded */
         src->positioned = xmlTextReaderNext(src->reader) == 1;
         src->tags = 0;
@@ -651,6 +673,10 @@ static int S_csv_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
         const char *id = pd_values_get(&job->values, "patient.id");
         if (id)
             job->id = xstrdup(id);
+        else if (job->error && row.n == src->header.n) /* failed before its values were read */
+            for (size_t i = 3; i < row.n && !job->id; i++)
+                if (strcmp(src->header.cells[i], "patient.id") == 0 && *row.cells[i])
+                    job->id = xstrdup(row.cells[i]);
         S_row_free(&row);
         return 1;
     }

@@ -18,6 +18,7 @@
 #include "catalog.h"
 #include "data.h"
 #include "error.h"
+#include "formats.h"
 #include "lang.h"
 #include "layout.h"
 #include "output.h"
@@ -199,15 +200,13 @@ static int S_render(int argc, char **argv, const pd_env *env)
             break;
         case 'L': job.large_print = 1; break;
         case 'f':
-            if (strcmp(optarg, "pdf") == 0)
-                job.format = PD_FORMAT_PDF;
-            else if (strcmp(optarg, "png") == 0)
-                job.format = PD_FORMAT_PNG;
-            else if (strcmp(optarg, "text") == 0)
-                job.format = PD_FORMAT_TEXT;
-            else {
+            if (pd_format_by_name(optarg)) {
+                job.format = pd_format_by_name(optarg)->format;
+            } else {
+                char names[64];
+                pd_format_names(names, sizeof names);
                 free(sets);
-                return S_usage_error("unknown format '%s' (pdf, png or text)", optarg);
+                return S_usage_error("unknown format '%s' (%s)", optarg, names);
             }
             break;
         case 'P':
@@ -280,9 +279,7 @@ static int S_render(int argc, char **argv, const pd_env *env)
         mkdir("out", 0755);
         strbuf sb = STRBUF_INIT;
         strbuf_printf(&sb, "out/%s-%s.%s", res.template_name, res.lang,
-                      job.format == PD_FORMAT_PDF   ? "pdf"
-                      : job.format == PD_FORMAT_PNG ? "png"
-                                                    : "txt");
+                      pd_format_of(job.format)->extension);
         out_path = strbuf_take(&sb);
     }
     if (!pd_output_write(out_path, res.bytes.data ? res.bytes.data : "", res.bytes.len, &err))

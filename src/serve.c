@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "data.h"
+#include "formats.h"
 #include "lang.h"
 #include "layout.h"
 #include "strbuf.h"
@@ -542,10 +543,12 @@ static enum MHD_Result S_render(S_server *srv, struct MHD_Connection *c, S_reque
         } else if (code != 200) {
             ret = S_error(c, rq, code, *field ? field : NULL, text);
         } else {
+            const pd_format_info *pdf = pd_format_of(PD_FORMAT_PDF);
             char disp[160];
             /* both parts come from the installed sets: safe as a file name */
-            snprintf(disp, sizeof disp, "attachment; filename=\"%s-%s.pdf\"", rq->tpl, rq->lang);
-            ret = S_respond(c, rq, MHD_HTTP_OK, "application/pdf", p, (size_t)(end - p), disp);
+            snprintf(disp, sizeof disp, "attachment; filename=\"%s-%s.%s\"", rq->tpl, rq->lang,
+                     pdf->extension);
+            ret = S_respond(c, rq, MHD_HTTP_OK, pdf->mime, p, (size_t)(end - p), disp);
         }
     }
     strbuf_free(&answer);
