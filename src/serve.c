@@ -126,8 +126,9 @@ static const char *S_next_field(const char **p, const char *end)
     return f;
 }
 
-static void S_worker_handle(void *state, const char *req, size_t len, strbuf *out)
+static void S_worker_handle(void *state, const char *req, size_t len, strbuf *out, void **later)
 {
+    (void)later; /* answers are made here: no finishing step */
     pd_renderer *r = state;
     const char *p = req, *end = req + len;
     const char *tpl = S_next_field(&p, end), *lang = S_next_field(&p, end);
@@ -142,12 +143,9 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
     pd_job_result res = {0};
     const char *bad_field = NULL;
     if (strcmp(kind, "xml") == 0) {
-        xmlDocPtr doc = xmlsafe_read_memory(p, (size_t)(end - p), "request body", 0, &err);
-        if (!doc || !pd_data_from_node(xmlDocGetRootElement(doc), "request body",
-                                       pd_renderer_schema(r), &values, &err))
+        if (!pd_data_load_memory(p, (size_t)(end - p), "request body", pd_renderer_schema(r),
+                                 &values, &err))
             bad_field = "body";
-        if (doc)
-            xmlFreeDoc(doc);
     } else if (strcmp(kind, "form") == 0) {
         /* a field given twice is two values for one line of the document:
            refused, as in a data file or a job file (never one of them silently) */
@@ -198,7 +196,7 @@ done:
 
 int pd_serve_worker_main(const pd_env *env)
 {
-    pd_workpool_handler h = {S_worker_start, S_worker_handle, S_worker_stop, (void *)env};
+    pd_workpool_handler h = {S_worker_start, S_worker_handle, NULL, S_worker_stop, (void *)env};
     return pd_workpool_worker_main(PD_WORKPOOL_FD, &h);
 }
 

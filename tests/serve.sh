@@ -129,6 +129,9 @@ check "404: unknown template" test "$(code -X POST "$URL/render/nonexistent")" =
 check "404: unknown template: field template" json_field template
 check "404: a path is not a template" test "$(code -X POST "$URL/render/..%2F..%2Fetc%2Fhostname")" = 404
 check "404: an absolute path is not a template" test "$(code -X POST "$URL/render/%2Fetc%2Fhostname")" = 404
+code -X POST "$URL/render/%2Fetc%2Fhostname" > /dev/null; cp "$T/body" "$T/body-exists"
+code -X POST "$URL/render/%2Fno%2Fsuch%2Ffile" > /dev/null
+check "404: an existing and a missing file answer alike (nothing revealed)" cmp -s "$T/body-exists" "$T/body"
 check "404: templates/leaflet.xml is not a name" test "$(code -X POST "$URL/render/templates%2Fleaflet.xml")" = 404
 check "404: unknown route" test "$(code "$URL/etc/passwd")" = 404
 check "405: GET /render" test "$(code "$URL/render/leaflet")" = 405

@@ -881,6 +881,8 @@ START_TEST(output_is_atomic)
 }
 END_TEST
 
+TCase *pd_test_loaders_tcase(void);
+
 static Suite *S_suite(void)
 {
     Suite *s = suite_create("pildoc");
@@ -908,6 +910,7 @@ static Suite *S_suite(void)
     tcase_add_test(tc, pdf_images_flattened_onto_their_background);
     tcase_add_test(tc, output_is_atomic);
     suite_add_tcase(s, tc);
+    suite_add_tcase(s, pd_test_loaders_tcase()); /* tests/unit/test_loaders.c */
     return s;
 }
 
