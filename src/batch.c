@@ -1129,6 +1129,214 @@ static const char *S_parse_count(const char *s, size_t *v)
     return end;
 }
 
+/* A run id in the temporary names: this run's leftovers are known. */
+static void S_run_id(S_options *opt)
+{
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char r[6] = {0};
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+        uint64_t x = (uint64_t)getpid() * 2654435761u ^ (uint64_t)time(NULL);
+        for (size_t i = 0; i < sizeof r; i++)
+            r[i] = (unsigned char)(x >> (8 * i));
+    }
+    char id[7];
+    for (size_t i = 0; i < 6; i++)
+        id[i] = letters[r[i] % (sizeof letters - 1)];
+    id[6] = '\0';
+    snprintf(opt->tmp_prefix, sizeof opt->tmp_prefix, ".pd-%s-", id);
+}
+
+/* Creates, opens and locks the output folder, reads (--resume) or removes
+ * the manifests of earlier runs and starts this run's as a hidden .part
+ * file (*part_name). false, having said why, when the run cannot start. */
+static bool S_open_folder(S_master *m, S_options *opt, const S_manifest_names *mn, char **part_name)
+{
+    if (mkdir(opt->out_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "%s: cannot create the output folder: %s\n", opt->out_dir, strerror(errno));
+        return false;
+    }
+    opt->out_fd = open(opt->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (opt->out_fd < 0) {
+        fprintf(stderr, "%s: cannot open the output folder: %s\n", opt->out_dir, strerror(errno));
+        return false;
+    }
+    if (!S_lock(m, opt->out_fd, opt->out_dir))
+        return false;
+    struct stat st;
+    /* a symbolic link there is replaced, never followed */
+    if (fstatat(opt->out_fd, mn->final, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
+        !S_ISLNK(st.st_mode)) {
+        fprintf(stderr, "%s/%s: is not a regular file: the manifest cannot be written there\n",
+                opt->out_dir, mn->final);
+        return false;
+    }
+    if (stat(opt->jobs_file, &st) == 0) {
+        m->job_file_known = true;
+        m->job_dev = st.st_dev;
+        m->job_ino = st.st_ino;
+    }
+    /* the manifests of an earlier run: read for --resume, else removed,
+       so that none describes files this run replaces */
+    if (opt->resume) {
+        m->old = g_hash_table_new_full(S_number_hash, S_number_equal, NULL, S_old_free);
+        S_old_manifests(opt->out_fd, mn, NULL, m->old);
+        /* kept as S.csv.partial until this run has finished: it no longer
+           looks finished, and a killed resume still has it */
+        if (renameat2(opt->out_fd, mn->final, opt->out_fd, mn->partial, RENAME_NOREPLACE) != 0) {
+            /* a file system without RENAME_NOREPLACE */
+            if (errno == EINVAL && faccessat(opt->out_fd, mn->partial, F_OK, AT_SYMLINK_NOFOLLOW))
+                renameat(opt->out_fd, mn->final, opt->out_fd, mn->partial);
+            else if (errno == EEXIST || errno == EINVAL)
+                unlinkat(opt->out_fd, mn->final, 0);
+        }
+    } else {
+        unlinkat(opt->out_fd, mn->final, 0);
+        unlinkat(opt->out_fd, mn->partial, 0);
+        S_old_manifests(opt->out_fd, mn, NULL, NULL);
+    }
+    int mfd = pd_output_create_unique(opt->out_fd, mn->prefix, ".part", 0666, part_name);
+    m->manifest = mfd >= 0 ? fdopen(mfd, "w") : NULL;
+    if (!m->manifest) {
+        fprintf(stderr, "%s: cannot write the manifest: %s\n", opt->out_dir, strerror(errno));
+        if (mfd >= 0)
+            close(mfd);
+        return false;
+    }
+    fputs(MANIFEST_HEADER, m->manifest);
+    return true;
+}
+
+/* The run: hands jobs out to the workers and lists their reports in the
+ * manifest until the job file ends or the run stops (a signal, a broken
+ * job file, workers that cannot be kept running); then ends the workers.
+ * Returns the largest memory a worker used, kB. */
+static long S_run(S_master *m, bool *source_done, bool *fatal, pd_error *fatal_err)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = S_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* a dropped SSH session: stop as cleanly */
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit fails the write instead */
+
+    pd_workpool_async_config pc = {m->opt->workers, JOBS_PER_WORKER, MAX_MESSAGE,   4,
+                                   S_worker_child,  S_collect,       S_worker_lost, m};
+    m->pool = pd_workpool_async_new(&pc);
+    m->started = S_now();
+    for (;;) {
+        if (!*source_done)
+            *source_done = !S_hand_out(m, fatal, fatal_err);
+        S_flush(m);
+        bool busy = pd_workpool_async_pending(m->pool) > 0;
+        if (!busy && (*source_done || S_stop || m->stopped))
+            break;
+        if (!busy && pd_workpool_async_gave_up(m->pool)) {
+            m->stopped = "no worker process could be started or kept running";
+            break;
+        }
+        if (!busy) /* only after a worker was lost: hand out again */
+            continue;
+        if (!pd_workpool_async_wait(m->pool, m->progress ? 200 : -1))
+            break;
+        S_flush(m);
+        if (m->progress)
+            S_progress(m, false);
+    }
+    /* end of input for the workers: they finish and exit */
+    long peak = pd_workpool_async_close(m->pool, S_worker_ended);
+    m->pool = NULL;
+    S_flush(m);
+    S_remove_lost_temporaries(m);
+    if (m->progress)
+        S_progress(m, true);
+    return peak;
+}
+
+/* Lists the rows an earlier run left for jobs this one did not reach (a
+ * resumed run that stopped early), flushes the manifest to disk and
+ * renames it: S.csv when the run is complete, S.csv.partial otherwise.
+ * Returns the name it got (m->manifest_errno set when it could not be
+ * written). */
+static const char *S_close_manifest(S_master *m, const S_manifest_names *mn, const char *part_name,
+                                    bool complete)
+{
+    /* the manifest: complete -> S.csv; a run that stopped early -> S.csv.partial
+       (with the rows an earlier run left for the jobs not reached) */
+    const char *manifest_as = complete ? mn->final : mn->partial;
+    if (!complete && m->old && !m->manifest_errno) {
+        GPtrArray *later = g_ptr_array_new();
+        GHashTableIter it;
+        gpointer key, value;
+        g_hash_table_iter_init(&it, m->old);
+        while (g_hash_table_iter_next(&it, &key, &value))
+            if (*(const size_t *)key > m->last_number)
+                g_ptr_array_add(later, key);
+        g_ptr_array_sort(later, S_compare_numbers);
+        for (guint i = 0; i < later->len; i++) {
+            size_t number = *(const size_t *)later->pdata[i];
+            for (S_old_row *row = g_hash_table_lookup(m->old, later->pdata[i]); row;
+                 row = row->next)
+                S_manifest_row(m->manifest, number, row->output, true, row->pages, row->bytes,
+                               row->sha, "", row->input);
+        }
+        g_ptr_array_free(later, TRUE);
+    }
+    if (!m->manifest_errno &&
+        (fflush(m->manifest) != 0 || ferror(m->manifest) || fsync(fileno(m->manifest)) != 0))
+        m->manifest_errno = errno ? errno : EIO;
+    if (fclose(m->manifest) != 0 && !m->manifest_errno)
+        m->manifest_errno = errno ? errno : EIO;
+    if (!m->manifest_errno && renameat(m->opt->out_fd, part_name, m->opt->out_fd, manifest_as) != 0)
+        m->manifest_errno = errno;
+    if (m->manifest_errno) {
+        unlinkat(m->opt->out_fd, part_name, 0);
+    } else {
+        /* what earlier runs left is now in this manifest */
+        S_old_manifests(m->opt->out_fd, mn, NULL, NULL);
+        if (complete)
+            unlinkat(m->opt->out_fd, mn->partial, 0);
+        fsync(m->opt->out_fd);
+    }
+    return manifest_as;
+}
+
+/* The lines that end a run: a broken job file, an unwritable manifest,
+ * the counts and rates, and how to finish a run that stopped early. */
+static void S_summary(const S_master *m, const S_manifest_names *mn, const char *manifest_as,
+                      bool complete, bool fatal, const pd_error *fatal_err, long peak_kb)
+{
+    double secs = S_now() - m->started;
+    if (fatal) {
+        char *shown = S_shown(fatal_err->msg);
+        fprintf(stderr, "%s%s\n", fatal_err->located ? "" : "pildoc: ", shown);
+        free(shown);
+    }
+    if (m->manifest_errno)
+        fprintf(stderr, "%s/%s: cannot write the manifest: %s; no manifest was written\n",
+                m->opt->out_dir, mn->final, strerror(m->manifest_errno));
+    char kept[64] = "";
+    if (m->opt->resume)
+        snprintf(kept, sizeof kept, ", %zu kept from an earlier run", m->kept);
+    fprintf(stderr,
+            "pildoc batch: %zu jobs: %zu written%s, %zu failed%s; %.2f s, %.1f documents/s, "
+            "%.1f ms per document, peak worker memory %.1f MB; manifest %s/%s\n",
+            m->done, m->written, kept, m->failed,
+            S_stop       ? " (interrupted)"
+            : fatal      ? " (job file broken)"
+            : m->stopped ? " (stopped)"
+                         : "",
+            secs, secs > 0 ? (double)m->written / secs : 0.0,
+            m->written ? secs * 1000.0 / (double)m->written : 0.0, (double)peak_kb / 1024.0,
+            m->opt->out_dir, m->manifest_errno ? "(none)" : manifest_as);
+    if (!complete && !m->manifest_errno)
+        fprintf(stderr,
+                "pildoc batch: the run did not finish%s%s: %s/%s lists what was done; run the "
+                "same command with --resume to finish it\n",
+                m->stopped ? ": " : "", m->stopped ? m->stopped : "", m->opt->out_dir, mn->partial);
+}
+
 int pd_batch_main(int argc, char **argv, const pd_env *env)
 {
     static const struct option opts[] = {
@@ -1193,22 +1401,7 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
         return PD_EXIT_USAGE;
     }
     opt.jobs_file = argv[optind];
-    {
-        /* a run id in the temporary names: this run's leftovers are known */
-        static const char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-        unsigned char r[6] = {0};
-        if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
-            uint64_t x = (uint64_t)getpid() * 2654435761u ^ (uint64_t)time(NULL);
-            for (size_t i = 0; i < sizeof r; i++)
-                r[i] = (unsigned char)(x >> (8 * i));
-        }
-        char id[7];
-        for (size_t i = 0; i < 6; i++)
-            id[i] = letters[r[i] % (sizeof letters - 1)];
-        id[6] = '\0';
-        snprintf(opt.tmp_prefix, sizeof opt.tmp_prefix, ".pd-%s-", id);
-    }
-
+    S_run_id(&opt);
     pd_error err = {0};
     pd_schema *schema = pd_schema_load(env->variables, &err);
     if (!schema) {
@@ -1235,170 +1428,20 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
     S_manifest_names_init(&mn, &opt);
     char *part_name = NULL;
     int status = PD_EXIT_INPUT;
-    if (mkdir(opt.out_dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "%s: cannot create the output folder: %s\n", opt.out_dir, strerror(errno));
+    if (!S_open_folder(&m, &opt, &mn, &part_name))
         goto out;
-    }
-    opt.out_fd = open(opt.out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (opt.out_fd < 0) {
-        fprintf(stderr, "%s: cannot open the output folder: %s\n", opt.out_dir, strerror(errno));
-        goto out;
-    }
-    if (!S_lock(&m, opt.out_fd, opt.out_dir))
-        goto out;
-    struct stat st;
-    /* a symbolic link there is replaced, never followed */
-    if (fstatat(opt.out_fd, mn.final, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
-        !S_ISLNK(st.st_mode)) {
-        fprintf(stderr, "%s/%s: is not a regular file: the manifest cannot be written there\n",
-                opt.out_dir, mn.final);
-        goto out;
-    }
-    if (stat(opt.jobs_file, &st) == 0) {
-        m.job_file_known = true;
-        m.job_dev = st.st_dev;
-        m.job_ino = st.st_ino;
-    }
-    /* the manifests of an earlier run: read for --resume, else removed,
-       so that none describes files this run replaces */
-    if (opt.resume) {
-        m.old = g_hash_table_new_full(S_number_hash, S_number_equal, NULL, S_old_free);
-        S_old_manifests(opt.out_fd, &mn, NULL, m.old);
-        /* kept as S.csv.partial until this run has finished: it no longer
-           looks finished, and a killed resume still has it */
-        if (renameat2(opt.out_fd, mn.final, opt.out_fd, mn.partial, RENAME_NOREPLACE) != 0) {
-            if (errno == EINVAL && faccessat(opt.out_fd, mn.partial, F_OK, AT_SYMLINK_NOFOLLOW))
-                renameat(opt.out_fd, mn.final, opt.out_fd, mn.partial); /* no RENAME_NOREPLACE */
-            else if (errno == EEXIST || errno == EINVAL)
-                unlinkat(opt.out_fd, mn.final, 0);
-        }
-    } else {
-        unlinkat(opt.out_fd, mn.final, 0);
-        unlinkat(opt.out_fd, mn.partial, 0);
-        S_old_manifests(opt.out_fd, &mn, NULL, NULL);
-    }
-    int mfd = pd_output_create_unique(opt.out_fd, mn.prefix, ".part", 0666, &part_name);
-    m.manifest = mfd >= 0 ? fdopen(mfd, "w") : NULL;
-    if (!m.manifest) {
-        fprintf(stderr, "%s: cannot write the manifest: %s\n", opt.out_dir, strerror(errno));
-        if (mfd >= 0)
-            close(mfd);
-        goto out;
-    }
-    fputs(MANIFEST_HEADER, m.manifest);
     bool progress = !opt.quiet && isatty(STDERR_FILENO);
     m.progress = progress;
     if (progress)
         m.total = S_count_jobs(&opt, schema);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = S_on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL); /* a dropped SSH session: stop as cleanly */
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGXFSZ, SIG_IGN); /* a file size limit fails the write instead */
-
-    pd_workpool_async_config pc = {opt.workers,    JOBS_PER_WORKER, MAX_MESSAGE,   4,
-                                   S_worker_child, S_collect,       S_worker_lost, &m};
-    m.pool = pd_workpool_async_new(&pc);
-    m.started = S_now();
     bool source_done = false, fatal = false;
     pd_error fatal_err = {0};
-    for (;;) {
-        if (!source_done)
-            source_done = !S_hand_out(&m, &fatal, &fatal_err);
-        S_flush(&m);
-        bool busy = pd_workpool_async_pending(m.pool) > 0;
-        if (!busy && (source_done || S_stop || m.stopped))
-            break;
-        if (!busy && pd_workpool_async_gave_up(m.pool)) {
-            m.stopped = "no worker process could be started or kept running";
-            break;
-        }
-        if (!busy) /* only after a worker was lost: hand out again */
-            continue;
-        if (!pd_workpool_async_wait(m.pool, progress ? 200 : -1))
-            break;
-        S_flush(&m);
-        if (progress)
-            S_progress(&m, false);
-    }
-    /* end of input for the workers: they finish and exit */
-    long peak = pd_workpool_async_close(m.pool, S_worker_ended);
-    m.pool = NULL;
+    long peak = S_run(&m, &source_done, &fatal, &fatal_err);
     bool worker_failed = m.worker_lost || m.worker_failed;
-    S_flush(&m);
-    S_remove_lost_temporaries(&m);
-    if (progress)
-        S_progress(&m, true);
-
-    /* the manifest: complete -> S.csv; a run that stopped early -> S.csv.partial
-       (with the rows an earlier run left for the jobs not reached) */
     bool complete = source_done && !fatal && !S_stop && !m.stopped;
-    const char *manifest_as = complete ? mn.final : mn.partial;
-    if (!complete && m.old && !m.manifest_errno) {
-        GPtrArray *later = g_ptr_array_new();
-        GHashTableIter it;
-        gpointer key, value;
-        g_hash_table_iter_init(&it, m.old);
-        while (g_hash_table_iter_next(&it, &key, &value))
-            if (*(const size_t *)key > m.last_number)
-                g_ptr_array_add(later, key);
-        g_ptr_array_sort(later, S_compare_numbers);
-        for (guint i = 0; i < later->len; i++) {
-            size_t number = *(const size_t *)later->pdata[i];
-            for (S_old_row *row = g_hash_table_lookup(m.old, later->pdata[i]); row; row = row->next)
-                S_manifest_row(m.manifest, number, row->output, true, row->pages, row->bytes,
-                               row->sha, "", row->input);
-        }
-        g_ptr_array_free(later, TRUE);
-    }
-    if (!m.manifest_errno &&
-        (fflush(m.manifest) != 0 || ferror(m.manifest) || fsync(fileno(m.manifest)) != 0))
-        m.manifest_errno = errno ? errno : EIO;
-    if (fclose(m.manifest) != 0 && !m.manifest_errno)
-        m.manifest_errno = errno ? errno : EIO;
-    if (!m.manifest_errno && renameat(opt.out_fd, part_name, opt.out_fd, manifest_as) != 0)
-        m.manifest_errno = errno;
-    if (m.manifest_errno) {
-        unlinkat(opt.out_fd, part_name, 0);
-    } else {
-        /* what earlier runs left is now in this manifest */
-        S_old_manifests(opt.out_fd, &mn, NULL, NULL);
-        if (complete)
-            unlinkat(opt.out_fd, mn.partial, 0);
-        fsync(opt.out_fd);
-    }
-    double secs = S_now() - m.started;
-    if (fatal) {
-        char *shown = S_shown(fatal_err.msg);
-        fprintf(stderr, "%s%s\n", fatal_err.located ? "" : "pildoc: ", shown);
-        free(shown);
-    }
-    if (m.manifest_errno)
-        fprintf(stderr, "%s/%s: cannot write the manifest: %s; no manifest was written\n",
-                opt.out_dir, mn.final, strerror(m.manifest_errno));
-    char kept[64] = "";
-    if (opt.resume)
-        snprintf(kept, sizeof kept, ", %zu kept from an earlier run", m.kept);
-    fprintf(stderr,
-            "pildoc batch: %zu jobs: %zu written%s, %zu failed%s; %.2f s, %.1f documents/s, "
-            "%.1f ms per document, peak worker memory %.1f MB; manifest %s/%s\n",
-            m.done, m.written, kept, m.failed,
-            S_stop      ? " (interrupted)"
-            : fatal     ? " (job file broken)"
-            : m.stopped ? " (stopped)"
-                        : "",
-            secs, secs > 0 ? (double)m.written / secs : 0.0,
-            m.written ? secs * 1000.0 / (double)m.written : 0.0, (double)peak / 1024.0, opt.out_dir,
-            m.manifest_errno ? "(none)" : manifest_as);
-    if (!complete && !m.manifest_errno)
-        fprintf(stderr,
-                "pildoc batch: the run did not finish%s%s: %s/%s lists what was done; run the "
-                "same command with --resume to finish it\n",
-                m.stopped ? ": " : "", m.stopped ? m.stopped : "", opt.out_dir, mn.partial);
+    const char *manifest_as = S_close_manifest(&m, &mn, part_name, complete);
+    S_summary(&m, &mn, manifest_as, complete, fatal, &fatal_err, peak);
     if (complete && !m.failed && !worker_failed && !m.manifest_errno)
         status = PD_EXIT_OK;
 out:

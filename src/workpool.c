@@ -132,7 +132,7 @@ typedef struct S_writer {
  * is read here and written only under w->lock, by this thread. */
 static bool S_outgoing_send(S_writer *w, S_outgoing *o)
 {
-    if (o->later)
+    if (o->later && w->h->finish)
         w->h->finish(o->later, w->gone, &o->out);
     bool sent = !w->gone && S_send_frame(w->fd, o->out.data, o->out.len, 0) == 1;
     strbuf_free(&o->out);
@@ -314,7 +314,7 @@ static bool S_start_process(char *const *argv, int (*child)(int, void *), void *
         close(sv[0]);
         for (size_t i = 0; i < n_close; i++)
             close(close_fds[i]);
-        _exit(child(sv[1], arg));
+        _exit(child ? child(sv[1], arg) : 127);
     }
     int e = errno;
     close(sv[1]);
