@@ -442,9 +442,27 @@ static bool S_is_fw_punct(unsigned c)
 
 #define QUARTER_EM "\xe2\x80\x85" /* U+2005 FOUR-PER-EM SPACE */
 
+/* How many Han characters a short quoted term holds (“氯胺酮”: 3), text
+ * starting after its opening quote; 0 when it is not 2 to 6 Han then a
+ * closing quote. */
+static int S_quoted_term(const char *text)
+{
+    int n = 0;
+    for (const char *p = text; *p && n <= 6;) {
+        unsigned c = S_utf8_next(&p);
+        if (c == 0x201D)
+            return n >= 2 ? n : 0;
+        if (!S_is_han(c))
+            return 0;
+        n++;
+    }
+    return 0;
+}
+
 /* Appends Chinese text with no-break points where a break would split a
  * term: between Latin letters or digits and Han ("D级", "NMDA受体"), after
- * a hyphen that joins them ("5-羟色胺": up to three Han after it). Han
+ * a hyphen that joins them ("5-羟色胺": up to three Han after it), inside
+ * a short quoted term (“氯胺酮”: the name of what is defined). Han
  * and Latin letters or digits are a quarter em apart, with or without a
  * space between them in the text (the review's L10: "第 1.0 版" and
  * "NMDA受体" alike); a line may break before Latin, never after it. */
@@ -452,10 +470,15 @@ static void S_append_cjk(strbuf *s, const char *text, bool justified)
 {
     unsigned prev = 0;
     int glue_han = 0; /* Han characters still to glue to what precedes */
+    int quoted = 0;   /* Han characters of a quoted term still to come */
     for (const char *p = text; *p;) {
         const char *at = p;
         unsigned c = S_utf8_next(&p);
         bool han = S_is_han(c);
+        if (c == 0x201C)
+            quoted = S_quoted_term(p);
+        if (han && quoted > 0 && quoted-- && S_is_han(prev)) /* “氯⁠胺⁠酮” */
+            strbuf_append(s, WJ);
         if (c == ' ' && justified) {
             /* a space beside Han ("第 1.0 版") is a fixed quarter em: justified
                Chinese would otherwise pour a line's whole slack into it */
