@@ -231,6 +231,7 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/content.sh
 	bash tests/input.sh
 	bash tests/layout.sh
+	bash tests/layout-large.sh
 	bash tests/measure.sh
 	bash tests/serve.sh
 

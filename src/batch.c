@@ -347,6 +347,7 @@ static void S_worker_handle(void *state, const char *msg, size_t len, strbuf *ou
             goto report;
     pd_job job = {f[1],          f[2], opt->paper, opt->strict, &values,
                   PD_FORMAT_PDF, 1,    100,        0,           *f[5] ? f[5] : NULL};
+    job.large_print = n % 2 == 0 && strcmp(f[n - 1], "large_print") == 0;
     if (!pd_renderer_render(r, &job, &res, &err))
         goto report;
     /* the folders of the output, each opened below the last without
@@ -1080,6 +1081,8 @@ static bool S_hand_out(S_master *m, bool *fatal, pd_error *fatal_err)
             S_field(&msg, job.values.names[v]);
             S_field(&msg, job.values.values[v]);
         }
+        if (job.large_print) /* after the values: a field of its own */
+            S_field(&msg, "large_print");
         S_input_sha(m->opt, &msg, job.data_file, clinic, r->input);
         free(clinic);
         pd_jobspec_clear(&job);

@@ -612,6 +612,9 @@ static bool S_blocks(S_ctx *c, xmlNodePtr parent, pd_block **blocks, size_t *n)
                 return false;
         } else if (S_is(e, "keep")) {
             b->kind = PD_BLOCK_KEEP;
+            xmlChar *cols = xmlGetProp(e, BAD_CAST "columns"); /* 1-3, the schema says */
+            b->columns = cols ? atoi((const char *)cols) : 1;
+            xmlFree(cols);
             if (!S_blocks(c, e, &b->children, &b->n_children))
                 return false;
         } else {

@@ -80,6 +80,8 @@ typedef struct pd_block {
     pd_text text;       /* headings, paragraphs, items */
     char *marker;       /* list items: "•" or "3." */
     int urgent;         /* callouts: 1 = urgent, 0 = information */
+    int columns;        /* KEEP: its blocks side by side in this many columns when the page
+                           is wide enough (signature blocks); 0 or 1: one after another */
     int checked;        /* PD_BLOCK_CHECK: ticked */
     size_t label_spans; /* FIELD, SIGN: the first spans are the label, the rest the value */
     struct pd_block *children;

@@ -319,6 +319,15 @@ static void S_set_clinic(pd_jobsrc *src, pd_jobspec *job, long line, const char 
     job->clinic_name = xstrdup(value);
 }
 
+/* large_print: 1 or 0 (an empty CSV cell, no XML attribute: 0) */
+static void S_set_large_print(pd_jobsrc *src, pd_jobspec *job, long line, const char *value)
+{
+    if (strcmp(value, "1") == 0 || strcmp(value, "0") == 0 || !*value)
+        job->large_print = strcmp(value, "1") == 0;
+    else
+        S_job_error(job, src->path, line, "large_print must be 1 or 0", NULL);
+}
+
 /* --- XML ---------------------------------------------------------------- */
 
 static char *S_attr(xmlNodePtr n, const char *name)
@@ -369,6 +378,10 @@ static void S_xml_job(pd_jobsrc *src, xmlNodePtr n, pd_jobspec *job)
     if (clinic && *clinic && !job->error)
         S_set_clinic(src, job, line, clinic);
     free(clinic);
+    char *large = S_attr(n, "large_print");
+    if (large && !job->error)
+        S_set_large_print(src, job, line, large);
+    free(large);
     for (xmlNodePtr c = n->children; c && !job->error; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
@@ -584,7 +597,8 @@ static bool S_csv_header(pd_jobsrc *src, const S_row *row, pd_error *err)
             if (strcmp(row->cells[k], col) == 0)
                 return pd_error_set(err, src->path, row->line,
                                     "column '%s' appears twice in the header", col);
-        if (strcmp(col, "data") == 0 || strcmp(col, "clinic") == 0)
+        if (strcmp(col, "data") == 0 || strcmp(col, "clinic") == 0 ||
+            strcmp(col, "large_print") == 0)
             continue;
         const pd_var_def *def = pd_schema_find(src->schema, col);
         if (!def)
@@ -631,6 +645,8 @@ static void S_csv_job(pd_jobsrc *src, const S_row *row, pd_jobspec *job)
         } else if (strcmp(col, "clinic") == 0) {
             if (*cell)
                 S_set_clinic(src, job, row->line, cell);
+        } else if (strcmp(col, "large_print") == 0) {
+            S_set_large_print(src, job, row->line, cell);
         } else if (*cell) {
             pd_error e = {0};
             if (!pd_values_set(&job->values, src->schema, col, cell, src->path, row->line, &e))

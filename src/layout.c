@@ -60,6 +60,10 @@ const pd_paper *pd_paper_find(const char *name)
 #define INITIALS_W MM(17)
 #define INITIALS_H MM(11)
 #define INITIALS_GAP MM(4)
+#define MIN_SIGN MM(35)   /* a signature beside the date, in a narrow column */
+#define STACK_PITCH MM(8) /* label above its line: the label's baseline to the line */
+#define STACK_SIGN MM(11)
+#define GRID_GUTTER MM(8) /* between the blocks of a <keep columns="2"> */
 #define LABEL_W MM(72)
 #define LABEL_H MM(38)
 
@@ -172,8 +176,11 @@ typedef struct S_state {
     double col_step;       /* from a column's left edge to the next one's */
     S_slice *mast;         /* several columns: the title block, across them all on page 1 */
     size_t n_mast;
-    double top_first, top_other; /* where the body starts on page 1, on the others */
-    double bottom;               /* where the body ends */
+    bool large;                   /* large print: one column, no side-by-side blocks */
+    double pair_pitch;            /* > 0: a signature and a date side by side, lines level */
+    double wide_left, wide_width; /* the page's full width (the running header's) */
+    double top_first, top_other;  /* where the body starts on page 1, on the others */
+    double bottom;                /* where the body ends */
     pd_error *err;
 } S_state;
 
@@ -435,9 +442,27 @@ static bool S_is_fw_punct(unsigned c)
 
 #define QUARTER_EM "\xe2\x80\x85" /* U+2005 FOUR-PER-EM SPACE */
 
+/* How many Han characters a short quoted term holds (“氯胺酮”: 3), text
+ * starting after its opening quote; 0 when it is not 2 to 6 Han then a
+ * closing quote. */
+static int S_quoted_term(const char *text)
+{
+    int n = 0;
+    for (const char *p = text; *p && n <= 6;) {
+        unsigned c = S_utf8_next(&p);
+        if (c == 0x201D)
+            return n >= 2 ? n : 0;
+        if (!S_is_han(c))
+            return 0;
+        n++;
+    }
+    return 0;
+}
+
 /* Appends Chinese text with no-break points where a break would split a
  * term: between Latin letters or digits and Han ("D级", "NMDA受体"), after
- * a hyphen that joins them ("5-羟色胺": up to three Han after it). Han
+ * a hyphen that joins them ("5-羟色胺": up to three Han after it), inside
+ * a short quoted term (“氯胺酮”: the name of what is defined). Han
  * and Latin letters or digits are a quarter em apart, with or without a
  * space between them in the text (the review's L10: "第 1.0 版" and
  * "NMDA受体" alike); a line may break before Latin, never after it. */
@@ -445,10 +470,15 @@ static void S_append_cjk(strbuf *s, const char *text, bool justified)
 {
     unsigned prev = 0;
     int glue_han = 0; /* Han characters still to glue to what precedes */
+    int quoted = 0;   /* Han characters of a quoted term still to come */
     for (const char *p = text; *p;) {
         const char *at = p;
         unsigned c = S_utf8_next(&p);
         bool han = S_is_han(c);
+        if (c == 0x201C)
+            quoted = S_quoted_term(p);
+        if (han && quoted > 0 && quoted-- && S_is_han(prev)) /* “氯⁠胺⁠酮” */
+            strbuf_append(s, WJ);
         if (c == ' ' && justified) {
             /* a space beside Han ("第 1.0 版") is a fixed quarter em: justified
                Chinese would otherwise pour a line's whole slack into it */
@@ -1128,6 +1158,15 @@ static bool S_table(S_state *st, const pd_block *b, double left, double width, i
 static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left, double width,
                      int frame, bool first_in_frame, size_t *ends);
 
+/* The height of slices from..to-1 on one page. */
+static double S_run_h(const S_state *st, size_t from, size_t to)
+{
+    double h = 0;
+    for (size_t i = from; i < to && i < st->n_slices; i++)
+        h += st->slices[i].height + (i == from ? 0 : st->slices[i].space_before);
+    return h;
+}
+
 /* Glues slices first..last-1 when the group fits on one page, so that
  * pagination moves it whole; the strength says how deep the group is.
  * A group too tall for a page still never leaves its first or last part
@@ -1157,10 +1196,204 @@ static void S_keep_together(S_state *st, size_t first, int depth, const pd_block
             S_glue(st, ends[lead] - 1, g);
         lead++;
     }
-    if (lead + 2 < n_parts && ends[lead] > first)
+    /* (only when the two fit on a page together: else the glue would
+       leave the first of them alone on a page) */
+    if (lead + 2 < n_parts && ends[lead] > first &&
+        S_run_h(st, first, ends[lead + 1]) <= S_max_body_h(st))
         S_glue(st, ends[lead] - 1, g);
-    if (n_parts - 2 > lead && ends[n_parts - 2] > first)
+    if (n_parts - 2 > lead && ends[n_parts - 2] > first &&
+        S_run_h(st, ends[n_parts - 3], ends[n_parts - 1]) <= S_max_body_h(st))
         S_glue(st, ends[n_parts - 2] - 1, g);
+    else if (n_parts - 3 > lead && ends[n_parts - 3] > first &&
+             S_run_h(st, ends[n_parts - 4], ends[n_parts - 2]) <= S_max_body_h(st))
+        S_glue(st, ends[n_parts - 3] - 1, g); /* the last part has a page of its own: the
+                                                  two before it go together */
+}
+
+/* A block holds a box (callout) somewhere inside: its background is
+ * drawn per slice, so it cannot go into a side-by-side cell. */
+static bool S_has_callout(const pd_block *b)
+{
+    if (b->kind == PD_BLOCK_CALLOUT)
+        return true;
+    for (size_t i = 0; i < b->n_children; i++)
+        if (S_has_callout(&b->children[i]))
+            return true;
+    return false;
+}
+
+/* Slices from `from` on, made into one cell: their items, y from the
+ * cell's top; the slices are removed. */
+typedef struct S_cell {
+    pd_item *items;
+    size_t n_items;
+    double height;
+} S_cell;
+
+static S_cell S_collapse(S_state *st, size_t from)
+{
+    S_cell c = {0};
+    for (size_t i = from; i < st->n_slices; i++) {
+        S_slice *s = &st->slices[i];
+        if (i > from)
+            c.height += s->space_before;
+        c.items = xrealloc(c.items, (c.n_items + s->n_items + 1) * sizeof *c.items);
+        for (size_t k = 0; k < s->n_items; k++) {
+            c.items[c.n_items] = s->items[k];
+            c.items[c.n_items++].y += c.height;
+        }
+        c.height += s->height;
+        free(s->items);
+    }
+    st->n_slices = from;
+    return c;
+}
+
+static void S_items_free(pd_item *items, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        free(items[k].outline_text);
+    free(items);
+}
+
+/* The least height of columns that hold the cells, in order, at most
+ * `cols` of them, `gap` apart; *splits gets the first cell of each column
+ * after the first. */
+static double S_flow(const S_cell *cells, size_t n, size_t cols, double gap, size_t *splits)
+{
+    double lo = 0, hi = 0;
+    for (size_t c = 0; c < n; c++) {
+        hi += cells[c].height + gap;
+        if (cells[c].height > lo)
+            lo = cells[c].height;
+    }
+    for (int step = 0; step < 40 && hi - lo > 0.5; step++) {
+        double cap = (lo + hi) / 2, h = 0;
+        size_t col = 0;
+        for (size_t c = 0; c < n; c++) {
+            if (h > 0 && h + gap + cells[c].height > cap) {
+                col++;
+                h = 0;
+            }
+            h += (h > 0 ? gap : 0) + cells[c].height;
+        }
+        if (col < cols)
+            hi = cap;
+        else
+            lo = cap;
+    }
+    double h = 0, tallest = 0;
+    size_t col = 0;
+    for (size_t c = 0; c < n; c++) {
+        if (h > 0 && h + gap + cells[c].height > hi) {
+            splits[col++] = c;
+            h = 0;
+        }
+        h += (h > 0 ? gap : 0) + cells[c].height;
+        tallest = h > tallest ? h : tallest;
+    }
+    for (; col + 1 < cols; col++)
+        splits[col] = n;
+    return tallest;
+}
+
+/* Moves a cell's items into a slice, dx to the right and dy down. */
+static void S_cell_into(S_slice *s, S_cell *cell, double dx, double dy)
+{
+    s->items = xrealloc(s->items, (s->n_items + cell->n_items + 1) * sizeof *s->items);
+    for (size_t k = 0; k < cell->n_items; k++) {
+        pd_item it = cell->items[k];
+        it.x += dx;
+        it.y += dy;
+        s->items[s->n_items++] = it;
+    }
+    free(cell->items);
+    *cell = (S_cell){0};
+}
+
+/* A <keep columns="N">: its leading headings and paragraphs across the
+ * page's full width (the running header's), then its other blocks
+ * (cells) side by side, then its trailing paragraphs across the page, each block's labels above
+ * lines as long as its column: the four signers' blocks of the consent on one page (the review's
+ * H1). The cells flow down N balanced columns, in order, as one slice when that fits on a page;
+ * else in rows of N, a slice each, that pagination may part. Returns 1 when laid out so, 0 when the
+ * page cannot have it (large print, columns of text, a box inside, a block taller than a page: the
+ * caller lays the blocks one after another), -1 on an error. */
+static int S_grid(S_state *st, const pd_block *b, bool first)
+{
+    size_t cols = (size_t)b->columns, start = st->n_slices, lead = 0;
+    double gutter = K(GRID_GUTTER), gap = K(14);
+    double cw = (st->wide_width - (double)(cols - 1) * gutter) / (double)cols;
+    if (st->large || st->ncols > 1 || cw < MIN_NAME + K(MM(4)) || S_has_callout(b))
+        return 0;
+    while (lead < b->n_children &&
+           (b->children[lead].kind == PD_BLOCK_H1 || b->children[lead].kind == PD_BLOCK_H2 ||
+            b->children[lead].kind == PD_BLOCK_PARA))
+        lead++;
+    if (lead && !S_blocks(st, b->children, lead, st->wide_left, st->wide_width, 0, first, NULL))
+        return -1;
+    double lead_h = S_run_h(st, start, st->n_slices);
+    size_t tail = b->n_children; /* trailing paragraphs: across the page, after the cells */
+    while (tail > lead && b->children[tail - 1].kind == PD_BLOCK_PARA)
+        tail--;
+    size_t n = tail - lead;
+    S_cell *cells = xcalloc(n + 1, sizeof *cells);
+    size_t *splits = xcalloc(cols, sizeof *splits);
+    int done = 1;
+    for (size_t c = 0; c < n && done == 1; c++) {
+        size_t from = st->n_slices;
+        if (S_blocks(st, &b->children[lead + c], 1, st->wide_left, cw, 0, true, NULL))
+            cells[c] = S_collapse(st, from);
+        else
+            done = -1;
+    }
+    double sb0 = lead ? K(6) : first ? 0 : gap;
+    double flow = done == 1 && n ? S_flow(cells, n, cols, gap, splits) : 0;
+    bool flowed = done == 1 && n && lead_h + sb0 + flow <= S_max_body_h(st);
+    if (flowed) {
+        S_slice *s = S_new_slice(st, flow, sb0);
+        size_t col = 0;
+        double y = 0;
+        for (size_t c = 0; c < n; c++) {
+            while (col + 1 < cols && c == splits[col]) {
+                col++;
+                y = 0;
+            }
+            double h = cells[c].height;
+            S_cell_into(s, &cells[c], (double)col * (cw + gutter), y);
+            y += h + gap;
+        }
+    }
+    for (size_t r = 0; done == 1 && !flowed && r < n; r += cols) {
+        double h = 0;
+        for (size_t c = r; c < r + cols && c < n; c++)
+            h = cells[c].height > h ? cells[c].height : h;
+        if (h > S_max_body_h(st)) {
+            done = 0;
+            break;
+        }
+        S_slice *s = S_new_slice(st, h, r ? gap : sb0);
+        for (size_t c = r; c < r + cols && c < n; c++)
+            S_cell_into(s, &cells[c], (double)(c - r) * (cw + gutter), 0);
+    }
+    for (size_t c = 0; c < n; c++)
+        S_items_free(cells[c].items, cells[c].n_items);
+    free(cells);
+    free(splits);
+    if (done == 1 && tail < b->n_children) {
+        size_t from = st->n_slices;
+        if (!S_blocks(st, b->children + tail, b->n_children - tail, st->wide_left, st->wide_width,
+                      0, false, NULL))
+            done = -1;
+        else if (st->n_slices > from)
+            st->slices[from].space_before = gap;
+    }
+    if (done == 0) { /* undone: the caller lays the blocks out one after another */
+        for (size_t i = start; i < st->n_slices; i++)
+            S_items_free(st->slices[i].items, st->slices[i].n_items);
+        st->n_slices = start;
+    }
+    return done;
 }
 
 static bool S_callout(S_state *st, const pd_block *b, double left, double width)
@@ -1221,6 +1454,40 @@ static bool S_has_value(const pd_text *t)
     return false;
 }
 
+/* A field whose label goes above its line: how to fill it in ("Date:
+ * DD/MM/YYYY") goes with the label, so that the line takes no more room
+ * than the writing. Returns the spans (borrowed texts; the caller frees
+ * the array) of *label then *value. */
+static pd_span *S_stack_hint(const pd_block *b, pd_text *label, pd_text *value)
+{
+    pd_span *own = xcalloc(b->text.n_spans + 1, sizeof *own);
+    size_t n = 0;
+    for (size_t i = 0; i < b->text.n_spans; i++)
+        if (i < b->label_spans || (b->text.spans[i].style & PD_SPAN_HINT))
+            own[n++] = b->text.spans[i];
+    *label = (pd_text){own, n};
+    for (size_t i = b->label_spans; i < b->text.n_spans; i++) {
+        const pd_span *sp = &b->text.spans[i];
+        bool space = !(sp->style & (PD_SPAN_BLANK | PD_SPAN_VALUE)) &&
+                     strspn(sp->text, " ") == strlen(sp->text);
+        if (!(sp->style & PD_SPAN_HINT) && !space)
+            own[n++] = *sp;
+    }
+    *value = (pd_text){own + label->n_spans, n - label->n_spans};
+    return own;
+}
+
+/* How wide a field's value is on one line, its label above it. */
+static double S_value_width(S_state *st, const pd_block *b)
+{
+    pd_text label, value;
+    pd_span *own = S_stack_hint(b, &label, &value);
+    PangoLayout *l =
+        S_make_layout(st, &value, -1, S_has_value(&value) ? &st->sty.value : &st->sty.body, 0);
+    free(own);
+    return l ? S_natural_width(l) + 2 : 0;
+}
+
 /* Where the values of a run of form fields start: after the widest
  * label, so that the block's lines align in one column, but leaving at
  * least a name's line for them. */
@@ -1256,32 +1523,40 @@ static bool S_field(S_state *st, const pd_block *b, double left, double width, d
 {
     const S_style *style = &st->sty.body;
     pd_text label = S_label_of(b), value = S_value_of(b);
-    bool filled = S_has_value(&value);
     double pitch = b->kind == PD_BLOCK_SIGN ? K(SIGN_PITCH) : K(WRITE_PITCH);
     double lh0 = style->size * 1.4;
     if (pitch < lh0 * 1.5)
         pitch = lh0 * 1.5;
     bool stacked = col < 0;
-    if (stacked)
+    pd_span *own = NULL;
+    if (stacked) {
         col = 0;
+        own = S_stack_hint(b, &label, &value);
+    }
+    bool filled = S_has_value(&value);
     PangoLayout *ll = S_make_layout(st, &label, stacked ? width : col - K(MM(3)), style, 0);
-    if (!ll)
+    if (!ll) {
+        free(own);
         return false;
+    }
     double vw = width - col;
     /* in an urgent box a filled value (the number to call) stands out */
     S_style vstyle = st->sty.value;
     if (frame > 0 && st->frames[frame - 1].urgent)
         vstyle.size *= 1.25;
     PangoLayout *vl = S_make_layout(st, &value, vw, filled ? &vstyle : style, LF_FILL_BLANK);
+    free(own);
     if (!vl)
         return false;
     size_t nl, nv;
     S_line *lines = S_lines(ll, &nl), *vlines = S_lines(vl, &nv);
-    double first_base = stacked ? lines[0].baseline + K(MM(1)) : pitch - K(MM(2.5));
+    double first_base = stacked ? lines[0].baseline : pitch - K(MM(2.5));
     double lab_last = first_base + lines[nl - 1].top + lines[nl - 1].baseline - lines[0].baseline;
     if (stacked) /* the value's line a handwriting row below the label */
-        lab_last += pitch;
-    double h = lab_last + K(MM(2.5));
+        lab_last += st->pair_pitch > 0         ? st->pair_pitch
+                    : b->kind == PD_BLOCK_SIGN ? K(STACK_SIGN)
+                                               : K(STACK_PITCH);
+    double h = lab_last + K(MM(stacked ? 1.5 : 2.5));
     /* the label and the value's first line; a long value's further lines
        follow as lines of text, so that it may run onto the next page */
     S_slice *s = S_new_slice(st, h, space_before);
@@ -1352,21 +1627,30 @@ static bool S_check_row(S_state *st, const pd_block *blocks, size_t n, double le
         }
         total += (c ? sep : 0) + box + gap + S_natural_width(ls[c]);
     }
-    if (total <= width) {
+    /* else, in a narrow column, short choices two to a row, on two tabs */
+    size_t per_row = total <= width ? count : 2;
+    double tab = (width + sep) / 2;
+    for (size_t c = 0; per_row == 2 && c < count; c++)
+        if (box + gap + S_natural_width(ls[c]) > tab - sep)
+            per_row = 0;
+    S_slice *s = NULL;
+    double x = left, base = 0;
+    for (size_t c = 0; per_row && c < count; c++) {
         size_t nl;
-        S_line *line = S_lines(ls[0], &nl);
-        S_slice *s = S_new_slice(st, line[0].height, space_before);
-        s->frame = frame;
-        double x = left, base = line[0].baseline;
-        free(line);
-        for (size_t c = 0; c < count; c++) {
-            S_add_box(s, x, base - box * 0.85, box, box, blocks[c].checked, st->sty.body.rgb);
-            x += box + gap;
-            line = S_lines(ls[c], &nl);
-            S_line_at(s, line[0].line, x + line[0].x, base, st->sty.body.rgb);
-            free(line);
-            x += S_natural_width(ls[c]) + sep;
+        S_line *line = S_lines(ls[c], &nl);
+        if (c % per_row == 0) {
+            s = S_new_slice(st, line[0].height, c ? K(5) : space_before);
+            s->frame = frame;
+            x = left;
+            base = line[0].baseline;
+        } else if (per_row == 2) {
+            x = left + tab;
         }
+        S_add_box(s, x, base - box * 0.85, box, box, blocks[c].checked, st->sty.body.rgb);
+        x += box + gap;
+        S_line_at(s, line[0].line, x + line[0].x, base, st->sty.body.rgb);
+        free(line);
+        x += S_natural_width(ls[c]) + sep;
         *used = count;
     }
     free(ls);
@@ -1438,6 +1722,32 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             if (run_start)
                 field_col = S_field_column(st, b, n - i, width);
             double sb = run_start ? (first ? 0 : K(4)) : 0;
+            /* labels above their lines (a narrow column): a signature and
+               the date after it share a row when the signature keeps 40 mm */
+            double pair_w = field_col < 0 && b->kind == PD_BLOCK_SIGN && i + 1 < n &&
+                                    blocks[i + 1].kind == PD_BLOCK_FIELD
+                                ? S_value_width(st, &blocks[i + 1])
+                                : 0;
+            double gap = K(MM(5));
+            if (pair_w > 0 && width - pair_w - gap >= K(MIN_SIGN)) {
+                size_t from = st->n_slices;
+                st->pair_pitch = K(STACK_SIGN);
+                ok = S_field(st, b, left, width - pair_w - gap, -1, sb, frame) &&
+                     S_field(st, &blocks[i + 1], left + width - pair_w, pair_w, -1, 0, frame);
+                st->pair_pitch = 0;
+                i++;
+                if (ok && st->n_slices == from + 2) { /* one row */
+                    S_slice *a = &st->slices[from], *d = &st->slices[from + 1];
+                    a->items = xrealloc(a->items, (a->n_items + d->n_items) * sizeof *a->items);
+                    memcpy(a->items + a->n_items, d->items, d->n_items * sizeof *a->items);
+                    a->n_items += d->n_items;
+                    if (d->height > a->height)
+                        a->height = d->height;
+                    free(d->items);
+                    st->n_slices--;
+                }
+                break;
+            }
             ok = S_field(st, b, left, width, field_col, sb, frame);
             break;
         }
@@ -1478,10 +1788,14 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
         case PD_BLOCK_KEEP: {
             st->depth++;
             size_t *part_ends = xcalloc(b->n_children + 1, sizeof *part_ends);
-            ok = S_blocks(st, b->children, b->n_children, left, width, frame, first, part_ends);
+            int grid = b->columns > 1 && frame == 0 ? S_grid(st, b, first) : 0;
+            ok = grid >= 0;
+            if (grid == 0)
+                ok = S_blocks(st, b->children, b->n_children, left, width, frame, first, part_ends);
             st->depth--;
             if (ok && st->n_slices > before)
-                S_keep_together(st, before, st->depth, b->children, part_ends, b->n_children);
+                S_keep_together(st, before, st->depth, grid ? NULL : b->children, part_ends,
+                                b->n_children);
             free(part_ends);
             break;
         }
@@ -1663,6 +1977,28 @@ static void S_balance_last(const S_state *st, double shrink, size_t **starts, si
     free(best);
 }
 
+/* How full the emptiest column before the last page is (0..1): a page
+ * left nearly empty by the keep rules before a group that fills the next
+ * (a statement before the signature page) is worth tighter spacing too. */
+static double S_emptiest(const S_state *st, const size_t *starts, size_t n_units, double shrink)
+{
+    size_t ncols = (size_t)st->ncols, last_page = n_units ? (n_units - 1) / ncols : 0;
+    double least = 1;
+    for (size_t u = 0; u < n_units && u / ncols < last_page; u++) {
+        size_t end = u + 1 < n_units ? starts[u + 1] : st->n_slices;
+        const S_slice *repeat = S_repeat_of(st, starts[u]);
+        double used = repeat ? repeat->height : 0;
+        for (size_t i = starts[u]; i < end; i++)
+            used += (i == starts[u]
+                         ? 0
+                         : st->slices[i].space_before * (st->slices[i].rigid ? 1.0 : shrink)) +
+                    st->slices[i].height;
+        double fill = used / S_body_h(st, u);
+        least = fill < least ? fill : least;
+    }
+    return least;
+}
+
 static void S_paginate(S_state *st)
 {
     pd_pages *out = st->out;
@@ -1674,7 +2010,9 @@ static void S_paginate(S_state *st)
        while the last page is still that empty (the review's M7; spaces
        between boxes to write in never shrink) */
     static const double shrinks[] = {0.85, 0.7, 0.55};
-    for (size_t k = 0; n > 1 && fill < 0.6 && k < sizeof shrinks / sizeof shrinks[0]; k++) {
+    double emptiest = S_emptiest(st, starts, n_units, 1.0);
+    for (size_t k = 0;
+         n > 1 && (fill < 0.6 || emptiest < 0.4) && k < sizeof shrinks / sizeof shrinks[0]; k++) {
         size_t *alt = NULL, alt_units = 0;
         double alt_fill;
         size_t m = S_breaks(st, shrinks[k], &alt, &alt_units, &alt_fill);
@@ -1685,6 +2023,7 @@ static void S_paginate(S_state *st)
             n_units = alt_units;
             fill = alt_fill;
             shrink = shrinks[k];
+            emptiest = S_emptiest(st, starts, n_units, shrink);
         } else {
             free(alt);
         }
@@ -2006,6 +2345,9 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
         st.col_step = st.width + COLUMN_GUTTER;
     }
     st.bottom = paper->height - MARGIN_BOTTOM;
+    st.large = large;
+    st.wide_left = LARGE_MARGIN < st.left ? LARGE_MARGIN : st.left;
+    st.wide_width = paper->width - 2 * st.wide_left;
     /* the title block: across every column */
     double left = st.left, width = st.ncols > 1 ? paper->width - 2 * COLUMN_MARGIN : st.width;
 

@@ -26,7 +26,7 @@
 #include "workpool.h"
 #include "xmlsafe.h"
 
-/* A request to a worker: template, lang, paper, kind ("xml", "form" or
+/* A request to a worker: template, lang, paper, large print ("1" or "0"), kind ("xml", "form" or
  * "none"), each NUL-terminated; then for "xml" the body, for "form" name
  * and value pairs, each NUL-terminated. The answer: status, field, message,
  * each NUL-terminated, then the PDF for status 200. */
@@ -132,7 +132,8 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
     pd_renderer *r = state;
     const char *p = req, *end = req + len;
     const char *tpl = S_next_field(&p, end), *lang = S_next_field(&p, end);
-    const char *paper = S_next_field(&p, end), *kind = S_next_field(&p, end);
+    const char *paper = S_next_field(&p, end), *large = S_next_field(&p, end);
+    const char *kind = S_next_field(&p, end);
     if (!kind) {
         S_answer(out, 500, NULL, "internal: a short request to the worker");
         return;
@@ -167,6 +168,7 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
         goto done;
     }
     pd_job job = {tpl, lang, pd_paper_find(paper), -1, &values, PD_FORMAT_PDF, 1, 100, 0, NULL};
+    job.large_print = strcmp(large, "1") == 0;
     if (!job.paper) {
         S_answer(out, 400, "paper", "unknown paper size (a4 or letter)");
         goto done;
@@ -239,6 +241,7 @@ typedef struct S_request {
     const char *tpl; /* from srv->templates */
     char *lang;
     const char *paper;
+    int large_print;
     enum { BODY_NONE, BODY_XML, BODY_FORM } kind;
     strbuf body;
 } S_request;
@@ -367,8 +370,14 @@ static enum MHD_Result S_check_arg(void *cls, enum MHD_ValueKind kind, const cha
         } else {
             a->rq->paper = strcasecmp(v, "letter") == 0 ? "letter" : "a4";
         }
-    } else if (strcmp(key, "large_print") == 0 || strcmp(key, "form") == 0) {
-        a->bad_field = strcmp(key, "form") == 0 ? "form" : "large_print";
+    } else if (strcmp(key, "large_print") == 0) {
+        a->rq->large_print = strcmp(v, "1") == 0;
+        if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0) {
+            a->bad_field = "large_print";
+            snprintf(a->why, sizeof a->why, "large_print must be 1 or 0");
+        }
+    } else if (strcmp(key, "form") == 0) {
+        a->bad_field = "form";
         snprintf(a->why, sizeof a->why, "%s is not supported yet by this version of pildoc",
                  a->bad_field);
     } else {
@@ -496,8 +505,9 @@ static enum MHD_Result S_render(S_server *srv, struct MHD_Connection *c, S_reque
     const char *kind = rq->kind == BODY_XML ? "xml" : rq->kind == BODY_FORM ? "form" : "none";
     if (rq->kind == BODY_XML && rq->body.len == 0)
         kind = "none";
-    const char *fields[4] = {rq->tpl, rq->lang, rq->paper ? rq->paper : "a4", kind};
-    for (size_t i = 0; i < 4; i++)
+    const char *fields[5] = {rq->tpl, rq->lang, rq->paper ? rq->paper : "a4",
+                             rq->large_print ? "1" : "0", kind};
+    for (size_t i = 0; i < 5; i++)
         strbuf_append_len(&msg, fields[i], strlen(fields[i]) + 1);
     if (strcmp(kind, "xml") == 0) {
         strbuf_append_len(&msg, rq->body.data, rq->body.len);

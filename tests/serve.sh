@@ -107,8 +107,11 @@ check "400: unknown language: JSON names lang" json_field lang
 check "400: unknown language: lists the available ones" json_error "unknown language 'xx' (available: en, fr, zh_CN)"
 check "400: unknown paper" test "$(code -X POST "$URL/render/leaflet?paper=a3")" = 400
 check "400: unknown paper: field" json_field paper
-check "400: large_print not supported yet" test "$(code -X POST "$URL/render/leaflet?large_print=1")" = 400
-check "400: large_print: says so" json_error "large_print is not supported yet"
+"$PILDOC" render leaflet --lang fr --large-print -o "$T/ref-large.pdf"
+check "200: large_print=1" test "$(code -X POST "$URL/render/leaflet?lang=fr&large_print=1")" = 200
+check "large_print=1: identical to pildoc render --large-print" cmp -s "$T/body" "$T/ref-large.pdf"
+check "400: large_print=2" test "$(code -X POST "$URL/render/leaflet?large_print=2")" = 400
+check "400: large_print=2: field" json_field large_print
 check "400: form=1 not supported yet" test "$(code -X POST "$URL/render/consent?form=1")" = 400
 check "400: form=1: field" json_field form
 check "400: an unknown parameter" test "$(code -X POST "$URL/render/leaflet?colour=red")" = 400
