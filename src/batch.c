@@ -365,10 +365,9 @@ report:
     rep->pages = res.pages;
     rep->bytes = res.bytes.len;
     if (rep->ok) {
-        gchar *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)res.bytes.data,
-                                                 res.bytes.len);
+        char sum[65];
+        pd_output_sha256_hex(res.bytes.data ? res.bytes.data : "", res.bytes.len, sum);
         rep->sha = xstrdup(sum);
-        g_free(sum);
     }
     rep->error = xstrdup(rep->ok ? "" : err.msg);
     rep->warning = xstrdup(res.warning ? res.warning : "");

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,15 +356,43 @@ static bool S_check_glyphs(S_state *st, PangoLayout *layout, const S_spanmap *ma
     return pd_error_set(st->err, NULL, 0, "a character has no glyph in the shipped fonts");
 }
 
+/* A number in a layout key: the bits of the double in hex, then `end`.
+ * Exact (printf's "%.3f" was a tenth of a batch worker's CPU time, and
+ * merged widths a rounding apart) and never a NUL byte. */
+static void S_key_num(strbuf *k, double v, char end)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    char hex[18];
+    int n = 0;
+    do {
+        hex[n++] = "0123456789abcdef"[bits & 15];
+        bits >>= 4;
+    } while (bits);
+    char out[18];
+    for (int i = 0; i < n; i++)
+        out[i] = hex[n - 1 - i];
+    out[n++] = end;
+    strbuf_append_len(k, out, (size_t)n);
+}
+
 /* A key naming everything that makes a layout what it is. */
 static char *S_layout_key(const S_state *st, const pd_text *text, double width,
                           const S_style *style, int flags)
 {
     strbuf k = STRBUF_INIT;
-    strbuf_printf(&k, "%s|%.3f|%.2f|%d|%d", st->lang_tag, width, style->size, style->bold, flags);
+    strbuf_append(&k, st->lang_tag);
+    strbuf_append_char(&k, '|');
+    S_key_num(&k, width, '|');
+    S_key_num(&k, style->size, '|');
+    S_key_num(&k, style->bold, '|');
+    S_key_num(&k, flags, '|');
     for (size_t i = 0; i < text->n_spans; i++) {
         const pd_span *sp = &text->spans[i];
-        strbuf_printf(&k, "\x1f%u:%.2f:%d:", sp->style, sp->blank_em, (int)sp->blank_kind);
+        strbuf_append_char(&k, '\x1f');
+        S_key_num(&k, sp->style, ':');
+        S_key_num(&k, sp->blank_em, ':');
+        S_key_num(&k, (int)sp->blank_kind, ':');
         strbuf_append(&k, sp->text);
     }
     return strbuf_take(&k);

@@ -408,7 +408,7 @@ typedef struct S_doc {
     GChecksum *id; /* over the Info values and the pages' content */
     /* current graphics state of the content being written */
     double fill[3], stroke[3];
-    int font; /* -1: none set in this text object */
+    int font; /* -1: none set yet in this page's text state */
     double size, rise;
 } S_doc;
 
@@ -682,10 +682,11 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
     if (!line)
         return;
     S_color(c, it->rgb, d->fill, "rg");
-    strbuf_append(c, "BT\n1 0 0 1 ");
-    S_point(c, it->x, d->height - it->y, "Tm\n");
-    d->font = -1;
-    d->size = 0;
+    /* Td from the identity text matrix BT sets; the font and size are
+       text state, which outlives the text object: set once per page (see
+       S_render_pdf) unless they change */
+    strbuf_append(c, "BT\n");
+    S_point(c, it->x, d->height - it->y, "Td\n");
     d->rise = 0;
     S_text t = {d, c, NULL, false, false, 0, 0};
     /* underlines (the blank lines to write on) are drawn after the text as
@@ -1180,6 +1181,8 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_
         strbuf_clear(&content);
         for (int k = 0; k < 3; k++)
             d.fill[k] = d.stroke[k] = 0; /* the PDF default: black */
+        d.font = -1;                     /* no font yet in this page's text state */
+        d.size = 0;
         for (size_t i = 0; i < page->n_items; i++)
             S_paint_item(&d, &content, page, i);
         /* the file identifier: from each page's checksum, not its bytes */
