@@ -472,7 +472,7 @@ int main(int argc, char **argv)
     }
     pd_env env;
     pd_env_init(&env);
-    lang_init(env.localedir);
+    lang_init();
     xmlsafe_init();
     int status;
     if (strcmp(argv[1], "render") == 0) {
@@ -499,7 +499,6 @@ int main(int argc, char **argv)
         status =
             S_usage_error("unknown command '%s' (render, batch, serve, langs, templates)", argv[1]);
     }
-    xmlsafe_cleanup();
     xmlCleanupParser();
     pd_env_free(&env);
     return S_finish_stdout(status);

@@ -71,6 +71,8 @@ struct pd_renderer {
     pd_values computed; /* leaflet.version ... */
     pd_fonts *fonts;    /* loaded at the first layout */
     char **langs;
+    pd_lang **loaded; /* languages with their catalogs, loaded once each */
+    size_t n_loaded;
     S_cached *templates;
     size_t n_templates;
     char *create_date; /* from SOURCE_DATE_EPOCH, or NULL */
@@ -130,6 +132,9 @@ void pd_renderer_free(pd_renderer *r)
     pd_schema_free(r->schema);
     pd_values_free(&r->computed);
     lang_list_free(r->langs);
+    for (size_t i = 0; i < r->n_loaded; i++)
+        pd_lang_free(r->loaded[i]);
+    free(r->loaded);
     free(r->create_date);
     pd_pdf_cache_free(r->pdf);
     free(r);
@@ -161,19 +166,29 @@ static S_cached *S_template(pd_renderer *r, const char *name, pd_error *err)
     return c;
 }
 
-static bool S_check_catalog(const pd_renderer *r, const char *lang, pd_error *err)
+const pd_lang *pd_renderer_lang(pd_renderer *r, const char *lang, pd_error *err)
 {
-    if (strcmp(lang, "en") == 0)
-        return true;
-    strbuf mo = STRBUF_INIT;
-    strbuf_printf(&mo, "%s/%s/LC_MESSAGES/pildoc.mo", r->env->localedir, lang);
-    bool have = paths_exists(mo.data);
-    strbuf_free(&mo);
-    if (!have)
-        return pd_error_set(err, NULL, 0,
-                            "no compiled catalog for '%s': run make (po/%s.po -> build/locale)",
-                            lang, lang);
-    return true;
+    for (size_t i = 0; i < r->n_loaded; i++)
+        if (strcmp(pd_lang_code(r->loaded[i]), lang) == 0)
+            return r->loaded[i];
+    if (strcmp(lang, "en") != 0) {
+        strbuf mo = STRBUF_INIT;
+        strbuf_printf(&mo, "%s/%s/LC_MESSAGES/pildoc.mo", r->env->localedir, lang);
+        bool have = paths_exists(mo.data);
+        strbuf_free(&mo);
+        if (!have) {
+            pd_error_set(err, NULL, 0,
+                         "no compiled catalog for '%s': run make (po/%s.po -> build/locale)", lang,
+                         lang);
+            return NULL;
+        }
+    }
+    pd_lang *l = pd_lang_load(r->env->localedir, lang, err);
+    if (!l)
+        return NULL;
+    r->loaded = xrealloc(r->loaded, (r->n_loaded + 1) * sizeof(pd_lang *));
+    r->loaded[r->n_loaded++] = l;
+    return l;
 }
 
 /* The clinic profile: the job's, or the default one when it ships; NULL
@@ -245,7 +260,7 @@ static double S_ms(void)
  * profile for the PDF writer (render.h): those of the document with the
  * clinic's values and no others. A job without values of its own is that
  * document; otherwise it is laid out once per worker. */
-static void S_set_base(pd_renderer *r, S_cached *cached, const char *lang, const pd_job *job,
+static void S_set_base(pd_renderer *r, S_cached *cached, const pd_lang *lang, const pd_job *job,
                        const S_clinic *clinic, const pd_pages *pages, const char *key)
 {
     if (!job->values || job->values->n == 0) {
@@ -283,7 +298,8 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
     pd_values_free(&values);
     S_merge(&values, &r->computed, job->values, &clinic->values);
     res->lang = lang_resolve(job->lang, r->langs, err);
-    if (!res->lang || !S_check_catalog(r, res->lang, err))
+    const pd_lang *lang = res->lang ? pd_renderer_lang(r, res->lang, err) : NULL;
+    if (!lang)
         goto done;
     S_cached *cached = S_template(r, job->template_name, err);
     if (!cached)
@@ -291,7 +307,7 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
     pd_template *t = cached->t;
     res->template_name = xstrdup(t->name);
     t_load = S_ms();
-    doc = pd_bind(t, r->schema, &values, res->lang, cached->messages, &stats, err);
+    doc = pd_bind(t, r->schema, &values, lang, cached->messages, &stats, err);
     if (!doc)
         goto done;
     if (clinic->logo)
@@ -341,7 +357,7 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
         strbuf_printf(&key, "%s|%s|%s|%d|%s", job->template_name, res->lang, job->paper->name,
                       job->large_print, clinic->path ? clinic->path : "");
         if (!pd_pdf_cache_has_base(r->pdf, key.data))
-            S_set_base(r, cached, res->lang, job, clinic, pages, key.data);
+            S_set_base(r, cached, lang, job, clinic, pages, key.data);
         ok = pd_render_pdf(pages, &info, r->pdf, key.data, &res->bytes, err);
         strbuf_free(&key);
     } else if (job->format == PD_FORMAT_PNG) {

@@ -2,6 +2,9 @@
  * finished bytes (PDF, PNG or text), keeping what is costly to load
  * (data schema, templates, fonts) across documents. `pildoc render` makes
  * one document with it; each batch worker makes thousands.
+ * Each renderer holds its own languages (catalogs): renderers with
+ * different languages may live in one process, and one renderer may make
+ * documents in any order of languages, each as a fresh renderer would.
  * Ownership: a pd_renderer owns its caches; results own their bytes. */
 #ifndef PILDOC_RENDERER_H
 #define PILDOC_RENDERER_H
@@ -10,6 +13,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "lang.h"
 #include "layout.h"
 #include "strbuf.h"
 #include "vars.h"
@@ -55,6 +59,11 @@ void pd_renderer_free(pd_renderer *r);
 const pd_schema *pd_renderer_schema(const pd_renderer *r);
 /* The language codes available (en + LINGUAS), NULL-terminated. */
 char *const *pd_renderer_langs(const pd_renderer *r);
+
+/* The language CODE (resolved: "fr", "zh_CN") with its catalog, loaded at
+ * the first use and kept by the renderer; NULL with err set when its
+ * catalog is missing or broken. */
+const pd_lang *pd_renderer_lang(pd_renderer *r, const char *code, pd_error *err);
 
 bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, pd_error *err);
 void pd_job_result_free(pd_job_result *res);

@@ -16,7 +16,7 @@
 #define MAX_EXPANDED_ELEMENTS 20000
 #define MAX_EXPANDED_TEXT (2L * 1024 * 1024)
 
-static bool S_load_file(pd_template *t, const char *path, const char *rng, int depth,
+static bool S_load_file(pd_template *t, const char *path, const xmlsafe_schema *rng, int depth,
                         xmlDocPtr *out, pd_error *err);
 
 static bool S_safe_href(const char *href)
@@ -39,8 +39,8 @@ static bool S_safe_href(const char *href)
     return true;
 }
 
-static bool S_load_includes(pd_template *t, xmlDocPtr doc, const char *path, const char *rng,
-                            int depth, pd_error *err)
+static bool S_load_includes(pd_template *t, xmlDocPtr doc, const char *path,
+                            const xmlsafe_schema *rng, int depth, pd_error *err)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc);
     for (xmlNodePtr n = root; n; n = xmlsafe_next(root, n, true)) {
@@ -95,13 +95,13 @@ static bool S_load_includes(pd_template *t, xmlDocPtr doc, const char *path, con
     return true;
 }
 
-static bool S_load_file(pd_template *t, const char *path, const char *rng, int depth,
+static bool S_load_file(pd_template *t, const char *path, const xmlsafe_schema *rng, int depth,
                         xmlDocPtr *out, pd_error *err)
 {
     xmlDocPtr doc = xmlsafe_read_file(path, err);
     if (!doc)
         return false;
-    if (!xmlsafe_validate(doc, rng, path, err)) {
+    if (!xmlsafe_validate_with(doc, rng, path, err)) {
         xmlFreeDoc(doc);
         return false;
     }
@@ -258,7 +258,11 @@ pd_template *pd_template_load(const char *name_or_path, const char *templates_di
     } else {
         t->path = paths_display(name_or_path);
     }
-    if (!S_load_file(t, t->path, rng, 0, &t->doc, err))
+    /* the schema parsed once for the template and all its fragments */
+    xmlsafe_schema *schema_rng = xmlsafe_schema_load(rng, err);
+    bool loaded = schema_rng && S_load_file(t, t->path, schema_rng, 0, &t->doc, err);
+    xmlsafe_schema_free(schema_rng);
+    if (!loaded)
         goto fail;
     xmlNodePtr root = xmlDocGetRootElement(t->doc);
     if (!xmlStrEqual(root->name, BAD_CAST "document")) {
