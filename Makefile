@@ -233,6 +233,7 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/layout.sh
 	bash tests/measure.sh
 	bash tests/serve.sh
+	bash tests/bilingual.sh
 
 check: deps
 	$(MAKE) unit e2e

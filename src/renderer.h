@@ -49,6 +49,7 @@ typedef struct pd_job_result {
     size_t pages;
     char *template_name; /* resolved: "leaflet" */
     char *lang;          /* resolved: "zh_CN" */
+    char *also;          /* resolved second language, or NULL */
     char *warning;       /* one line (untranslated messages), or NULL */
 } pd_job_result;
 
@@ -66,6 +67,11 @@ char *const *pd_renderer_langs(const pd_renderer *r);
 const pd_lang *pd_renderer_lang(pd_renderer *r, const char *code, pd_error *err);
 
 bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, pd_error *err);
+/* A bilingual document (`--also`, bilingual.h): job->lang first (the
+ * patient's), then `also` (as the user wrote it; the clinician's). Both
+ * languages must be complete whatever job->strict says, and differ. */
+bool pd_renderer_render_also(pd_renderer *r, const pd_job *job, const char *also,
+                             pd_job_result *res, pd_error *err);
 void pd_job_result_free(pd_job_result *res);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bilingual.h"
 #include "catalog.h"
 #include "fonts.h"
 #include "lang.h"
@@ -18,6 +19,7 @@
 #include "plural.h"
 #include "renderer.h"
 #include "strbuf.h"
+#include "template.h"
 #include "vars.h"
 
 static char S_tmp[256];
@@ -570,6 +572,178 @@ START_TEST(renderer_alternating_languages_as_fresh)
 }
 END_TEST
 
+/* ---- bilingual documents ------------------------------------------------------------ */
+
+/* Every text of a block tree in document order, one per line (a field's
+ * or a check box's whole text, a table's cells, a list's items). */
+static void S_flatten(const pd_block *b, size_t n, strbuf *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        /* a field's label (its value is printed once, in the first language) */
+        pd_text label = b[i].text;
+        if (b[i].kind == PD_BLOCK_FIELD || b[i].kind == PD_BLOCK_SIGN)
+            label.n_spans = b[i].label_spans;
+        char *t = pd_text_plain(&label);
+        if (*t)
+            strbuf_printf(out, "%s\n", t);
+        free(t);
+        for (size_t r = 0; r < b[i].n_rows; r++)
+            for (size_t c = 0; c < b[i].rows[r].n_cells; c++) {
+                char *cell = pd_text_plain(&b[i].rows[r].cells[c]);
+                strbuf_printf(out, "%s\n", cell);
+                free(cell);
+            }
+        S_flatten(b[i].children, b[i].n_children, out);
+    }
+}
+
+/* Each line of `part` (one language alone) is found in `all` (the
+ * bilingual document), in order. */
+static void S_assert_in_order(const char *all, const char *part, const char *what)
+{
+    const char *at = all;
+    char *copy = xstrdup(part), *save = NULL;
+    size_t lines = 0;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        const char *found = strstr(at, line);
+        ck_assert_msg(found != NULL, "%s: \"%.80s\" missing or out of order", what, line);
+        at = found + strlen(line);
+        lines++;
+    }
+    ck_assert_uint_gt(lines, 20);
+    free(copy);
+}
+
+/* Fields, signatures, boxes and labels of a block tree. */
+static size_t S_count_forms(const pd_block *b, size_t n)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        pd_block_kind k = b[i].kind;
+        count += k == PD_BLOCK_FIELD || k == PD_BLOCK_SIGN || k == PD_BLOCK_CHECK ||
+                 k == PD_BLOCK_INITIALS || k == PD_BLOCK_LABEL || k == PD_BLOCK_IMAGE;
+        count += S_count_forms(b[i].children, b[i].n_children);
+    }
+    return count;
+}
+
+/* A block in the second language is right after its original, in the same
+ * keep (a pair never split) or box. */
+static size_t S_assert_paired(const pd_block *b, size_t n, const char *tag2, bool top)
+{
+    size_t pairs = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i].lang_tag) {
+            ck_assert_str_eq(b[i].lang_tag, tag2);
+            ck_assert_uint_gt(i, 0);
+            ck_assert_int_eq(b[i - 1].kind, b[i].kind);
+            ck_assert_ptr_null(b[i - 1].lang_tag);
+            pairs++;
+        }
+        if (top && (b[i].kind == PD_BLOCK_H1 || b[i].kind == PD_BLOCK_PARA))
+            ck_abort_msg("a paragraph outside a pair");
+        pairs += S_assert_paired(b[i].children, b[i].n_children, tag2, false);
+    }
+    return pairs;
+}
+
+START_TEST(bilingual_every_block_in_both_languages_paired)
+{
+    static const char *const pairs[][2] = {{"zh_CN", "fr"}, {"fr", "en"}, {"en", "zh_CN"}};
+    static const char *const templates[] = {"consent", "leaflet"};
+    pd_error err = {0};
+    pd_schema *schema = pd_schema_load("templates/variables.xml", &err);
+    ck_assert_msg(schema != NULL, "%s", err.msg);
+    pd_values v;
+    pd_values_init(&v);
+    for (size_t k = 0; k < 2; k++) {
+        pd_template *t =
+            pd_template_load(templates[k], "templates", "templates/pildoc.rng", schema, &err);
+        ck_assert_msg(t != NULL, "%s", err.msg);
+        for (size_t p = 0; p < 3; p++) {
+            pd_lang *l1 = pd_lang_load("build/locale", pairs[p][0], &err);
+            pd_lang *l2 = pd_lang_load("build/locale", pairs[p][1], &err);
+            ck_assert_msg(l1 && l2, "%s", err.msg);
+            pd_bind_stats s1 = {0}, s2 = {0};
+            pd_doc *a = pd_bind(t, schema, &v, l1, NULL, NULL, &err);
+            pd_doc *b = pd_bind(t, schema, &v, l2, NULL, NULL, &err);
+            pd_doc *bi = pd_bind_bilingual(t, schema, &v, l1, l2, NULL, &s1, &s2, &err);
+            ck_assert_msg(a && b && bi, "%s", err.msg);
+            ck_assert_uint_eq(s1.untranslated + s2.untranslated, 0);
+            strbuf ta = STRBUF_INIT, tb = STRBUF_INIT, tbi = STRBUF_INIT;
+            S_flatten(a->blocks, a->n_blocks, &ta);
+            S_flatten(b->blocks, b->n_blocks, &tb);
+            S_flatten(bi->blocks, bi->n_blocks, &tbi);
+            char what[64];
+            snprintf(what, sizeof what, "%s %s+%s, %s", templates[k], pairs[p][0], pairs[p][1],
+                     pairs[p][0]);
+            S_assert_in_order(tbi.data, ta.data, what);
+            snprintf(what, sizeof what, "%s %s+%s, %s", templates[k], pairs[p][0], pairs[p][1],
+                     pairs[p][1]);
+            S_assert_in_order(tbi.data, tb.data, what);
+            ck_assert_uint_gt(S_assert_paired(bi->blocks, bi->n_blocks, pd_lang_tag(l2), true), 20);
+            /* one line to sign on, one box, one label, one picture: never two */
+            ck_assert_uint_eq(S_count_forms(bi->blocks, bi->n_blocks),
+                              S_count_forms(a->blocks, a->n_blocks));
+            /* title and metadata in both languages, the first first */
+            ck_assert_ptr_nonnull(strstr(bi->title, a->title));
+            ck_assert_ptr_nonnull(strstr(bi->title, b->title));
+            ck_assert_ptr_eq(strstr(bi->title, a->title), bi->title);
+            ck_assert_str_eq(bi->lang, pairs[p][0]);
+            strbuf_free(&ta);
+            strbuf_free(&tb);
+            strbuf_free(&tbi);
+            pd_doc_free(a);
+            pd_doc_free(b);
+            pd_doc_free(bi);
+            pd_bind_stats_free(&s1);
+            pd_bind_stats_free(&s2);
+            pd_lang_free(l1);
+            pd_lang_free(l2);
+        }
+        pd_template_free(t);
+    }
+    pd_values_free(&v);
+    pd_schema_free(schema);
+}
+END_TEST
+
+/* Signature and fields once, labelled in both languages. */
+START_TEST(bilingual_fields_once_with_both_labels)
+{
+    pd_error err = {0};
+    pd_env env;
+    pd_env_init(&env);
+    pd_renderer *r = pd_renderer_new(&env, &err);
+    ck_assert_msg(r != NULL, "%s", err.msg);
+    pd_job job = {.template_name = "consent",
+                  .lang = "fr",
+                  .paper = pd_paper_find("a4"),
+                  .strict = -1,
+                  .format = PD_FORMAT_TEXT};
+    pd_job_result one, two;
+    ck_assert_msg(pd_renderer_render(r, &job, &one, &err), "%s", err.msg);
+    ck_assert_msg(pd_renderer_render_also(r, &job, "zh-Hans", &two, &err), "%s", err.msg);
+    ck_assert_str_eq(two.also, "zh_CN");
+    ck_assert_ptr_nonnull(strstr(two.bytes.data, " / 患者姓名："));
+    pd_job_result_free(&one);
+    pd_job_result_free(&two);
+    /* the same language twice, however written, is refused */
+    pd_job_result res;
+    pd_error e2 = {0};
+    ck_assert(!pd_renderer_render_also(r, &job, "fr-FR", &res, &e2));
+    ck_assert_msg(strstr(e2.msg, "--also fr is the document's language already") != NULL, "%s",
+                  e2.msg);
+    pd_job_result_free(&res);
+    pd_error e3 = {0};
+    ck_assert(!pd_renderer_render_also(r, &job, "de", &res, &e3));
+    ck_assert_msg(strstr(e3.msg, "unknown language 'de'") != NULL, "%s", e3.msg);
+    pd_job_result_free(&res);
+    pd_renderer_free(r);
+    pd_env_free(&env);
+}
+END_TEST
+
 Suite *lang_suite(void);
 Suite *lang_suite(void)
 {
@@ -587,6 +761,8 @@ Suite *lang_suite(void)
     tcase_add_test(tc, catalog_count_broken_po_returns);
     tcase_add_test(tc, fonts_caches_belong_to_their_handle);
     tcase_add_test(tc, renderer_alternating_languages_as_fresh);
+    tcase_add_test(tc, bilingual_every_block_in_both_languages_paired);
+    tcase_add_test(tc, bilingual_fields_once_with_both_labels);
     suite_add_tcase(s, tc);
     return s;
 }
