@@ -198,7 +198,7 @@ POT_C   := $(shell grep -v '^\#' po/POTFILES.in | grep '\.c$$')
 
 update-po:
 	xgettext --language=C --from-code=UTF-8 --add-comments=TRANSLATORS \
-	  --keyword=_ --keyword=N_ --keyword=P_:1c,2 --keyword=NP_:1c,2 --keyword=NN_:1,2 \
+	  --keyword=_:2 --keyword=N_ --keyword=P_:2c,3 --keyword=NP_:1c,2 --keyword=NN_:1,2 \
 	  --package-name=pildoc --msgid-bugs-address= \
 	  -o po/pildoc.pot.new $(POT_C)
 	xgettext --its=po/pildoc.its --from-code=UTF-8 --join-existing \
@@ -235,6 +235,7 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/layout-large.sh
 	bash tests/measure.sh
 	bash tests/serve.sh
+	bash tests/bilingual.sh
 
 check: deps
 	$(MAKE) unit e2e
@@ -270,7 +271,7 @@ memcheck: all
 # tests/fuzz/corpus/NAME, after replaying the crashes found before
 # (tests/fuzz/regressions/NAME: each is a regression test). New corpus
 # entries go to build/fuzz-corpus, crashes to build/fuzz-crashes.
-FUZZERS      := template data jobs message pdf
+FUZZERS      := template data jobs message pdf mo
 FUZZ_SECONDS ?= 60
 FUZZ_OBJDIR  := $(BUILD)/obj-fuzz
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \

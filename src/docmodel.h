@@ -94,6 +94,9 @@ typedef struct pd_block {
     /* images */
     pd_image *image;
     double width_em;
+    /* the block's language when it is not the document's (a bilingual
+       document's second language), BCP 47, from the doc's pool; or NULL */
+    const char *lang_tag;
 } pd_block;
 
 typedef struct pd_doc {

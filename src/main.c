@@ -37,32 +37,34 @@
 static void S_usage(FILE *f)
 {
     fprintf(
-        f, "Usage: pildoc render TEMPLATE [--lang LANG] [--set NAME=VALUE]... [--paper a4|letter]\n"
-           "                     [--large-print] [-o FILE|-] [--format pdf|png|text] [--page N]\n"
-           "                     [--dpi N]\n"
-           "       pildoc langs\n"
-           "       pildoc templates\n"
-           "       pildoc serve [--listen ADDR:PORT] [--workers N] ... (pildoc serve --help)\n"
-           "       pildoc --help | --version\n"
-           "\n"
-           "Renders a patient-information document from an XML template into a PDF.\n"
-           "\n"
-           "  TEMPLATE           a name from templates/ (leaflet) or a path to a template file\n"
-           "  -l, --lang LANG    language: en (default), fr, zh_CN; fr-FR, zh-Hans ... accepted\n"
-           "  -s, --set N=V      give variable N the value V (e.g. treatment.condition=crps)\n"
-           "  -p, --paper P      a4 (default) or letter\n"
-           "      --large-print  body text 16 pt, everything scaled and re-paginated\n"
-           "  -o, --output FILE  where to write (default out/TEMPLATE-LANG.pdf; - for stdout)\n"
-           "  -f, --format F     pdf (default), png (one page, see --page), text (laid-out lines)\n"
-           "      --page N       the page for --format png (default 1)\n"
-           "      --dpi N        resolution for --format png (default 100)\n"
-           "      --clinic FILE  the clinic's profile (default templates/clinics/default.xml)\n"
-           "\n"
-           "  langs              list the languages with a catalog\n"
-           "  templates          list the templates\n"
-           "\n"
-           "With SOURCE_DATE_EPOCH set, the PDF's dates come from it and the same input\n"
-           "gives a byte-identical file. Exit status: 0 done, 1 bad input, 2 usage error.\n");
+        f,
+        "Usage: pildoc render TEMPLATE [--lang LANG] [--set NAME=VALUE]... [--paper a4|letter]\n"
+        "                     [--large-print] [-o FILE|-] [--format pdf|png|text] [--page N]\n"
+        "                     [--dpi N] [--also LANG]\n"
+        "       pildoc langs\n"
+        "       pildoc templates\n"
+        "       pildoc serve [--listen ADDR:PORT] [--workers N] ... (pildoc serve --help)\n"
+        "       pildoc --help | --version\n"
+        "\n"
+        "Renders a patient-information document from an XML template into a PDF.\n"
+        "\n"
+        "  TEMPLATE           a name from templates/ (leaflet) or a path to a template file\n"
+        "  -l, --lang LANG    language: en (default), fr, zh_CN; fr-FR, zh-Hans ... accepted\n"
+        "      --also LANG    bilingual: every block also in LANG, after --lang's (both complete)\n"
+        "  -s, --set N=V      give variable N the value V (e.g. treatment.condition=crps)\n"
+        "  -p, --paper P      a4 (default) or letter\n"
+        "      --large-print  body text 16 pt, everything scaled and re-paginated\n"
+        "  -o, --output FILE  where to write (default out/TEMPLATE-LANG.pdf; - for stdout)\n"
+        "  -f, --format F     pdf (default), png (one page, see --page), text (laid-out lines)\n"
+        "      --page N       the page for --format png (default 1)\n"
+        "      --dpi N        resolution for --format png (default 100)\n"
+        "      --clinic FILE  the clinic's profile (default templates/clinics/default.xml)\n"
+        "\n"
+        "  langs              list the languages with a catalog\n"
+        "  templates          list the templates\n"
+        "\n"
+        "With SOURCE_DATE_EPOCH set, the PDF's dates come from it and the same input\n"
+        "gives a byte-identical file. Exit status: 0 done, 1 bad input, 2 usage error.\n");
 }
 
 __attribute__((format(printf, 1, 2))) static int S_usage_error(const char *fmt, ...)
@@ -162,15 +164,24 @@ static bool S_check_source_date_epoch(void)
 static int S_render(int argc, char **argv, const pd_env *env)
 {
     static const struct option opts[] = {
-        {"lang", required_argument, NULL, 'l'},   {"set", required_argument, NULL, 's'},
-        {"paper", required_argument, NULL, 'p'},  {"output", required_argument, NULL, 'o'},
-        {"format", required_argument, NULL, 'f'}, {"page", required_argument, NULL, 'P'},
-        {"dpi", required_argument, NULL, 'D'},    {"data", required_argument, NULL, 'd'},
-        {"strict", no_argument, NULL, 'S'},       {"allow-incomplete", no_argument, NULL, 'A'},
-        {"help", no_argument, NULL, 'h'},         {"clinic", required_argument, NULL, 'c'},
-        {"large-print", no_argument, NULL, 'L'},  {NULL, 0, NULL, 0},
+        {"lang", required_argument, NULL, 'l'},
+        {"set", required_argument, NULL, 's'},
+        {"paper", required_argument, NULL, 'p'},
+        {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'f'},
+        {"page", required_argument, NULL, 'P'},
+        {"dpi", required_argument, NULL, 'D'},
+        {"data", required_argument, NULL, 'd'},
+        {"strict", no_argument, NULL, 'S'},
+        {"allow-incomplete", no_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},
+        {"clinic", required_argument, NULL, 'c'},
+        {"large-print", no_argument, NULL, 'L'},
+        {"also", required_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0},
     };
     const char *lang_arg = "en", *paper_arg = "a4", *output = NULL, *data_file = NULL;
+    const char *also = NULL;
     pd_job job = {0};
     job.strict = -1;
     job.format = PD_FORMAT_PDF;
@@ -199,6 +210,7 @@ static int S_render(int argc, char **argv, const pd_env *env)
             allow_given = true;
             break;
         case 'L': job.large_print = 1; break;
+        case 'a': also = optarg; break;
         case 'f':
             if (pd_format_by_name(optarg)) {
                 job.format = pd_format_by_name(optarg)->format;
@@ -269,7 +281,8 @@ static int S_render(int argc, char **argv, const pd_env *env)
         if (!pd_values_set_assignment(&values, pd_renderer_schema(r), sets[i], &err))
             goto done;
     job.values = &values;
-    if (!pd_renderer_render(r, &job, &res, &err))
+    if (!(also ? pd_renderer_render_also(r, &job, also, &res, &err)
+               : pd_renderer_render(r, &job, &res, &err)))
         goto done;
     if (res.warning)
         fprintf(stderr, "pildoc: warning: %s\n", res.warning);
@@ -278,8 +291,9 @@ static int S_render(int argc, char **argv, const pd_env *env)
     } else {
         mkdir("out", 0755);
         strbuf sb = STRBUF_INIT;
-        strbuf_printf(&sb, "out/%s-%s.%s", res.template_name, res.lang,
-                      pd_format_of(job.format)->extension);
+        /* bilingual: out/consent-zh_CN+fr.pdf */
+        strbuf_printf(&sb, "out/%s-%s%s%s.%s", res.template_name, res.lang, res.also ? "+" : "",
+                      res.also ? res.also : "", pd_format_of(job.format)->extension);
         out_path = strbuf_take(&sb);
     }
     if (!pd_output_write(out_path, res.bytes.data ? res.bytes.data : "", res.bytes.len, &err))
@@ -469,7 +483,7 @@ int main(int argc, char **argv)
     }
     pd_env env;
     pd_env_init(&env);
-    lang_init(env.localedir);
+    lang_init();
     xmlsafe_init();
     int status;
     if (strcmp(argv[1], "render") == 0) {
@@ -496,7 +510,6 @@ int main(int argc, char **argv)
         status =
             S_usage_error("unknown command '%s' (render, batch, serve, langs, templates)", argv[1]);
     }
-    xmlsafe_cleanup();
     xmlCleanupParser();
     pd_env_free(&env);
     return S_finish_stdout(status);

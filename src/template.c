@@ -16,7 +16,7 @@
 #define MAX_EXPANDED_ELEMENTS 20000
 #define MAX_EXPANDED_TEXT (2L * 1024 * 1024)
 
-static bool S_load_file(pd_template *t, const char *path, const char *rng, int depth,
+static bool S_load_file(pd_template *t, const char *path, const xmlsafe_schema *rng, int depth,
                         xmlDocPtr *out, pd_error *err);
 
 static bool S_safe_href(const char *href)
@@ -39,8 +39,8 @@ static bool S_safe_href(const char *href)
     return true;
 }
 
-static bool S_load_includes(pd_template *t, xmlDocPtr doc, const char *path, const char *rng,
-                            int depth, pd_error *err)
+static bool S_load_includes(pd_template *t, xmlDocPtr doc, const char *path,
+                            const xmlsafe_schema *rng, int depth, pd_error *err)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc);
     for (xmlNodePtr n = root; n; n = xmlsafe_next(root, n, true)) {
@@ -97,10 +97,10 @@ static bool S_load_includes(pd_template *t, xmlDocPtr doc, const char *path, con
 
 /* A parsed file (taken, freed on failure): validated, named path, its
  * includes loaded. */
-static bool S_load_doc(pd_template *t, xmlDocPtr doc, const char *path, const char *rng, int depth,
-                       xmlDocPtr *out, pd_error *err)
+static bool S_load_doc(pd_template *t, xmlDocPtr doc, const char *path, const xmlsafe_schema *rng,
+                       int depth, xmlDocPtr *out, pd_error *err)
 {
-    if (!xmlsafe_validate(doc, rng, path, err)) {
+    if (!xmlsafe_validate_with(doc, rng, path, err)) {
         xmlFreeDoc(doc);
         return false;
     }
@@ -116,7 +116,7 @@ static bool S_load_doc(pd_template *t, xmlDocPtr doc, const char *path, const ch
     return true;
 }
 
-static bool S_load_file(pd_template *t, const char *path, const char *rng, int depth,
+static bool S_load_file(pd_template *t, const char *path, const xmlsafe_schema *rng, int depth,
                         xmlDocPtr *out, pd_error *err)
 {
     xmlDocPtr doc = xmlsafe_read_file(path, err);
@@ -266,7 +266,11 @@ pd_template *pd_template_load(const char *name_or_path, const char *templates_di
     } else {
         t->path = paths_display(name_or_path);
     }
-    if (!S_load_file(t, t->path, rng, 0, &t->doc, err)) {
+    /* the schema parsed once for the template and all its fragments */
+    xmlsafe_schema *schema_rng = xmlsafe_schema_load(rng, err);
+    bool loaded = schema_rng && S_load_file(t, t->path, schema_rng, 0, &t->doc, err);
+    xmlsafe_schema_free(schema_rng);
+    if (!loaded) {
         pd_template_free(t);
         return NULL;
     }
@@ -279,7 +283,12 @@ pd_template *pd_template_load_memory(const char *buf, size_t len, const char *pa
     pd_template *t = xcalloc(1, sizeof *t);
     t->path = paths_display(path);
     xmlDocPtr doc = xmlsafe_read_memory(buf, len, t->path, 0, err);
-    if (!doc || !S_load_doc(t, doc, t->path, rng, 0, &t->doc, err)) {
+    xmlsafe_schema *schema_rng = doc ? xmlsafe_schema_load(rng, err) : NULL;
+    bool loaded = schema_rng && S_load_doc(t, doc, t->path, schema_rng, 0, &t->doc, err);
+    xmlsafe_schema_free(schema_rng);
+    if (!loaded) {
+        if (doc && !schema_rng)
+            xmlFreeDoc(doc);
         pd_template_free(t);
         return NULL;
     }
