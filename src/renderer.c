@@ -334,7 +334,7 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
         goto done;
     res->pages = pages->n_pages;
     if (job->format == PD_FORMAT_PDF) {
-        pd_pdf_info info = {"pildoc " PILDOC_VERSION, r->create_date};
+        pd_pdf_info info = {"pildoc " PILDOC_VERSION, r->create_date, job->plain != 0, false};
         if (!r->pdf)
             r->pdf = pd_pdf_cache_new();
         strbuf key = STRBUF_INIT;
