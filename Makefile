@@ -46,7 +46,7 @@ INSTALL_DATA  = $(INSTALL) -m 644
 # a run-time dependency): read where that package puts it.
 ICC_PROFILE  = /usr/share/color/icc/sRGB.icc
 PATHS_DEFS := -DPILDOC_BINDIR='"$(bindir)"' -DPILDOC_PKGDATADIR='"$(pkgdatadir)"' \
-              -DPILDOC_LOCALEDIR='"$(localedir)"'
+              -DPILDOC_LOCALEDIR='"$(localedir)"' -DPILDOC_ICC_PROFILE='"$(ICC_PROFILE)"'
 
 # Debian 12 packages: to build and run, then to test.
 DEB_BUILD  := build-essential pkg-config libpango1.0-dev libharfbuzz-dev libcairo2-dev libxml2-dev \
@@ -104,12 +104,13 @@ $(OBJDIR)/%.o: src/%.c $(wildcard src/*.h) | $(OBJDIR)
 $(OBJDIR):
 	mkdir -p $@
 
-# the installation folders the installed binary looks in: build/paths changes
-# (and paths.o is rebuilt) only when they do
+# the installation folders the installed binary looks in (and the ICC
+# profile): build/paths changes (and paths.o, pdfmeta.o are rebuilt) only
+# when they do
 $(OBJDIR)/paths.o: $(BUILD)/paths
 $(OBJDIR)/paths.o: ALL_CFLAGS += $(PATHS_DEFS)
-$(OBJDIR)/pdfmeta.o: ALL_CFLAGS += -DPILDOC_ICC_PROFILE='"$(ICC_PROFILE)"'
-
+$(OBJDIR)/pdfmeta.o: $(BUILD)/paths
+$(OBJDIR)/pdfmeta.o: ALL_CFLAGS += $(PATHS_DEFS)
 $(BUILD)/paths: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(PATHS_DEFS)' | cmp -s - $@ || echo '$(PATHS_DEFS)' > $@
