@@ -239,6 +239,7 @@ typedef struct S_options {
     size_t shard_k, shard_n; /* 1-based; 0 when not sharded */
     int strict;              /* -1 as the template says, 1 strict */
     bool quiet, resume;
+    bool plain; /* --plain: no PDF/A, the smallest files */
     const pd_paper *paper;
     int out_fd;          /* the output folder, open */
     char tmp_prefix[16]; /* of this run's temporary files: ".pd-" + a random run id + "-" */
@@ -345,9 +346,17 @@ static void S_worker_handle(void *state, const char *msg, size_t len, strbuf *ou
     for (size_t i = 7; i + 1 < n; i += 2)
         if (!pd_values_set(&values, pd_renderer_schema(r), f[i], f[i + 1], "job", 0, &err))
             goto report;
-    pd_job job = {f[1],          f[2], opt->paper, opt->strict, &values,
-                  PD_FORMAT_PDF, 1,    100,        0,           *f[5] ? f[5] : NULL};
+    pd_job job = {.template_name = f[1],
+                  .lang = f[2],
+                  .paper = opt->paper,
+                  .strict = opt->strict,
+                  .values = &values,
+                  .format = PD_FORMAT_PDF,
+                  .page = 1,
+                  .dpi = 100,
+                  .clinic = *f[5] ? f[5] : NULL};
     job.large_print = n % 2 == 0 && strcmp(f[n - 1], "large_print") == 0;
+    job.plain = opt->plain;
     if (!pd_renderer_render(r, &job, &res, &err))
         goto report;
     /* the folders of the output, each opened below the last without
@@ -920,10 +929,12 @@ static void S_input_sha(const S_options *opt, const strbuf *msg, const char *dat
     char extra[128];
     struct stat st;
     if (data_file && *data_file && stat(data_file, &st) == 0)
-        snprintf(extra, sizeof extra, "|%s|%d|%lld|%lld.%09ld", opt->paper->name, opt->strict,
-                 (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+        snprintf(extra, sizeof extra, "|%s|%d|%lld|%lld.%09ld%s", opt->paper->name, opt->strict,
+                 (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                 opt->plain ? "|plain" : "");
     else
-        snprintf(extra, sizeof extra, "|%s|%d", opt->paper->name, opt->strict);
+        snprintf(extra, sizeof extra, "|%s|%d%s", opt->paper->name, opt->strict,
+                 opt->plain ? "|plain" : "");
     g_checksum_update(sum, (const guchar *)extra, (gssize)strlen(extra));
     if (clinic && *clinic && stat(clinic, &st) == 0) {
         snprintf(extra, sizeof extra, "|clinic|%lld|%lld.%09ld", (long long)st.st_size,
@@ -1102,7 +1113,7 @@ static bool S_hand_out(S_master *m, bool *fatal, pd_error *fatal_err)
 static void S_usage(FILE *f)
 {
     fputs("Usage: pildoc batch JOBS [--out DIR] [--jobs N] [--shard K/N] [--resume]\n"
-          "                   [--paper a4|letter] [--strict] [--quiet]\n"
+          "                   [--paper a4|letter] [--strict] [--plain] [--quiet]\n"
           "\n"
           "Renders every job of JOBS (XML or CSV, read as a stream) into DIR (default out/),\n"
           "with N worker processes (default: the number of cores, at most 64). Each output\n"
@@ -1112,8 +1123,8 @@ static void S_usage(FILE *f)
           "every output that an earlier manifest lists for the same job and renders the\n"
           "rest. --shard K/N renders only the jobs whose number falls to shard K of N\n"
           "(manifest-K-of-N.csv). --strict refuses any untranslated message (consent\n"
-          "sheets always do). Exit 0 when every job was written, 1 otherwise, 2 on a usage\n"
-          "error.\n",
+          "sheets always do). --plain writes the smallest PDFs, not PDF/A-1b. Exit 0\n"
+          "when every job was written, 1 otherwise, 2 on a usage error.\n",
           f);
 }
 
@@ -1342,15 +1353,11 @@ static void S_summary(const S_master *m, const S_manifest_names *mn, const char 
 int pd_batch_main(int argc, char **argv, const pd_env *env)
 {
     static const struct option opts[] = {
-        {"out", required_argument, NULL, 'o'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"shard", required_argument, NULL, 'k'},
-        {"strict", no_argument, NULL, 'S'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"paper", required_argument, NULL, 'p'},
-        {"resume", no_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"out", required_argument, NULL, 'o'},   {"jobs", required_argument, NULL, 'j'},
+        {"shard", required_argument, NULL, 'k'}, {"strict", no_argument, NULL, 'S'},
+        {"quiet", no_argument, NULL, 'q'},       {"paper", required_argument, NULL, 'p'},
+        {"resume", no_argument, NULL, 'r'},      {"plain", no_argument, NULL, 'N'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     S_options opt = {.out_dir = "out", .strict = -1, .paper = pd_paper_find("a4"), .out_fd = -1};
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1394,6 +1401,7 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
         case 'S': opt.strict = 1; break;
         case 'q': opt.quiet = true; break;
         case 'r': opt.resume = true; break;
+        case 'N': opt.plain = true; break;
         case 'h': S_usage(stdout); return PD_EXIT_OK;
         default: fputs("Try 'pildoc batch --help'.\n", stderr); return PD_EXIT_USAGE;
         }

@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "pdffont.h"
+#include "pdfmeta.h"
 #include "pdfobj.h"
 
 static cairo_status_t S_write(void *closure, const unsigned char *data, unsigned int length)
@@ -122,8 +123,9 @@ typedef struct S_image_entry {
     int width, height;
     unsigned char *rgba; /* the key: a copy of the image's pixels */
     bool opaque;         /* every pixel opaque: how it is put does not matter */
-    bool flatten;        /* alpha composited onto `bg` (else an /SMask) */
+    bool flatten;        /* alpha composited onto `bg` or `bgpx` (else an /SMask) */
     unsigned char bg[3];
+    unsigned char *bgpx;   /* PDF/A over several colours: the colour under each pixel */
     GBytes *color, *alpha; /* deflated DeviceRGB and DeviceGray data; alpha NULL without SMask */
     uint32_t sum;          /* of the pixels as written, for the file identifier */
 } S_image_entry;
@@ -140,6 +142,7 @@ struct pd_pdf_cache {
     size_t n_bases;
     S_image_entry *images;
     size_t n_images, image_bytes;
+    pd_pdfmeta_icc *icc; /* the OutputIntent's profile, read at the first PDF/A */
 };
 
 /* The identity of a stream's bytes: zlib's crc32 is several times faster
@@ -170,6 +173,7 @@ static void S_images_clear(pd_pdf_cache *c)
 {
     for (size_t i = 0; i < c->n_images; i++) {
         free(c->images[i].rgba);
+        free(c->images[i].bgpx);
         g_bytes_unref(c->images[i].color);
         if (c->images[i].alpha)
             g_bytes_unref(c->images[i].alpha);
@@ -193,6 +197,7 @@ void pd_pdf_cache_free(pd_pdf_cache *c)
         free(c->bases[i].key);
     }
     free(c->bases);
+    pd_pdfmeta_icc_free(c->icc);
     pd_pdffont_cache_free(c->fonts);
     g_hash_table_destroy(c->streams);
     g_hash_table_destroy(c->seen);
@@ -406,6 +411,7 @@ typedef struct S_doc {
     S_pfont *pfonts;
     size_t n_pfonts;
     GChecksum *id; /* over the Info values and the pages' content */
+    bool archival; /* PDF/A-1b (not --plain): CIDSets, no transparency */
     /* current graphics state of the content being written */
     double fill[3], stroke[3];
     int font; /* -1: none set yet in this page's text state */
@@ -724,8 +730,10 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
  * one flat colour (the white page, or one box's background covering it),
  * its transparency is composited onto that colour when it is written: the
  * same pixels as drawing it with an alpha channel, and no transparency in
- * the file (PDF/A-1 forbids it). Only an image over several colours keeps
- * its alpha as an /SMask. */
+ * the file (PDF/A-1 forbids it). An image over several colours is
+ * composited pixel by pixel onto the rectangles painted under it in a
+ * PDF/A file (S_background_pixels), and keeps its alpha as an /SMask with
+ * --plain. */
 
 /* The flat colour under the item at index `at` of the page, from what was
  * painted before it (0-255 in bg); false when it is not one colour. */
@@ -752,6 +760,39 @@ static bool S_flat_background(const pd_page *page, size_t at, unsigned char bg[3
     return true;
 }
 
+/* The colour under each pixel's centre of the image item at `at` (width x
+ * height RGB, rows top to bottom), from the white page and the rectangles
+ * painted before it (boxes, tints). Tick boxes' strokes and text are thin
+ * and not taken into account. Freed by the caller. */
+static unsigned char *S_background_pixels(const pd_page *page, size_t at)
+{
+    const pd_item *im = &page->items[at];
+    int W = im->image->width, H = im->image->height;
+    unsigned char *px = xmalloc((size_t)W * (size_t)H * 3 + 1);
+    memset(px, 255, (size_t)W * (size_t)H * 3);
+    for (size_t i = 0; i < at; i++) {
+        const pd_item *it = &page->items[i];
+        if (it->kind != PD_ITEM_RECT)
+            continue;
+        /* the pixels whose centre lies in the rectangle */
+        double x0 = ceil((it->x - im->x) * W / im->w - 0.5),
+               x1 = ceil((it->x + it->w - im->x) * W / im->w - 0.5),
+               y0 = ceil((it->y - im->y) * H / im->h - 0.5),
+               y1 = ceil((it->y + it->h - im->y) * H / im->h - 0.5);
+        x0 = fmax(x0, 0);
+        y0 = fmax(y0, 0);
+        x1 = fmin(x1, W);
+        y1 = fmin(y1, H);
+        unsigned char rgb[3];
+        for (int k = 0; k < 3; k++)
+            rgb[k] = (unsigned char)lround(fmin(fmax(it->rgb[k], 0), 1) * 255);
+        for (int y = (int)y0; y < (int)y1; y++)
+            for (int x = (int)x0; x < (int)x1; x++)
+                memcpy(px + ((size_t)y * (size_t)W + (size_t)x) * 3, rgb, 3);
+    }
+    return px;
+}
+
 static GBytes *S_deflated(const unsigned char *data, size_t len)
 {
     strbuf z = STRBUF_INIT;
@@ -760,9 +801,10 @@ static GBytes *S_deflated(const unsigned char *data, size_t len)
     return g_bytes_new_take(strbuf_take(&z), n);
 }
 
-/* The cached form of image `im` put on `bg` (NULL: over several colours). */
+/* The cached form of image `im` put on `bg`, or on the colours `under`
+ * its pixels (S_background_pixels); both NULL: with an /SMask. */
 static const S_image_entry *S_image_entry_of(pd_pdf_cache *c, const pd_image *im,
-                                             const unsigned char *bg)
+                                             const unsigned char *bg, const unsigned char *under)
 {
     size_t n_px = (size_t)im->width * (size_t)im->height;
     for (size_t i = 0; i < c->n_images; i++) {
@@ -770,26 +812,34 @@ static const S_image_entry *S_image_entry_of(pd_pdf_cache *c, const pd_image *im
         if (e->width != im->width || e->height != im->height ||
             memcmp(e->rgba, im->rgba, n_px * 4) != 0)
             continue;
-        if (e->opaque || (bg ? e->flatten && memcmp(e->bg, bg, 3) == 0 : !e->flatten))
+        if (e->opaque || (bg      ? e->flatten && !e->bgpx && memcmp(e->bg, bg, 3) == 0
+                          : under ? e->bgpx && memcmp(e->bgpx, under, n_px * 3) == 0
+                                  : !e->flatten))
             return e;
     }
     if (c->image_bytes + n_px * 8 > IMAGE_CACHE_MAX_BYTES)
         S_images_clear(c);
-    S_image_entry e = {im->width, im->height, xmalloc(n_px * 4 + 1), true, false, {0}, 0, 0, 0};
+    S_image_entry e = {im->width, im->height, xmalloc(n_px * 4 + 1), true, false, {0}, NULL, 0,
+                       0,         0};
     memcpy(e.rgba, im->rgba, n_px * 4);
     for (size_t p = 0; p < n_px && e.opaque; p++)
         e.opaque = im->rgba[p * 4 + 3] == 255;
-    e.flatten = !e.opaque && bg;
-    if (e.flatten)
+    e.flatten = !e.opaque && (bg || under);
+    if (e.flatten && bg)
         memcpy(e.bg, bg, 3);
+    if (e.flatten && !bg) {
+        e.bgpx = xmalloc(n_px * 3 + 1);
+        memcpy(e.bgpx, under, n_px * 3);
+    }
     unsigned char *rgb = xmalloc(n_px * 3 + 1);
     unsigned char *alpha = !e.opaque && !e.flatten ? xmalloc(n_px + 1) : NULL;
     for (size_t p = 0; p < n_px; p++) {
         const unsigned char *px = im->rgba + p * 4;
         unsigned a = px[3];
+        const unsigned char *b = e.bgpx ? e.bgpx + p * 3 : e.bg;
         for (int k = 0; k < 3; k++)
             rgb[p * 3 + k] =
-                e.flatten ? (unsigned char)((px[k] * a + e.bg[k] * (255 - a) + 127) / 255) : px[k];
+                e.flatten ? (unsigned char)((px[k] * a + b[k] * (255 - a) + 127) / 255) : px[k];
         if (alpha)
             alpha[p] = (unsigned char)a;
     }
@@ -803,8 +853,8 @@ static const S_image_entry *S_image_entry_of(pd_pdf_cache *c, const pd_image *im
     free(alpha);
     c->images = xrealloc(c->images, (c->n_images + 1) * sizeof *c->images);
     c->images[c->n_images] = e;
-    c->image_bytes +=
-        n_px * 4 + g_bytes_get_size(e.color) + (e.alpha ? g_bytes_get_size(e.alpha) : 0);
+    c->image_bytes += n_px * 4 + (e.bgpx ? n_px * 3 : 0) + g_bytes_get_size(e.color) +
+                      (e.alpha ? g_bytes_get_size(e.alpha) : 0);
     return &c->images[c->n_images++];
 }
 
@@ -815,8 +865,11 @@ static void S_paint_image_item(S_doc *d, strbuf *c, const pd_page *page, size_t 
     if (!im || im->width <= 0 || im->height <= 0 || it->w <= 0 || it->h <= 0)
         return;
     unsigned char bg[3];
-    const S_image_entry *e =
-        S_image_entry_of(d->cache, im, S_flat_background(page, at, bg) ? bg : NULL);
+    bool flat = S_flat_background(page, at, bg);
+    /* PDF/A-1 has no transparency: composited onto what is under it */
+    unsigned char *under = !flat && d->archival ? S_background_pixels(page, at) : NULL;
+    const S_image_entry *e = S_image_entry_of(d->cache, im, flat ? bg : NULL, under);
+    free(under);
     size_t k = 0;
     while (k < d->n_xobjs && d->xobjs[k].color != e->color)
         k++;
@@ -1025,12 +1078,18 @@ static void S_write_font(pd_pdfobj *w, const S_doc *d, int index)
         strbuf_append(o, "/CIDToGIDMap/Identity");
     strbuf_append(o, ">>");
     pd_pdfobj_end(w);
+    /* PDF/A-1 asks every CID font subset for the set of its CIDs */
+    uint32_t cidset = d->archival ? pd_pdfobj_reserve(w) : 0;
     pd_pdfobj_begin(w, desc);
     strbuf_append(o, "<</Type/FontDescriptor/FontName");
     pd_pdf_name(o, sub->base_font);
     strbuf_append_len(o, sub->descriptor.data, sub->descriptor.len);
+    if (cidset)
+        strbuf_printf(o, "/CIDSet %u 0 R", cidset);
     strbuf_printf(o, "/%s %u 0 R>>", sub->cff ? "FontFile3" : "FontFile2", file);
     pd_pdfobj_end(w);
+    if (cidset)
+        pd_pdfobj_stream_deflated(w, cidset, "", sub->cidset.data, sub->cidset.len);
     char dict[64];
     if (sub->cff)
         snprintf(dict, sizeof dict, "/Subtype/CIDFontType0C");
@@ -1115,16 +1174,6 @@ static uint32_t S_write_outline(pd_pdfobj *w, const pd_pages *pages, const uint3
     return root;
 }
 
-static void S_info_entry(strbuf *o, GChecksum *id, const char *key, const char *value)
-{
-    if (!value || !*value)
-        return;
-    strbuf_append(o, key);
-    size_t at = o->len;
-    pd_pdf_text_string(o, value);
-    g_checksum_update(id, (const guchar *)o->data + at, (gssize)(o->len - at));
-}
-
 static void S_doc_free(S_doc *d)
 {
     for (size_t i = 0; i < d->n_faces; i++)
@@ -1154,6 +1203,14 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_
     d.cache = cache;
     d.height = pages->paper.height;
     d.id = g_checksum_new(G_CHECKSUM_MD5);
+    d.archival = !info->plain;
+    if (d.archival && !cache->icc) {
+        cache->icc = pd_pdfmeta_icc_load(PILDOC_ICC_PROFILE, err);
+        if (!cache->icc) {
+            S_doc_free(&d);
+            return false;
+        }
+    }
     S_usage u = {0};
     S_collect(pages, &u);
     bool ok = S_make_fonts(&d, &u, S_find_base(cache, base_key), err);
@@ -1225,38 +1282,33 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_
 
     uint32_t outline = S_write_outline(&w, pages, page_objs);
 
+    /* the date resolved once: the Info dictionary and the XMP agree */
+    char date[32];
+    pd_pdfmeta_info meta = {pages->title,  pages->subject,
+                            pages->author, pages->lang_tag,
+                            info->creator, pd_pdfmeta_resolve_date(info->create_date, date),
+                            info->pdfua};
     pd_pdfobj_begin(&w, info_obj);
     strbuf_append(o, "<<");
-    S_info_entry(o, d.id, "/Title", pages->title);
-    S_info_entry(o, d.id, "/Subject", pages->subject);
-    S_info_entry(o, d.id, "/Author", pages->author);
-    S_info_entry(o, d.id, "/Creator", info->creator);
-    S_info_entry(o, d.id, "/Producer", info->creator);
-    strbuf_append(o, "/CreationDate");
-    size_t date_at = o->len;
-    pd_pdf_date(o, info->create_date);
-    strbuf date = STRBUF_INIT;
-    strbuf_append_len(&date, o->data + date_at, o->len - date_at);
-    strbuf_append(o, "/ModDate");
-    strbuf_append_len(o, date.data, date.len);
-    g_checksum_update(d.id, (const guchar *)date.data, (gssize)date.len);
-    strbuf_free(&date);
+    size_t info_at = o->len;
+    pd_pdfmeta_info_entries(o, &meta);
+    /* the file identifier covers the document information (values,
+       dates) and whether the file is PDF/A */
+    g_checksum_update(d.id, (const guchar *)o->data + info_at, (gssize)(o->len - info_at));
+    g_checksum_update(d.id, (const guchar *)(d.archival ? "A" : "P"), 1);
     strbuf_append(o, ">>");
     pd_pdfobj_end(&w);
 
-    /* the catalog comes last: the place for what tagged PDF, PDF/A and
-       forms will add (/StructTreeRoot, /MarkInfo, /Metadata,
-       /OutputIntents, /AcroForm) */
-    pd_pdfobj_begin(&w, catalog);
-    strbuf_printf(o, "<</Type/Catalog/Pages %u 0 R", page_tree);
-    if (outline)
-        strbuf_printf(o, "/Outlines %u 0 R", outline);
-    if (pages->lang_tag && *pages->lang_tag) {
-        strbuf_append(o, "/Lang");
-        pd_pdf_text_string(o, pages->lang_tag);
-    }
-    strbuf_append(o, ">>");
-    pd_pdfobj_end(&w);
+    /* Entries of the catalog beyond pages, outline and language: the
+       structure tree (/StructTreeRoot, /MarkInfo) and forms (/AcroForm)
+       append theirs here. */
+    strbuf catalog_extra = STRBUF_INIT;
+    if (d.archival)
+        pd_pdfmeta_write_archival(&w, &meta, cache->icc, &catalog_extra);
+    /* the catalog comes last, so that everything above can add to it */
+    pd_pdfmeta_catalog cat = {page_tree, outline, pages->lang_tag, &catalog_extra};
+    pd_pdfmeta_write_catalog(&w, catalog, &cat);
+    strbuf_free(&catalog_extra);
 
     unsigned char id[16];
     gsize id_len = sizeof id;

@@ -392,7 +392,7 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
         goto done;
     res->pages = pages->n_pages;
     if (job->format == PD_FORMAT_PDF) {
-        pd_pdf_info info = {"pildoc " PILDOC_VERSION, r->create_date};
+        pd_pdf_info info = {"pildoc " PILDOC_VERSION, r->create_date, job->plain != 0, false};
         if (!r->pdf)
             r->pdf = pd_pdf_cache_new();
         strbuf key = STRBUF_INIT;

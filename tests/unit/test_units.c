@@ -596,7 +596,7 @@ START_TEST(fonts_are_private_and_render_devices_work)
     pd_fonts *fonts;
     pd_pages *pages = S_layout_body("<p>Zoë 如 <b>bold</b></p>", "zh_CN", &fonts);
     strbuf pdf = STRBUF_INIT, png = STRBUF_INIT, text = STRBUF_INIT;
-    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z"};
+    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z", false, false};
     ck_assert(pd_render_pdf(pages, &info, NULL, NULL, &pdf, &err));
     ck_assert_mem_eq(pdf.data, "%PDF-1.7", 8);
     ck_assert(pd_render_png(pages, 1, 30, &png, &err));
@@ -649,10 +649,12 @@ static size_t S_pdf_images(const strbuf *pdf, S_pdf_image *out, size_t max)
 }
 
 /* Images: alpha composited onto the one colour under the image (the white
- * page, a box covering it), an /SMask only over several colours; the same
+ * page, a box covering it); over several colours, composited pixel by
+ * pixel in PDF/A (no transparency) and an /SMask with --plain; the same
  * pixels in the same place make one XObject. */
 START_TEST(pdf_images_flattened_onto_their_background)
 {
+    bool plain = _i == 1;
     pd_pages *pages = xcalloc(1, sizeof *pages);
     pages->paper = *pd_paper_find("a4");
     pages->n_pages = 4;
@@ -672,27 +674,35 @@ START_TEST(pdf_images_flattened_onto_their_background)
         pd_page *pg = &pages->pages[p];
         pg->items = xcalloc(2, sizeof *pg->items);
         if (covers[p] > 0)
-            pg->items[pg->n_items++] = (pd_item){
-                .kind = PD_ITEM_RECT, .x = 90, .y = 90, .w = 20 + 100 * covers[p], .h = 70};
+            pg->items[pg->n_items++] = (pd_item){.kind = PD_ITEM_RECT,
+                                                 .x = 90,
+                                                 .y = 90,
+                                                 .w = 20 + 100 * covers[p],
+                                                 .h = 70,
+                                                 .rgb = {0, p == 2, 0}};
         pg->items[pg->n_items++] =
             (pd_item){.kind = PD_ITEM_IMAGE, .x = 100, .y = 100, .w = 100, .h = 50, .image = im};
     }
     strbuf pdf = STRBUF_INIT;
-    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z"};
+    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z", plain, false};
     pd_error err = {0};
     ck_assert(pd_render_pdf(pages, &info, NULL, NULL, &pdf, &err));
     S_pdf_image found[8];
-    ck_assert_uint_eq(S_pdf_images(&pdf, found, 8), 4); /* white, black, and colour + mask */
+    /* white, black, and colour + mask (plain) or composited on green and
+       white, the first pixel's centre on the green box (PDF/A) */
+    ck_assert_uint_eq(S_pdf_images(&pdf, found, 8), plain ? 4 : 3);
     static const unsigned char on_white[6] = {255, 127, 127, 0, 0, 255},
                                on_black[6] = {128, 0, 0, 0, 0, 255},
-                               straight[6] = {255, 0, 0, 0, 0, 255}, mask[2] = {128, 255};
-    const unsigned char *want[4] = {on_white, on_black, mask, straight};
-    const unsigned long lens[4] = {6, 6, 2, 6};
-    for (int i = 0; i < 4; i++) {
+                               straight[6] = {255, 0, 0, 0, 0, 255}, mask[2] = {128, 255},
+                               on_two[6] = {128, 127, 0, 0, 0, 255};
+    const unsigned char *want[4] = {on_white, on_black, plain ? mask : on_two, straight};
+    const unsigned long lens[4] = {6, 6, plain ? 2 : 6, 6};
+    for (int i = 0; i < (plain ? 4 : 3); i++) {
         ck_assert_uint_eq(found[i].len, lens[i]);
         ck_assert_mem_eq(found[i].data, want[i], lens[i]);
         ck_assert_msg(strstr(found[i].dict, "/Width 2/Height 1") != NULL, "%s", found[i].dict);
-        ck_assert_msg((strstr(found[i].dict, "/SMask") != NULL) == (i == 3), "%s", found[i].dict);
+        ck_assert_msg((strstr(found[i].dict, "/SMask") != NULL) == (plain && i == 3), "%s",
+                      found[i].dict);
     }
     /* pages 1 and 4 draw the same XObject, scaled into the item's box */
     ck_assert_ptr_nonnull(memmem(pdf.data, pdf.len, "/XObject<</Im1 ", 15));
@@ -898,6 +908,7 @@ START_TEST(output_is_atomic)
 END_TEST
 
 TCase *pd_test_loaders_tcase(void);
+TCase *pdfmeta_tcase(void); /* test_pdfmeta.c */
 
 static Suite *S_suite(void)
 {
@@ -923,10 +934,11 @@ static Suite *S_suite(void)
     tcase_add_test(tc, layout_repeats_table_header);
     tcase_add_test(tc, layout_refuses_missing_glyph);
     tcase_add_test(tc, fonts_are_private_and_render_devices_work);
-    tcase_add_test(tc, pdf_images_flattened_onto_their_background);
+    tcase_add_loop_test(tc, pdf_images_flattened_onto_their_background, 0, 2);
     tcase_add_test(tc, output_is_atomic);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, pd_test_loaders_tcase()); /* tests/unit/test_loaders.c */
+    suite_add_tcase(s, pdfmeta_tcase());
     return s;
 }
 
