@@ -416,8 +416,8 @@ static void S_worker(int in_fd, int out_fd, const pd_env *env, const S_options *
         for (size_t i = 7; i + 1 < n; i += 2)
             if (!pd_values_set(&values, pd_renderer_schema(r), f[i], f[i + 1], "job", 0, &err))
                 goto report;
-        pd_job job = {f[1],          f[2], opt->paper, opt->strict, &values,
-                      PD_FORMAT_PDF, 1,    100,        0,           *f[5] ? f[5] : NULL};
+        pd_job job = {f[1], f[2], opt->paper, opt->strict,         &values, PD_FORMAT_PDF,
+                      1,    100,  0,          *f[5] ? f[5] : NULL, 0};
         if (!pd_renderer_render(r, &job, &res, &err))
             goto report;
         /* the folders of the output, each opened below the last without

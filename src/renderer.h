@@ -38,6 +38,8 @@ typedef struct pd_job {
     /* a clinic profile (--clinic), or NULL: templates/clinics/default.xml
      * when it exists; the data and --set values override its values */
     const char *clinic;
+    int form; /* 1: a fillable, signable PDF form (refused for a document without a line to
+                 sign on) */
 } pd_job;
 
 typedef struct pd_job_result {

@@ -85,8 +85,8 @@ static void *S_worker_start(void *arg, char *why, size_t why_len)
     if (names[0]) {
         pd_values none;
         pd_values_init(&none);
-        pd_job job = {names[0], "en", pd_paper_find("a4"), 0, &none, PD_FORMAT_TEXT, 1, 100,
-                      0,        NULL};
+        pd_job job = {names[0], "en", pd_paper_find("a4"), 0, &none, PD_FORMAT_TEXT, 1, 100, 0,
+                      NULL,     0};
         pd_job_result res;
         if (!pd_renderer_render(r, &job, &res, &err)) {
             snprintf(why, why_len, "%s", err.msg);
@@ -167,7 +167,7 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
         S_answer(out, 400, bad_field, err.msg);
         goto done;
     }
-    pd_job job = {tpl, lang, pd_paper_find(paper), -1, &values, PD_FORMAT_PDF, 1, 100, 0, NULL};
+    pd_job job = {tpl, lang, pd_paper_find(paper), -1, &values, PD_FORMAT_PDF, 1, 100, 0, NULL, 0};
     if (!job.paper) {
         S_answer(out, 400, "paper", "unknown paper size (a4 or letter)");
         goto done;
