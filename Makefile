@@ -57,7 +57,7 @@ DEB_BUILD  := build-essential pkg-config libpango1.0-dev libharfbuzz-dev libcair
 # time that Debian's libpdfbox2-java does not pull in), pikepdf
 DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf mupdf-tools parallel man-db python3-yaml \
               python3 libc-l10n procps curl libpdfbox2-java default-jre-headless libactivation-java \
-              libjaxb-api-java python3-pikepdf
+              libjaxb-api-java python3-pikepdf pdftk-java libnss3-tools
 DEB_SLURM  := slurm-wlm munge
 DEB_LINT   := clang-format clang-tidy cppcheck
 
@@ -247,6 +247,7 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/serve.sh
 	bash tests/bilingual.sh
 	bash tests/pdfa.sh
+	bash tests/form.sh
 
 check: deps
 	$(MAKE) unit e2e

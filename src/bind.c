@@ -237,15 +237,18 @@ static void S_add_var_named(S_ctx *c, pd_text *out, const char *name, double wid
     pd_origin vo = origin;
     vo.what = pd_doc_intern(c->doc, strbuf_str(&what));
     strbuf_free(&what);
-    if (def->type == PD_VAR_COUNT) {
-        S_add_count(c->lang, out, def, value, blank_em, style, origin, vo);
-        return;
-    }
-    if (!value) {
-        if (def->type == PD_VAR_DATE)
+    size_t first = out->n_spans;
+    if (def->type == PD_VAR_COUNT || !value) {
+        if (def->type == PD_VAR_COUNT)
+            S_add_count(c->lang, out, def, value, blank_em, style, origin, vo);
+        else if (def->type == PD_VAR_DATE)
             S_add_blank_date(c->lang, out, blank_em, style, origin);
         else
             S_add_blank_kind(out, blank_em, S_blank_kind_of(def), style, origin);
+        /* a fillable form names its field after the variable */
+        for (size_t i = first; i < out->n_spans; i++)
+            if (out->spans[i].style & PD_SPAN_BLANK)
+                out->spans[i].var = pd_doc_intern(c->doc, def->name);
         return;
     }
     char *shown = NULL;
@@ -605,6 +608,15 @@ static bool S_blocks(S_ctx *c, xmlNodePtr parent, pd_block **blocks, size_t *n)
             xmlChar *value = xmlGetProp(e, BAD_CAST "value");
             const char *given = name ? pd_values_get(c->values, (const char *)name) : NULL;
             b->checked = given && value && strcmp(given, (const char *)value) == 0;
+            if (b->kind == PD_BLOCK_CHECK && name && value) {
+                b->var = pd_doc_intern(c->doc, (const char *)name);
+                b->value = pd_doc_intern(c->doc, (const char *)value);
+                b->answered = given != NULL;
+            }
+            /* clinics in mainland China have statements ticked, not
+               initialled (the template says so in their words) */
+            const char *country = pd_values_get(c->values, "clinic.country");
+            b->tick = b->kind == PD_BLOCK_INITIALS && country && strcmp(country, "CN") == 0;
             xmlFree(name);
             xmlFree(value);
         } else if (S_is(e, "img")) {

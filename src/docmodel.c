@@ -113,6 +113,7 @@ void pd_text_add(pd_text *t, const char *s, size_t len, unsigned style, pd_origi
     sp->blank_em = 0;
     sp->blank_kind = PD_BLANK_TEXT;
     sp->origin = origin;
+    sp->var = NULL;
 }
 
 char *pd_text_plain(const pd_text *t)

@@ -44,6 +44,7 @@ typedef struct pd_span {
     double blank_em; /* width of a PD_SPAN_BLANK */
     pd_blank_kind blank_kind;
     pd_origin origin;
+    const char *var; /* PD_SPAN_BLANK: the variable it stands for (interned), or NULL */
 } pd_span;
 
 typedef struct pd_text {
@@ -77,12 +78,20 @@ typedef struct pd_row {
 
 typedef struct pd_block {
     pd_block_kind kind;
-    pd_text text;       /* headings, paragraphs, items */
-    char *marker;       /* list items: "•" or "3." */
-    int urgent;         /* callouts: 1 = urgent, 0 = information */
-    int columns;        /* KEEP: its blocks side by side in this many columns when the page
-                           is wide enough (signature blocks); 0 or 1: one after another */
-    int checked;        /* PD_BLOCK_CHECK: ticked */
+    pd_text text; /* headings, paragraphs, items */
+    char *marker; /* list items: "•" or "3." */
+    int urgent;   /* callouts: 1 = urgent, 0 = information */
+    int columns;  /* KEEP: its blocks side by side in this many columns when the page
+                     is wide enough (signature blocks); 0 or 1: one after another */
+    int checked;  /* PD_BLOCK_CHECK: ticked */
+    /* what a box stands for, for fillable forms: CHECK: the variable and
+       the value its box means (interned, NULL for a box of its own), and
+       whether the variable has a value (then the box is printed ticked or
+       not, and is no field to fill); INITIALS: ticked rather than
+       initialled (clinics in mainland China) */
+    const char *var, *value;
+    int answered;
+    int tick;
     size_t label_spans; /* FIELD, SIGN: the first spans are the label, the rest the value */
     struct pd_block *children;
     size_t n_children;

@@ -182,6 +182,7 @@ typedef struct S_state {
     double wide_left, wide_width; /* the page's full width (the running header's) */
     double top_first, top_other;  /* where the body starts on page 1, on the others */
     double bottom;                /* where the body ends */
+    char *section;                /* the last heading's text, for form fields; owned */
     pd_error *err;
 } S_state;
 
@@ -881,6 +882,222 @@ static void S_line_at(S_slice *s, PangoLayoutLine *line, double x, double baseli
 static void S_line_item(S_slice *s, const S_line *l, double x, double y_top, const double rgb[3])
 {
     S_line_at(s, l->line, x + l->x, y_top + l->baseline, rgb);
+}
+
+/* ---- fields of a fillable form --------------------------------------------------
+ * After a block is laid out, its lines to write on and its boxes are tied
+ * to what they are for (pd_field): the k-th line to write on the block
+ * drew is its text's k-th blank, the k-th box its k-th check or initials
+ * block. Layouts are shared between documents, so nothing of a document
+ * goes into them: the tie is made here, by order. */
+
+static bool S_is_field(const pd_block *b);
+
+static pd_field *S_new_field(S_state *st, pd_field_kind kind)
+{
+    pd_pages *p = st->out;
+    p->fields = xrealloc(p->fields, (p->n_fields + 1) * sizeof *p->fields);
+    pd_field *f = xcalloc(1, sizeof *f);
+    f->kind = kind;
+    f->section = st->section ? xstrdup(st->section) : NULL;
+    p->fields[p->n_fields++] = f;
+    return f;
+}
+
+static bool S_is_blank_or_value(const pd_span *sp)
+{
+    return sp->style & (PD_SPAN_BLANK | PD_SPAN_VALUE);
+}
+
+/* The printed text of spans [from, to) (no blank, no hint), trimmed. */
+static char *S_spans_text(const pd_text *t, size_t from, size_t to)
+{
+    strbuf sb = STRBUF_INIT;
+    for (size_t i = from; i < to && i < t->n_spans; i++) {
+        const pd_span *sp = &t->spans[i];
+        if (sp->style & PD_SPAN_BREAK)
+            strbuf_append_char(&sb, ' ');
+        else if (!(sp->style & (PD_SPAN_BLANK | PD_SPAN_HINT)))
+            strbuf_append(&sb, sp->text);
+    }
+    char *s = strbuf_take(&sb);
+    if (!s)
+        return xstrdup("");
+    /* spaces, no-break spaces and zero-width joiners at both ends */
+    size_t n = strlen(s), a = 0;
+    for (;;) {
+        if (a < n && s[a] == ' ')
+            a++;
+        else if (a + 1 < n && (unsigned char)s[a] == 0xC2 && (unsigned char)s[a + 1] == 0xA0)
+            a += 2;
+        else
+            break;
+    }
+    for (;;) {
+        if (n > a && s[n - 1] == ' ')
+            n--;
+        else if (n >= a + 2 && (unsigned char)s[n - 2] == 0xC2 && (unsigned char)s[n - 1] == 0xA0)
+            n -= 2;
+        else
+            break;
+    }
+    memmove(s, s + a, n - a);
+    s[n - a] = '\0';
+    return s;
+}
+
+/* The field of blank span k of t. label_spans > 0: the label is the
+ * first label_spans spans (a <field> or <sign>); else the text printed
+ * before the blank since the last value or blank (the running header's
+ * "Patient:"; in a sentence, its part before the blank). */
+static pd_field *S_blank_field(S_state *st, const pd_text *t, size_t k, size_t label_spans,
+                               bool sign)
+{
+    const pd_span *sp = &t->spans[k];
+    pd_field *f = S_new_field(st, sign ? PD_FIELD_SIGN : PD_FIELD_TEXT);
+    f->blank = sp->blank_kind;
+    f->var = sp->var ? xstrdup(sp->var) : NULL;
+    /* a date written in parts: its first part, and which part this is */
+    size_t first = k;
+    if (sp->blank_kind == PD_BLANK_PART) {
+        f->part = 1;
+        for (size_t j = k; j-- > 0;) {
+            const pd_span *q = &t->spans[j];
+            if ((q->style & PD_SPAN_BLANK) && q->blank_kind == PD_BLANK_PART) {
+                first = j;
+                f->part++;
+            } else if (S_is_blank_or_value(q)) {
+                break;
+            }
+        }
+    }
+    if (label_spans) {
+        f->label = S_spans_text(t, 0, label_spans);
+    } else {
+        size_t from = first;
+        while (from > 0 && !S_is_blank_or_value(&t->spans[from - 1]))
+            from--;
+        char *text = S_spans_text(t, from, first);
+        /* in a sentence: its last clause only */
+        const char *cut = text;
+        for (const char *p = text; *p; p++)
+            if ((p[0] == '.' || p[0] == ';') && p[1] == ' ')
+                cut = p + 2;
+            else if (strncmp(p, "\xe3\x80\x82", 3) == 0 || strncmp(p, "\xef\xbc\x9b", 3) == 0)
+                cut = p + 3; /* 。； */
+        f->label = xstrdup(cut);
+        free(text);
+    }
+    /* what follows: a date's form ("DD/MM/YYYY"), a part's unit ("年") */
+    for (size_t j = k + 1; j < t->n_spans && !S_is_blank_or_value(&t->spans[j]); j++) {
+        const pd_span *q = &t->spans[j];
+        if (q->style & PD_SPAN_HINT) {
+            f->hint = xstrdup(q->text);
+            break;
+        }
+        if (sp->blank_kind == PD_BLANK_PART) {
+            char *u = S_spans_text(t, j, j + 1);
+            u[strcspn(u, " ")] = '\0'; /* the unit only: "日", not what follows it */
+            if (*u) {
+                f->hint = u;
+                break;
+            }
+            free(u);
+        }
+    }
+    return f;
+}
+
+/* Ties the unclaimed lines to write on among `items` to the blanks of
+ * texts[0..n) in order; nothing when their numbers differ. */
+static void S_tie_blanks(S_state *st, pd_item **items, size_t n_items, const pd_text *const *texts,
+                         const size_t *label_spans, const bool *sign, size_t n)
+{
+    size_t n_blanks = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < texts[i]->n_spans; k++)
+            n_blanks += (texts[i]->spans[k].style & PD_SPAN_BLANK) != 0;
+    if (n_blanks != n_items)
+        return;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < texts[i]->n_spans; k++)
+            if (texts[i]->spans[k].style & PD_SPAN_BLANK)
+                items[at++]->field = S_blank_field(st, texts[i], k, label_spans[i], sign[i]);
+}
+
+/* The unclaimed lines to write on (writeon) or boxes among slices
+ * [from, st->n_slices), in the order they were laid out. */
+static pd_item **S_unclaimed(S_state *st, size_t from, bool boxes, size_t *n)
+{
+    pd_item **out = NULL;
+    *n = 0;
+    for (size_t i = from; i < st->n_slices; i++)
+        for (size_t k = 0; k < st->slices[i].n_items; k++) {
+            pd_item *it = &st->slices[i].items[k];
+            bool want = boxes ? it->kind == PD_ITEM_BOX : it->kind == PD_ITEM_RECT && it->writeon;
+            if (!want || it->field)
+                continue;
+            out = xrealloc(out, (*n + 1) * sizeof *out);
+            out[(*n)++] = it;
+        }
+    return out;
+}
+
+/* The fields of blocks[0..n), laid out from slice `from` on. */
+static void S_tie_fields(S_state *st, const pd_block *blocks, size_t n, size_t from)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < n; i++)
+        cap += 1 + blocks[i].n_rows * (blocks[i].n_rows ? blocks[i].rows[0].n_cells : 0);
+    const pd_text **texts = xcalloc(cap + 1, sizeof *texts);
+    size_t *labels = xcalloc(cap + 1, sizeof *labels);
+    bool *sign = xcalloc(cap + 1, sizeof *sign);
+    size_t nt = 0;
+    for (size_t i = 0; i < n; i++) {
+        const pd_block *b = &blocks[i];
+        if (b->kind == PD_BLOCK_TABLE) {
+            for (size_t r = 0; r < b->n_rows; r++)
+                for (size_t c = 0; c < b->rows[r].n_cells && nt < cap; c++)
+                    texts[nt++] = &b->rows[r].cells[c];
+        } else if (b->kind != PD_BLOCK_LIST && b->kind != PD_BLOCK_CALLOUT &&
+                   b->kind != PD_BLOCK_KEEP && b->kind != PD_BLOCK_IMAGE) {
+            labels[nt] = S_is_field(b) ? b->label_spans : 0;
+            sign[nt] = b->kind == PD_BLOCK_SIGN;
+            texts[nt++] = &b->text;
+        }
+    }
+    size_t n_items;
+    pd_item **items = S_unclaimed(st, from, false, &n_items);
+    S_tie_blanks(st, items, n_items, texts, labels, sign, nt);
+    free(items);
+    free(texts);
+    free(labels);
+    free(sign);
+    /* boxes: one per check or initials block, in order */
+    size_t n_boxes = 0;
+    for (size_t i = 0; i < n; i++)
+        n_boxes += blocks[i].kind == PD_BLOCK_CHECK || blocks[i].kind == PD_BLOCK_INITIALS;
+    if (!n_boxes)
+        return;
+    items = S_unclaimed(st, from, true, &n_items);
+    for (size_t i = 0, at = 0; n_items == n_boxes && i < n; i++) {
+        const pd_block *b = &blocks[i];
+        if (b->kind != PD_BLOCK_CHECK && b->kind != PD_BLOCK_INITIALS)
+            continue;
+        pd_item *it = items[at++];
+        if (b->kind == PD_BLOCK_CHECK && b->answered)
+            continue; /* printed ticked or not: no field */
+        pd_field *f = S_new_field(st, b->kind == PD_BLOCK_INITIALS
+                                          ? (b->tick ? PD_FIELD_CHECK : PD_FIELD_INITIALS)
+                                      : b->var ? PD_FIELD_CHOICE
+                                               : PD_FIELD_CHECK);
+        f->var = b->var ? xstrdup(b->var) : NULL;
+        f->value = b->value ? xstrdup(b->value) : NULL;
+        f->label = S_spans_text(&b->text, 0, b->text.n_spans);
+        it->field = f;
+    }
+    free(items);
 }
 
 /* box kinds beside a text block */
@@ -1716,6 +1933,8 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             const S_style *style = b->kind == PD_BLOCK_H1 ? &y->h1 : &y->h2;
             ok = S_text_block(st, &b->text, style, left, width, first ? 0 : style->space_before,
                               frame, b->kind == PD_BLOCK_H1 ? 1 : 2, NULL, 0);
+            free(st->section);
+            st->section = pd_text_plain(&b->text);
             break;
         }
         case PD_BLOCK_PARA:
@@ -1831,6 +2050,7 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
         }
         if (!ok)
             return false;
+        S_tie_fields(st, blocks + at, i - at + 1, before);
         for (size_t k = at; ends && k <= i; k++)
             ends[k] = st->n_slices;
         /* a sentence ending in a colon stays with what it introduces */
@@ -2260,6 +2480,18 @@ static bool S_header(S_state *st, const pd_doc *doc, S_slice *out, double hleft,
         free(lines);
         x += w + gap;
     }
+    /* its lines to write on, tied to what they are for */
+    size_t n_items = 0;
+    pd_item **items = NULL;
+    for (size_t k = 0; k < out->n_items; k++)
+        if (out->items[k].kind == PD_ITEM_RECT && out->items[k].writeon) {
+            items = xrealloc(items, (n_items + 1) * sizeof *items);
+            items[n_items++] = &out->items[k];
+        }
+    size_t no_label = 0;
+    bool no_sign = false;
+    S_tie_blanks(st, items, n_items, &t, &no_label, &no_sign, 1);
+    free(items);
     double bottom = base + (MM(2.5)) * st->k;
     S_add_rect(out, hleft, bottom, hwidth, 0.6, S_rule_rgb);
     *height = bottom + 0.6;
@@ -2454,6 +2686,7 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
     }
     free(st.mast);
     free(st.frames);
+    free(st.section);
     for (int t = 0; t < st.n_tables && st.repeats; t++)
         free(st.repeats[t].items);
     free(st.repeats);
@@ -2480,6 +2713,16 @@ void pd_pages_free(pd_pages *p)
     for (size_t i = 0; i < p->n_images; i++)
         pd_image_free(p->images[i]);
     free(p->images);
+    for (size_t i = 0; i < p->n_fields; i++) {
+        pd_field *f = p->fields[i];
+        free(f->var);
+        free(f->value);
+        free(f->label);
+        free(f->hint);
+        free(f->section);
+        free(f);
+    }
+    free(p->fields);
     free(p->title);
     free(p->subject);
     free(p->author);

@@ -39,6 +39,28 @@ typedef enum pd_item_kind {
     PD_ITEM_IMAGE, /* `image` (RGBA pixels and alt text) scaled into x, y, w, h */
 } pd_item_kind;
 
+/* A place to fill in, for a fillable form (pildoc render --form): what a
+ * line to write on or a box is for, as the page says it. The PDF writer
+ * (pdfform.h) names the fields and makes them. */
+typedef enum pd_field_kind {
+    PD_FIELD_TEXT = 1, /* a line to write on (`blank` says for what) */
+    PD_FIELD_CHOICE,   /* a box standing for one value of a variable (var, value) */
+    PD_FIELD_CHECK,    /* a box of its own: ticked or not (a statement, in China) */
+    PD_FIELD_INITIALS, /* a box for initials */
+    PD_FIELD_SIGN,     /* a line to sign on */
+} pd_field_kind;
+
+typedef struct pd_field {
+    pd_field_kind kind;
+    pd_blank_kind blank; /* TEXT: name, date, phone... */
+    char *var;           /* the variable it stands for ("patient.name"), or NULL */
+    char *value;         /* CHOICE: the value its box means ("ketamine") */
+    int part;            /* a date written in parts (Chinese ____年__月__日): 1, 2, 3; else 0 */
+    char *label;         /* the text printed with it (its accessible name), never NULL */
+    char *hint;          /* printed after it: how to fill it in ("DD/MM/YYYY", "年"), or NULL */
+    char *section;       /* the heading it is under, or NULL (the running header) */
+} pd_field;
+
 typedef struct pd_item {
     pd_item_kind kind;
     double x, y; /* line: start of the baseline; rect: top-left corner */
@@ -50,6 +72,8 @@ typedef struct pd_item {
     int writeon;           /* PD_ITEM_RECT: a line to write on: 1 + its pd_blank_kind, else 0 */
     char *outline_text;    /* heading text for the PDF outline, owned */
     const pd_image *image; /* PD_ITEM_IMAGE: borrowed from pd_pages' images */
+    const pd_field *field; /* a write-on line or a box: what it is for, borrowed from pd_pages'
+                              fields; NULL when it is no field (a label's box, a filled value) */
 } pd_item;
 
 typedef struct pd_page {
@@ -66,6 +90,8 @@ typedef struct pd_pages {
     size_t n_layouts;
     pd_image **images; /* copies, owned: the image items point here */
     size_t n_images;
+    pd_field **fields; /* owned: the items point here */
+    size_t n_fields;
 } pd_pages;
 
 typedef struct pd_layout_opts {

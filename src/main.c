@@ -39,7 +39,8 @@ static void S_usage(FILE *f)
     fprintf(
         f,
         "Usage: pildoc render TEMPLATE [--lang LANG] [--set NAME=VALUE]... [--paper a4|letter]\n"
-        "                     [--large-print] [--plain] [-o FILE|-] [--format pdf|png|text] "
+        "                     [--large-print] [--plain] [--form] [-o FILE|-] [--format "
+        "pdf|png|text] "
         "[--page N]\n"
         "                     [--dpi N] [--also LANG]\n"
         "       pildoc langs\n"
@@ -55,6 +56,7 @@ static void S_usage(FILE *f)
         "  -s, --set N=V      give variable N the value V (e.g. treatment.condition=crps)\n"
         "  -p, --paper P      a4 (default) or letter\n"
         "      --large-print  body text 16 pt, everything scaled and re-paginated\n"
+        "      --form         a fillable, signable PDF form (consent sheets)\n"
         "      --plain        the smallest PDF: not PDF/A-1b (no XMP, colour profile, CIDSets)\n"
         "  -o, --output FILE  where to write (default out/TEMPLATE-LANG.pdf; - for stdout)\n"
         "  -f, --format F     pdf (default), png (one page, see --page), text (laid-out lines)\n"
@@ -166,14 +168,23 @@ static bool S_check_source_date_epoch(void)
 static int S_render(int argc, char **argv, const pd_env *env)
 {
     static const struct option opts[] = {
-        {"lang", required_argument, NULL, 'l'},   {"set", required_argument, NULL, 's'},
-        {"paper", required_argument, NULL, 'p'},  {"output", required_argument, NULL, 'o'},
-        {"format", required_argument, NULL, 'f'}, {"page", required_argument, NULL, 'P'},
-        {"dpi", required_argument, NULL, 'D'},    {"data", required_argument, NULL, 'd'},
-        {"strict", no_argument, NULL, 'S'},       {"allow-incomplete", no_argument, NULL, 'A'},
-        {"help", no_argument, NULL, 'h'},         {"clinic", required_argument, NULL, 'c'},
-        {"large-print", no_argument, NULL, 'L'},  {"also", required_argument, NULL, 'a'},
-        {"plain", no_argument, NULL, 'N'},        {NULL, 0, NULL, 0},
+        {"lang", required_argument, NULL, 'l'},
+        {"set", required_argument, NULL, 's'},
+        {"paper", required_argument, NULL, 'p'},
+        {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'f'},
+        {"page", required_argument, NULL, 'P'},
+        {"dpi", required_argument, NULL, 'D'},
+        {"data", required_argument, NULL, 'd'},
+        {"strict", no_argument, NULL, 'S'},
+        {"allow-incomplete", no_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},
+        {"clinic", required_argument, NULL, 'c'},
+        {"large-print", no_argument, NULL, 'L'},
+        {"also", required_argument, NULL, 'a'},
+        {"plain", no_argument, NULL, 'N'},
+        {"form", no_argument, NULL, 'F'},
+        {NULL, 0, NULL, 0},
     };
     const char *lang_arg = "en", *paper_arg = "a4", *output = NULL, *data_file = NULL;
     const char *also = NULL;
@@ -207,6 +218,7 @@ static int S_render(int argc, char **argv, const pd_env *env)
         case 'L': job.large_print = 1; break;
         case 'a': also = optarg; break;
         case 'N': job.plain = 1; break;
+        case 'F': job.form = 1; break;
         case 'f':
             if (pd_format_by_name(optarg)) {
                 job.format = pd_format_by_name(optarg)->format;

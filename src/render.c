@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "pdffont.h"
+#include "pdfform.h"
 #include "pdfmeta.h"
 #include "pdfobj.h"
 
@@ -142,7 +143,8 @@ struct pd_pdf_cache {
     size_t n_bases;
     S_image_entry *images;
     size_t n_images, image_bytes;
-    pd_pdfmeta_icc *icc; /* the OutputIntent's profile, read at the first PDF/A */
+    pd_pdfmeta_icc *icc;     /* the OutputIntent's profile, read at the first PDF/A */
+    pd_form_font *form_font; /* the last form's (pdfform.h), or NULL */
 };
 
 /* The identity of a stream's bytes: zlib's crc32 is several times faster
@@ -199,6 +201,7 @@ void pd_pdf_cache_free(pd_pdf_cache *c)
     free(c->bases);
     pd_pdfmeta_icc_free(c->icc);
     pd_pdffont_cache_free(c->fonts);
+    pd_form_font_free(c->form_font);
     g_hash_table_destroy(c->streams);
     g_hash_table_destroy(c->seen);
     free(c);
@@ -1191,8 +1194,49 @@ static void S_doc_free(S_doc *d)
         g_checksum_free(d->id);
 }
 
-static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_cache *cache,
-                         const char *base_key, strbuf *out, pd_error *err)
+/* The font a form's typed values are written in: made from the
+ * document's body face (regular, from the context its lines were laid
+ * out with), kept in the cache for the next form. NULL with err set. */
+static const pd_form_font *S_form_font(const pd_pages *pages, pd_pdf_cache *cache, pd_error *err)
+{
+    PangoContext *ctx = NULL;
+    for (size_t p = 0; p < pages->n_pages && !ctx; p++)
+        for (size_t i = 0; i < pages->pages[p].n_items && !ctx; i++) {
+            const pd_item *it = &pages->pages[p].items[i];
+            if (it->kind == PD_ITEM_LINE && it->line && it->line->layout)
+                ctx = pango_layout_get_context(it->line->layout);
+        }
+    const char *lang = pages->lang_tag ? pages->lang_tag : "en";
+    PangoFont *font = NULL;
+    if (ctx) {
+        PangoFontDescription *fd = pango_font_description_from_string(pd_fonts_families(lang));
+        pango_font_description_set_absolute_size(fd, 10 * PANGO_SCALE);
+        font = pango_context_load_font(ctx, fd);
+        pango_font_description_free(fd);
+    }
+    FcChar8 *file = NULL;
+    int index = 0;
+    if (font && PANGO_IS_FC_FONT(font)) {
+        FcPattern *pat = pango_fc_font_get_pattern(PANGO_FC_FONT(font));
+        if (FcPatternGetString(pat, FC_FILE, 0, &file) == FcResultMatch)
+            FcPatternGetInteger(pat, FC_INDEX, 0, &index);
+    }
+    if (!file) {
+        if (font)
+            g_object_unref(font);
+        pd_error_set(err, NULL, 0, "PDF output failed: no font for the form's fields");
+        return NULL;
+    }
+    if (!pd_form_font_is(cache->form_font, (const char *)file, (unsigned)index, lang)) {
+        pd_form_font_free(cache->form_font);
+        cache->form_font = pd_form_font_new((const char *)file, (unsigned)index, lang, err);
+    }
+    g_object_unref(font);
+    return cache->form_font;
+}
+
+static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool with_form,
+                         pd_pdf_cache *cache, const char *base_key, strbuf *out, pd_error *err)
 {
     pd_pdffont_cache_trim(cache->fonts);
     if (cache->stream_bytes > STREAM_CACHE_MAX_BYTES) {
@@ -1229,6 +1273,9 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_
         page_objs[p] = pd_pdfobj_reserve(&w);
     for (size_t i = 0; i < d.n_fonts; i++)
         d.fonts[i].obj = pd_pdfobj_reserve(&w);
+    pd_form *form = with_form ? pd_form_new(pages, &w) : NULL;
+    if (form)
+        g_checksum_update(d.id, (const guchar *)"form", 4);
 
     strbuf *o = out;
     strbuf content = STRBUF_INIT;
@@ -1249,7 +1296,9 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_
         pd_pdfobj_begin(&w, page_objs[p]);
         strbuf_printf(o, "<</Type/Page/Parent %u 0 R/MediaBox[0 0 ", page_tree);
         S_point(o, pages->paper.width, pages->paper.height, "]");
-        strbuf_printf(o, "/Resources %u 0 R/Contents %u 0 R>>", resources, contents);
+        strbuf_printf(o, "/Resources %u 0 R/Contents %u 0 R", resources, contents);
+        pd_form_page_entries(form, p, o);
+        strbuf_append(o, ">>");
         pd_pdfobj_end(&w);
         S_stream(&w, cache, contents, "", &content);
     }
@@ -1299,10 +1348,25 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_
     strbuf_append(o, ">>");
     pd_pdfobj_end(&w);
 
+    uint32_t acroform = 0;
+    if (form) {
+        const pd_form_font *ff = S_form_font(pages, cache, err);
+        acroform = ff ? pd_form_write(form, &w, page_objs, ff) : 0;
+        pd_form_free(form);
+        if (!acroform) {
+            free(page_objs);
+            S_doc_free(&d);
+            pd_pdfobj_free(&w);
+            return false;
+        }
+    }
+
     /* Entries of the catalog beyond pages, outline and language: the
        structure tree (/StructTreeRoot, /MarkInfo) and forms (/AcroForm)
        append theirs here. */
     strbuf catalog_extra = STRBUF_INIT;
+    if (acroform)
+        strbuf_printf(&catalog_extra, "/AcroForm %u 0 R", acroform);
     if (d.archival)
         pd_pdfmeta_write_archival(&w, &meta, cache->icc, &catalog_extra);
     /* the catalog comes last, so that everything above can add to it */
@@ -1320,15 +1384,27 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_
     return true;
 }
 
+static bool S_render_pdf_any(const pd_pages *pages, const pd_pdf_info *info, bool with_form,
+                             pd_pdf_cache *cache, const char *base_key, strbuf *out, pd_error *err)
+{
+    if (cache)
+        return S_render_pdf(pages, info, with_form, cache, base_key, out, err);
+    pd_pdf_cache *tmp = pd_pdf_cache_new();
+    bool ok = S_render_pdf(pages, info, with_form, tmp, NULL, out, err);
+    pd_pdf_cache_free(tmp);
+    return ok;
+}
+
 bool pd_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_cache *cache,
                    const char *base_key, strbuf *out, pd_error *err)
 {
-    if (cache)
-        return S_render_pdf(pages, info, cache, base_key, out, err);
-    pd_pdf_cache *tmp = pd_pdf_cache_new();
-    bool ok = S_render_pdf(pages, info, tmp, NULL, out, err);
-    pd_pdf_cache_free(tmp);
-    return ok;
+    return S_render_pdf_any(pages, info, false, cache, base_key, out, err);
+}
+
+bool pd_render_pdf_form(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_cache *cache,
+                        const char *base_key, strbuf *out, pd_error *err)
+{
+    return S_render_pdf_any(pages, info, true, cache, base_key, out, err);
 }
 bool pd_render_png(const pd_pages *pages, size_t page, double dpi, strbuf *out, pd_error *err)
 {

@@ -44,6 +44,9 @@ void pd_pdf_cache_set_base(pd_pdf_cache *cache, const char *key, const pd_pages 
 /* cache may be NULL (a temporary one is used); base_key may be NULL. */
 bool pd_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_cache *cache,
                    const char *base_key, strbuf *out, pd_error *err);
+/* The same with a fillable form at the pages' fields (pdfform.h). */
+bool pd_render_pdf_form(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_cache *cache,
+                        const char *base_key, strbuf *out, pd_error *err);
 /* page is 1-based; dpi the resolution. */
 bool pd_render_png(const pd_pages *pages, size_t page, double dpi, strbuf *out, pd_error *err);
 void pd_render_text(const pd_pages *pages, strbuf *out);

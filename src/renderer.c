@@ -12,6 +12,7 @@
 #include "fonts.h"
 #include "lang.h"
 #include "paths.h"
+#include "pdfform.h"
 #include "render.h"
 #include "template.h"
 
@@ -391,6 +392,13 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
     if (!pages)
         goto done;
     res->pages = pages->n_pages;
+    if (job->form && !pd_form_has_signature(pages)) {
+        pd_error_set(err, t->path, 0,
+                     "%s has no line to sign on: --form makes fillable forms of consent sheets "
+                     "only",
+                     t->name);
+        goto done;
+    }
     if (job->format == PD_FORMAT_PDF) {
         pd_pdf_info info = {"pildoc " PILDOC_VERSION, r->create_date, job->plain != 0, false};
         if (!r->pdf)
@@ -401,7 +409,8 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
                       clinic->path ? clinic->path : "");
         if (!pd_pdf_cache_has_base(r->pdf, key.data))
             S_set_base(r, cached, lang, also, job, clinic, pages, key.data);
-        ok = pd_render_pdf(pages, &info, r->pdf, key.data, &res->bytes, err);
+        ok = (job->form ? pd_render_pdf_form : pd_render_pdf)(pages, &info, r->pdf, key.data,
+                                                              &res->bytes, err);
         strbuf_free(&key);
     } else if (job->format == PD_FORMAT_PNG) {
         ok = pd_render_png(pages, job->page, job->dpi, &res->bytes, err);

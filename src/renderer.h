@@ -45,6 +45,8 @@ typedef struct pd_job {
     /* PDF: 1 for the smallest file, without PDF/A (XMP, OutputIntent,
      * CIDSets) or tags; 0: PDF/A-1b (render.h, pd_pdf_info.plain) */
     int plain;
+    int form; /* 1: a fillable, signable PDF form (refused for a document without a line to
+                 sign on) */
 } pd_job;
 
 typedef struct pd_job_result {

@@ -1,0 +1,200 @@
+#!/bin/bash
+# Fillable, signable consent sheets (issue 14 item 3): pildoc render
+# consent --form writes an AcroForm. Checked here, with real tools:
+#  - fields per variant (language, paper, clinic profile, blank or
+#    filled): one widget at every line to write on and every box (not the
+#    patient label's), none for what a filled sheet prints; signature
+#    fields, initials or (China) tick boxes as the country wants; /TU on
+#    every field, in the document's language; appearance streams; /Tabs /S
+#    and widgets in reading order (tests/formcheck.py, pikepdf);
+#  - filled with pdftk-java and with pikepdf, then read back with
+#    poppler (pdftotext, pdftoppm): Latin and French values, check boxes,
+#    Chinese values;
+#  - signed with pdfsig into an existing signature field, with a
+#    self-signed certificate made by certutil: "Signature is Valid";
+#  - the leaflet is refused with one line; without --form nothing
+#    changes, and the form itself draws nothing until it is filled.
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+
+PY=/usr/bin/python3 # Debian's, with python3-pikepdf
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fields() { "$PY" tests/formcheck.py fields "$1"; }
+
+# ---- fields per variant --------------------------------------------------
+# what the page shows: lines to write on and boxes, without the patient
+# label's box; a filled sheet's boxes of answered choices are printed, not
+# fields (sample-patient.xml answers 10: medicine 2, condition 5, interpreting 3)
+for lang in en fr zh_CN; do
+  for paper in a4 letter; do
+    for clinic in default paris montreal beijing; do
+      for fill in blank filled; do
+        [ "$paper" = letter ] && [ "$clinic" != default ] && [ "$clinic" != beijing ] && continue
+        v="$lang-$paper-$clinic-$fill"
+        args=(consent --lang "$lang" --paper "$paper" --clinic "templates/clinics/$clinic.xml")
+        [ "$fill" = filled ] && args+=(--data templates/data/sample-patient.xml)
+        if ! ./pildoc render "${args[@]}" --form -o "$tmp/$v.pdf" 2>"$tmp/err" ||
+          ! ./pildoc render "${args[@]}" --format text -o "$tmp/$v.txt"; then
+          ko "$v: render failed: $(head -1 "$tmp/err")"
+          continue
+        fi
+        fields "$tmp/$v.pdf" >"$tmp/$v.fields"
+        check "$v: qpdf --check" qpdf --check "$tmp/$v.pdf"
+        check "$v: no problem in the form ($(grep -m1 PROBLEM "$tmp/$v.fields"))" \
+          bash -c "! grep -q PROBLEM '$tmp/$v.fields'"
+        lines=$(grep -c ' ____ ' "$tmp/$v.txt")
+        boxes=$(grep ' \[.\] ' "$tmp/$v.txt" | grep -vc '72.0x38.0mm')
+        answered=0
+        [ "$fill" = filled ] && answered=10
+        widgets=$(awk -F'\t' '{ n += $3 } END { print n + 0 }' "$tmp/$v.fields")
+        if [ "$widgets" = $((lines + boxes - answered)) ]; then ok; else
+          ko "$v: $widgets widgets for $lines lines and $boxes boxes ($answered answered)"
+        fi
+        signs=$(awk -F'\t' '$2 == "sign"' "$tmp/$v.fields" | wc -l)
+        want=4
+        [ "$clinic" = paris ] && want=5 # France: the second holder of parental authority
+        if [ "$signs" = "$want" ]; then ok; else ko "$v: $signs signature fields, not $want"; fi
+        initials=$(grep -c '^initials\.' "$tmp/$v.fields")
+        ticks=$(grep -c '^tick\.' "$tmp/$v.fields")
+        statements=$(grep -c '17.0x11.0mm' "$tmp/$v.txt")
+        if [ "$clinic" = beijing ]; then
+          [ "$ticks" = "$statements" ] && [ "$initials" = 0 ] && [ "$ticks" -ge 8 ] && ok ||
+            ko "$v: $ticks tick boxes and $initials initials boxes for $statements statements (China ticks)"
+        else
+          [ "$initials" = "$statements" ] && [ "$ticks" = 0 ] && [ "$initials" -ge 8 ] && ok ||
+            ko "$v: $initials initials boxes and $ticks tick boxes for $statements statements"
+        fi
+        if [ "$fill" = filled ]; then
+          # what the sheet prints is no field
+          check "$v: no field for a value the sheet prints" \
+            bash -c "! grep -qE '^(patient|treatment\.medicine|treatment\.condition|treatment\.sessions|treatment\.start_date|clinic\.name|clinic\.phone|interpreter)\.' '$tmp/$v.fields'"
+        else
+          check "$v: patient.name is one field on every page" \
+            bash -c "awk -F'\t' '\$1 == \"patient.name\" && \$3 >= $(pdfinfo "$tmp/$v.pdf" | awk '/^Pages:/ { print $2 }')' '$tmp/$v.fields' | grep -q ."
+          check "$v: a check box per choice" grep -q '^treatment\.medicine\.ketamine	check' "$tmp/$v.fields"
+        fi
+        # accessible names in the document's language
+        case $lang in
+        en) check "$v: English /TU" grep -qP '\tDate: \(DD/MM/YYYY\)$|– Date: \(DD/MM/YYYY\)$' "$tmp/$v.fields" ;;
+        fr) check "$v: French /TU" grep -qP '\tDate[^\t:]{1,3}: \(JJ/MM/AAAA\)$|– Date[^\t:]{1,3}: \(JJ/MM/AAAA\)$' "$tmp/$v.fields" ;;
+        zh_CN) check "$v: Chinese /TU" grep -qP '\t[^\t]*签名：$' "$tmp/$v.fields" ;;
+        esac
+      done
+    done
+  done
+done
+
+# ---- filled with pdftk-java: Latin and French ------------------------------
+./pildoc render consent --form -o "$tmp/en.pdf"
+cat >"$tmp/en.xfdf" <<'X'
+<?xml version="1.0" encoding="UTF-8"?>
+<xfdf xmlns="http://ns.adobe.com/xfdf/" xml:space="preserve"><fields>
+<field name="patient.name"><value>Zoë Dupré-Lefèvre</value></field>
+<field name="patient.id"><value>P-0042</value></field>
+<field name="initials.1"><value>ZDL</value></field>
+<field name="date.1"><value>26/11/2026</value></field>
+<field name="treatment.medicine.ketamine"><value>Yes</value></field>
+</fields></xfdf>
+X
+if pdftk "$tmp/en.pdf" fill_form "$tmp/en.xfdf" output "$tmp/en-filled.pdf"; then
+  pdftotext "$tmp/en-filled.pdf" "$tmp/en-filled.txt"
+  for value in 'Zoë Dupré-Lefèvre' P-0042 ZDL 26/11/2026; do
+    check "pdftk: '$value' shows in poppler" grep -qF "$value" "$tmp/en-filled.txt"
+  done
+  # the name on every page (one field, a widget per page)
+  pages=$(pdfinfo "$tmp/en-filled.pdf" | awk '/^Pages:/ { print $2 }')
+  n=$(grep -c 'Zoë Dupré-Lefèvre' "$tmp/en-filled.txt")
+  [ "$n" -ge "$pages" ] && ok || ko "pdftk: the name shows $n times on $pages pages"
+  check "pdftk: filled file passes qpdf --check" qpdf --check "$tmp/en-filled.pdf"
+else
+  ko "pdftk fill_form failed"
+fi
+# the tick: page 1 drawn differently once the box is ticked, and nothing
+# else drawn by the form until it is filled
+cat >"$tmp/tick.xfdf" <<'X'
+<?xml version="1.0" encoding="UTF-8"?>
+<xfdf xmlns="http://ns.adobe.com/xfdf/"><fields>
+<field name="treatment.medicine.ketamine"><value>Yes</value></field>
+</fields></xfdf>
+X
+./pildoc render consent -o "$tmp/plain.pdf"
+pdftk "$tmp/en.pdf" fill_form "$tmp/tick.xfdf" output "$tmp/tick.pdf"
+pdftoppm -r 50 -f 1 -l 1 "$tmp/plain.pdf" "$tmp/plain"
+pdftoppm -r 50 -f 1 -l 1 "$tmp/en.pdf" "$tmp/form"
+pdftoppm -r 50 -f 1 -l 1 "$tmp/tick.pdf" "$tmp/tick"
+check "an unfilled form draws exactly what the sheet does" cmp "$tmp/plain-1.ppm" "$tmp/form-1.ppm"
+check "a ticked box draws its tick" bash -c "! cmp -s '$tmp/plain-1.ppm' '$tmp/tick-1.ppm'"
+
+./pildoc render consent --lang fr --clinic templates/clinics/paris.xml --form -o "$tmp/fr.pdf"
+cat >"$tmp/fr.xfdf" <<'X'
+<?xml version="1.0" encoding="UTF-8"?>
+<xfdf xmlns="http://ns.adobe.com/xfdf/"><fields>
+<field name="patient.name"><value>Hélène Côté-Lœwy</value></field>
+<field name="text.3"><value>Médecin anesthésiste-réanimateur</value></field>
+</fields></xfdf>
+X
+if pdftk "$tmp/fr.pdf" fill_form "$tmp/fr.xfdf" output "$tmp/fr-filled.pdf"; then
+  pdftotext "$tmp/fr-filled.pdf" "$tmp/fr-filled.txt"
+  check "pdftk: French accents and œ show in poppler" grep -qF 'Hélène Côté-Lœwy' "$tmp/fr-filled.txt"
+  check "pdftk: a French role shows" grep -qF 'Médecin anesthésiste-réanimateur' "$tmp/fr-filled.txt"
+else
+  ko "pdftk fill_form failed (French)"
+fi
+
+# ---- filled with pikepdf; Chinese -----------------------------------------
+"$PY" tests/formcheck.py fill "$tmp/en.pdf" "$tmp/en-pike.pdf" 'patient.name=Jürgen Øster' \
+  'interpreter.mode.video=Yes'
+check "pikepdf: a Latin value shows in poppler" bash -c \
+  "pdftotext '$tmp/en-pike.pdf' - 2>/dev/null | grep -qF 'Jürgen Øster'"
+./pildoc render consent --lang zh_CN --clinic templates/clinics/beijing.xml --form -o "$tmp/zh.pdf"
+"$PY" tests/formcheck.py fill "$tmp/zh.pdf" "$tmp/zh-pike.pdf" 'patient.name=王芳' \
+  'text.4=主治医师' 'tick.1=Yes'
+pdftotext "$tmp/zh-pike.pdf" "$tmp/zh-pike.txt" 2>/dev/null
+check "pikepdf: a Chinese name shows in poppler" grep -qF '王芳' "$tmp/zh-pike.txt"
+check "pikepdf: a Chinese role shows in poppler" grep -qF '主治医师' "$tmp/zh-pike.txt"
+cat >"$tmp/zh.xfdf" <<'X'
+<?xml version="1.0" encoding="UTF-8"?>
+<xfdf xmlns="http://ns.adobe.com/xfdf/"><fields>
+<field name="patient.name"><value>李明华</value></field>
+</fields></xfdf>
+X
+pdftk "$tmp/zh.pdf" fill_form "$tmp/zh.xfdf" output "$tmp/zh-pdftk.pdf" need_appearances
+check "pdftk need_appearances: a Chinese name shows in poppler" bash -c \
+  "pdftotext '$tmp/zh-pdftk.pdf' - 2>/dev/null | grep -qF '李明华'"
+
+# ---- signed with pdfsig ----------------------------------------------------
+nss="$tmp/nss"
+mkdir "$nss"
+head -c 64 /dev/urandom >"$tmp/noise"
+certutil -N -d "sql:$nss" --empty-password &&
+  certutil -S -n pildoc-test -s "CN=pildoc test signer" -x -t "CT,C,C" -d "sql:$nss" \
+    -z "$tmp/noise" -k rsa -g 2048 -v 12 --keyUsage digitalSignature,nonRepudiation >/dev/null 2>&1
+check "certutil made a self-signed test certificate" bash -c "pdfsig -nssdir 'sql:$nss' -list-nicks 2>/dev/null | grep -q pildoc-test"
+for f in en-filled zh-pike; do
+  pdfsig -nssdir "sql:$nss" -sign sign.1 -nick pildoc-test -reason consent "$tmp/$f.pdf" \
+    "$tmp/$f-signed.pdf" >/dev/null 2>&1
+  pdfsig -nssdir "sql:$nss" "$tmp/$f-signed.pdf" >"$tmp/$f-sig.txt" 2>&1
+  check "pdfsig: $f signed in sign.1: Signature is Valid" grep -q 'Signature is Valid' "$tmp/$f-sig.txt"
+  check "pdfsig: $f: the other signature fields stay unsigned" \
+    grep -q 'sign.2' "$tmp/$f-sig.txt"
+  check "$f signed: qpdf --check" qpdf --check "$tmp/$f-signed.pdf"
+done
+check "pdfsig: an unsigned form has no signature to validate" bash -c \
+  "pdfsig '$tmp/en.pdf' 2>&1 | grep -q 'not signed' && ! pdfsig '$tmp/en.pdf' 2>&1 | grep -q 'Signature is Valid'"
+
+# ---- the leaflet; without --form --------------------------------------------
+./pildoc render leaflet --form -o "$tmp/leaflet.pdf" 2>"$tmp/leaflet.err"
+status=$?
+[ "$status" = 1 ] && [ "$(wc -l <"$tmp/leaflet.err")" = 1 ] && [ ! -e "$tmp/leaflet.pdf" ] &&
+  grep -q 'no line to sign on' "$tmp/leaflet.err" && ok ||
+  ko "leaflet --form: exit $status, '$(head -2 "$tmp/leaflet.err")', want one line, exit 1, no file"
+check "without --form: no AcroForm, no widget" bash -c \
+  "! qpdf --qdf '$tmp/plain.pdf' - | grep -aqE '/AcroForm|/Widget|/Annots'"
+SOURCE_DATE_EPOCH=1700000000 ./pildoc render consent -o "$tmp/a.pdf"
+SOURCE_DATE_EPOCH=1700000000 ./pildoc render consent --form -o "$tmp/b.pdf"
+SOURCE_DATE_EPOCH=1700000000 ./pildoc render consent --form -o "$tmp/c.pdf"
+check "a form is reproducible byte for byte" cmp "$tmp/b.pdf" "$tmp/c.pdf"
+check "a form is another file than the sheet (its own /ID)" bash -c "! cmp -s '$tmp/a.pdf' '$tmp/b.pdf'"
+
+summary form
