@@ -50,7 +50,7 @@ DEB_BUILD  := build-essential pkg-config libpango1.0-dev libharfbuzz-dev libcair
               libfontconfig-dev zlib1g-dev gettext libgettextpo-dev libcsv-dev scdoc librsvg2-dev \
               libmicrohttpd-dev
 DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf mupdf-tools parallel man-db python3-yaml \
-              python3 libc-l10n procps curl
+              python3 libc-l10n procps curl python3-pikepdf
 DEB_SLURM  := slurm-wlm munge
 DEB_LINT   := clang-format clang-tidy cppcheck
 
@@ -232,6 +232,7 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/input.sh
 	bash tests/layout.sh
 	bash tests/measure.sh
+	bash tests/tags.sh
 	bash tests/serve.sh
 
 check: deps

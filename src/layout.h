@@ -39,6 +39,40 @@ typedef enum pd_item_kind {
     PD_ITEM_IMAGE, /* `image` (RGBA pixels and alt text) scaled into x, y, w, h */
 } pd_item_kind;
 
+/* Tagged PDF (pdftags.h): the logical structure layout knows, as
+ * structure elements each item's content belongs to. */
+typedef enum pd_tag_type {
+    PD_TAG_H1,
+    PD_TAG_H2,
+    PD_TAG_P,
+    PD_TAG_L, /* a list; `ordered`: numbered */
+    PD_TAG_LI,
+    PD_TAG_LBL, /* a list item's marker */
+    PD_TAG_LBODY,
+    PD_TAG_TABLE,
+    PD_TAG_TR,
+    PD_TAG_TH, /* a header row's cell: scope column */
+    PD_TAG_TD,
+    PD_TAG_CALLOUT, /* an information box */
+    PD_TAG_WARNING, /* an urgent box */
+    PD_TAG_FIELD,   /* a form field, signature line, initials or check box: label and value */
+    PD_TAG_FIGURE,  /* an image; its alt text is the image's */
+} pd_tag_type;
+
+typedef struct pd_tag {
+    pd_tag_type type;
+    int parent;  /* 1 + index of the enclosing element in pd_pages.tags; 0: the document */
+    int ordered; /* PD_TAG_L: numbered rather than bulleted */
+} pd_tag;
+
+/* What an item outside the structure (tag 0) is: PDF artifact types. */
+enum {
+    PD_ARTIFACT_LAYOUT,     /* rules, boxes, tints, lines to write on */
+    PD_ARTIFACT_PAGINATION, /* a table header repeated on a new page */
+    PD_ARTIFACT_HEADER,     /* the running header */
+    PD_ARTIFACT_FOOTER,     /* title, version and page number at the foot */
+};
+
 typedef struct pd_item {
     pd_item_kind kind;
     double x, y; /* line: start of the baseline; rect: top-left corner */
@@ -50,6 +84,9 @@ typedef struct pd_item {
     int writeon;           /* PD_ITEM_RECT: a line to write on: 1 + its pd_blank_kind, else 0 */
     char *outline_text;    /* heading text for the PDF outline, owned */
     const pd_image *image; /* PD_ITEM_IMAGE: borrowed from pd_pages' images */
+    int tag;               /* 1 + index of its structure element in pd_pages.tags; 0: an artifact */
+    int artifact;          /* tag 0: PD_ARTIFACT_* */
+    int other_script;      /* PD_ITEM_LINE: holds a value in another script than the document's */
 } pd_item;
 
 typedef struct pd_page {
@@ -66,6 +103,8 @@ typedef struct pd_pages {
     size_t n_layouts;
     pd_image **images; /* copies, owned: the image items point here */
     size_t n_images;
+    pd_tag *tags; /* structure elements in reading order (a parent before its children) */
+    size_t n_tags;
 } pd_pages;
 
 typedef struct pd_layout_opts {
