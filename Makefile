@@ -244,6 +244,7 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/layout.sh
 	bash tests/layout-large.sh
 	bash tests/measure.sh
+	bash tests/tags.sh
 	bash tests/serve.sh
 	bash tests/bilingual.sh
 	bash tests/pdfa.sh

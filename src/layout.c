@@ -184,6 +184,10 @@ typedef struct S_state {
     double bottom;                /* where the body ends */
     char *section;                /* the last heading's text, for form fields; owned */
     pd_error *err;
+    /* structure elements (tagged PDF): the one new elements go in, a list
+       item's or field's label, a table row's first cell (the others
+       follow it); 0: none */
+    int tag_parent, tag_label, cell_tag;
 } S_state;
 
 #define K(x) ((x)*st->k)
@@ -252,6 +256,67 @@ static void S_add_box(S_slice *s, double x, double y, double w, double h, int ch
     it->h = h;
     it->checked = checked;
     memcpy(it->rgb, rgb, sizeof it->rgb);
+}
+
+/* ---- structure (tagged PDF) ----
+ * Elements are made in reading order as the blocks are laid out; the
+ * lines and images of a block are then claimed by its element
+ * (S_tag_slices), the parts of a list item, field or table row by theirs
+ * where they are drawn. Whatever no element claims is an artifact. */
+
+static int S_tag_new(S_state *st, pd_tag_type type)
+{
+    pd_pages *p = st->out;
+    p->tags = xrealloc(p->tags, (p->n_tags + 1) * sizeof *p->tags);
+    p->tags[p->n_tags] = (pd_tag){type, st->tag_parent, 0};
+    return (int)++p->n_tags;
+}
+
+/* A line that shows nothing but a line to write on (an empty value). */
+static bool S_blank_line(const pd_item *it)
+{
+    char *text = pd_item_text(it);
+    bool blank = true;
+    for (const char *q = text; *q && blank; q = g_utf8_next_char(q)) {
+        gunichar c = g_utf8_get_char(q);
+        blank = g_unichar_isspace(c) || c == 0x200b || c == 0x2028;
+    }
+    free(text);
+    return blank;
+}
+
+/* The lines of text and images of slices from `first` on that no element
+ * claimed yet belong to element `tag`. */
+static void S_tag_slices(S_state *st, size_t first, int tag, bool other_script)
+{
+    for (size_t i = first; i < st->n_slices; i++)
+        for (size_t k = 0; k < st->slices[i].n_items; k++) {
+            pd_item *it = &st->slices[i].items[k];
+            if (it->tag || it->kind == PD_ITEM_RECT || it->kind == PD_ITEM_BOX ||
+                (it->kind == PD_ITEM_LINE && S_blank_line(it)))
+                continue;
+            it->tag = tag;
+            it->other_script = it->kind == PD_ITEM_LINE && other_script;
+        }
+}
+
+/* A filled value of t holds letters of another script than the
+ * document's (a Chinese name in a French sheet, a Latin one in a Chinese
+ * sheet): the painter gives that text its own language. */
+static bool S_other_script(const S_state *st, const pd_text *t)
+{
+    GUnicodeScript own = st->cjk ? G_UNICODE_SCRIPT_HAN : G_UNICODE_SCRIPT_LATIN;
+    for (size_t i = 0; i < t->n_spans; i++) {
+        if (!(t->spans[i].style & PD_SPAN_VALUE))
+            continue;
+        for (const char *q = t->spans[i].text; *q; q = g_utf8_next_char(q)) {
+            GUnicodeScript sc = g_unichar_get_script(g_utf8_get_char(q));
+            if (sc != own && sc != G_UNICODE_SCRIPT_COMMON && sc != G_UNICODE_SCRIPT_INHERITED &&
+                sc != G_UNICODE_SCRIPT_UNKNOWN)
+                return true;
+        }
+    }
+    return false;
 }
 
 /* An image, w points wide at (x, top of the slice), in a slice of its own
@@ -1159,6 +1224,7 @@ static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *st
             double b = K(CHECK_BOX);
             S_add_box(s, left - b - K(MM(3)), lines[0].baseline - b * 0.85, b, b, box == BOX_TICKED,
                       style->rgb);
+            s->items[s->n_items - 1].tag = st->tag_label; /* the statement's, read with it */
         }
         if (i == 0 && mlines) {
             pd_item *it = S_add_item(s);
@@ -1167,6 +1233,7 @@ static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *st
             it->y = lines[0].baseline;
             it->line = mlines[0].line;
             memcpy(it->rgb, style->rgb, sizeof it->rgb);
+            it->tag = st->tag_label;
         }
     }
     free(lines);
@@ -1338,8 +1405,12 @@ static bool S_row(S_state *st, const pd_block *b, size_t r, const double *colw, 
         for (size_t c = 0; c < row->n_cells; c++) {
             size_t n;
             S_line *lines = S_lines(cells[c], &n);
-            for (size_t i = 0; i < n; i++)
+            for (size_t i = 0; i < n; i++) {
+                size_t at = s->n_items;
                 S_line_item(s, &lines[i], x + pad, pad + lines[i].top, style.rgb);
+                if (st->cell_tag && !S_blank_line(&s->items[at]))
+                    s->items[at].tag = st->cell_tag + (int)c;
+            }
             free(lines);
             x += colw[c];
         }
@@ -1361,9 +1432,19 @@ static bool S_table(S_state *st, const pd_block *b, double left, double width, i
         return false;
     bool ok = true;
     size_t first = st->n_slices;
+    int table_tag = st->tag_parent;
     for (size_t r = 0; r < b->n_rows && ok; r++) {
         S_slice tmp = {0};
+        st->tag_parent = table_tag;
+        st->tag_parent = S_tag_new(st, PD_TAG_TR);
+        st->cell_tag = 0;
+        for (size_t c = 0; c < b->rows[r].n_cells; c++) {
+            int cell = S_tag_new(st, b->rows[r].header ? PD_TAG_TH : PD_TAG_TD);
+            if (!st->cell_tag)
+                st->cell_tag = cell;
+        }
         ok = S_row(st, b, r, colw, pad, left, width, NULL, &tmp);
+        st->cell_tag = 0;
         if (!ok) {
             free(tmp.items);
             break;
@@ -1381,12 +1462,15 @@ static bool S_table(S_state *st, const pd_block *b, double left, double width, i
             free(rep->items);
             memset(rep, 0, sizeof *rep);
             ok = S_row(st, b, r, colw, pad, left, width, st->continued, rep);
+            for (size_t k = 0; k < rep->n_items; k++) /* read once, where it belongs */
+                rep->items[k].artifact = PD_ARTIFACT_PAGINATION;
             rep->table = table;
             rep->table_header = 1;
             rep->frame = frame;
         }
     }
     free(colw);
+    st->tag_parent = table_tag;
     if (!ok)
         return false;
     /* never a single row on either side of a break (the review's M5):
@@ -1810,6 +1894,9 @@ static bool S_field(S_state *st, const pd_block *b, double left, double width, d
     for (size_t i = 0; i < nl; i++)
         S_line_at(s, lines[i].line, left + lines[i].x,
                   first_base + lines[i].top + lines[i].baseline - lines[0].baseline, style->rgb);
+    for (size_t i = 0; i < s->n_items; i++)
+        if (s->items[i].kind == PD_ITEM_LINE && !S_blank_line(&s->items[i]))
+            s->items[i].tag = st->tag_label;
     for (size_t i = 0; i < nv; i++) {
         double base = i == 0 ? lab_last : vlines[i].baseline;
         if (i > 0) {
@@ -1892,9 +1979,16 @@ static bool S_check_row(S_state *st, const pd_block *blocks, size_t n, double le
         } else if (per_row == 2) {
             x = left + tab;
         }
+        int tag = S_tag_new(st, PD_TAG_P);
         S_add_box(s, x, base - box * 0.85, box, box, blocks[c].checked, st->sty.body.rgb);
+        s->items[s->n_items - 1].tag = tag;
         x += box + gap;
         S_line_at(s, line[0].line, x + line[0].x, base, st->sty.body.rgb);
+        for (size_t k = s->n_items - 1; s->items[k].kind != PD_ITEM_BOX; k--)
+            if (s->items[k].kind == PD_ITEM_LINE) {
+                s->items[k].tag = tag;
+                s->items[k].other_script = S_other_script(st, &blocks[c].text);
+            }
         free(line);
         x += S_natural_width(ls[c]) + sep;
         *used = count;
@@ -1927,9 +2021,12 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
         bool first = first_in_frame && i == 0;
         bool ok = true;
         size_t before = st->n_slices;
+        int parent = st->tag_parent, leaf = 0; /* leaf: the element of the block's own text */
+        st->tag_label = 0;
         switch (b->kind) {
         case PD_BLOCK_H1:
         case PD_BLOCK_H2: {
+            leaf = S_tag_new(st, b->kind == PD_BLOCK_H1 ? PD_TAG_H1 : PD_TAG_H2);
             const S_style *style = b->kind == PD_BLOCK_H1 ? &y->h1 : &y->h2;
             ok = S_text_block(st, &b->text, style, left, width, first ? 0 : style->space_before,
                               frame, b->kind == PD_BLOCK_H1 ? 1 : 2, NULL, 0);
@@ -1938,14 +2035,22 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             break;
         }
         case PD_BLOCK_PARA:
+            leaf = S_tag_new(st, PD_TAG_P);
             ok = S_text_block(st, &b->text, &y->body, left, width, first ? 0 : y->body.space_before,
                               frame, 0, NULL, S_body_flags(st));
             break;
         case PD_BLOCK_ITEM:
+            st->tag_parent = S_tag_new(st, PD_TAG_LI);
+            if (b->marker)
+                st->tag_label = S_tag_new(st, PD_TAG_LBL);
+            leaf = S_tag_new(st, PD_TAG_LBODY);
             ok = S_text_block(st, &b->text, &y->item, left + K(16), width - K(16),
                               y->item.space_before, frame, 0, b->marker, S_body_flags(st));
             break;
         case PD_BLOCK_LIST: {
+            st->tag_parent = S_tag_new(st, PD_TAG_L);
+            st->out->tags[st->tag_parent - 1].ordered =
+                b->n_children && b->children[0].marker && g_ascii_isdigit(b->children[0].marker[0]);
             size_t *item_ends = xcalloc(b->n_children + 1, sizeof *item_ends);
             for (size_t c = 0; c < b->n_children && ok; c++) {
                 ok = S_blocks(st, &b->children[c], 1, left, width, frame, false, NULL);
@@ -1962,10 +2067,19 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             free(item_ends);
             break;
         }
-        case PD_BLOCK_TABLE: ok = S_table(st, b, left, width, frame); break;
-        case PD_BLOCK_CALLOUT: ok = S_callout(st, b, left, width); break;
+        case PD_BLOCK_TABLE:
+            st->tag_parent = S_tag_new(st, PD_TAG_TABLE);
+            ok = S_table(st, b, left, width, frame);
+            break;
+        case PD_BLOCK_CALLOUT:
+            st->tag_parent = S_tag_new(st, b->urgent ? PD_TAG_WARNING : PD_TAG_CALLOUT);
+            ok = S_callout(st, b, left, width);
+            break;
         case PD_BLOCK_FIELD:
         case PD_BLOCK_SIGN: {
+            st->tag_parent = S_tag_new(st, PD_TAG_FIELD);
+            st->tag_label = S_tag_new(st, PD_TAG_P);
+            leaf = S_tag_new(st, PD_TAG_P);
             bool run_start = i == 0 || !S_is_field(&blocks[i - 1]);
             if (run_start)
                 field_col = S_field_column(st, b, n - i, width);
@@ -2011,6 +2125,7 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             }
             if (!ok)
                 break;
+            leaf = st->tag_label = S_tag_new(st, PD_TAG_P);
             double indent = K(CHECK_BOX) + K(MM(3));
             ok = S_text_block_box(st, &b->text, &y->body, left + indent, width - indent,
                                   first ? 0 : K(5), frame, 0, NULL,
@@ -2018,14 +2133,19 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             break;
         }
         case PD_BLOCK_INITIALS: {
+            leaf = S_tag_new(st, PD_TAG_P);
             double indent = K(INITIALS_W) + K(INITIALS_GAP);
             ok = S_text_block_box(st, &b->text, &y->body, left + indent, width - indent,
                                   first ? 0 : K(INITIALS_GAP), frame, 0, NULL, BOX_INITIALS,
                                   S_body_flags(st));
             break;
         }
-        case PD_BLOCK_LABEL: ok = S_label_box(st, b, left, width, first ? 0 : K(6), frame); break;
+        case PD_BLOCK_LABEL:
+            leaf = S_tag_new(st, PD_TAG_P);
+            ok = S_label_box(st, b, left, width, first ? 0 : K(6), frame);
+            break;
         case PD_BLOCK_IMAGE: {
+            leaf = S_tag_new(st, PD_TAG_FIGURE);
             /* width in em of the body text; by default a quarter of the column */
             double w = b->width_em > 0 ? b->width_em * y->body.size : width / 4;
             S_image(st, b->image, left, w < width ? w : width, y->body.space_before);
@@ -2051,6 +2171,10 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
         if (!ok)
             return false;
         S_tie_fields(st, blocks + at, i - at + 1, before);
+        if (leaf)
+            S_tag_slices(st, before, leaf, S_other_script(st, &b->text));
+        st->tag_parent = parent;
+        st->tag_label = 0;
         for (size_t k = at; ends && k <= i; k++)
             ends[k] = st->n_slices;
         /* a sentence ending in a colon stays with what it introduces */
@@ -2494,6 +2618,8 @@ static bool S_header(S_state *st, const pd_doc *doc, S_slice *out, double hleft,
     free(items);
     double bottom = base + (MM(2.5)) * st->k;
     S_add_rect(out, hleft, bottom, hwidth, 0.6, S_rule_rgb);
+    for (size_t k = 0; k < out->n_items; k++)
+        out->items[k].artifact = PD_ARTIFACT_HEADER;
     *height = bottom + 0.6;
     return true;
 }
@@ -2557,6 +2683,8 @@ static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper, dou
         lines = S_lines(rl, &n);
         S_line_at(&tmp, lines[0].line, left + width - right_w, base, style->rgb);
         free(lines);
+        for (size_t k = 0; k < tmp.n_items; k++)
+            tmp.items[k].artifact = PD_ARTIFACT_FOOTER;
         S_place(&out->pages[p], &tmp, 0);
         free(tmp.items);
     }
@@ -2623,23 +2751,33 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
     st.top_other = below_header;
     st.top_first = header_on_first ? below_header : MARGIN_TOP;
 
-    if (ok && doc->logo) /* the clinic's logo above the title: 40 points high at most */
+    if (ok && doc->logo) { /* the clinic's logo above the title: 40 points high at most */
         S_image(&st, doc->logo, left,
                 fmin(width / 3, 40.0 * st.k * doc->logo->width / doc->logo->height), 0);
-    if (ok)
+        S_tag_slices(&st, 0, S_tag_new(&st, PD_TAG_FIGURE), false);
+    }
+    if (ok) {
+        size_t before = st.n_slices;
         ok = S_text_block(&st, &doc->title_text, &st.sty.title, left,
                           S_balanced_width(&st, &doc->title_text, &st.sty.title, width),
                           doc->logo ? st.sty.subtitle.space_before : 0, 0, 0, NULL, 0);
-    if (ok && doc->subtitle_text.n_spans)
+        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_H1), false);
+    }
+    if (ok && doc->subtitle_text.n_spans) {
+        size_t before = st.n_slices;
         ok = S_text_block(&st, &doc->subtitle_text, &st.sty.subtitle, left, width,
                           st.sty.subtitle.space_before, 0, 0, NULL, 0);
+        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_P), false);
+    }
     if (ok && doc->edition) {
+        size_t before = st.n_slices;
         pd_text ed = {0};
         pd_origin o = {NULL, 0, "edition line"};
         pd_text_add(&ed, doc->edition, strlen(doc->edition), 0, o);
         ok = S_text_block(&st, &ed, &st.sty.edition, left, width, st.sty.edition.space_before, 0, 0,
                           NULL, 0);
         pd_text_clear(&ed);
+        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_P), false);
         if (ok) {
             S_slice *rule = S_new_slice(&st, (8) * st.k, (2) * st.k);
             S_add_rect(rule, left, (4) * st.k, width, 1.2, st.sty.title.rgb);
@@ -2723,6 +2861,7 @@ void pd_pages_free(pd_pages *p)
         free(f);
     }
     free(p->fields);
+    free(p->tags);
     free(p->title);
     free(p->subject);
     free(p->author);

@@ -15,6 +15,7 @@
 #include "pdfform.h"
 #include "pdfmeta.h"
 #include "pdfobj.h"
+#include "pdftags.h"
 
 static cairo_status_t S_write(void *closure, const unsigned char *data, unsigned int length)
 {
@@ -263,6 +264,26 @@ static void S_usage_free(S_usage *u)
     free(u->faces);
 }
 
+/* Where the white space a line ends in starts (a byte index in its
+ * layout's text), or -1. Pango draws none of it, so that the words either
+ * side of a line break would be read as one: a tagged PDF draws one space
+ * there (S_show_cluster), which shows nothing. */
+static int S_trailing_space(PangoLayoutLine *line)
+{
+    const char *text = pango_layout_get_text(line->layout);
+    int end = line->start_index + line->length, ws = end;
+    while (ws > line->start_index && (text[ws - 1] == ' ' || text[ws - 1] == '\n'))
+        ws--;
+    if (ws - 3 >= line->start_index && memcmp(text + ws - 3, "\xe2\x80\xa8", 3) == 0)
+        ws -= 3; /* a forced line break */
+    return ws < end && ws > line->start_index ? ws : -1;
+}
+
+static bool S_ends_in_space(PangoLayoutLine *line)
+{
+    return S_trailing_space(line) >= 0;
+}
+
 static void S_collect(const pd_pages *pages, S_usage *u)
 {
     for (size_t p = 0; p < pages->n_pages; p++)
@@ -273,6 +294,11 @@ static void S_collect(const pd_pages *pages, S_usage *u)
             for (GSList *r = it->line->runs; r; r = r->next) {
                 PangoGlyphItem *run = r->data;
                 S_used *f = NULL;
+                hb_codepoint_t space;
+                if (!r->next && S_ends_in_space(it->line) &&
+                    hb_font_get_nominal_glyph(pango_font_get_hb_font(run->item->analysis.font), ' ',
+                                              &space))
+                    hb_set_add((f = S_usage_face(u, run->item->analysis.font))->glyphs, space);
                 for (int g = 0; g < run->glyphs->num_glyphs; g++) {
                     PangoGlyph gl = run->glyphs->glyphs[g].glyph;
                     if (!S_drawable(gl))
@@ -413,8 +439,9 @@ typedef struct S_doc {
     size_t n_faces;
     S_pfont *pfonts;
     size_t n_pfonts;
-    GChecksum *id; /* over the Info values and the pages' content */
-    bool archival; /* PDF/A-1b (not --plain): CIDSets, no transparency */
+    GChecksum *id;    /* over the Info values and the pages' content */
+    bool archival;    /* PDF/A-1b (not --plain): CIDSets, no transparency */
+    pd_pdftags *tags; /* marked content and structure tree; NULL: untagged (--plain) */
     /* current graphics state of the content being written */
     double fill[3], stroke[3];
     int font; /* -1: none set yet in this page's text state */
@@ -573,6 +600,15 @@ typedef struct S_text {
     S_doc *d;
     strbuf *c;
     const S_pfont *pf; /* of the run being written */
+    const char *base;  /* the line's layout's text */
+    /* tagged: where the white space the line ends in starts (not drawn, so
+       the last cluster before it carries it as /ActualText: words on two
+       lines are read apart); or NULL */
+    const char *trail_at;
+    const char *lang; /* tagged: the language of the run's text, NULL: the document's */
+    PangoGlyph space; /* tagged: the space glyph drawn at trail_at, or 0 */
+    bool whole;       /* tagged, marked as a whole (not in parts) */
+    bool retry;       /* it must be marked in parts instead: painted again */
     bool in_tj, in_str;
     double pen; /* where the viewer's pen is, points from the line start */
     double x;   /* where Pango's pen is */
@@ -614,6 +650,32 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
         const char *known = g0 ? g0->text : NULL;
         actual = !known || strncmp(known, text, (size_t)len) != 0 || known[len] != '\0';
     }
+    /* the white space a tagged line ends in: one space glyph */
+    PangoGlyphInfo space = {0};
+    if (!drawn && t->trail_at == text && t->space) {
+        S_glyph *sg = S_glyph_at(glyphs, t->space, false);
+        if (sg && !sg->text)
+            sg->text = g_strdup(" ");
+        space.glyph = sg ? t->space : 0;
+        drawn = sg != NULL;
+    }
+    if (t->retry)
+        return;
+    if (t->whole && actual) {
+        t->retry = true; /* marked content of its own: the line is marked in parts */
+        return;
+    }
+    if (pd_pdftags_in_text(d->tags) && drawn) {
+        /* tagged: the text's parts, this cluster's own with its text */
+        int index = (int)(text - t->base);
+        if (pd_pdftags_text_split(d->tags, index, t->lang, actual)) {
+            S_tj_close(t);
+            char *s = actual ? g_strndup(text, (gsize)len) : NULL;
+            pd_pdftags_text_open(d->tags, c, index, t->lang, s);
+            g_free(s);
+        }
+        actual = false;
+    }
     if (actual) {
         S_tj_close(t);
         char *s = g_strndup(text, (gsize)len);
@@ -622,8 +684,8 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
         strbuf_append(c, ">>BDC\n");
         g_free(s);
     }
-    for (int i = first; i < first + count; i++) {
-        PangoGlyphInfo *gi = &run->glyphs->glyphs[i];
+    for (int i = first; i < first + count + (space.glyph ? 1 : 0); i++) {
+        PangoGlyphInfo *gi = i < first + count ? &run->glyphs->glyphs[i] : &space;
         double gx = t->x + (double)gi->geometry.x_offset / PANGO_SCALE;
         double rise = -(double)gi->geometry.y_offset / PANGO_SCALE;
         t->x += (double)gi->geometry.width / PANGO_SCALE;
@@ -690,6 +752,9 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
     PangoLayoutLine *line = it->line;
     if (!line)
         return;
+    size_t mark = c->len;
+    double fill[3];
+    memcpy(fill, d->fill, sizeof fill);
     S_color(c, it->rgb, d->fill, "rg");
     /* Td from the identity text matrix BT sets; the font and size are
        text state, which outlives the text object: set once per page (see
@@ -697,16 +762,31 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
     strbuf_append(c, "BT\n");
     S_point(c, it->x, d->height - it->y, "Td\n");
     d->rise = 0;
-    S_text t = {d, c, NULL, false, false, 0, 0};
+    S_text t = {0};
+    t.d = d;
+    t.c = c;
+    t.base = pango_layout_get_text(line->layout);
+    t.whole = d->tags && it->tag && !pd_pdftags_in_text(d->tags);
+    int trail = d->tags && it->tag ? S_trailing_space(line) : -1;
+    if (trail >= 0)
+        t.trail_at = t.base + trail;
     /* underlines (the blank lines to write on) are drawn after the text as
        Pango's renderer draws them: the run's logical width, at its font's
        underline position and thickness */
     S_underline ul[32];
     size_t n_ul = 0;
-    for (GSList *r = line->runs; r; r = r->next) {
+    for (GSList *r = line->runs; r && !t.retry; r = r->next) {
         PangoGlyphItem *run = r->data;
         double start = t.x;
         t.pf = S_pfont_of(d, run->item->analysis.font);
+        /* a value's text in another script than the document's (a Chinese
+           name in a French sheet): its language */
+        t.lang = pd_pdftags_run_lang(d->tags, it, run->item->analysis.script);
+        hb_codepoint_t space = 0;
+        if (!r->next && t.trail_at &&
+            hb_font_get_nominal_glyph(pango_font_get_hb_font(run->item->analysis.font), ' ',
+                                      &space))
+            t.space = space;
         S_clusters(line, run, S_show_cluster, &t);
         for (GSList *a = run->item->analysis.extra_attrs; a; a = a->next) {
             PangoAttribute *attr = a->data;
@@ -718,10 +798,23 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
                                        pf->ul_thickness};
         }
     }
+    if (t.retry) {
+        /* a cluster needs marked content of its own: the line again, in
+           parts (painting it twice gives the same glyphs and state) */
+        c->len = mark;
+        c->data[mark] = '\0';
+        memcpy(d->fill, fill, sizeof fill);
+        pd_pdftags_in_parts(d->tags, c, it);
+        S_paint_line(d, c, it);
+        return;
+    }
     S_tj_close(&t);
     if (d->rise != 0)
         strbuf_append(c, "0 Ts\n"); /* text state outlives the text object */
+    pd_pdftags_line_close(d->tags, c);
     strbuf_append(c, "ET\n");
+    if (n_ul)
+        pd_pdftags_after_line(d->tags, c);
     for (size_t i = 0; i < n_ul; i++) {
         S_rect(c, ul[i].x, d->height - ul[i].top - ul[i].h, ul[i].w, ul[i].h);
         strbuf_append(c, " f\n");
@@ -1266,6 +1359,7 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
     pd_pdfobj w;
     pd_pdfobj_init(&w, out);
     d.w = &w;
+    d.tags = info->plain ? NULL : pd_pdftags_new(pages, &w);
     uint32_t catalog = pd_pdfobj_reserve(&w), page_tree = pd_pdfobj_reserve(&w),
              resources = pd_pdfobj_reserve(&w), info_obj = pd_pdfobj_reserve(&w);
     uint32_t *page_objs = xcalloc(pages->n_pages + 1, sizeof *page_objs);
@@ -1287,8 +1381,11 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
             d.fill[k] = d.stroke[k] = 0; /* the PDF default: black */
         d.font = -1;                     /* no font yet in this page's text state */
         d.size = 0;
-        for (size_t i = 0; i < page->n_items; i++)
+        for (size_t i = 0; i < page->n_items; i++) {
+            pd_pdftags_item(d.tags, &content, p, &page->items[i]);
             S_paint_item(&d, &content, page, i);
+        }
+        pd_pdftags_page_end(d.tags, &content);
         /* the file identifier: from each page's checksum, not its bytes */
         uint32_t sum[2] = {(uint32_t)crc32(0, (const Bytef *)content.data, (uInt)content.len),
                            (uint32_t)content.len};
@@ -1297,7 +1394,16 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
         strbuf_printf(o, "<</Type/Page/Parent %u 0 R/MediaBox[0 0 ", page_tree);
         S_point(o, pages->paper.width, pages->paper.height, "]");
         strbuf_printf(o, "/Resources %u 0 R/Contents %u 0 R", resources, contents);
-        pd_form_page_entries(form, p, o);
+        pd_pdftags_page_entries(d.tags, o, p);
+        /* links (tags) and form fields share the page's annotations */
+        strbuf annots = STRBUF_INIT;
+        pd_pdftags_page_annots(d.tags, p, &annots);
+        pd_form_page_annots(form, p, &annots);
+        if (annots.len)
+            strbuf_printf(o, "/Annots[%s]", annots.data + 1);
+        if (annots.len || d.tags)
+            strbuf_append(o, "/Tabs/S");
+        strbuf_free(&annots);
         strbuf_append(o, ">>");
         pd_pdfobj_end(&w);
         S_stream(&w, cache, contents, "", &content);
@@ -1330,13 +1436,14 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
         S_write_image(&w, &d.xobjs[i]);
 
     uint32_t outline = S_write_outline(&w, pages, page_objs);
+    pd_pdftags_write(d.tags, page_objs);
 
     /* the date resolved once: the Info dictionary and the XMP agree */
     char date[32];
-    pd_pdfmeta_info meta = {pages->title,  pages->subject,
-                            pages->author, pages->lang_tag,
-                            info->creator, pd_pdfmeta_resolve_date(info->create_date, date),
-                            info->pdfua};
+    pd_pdfmeta_info meta = {pages->title,         pages->subject,
+                            pages->author,        pages->lang_tag,
+                            info->creator,        pd_pdfmeta_resolve_date(info->create_date, date),
+                            info->pdfua || d.tags};
     pd_pdfobj_begin(&w, info_obj);
     strbuf_append(o, "<<");
     size_t info_at = o->len;
@@ -1367,6 +1474,7 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
     strbuf catalog_extra = STRBUF_INIT;
     if (acroform)
         strbuf_printf(&catalog_extra, "/AcroForm %u 0 R", acroform);
+    pd_pdftags_catalog_entries(d.tags, &catalog_extra);
     if (d.archival)
         pd_pdfmeta_write_archival(&w, &meta, cache->icc, &catalog_extra);
     /* the catalog comes last, so that everything above can add to it */
@@ -1378,6 +1486,7 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
     gsize id_len = sizeof id;
     g_checksum_get_digest(d.id, id, &id_len);
     free(page_objs);
+    pd_pdftags_free(d.tags);
     S_doc_free(&d);
     if (!pd_pdfobj_finish(&w, catalog, info_obj, id))
         return pd_error_set(err, NULL, 0, "PDF output failed: an object was not written");
