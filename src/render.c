@@ -752,9 +752,13 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
     PangoLayoutLine *line = it->line;
     if (!line)
         return;
+    /* what a repaint in parts (t.retry below) must start again from: the
+       text state set so far on the page (font, size) is part of it */
     size_t mark = c->len;
     double fill[3];
     memcpy(fill, d->fill, sizeof fill);
+    int font = d->font;
+    double size = d->size;
     S_color(c, it->rgb, d->fill, "rg");
     /* Td from the identity text matrix BT sets; the font and size are
        text state, which outlives the text object: set once per page (see
@@ -804,6 +808,8 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
         c->len = mark;
         c->data[mark] = '\0';
         memcpy(d->fill, fill, sizeof fill);
+        d->font = font;
+        d->size = size;
         pd_pdftags_in_parts(d->tags, c, it);
         S_paint_line(d, c, it);
         return;
