@@ -2009,6 +2009,37 @@ static bool S_ends_with_colon(const pd_text *t)
     return colon;
 }
 
+/* A block in another language than the document's (a bilingual document's
+ * second one, pd_block.lang_tag) is shaped as that language: its fonts
+ * first, its line breaking and justification. */
+typedef struct S_lang_state {
+    PangoContext *ctx;
+    const char *families, *lang_tag;
+    bool cjk, fr;
+} S_lang_state;
+
+static S_lang_state S_lang_enter(S_state *st, const char *tag)
+{
+    S_lang_state saved = {st->ctx, st->families, st->lang_tag, st->cjk, st->fr};
+    if (tag) {
+        st->lang_tag = tag;
+        st->cjk = strncmp(tag, "zh", 2) == 0;
+        st->fr = strncmp(tag, "fr", 2) == 0;
+        st->ctx = pd_fonts_context(st->fonts, tag);
+        st->families = pd_fonts_families(tag);
+    }
+    return saved;
+}
+
+static void S_lang_leave(S_state *st, const S_lang_state *saved)
+{
+    st->ctx = saved->ctx;
+    st->families = saved->families;
+    st->lang_tag = saved->lang_tag;
+    st->cjk = saved->cjk;
+    st->fr = saved->fr;
+}
+
 /* ends: NULL, or where each block's slices end (n entries) */
 static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left, double width,
                      int frame, bool first_in_frame, size_t *ends)
@@ -2023,6 +2054,7 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
         size_t before = st->n_slices;
         int parent = st->tag_parent, leaf = 0; /* leaf: the element of the block's own text */
         st->tag_label = 0;
+        S_lang_state lang = S_lang_enter(st, b->lang_tag);
         switch (b->kind) {
         case PD_BLOCK_H1:
         case PD_BLOCK_H2: {
@@ -2168,6 +2200,7 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             break;
         }
         }
+        S_lang_leave(st, &lang);
         if (!ok)
             return false;
         S_tie_fields(st, blocks + at, i - at + 1, before);

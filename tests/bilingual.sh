@@ -22,6 +22,10 @@ check "... Chinese and French text in the PDF" bash -c "grep -q '知情同意书
 check "... the title in both languages, Chinese first" bash -c "pdfinfo '$T/out/consent-zh_CN+fr.pdf' | grep -q '^Title: *氯胺酮.* / Consentement'"
 check "... the document language is the first one" bash -c "qpdf --qdf --object-streams=disable '$T/out/consent-zh_CN+fr.pdf' - | grep -aq '/Lang (zh-CN)'"
 
+# the French text is shaped as French (Noto Sans first, its italic), not
+# with the Chinese document's CJK fonts
+check "... the French set in Noto Sans Italic" bash -c "pdffonts '$T/out/consent-zh_CN+fr.pdf' | grep -q 'NotoSans-Italic'"
+
 # the same bytes twice
 for pair in "fr en" "en zh_CN"; do
   set -- $pair
