@@ -882,6 +882,7 @@ START_TEST(output_is_atomic)
 END_TEST
 
 TCase *pd_test_loaders_tcase(void);
+TCase *pd_test_elements_tcase(void);
 
 static Suite *S_suite(void)
 {
@@ -910,7 +911,8 @@ static Suite *S_suite(void)
     tcase_add_test(tc, pdf_images_flattened_onto_their_background);
     tcase_add_test(tc, output_is_atomic);
     suite_add_tcase(s, tc);
-    suite_add_tcase(s, pd_test_loaders_tcase()); /* tests/unit/test_loaders.c */
+    suite_add_tcase(s, pd_test_loaders_tcase());  /* tests/unit/test_loaders.c */
+    suite_add_tcase(s, pd_test_elements_tcase()); /* tests/unit/test_elements.c */
     return s;
 }
 
