@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elements.h"
 #include "strbuf.h"
 #include "xmlsafe.h"
 
@@ -96,14 +97,8 @@ static void S_serialize_content(strbuf *sb, xmlNodePtr elem)
 
 bool message_is_translatable(const char *element)
 {
-    static const char *const names[] = {"title",   "subtitle", "subject",  "author", "h1",
-                                        "h2",      "p",        "li",       "th",     "td",
-                                        "field",   "check",    "initials", "sign",   "short-title",
-                                        "running", "labelbox"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(element, names[i]) == 0)
-            return true;
-    return false;
+    const pd_element *e = pd_element_find(element);
+    return e && e->translatable;
 }
 
 char *message_from_element(xmlNodePtr elem)
@@ -119,10 +114,8 @@ static bool S_check_inline(xmlNodePtr root, const char *file, long line, const c
     for (xmlNodePtr n = xmlsafe_next(root, root, true); n; n = xmlsafe_next(root, n, true)) {
         if (n->type == XML_ELEMENT_NODE) {
             const char *name = (const char *)n->name;
-            bool known = strcmp(name, "b") == 0 || strcmp(name, "i") == 0 ||
-                         strcmp(name, "br") == 0 || strcmp(name, "var") == 0 ||
-                         strcmp(name, "num") == 0;
-            if (!known)
+            const pd_element *e = pd_element_find(name);
+            if (!e || e->role != PD_ELEMENT_INLINE)
                 return pd_error_set(err, file, line, "%s: unknown inline element <%s>", what, name);
             if ((strcmp(name, "var") == 0 || strcmp(name, "num") == 0 || strcmp(name, "br") == 0) &&
                 n->children)

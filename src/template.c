@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elements.h"
 #include "paths.h"
 #include "strbuf.h"
 #include "xmlsafe.h"
@@ -173,10 +174,9 @@ static bool S_check_vars(xmlDocPtr doc, const char *path, const pd_schema *schem
 {
     xmlNodePtr root = xmlDocGetRootElement(doc);
     for (xmlNodePtr n = root; n; n = xmlsafe_next(root, n, true)) {
-        bool named =
-            n->type == XML_ELEMENT_NODE && xmlHasProp(n, BAD_CAST "name") &&
-            (xmlStrEqual(n->name, BAD_CAST "var") || xmlStrEqual(n->name, BAD_CAST "if") ||
-             xmlStrEqual(n->name, BAD_CAST "field") || xmlStrEqual(n->name, BAD_CAST "check"));
+        const pd_element *e =
+            n->type == XML_ELEMENT_NODE ? pd_element_find((const char *)n->name) : NULL;
+        bool named = e && e->names_variable && xmlHasProp(n, BAD_CAST "name");
         if (named) {
             xmlChar *name = xmlGetProp(n, BAD_CAST "name");
             const pd_var_def *def = name ? pd_schema_find(schema, (const char *)name) : NULL;

@@ -1,0 +1,160 @@
+/* The registry of the template language's elements agrees with the
+ * grammar (templates/pildoc.rng) and with what xgettext extracts
+ * (po/pildoc.its): an element added to one and not the others fails here. */
+#include <check.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elements.h"
+#include "message.h"
+
+TCase *pd_test_elements_tcase(void);
+
+/* "a b c": names joined by spaces, sorted, for comparing sets. */
+static int S_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *S_sorted(char **names, size_t n)
+{
+    qsort(names, n, sizeof *names, S_cmp);
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(names[i]) + 1;
+    char *out = calloc(1, len);
+    for (size_t i = 0; i < n; i++) {
+        if (i && strcmp(names[i], names[i - 1]) == 0)
+            continue; /* a set */
+        if (*out)
+            strcat(out, " ");
+        strcat(out, names[i]);
+    }
+    return out;
+}
+
+/* The registry's names that pass keep(), sorted. */
+static char *S_registry(bool (*keep)(const pd_element *))
+{
+    size_t n;
+    const pd_element *e = pd_elements(&n);
+    char **names = calloc(n, sizeof *names);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (keep(&e[i]))
+            names[k++] = (char *)e[i].name;
+    char *out = S_sorted(names, k);
+    free(names);
+    return out;
+}
+
+static bool S_any(const pd_element *e)
+{
+    (void)e;
+    return true;
+}
+
+static bool S_translatable(const pd_element *e)
+{
+    return e->translatable;
+}
+
+static bool S_inline(const pd_element *e)
+{
+    return e->role == PD_ELEMENT_INLINE;
+}
+
+/* The names of an ITS selector "//a | //b | //c" (without skip). */
+static char *S_selector_names(const char *selector, const char *skip)
+{
+    char *copy = strdup(selector), *save = NULL;
+    char *names[128] = {NULL};
+    size_t n = 0;
+    for (char *w = strtok_r(copy, " |", &save); w && n < 128; w = strtok_r(NULL, " |", &save)) {
+        while (*w == '/')
+            w++;
+        if (!skip || strcmp(w, skip) != 0)
+            names[n++] = w;
+    }
+    char *out = S_sorted(names, n);
+    free(copy);
+    return out;
+}
+
+START_TEST(elements_agree_with_the_grammar)
+{
+    xmlDocPtr rng = xmlReadFile("templates/pildoc.rng", NULL, XML_PARSE_NONET);
+    ck_assert_ptr_nonnull(rng);
+    char *names[256] = {NULL};
+    size_t n = 0;
+    xmlNodePtr root = xmlDocGetRootElement(rng);
+    for (xmlNodePtr x = root; x;) {
+        if (x->type == XML_ELEMENT_NODE && xmlStrEqual(x->name, BAD_CAST "element") && n < 256) {
+            xmlChar *name = xmlGetProp(x, BAD_CAST "name");
+            if (name)
+                names[n++] = (char *)name;
+        }
+        /* depth first */
+        if (x->children)
+            x = x->children;
+        else {
+            while (x && !x->next && x != root)
+                x = x->parent;
+            x = x && x != root ? x->next : NULL;
+        }
+    }
+    char *grammar = S_sorted(names, n), *registry = S_registry(S_any);
+    ck_assert_str_eq(grammar, registry);
+    for (size_t i = 0; i < n; i++)
+        xmlFree(names[i]);
+    free(grammar);
+    free(registry);
+    xmlFreeDoc(rng);
+}
+END_TEST
+
+START_TEST(elements_agree_with_the_its_rules)
+{
+    xmlDocPtr its = xmlReadFile("po/pildoc.its", NULL, XML_PARSE_NONET);
+    ck_assert_ptr_nonnull(its);
+    char *messages = NULL, *inside = NULL;
+    for (xmlNodePtr x = xmlDocGetRootElement(its)->children; x; x = x->next) {
+        if (x->type != XML_ELEMENT_NODE)
+            continue;
+        xmlChar *sel = xmlGetProp(x, BAD_CAST "selector");
+        xmlChar *tr = xmlGetProp(x, BAD_CAST "translate");
+        /* choice: the variables.xml element whose labels are translated */
+        if (xmlStrEqual(x->name, BAD_CAST "translateRule") && tr &&
+            xmlStrEqual(tr, BAD_CAST "yes") && sel && strstr((const char *)sel, "//title"))
+            messages = S_selector_names((const char *)sel, "choice");
+        if (xmlStrEqual(x->name, BAD_CAST "withinTextRule") && sel)
+            inside = S_selector_names((const char *)sel, NULL);
+        xmlFree(sel);
+        xmlFree(tr);
+    }
+    ck_assert_ptr_nonnull(messages);
+    ck_assert_ptr_nonnull(inside);
+    char *translatable = S_registry(S_translatable), *inl = S_registry(S_inline);
+    ck_assert_str_eq(messages, translatable);
+    ck_assert_str_eq(inside, inl);
+    /* and the catalogs' checks ask the registry */
+    ck_assert(message_is_translatable("labelbox"));
+    ck_assert(!message_is_translatable("keep"));
+    ck_assert(!message_is_translatable("nonesuch"));
+    free(messages);
+    free(inside);
+    free(translatable);
+    free(inl);
+    xmlFreeDoc(its);
+}
+END_TEST
+
+TCase *pd_test_elements_tcase(void)
+{
+    TCase *tc = tcase_create("elements");
+    tcase_add_test(tc, elements_agree_with_the_grammar);
+    tcase_add_test(tc, elements_agree_with_the_its_rules);
+    return tc;
+}
