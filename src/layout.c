@@ -63,7 +63,8 @@ const pd_paper *pd_paper_find(const char *name)
 #define MIN_SIGN MM(35)   /* a signature beside the date, in a narrow column */
 #define STACK_PITCH MM(8) /* label above its line: the label's baseline to the line */
 #define STACK_SIGN MM(11)
-#define GRID_GUTTER MM(8) /* between the blocks of a <keep columns="2"> */
+#define GRID_GUTTER MM(8)
+#define TALL_ROW MM(35) /* between the blocks of a <keep columns="2"> */
 #define LABEL_W MM(72)
 #define LABEL_H MM(38)
 
@@ -1148,9 +1149,13 @@ static bool S_table(S_state *st, const pd_block *b, double left, double width, i
     size_t body = first;
     while (body < st->n_slices && st->slices[body].table_header)
         body++;
+    /* (a row taller than TALL_ROW is a table's worth on its own: it may
+       stand alone rather than leave the column above it half empty) */
     if (st->n_slices - body >= 2) {
-        S_glue(st, body, G_PAIR);
-        S_glue(st, st->n_slices - 2, G_PAIR);
+        if (st->slices[body].height < K(TALL_ROW))
+            S_glue(st, body, G_PAIR);
+        if (st->slices[st->n_slices - 1].height < K(TALL_ROW))
+            S_glue(st, st->n_slices - 2, G_PAIR);
     }
     return true;
 }
