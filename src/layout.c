@@ -1581,22 +1581,29 @@ static double S_value_width(S_state *st, const pd_block *b)
  * least a name's line for them. */
 static double S_field_column(S_state *st, const pd_block *blocks, size_t n, double width)
 {
-    double col = 0;
+    double col = 0, blank = MIN_NAME; /* the widest line to write on, with its hint */
     for (size_t i = 0; i < n && S_is_field(&blocks[i]); i++) {
-        pd_text label = S_label_of(&blocks[i]);
+        pd_text label = S_label_of(&blocks[i]), value = S_value_of(&blocks[i]);
         PangoLayout *l = S_make_layout(st, &label, -1, &st->sty.body, 0);
         if (l) {
             double w = S_natural_width(l) + K(MM(3));
             if (w > col)
                 col = w;
         }
+        /* (large print: a date's line and its "DD/MM/YYYY" must not wrap) */
+        bool hint = false;
+        for (size_t k = 0; k < value.n_spans; k++)
+            hint = hint || (value.spans[k].style & PD_SPAN_HINT);
+        l = hint ? S_make_layout(st, &value, -1, &st->sty.body, 0) : NULL;
+        if (l && S_natural_width(l) + 2 > blank)
+            blank = S_natural_width(l) + 2;
     }
     /* a narrow column (a box in one of two columns) cannot have the labels
        beside lines long enough to write on: each label goes above its line
        (-1) */
     if (width * 0.65 < MIN_NAME + K(MM(2)) && width - col < MIN_NAME + K(MM(2)))
         return -1;
-    double max = width - MIN_NAME - K(MM(2));
+    double max = width - blank - K(MM(2));
     if (max < width * 0.35)
         max = width * 0.35;
     return col > max ? max : col;
