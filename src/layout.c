@@ -64,7 +64,8 @@ const pd_paper *pd_paper_find(const char *name)
 #define MIN_SIGN MM(35)   /* a signature beside the date, in a narrow column */
 #define STACK_PITCH MM(8) /* label above its line: the label's baseline to the line */
 #define STACK_SIGN MM(11)
-#define GRID_GUTTER MM(8) /* between the blocks of a <keep columns="2"> */
+#define GRID_GUTTER MM(8)
+#define TALL_ROW MM(35) /* between the blocks of a <keep columns="2"> */
 #define LABEL_W MM(72)
 #define LABEL_H MM(38)
 
@@ -643,6 +644,22 @@ static void S_append_fr(strbuf *s, const char *text)
     }
 }
 
+/* English (and any other language without rules of its own): a
+ * typewriter apostrophe after a letter ("patient's", "patients'") is set
+ * as the typographic one, U+2019, as French already is (the review's L4).
+ * Values are never changed. */
+static void S_append_apostrophes(strbuf *s, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        bool letter = p > text && (((unsigned char)p[-1] | 0x20) >= 'a' &&
+                                   ((unsigned char)p[-1] | 0x20) <= 'z');
+        if (*p == '\'' && letter)
+            strbuf_append(s, "\xe2\x80\x99");
+        else
+            strbuf_append_char(s, *p);
+    }
+}
+
 /* Chinese text is justified, but not a Latin text in a Chinese document
  * (a reference, mostly Latin letters): its spaces would gape. */
 static bool S_mostly_han(const char *text)
@@ -767,7 +784,7 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
         } else if (st->cjk) {
             S_append_cjk(&s, sp->text, flags & LF_JUSTIFY);
         } else {
-            strbuf_append(&s, sp->text);
+            S_append_apostrophes(&s, sp->text);
         }
         if (sp->style & (PD_SPAN_BOLD | PD_SPAN_VALUE)) {
             PangoAttribute *a = pango_attr_weight_new(PANGO_WEIGHT_BOLD);
@@ -1292,6 +1309,67 @@ static double S_longest_word(S_state *st, const pd_text *cell, const S_style *st
     return longest;
 }
 
+/* How a table's columns read at these widths: 1000 for each cell whose
+ * last line holds one or two characters, plus the rows' height. */
+static double S_table_cost(S_state *st, const pd_block *b, const double *colw, double pad)
+{
+    double cost = 0;
+    for (size_t r = 0; r < b->n_rows; r++) {
+        S_style style = st->sty.cell;
+        style.bold = b->rows[r].header;
+        double h = 0;
+        for (size_t c = 0; c < b->rows[r].n_cells && c < b->n_cols; c++) {
+            PangoLayout *l = S_make_layout(st, &b->rows[r].cells[c], colw[c] - 2 * pad, &style, 0);
+            if (!l)
+                continue;
+            int n = pango_layout_get_line_count(l);
+            PangoLayoutLine *last = pango_layout_get_line_readonly(l, n - 1);
+            const char *text = pango_layout_get_text(l) + last->start_index;
+            long chars = 0;
+            for (const char *p = text; p < text + last->length;) {
+                unsigned ch = S_utf8_next(&p);
+                chars += ch != 0x2060 && ch != ' ' && ch != 0x2005;
+            }
+            if (n >= 2 && chars <= 2)
+                cost += 1000;
+            PangoRectangle logical;
+            pango_layout_get_extents(l, NULL, &logical);
+            h = fmax(h, (double)logical.height / PANGO_SCALE);
+        }
+        cost += h;
+    }
+    return cost;
+}
+
+/* Chinese tables: the template's relative widths suit English; Chinese
+ * cells, which may break anywhere, then end with one or two characters
+ * alone on a line (the review's L13). Moves each boundary between two
+ * columns by up to four characters either way, keeping every column at
+ * least its minimum, to the widths with the fewest such lines, then the
+ * shortest table. */
+static void S_fit_cjk_columns(S_state *st, const pd_block *b, double *colw, const double *mins,
+                              double pad)
+{
+    double step = st->sty.cell.size, best = S_table_cost(st, b, colw, pad);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t c = 0; c + 1 < b->n_cols; c++) {
+            double a = colw[c], z = colw[c + 1], best_d = 0;
+            for (int d = -4; d <= 4; d++) {
+                if (d == 0 || a + d * step < mins[c] || z - d * step < mins[c + 1])
+                    continue;
+                colw[c] = a + d * step;
+                colw[c + 1] = z - d * step;
+                double cost = S_table_cost(st, b, colw, pad);
+                if (cost < best - 0.5) {
+                    best = cost;
+                    best_d = d * step;
+                }
+            }
+            colw[c] = a + best_d;
+            colw[c + 1] = z - best_d;
+        }
+}
+
 /* Column widths of a table: relative widths, but never so narrow that a
  * cell holds less than about three characters (a table whose columns
  * cannot all have that is refused, issue 10, item 18), nor, when the
@@ -1325,6 +1403,9 @@ static double *S_column_widths(S_state *st, const pd_block *b, double width, dou
     if (sum_mins > width) /* words must break: only the three characters hold */
         for (size_t c = 0; c < b->n_cols; c++)
             mins[c] = min;
+    double *weights = xcalloc(b->n_cols, sizeof *weights);
+    for (size_t c = 0; c < b->n_cols; c++)
+        weights[c] = b->widths[c] > 0 ? b->widths[c] : 1;
     double *colw = xcalloc(b->n_cols, sizeof *colw);
     bool *fixed = xcalloc(b->n_cols, sizeof *fixed);
     for (int round = 0; round < 64; round++) {
@@ -1333,11 +1414,11 @@ static double *S_column_widths(S_state *st, const pd_block *b, double width, dou
             if (fixed[c])
                 room -= mins[c];
             else
-                total += b->widths[c] > 0 ? b->widths[c] : 1;
+                total += weights[c];
         }
         bool changed = false;
         for (size_t c = 0; c < b->n_cols; c++) {
-            colw[c] = fixed[c] ? mins[c] : room * (b->widths[c] > 0 ? b->widths[c] : 1) / total;
+            colw[c] = fixed[c] ? mins[c] : room * weights[c] / total;
             if (!fixed[c] && colw[c] < mins[c]) {
                 fixed[c] = true;
                 changed = true;
@@ -1347,6 +1428,9 @@ static double *S_column_widths(S_state *st, const pd_block *b, double width, dou
             break;
     }
     free(fixed);
+    free(weights);
+    if (st->cjk)
+        S_fit_cjk_columns(st, b, colw, mins, pad);
     free(mins);
     return colw;
 }
@@ -1478,9 +1562,13 @@ static bool S_table(S_state *st, const pd_block *b, double left, double width, i
     size_t body = first;
     while (body < st->n_slices && st->slices[body].table_header)
         body++;
+    /* (a row taller than TALL_ROW is a table's worth on its own: it may
+       stand alone rather than leave the column above it half empty) */
     if (st->n_slices - body >= 2) {
-        S_glue(st, body, G_PAIR);
-        S_glue(st, st->n_slices - 2, G_PAIR);
+        if (st->slices[body].height < K(TALL_ROW))
+            S_glue(st, body, G_PAIR);
+        if (st->slices[st->n_slices - 1].height < K(TALL_ROW))
+            S_glue(st, st->n_slices - 2, G_PAIR);
     }
     return true;
 }
@@ -1823,22 +1911,29 @@ static double S_value_width(S_state *st, const pd_block *b)
  * least a name's line for them. */
 static double S_field_column(S_state *st, const pd_block *blocks, size_t n, double width)
 {
-    double col = 0;
+    double col = 0, blank = MIN_NAME; /* the widest line to write on, with its hint */
     for (size_t i = 0; i < n && S_is_field(&blocks[i]); i++) {
-        pd_text label = S_label_of(&blocks[i]);
+        pd_text label = S_label_of(&blocks[i]), value = S_value_of(&blocks[i]);
         PangoLayout *l = S_make_layout(st, &label, -1, &st->sty.body, 0);
         if (l) {
             double w = S_natural_width(l) + K(MM(3));
             if (w > col)
                 col = w;
         }
+        /* (large print: a date's line and its "DD/MM/YYYY" must not wrap) */
+        bool hint = false;
+        for (size_t k = 0; k < value.n_spans; k++)
+            hint = hint || (value.spans[k].style & PD_SPAN_HINT);
+        l = hint ? S_make_layout(st, &value, -1, &st->sty.body, 0) : NULL;
+        if (l && S_natural_width(l) + 2 > blank)
+            blank = S_natural_width(l) + 2;
     }
     /* a narrow column (a box in one of two columns) cannot have the labels
        beside lines long enough to write on: each label goes above its line
        (-1) */
     if (width * 0.65 < MIN_NAME + K(MM(2)) && width - col < MIN_NAME + K(MM(2)))
         return -1;
-    double max = width - MIN_NAME - K(MM(2));
+    double max = width - blank - K(MM(2));
     if (max < width * 0.35)
         max = width * 0.35;
     return col > max ? max : col;
