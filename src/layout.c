@@ -1492,8 +1492,10 @@ static bool S_row(S_state *st, const pd_block *b, size_t r, const double *colw, 
             for (size_t i = 0; i < n; i++) {
                 size_t at = s->n_items;
                 S_line_item(s, &lines[i], x + pad, pad + lines[i].top, style.rgb);
-                if (st->cell_tag && !S_blank_line(&s->items[at]))
+                if (st->cell_tag && !S_blank_line(&s->items[at])) {
                     s->items[at].tag = st->cell_tag + (int)c;
+                    s->items[at].other_script = S_other_script(st, &row->cells[c]);
+                }
             }
             free(lines);
             x += colw[c];

@@ -257,13 +257,18 @@ static bool S_host(const char *s, size_t n)
     return false;
 }
 
+/* Addresses longer than this are not made links: it bounds the work on
+ * a long value without spaces. */
+#define URL_MAX 512
+
 /* The length of the web address or DOI starting at s (a word's start),
  * without trailing punctuation; 0: none. */
 static size_t S_url_len(const char *s)
 {
     size_t n = 0;
     while (S_url_char(s[n]))
-        n++;
+        if (++n > URL_MAX)
+            return 0;
     size_t open = 0, close = 0;
     for (size_t i = 0; i < n; i++) {
         open += s[i] == '(';
@@ -297,7 +302,8 @@ static char *S_uri_of(const char *s, size_t n)
 static int S_link_elem(pd_pdftags *t, const PangoLayout *layout, int start, int leaf, const char *s,
                        size_t n)
 {
-    for (size_t i = t->pages->n_tags + 1; i < t->n_elems; i++)
+    /* the same address on the line before: one of the last links made */
+    for (size_t i = t->n_elems; i-- > t->pages->n_tags + 1 && i + 8 > t->n_elems;)
         if (t->elems[i].layout == layout && t->elems[i].start == start &&
             t->elems[i].parent == leaf)
             return (int)i;
@@ -318,8 +324,16 @@ static bool S_find_links(pd_pdftags *t, const pd_item *it, int leaf)
     t->n_ranges = 0;
     /* an address that began on the line before */
     int from = ls;
-    while (from > 0 && ls - from < 1024 && S_url_char(text[from - 1]))
+    while (from > 0 && ls - from < URL_MAX && S_url_char(text[from - 1]))
         from--;
+    /* most lines hold none: every address has a dot between two letters
+       or digits (or began on the line before) */
+    bool maybe = from < ls;
+    for (const char *dot = memchr(text + ls, '.', (size_t)(le - ls)); dot && !maybe;
+         dot = memchr(dot + 1, '.', (size_t)(text + le - dot - 1)))
+        maybe = dot > text + ls && g_ascii_isalnum(dot[-1]) && g_ascii_isalnum(dot[1]);
+    if (!maybe)
+        return false;
     for (int i = from; i < le; i++) {
         if (i > 0 && (g_ascii_isalnum(text[i - 1]) || strchr("-._/:@", text[i - 1])))
             continue;
@@ -548,7 +562,10 @@ static void S_write_elem(pd_pdftags *t, const S_elem *e, const uint32_t *page_ob
         break;
     default: break;
     }
-    if (e->n_kids) {
+    if (e->n_kids == 1 && e->kids[0].kind == K_MCR && e->kids[0].page == e->page) {
+        strbuf_append(o, "/K ");
+        pd_pdf_int(o, e->kids[0].value);
+    } else if (e->n_kids) {
         strbuf_append(o, "/K[");
         for (size_t i = 0; i < e->n_kids; i++) {
             const S_kid *k = &e->kids[i];
@@ -574,7 +591,6 @@ void pd_pdftags_write(pd_pdftags *t, const uint32_t *page_objs)
 {
     if (!t)
         return;
-    size_t n_tags = t->pages->n_tags;
     /* what has content, and table cells (a table keeps its empty cells) */
     for (size_t i = t->n_elems; i-- > 1;) {
         S_elem *e = &t->elems[i];
@@ -586,9 +602,12 @@ void pd_pdftags_write(pd_pdftags *t, const uint32_t *page_objs)
     t->elems[0].used = true;
     /* layout's elements go into their parents in reading order (links
        went into theirs where they were met; one with no text, after it) */
-    for (size_t i = 1; i < t->n_elems; i++)
-        if (t->elems[i].used && (i <= n_tags || t->elems[i].page < 0))
-            S_push_kid(&t->elems[t->elems[i].parent], K_ELEM, -1, (int)i);
+    for (size_t i = 1; i < t->n_elems; i++) {
+        const S_elem *e = &t->elems[i];
+        bool link = e->type == S_LINK;
+        if (e->used && (!link || e->page < 0))
+            S_push_kid(&t->elems[e->parent], K_ELEM, -1, (int)i);
+    }
     t->root = pd_pdfobj_reserve(t->w);
     uint32_t parent_tree = pd_pdfobj_reserve(t->w);
     for (size_t i = 0; i < t->n_elems; i++)
