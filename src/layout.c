@@ -1235,7 +1235,15 @@ static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *st
         S_line_item(s, &lines[i], left, 0, style->rgb);
         if (i == 0 && heading_level) {
             s->items[s->n_items - 1].outline_level = heading_level;
-            s->items[s->n_items - 1].outline_text = pd_text_plain(text);
+            /* the outline reads as the page does (L4's apostrophes) */
+            char *plain = pd_text_plain(text);
+            if (!st->fr && !st->cjk) {
+                strbuf typo = STRBUF_INIT;
+                S_append_apostrophes(&typo, plain);
+                free(plain);
+                plain = strbuf_take(&typo);
+            }
+            s->items[s->n_items - 1].outline_text = plain;
         }
         if (i == 0 && (box == BOX_CHECK || box == BOX_TICKED)) {
             double b = K(CHECK_BOX);
