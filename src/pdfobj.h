@@ -73,9 +73,10 @@ void pd_pdf_int(strbuf *sb, long v);
 /* A name: "/" then the bytes, with # escapes for delimiters, whitespace,
  * '#' and bytes outside 0x21-0x7E. */
 void pd_pdf_name(strbuf *sb, const char *name);
-/* A text string (Info, outline titles, /Lang): a literal string when the
- * UTF-8 text is printable ASCII, else UTF-16BE with a byte order mark in
- * hex. Invalid UTF-8 bytes become U+FFFD. */
+/* A text string (Info, outline titles, /Lang), as a literal string: in
+ * PDFDocEncoding when every character has a code there, else UTF-16BE
+ * with a byte order mark (bytes, not hex: half the size). Invalid UTF-8
+ * bytes become U+FFFD. */
 void pd_pdf_text_string(strbuf *sb, const char *utf8);
 /* A date string "(D:YYYYMMDDHHmmSSZ)" from "YYYY-MM-DDThh:mm:ss[Z]"; the
  * current time when iso is NULL or malformed. */

@@ -755,8 +755,23 @@ START_TEST(pdfobj_writes_values)
     pd_pdf_text_string(&sb, "a (b) \\c");
     ck_assert_str_eq(strbuf_str(&sb), "(a \\(b\\) \\\\c)");
     strbuf_clear(&sb);
-    pd_pdf_text_string(&sb, "é王\xf0\x9f\x98\x80\xff");
-    ck_assert_str_eq(strbuf_str(&sb), "<feff00e9738bd83dde00fffd>");
+    pd_pdf_text_string(&sb, "Début à 18 h, c’est “ça” – 5 €");
+    /* PDFDocEncoding */
+    ck_assert_str_eq(strbuf_str(&sb), "(D\xe9"
+                                      "but \xe0 18 h, c\x90"
+                                      "est \x8d\xe7"
+                                      "a\x8e \x85 5 \xa0)");
+    strbuf_clear(&sb);
+    /* UTF-16BE bytes in a literal, the delimiters among them escaped: a
+       surrogate pair, U+FFFD for an invalid byte, ')' and a carriage return */
+    pd_pdf_text_string(&sb, "é王\xf0\x9f\x98\x80\xff)\r");
+    static const char utf16[] = "(\xfe\xff\x00\xe9\x73\x8b\xd8\x3d\xde\x00\xff\xfd"
+                                "\x00\\)\x00\\r)";
+    ck_assert_uint_eq(sb.len, sizeof utf16 - 1);
+    ck_assert(memcmp(sb.data, utf16, sb.len) == 0);
+    strbuf_clear(&sb);
+    pd_pdf_text_string(&sb, "soft\xc2\xadhyphen"); /* U+00AD is not PDFDocEncoding's */
+    ck_assert_uint_eq((unsigned char)sb.data[1], 0xfe);
     strbuf_clear(&sb);
     pd_pdf_date(&sb, "2026-11-22T00:00:00Z");
     ck_assert_str_eq(strbuf_str(&sb), "(D:20261122000000Z)");
