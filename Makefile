@@ -245,7 +245,15 @@ check-slurm: deps
 	@$(MAKE) --no-print-directory all
 	bash tests/slurm.sh
 
+# make bench only: Node and npm for the Typst comparison (typst.ts from npm,
+# into build/bench), pikepdf to read PDFs. Offline, the Typst part is skipped.
+DEB_BENCH  := nodejs npm python3-pikepdf
+TYPST_TS   := @myriaddreamin/typst-ts-node-compiler@0.7.0
 bench: all
+	-$(call install_missing,$(DEB_BENCH))
+	-@[ -d $(BUILD)/bench/node_modules/@myriaddreamin/typst-ts-node-compiler ] || \
+	  timeout 300 npm install --silent --no-audit --no-fund --prefix $(BUILD)/bench $(TYPST_TS) \
+	    >/dev/null 2>&1 || echo "make bench: npm install $(TYPST_TS) failed (offline?)"
 	bash tests/bench.sh
 	@$(call install_missing,apache2-utils)
 	bash tests/bench-serve.sh
