@@ -1,7 +1,7 @@
 # pildoc: plain GNU Makefile (pkg-config). `make help` lists the targets.
 
 PKGS       := pangocairo pangofc fontconfig cairo harfbuzz-subset libxml-2.0 zlib librsvg-2.0 libmicrohttpd \
-              libcrypto libdeflate
+              nettle libdeflate
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
@@ -49,7 +49,7 @@ PATHS_DEFS := -DPILDOC_BINDIR='"$(bindir)"' -DPILDOC_PKGDATADIR='"$(pkgdatadir)"
 # Debian 12 packages: to build and run, then to test.
 DEB_BUILD  := build-essential pkg-config libpango1.0-dev libharfbuzz-dev libcairo2-dev libxml2-dev \
               libfontconfig-dev zlib1g-dev gettext libgettextpo-dev libcsv-dev scdoc librsvg2-dev \
-              libmicrohttpd-dev libssl-dev libdeflate-dev
+              libmicrohttpd-dev nettle-dev libdeflate-dev
 DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf mupdf-tools parallel man-db python3-yaml \
               python3 libc-l10n procps curl
 DEB_SLURM  := slurm-wlm munge
