@@ -1,7 +1,7 @@
 # pildoc: plain GNU Makefile (pkg-config). `make help` lists the targets.
 
 PKGS       := pangocairo pangofc fontconfig cairo harfbuzz-subset libxml-2.0 zlib librsvg-2.0 libmicrohttpd \
-              libcrypto
+              nettle libdeflate
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
@@ -52,7 +52,7 @@ PATHS_DEFS := -DPILDOC_BINDIR='"$(bindir)"' -DPILDOC_PKGDATADIR='"$(pkgdatadir)"
 # Debian 12 packages: to build and run, then to test.
 DEB_BUILD  := build-essential pkg-config libpango1.0-dev libharfbuzz-dev libcairo2-dev libxml2-dev \
               libfontconfig-dev zlib1g-dev gettext libgettextpo-dev libcsv-dev scdoc librsvg2-dev \
-              libmicrohttpd-dev libssl-dev icc-profiles-free
+              libmicrohttpd-dev nettle-dev libdeflate-dev icc-profiles-free
 # PDF/A checks: Apache PDFBox Preflight (and the two jars it loads at run
 # time that Debian's libpdfbox2-java does not pull in), pikepdf
 DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf mupdf-tools parallel man-db python3-yaml \
@@ -260,7 +260,15 @@ check-slurm: deps
 	@$(MAKE) --no-print-directory all
 	bash tests/slurm.sh
 
+# make bench only: Node and npm for the Typst comparison (typst.ts from npm,
+# into build/bench), pikepdf to read PDFs. Offline, the Typst part is skipped.
+DEB_BENCH  := nodejs npm python3-pikepdf
+TYPST_TS   := @myriaddreamin/typst-ts-node-compiler@0.7.0
 bench: all
+	-$(call install_missing,$(DEB_BENCH))
+	-@[ -d $(BUILD)/bench/node_modules/@myriaddreamin/typst-ts-node-compiler ] || \
+	  timeout 300 npm install --silent --no-audit --no-fund --prefix $(BUILD)/bench $(TYPST_TS) \
+	    >/dev/null 2>&1 || echo "make bench: npm install $(TYPST_TS) failed (offline?)"
 	bash tests/bench.sh
 	@$(call install_missing,apache2-utils)
 	bash tests/bench-serve.sh

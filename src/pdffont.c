@@ -330,6 +330,28 @@ static void S_cidset(pd_pdffont *f, const hb_map_t *map, hb_face_t *sub, bool cf
     free(bits);
 }
 
+/* A face holding only the tables an embedded font keeps, referring to
+ * those of `source` (no copy). hb-subset's plan walks the whole character
+ * map and the layout tables of the face it is given even when they are
+ * dropped: on this face a subset takes 0.04-0.16 ms instead of 0.6 ms
+ * (Noto Sans) or 4-6 ms (the Core Chinese face), measured with 12 and 600
+ * glyphs. Without the character map the subset's OS/2 Unicode ranges
+ * are empty, which nothing in a PDF reads. */
+static hb_face_t *S_outline_face(hb_face_t *source)
+{
+    static const char *const tables[] = {"glyf", "loca", "head", "hhea",
+                                         "hmtx", "maxp", "OS/2", "CFF "};
+    hb_face_t *face = hb_face_builder_create();
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        hb_tag_t tag = hb_tag_from_string(tables[i], 4);
+        hb_blob_t *blob = hb_face_reference_table(source, tag);
+        if (hb_blob_get_length(blob))
+            hb_face_builder_add_table(face, tag, blob);
+        hb_blob_destroy(blob);
+    }
+    return face;
+}
+
 static bool S_subset(const S_face *face, pd_pdffont *f, pd_error *err)
 {
     hb_subset_input_t *in = hb_subset_input_create_or_fail();
@@ -350,11 +372,13 @@ static bool S_subset(const S_face *face, pd_pdffont *f, pd_error *err)
     hb_set_clear(hb_subset_input_unicode_set(in));
     hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE);
     hb_face_t *source = S_private_face(face);
-    hb_subset_plan_t *plan = hb_subset_plan_create_or_fail(source ? source : face->face, in);
+    hb_face_t *outlines = S_outline_face(source ? source : face->face);
+    hb_subset_plan_t *plan = hb_subset_plan_create_or_fail(outlines, in);
     hb_subset_input_destroy(in);
     hb_face_t *sub = plan ? hb_subset_plan_execute_or_fail(plan) : NULL;
     if (!sub) {
         hb_subset_plan_destroy(plan);
+        hb_face_destroy(outlines);
         hb_face_destroy(source);
         return pd_error_set(err, NULL, 0, "font subsetting failed for %s", face->psname);
     }
@@ -372,6 +396,7 @@ static bool S_subset(const S_face *face, pd_pdffont *f, pd_error *err)
     pd_pdf_deflate(&f->program, data, len, PD_PDF_LEVEL_SHARED);
     hb_blob_destroy(blob);
     hb_face_destroy(sub);
+    hb_face_destroy(outlines);
     hb_face_destroy(source);
     if (!len)
         return pd_error_set(err, NULL, 0, "font subsetting gave nothing for %s", face->psname);

@@ -1,13 +1,12 @@
 #include "pdfobj.h"
 
+#include <libdeflate.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-/* next_in is a pointer to const */
-#define ZLIB_CONST
-#include <zlib.h>
+#include <unistd.h>
 
 void pd_pdfobj_init(pd_pdfobj *w, strbuf *out)
 {
@@ -115,24 +114,24 @@ bool pd_pdfobj_finish(pd_pdfobj *w, uint32_t root, uint32_t info, const unsigned
 
 void pd_pdf_deflate(strbuf *out, const void *data, size_t len, int level)
 {
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (deflateInit(&z, level) != Z_OK)
-        abort();
-    uLong bound = deflateBound(&z, (uLong)len);
+    /* a compressor per call: allocating one costs microseconds (zlib's
+       deflateInit cost more), and no state outlives the call */
+    struct libdeflate_compressor *c = libdeflate_alloc_compressor(level);
+    if (!c) {
+        fputs("pildoc: out of memory\n", stderr);
+        _exit(1);
+    }
+    size_t bound = libdeflate_zlib_compress_bound(c, len);
     if (!out->data || out->cap < out->len + bound + 1) {
         out->data = xrealloc(out->data, out->len + bound + 1);
         out->cap = out->len + bound + 1;
     }
-    z.next_in = data;
-    z.avail_in = (uInt)len;
-    z.next_out = (Bytef *)out->data + out->len;
-    z.avail_out = (uInt)bound;
-    if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+    size_t n = libdeflate_zlib_compress(c, data, len, out->data + out->len, bound);
+    libdeflate_free_compressor(c);
+    if (!n && len) /* cannot happen with the bound's room */
         abort();
-    out->len += z.total_out;
+    out->len += n;
     out->data[out->len] = '\0';
-    deflateEnd(&z);
 }
 
 void pd_pdf_int(strbuf *sb, long v)
@@ -239,39 +238,70 @@ static uint32_t S_next_utf8(const unsigned char **pp)
     return c;
 }
 
+/* One byte of a literal string: the delimiters and the backslash escaped,
+ * and a carriage return, which a reader would take for a line end. */
+static void S_literal_byte(strbuf *sb, unsigned char b)
+{
+    if (b == '(' || b == ')' || b == '\\')
+        strbuf_append_char(sb, '\\');
+    else if (b == '\r') {
+        strbuf_append_len(sb, "\\r", 2);
+        return;
+    }
+    strbuf_append_char(sb, (char)b);
+}
+
+/* The PDFDocEncoding code of c (ISO 32000-1, annex D), or -1: printable
+ * ASCII and U+00A1-U+00FF (but the soft hyphen) as in Latin-1, and the
+ * punctuation French uses at 0x80-0xA0. */
+static int S_pdfdoc(uint32_t c)
+{
+    if ((c >= 0x20 && c <= 0x7e) || (c >= 0xa1 && c <= 0xff && c != 0xad))
+        return (int)c;
+    static const struct {
+        uint16_t u;
+        unsigned char code;
+    } extra[] = {{0x2022, 0x80}, {0x2026, 0x83}, {0x2014, 0x84}, {0x2013, 0x85}, {0x2039, 0x88},
+                 {0x203a, 0x89}, {0x201c, 0x8d}, {0x201d, 0x8e}, {0x2018, 0x8f}, {0x2019, 0x90},
+                 {0x0152, 0x96}, {0x0153, 0x9c}, {0x20ac, 0xa0}};
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
+        if (extra[i].u == c)
+            return extra[i].code;
+    return -1;
+}
+
 void pd_pdf_text_string(strbuf *sb, const char *utf8)
 {
-    const unsigned char *p = (const unsigned char *)utf8;
-    bool ascii = true;
-    for (; *p; p++)
-        if (*p < 0x20 || *p > 0x7e)
-            ascii = false;
-    if (ascii) {
-        strbuf_append_char(sb, '(');
-        for (p = (const unsigned char *)utf8; *p; p++) {
-            if (*p == '(' || *p == ')' || *p == '\\')
-                strbuf_append_char(sb, '\\');
-            strbuf_append_char(sb, (char)*p);
-        }
+    /* PDFDocEncoding when every character has a code there: a French
+       title takes a byte a character, not four hex digits */
+    bool doc = true;
+    for (const unsigned char *p = (const unsigned char *)utf8; *p && doc;)
+        doc = S_pdfdoc(S_next_utf8(&p)) >= 0;
+    strbuf_append_char(sb, '(');
+    if (doc) {
+        for (const unsigned char *p = (const unsigned char *)utf8; *p;)
+            S_literal_byte(sb, (unsigned char)S_pdfdoc(S_next_utf8(&p)));
         strbuf_append_char(sb, ')');
         return;
     }
-    strbuf u16 = STRBUF_INIT;
-    strbuf_append_len(&u16, "\xfe\xff", 2);
-    for (p = (const unsigned char *)utf8; *p;) {
+    /* else UTF-16BE with a byte order mark, as bytes in the literal */
+    strbuf_append_len(sb, "\xfe\xff", 2);
+    for (const unsigned char *p = (const unsigned char *)utf8; *p;) {
         uint32_t c = S_next_utf8(&p);
+        uint32_t units[2] = {c, 0};
+        int n = 1;
         if (c >= 0x10000) {
             c -= 0x10000;
-            uint32_t hi = 0xd800 + (c >> 10), lo = 0xdc00 + (c & 0x3ff);
-            char four[4] = {(char)(hi >> 8), (char)(hi & 0xff), (char)(lo >> 8), (char)(lo & 0xff)};
-            strbuf_append_len(&u16, four, 4);
-        } else {
-            char two[2] = {(char)(c >> 8), (char)(c & 0xff)};
-            strbuf_append_len(&u16, two, 2);
+            units[0] = 0xd800 + (c >> 10);
+            units[1] = 0xdc00 + (c & 0x3ff);
+            n = 2;
+        }
+        for (int i = 0; i < n; i++) {
+            S_literal_byte(sb, (unsigned char)(units[i] >> 8));
+            S_literal_byte(sb, (unsigned char)(units[i] & 0xff));
         }
     }
-    pd_pdf_hex(sb, (const unsigned char *)u16.data, u16.len);
-    strbuf_free(&u16);
+    strbuf_append_char(sb, ')');
 }
 
 void pd_pdf_date(strbuf *sb, const char *iso)

@@ -2,7 +2,8 @@
 # make bench: figures, not a timed test. 300 distinct jobs (leaflets and
 # consent sheets, en/fr/zh_CN, different patients and conditions) with
 # --jobs 1 and --jobs 2, then one Chinese and one English leaflet as a
-# fresh process (median of 15 runs), and the leaflets' file sizes. The
+# fresh process (median of 15 runs), the leaflets' file sizes and bytes by
+# part (tests/bench/pdfparts.py), and a paired comparison with Typst. The
 # machine may be shared: compare builds with paired, alternating runs.
 set -eu
 cd "$(dirname "$0")/.."
@@ -30,3 +31,67 @@ for l in en fr zh_CN; do
   ./pildoc render leaflet --lang $l -o "$T/size-$l.pdf"
   echo "leaflet $l: $(stat -c %s "$T/size-$l.pdf") bytes"
 done
+if /usr/bin/python3 -c 'import pikepdf' 2>/dev/null; then
+  for l in en fr zh_CN; do ./pildoc render consent --lang $l -o "$T/size-consent-$l.pdf"; done
+  /usr/bin/python3 tests/bench/pdfparts.py "$T"/size-*.pdf
+fi
+
+# --- Typst, paired (issue 13): the same leaflet as Typst source, rendered by
+# typst.ts's Node compiler (Typst 0.14), which make bench installs into
+# build/bench with npm; skipped when it could not. Per language: pildoc
+# `batch --jobs 1` on N identical leaflets against Typst in one process with
+# its memo cache kept (both per document after the first ones: pildoc's time
+# for 10+N minus that for 10 jobs, best of 3), then fresh processes
+# (`pildoc render` against `node` compiling once; median of 7, alternating).
+TYPST_TS_MODULES=$(realpath -m "${TYPST_TS_MODULES:-build/bench/node_modules}")
+if ! [ -d "$TYPST_TS_MODULES/@myriaddreamin/typst-ts-node-compiler" ] || ! command -v node >/dev/null ||
+   ! /usr/bin/python3 -c 'import pikepdf' 2>/dev/null; then
+  echo "Typst comparison skipped: typst.ts (npm @myriaddreamin/typst-ts-node-compiler), node or python3-pikepdf missing (npm unreachable?)"
+  exit 0
+fi
+export TYPST_TS_MODULES
+N=${BENCH_TYPST_DOCS:-100}
+for l in en fr zh_CN; do
+  ./pildoc render leaflet --lang $l -o "$T/ty-$l.pdf"
+  ./pildoc render leaflet --lang $l --format text -o "$T/ty-$l.txt"
+  /usr/bin/python3 tests/bench/typst-leaflet.py "$T/ty-$l.pdf" "$T/ty-$l.txt" "$T/ty-$l.typ" >/dev/null
+done
+python3 - "$T" "$N" <<'PY'
+import resource, statistics, subprocess, sys, time
+t, n = sys.argv[1], int(sys.argv[2])
+def run(cmd):
+    """CPU (user+sys of the process tree) and wall seconds of cmd."""
+    r0, w0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime, time.perf_counter() - w0
+def jobs(lang, k):
+    path = "%s/jobs-%s-%d.csv" % (t, lang, k)
+    with open(path, "w") as f:
+        f.write("template,lang,output\n")
+        for i in range(k):
+            f.write("leaflet,%s,%s-%d.pdf\n" % (lang, lang, i))
+    return path
+typst = subprocess.run(["node", "tests/bench/typst-bench.mjs", "loop", str(n), "fonts"]
+                       + ["%s=%s/ty-%s.typ" % (l, t, l) for l in ("en", "fr", "zh_CN")],
+                       check=True, capture_output=True, text=True).stdout.splitlines()
+for lang, line in zip(("en", "fr", "zh_CN"), typst):
+    best = {}
+    for k in (10, 10 + n):
+        path = jobs(lang, k)
+        best[k] = min(run(["./pildoc", "batch", path, "--out", "%s/b-%s-%d" % (t, lang, r), "--jobs", "1", "--quiet"])[0]
+                      for r in range(3))
+    ms = (best[10 + n] - best[10]) * 1000 / n
+    ty = float(line.split(": ")[1].split(" ms")[0])
+    print("%s\npildoc %s: %.2f ms CPU per document (batch --jobs 1, %d identical leaflets): %.1fx Typst's rate"
+          % (line, lang, ms, n, ty / ms if ms > 0 else float("inf")))
+for lang in ("zh_CN", "en"):
+    pd, ty = [], []
+    for i in range(7):
+        pd.append(run(["./pildoc", "render", "leaflet", "--lang", lang, "-o", t + "/fresh.pdf"]))
+        ty.append(run(["node", "tests/bench/typst-bench.mjs", "fresh", "fonts", "%s/ty-%s.typ" % (t, lang), t + "/fresh-ty.pdf"]))
+    pages = int(subprocess.run(["pdfinfo", t + "/fresh.pdf"], capture_output=True, text=True).stdout.split("Pages:")[1].split()[0])
+    med = lambda runs, k: statistics.median(r[k] for r in runs) * 1000
+    print("fresh process, leaflet %s (%d pages), median of 7: pildoc %.0f ms CPU / %.0f ms wall, Typst (node) %.0f ms CPU / %.0f ms wall: %.2fx Typst's CPU, %.2fx its wall time (per page the same ratio)"
+          % (lang, pages, med(pd, 0), med(pd, 1), med(ty, 0), med(ty, 1), med(pd, 0) / med(ty, 0), med(pd, 1) / med(ty, 1)))
+PY

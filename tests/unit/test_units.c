@@ -781,8 +781,23 @@ START_TEST(pdfobj_writes_values)
     pd_pdf_text_string(&sb, "a (b) \\c");
     ck_assert_str_eq(strbuf_str(&sb), "(a \\(b\\) \\\\c)");
     strbuf_clear(&sb);
-    pd_pdf_text_string(&sb, "é王\xf0\x9f\x98\x80\xff");
-    ck_assert_str_eq(strbuf_str(&sb), "<feff00e9738bd83dde00fffd>");
+    pd_pdf_text_string(&sb, "Début à 18 h, c’est “ça” – 5 €");
+    /* PDFDocEncoding */
+    ck_assert_str_eq(strbuf_str(&sb), "(D\xe9"
+                                      "but \xe0 18 h, c\x90"
+                                      "est \x8d\xe7"
+                                      "a\x8e \x85 5 \xa0)");
+    strbuf_clear(&sb);
+    /* UTF-16BE bytes in a literal, the delimiters among them escaped: a
+       surrogate pair, U+FFFD for an invalid byte, ')' and a carriage return */
+    pd_pdf_text_string(&sb, "é王\xf0\x9f\x98\x80\xff)\r");
+    static const char utf16[] = "(\xfe\xff\x00\xe9\x73\x8b\xd8\x3d\xde\x00\xff\xfd"
+                                "\x00\\)\x00\\r)";
+    ck_assert_uint_eq(sb.len, sizeof utf16 - 1);
+    ck_assert(memcmp(sb.data, utf16, sb.len) == 0);
+    strbuf_clear(&sb);
+    pd_pdf_text_string(&sb, "soft\xc2\xadhyphen"); /* U+00AD is not PDFDocEncoding's */
+    ck_assert_uint_eq((unsigned char)sb.data[1], 0xfe);
     strbuf_clear(&sb);
     pd_pdf_date(&sb, "2026-11-22T00:00:00Z");
     ck_assert_str_eq(strbuf_str(&sb), "(D:20261122000000Z)");
@@ -839,7 +854,9 @@ START_TEST(pdfobj_writes_a_valid_file)
     ck_assert_int_eq(uncompress(inflated, &got, (const Bytef *)body, n), Z_OK);
     ck_assert_uint_eq(got, sizeof text - 1);
     ck_assert(memcmp(inflated, text, got) == 0);
-    ck_assert_int_eq((unsigned char)body[1], 0x01); /* zlib header: level 1 */
+    /* a zlib header (deflate, 32 KB window, check bits) saying level 6 */
+    ck_assert_int_eq((unsigned char)body[0], 0x78);
+    ck_assert_int_eq((unsigned char)body[1], 0x9c);
     strbuf_free(&out);
 #undef FIND
 
