@@ -395,15 +395,15 @@ static void S_worker(int in_fd, int out_fd, const pd_env *env, const S_options *
     const char *f[2048] = {NULL};
     size_t n;
     while (S_recv(in_fd, &in, f, 2048, &n)) {
-        /* number, template, lang, output, data file, clinic profile, n values,
-           name, value... */
+        /* number, template, lang, output, data file, clinic profile, form, n
+           values, name, value... */
         pd_error err = {0};
         pd_job_result res = {0};
         pd_values values;
         pd_values_init(&values);
         S_report *rep = xcalloc(1, sizeof *rep);
         rep->file.fd = -1;
-        if (n < 7) {
+        if (n < 8) {
             pd_error_set(&err, NULL, 0, "internal: a short job message");
             goto report;
         }
@@ -413,11 +413,12 @@ static void S_worker(int in_fd, int out_fd, const pd_env *env, const S_options *
         }
         if (*f[4] && !pd_data_load(f[4], pd_renderer_schema(r), &values, &err))
             goto report;
-        for (size_t i = 7; i + 1 < n; i += 2)
+        for (size_t i = 8; i + 1 < n; i += 2)
             if (!pd_values_set(&values, pd_renderer_schema(r), f[i], f[i + 1], "job", 0, &err))
                 goto report;
-        pd_job job = {f[1], f[2], opt->paper, opt->strict,         &values, PD_FORMAT_PDF,
-                      1,    100,  0,          *f[5] ? f[5] : NULL, 0};
+        pd_job job = {
+            f[1], f[2], opt->paper,          opt->strict,           &values, PD_FORMAT_PDF, 1,
+            100,  0,    *f[5] ? f[5] : NULL, strcmp(f[6], "1") == 0};
         if (!pd_renderer_render(r, &job, &res, &err))
             goto report;
         /* the folders of the output, each opened below the last without
@@ -1229,6 +1230,7 @@ static bool S_hand_out(S_master *m, bool *fatal, pd_error *fatal_err)
             strbuf_printf(&cl, "%s", job.clinic ? job.clinic : "");
         char *clinic = strbuf_take(&cl);
         S_field(&msg, clinic);
+        S_fieldf(&msg, (size_t)job.form);
         S_fieldf(&msg, job.values.n);
         for (size_t v = 0; v < job.values.n; v++) {
             S_field(&msg, job.values.names[v]);

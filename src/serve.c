@@ -130,7 +130,8 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
     pd_renderer *r = state;
     const char *p = req, *end = req + len;
     const char *tpl = S_next_field(&p, end), *lang = S_next_field(&p, end);
-    const char *paper = S_next_field(&p, end), *kind = S_next_field(&p, end);
+    const char *paper = S_next_field(&p, end), *form = S_next_field(&p, end);
+    const char *kind = S_next_field(&p, end);
     if (!kind) {
         S_answer(out, 500, NULL, "internal: a short request to the worker");
         return;
@@ -167,7 +168,8 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
         S_answer(out, 400, bad_field, err.msg);
         goto done;
     }
-    pd_job job = {tpl, lang, pd_paper_find(paper), -1, &values, PD_FORMAT_PDF, 1, 100, 0, NULL, 0};
+    pd_job job = {tpl, lang, pd_paper_find(paper),  -1, &values, PD_FORMAT_PDF, 1, 100,
+                  0,   NULL, strcmp(form, "1") == 0};
     if (!job.paper) {
         S_answer(out, 400, "paper", "unknown paper size (a4 or letter)");
         goto done;
@@ -178,8 +180,20 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
         pd_job_result_free(&res);
         pd_error again = {0};
         job.strict = 0;
-        if (pd_renderer_render(r, &job, &res, &again) && res.warning)
+        bool renders = pd_renderer_render(r, &job, &res, &again);
+        /* refused only because the document has no line to sign on
+           (form=1 for the leaflet)? */
+        bool form_only = false;
+        if (!renders && job.form) {
+            pd_job_result_free(&res);
+            job.form = 0;
+            pd_error third = {0};
+            form_only = pd_renderer_render(r, &job, &res, &third);
+        }
+        if (renders && res.warning)
             S_answer(out, 422, "lang", err.msg);
+        else if (form_only)
+            S_answer(out, 400, "form", err.msg);
         else if (values.n)
             S_answer(out, 400, strcmp(kind, "xml") == 0 ? "body" : "form", err.msg);
         else
@@ -240,6 +254,7 @@ typedef struct S_request {
     const char *tpl; /* from srv->templates */
     char *lang;
     const char *paper;
+    bool form; /* form=1: a fillable form */
     enum { BODY_NONE, BODY_XML, BODY_FORM } kind;
     strbuf body;
 } S_request;
@@ -368,8 +383,15 @@ static enum MHD_Result S_check_arg(void *cls, enum MHD_ValueKind kind, const cha
         } else {
             a->rq->paper = strcasecmp(v, "letter") == 0 ? "letter" : "a4";
         }
-    } else if (strcmp(key, "large_print") == 0 || strcmp(key, "form") == 0) {
-        a->bad_field = strcmp(key, "form") == 0 ? "form" : "large_print";
+    } else if (strcmp(key, "form") == 0) {
+        if (strcmp(v, "1") == 0 || strcmp(v, "0") == 0) {
+            a->rq->form = *v == '1';
+        } else {
+            a->bad_field = "form";
+            snprintf(a->why, sizeof a->why, "form is 1 (a fillable form) or 0");
+        }
+    } else if (strcmp(key, "large_print") == 0) {
+        a->bad_field = "large_print";
         snprintf(a->why, sizeof a->why, "%s is not supported yet by this version of pildoc",
                  a->bad_field);
     } else {
@@ -497,8 +519,9 @@ static enum MHD_Result S_render(S_server *srv, struct MHD_Connection *c, S_reque
     const char *kind = rq->kind == BODY_XML ? "xml" : rq->kind == BODY_FORM ? "form" : "none";
     if (rq->kind == BODY_XML && rq->body.len == 0)
         kind = "none";
-    const char *fields[4] = {rq->tpl, rq->lang, rq->paper ? rq->paper : "a4", kind};
-    for (size_t i = 0; i < 4; i++)
+    const char *fields[5] = {rq->tpl, rq->lang, rq->paper ? rq->paper : "a4", rq->form ? "1" : "0",
+                             kind};
+    for (size_t i = 0; i < 5; i++)
         strbuf_append_len(&msg, fields[i], strlen(fields[i]) + 1);
     if (strcmp(kind, "xml") == 0) {
         strbuf_append_len(&msg, rq->body.data, rq->body.len);

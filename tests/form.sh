@@ -163,6 +163,19 @@ pdftk "$tmp/zh.pdf" fill_form "$tmp/zh.xfdf" output "$tmp/zh-pdftk.pdf" need_app
 check "pdftk need_appearances: a Chinese name shows in poppler" bash -c \
   "pdftotext '$tmp/zh-pdftk.pdf' - 2>/dev/null | grep -qF '李明华'"
 
+# a filler that draws the fields itself with the form's font (as poppler
+# does in a viewer): Chinese shows without NeedAppearances, which PDF/A
+# forbids, and the tick boxes keep their ticks
+"$PY" tests/formcheck.py fill-drawn "$tmp/zh.pdf" "$tmp/zh-drawn.pdf" 'patient.name=王芳' \
+  'patient.birth_date.1=1978' 'tick.1=Yes'
+pdftotext "$tmp/zh-drawn.pdf" "$tmp/zh-drawn.txt" 2>/dev/null
+check "drawn with the /DR font: a Chinese name shows in poppler" grep -qF '王芳' "$tmp/zh-drawn.txt"
+check "drawn with the /DR font: no NeedAppearances" bash -c \
+  "! $PY tests/formcheck.py fields '$tmp/zh-drawn.pdf' | grep -q NeedAppearances"
+pdftoppm -r 50 -f 5 -l 5 "$tmp/zh.pdf" "$tmp/zh-blank"
+pdftoppm -r 50 -f 5 -l 5 "$tmp/zh-drawn.pdf" "$tmp/zh-tick"
+check "drawn: the ticked statement shows its tick" bash -c "! cmp -s '$tmp/zh-blank-5.ppm' '$tmp/zh-tick-5.ppm'"
+
 # ---- signed with pdfsig ----------------------------------------------------
 nss="$tmp/nss"
 mkdir "$nss"
@@ -171,7 +184,7 @@ certutil -N -d "sql:$nss" --empty-password &&
   certutil -S -n pildoc-test -s "CN=pildoc test signer" -x -t "CT,C,C" -d "sql:$nss" \
     -z "$tmp/noise" -k rsa -g 2048 -v 12 --keyUsage digitalSignature,nonRepudiation >/dev/null 2>&1
 check "certutil made a self-signed test certificate" bash -c "pdfsig -nssdir 'sql:$nss' -list-nicks 2>/dev/null | grep -q pildoc-test"
-for f in en-filled zh-pike; do
+for f in en-filled zh-drawn; do
   pdfsig -nssdir "sql:$nss" -sign sign.1 -nick pildoc-test -reason consent "$tmp/$f.pdf" \
     "$tmp/$f-signed.pdf" >/dev/null 2>&1
   pdfsig -nssdir "sql:$nss" "$tmp/$f-signed.pdf" >"$tmp/$f-sig.txt" 2>&1
@@ -182,6 +195,37 @@ for f in en-filled zh-pike; do
 done
 check "pdfsig: an unsigned form has no signature to validate" bash -c \
   "pdfsig '$tmp/en.pdf' 2>&1 | grep -q 'not signed' && ! pdfsig '$tmp/en.pdf' 2>&1 | grep -q 'Signature is Valid'"
+
+# ---- batch: the form column (CSV) and attribute (XML) -----------------------
+cat >"$tmp/jobs.csv" <<'C'
+template,lang,output,clinic,form,patient.name
+consent,fr,f1.pdf,paris,yes,
+consent,zh_CN,f2.pdf,beijing,1,王芳
+consent,en,f3.pdf,,,
+consent,en,f4.pdf,,maybe,
+leaflet,en,f5.pdf,,1,
+C
+SOURCE_DATE_EPOCH=1700000000 ./pildoc batch "$tmp/jobs.csv" --out "$tmp/batch" --jobs 2 -q >/dev/null 2>"$tmp/batch.err"
+m="$tmp/batch/manifest.csv"
+for j in 1 2 3; do check "batch: job $j ok" grep -q "^\"$j\",\"[^\"]*\",\"ok\"" "$m"; done
+check "batch: form=yes is a form" bash -c "pdfsig '$tmp/batch/f1.pdf' 2>&1 | grep -q 'sign.5'"
+check "batch: form=1 is a form, without the field the data fills" bash -c \
+  "$PY tests/formcheck.py fields '$tmp/batch/f2.pdf' | grep -q '^tick.1' && ! $PY tests/formcheck.py fields '$tmp/batch/f2.pdf' | grep -q '^patient.name'"
+check "batch: an empty form cell is no form" bash -c "! grep -aq AcroForm '$tmp/batch/f3.pdf'"
+check "batch: form=maybe fails its job, naming the column" bash -c \
+  "grep '^\"4\"' '$m' | grep -q 'form must be yes or no'"
+check "batch: the leaflet with form=1 fails alone" bash -c \
+  "grep '^\"5\"' '$m' | grep -q 'no line to sign on'"
+SOURCE_DATE_EPOCH=1700000000 ./pildoc render consent --lang fr --clinic templates/clinics/paris.xml \
+  --form -o "$tmp/f1.pdf"
+check "batch: a form is byte-identical to render --form" cmp "$tmp/f1.pdf" "$tmp/batch/f1.pdf"
+cat >"$tmp/jobs.xml" <<'X'
+<batch><job template="consent" lang="en" output="x1.pdf" form="yes"/>
+<job template="consent" lang="en" output="x2.pdf"/></batch>
+X
+./pildoc batch "$tmp/jobs.xml" --out "$tmp/xbatch" --jobs 1 -q >/dev/null 2>&1
+check "batch XML: form=\"yes\" is a form" bash -c "pdfsig '$tmp/xbatch/x1.pdf' 2>&1 | grep -q 'sign.1'"
+check "batch XML: no attribute, no form" bash -c "! grep -aq AcroForm '$tmp/xbatch/x2.pdf'"
 
 # ---- the leaflet; without --form --------------------------------------------
 ./pildoc render leaflet --form -o "$tmp/leaflet.pdf" 2>"$tmp/leaflet.err"
