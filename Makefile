@@ -1,6 +1,7 @@
 # pildoc: plain GNU Makefile (pkg-config). `make help` lists the targets.
 
-PKGS       := pangocairo pangofc fontconfig cairo harfbuzz-subset libxml-2.0 zlib librsvg-2.0 libmicrohttpd
+PKGS       := pangocairo pangofc fontconfig cairo harfbuzz-subset libxml-2.0 zlib librsvg-2.0 libmicrohttpd \
+              libcrypto
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
@@ -42,16 +43,21 @@ man1dir      = $(mandir)/man1
 man5dir      = $(mandir)/man5
 INSTALL       = install
 INSTALL_DATA  = $(INSTALL) -m 644
+# The sRGB ICC profile of PDF/A's OutputIntent (Debian's icc-profiles-free,
+# a run-time dependency): read where that package puts it.
+ICC_PROFILE  = /usr/share/color/icc/sRGB.icc
 PATHS_DEFS := -DPILDOC_BINDIR='"$(bindir)"' -DPILDOC_PKGDATADIR='"$(pkgdatadir)"' \
-              -DPILDOC_LOCALEDIR='"$(localedir)"'
+              -DPILDOC_LOCALEDIR='"$(localedir)"' -DPILDOC_ICC_PROFILE='"$(ICC_PROFILE)"'
 
 # Debian 12 packages: to build and run, then to test.
 DEB_BUILD  := build-essential pkg-config libpango1.0-dev libharfbuzz-dev libcairo2-dev libxml2-dev \
               libfontconfig-dev zlib1g-dev gettext libgettextpo-dev libcsv-dev scdoc librsvg2-dev \
-              libmicrohttpd-dev
+              libmicrohttpd-dev libssl-dev icc-profiles-free
+# PDF/A checks: Apache PDFBox Preflight (and the two jars it loads at run
+# time that Debian's libpdfbox2-java does not pull in), pikepdf
 DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf mupdf-tools parallel man-db python3-yaml \
-              python3 libc-l10n procps curl \
-              pdftk-java libnss3-tools python3-pikepdf
+              python3 libc-l10n procps curl libpdfbox2-java default-jre-headless libactivation-java \
+              libjaxb-api-java python3-pikepdf pdftk-java libnss3-tools
 DEB_SLURM  := slurm-wlm munge
 DEB_LINT   := clang-format clang-tidy cppcheck
 
@@ -99,10 +105,13 @@ $(OBJDIR)/%.o: src/%.c $(wildcard src/*.h) | $(OBJDIR)
 $(OBJDIR):
 	mkdir -p $@
 
-# the installation folders the installed binary looks in: build/paths changes
-# (and paths.o is rebuilt) only when they do
+# the installation folders the installed binary looks in (and the ICC
+# profile): build/paths changes (and paths.o, pdfmeta.o are rebuilt) only
+# when they do
 $(OBJDIR)/paths.o: $(BUILD)/paths
 $(OBJDIR)/paths.o: ALL_CFLAGS += $(PATHS_DEFS)
+$(OBJDIR)/pdfmeta.o: $(BUILD)/paths
+$(OBJDIR)/pdfmeta.o: ALL_CFLAGS += $(PATHS_DEFS)
 $(BUILD)/paths: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(PATHS_DEFS)' | cmp -s - $@ || echo '$(PATHS_DEFS)' > $@
@@ -122,7 +131,8 @@ $(BUILD)/locale/%/LC_MESSAGES/pildoc.mo: po/%.po pildoc
 # Manual pages, written in scdoc (man/*.scd)
 $(BUILD)/man/%: man/%.scd $(BUILD)/paths
 	@mkdir -p $(dir $@)
-	sed -e 's|@PKGDATADIR@|$(pkgdatadir)|g' -e 's|@LOCALEDIR@|$(localedir)|g' $< | scdoc > $@.tmp
+	sed -e 's|@PKGDATADIR@|$(pkgdatadir)|g' -e 's|@LOCALEDIR@|$(localedir)|g' \
+	  -e 's|@ICCPROFILE@|$(ICC_PROFILE)|g' $< | scdoc > $@.tmp
 	mv $@.tmp $@
 
 # --- installation (GNU conventions; DESTDIR for staging) -------------------------
@@ -198,7 +208,7 @@ POT_C   := $(shell grep -v '^\#' po/POTFILES.in | grep '\.c$$')
 
 update-po:
 	xgettext --language=C --from-code=UTF-8 --add-comments=TRANSLATORS \
-	  --keyword=_ --keyword=N_ --keyword=P_:1c,2 --keyword=NP_:1c,2 --keyword=NN_:1,2 \
+	  --keyword=_:2 --keyword=N_ --keyword=P_:2c,3 --keyword=NP_:1c,2 --keyword=NN_:1,2 \
 	  --package-name=pildoc --msgid-bugs-address= \
 	  -o po/pildoc.pot.new $(POT_C)
 	xgettext --its=po/pildoc.its --from-code=UTF-8 --join-existing \
@@ -232,8 +242,12 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/content.sh
 	bash tests/input.sh
 	bash tests/layout.sh
+	bash tests/layout-large.sh
 	bash tests/measure.sh
+	bash tests/tags.sh
 	bash tests/serve.sh
+	bash tests/bilingual.sh
+	bash tests/pdfa.sh
 	bash tests/form.sh
 
 check: deps
@@ -272,7 +286,7 @@ memcheck: all
 # tests/fuzz/corpus/NAME, after replaying the crashes found before
 # (tests/fuzz/regressions/NAME: each is a regression test). New corpus
 # entries go to build/fuzz-corpus, crashes to build/fuzz-crashes.
-FUZZERS      := template data jobs message pdf
+FUZZERS      := template data jobs message pdf mo
 FUZZ_SECONDS ?= 60
 FUZZ_OBJDIR  := $(BUILD)/obj-fuzz
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \

@@ -29,9 +29,10 @@
 #include "paths.h"
 #include "renderer.h"
 #include "strbuf.h"
+#include "workpool.h"
 #include "xmlsafe.h"
 
-#define MAX_WORKERS 64
+#define MAX_WORKERS PD_WORKPOOL_MAX_WORKERS
 #define MAX_MESSAGE ((size_t)64 * 1024 * 1024) /* a job or a result between processes */
 #define MAX_PENDING 4096                       /* results waiting for an earlier job to finish */
 /* Jobs handed to a worker before it has finished the previous one: the next
@@ -43,7 +44,7 @@
 #define JOBS_PER_WORKER 2
 
 /* --- messages between the master and its workers ------------------------
- * A message is a 32-bit length, then NUL-terminated strings. */
+ * A message (a frame of workpool.h) is NUL-terminated strings. */
 
 static void S_field(strbuf *m, const char *s)
 {
@@ -57,47 +58,15 @@ static void S_fieldf(strbuf *m, size_t v)
     S_field(m, buf);
 }
 
-static bool S_read_all(int fd, void *data, size_t len)
+/* Splits a message into its NUL-terminated fields (pointers into data). */
+static void S_split(const char *data, size_t len, const char **fields, size_t max, size_t *n)
 {
-    char *p = data;
-    while (len) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
-static bool S_send(int fd, const strbuf *m)
-{
-    uint32_t len = (uint32_t)m->len;
-    return pd_output_write_fd(fd, &len, sizeof len) && pd_output_write_fd(fd, m->data, m->len);
-}
-
-/* Receives a message and splits it into fields (pointers into m). */
-static bool S_recv(int fd, strbuf *m, const char **fields, size_t max, size_t *n)
-{
-    uint32_t len;
-    if (!S_read_all(fd, &len, sizeof len) || len > MAX_MESSAGE)
-        return false;
-    strbuf_clear(m);
-    char *buf = xmalloc(len + 1);
-    bool ok = S_read_all(fd, buf, len);
-    if (ok)
-        strbuf_append_len(m, buf, len);
-    free(buf);
-    if (!ok)
-        return false;
     *n = 0;
-    for (size_t off = 0; off < m->len && *n < max;) {
-        fields[(*n)++] = m->data + off;
-        off += strlen(m->data + off) + 1;
+    for (size_t off = 0; off < len && *n < max;) {
+        fields[(*n)++] = data + off;
+        const char *nul = memchr(data + off, '\0', len - off);
+        off = nul ? (size_t)(nul - data) + 1 : len;
     }
-    return true;
 }
 
 /* --- what a job file may show and name ------------------------------------- */
@@ -270,17 +239,18 @@ typedef struct S_options {
     size_t shard_k, shard_n; /* 1-based; 0 when not sharded */
     int strict;              /* -1 as the template says, 1 strict */
     bool quiet, resume;
+    bool plain; /* --plain: no PDF/A, the smallest files */
     const pd_paper *paper;
     int out_fd;          /* the output folder, open */
     char tmp_prefix[16]; /* of this run's temporary files: ".pd-" + a random run id + "-" */
 } S_options;
 
 /* A finished job on its way to the master. The worker's main thread
- * renders and writes each document to a temporary file; its writer thread
- * flushes that file to disk, renames it into place and only then reports
- * the job, in order. fsync takes about an eighth of a 2-worker run on 2
- * cores (measured with the flushes removed), and the next document renders
- * meanwhile. */
+ * renders and writes each document to a temporary file; the pool's writer
+ * thread (workpool.h) flushes that file to disk, renames it into place and
+ * only then reports the job, in order. fsync takes about an eighth of a
+ * 2-worker run on 2 cores (measured with the flushes removed), and the
+ * next document renders meanwhile. */
 typedef struct S_report {
     char *number, *sha, *error, *warning; /* owned */
     bool ok;
@@ -288,26 +258,14 @@ typedef struct S_report {
     pd_output_pending file; /* fd -1 when nothing to commit */
 } S_report;
 
-#define REPORT_QUEUE 2 /* reports waiting for the writer: bounds memory */
-
-typedef struct S_writer {
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
-    S_report *queue[REPORT_QUEUE];
-    size_t head, count;
-    bool closing; /* no more reports: the writer ends when the queue is empty */
-    bool broken;  /* the master is gone: files are no longer committed */
-    int out_fd;
-} S_writer;
-
-/* Commits r's file and reports r (freeing it); false when the master is
- * gone. w->broken is read here and written only under w->lock. */
-static bool S_report_send(S_writer *w, S_report *r)
+/* On the writer thread: commits r's file (or removes it when the master is
+ * gone) and makes the report, freeing r. */
+static void S_report_finish(void *later, bool gone, strbuf *out)
 {
-    bool sent = false;
+    S_report *r = later;
     if (r->file.fd >= 0) {
         pd_error err = {0};
-        if (w->broken) {
+        if (gone) {
             pd_output_abort(&r->file);
         } else if (!pd_output_commit(&r->file, &err)) {
             r->ok = false;
@@ -315,157 +273,120 @@ static bool S_report_send(S_writer *w, S_report *r)
             r->error = xstrdup(err.msg);
         }
     }
-    if (!w->broken) {
-        strbuf out = STRBUF_INIT;
-        S_field(&out, r->number);
-        S_field(&out, r->ok ? "ok" : "failed");
-        S_fieldf(&out, r->ok ? r->pages : 0);
-        S_fieldf(&out, r->ok ? r->bytes : 0);
-        S_field(&out, r->ok ? r->sha : "");
-        S_field(&out, r->ok ? "" : r->error);
-        S_field(&out, r->warning);
-        sent = S_send(w->out_fd, &out);
-        strbuf_free(&out);
+    if (!gone) {
+        S_field(out, r->number);
+        S_field(out, r->ok ? "ok" : "failed");
+        S_fieldf(out, r->ok ? r->pages : 0);
+        S_fieldf(out, r->ok ? r->bytes : 0);
+        S_field(out, r->ok ? r->sha : "");
+        S_field(out, r->ok ? "" : r->error);
+        S_field(out, r->warning);
     }
     free(r->number);
     free(r->sha);
     free(r->error);
     free(r->warning);
     free(r);
-    return sent;
 }
 
-static void *S_writer_main(void *arg)
+/* A worker's state: its renderer, or why it could not be made (every job
+ * then fails with that reason: the worker itself stays, so that the run
+ * reports each job rather than a dying worker). */
+typedef struct S_worker_ctx {
+    const pd_env *env;
+    const S_options *opt;
+    pd_renderer *r;
+    pd_error init_err;
+} S_worker_ctx;
+
+static void *S_worker_start(void *arg, char *why, size_t why_len)
 {
-    S_writer *w = arg;
-    for (;;) {
-        pthread_mutex_lock(&w->lock);
-        while (!w->count && !w->closing)
-            pthread_cond_wait(&w->changed, &w->lock);
-        if (!w->count) {
-            pthread_mutex_unlock(&w->lock);
-            return NULL;
-        }
-        S_report *r = w->queue[w->head];
-        pthread_mutex_unlock(&w->lock);
-        bool sent = S_report_send(w, r); /* outside the lock: fsync is slow */
-        pthread_mutex_lock(&w->lock);
-        if (!sent)
-            w->broken = true;
-        w->head = (w->head + 1) % REPORT_QUEUE;
-        w->count--;
-        pthread_cond_broadcast(&w->changed);
-        pthread_mutex_unlock(&w->lock);
-    }
+    (void)why, (void)why_len;
+    S_worker_ctx *w = arg;
+    w->r = pd_renderer_new(w->env, &w->init_err);
+    return w;
 }
 
-/* Queues r (taking it); false when the master is gone. */
-static bool S_writer_push(S_writer *w, S_report *r)
+static void S_worker_stop(void *state)
 {
-    pthread_mutex_lock(&w->lock);
-    while (w->count == REPORT_QUEUE)
-        pthread_cond_wait(&w->changed, &w->lock);
-    w->queue[(w->head + w->count) % REPORT_QUEUE] = r;
-    w->count++;
-    bool broken = w->broken;
-    pthread_cond_broadcast(&w->changed);
-    pthread_mutex_unlock(&w->lock);
-    return !broken;
+    S_worker_ctx *w = state;
+    pd_renderer_free(w->r);
+    w->r = NULL;
 }
 
-static void S_worker(int in_fd, int out_fd, const pd_env *env, const S_options *opt)
+/* One job: renders it and writes it to a temporary file beside its output;
+ * the report (with the file to commit) is left for S_report_finish. */
+static void S_worker_handle(void *state, const char *msg, size_t len, strbuf *out, void **later)
 {
-    /* the master decides when to stop: a Ctrl-C reaches the whole process
-       group, but a worker finishes the jobs it was given and ends at end
-       of input */
-    signal(SIGINT, SIG_IGN);
-    signal(SIGTERM, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    /* a master that is gone makes writes fail: the files not yet committed
-       are removed, rather than the worker dying with them in place */
-    signal(SIGPIPE, SIG_IGN);
-    S_writer w = {.out_fd = out_fd};
-    pthread_mutex_init(&w.lock, NULL);
-    pthread_cond_init(&w.changed, NULL);
-    pthread_t writer;
-    bool threaded = pthread_create(&writer, NULL, S_writer_main, &w) == 0;
-    pd_error init_err = {0};
-    pd_renderer *r = pd_renderer_new(env, &init_err);
-    strbuf in = STRBUF_INIT;
-    const char *f[2048] = {NULL};
+    (void)out;
+    S_worker_ctx *w = state;
+    pd_renderer *r = w->r;
+    const S_options *opt = w->opt;
+    const char *f[2048];
     size_t n;
-    while (S_recv(in_fd, &in, f, 2048, &n)) {
-        /* number, template, lang, output, data file, clinic profile, form, n
-           values, name, value... */
-        pd_error err = {0};
-        pd_job_result res = {0};
-        pd_values values;
-        pd_values_init(&values);
-        S_report *rep = xcalloc(1, sizeof *rep);
-        rep->file.fd = -1;
-        if (n < 8) {
-            pd_error_set(&err, NULL, 0, "internal: a short job message");
-            goto report;
-        }
-        if (!r) {
-            err = init_err;
-            goto report;
-        }
-        if (*f[4] && !pd_data_load(f[4], pd_renderer_schema(r), &values, &err))
-            goto report;
-        for (size_t i = 8; i + 1 < n; i += 2)
-            if (!pd_values_set(&values, pd_renderer_schema(r), f[i], f[i + 1], "job", 0, &err))
-                goto report;
-        pd_job job = {
-            f[1], f[2], opt->paper,          opt->strict,           &values, PD_FORMAT_PDF, 1,
-            100,  0,    *f[5] ? f[5] : NULL, strcmp(f[6], "1") == 0};
-        if (!pd_renderer_render(r, &job, &res, &err))
-            goto report;
-        /* the folders of the output, each opened below the last without
-           following a symbolic link: a link swapped in meanwhile cannot
-           lead outside --out */
-        const char *base;
-        int dir = pd_output_open_parent(opt->out_fd, f[3], true, f[3], &base, &err);
-        if (dir < 0)
-            goto report;
-        rep->ok = pd_output_begin_at(dir, base, f[3], opt->tmp_prefix,
-                                     res.bytes.data ? res.bytes.data : "", res.bytes.len,
-                                     &rep->file, &err);
-    report:
-        rep->number = xstrdup(n > 0 ? f[0] : "0");
-        rep->pages = res.pages;
-        rep->bytes = res.bytes.len;
-        if (rep->ok) {
-            gchar *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
-                                                     (const guchar *)res.bytes.data, res.bytes.len);
-            rep->sha = xstrdup(sum);
-            g_free(sum);
-        }
-        rep->error = xstrdup(rep->ok ? "" : err.msg);
-        rep->warning = xstrdup(res.warning ? res.warning : "");
-        pd_job_result_free(&res);
-        pd_values_free(&values);
-        bool master_there;
-        if (threaded) {
-            master_there = S_writer_push(&w, rep);
-        } else { /* no thread: commit and report here */
-            master_there = S_report_send(&w, rep);
-            w.broken = !master_there;
-        }
-        if (!master_there)
-            break;
+    S_split(msg, len, f, 2048, &n);
+    /* number, template, lang, output, data file, clinic profile, n values,
+       name, value..., then flags: large_print, form */
+    pd_error err = {0};
+    pd_job_result res = {0};
+    pd_values values;
+    pd_values_init(&values);
+    S_report *rep = xcalloc(1, sizeof *rep);
+    rep->file.fd = -1;
+    size_t flags = n >= 7 ? 7 + 2 * (size_t)strtoull(f[6], NULL, 10) : 0;
+    if (n < 7 || flags > n) {
+        pd_error_set(&err, NULL, 0, "internal: a short job message");
+        goto report;
     }
-    if (threaded) {
-        pthread_mutex_lock(&w.lock);
-        w.closing = true;
-        pthread_cond_broadcast(&w.changed);
-        pthread_mutex_unlock(&w.lock);
-        pthread_join(writer, NULL);
+    if (!r) {
+        err = w->init_err;
+        goto report;
     }
-    pthread_cond_destroy(&w.changed);
-    pthread_mutex_destroy(&w.lock);
-    strbuf_free(&in);
-    pd_renderer_free(r);
+    if (*f[4] && !pd_data_load(f[4], pd_renderer_schema(r), &values, &err))
+        goto report;
+    for (size_t i = 7; i + 1 < flags; i += 2)
+        if (!pd_values_set(&values, pd_renderer_schema(r), f[i], f[i + 1], "job", 0, &err))
+            goto report;
+    pd_job job = {.template_name = f[1],
+                  .lang = f[2],
+                  .paper = opt->paper,
+                  .strict = opt->strict,
+                  .values = &values,
+                  .format = PD_FORMAT_PDF,
+                  .page = 1,
+                  .dpi = 100,
+                  .clinic = *f[5] ? f[5] : NULL};
+    for (size_t i = flags; i < n; i++) {
+        job.large_print |= strcmp(f[i], "large_print") == 0;
+        job.form |= strcmp(f[i], "form") == 0;
+    }
+    job.plain = opt->plain;
+    if (!pd_renderer_render(r, &job, &res, &err))
+        goto report;
+    /* the folders of the output, each opened below the last without
+       following a symbolic link: a link swapped in meanwhile cannot
+       lead outside --out */
+    const char *base;
+    int dir = pd_output_open_parent(opt->out_fd, f[3], true, f[3], &base, &err);
+    if (dir < 0)
+        goto report;
+    rep->ok =
+        pd_output_begin_at(dir, base, f[3], opt->tmp_prefix, res.bytes.data ? res.bytes.data : "",
+                           res.bytes.len, &rep->file, &err);
+report:
+    rep->number = xstrdup(n > 0 ? f[0] : "0");
+    rep->pages = res.pages;
+    rep->bytes = res.bytes.len;
+    if (rep->ok) {
+        char sum[65];
+        pd_output_sha256_hex(res.bytes.data ? res.bytes.data : "", res.bytes.len, sum);
+        rep->sha = xstrdup(sum);
+    }
+    rep->error = xstrdup(rep->ok ? "" : err.msg);
+    rep->warning = xstrdup(res.warning ? res.warning : "");
+    pd_job_result_free(&res);
+    pd_values_free(&values);
+    *later = rep;
 }
 
 /* --- the master -------------------------------------------------------------- */
@@ -477,18 +398,9 @@ static void S_on_signal(int sig)
     S_stop = sig;
 }
 
-typedef struct S_worker_state {
-    pid_t pid;       /* 0: not running */
-    int to, from;    /* pipes to and from the worker */
-    int in_flight;   /* jobs sent, results not yet received */
-    size_t finished; /* results received from this process */
-    long rss_kb;
-} S_worker_state;
-
 typedef struct S_result {
     size_t number;
     bool done, ok, kept;
-    int worker; /* the worker rendering it, or -1 */
     char *output, *id, *error;
     size_t pages, bytes;
     char sha[65];
@@ -509,14 +421,13 @@ typedef struct S_master {
     const pd_env *env;
     pd_jobsrc *src;
     pd_schema *schema;
-    S_worker_state w[MAX_WORKERS];
-    int lock_fd;         /* a shard's own lock, or -1 */
-    int dir_lock_fd;     /* the folder opened once more, for its lock alone, or -1 */
-    bool no_spawn;       /* workers keep dying without finishing a job */
-    int barren;          /* workers that died in a row without finishing a job */
-    bool worker_lost;    /* a worker died during the run */
-    const char *stopped; /* why no new job starts, or NULL */
-    S_result *pending;   /* in job order: the manifest is written in job order */
+    pd_workpool_async *pool; /* the workers */
+    int lock_fd;             /* a shard's own lock, or -1 */
+    int dir_lock_fd;         /* the folder opened once more, for its lock alone, or -1 */
+    bool worker_lost;        /* a worker died during the run */
+    bool worker_failed;      /* a worker did not end cleanly */
+    const char *stopped;     /* why no new job starts, or NULL */
+    S_result *pending;       /* in job order: the manifest is written in job order */
     size_t n_pending;
     S_names names;
     GHashTable *old;          /* job number -> S_old_row list (--resume) */
@@ -597,7 +508,6 @@ static S_result *S_queue(S_master *m, const pd_jobspec *job)
     S_result *r = &m->pending[m->n_pending++];
     memset(r, 0, sizeof *r);
     r->number = job->number;
-    r->worker = -1;
     r->output = job->output ? xstrdup(job->output) : NULL;
     r->id = job->id ? xstrdup(job->id) : NULL;
     return r;
@@ -718,105 +628,62 @@ static void S_remove_lost_temporaries(S_master *m)
     }
 }
 
-/* Starts worker i (with everything flushed first, so that the child has
- * nothing of the master's to write). */
-static bool S_spawn(S_master *m, int i)
+/* The forked worker process (the pool has closed the other workers'
+ * channels): drops what it does not need of the master, then renders the
+ * jobs it is sent until the master closes its channel. */
+static int S_worker_child(int fd, void *arg)
 {
-    int to[2], from[2];
-    if (pipe2(to, O_CLOEXEC) != 0)
-        return false;
-    if (pipe2(from, O_CLOEXEC) != 0) {
-        close(to[0]);
-        close(to[1]);
-        return false;
-    }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(to[1]);
-        close(from[0]);
-        for (int k = 0; k < MAX_WORKERS; k++)
-            if (m->w[k].pid > 0) {
-                close(m->w[k].to);
-                close(m->w[k].from);
-            }
-        if (m->lock_fd >= 0)
-            close(m->lock_fd);
-        if (m->dir_lock_fd >= 0)
-            close(m->dir_lock_fd);
-        fclose(m->manifest);
-        pd_jobsrc_close(m->src);
-        pd_schema_free(m->schema);
-        S_master_release(m);
-        S_worker(to[0], from[1], m->env, m->opt);
-        _exit(0);
-    }
-    close(to[0]);
-    close(from[1]);
-    if (pid < 0) {
-        close(to[1]);
-        close(from[0]);
-        return false;
-    }
-    m->w[i] = (S_worker_state){pid, to[1], from[0], 0, 0, 0};
-    return true;
+    S_master *m = arg;
+    if (m->lock_fd >= 0)
+        close(m->lock_fd);
+    if (m->dir_lock_fd >= 0)
+        close(m->dir_lock_fd);
+    fclose(m->manifest);
+    pd_jobsrc_close(m->src);
+    pd_schema_free(m->schema);
+    S_master_release(m);
+    S_worker_ctx ctx = {m->env, m->opt, NULL, {0}};
+    pd_workpool_handler h = {S_worker_start, S_worker_handle, S_report_finish, S_worker_stop, &ctx};
+    pd_workpool_worker_main(fd, &h);
+    return 0;
 }
 
-/* Worker i is gone (killed, crashed, or its pipe broke): its unfinished
- * jobs fail with the reason; a new worker takes its place for the next
+/* Worker slot i is gone (killed, crashed, or its channel broke): the jobs
+ * it held fail with the reason; the pool starts a new worker for the next
  * jobs. */
-static void S_worker_lost(S_master *m, int i)
+static void S_worker_lost(void *arg, int i, pid_t pid, const char *how, const uint64_t *tags,
+                          size_t n)
 {
-    S_worker_state *w = &m->w[i];
-    close(w->to);
-    close(w->from);
-    int st = 0;
-    char how[64] = "its pipe closed";
-    if (waitpid(w->pid, &st, 0) == w->pid) {
-        if (WIFSIGNALED(st)) {
-            const char *abbrev = sigabbrev_np(WTERMSIG(st));
-            snprintf(how, sizeof how, "killed by signal %d (SIG%s)", WTERMSIG(st),
-                     abbrev ? abbrev : "?");
-        } else if (WIFEXITED(st)) {
-            snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(st));
-        }
-    }
-    char why[160];
+    S_master *m = arg;
+    char why[700];
     snprintf(why, sizeof why,
              "the worker process rendering this job ended (%s) before finishing it", how);
     fprintf(stderr, "%spildoc: worker %d (process %ld) ended: %s\n", m->progress ? "\r" : "", i + 1,
-            (long)w->pid, how);
-    for (size_t k = 0; k < m->n_pending; k++)
-        if (!m->pending[k].done && m->pending[k].worker == i) {
-            /* its temporary file may be left there: removed at the end */
-            const char *out = m->pending[k].output, *slash = strrchr(out, '/');
-            if (!m->lost_folders)
-                m->lost_folders = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-            g_hash_table_add(m->lost_folders,
-                             g_strndup(out, slash ? (size_t)(slash - out) + 1 : 0));
-            S_finish(m, &m->pending[k], false, why);
-        }
-    m->worker_lost = true;
-    if (w->finished == 0 && ++m->barren >= 4) {
-        /* a worker that cannot finish a single job (it crashes at start):
-           no endless restarts */
-        m->no_spawn = true;
+            (long)pid, how);
+    for (size_t k = 0; k < n; k++) {
+        S_result *r = S_find(m, (size_t)tags[k]);
+        if (!r || r->done)
+            continue;
+        /* its temporary file may be left there: removed at the end */
+        const char *out = r->output, *slash = strrchr(out, '/');
+        if (!m->lost_folders)
+            m->lost_folders = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_hash_table_add(m->lost_folders, g_strndup(out, slash ? (size_t)(slash - out) + 1 : 0));
+        S_finish(m, r, false, why);
     }
-    *w = (S_worker_state){0, -1, -1, 0, 0, 0};
+    m->worker_lost = true;
 }
 
-static void S_collect(S_master *m, int i)
+/* A worker's report on the job numbered tag; false when malformed. */
+static bool S_collect(void *arg, uint64_t tag, const char *data, size_t len)
 {
-    strbuf msg = STRBUF_INIT;
+    S_master *m = arg;
     const char *f[8];
     size_t n;
-    S_worker_state *w = &m->w[i];
-    if (!S_recv(w->from, &msg, f, 8, &n) || n < 7) {
-        strbuf_free(&msg);
-        S_worker_lost(m, i);
-        return;
-    }
-    S_result *r = S_find(m, strtoull(f[0], NULL, 10));
+    S_split(data, len, f, 8, &n);
+    if (n < 7 || strtoull(f[0], NULL, 10) != tag)
+        return false;
+    S_result *r = S_find(m, (size_t)tag);
     if (r && !r->done) {
         bool ok = strcmp(f[1], "ok") == 0;
         r->pages = strtoull(f[2], NULL, 10);
@@ -830,10 +697,17 @@ static void S_collect(S_master *m, int i)
         }
         S_finish(m, r, ok, f[5]);
     }
-    w->in_flight--;
-    w->finished++;
-    m->barren = 0;
-    strbuf_free(&msg);
+    return true;
+}
+
+/* At the end: a worker that did not exit cleanly. */
+static void S_worker_ended(void *arg, int i, int wst)
+{
+    S_master *m = arg;
+    fprintf(stderr, "pildoc: worker %d ended abnormally (%s %d)\n", i + 1,
+            WIFSIGNALED(wst) ? "signal" : "status",
+            WIFSIGNALED(wst) ? WTERMSIG(wst) : WEXITSTATUS(wst));
+    m->worker_failed = true;
 }
 
 static bool S_in_shard(const S_options *opt, size_t number)
@@ -1059,10 +933,12 @@ static void S_input_sha(const S_options *opt, const strbuf *msg, const char *dat
     char extra[128];
     struct stat st;
     if (data_file && *data_file && stat(data_file, &st) == 0)
-        snprintf(extra, sizeof extra, "|%s|%d|%lld|%lld.%09ld", opt->paper->name, opt->strict,
-                 (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+        snprintf(extra, sizeof extra, "|%s|%d|%lld|%lld.%09ld%s", opt->paper->name, opt->strict,
+                 (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                 opt->plain ? "|plain" : "");
     else
-        snprintf(extra, sizeof extra, "|%s|%d", opt->paper->name, opt->strict);
+        snprintf(extra, sizeof extra, "|%s|%d%s", opt->paper->name, opt->strict,
+                 opt->plain ? "|plain" : "");
     g_checksum_update(sum, (const guchar *)extra, (gssize)strlen(extra));
     if (clinic && *clinic && stat(clinic, &st) == 0) {
         snprintf(extra, sizeof extra, "|clinic|%lld|%lld.%09ld", (long long)st.st_size,
@@ -1171,28 +1047,12 @@ static gint S_compare_numbers(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y;
 }
 
-/* A worker slot that can take a job now (starting its process if needed),
- * or -1. */
-static int S_free_slot(S_master *m)
-{
-    for (int i = 0; i < m->opt->workers; i++)
-        if (m->w[i].pid > 0 && m->w[i].in_flight < JOBS_PER_WORKER)
-            return i;
-    if (m->no_spawn)
-        return -1;
-    for (int i = 0; i < m->opt->workers; i++)
-        if (m->w[i].pid == 0)
-            return i;
-    return -1;
-}
-
 /* Reads jobs and hands them to workers until none can take more. Returns
  * false at the end of the job file (*fatal when it is broken). */
 static bool S_hand_out(S_master *m, bool *fatal, pd_error *fatal_err)
 {
     while (!S_stop && !m->stopped && m->n_pending < MAX_PENDING) {
-        int slot = S_free_slot(m);
-        if (slot < 0)
+        if (!pd_workpool_async_can_take(m->pool))
             return true;
         pd_jobspec job;
         int rc = pd_jobsrc_next(m->src, &job, fatal_err);
@@ -1230,12 +1090,15 @@ static bool S_hand_out(S_master *m, bool *fatal, pd_error *fatal_err)
             strbuf_printf(&cl, "%s", job.clinic ? job.clinic : "");
         char *clinic = strbuf_take(&cl);
         S_field(&msg, clinic);
-        S_fieldf(&msg, (size_t)job.form);
         S_fieldf(&msg, job.values.n);
         for (size_t v = 0; v < job.values.n; v++) {
             S_field(&msg, job.values.names[v]);
             S_field(&msg, job.values.values[v]);
         }
+        if (job.large_print) /* after the values: a field of its own */
+            S_field(&msg, "large_print");
+        if (job.form)
+            S_field(&msg, "form");
         S_input_sha(m->opt, &msg, job.data_file, clinic, r->input);
         free(clinic);
         pd_jobspec_clear(&job);
@@ -1243,16 +1106,10 @@ static bool S_hand_out(S_master *m, bool *fatal, pd_error *fatal_err)
             S_finish(m, r, false, "the job's values are larger than 64 MB");
         } else if (m->old && S_resumable(m, r)) {
             S_finish(m, r, true, NULL);
-        } else if (m->w[slot].pid == 0 && !S_spawn(m, slot)) {
-            char e[128];
-            snprintf(e, sizeof e, "cannot start a worker process: %s", strerror(errno));
-            S_finish(m, r, false, e);
-            m->no_spawn = true;
         } else {
-            r->worker = slot;
-            m->w[slot].in_flight++;
-            if (!S_send(m->w[slot].to, &msg))
-                S_worker_lost(m, slot);
+            char e[160];
+            if (!pd_workpool_async_submit(m->pool, r->number, msg.data, msg.len, e, sizeof e))
+                S_finish(m, r, false, e);
         }
         strbuf_free(&msg);
     }
@@ -1262,7 +1119,7 @@ static bool S_hand_out(S_master *m, bool *fatal, pd_error *fatal_err)
 static void S_usage(FILE *f)
 {
     fputs("Usage: pildoc batch JOBS [--out DIR] [--jobs N] [--shard K/N] [--resume]\n"
-          "                   [--paper a4|letter] [--strict] [--quiet]\n"
+          "                   [--paper a4|letter] [--strict] [--plain] [--quiet]\n"
           "\n"
           "Renders every job of JOBS (XML or CSV, read as a stream) into DIR (default out/),\n"
           "with N worker processes (default: the number of cores, at most 64). Each output\n"
@@ -1272,8 +1129,8 @@ static void S_usage(FILE *f)
           "every output that an earlier manifest lists for the same job and renders the\n"
           "rest. --shard K/N renders only the jobs whose number falls to shard K of N\n"
           "(manifest-K-of-N.csv). --strict refuses any untranslated message (consent\n"
-          "sheets always do). Exit 0 when every job was written, 1 otherwise, 2 on a usage\n"
-          "error.\n",
+          "sheets always do). --plain writes the smallest PDFs, not PDF/A-1b. Exit 0\n"
+          "when every job was written, 1 otherwise, 2 on a usage error.\n",
           f);
 }
 
@@ -1291,18 +1148,222 @@ static const char *S_parse_count(const char *s, size_t *v)
     return end;
 }
 
+/* A run id in the temporary names: this run's leftovers are known. */
+static void S_run_id(S_options *opt)
+{
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char r[6] = {0};
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+        uint64_t x = (uint64_t)getpid() * 2654435761u ^ (uint64_t)time(NULL);
+        for (size_t i = 0; i < sizeof r; i++)
+            r[i] = (unsigned char)(x >> (8 * i));
+    }
+    char id[7];
+    for (size_t i = 0; i < 6; i++)
+        id[i] = letters[r[i] % (sizeof letters - 1)];
+    id[6] = '\0';
+    snprintf(opt->tmp_prefix, sizeof opt->tmp_prefix, ".pd-%s-", id);
+}
+
+/* Creates, opens and locks the output folder, reads (--resume) or removes
+ * the manifests of earlier runs and starts this run's as a hidden .part
+ * file (*part_name). false, having said why, when the run cannot start. */
+static bool S_open_folder(S_master *m, S_options *opt, const S_manifest_names *mn, char **part_name)
+{
+    if (mkdir(opt->out_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "%s: cannot create the output folder: %s\n", opt->out_dir, strerror(errno));
+        return false;
+    }
+    opt->out_fd = open(opt->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (opt->out_fd < 0) {
+        fprintf(stderr, "%s: cannot open the output folder: %s\n", opt->out_dir, strerror(errno));
+        return false;
+    }
+    if (!S_lock(m, opt->out_fd, opt->out_dir))
+        return false;
+    struct stat st;
+    /* a symbolic link there is replaced, never followed */
+    if (fstatat(opt->out_fd, mn->final, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
+        !S_ISLNK(st.st_mode)) {
+        fprintf(stderr, "%s/%s: is not a regular file: the manifest cannot be written there\n",
+                opt->out_dir, mn->final);
+        return false;
+    }
+    if (stat(opt->jobs_file, &st) == 0) {
+        m->job_file_known = true;
+        m->job_dev = st.st_dev;
+        m->job_ino = st.st_ino;
+    }
+    /* the manifests of an earlier run: read for --resume, else removed,
+       so that none describes files this run replaces */
+    if (opt->resume) {
+        m->old = g_hash_table_new_full(S_number_hash, S_number_equal, NULL, S_old_free);
+        S_old_manifests(opt->out_fd, mn, NULL, m->old);
+        /* kept as S.csv.partial until this run has finished: it no longer
+           looks finished, and a killed resume still has it */
+        if (renameat2(opt->out_fd, mn->final, opt->out_fd, mn->partial, RENAME_NOREPLACE) != 0) {
+            /* a file system without RENAME_NOREPLACE */
+            if (errno == EINVAL && faccessat(opt->out_fd, mn->partial, F_OK, AT_SYMLINK_NOFOLLOW))
+                renameat(opt->out_fd, mn->final, opt->out_fd, mn->partial);
+            else if (errno == EEXIST || errno == EINVAL)
+                unlinkat(opt->out_fd, mn->final, 0);
+        }
+    } else {
+        unlinkat(opt->out_fd, mn->final, 0);
+        unlinkat(opt->out_fd, mn->partial, 0);
+        S_old_manifests(opt->out_fd, mn, NULL, NULL);
+    }
+    int mfd = pd_output_create_unique(opt->out_fd, mn->prefix, ".part", 0666, part_name);
+    m->manifest = mfd >= 0 ? fdopen(mfd, "w") : NULL;
+    if (!m->manifest) {
+        fprintf(stderr, "%s: cannot write the manifest: %s\n", opt->out_dir, strerror(errno));
+        if (mfd >= 0)
+            close(mfd);
+        return false;
+    }
+    fputs(MANIFEST_HEADER, m->manifest);
+    return true;
+}
+
+/* The run: hands jobs out to the workers and lists their reports in the
+ * manifest until the job file ends or the run stops (a signal, a broken
+ * job file, workers that cannot be kept running); then ends the workers.
+ * Returns the largest memory a worker used, kB. */
+static long S_run(S_master *m, bool *source_done, bool *fatal, pd_error *fatal_err)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = S_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* a dropped SSH session: stop as cleanly */
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit fails the write instead */
+
+    pd_workpool_async_config pc = {m->opt->workers, JOBS_PER_WORKER, MAX_MESSAGE,   4,
+                                   S_worker_child,  S_collect,       S_worker_lost, m};
+    m->pool = pd_workpool_async_new(&pc);
+    m->started = S_now();
+    for (;;) {
+        if (!*source_done)
+            *source_done = !S_hand_out(m, fatal, fatal_err);
+        S_flush(m);
+        bool busy = pd_workpool_async_pending(m->pool) > 0;
+        if (!busy && (*source_done || S_stop || m->stopped))
+            break;
+        if (!busy && pd_workpool_async_gave_up(m->pool)) {
+            m->stopped = "no worker process could be started or kept running";
+            break;
+        }
+        if (!busy) /* only after a worker was lost: hand out again */
+            continue;
+        if (!pd_workpool_async_wait(m->pool, m->progress ? 200 : -1))
+            break;
+        S_flush(m);
+        if (m->progress)
+            S_progress(m, false);
+    }
+    /* end of input for the workers: they finish and exit */
+    long peak = pd_workpool_async_close(m->pool, S_worker_ended);
+    m->pool = NULL;
+    S_flush(m);
+    S_remove_lost_temporaries(m);
+    if (m->progress)
+        S_progress(m, true);
+    return peak;
+}
+
+/* Lists the rows an earlier run left for jobs this one did not reach (a
+ * resumed run that stopped early), flushes the manifest to disk and
+ * renames it: S.csv when the run is complete, S.csv.partial otherwise.
+ * Returns the name it got (m->manifest_errno set when it could not be
+ * written). */
+static const char *S_close_manifest(S_master *m, const S_manifest_names *mn, const char *part_name,
+                                    bool complete)
+{
+    /* the manifest: complete -> S.csv; a run that stopped early -> S.csv.partial
+       (with the rows an earlier run left for the jobs not reached) */
+    const char *manifest_as = complete ? mn->final : mn->partial;
+    if (!complete && m->old && !m->manifest_errno) {
+        GPtrArray *later = g_ptr_array_new();
+        GHashTableIter it;
+        gpointer key, value;
+        g_hash_table_iter_init(&it, m->old);
+        while (g_hash_table_iter_next(&it, &key, &value))
+            if (*(const size_t *)key > m->last_number)
+                g_ptr_array_add(later, key);
+        g_ptr_array_sort(later, S_compare_numbers);
+        for (guint i = 0; i < later->len; i++) {
+            size_t number = *(const size_t *)later->pdata[i];
+            for (S_old_row *row = g_hash_table_lookup(m->old, later->pdata[i]); row;
+                 row = row->next)
+                S_manifest_row(m->manifest, number, row->output, true, row->pages, row->bytes,
+                               row->sha, "", row->input);
+        }
+        g_ptr_array_free(later, TRUE);
+    }
+    if (!m->manifest_errno &&
+        (fflush(m->manifest) != 0 || ferror(m->manifest) || fsync(fileno(m->manifest)) != 0))
+        m->manifest_errno = errno ? errno : EIO;
+    if (fclose(m->manifest) != 0 && !m->manifest_errno)
+        m->manifest_errno = errno ? errno : EIO;
+    if (!m->manifest_errno && renameat(m->opt->out_fd, part_name, m->opt->out_fd, manifest_as) != 0)
+        m->manifest_errno = errno;
+    if (m->manifest_errno) {
+        unlinkat(m->opt->out_fd, part_name, 0);
+    } else {
+        /* what earlier runs left is now in this manifest */
+        S_old_manifests(m->opt->out_fd, mn, NULL, NULL);
+        if (complete)
+            unlinkat(m->opt->out_fd, mn->partial, 0);
+        fsync(m->opt->out_fd);
+    }
+    return manifest_as;
+}
+
+/* The lines that end a run: a broken job file, an unwritable manifest,
+ * the counts and rates, and how to finish a run that stopped early. */
+static void S_summary(const S_master *m, const S_manifest_names *mn, const char *manifest_as,
+                      bool complete, bool fatal, const pd_error *fatal_err, long peak_kb)
+{
+    double secs = S_now() - m->started;
+    if (fatal) {
+        char *shown = S_shown(fatal_err->msg);
+        fprintf(stderr, "%s%s\n", fatal_err->located ? "" : "pildoc: ", shown);
+        free(shown);
+    }
+    if (m->manifest_errno)
+        fprintf(stderr, "%s/%s: cannot write the manifest: %s; no manifest was written\n",
+                m->opt->out_dir, mn->final, strerror(m->manifest_errno));
+    char kept[64] = "";
+    if (m->opt->resume)
+        snprintf(kept, sizeof kept, ", %zu kept from an earlier run", m->kept);
+    fprintf(stderr,
+            "pildoc batch: %zu jobs: %zu written%s, %zu failed%s; %.2f s, %.1f documents/s, "
+            "%.1f ms per document, peak worker memory %.1f MB; manifest %s/%s\n",
+            m->done, m->written, kept, m->failed,
+            S_stop       ? " (interrupted)"
+            : fatal      ? " (job file broken)"
+            : m->stopped ? " (stopped)"
+                         : "",
+            secs, secs > 0 ? (double)m->written / secs : 0.0,
+            m->written ? secs * 1000.0 / (double)m->written : 0.0, (double)peak_kb / 1024.0,
+            m->opt->out_dir, m->manifest_errno ? "(none)" : manifest_as);
+    if (!complete && !m->manifest_errno)
+        fprintf(stderr,
+                "pildoc batch: the run did not finish%s%s: %s/%s lists what was done; run the "
+                "same command with --resume to finish it\n",
+                m->stopped ? ": " : "", m->stopped ? m->stopped : "", m->opt->out_dir, mn->partial);
+}
+
 int pd_batch_main(int argc, char **argv, const pd_env *env)
 {
     static const struct option opts[] = {
-        {"out", required_argument, NULL, 'o'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"shard", required_argument, NULL, 'k'},
-        {"strict", no_argument, NULL, 'S'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"paper", required_argument, NULL, 'p'},
-        {"resume", no_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"out", required_argument, NULL, 'o'},   {"jobs", required_argument, NULL, 'j'},
+        {"shard", required_argument, NULL, 'k'}, {"strict", no_argument, NULL, 'S'},
+        {"quiet", no_argument, NULL, 'q'},       {"paper", required_argument, NULL, 'p'},
+        {"resume", no_argument, NULL, 'r'},      {"plain", no_argument, NULL, 'N'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     S_options opt = {.out_dir = "out", .strict = -1, .paper = pd_paper_find("a4"), .out_fd = -1};
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1346,6 +1407,7 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
         case 'S': opt.strict = 1; break;
         case 'q': opt.quiet = true; break;
         case 'r': opt.resume = true; break;
+        case 'N': opt.plain = true; break;
         case 'h': S_usage(stdout); return PD_EXIT_OK;
         default: fputs("Try 'pildoc batch --help'.\n", stderr); return PD_EXIT_USAGE;
         }
@@ -1355,22 +1417,7 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
         return PD_EXIT_USAGE;
     }
     opt.jobs_file = argv[optind];
-    {
-        /* a run id in the temporary names: this run's leftovers are known */
-        static const char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-        unsigned char r[6] = {0};
-        if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
-            uint64_t x = (uint64_t)getpid() * 2654435761u ^ (uint64_t)time(NULL);
-            for (size_t i = 0; i < sizeof r; i++)
-                r[i] = (unsigned char)(x >> (8 * i));
-        }
-        char id[7];
-        for (size_t i = 0; i < 6; i++)
-            id[i] = letters[r[i] % (sizeof letters - 1)];
-        id[6] = '\0';
-        snprintf(opt.tmp_prefix, sizeof opt.tmp_prefix, ".pd-%s-", id);
-    }
-
+    S_run_id(&opt);
     pd_error err = {0};
     pd_schema *schema = pd_schema_load(env->variables, &err);
     if (!schema) {
@@ -1397,199 +1444,25 @@ int pd_batch_main(int argc, char **argv, const pd_env *env)
     S_manifest_names_init(&mn, &opt);
     char *part_name = NULL;
     int status = PD_EXIT_INPUT;
-    if (mkdir(opt.out_dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "%s: cannot create the output folder: %s\n", opt.out_dir, strerror(errno));
+    if (!S_open_folder(&m, &opt, &mn, &part_name))
         goto out;
-    }
-    opt.out_fd = open(opt.out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (opt.out_fd < 0) {
-        fprintf(stderr, "%s: cannot open the output folder: %s\n", opt.out_dir, strerror(errno));
-        goto out;
-    }
-    if (!S_lock(&m, opt.out_fd, opt.out_dir))
-        goto out;
-    struct stat st;
-    /* a symbolic link there is replaced, never followed */
-    if (fstatat(opt.out_fd, mn.final, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
-        !S_ISLNK(st.st_mode)) {
-        fprintf(stderr, "%s/%s: is not a regular file: the manifest cannot be written there\n",
-                opt.out_dir, mn.final);
-        goto out;
-    }
-    if (stat(opt.jobs_file, &st) == 0) {
-        m.job_file_known = true;
-        m.job_dev = st.st_dev;
-        m.job_ino = st.st_ino;
-    }
-    /* the manifests of an earlier run: read for --resume, else removed,
-       so that none describes files this run replaces */
-    if (opt.resume) {
-        m.old = g_hash_table_new_full(S_number_hash, S_number_equal, NULL, S_old_free);
-        S_old_manifests(opt.out_fd, &mn, NULL, m.old);
-        /* kept as S.csv.partial until this run has finished: it no longer
-           looks finished, and a killed resume still has it */
-        if (renameat2(opt.out_fd, mn.final, opt.out_fd, mn.partial, RENAME_NOREPLACE) != 0) {
-            if (errno == EINVAL && faccessat(opt.out_fd, mn.partial, F_OK, AT_SYMLINK_NOFOLLOW))
-                renameat(opt.out_fd, mn.final, opt.out_fd, mn.partial); /* no RENAME_NOREPLACE */
-            else if (errno == EEXIST || errno == EINVAL)
-                unlinkat(opt.out_fd, mn.final, 0);
-        }
-    } else {
-        unlinkat(opt.out_fd, mn.final, 0);
-        unlinkat(opt.out_fd, mn.partial, 0);
-        S_old_manifests(opt.out_fd, &mn, NULL, NULL);
-    }
-    int mfd = pd_output_create_unique(opt.out_fd, mn.prefix, ".part", 0666, &part_name);
-    m.manifest = mfd >= 0 ? fdopen(mfd, "w") : NULL;
-    if (!m.manifest) {
-        fprintf(stderr, "%s: cannot write the manifest: %s\n", opt.out_dir, strerror(errno));
-        if (mfd >= 0)
-            close(mfd);
-        goto out;
-    }
-    fputs(MANIFEST_HEADER, m.manifest);
     bool progress = !opt.quiet && isatty(STDERR_FILENO);
     m.progress = progress;
     if (progress)
         m.total = S_count_jobs(&opt, schema);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = S_on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL); /* a dropped SSH session: stop as cleanly */
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGXFSZ, SIG_IGN); /* a file size limit fails the write instead */
-
-    m.started = S_now();
     bool source_done = false, fatal = false;
     pd_error fatal_err = {0};
-    for (;;) {
-        if (!source_done)
-            source_done = !S_hand_out(&m, &fatal, &fatal_err);
-        S_flush(&m);
-        struct pollfd fds[MAX_WORKERS];
-        int idx[MAX_WORKERS], nf = 0;
-        bool busy = false;
-        for (int i = 0; i < MAX_WORKERS; i++)
-            if (m.w[i].pid > 0) {
-                fds[nf] = (struct pollfd){m.w[i].from, POLLIN, 0};
-                idx[nf++] = i;
-                busy |= m.w[i].in_flight > 0;
-            }
-        if (!busy && (source_done || S_stop || m.stopped))
-            break;
-        if (!busy && m.no_spawn) {
-            m.stopped = "no worker process could be started or kept running";
-            break;
-        }
-        if (!busy) /* only after a worker was lost: hand out again */
-            continue;
-        int rc = poll(fds, (nfds_t)nf, progress ? 200 : -1);
-        if (rc < 0 && errno != EINTR)
-            break;
-        for (int k = 0; rc > 0 && k < nf; k++)
-            if (fds[k].revents && m.w[idx[k]].pid > 0)
-                S_collect(&m, idx[k]);
-        S_flush(&m);
-        if (progress)
-            S_progress(&m, false);
-    }
-    /* end of input for the workers: they finish and exit */
-    bool worker_failed = m.worker_lost;
-    long peak = 0;
-    for (int i = 0; i < MAX_WORKERS; i++) {
-        if (m.w[i].pid <= 0)
-            continue;
-        close(m.w[i].to);
-        close(m.w[i].from);
-        int wst;
-        struct rusage ru;
-        if (wait4(m.w[i].pid, &wst, 0, &ru) > 0) {
-            if (ru.ru_maxrss > peak)
-                peak = ru.ru_maxrss;
-            if (!WIFEXITED(wst) || WEXITSTATUS(wst) != 0) {
-                fprintf(stderr, "pildoc: worker %d ended abnormally (%s %d)\n", i + 1,
-                        WIFSIGNALED(wst) ? "signal" : "status",
-                        WIFSIGNALED(wst) ? WTERMSIG(wst) : WEXITSTATUS(wst));
-                worker_failed = true;
-            }
-        }
-    }
-    S_flush(&m);
-    S_remove_lost_temporaries(&m);
-    if (progress)
-        S_progress(&m, true);
-
-    /* the manifest: complete -> S.csv; a run that stopped early -> S.csv.partial
-       (with the rows an earlier run left for the jobs not reached) */
+    long peak = S_run(&m, &source_done, &fatal, &fatal_err);
+    bool worker_failed = m.worker_lost || m.worker_failed;
     bool complete = source_done && !fatal && !S_stop && !m.stopped;
-    const char *manifest_as = complete ? mn.final : mn.partial;
-    if (!complete && m.old && !m.manifest_errno) {
-        GPtrArray *later = g_ptr_array_new();
-        GHashTableIter it;
-        gpointer key, value;
-        g_hash_table_iter_init(&it, m.old);
-        while (g_hash_table_iter_next(&it, &key, &value))
-            if (*(const size_t *)key > m.last_number)
-                g_ptr_array_add(later, key);
-        g_ptr_array_sort(later, S_compare_numbers);
-        for (guint i = 0; i < later->len; i++) {
-            size_t number = *(const size_t *)later->pdata[i];
-            for (S_old_row *row = g_hash_table_lookup(m.old, later->pdata[i]); row; row = row->next)
-                S_manifest_row(m.manifest, number, row->output, true, row->pages, row->bytes,
-                               row->sha, "", row->input);
-        }
-        g_ptr_array_free(later, TRUE);
-    }
-    if (!m.manifest_errno &&
-        (fflush(m.manifest) != 0 || ferror(m.manifest) || fsync(fileno(m.manifest)) != 0))
-        m.manifest_errno = errno ? errno : EIO;
-    if (fclose(m.manifest) != 0 && !m.manifest_errno)
-        m.manifest_errno = errno ? errno : EIO;
-    if (!m.manifest_errno && renameat(opt.out_fd, part_name, opt.out_fd, manifest_as) != 0)
-        m.manifest_errno = errno;
-    if (m.manifest_errno) {
-        unlinkat(opt.out_fd, part_name, 0);
-    } else {
-        /* what earlier runs left is now in this manifest */
-        S_old_manifests(opt.out_fd, &mn, NULL, NULL);
-        if (complete)
-            unlinkat(opt.out_fd, mn.partial, 0);
-        fsync(opt.out_fd);
-    }
-    double secs = S_now() - m.started;
-    if (fatal) {
-        char *shown = S_shown(fatal_err.msg);
-        fprintf(stderr, "%s%s\n", fatal_err.located ? "" : "pildoc: ", shown);
-        free(shown);
-    }
-    if (m.manifest_errno)
-        fprintf(stderr, "%s/%s: cannot write the manifest: %s; no manifest was written\n",
-                opt.out_dir, mn.final, strerror(m.manifest_errno));
-    char kept[64] = "";
-    if (opt.resume)
-        snprintf(kept, sizeof kept, ", %zu kept from an earlier run", m.kept);
-    fprintf(stderr,
-            "pildoc batch: %zu jobs: %zu written%s, %zu failed%s; %.2f s, %.1f documents/s, "
-            "%.1f ms per document, peak worker memory %.1f MB; manifest %s/%s\n",
-            m.done, m.written, kept, m.failed,
-            S_stop      ? " (interrupted)"
-            : fatal     ? " (job file broken)"
-            : m.stopped ? " (stopped)"
-                        : "",
-            secs, secs > 0 ? (double)m.written / secs : 0.0,
-            m.written ? secs * 1000.0 / (double)m.written : 0.0, (double)peak / 1024.0, opt.out_dir,
-            m.manifest_errno ? "(none)" : manifest_as);
-    if (!complete && !m.manifest_errno)
-        fprintf(stderr,
-                "pildoc batch: the run did not finish%s%s: %s/%s lists what was done; run the "
-                "same command with --resume to finish it\n",
-                m.stopped ? ": " : "", m.stopped ? m.stopped : "", opt.out_dir, mn.partial);
+    const char *manifest_as = S_close_manifest(&m, &mn, part_name, complete);
+    S_summary(&m, &mn, manifest_as, complete, fatal, &fatal_err, peak);
     if (complete && !m.failed && !worker_failed && !m.manifest_errno)
         status = PD_EXIT_OK;
 out:
+    if (m.pool)
+        pd_workpool_async_close(m.pool, NULL);
     if (m.old)
         g_hash_table_destroy(m.old);
     if (m.lost_folders)

@@ -12,6 +12,7 @@
 #include "xmlsafe.h"
 
 typedef struct S_ctx {
+    const pd_lang *lang; /* every text of the document comes from here */
     const pd_template *t;
     const pd_schema *schema;
     const pd_values *values;
@@ -150,12 +151,13 @@ static void S_add_blank(pd_text *out, double em, unsigned style, pd_origin origi
 /* A date to write by hand, in the form the language expects: a pattern
  * with runs of '_' ("____年__月__日") becomes a line per run; any other
  * ("DD/MM/YYYY") a line followed by the pattern as a hint. */
-static void S_add_blank_date(pd_text *out, double em, unsigned style, pd_origin origin)
+static void S_add_blank_date(const pd_lang *lang, pd_text *out, double em, unsigned style,
+                             pd_origin origin)
 {
     /* TRANSLATORS: how a date is written by hand on a form, shown beside
        an empty date line. Letters name the parts (French: JJ/MM/AAAA);
        runs of '_' become lines to write on (Chinese: ____年__月__日). */
-    const char *pattern = _("DD/MM/YYYY");
+    const char *pattern = _(lang, "DD/MM/YYYY");
     if (!strchr(pattern, '_')) {
         S_add_blank_kind(out, em, PD_BLANK_DATE, style, origin);
         pd_text_add(out, " ", 1, style & ~(unsigned)PD_SPAN_VALUE, origin);
@@ -192,8 +194,8 @@ static pd_blank_kind S_blank_kind_of(const pd_var_def *def)
 }
 
 /* A count with its unit: "4 sessions"; unset: a blank line then the unit. */
-static void S_add_count(pd_text *out, const pd_var_def *def, const char *value, double blank_em,
-                        unsigned style, pd_origin origin, pd_origin vo)
+static void S_add_count(const pd_lang *lang, pd_text *out, const pd_var_def *def, const char *value,
+                        double blank_em, unsigned style, pd_origin origin, pd_origin vo)
 {
     size_t u;
     for (u = 0; u < sizeof S_units / sizeof S_units[0]; u++)
@@ -201,7 +203,7 @@ static void S_add_count(pd_text *out, const pd_var_def *def, const char *value, 
             break;
     unsigned long n = value ? strtoul(value, NULL, 10) : 2;
     const char *pattern = u < sizeof S_units / sizeof S_units[0]
-                              ? lang_ngettext(S_units[u].one, S_units[u].other, n)
+                              ? lang_ngettext(lang, S_units[u].one, S_units[u].other, n)
                               : "{n}";
     const char *at = strstr(pattern, "{n}");
     if (!at) /* a translation without {n}: the number first, never lost */
@@ -211,7 +213,7 @@ static void S_add_count(pd_text *out, const pd_var_def *def, const char *value, 
     if (value) {
         char num[32];
         snprintf(num, sizeof num, "%lu", n);
-        char *shown = lang_format_decimal(num, false);
+        char *shown = lang_format_decimal(lang, num, false);
         pd_text_add(out, shown, strlen(shown), style | PD_SPAN_VALUE, vo);
         free(shown);
     } else {
@@ -238,9 +240,9 @@ static void S_add_var_named(S_ctx *c, pd_text *out, const char *name, double wid
     size_t first = out->n_spans;
     if (def->type == PD_VAR_COUNT || !value) {
         if (def->type == PD_VAR_COUNT)
-            S_add_count(out, def, value, blank_em, style, origin, vo);
+            S_add_count(c->lang, out, def, value, blank_em, style, origin, vo);
         else if (def->type == PD_VAR_DATE)
-            S_add_blank_date(out, blank_em, style, origin);
+            S_add_blank_date(c->lang, out, blank_em, style, origin);
         else
             S_add_blank_kind(out, blank_em, S_blank_kind_of(def), style, origin);
         /* a fillable form names its field after the variable */
@@ -253,12 +255,13 @@ static void S_add_var_named(S_ctx *c, pd_text *out, const char *name, double wid
     switch (def->type) {
     case PD_VAR_CHOICE: {
         const pd_choice *ch = pd_var_def_choice(def, value);
-        shown = xstrdup(ch ? lang_gettext(NULL, ch->label) : value);
+        shown = xstrdup(ch ? lang_gettext(c->lang, NULL, ch->label) : value);
         break;
     }
     case PD_VAR_DATE: {
         int y, m, d;
-        shown = lang_parse_iso_date(value, &y, &m, &d) ? lang_format_date(y, m, d) : xstrdup(value);
+        shown = lang_parse_iso_date(value, &y, &m, &d) ? lang_format_date(c->lang, y, m, d)
+                                                       : xstrdup(value);
         break;
     }
     case PD_VAR_COUNT: /* printed by S_add_count above */
@@ -276,12 +279,13 @@ static void S_add_var(S_ctx *c, pd_text *out, xmlNodePtr v, unsigned style, pd_o
     xmlFree(name);
 }
 
-static void S_add_num(pd_text *out, xmlNodePtr n, unsigned style, pd_origin origin)
+static void S_add_num(const pd_lang *lang, pd_text *out, xmlNodePtr n, unsigned style,
+                      pd_origin origin)
 {
     xmlChar *value = xmlGetProp(n, BAD_CAST "value");
     xmlChar *st = xmlGetProp(n, BAD_CAST "style");
     /* printed digit for digit as written (the schema makes it a decimal) */
-    char *shown = lang_format_decimal(value ? (const char *)value : "0",
+    char *shown = lang_format_decimal(lang, value ? (const char *)value : "0",
                                       st && xmlStrEqual(st, BAD_CAST "percent"));
     if (!shown)
         shown = xstrdup(value ? (const char *)value : "");
@@ -307,7 +311,7 @@ static void S_spans(S_ctx *c, xmlNodePtr parent, unsigned style, pd_origin origi
             else if (S_is(n, "var"))
                 S_add_var(c, out, n, style, origin);
             else if (S_is(n, "num"))
-                S_add_num(out, n, style, origin);
+                S_add_num(c->lang, out, n, style, origin);
         }
     }
 }
@@ -341,8 +345,8 @@ static S_message *S_message_load(S_ctx *c, xmlNodePtr elem, const char *file, lo
     bool untranslated = false;
     /* an empty element has nothing to translate (and gettext("") is the
        catalog's header) */
-    if (*msgid && strcmp(lang_active(), "en") != 0) {
-        const char *translated = lang_gettext((const char *)ctx, msgid);
+    if (*msgid && !pd_lang_is_source(c->lang)) {
+        const char *translated = lang_gettext(c->lang, (const char *)ctx, msgid);
         untranslated = translated == msgid || !*translated;
         unsigned bidi = untranslated ? 0 : xmlsafe_bidi_control(translated);
         if (bidi) {
@@ -501,7 +505,7 @@ static bool S_img(S_ctx *c, xmlNodePtr e, pd_block *b)
     char *dir = paths_dirname(file), *root = paths_dirname(c->t->path);
     char *path = paths_join(dir, src ? (const char *)src : "");
     char *alt_text = xmlsafe_collapse_space(alt ? (const char *)alt : "");
-    const char *shown = *alt_text ? lang_gettext(NULL, alt_text) : "";
+    const char *shown = *alt_text ? lang_gettext(c->lang, NULL, alt_text) : "";
     const pd_image *known = c->images ? g_hash_table_lookup(c->images, e) : NULL;
     if (known) { /* the pixels of an earlier document; this one's alt text */
         b->image = pd_image_copy(known);
@@ -584,7 +588,7 @@ static bool S_blocks(S_ctx *c, xmlNodePtr parent, pd_block **blocks, size_t *n)
             if (name)
                 S_add_var_named(c, &b->text, (const char *)name, width ? em : 0, 0, o);
             else if (kind && xmlStrEqual(kind, BAD_CAST "date"))
-                S_add_blank_date(&b->text, em, 0, o);
+                S_add_blank_date(c->lang, &b->text, em, 0, o);
             else
                 S_add_blank_kind(&b->text, em,
                                  !kind                                 ? PD_BLANK_TEXT
@@ -624,6 +628,9 @@ static bool S_blocks(S_ctx *c, xmlNodePtr parent, pd_block **blocks, size_t *n)
                 return false;
         } else if (S_is(e, "keep")) {
             b->kind = PD_BLOCK_KEEP;
+            xmlChar *cols = xmlGetProp(e, BAD_CAST "columns"); /* 1-3, the schema says */
+            b->columns = cols ? atoi((const char *)cols) : 1;
+            xmlFree(cols);
             if (!S_blocks(c, e, &b->children, &b->n_children))
                 return false;
         } else {
@@ -643,15 +650,16 @@ static xmlNodePtr S_child(xmlNodePtr parent, const char *name)
 }
 
 pd_doc *pd_bind(const pd_template *t, const pd_schema *schema, const pd_values *values,
-                const char *lang, pd_bind_cache *cache, pd_bind_stats *stats, pd_error *err)
+                const pd_lang *lang, pd_bind_cache *cache, pd_bind_stats *stats, pd_error *err)
 {
-    lang_activate(lang);
     pd_doc *doc = pd_doc_new();
-    doc->lang = xstrdup(lang);
-    doc->lang_tag = xstrdup(lang_bcp47(lang));
+    doc->lang = xstrdup(pd_lang_code(lang));
+    doc->lang_tag = xstrdup(pd_lang_tag(lang));
     char what[64];
-    snprintf(what, sizeof what, "%s translation", lang);
-    S_ctx c = {t, schema, values, doc, stats, err, NULL, S_cache_for(cache, lang), NULL};
+    snprintf(what, sizeof what, "%s translation", pd_lang_code(lang));
+    S_ctx c = {
+        lang, t, schema, values, doc, stats, err, NULL, S_cache_for(cache, pd_lang_code(lang)),
+        NULL};
     c.images = cache ? cache->images : NULL;
     c.tr_what = pd_doc_intern(doc, what);
     xmlNodePtr root = xmlDocGetRootElement(t->doc);
@@ -689,26 +697,26 @@ pd_doc *pd_bind(const pd_template *t, const pd_schema *schema, const pd_values *
     xmlChar *revised = xmlGetProp(root, BAD_CAST "revised");
     int y = 0, m = 0, d = 0;
     char *date = lang_parse_iso_date((const char *)revised, &y, &m, &d)
-                     ? lang_format_date(y, m, d)
+                     ? lang_format_date(lang, y, m, d)
                      : xstrdup((const char *)revised);
     strbuf ed = STRBUF_INIT;
     const char *names[] = {"version", "date"};
     const char *vals[] = {(const char *)version, date};
     /* TRANSLATORS: under the document's title. {version} is the document's
        version number, {date} its revision date. */
-    strbuf_expand(&ed, _("Version {version}, revised {date}"), names, vals, 2);
+    strbuf_expand(&ed, _(lang, "Version {version}, revised {date}"), names, vals, 2);
     doc->edition = strbuf_take(&ed);
     free(date);
     xmlFree(version);
     xmlFree(revised);
     /* TRANSLATORS: the page footer; keep {page} and {pages}. */
-    doc->footer_fmt = xstrdup(_("Page {page} of {pages}"));
+    doc->footer_fmt = xstrdup(_(lang, "Page {page} of {pages}"));
     /* TRANSLATORS: after the first heading of a table whose header row is
        repeated at the top of the next page. */
-    doc->continued = xstrdup(_("(continued)"));
+    doc->continued = xstrdup(_(lang, "(continued)"));
     /* TRANSLATORS: printed in a large empty area of a form's page, so that
        nothing can be added there after signing. */
-    doc->blank_note = xstrdup(_("This space is intentionally left blank."));
+    doc->blank_note = xstrdup(_(lang, "This space is intentionally left blank."));
 
     if (!S_blocks(&c, S_child(root, "body"), &doc->blocks, &doc->n_blocks))
         goto fail;

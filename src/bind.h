@@ -1,5 +1,6 @@
-/* bind: template + values + active language -> document model.
- * Translates every message through the active catalog, chooses the
+/* bind: template + values + a language -> document model.
+ * Translates every message through that language's catalog (a pd_lang,
+ * never process state), chooses the
  * conditional parts, and fills variables in as literal text (a value is
  * never read as markup or as a format).
  * Ownership: the returned pd_doc belongs to the caller (pd_doc_free). */
@@ -8,6 +9,7 @@
 
 #include "docmodel.h"
 #include "error.h"
+#include "lang.h"
 #include "template.h"
 #include "vars.h"
 
@@ -30,7 +32,7 @@ void pd_bind_cache_free(pd_bind_cache *cache);
 
 /* cache: NULL, or the cache of this template. */
 pd_doc *pd_bind(const pd_template *t, const pd_schema *schema, const pd_values *values,
-                const char *lang, pd_bind_cache *cache, pd_bind_stats *stats, pd_error *err);
+                const pd_lang *lang, pd_bind_cache *cache, pd_bind_stats *stats, pd_error *err);
 void pd_bind_stats_free(pd_bind_stats *stats);
 
 #endif

@@ -145,8 +145,14 @@ void catalog_messages_free(catalog_messages *m)
     memset(m, 0, sizeof *m);
 }
 
-static pd_error *S_po_err;
-static const char *S_po_path;
+/* libgettextpo's error handler takes no pointer of the caller's: this is
+ * the one read in progress on this thread, set and cleared by
+ * catalog_count, so nothing outlives the call. */
+typedef struct S_po_read {
+    const char *path;
+    pd_error syntax; /* the first error reported */
+} S_po_read;
+static _Thread_local S_po_read *S_reading;
 
 static void S_xerror(int severity, po_message_t message, const char *filename, size_t lineno,
                      size_t column, int multiline_p, const char *text)
@@ -154,14 +160,16 @@ static void S_xerror(int severity, po_message_t message, const char *filename, s
     (void)message;
     (void)column;
     (void)multiline_p;
-    if (severity == PO_SEVERITY_WARNING)
+    if (severity == PO_SEVERITY_WARNING || !S_reading)
         return;
-    pd_error_set(S_po_err, filename ? filename : S_po_path, (long)lineno, "%s", text);
-    if (severity == PO_SEVERITY_FATAL_ERROR) {
-        /* libgettextpo's contract: never return here */
-        fprintf(stderr, "%s\n", S_po_err->msg);
-        exit(PD_EXIT_INPUT);
-    }
+    pd_error_set(&S_reading->syntax, filename ? filename : S_reading->path,
+                 lineno == (size_t)-1 ? 0 : (long)lineno, "%s", text);
+    /* A fatal error "must not return", says gettext-po.h, because its own
+     * programs would go on. Its readers (read-catalog-abstract.c,
+     * po-lex.c) report one at the end of a parse or at a read error and
+     * then return normally: returning here gives back a catalog that
+     * catalog_count refuses (its error is recorded), where exit() would
+     * end a server or a batch. */
 }
 
 static void S_xerror2(int severity, po_message_t m1, const char *f1, size_t l1, size_t c1, int ml1,
@@ -182,15 +190,16 @@ bool catalog_count(const char *po_path, const catalog_messages *m, catalog_count
 {
     memset(out, 0, sizeof *out);
     struct po_xerror_handler handler = {S_xerror, S_xerror2};
-    S_po_path = po_path;
-    pd_error syntax = {0};
-    S_po_err = &syntax;
+    S_po_read reading = {po_path, {0}};
+    S_reading = &reading;
     po_file_t file = po_file_read(po_path, &handler);
+    S_reading = NULL;
     if (!file)
-        return pd_error_set(err, po_path, 0, "cannot read the catalog");
-    if (syntax.set) { /* a broken catalog is not counted: msgfmt would refuse it */
+        return reading.syntax.set ? (*err = reading.syntax, false)
+                                  : pd_error_set(err, po_path, 0, "cannot read the catalog");
+    if (reading.syntax.set) { /* a broken catalog is not counted: msgfmt would refuse it */
         po_file_free(file);
-        *err = syntax;
+        *err = reading.syntax;
         return false;
     }
     /* 0 missing, 1 untranslated, 2 fuzzy, 3 translated */

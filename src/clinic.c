@@ -78,15 +78,12 @@ static char *S_logo(const char *path, const char *name, long line, pd_error *err
     return full;
 }
 
-bool pd_clinic_load(const char *path, const char *rng, const pd_schema *schema, pd_values *values,
-                    pd_image **logo, pd_error *err)
+/* A parsed profile (taken and freed) named path. */
+static bool S_load_doc(xmlDocPtr doc, const char *path, const char *rng, const pd_schema *schema,
+                       pd_values *values, pd_image **logo, pd_error *err)
 {
-    *logo = NULL;
     char *logo_path = NULL;
     long logo_line = 0;
-    xmlDocPtr doc = xmlsafe_read_file(path, err);
-    if (!doc)
-        return false;
     bool ok = xmlsafe_validate(doc, rng, path, err);
     xmlNodePtr root = xmlDocGetRootElement(doc);
     if (ok) {
@@ -145,4 +142,21 @@ bool pd_clinic_load(const char *path, const char *rng, const pd_schema *schema, 
     }
     free(logo_path);
     return ok;
+}
+
+bool pd_clinic_load(const char *path, const char *rng, const pd_schema *schema, pd_values *values,
+                    pd_image **logo, pd_error *err)
+{
+    *logo = NULL;
+    xmlDocPtr doc = xmlsafe_read_file(path, err);
+    return doc && S_load_doc(doc, path, rng, schema, values, logo, err);
+}
+
+bool pd_clinic_load_memory(const char *buf, size_t len, const char *path, const char *rng,
+                           const pd_schema *schema, pd_values *values, pd_image **logo,
+                           pd_error *err)
+{
+    *logo = NULL;
+    xmlDocPtr doc = xmlsafe_read_memory(buf, len, path, 0, err);
+    return doc && S_load_doc(doc, path, rng, schema, values, logo, err);
 }

@@ -23,4 +23,10 @@
 bool pd_clinic_load(const char *path, const char *rng, const pd_schema *schema, pd_values *values,
                     pd_image **logo, pd_error *err);
 
+/* The same from len bytes in memory: path names the profile in errors and
+ * is where it would live, the folder its logo is read from. */
+bool pd_clinic_load_memory(const char *buf, size_t len, const char *path, const char *rng,
+                           const pd_schema *schema, pd_values *values, pd_image **logo,
+                           pd_error *err);
+
 #endif

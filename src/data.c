@@ -107,6 +107,17 @@ bool pd_data_load(const char *path, const pd_schema *schema, pd_values *values, 
     return ok;
 }
 
+bool pd_data_load_memory(const char *buf, size_t len, const char *file, const pd_schema *schema,
+                         pd_values *values, pd_error *err)
+{
+    xmlDocPtr doc = xmlsafe_read_memory(buf, len, file, 0, err);
+    if (!doc)
+        return false;
+    bool ok = pd_data_from_node(xmlDocGetRootElement(doc), file, schema, values, err);
+    xmlFreeDoc(doc);
+    return ok;
+}
+
 bool pd_data_from_node(xmlNodePtr data, const char *file, const pd_schema *schema,
                        pd_values *values, pd_error *err)
 {

@@ -16,6 +16,11 @@
 
 bool pd_data_load(const char *path, const pd_schema *schema, pd_values *values, pd_error *err);
 
+/* The same from len bytes in memory (a request body); `file` names them
+ * in errors. */
+bool pd_data_load_memory(const char *buf, size_t len, const char *file, const pd_schema *schema,
+                         pd_values *values, pd_error *err);
+
 /* The same from an element already parsed (a batch job's <data>); `file`
  * names it in errors. */
 bool pd_data_from_node(xmlNodePtr data, const char *file, const pd_schema *schema,

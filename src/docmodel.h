@@ -81,6 +81,8 @@ typedef struct pd_block {
     pd_text text; /* headings, paragraphs, items */
     char *marker; /* list items: "•" or "3." */
     int urgent;   /* callouts: 1 = urgent, 0 = information */
+    int columns;  /* KEEP: its blocks side by side in this many columns when the page
+                     is wide enough (signature blocks); 0 or 1: one after another */
     int checked;  /* PD_BLOCK_CHECK: ticked */
     /* what a box stands for, for fillable forms: CHECK: the variable and
        the value its box means (interned, NULL for a box of its own), and
@@ -101,6 +103,9 @@ typedef struct pd_block {
     /* images */
     pd_image *image;
     double width_em;
+    /* the block's language when it is not the document's (a bilingual
+       document's second language), BCP 47, from the doc's pool; or NULL */
+    const char *lang_tag;
 } pd_block;
 
 typedef struct pd_doc {

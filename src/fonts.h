@@ -2,8 +2,12 @@
  * A private fontconfig configuration lists only that folder (with a cache
  * folder so it is not rescanned on every run); the font map works at 72 dpi
  * so that 1 pt is 1 PDF unit.
- * Ownership: pd_fonts owns the configuration and font map; layouts made
- * from its context must be freed before pd_fonts_free. */
+ * Ownership: pd_fonts owns the configuration, the font map, the Pango
+ * contexts and the cache of shaped paragraphs; a renderer makes one and
+ * owns it, so nothing here is shared between renderers (two pd_fonts may
+ * live in one process). The one process-wide effect: the last pd_fonts
+ * made is fontconfig's current configuration (see pd_fonts_new). Layouts
+ * made from its contexts must be freed before pd_fonts_free. */
 #ifndef PILDOC_FONTS_H
 #define PILDOC_FONTS_H
 

@@ -319,6 +319,15 @@ static void S_set_clinic(pd_jobsrc *src, pd_jobspec *job, long line, const char 
     job->clinic_name = xstrdup(value);
 }
 
+/* large_print: 1 or 0 (an empty CSV cell, no XML attribute: 0) */
+static void S_set_large_print(pd_jobsrc *src, pd_jobspec *job, long line, const char *value)
+{
+    if (strcmp(value, "1") == 0 || strcmp(value, "0") == 0 || !*value)
+        job->large_print = strcmp(value, "1") == 0;
+    else
+        S_job_error(job, src->path, line, "large_print must be 1 or 0", NULL);
+}
+
 /* --- XML ---------------------------------------------------------------- */
 
 static char *S_attr(xmlNodePtr n, const char *name)
@@ -336,6 +345,26 @@ static void S_set_form(pd_jobsrc *src, pd_jobspec *job, long line, const char *v
         job->form = 1;
     else if (*value && strcmp(value, "0") != 0 && strcmp(value, "no") != 0)
         S_job_error(job, src->path, line, "form must be yes or no (1 or 0), not", value);
+}
+
+/* The element child of n called name, or NULL. */
+static xmlNodePtr S_child(xmlNodePtr n, const char *name)
+{
+    for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST name))
+            return c;
+    return NULL;
+}
+
+/* <data><patient><id> of a job whose values were not read (it failed
+ * before): the id alone, so that the error still names the job by it. */
+static char *S_xml_raw_id(xmlNodePtr job)
+{
+    xmlNodePtr id = S_child(S_child(S_child(job, "data"), "patient"), "id");
+    xmlChar *text = id ? xmlNodeGetContent(id) : NULL;
+    char *out = text && *text ? xstrdup((const char *)text) : NULL;
+    xmlFree(text);
+    return out;
 }
 
 static void S_xml_job(pd_jobsrc *src, xmlNodePtr n, pd_jobspec *job)
@@ -358,6 +387,10 @@ static void S_xml_job(pd_jobsrc *src, xmlNodePtr n, pd_jobspec *job)
     if (clinic && *clinic && !job->error)
         S_set_clinic(src, job, line, clinic);
     free(clinic);
+    char *large = S_attr(n, "large_print");
+    if (large && !job->error)
+        S_set_large_print(src, job, line, large);
+    free(large);
     char *form = S_attr(n, "form");
     if (form && !job->error)
         S_set_form(src, job, line, form);
@@ -462,6 +495,8 @@ static int S_xml_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
         const char *id = pd_values_get(&job->values, "patient.id");
         if (id)
             job->id = xstrdup(id);
+        else if (job->error)
+            job->id = S_xml_raw_id(n);
         /* skip the subtree: the reader frees what it expanded */
         src->positioned = xmlTextReaderNext(src->reader) == 1;
         src->tags = 0;
@@ -575,7 +610,8 @@ static bool S_csv_header(pd_jobsrc *src, const S_row *row, pd_error *err)
             if (strcmp(row->cells[k], col) == 0)
                 return pd_error_set(err, src->path, row->line,
                                     "column '%s' appears twice in the header", col);
-        if (strcmp(col, "data") == 0 || strcmp(col, "clinic") == 0 || strcmp(col, "form") == 0)
+        if (strcmp(col, "data") == 0 || strcmp(col, "clinic") == 0 ||
+            strcmp(col, "large_print") == 0 || strcmp(col, "form") == 0)
             continue;
         const pd_var_def *def = pd_schema_find(src->schema, col);
         if (!def)
@@ -622,6 +658,8 @@ static void S_csv_job(pd_jobsrc *src, const S_row *row, pd_jobspec *job)
         } else if (strcmp(col, "clinic") == 0) {
             if (*cell)
                 S_set_clinic(src, job, row->line, cell);
+        } else if (strcmp(col, "large_print") == 0) {
+            S_set_large_print(src, job, row->line, cell);
         } else if (strcmp(col, "form") == 0) {
             S_set_form(src, job, row->line, cell);
         } else if (*cell) {
@@ -666,6 +704,10 @@ static int S_csv_next(pd_jobsrc *src, pd_jobspec *job, pd_error *err)
         const char *id = pd_values_get(&job->values, "patient.id");
         if (id)
             job->id = xstrdup(id);
+        else if (job->error && row.n == src->header.n) /* failed before its values were read */
+            for (size_t i = 3; i < row.n && !job->id; i++)
+                if (strcmp(src->header.cells[i], "patient.id") == 0 && *row.cells[i])
+                    job->id = xstrdup(row.cells[i]);
         S_row_free(&row);
         return 1;
     }

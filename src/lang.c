@@ -7,68 +7,85 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mofile.h"
 #include "strbuf.h"
 
-#define DOMAIN "pildoc"
+struct pd_lang {
+    char *code; /* "zh_CN" */
+    char *tag;  /* "zh-CN" */
+    pd_mo *mo;  /* NULL for the source language */
+};
 
-static char S_active[32] = "en";
-
-void lang_init(const char *localedir)
+void lang_init(void)
 {
     /* Whatever LANG/LC_ALL the caller has: a fixed UTF-8 locale, so that no
      * output depends on locales the host may or may not have. */
     if (!setlocale(LC_ALL, "C.UTF-8"))
         setlocale(LC_ALL, "C");
-    /* The C library's own messages (strerror) would follow LANGUAGE into
-     * the job's language; diagnostics and manifests stay English, so its
-     * domain points at a folder without catalogs. */
+    /* The C library's own messages (strerror) would follow a LANGUAGE the
+     * caller set; diagnostics and manifests stay English, so its domain
+     * points at a folder without catalogs. */
     bindtextdomain("libc", "/nonexistent/pildoc-libc-stays-english");
-    bindtextdomain(DOMAIN, localedir);
-    bind_textdomain_codeset(DOMAIN, "UTF-8");
-    textdomain(DOMAIN);
-    lang_activate("en");
 }
 
-void lang_activate(const char *code)
+pd_lang *pd_lang_load(const char *localedir, const char *code, pd_error *err)
 {
-    snprintf(S_active, sizeof S_active, "%s", code);
-    /* "en" is the source language: point LANGUAGE at a name with no catalog */
-    setenv("LANGUAGE", strcmp(code, "en") == 0 ? "en_PILDOC_SOURCE" : code, 1);
-    /* flush gettext's cache of looked-up translations */
-    textdomain(DOMAIN);
+    pd_mo *mo = NULL;
+    if (strcmp(code, "en") != 0) {
+        strbuf path = STRBUF_INIT;
+        strbuf_printf(&path, "%s/%s/LC_MESSAGES/pildoc.mo", localedir, code);
+        mo = pd_mo_load(strbuf_str(&path), err);
+        strbuf_free(&path);
+        if (!mo)
+            return NULL;
+    }
+    pd_lang *lang = xcalloc(1, sizeof *lang);
+    lang->code = xstrdup(code);
+    lang->tag = lang_bcp47(code);
+    lang->mo = mo;
+    return lang;
 }
 
-const char *lang_active(void)
+void pd_lang_free(pd_lang *lang)
 {
-    return S_active;
+    if (!lang)
+        return;
+    pd_mo_free(lang->mo);
+    free(lang->code);
+    free(lang->tag);
+    free(lang);
 }
 
-const char *lang_gettext(const char *ctx, const char *msgid)
+const char *pd_lang_code(const pd_lang *lang)
 {
-    /* gettext("") is the catalog's header ("Project-Id-Version: ..."):
-       an empty text is never looked up */
-    if (!*msgid)
+    return lang->code;
+}
+
+const char *pd_lang_tag(const pd_lang *lang)
+{
+    return lang->tag;
+}
+
+bool pd_lang_is_source(const pd_lang *lang)
+{
+    return lang->mo == NULL;
+}
+
+const char *lang_gettext(const pd_lang *lang, const char *ctx, const char *msgid)
+{
+    /* "" is the catalog's header ("Project-Id-Version: ..."): an empty
+       text is never looked up */
+    if (!*msgid || !lang->mo)
         return msgid;
-    if (!ctx)
-        return dgettext(DOMAIN, msgid);
-    size_t lc = strlen(ctx), lm = strlen(msgid);
-    char stackbuf[512];
-    char *key = lc + lm + 2 <= sizeof stackbuf ? stackbuf : xmalloc(lc + lm + 2);
-    memcpy(key, ctx, lc);
-    key[lc] = '\004';
-    memcpy(key + lc + 1, msgid, lm + 1);
-    const char *t = dgettext(DOMAIN, key);
-    const char *result = (t == key) ? msgid : t;
-    if (key != stackbuf)
-        free(key);
-    return result;
+    const char *t = pd_mo_gettext(lang->mo, ctx, msgid);
+    return t ? t : msgid;
 }
 
-const char *lang_ngettext(const char *msgid, const char *msgid_plural, unsigned long n)
+const char *lang_ngettext(const pd_lang *lang, const char *msgid, const char *msgid_plural,
+                          unsigned long n)
 {
-    if (!*msgid)
-        return n == 1 ? msgid : msgid_plural;
-    return dngettext(DOMAIN, msgid, msgid_plural, n);
+    const char *t = *msgid && lang->mo ? pd_mo_ngettext(lang->mo, NULL, msgid, n) : NULL;
+    return t ? t : n == 1 ? msgid : msgid_plural;
 }
 
 char **lang_available(const char *linguas_file)
@@ -204,10 +221,9 @@ fail:;
     return NULL;
 }
 
-const char *lang_bcp47(const char *code)
+char *lang_bcp47(const char *code)
 {
-    static char tag[32];
-    snprintf(tag, sizeof tag, "%s", code);
+    char *tag = xstrdup(code);
     for (char *p = tag; *p; p++)
         if (*p == '_')
             *p = '-';
@@ -221,7 +237,7 @@ static const char *const S_months[12] = {
     NP_("month", "October"), NP_("month", "November"), NP_("month", "December"),
 };
 
-char *lang_format_date(int year, int month, int day)
+char *lang_format_date(const pd_lang *lang, int year, int month, int day)
 {
     /* the day as the language writes it may be any length ("1er", or a
        longer word): no fixed buffer for translated text */
@@ -231,12 +247,13 @@ char *lang_format_date(int year, int month, int day)
     snprintf(y, sizeof y, "%d", year);
     /* TRANSLATORS: how the first day of a month is written in a date:
        French "1er" (1er décembre 2026); most languages keep "1". */
-    const char *first = P_("first day of the month", "1");
-    const char *month_name = (month >= 1 && month <= 12) ? P_("month", S_months[month - 1]) : "";
+    const char *first = P_(lang, "first day of the month", "1");
+    const char *month_name =
+        (month >= 1 && month <= 12) ? P_(lang, "month", S_months[month - 1]) : "";
     /* TRANSLATORS: the order of a full date. {day} and {year} are numbers,
        {month} the month's name, {month_number} its number (1-12).
        French: "{day} {month} {year}"; Chinese: "{year}年{month_number}月{day}日". */
-    const char *pattern = _("{day} {month} {year}");
+    const char *pattern = _(lang, "{day} {month} {year}");
     const char *names[] = {"day", "month", "month_number", "year"};
     const char *values[] = {day == 1 ? first : d, month_name, m, y};
     strbuf out = STRBUF_INIT;
@@ -271,16 +288,16 @@ static bool S_split_decimal(const char *s, bool *negative, const char **int_digi
     return !*s && *int_len + *frac_len > 0;
 }
 
-char *lang_format_decimal(const char *decimal, bool percent)
+char *lang_format_decimal(const pd_lang *lang, const char *decimal, bool percent)
 {
     /* TRANSLATORS: the decimal separator: "," in French, "." in Chinese. */
-    const char *dec = P_("decimal separator", ".");
+    const char *dec = P_(lang, "decimal separator", ".");
     /* TRANSLATORS: the thousands separator; French uses a narrow no-break
        space (U+202F). */
-    const char *grp = P_("thousands separator", ",");
+    const char *grp = P_(lang, "thousands separator", ",");
     /* TRANSLATORS: how a percentage is written; {number} is the number.
        French: "{number} %" with a narrow no-break space (U+202F). */
-    const char *pct = P_("percentage", "{number}%");
+    const char *pct = P_(lang, "percentage", "{number}%");
 
     bool negative;
     const char *ip, *fp;

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,10 @@ const pd_paper *pd_paper_find(const char *name)
 #define INITIALS_W MM(17)
 #define INITIALS_H MM(11)
 #define INITIALS_GAP MM(4)
+#define MIN_SIGN MM(35)   /* a signature beside the date, in a narrow column */
+#define STACK_PITCH MM(8) /* label above its line: the label's baseline to the line */
+#define STACK_SIGN MM(11)
+#define GRID_GUTTER MM(8) /* between the blocks of a <keep columns="2"> */
 #define LABEL_W MM(72)
 #define LABEL_H MM(38)
 
@@ -172,10 +177,17 @@ typedef struct S_state {
     double col_step;       /* from a column's left edge to the next one's */
     S_slice *mast;         /* several columns: the title block, across them all on page 1 */
     size_t n_mast;
-    double top_first, top_other; /* where the body starts on page 1, on the others */
-    double bottom;               /* where the body ends */
-    char *section;               /* the last heading's text, for form fields; owned */
+    bool large;                   /* large print: one column, no side-by-side blocks */
+    double pair_pitch;            /* > 0: a signature and a date side by side, lines level */
+    double wide_left, wide_width; /* the page's full width (the running header's) */
+    double top_first, top_other;  /* where the body starts on page 1, on the others */
+    double bottom;                /* where the body ends */
+    char *section;                /* the last heading's text, for form fields; owned */
     pd_error *err;
+    /* structure elements (tagged PDF): the one new elements go in, a list
+       item's or field's label, a table row's first cell (the others
+       follow it); 0: none */
+    int tag_parent, tag_label, cell_tag;
 } S_state;
 
 #define K(x) ((x)*st->k)
@@ -244,6 +256,67 @@ static void S_add_box(S_slice *s, double x, double y, double w, double h, int ch
     it->h = h;
     it->checked = checked;
     memcpy(it->rgb, rgb, sizeof it->rgb);
+}
+
+/* ---- structure (tagged PDF) ----
+ * Elements are made in reading order as the blocks are laid out; the
+ * lines and images of a block are then claimed by its element
+ * (S_tag_slices), the parts of a list item, field or table row by theirs
+ * where they are drawn. Whatever no element claims is an artifact. */
+
+static int S_tag_new(S_state *st, pd_tag_type type)
+{
+    pd_pages *p = st->out;
+    p->tags = xrealloc(p->tags, (p->n_tags + 1) * sizeof *p->tags);
+    p->tags[p->n_tags] = (pd_tag){type, st->tag_parent, 0};
+    return (int)++p->n_tags;
+}
+
+/* A line that shows nothing but a line to write on (an empty value). */
+static bool S_blank_line(const pd_item *it)
+{
+    char *text = pd_item_text(it);
+    bool blank = true;
+    for (const char *q = text; *q && blank; q = g_utf8_next_char(q)) {
+        gunichar c = g_utf8_get_char(q);
+        blank = g_unichar_isspace(c) || c == 0x200b || c == 0x2028;
+    }
+    free(text);
+    return blank;
+}
+
+/* The lines of text and images of slices from `first` on that no element
+ * claimed yet belong to element `tag`. */
+static void S_tag_slices(S_state *st, size_t first, int tag, bool other_script)
+{
+    for (size_t i = first; i < st->n_slices; i++)
+        for (size_t k = 0; k < st->slices[i].n_items; k++) {
+            pd_item *it = &st->slices[i].items[k];
+            if (it->tag || it->kind == PD_ITEM_RECT || it->kind == PD_ITEM_BOX ||
+                (it->kind == PD_ITEM_LINE && S_blank_line(it)))
+                continue;
+            it->tag = tag;
+            it->other_script = it->kind == PD_ITEM_LINE && other_script;
+        }
+}
+
+/* A filled value of t holds letters of another script than the
+ * document's (a Chinese name in a French sheet, a Latin one in a Chinese
+ * sheet): the painter gives that text its own language. */
+static bool S_other_script(const S_state *st, const pd_text *t)
+{
+    GUnicodeScript own = st->cjk ? G_UNICODE_SCRIPT_HAN : G_UNICODE_SCRIPT_LATIN;
+    for (size_t i = 0; i < t->n_spans; i++) {
+        if (!(t->spans[i].style & PD_SPAN_VALUE))
+            continue;
+        for (const char *q = t->spans[i].text; *q; q = g_utf8_next_char(q)) {
+            GUnicodeScript sc = g_unichar_get_script(g_utf8_get_char(q));
+            if (sc != own && sc != G_UNICODE_SCRIPT_COMMON && sc != G_UNICODE_SCRIPT_INHERITED &&
+                sc != G_UNICODE_SCRIPT_UNKNOWN)
+                return true;
+        }
+    }
+    return false;
 }
 
 /* An image, w points wide at (x, top of the slice), in a slice of its own
@@ -349,15 +422,43 @@ static bool S_check_glyphs(S_state *st, PangoLayout *layout, const S_spanmap *ma
     return pd_error_set(st->err, NULL, 0, "a character has no glyph in the shipped fonts");
 }
 
+/* A number in a layout key: the bits of the double in hex, then `end`.
+ * Exact (printf's "%.3f" was a tenth of a batch worker's CPU time, and
+ * merged widths a rounding apart) and never a NUL byte. */
+static void S_key_num(strbuf *k, double v, char end)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    char hex[18];
+    int n = 0;
+    do {
+        hex[n++] = "0123456789abcdef"[bits & 15];
+        bits >>= 4;
+    } while (bits);
+    char out[18];
+    for (int i = 0; i < n; i++)
+        out[i] = hex[n - 1 - i];
+    out[n++] = end;
+    strbuf_append_len(k, out, (size_t)n);
+}
+
 /* A key naming everything that makes a layout what it is. */
 static char *S_layout_key(const S_state *st, const pd_text *text, double width,
                           const S_style *style, int flags)
 {
     strbuf k = STRBUF_INIT;
-    strbuf_printf(&k, "%s|%.3f|%.2f|%d|%d", st->lang_tag, width, style->size, style->bold, flags);
+    strbuf_append(&k, st->lang_tag);
+    strbuf_append_char(&k, '|');
+    S_key_num(&k, width, '|');
+    S_key_num(&k, style->size, '|');
+    S_key_num(&k, style->bold, '|');
+    S_key_num(&k, flags, '|');
     for (size_t i = 0; i < text->n_spans; i++) {
         const pd_span *sp = &text->spans[i];
-        strbuf_printf(&k, "\x1f%u:%.2f:%d:", sp->style, sp->blank_em, (int)sp->blank_kind);
+        strbuf_append_char(&k, '\x1f');
+        S_key_num(&k, sp->style, ':');
+        S_key_num(&k, sp->blank_em, ':');
+        S_key_num(&k, (int)sp->blank_kind, ':');
         strbuf_append(&k, sp->text);
     }
     return strbuf_take(&k);
@@ -436,9 +537,27 @@ static bool S_is_fw_punct(unsigned c)
 
 #define QUARTER_EM "\xe2\x80\x85" /* U+2005 FOUR-PER-EM SPACE */
 
+/* How many Han characters a short quoted term holds (“氯胺酮”: 3), text
+ * starting after its opening quote; 0 when it is not 2 to 6 Han then a
+ * closing quote. */
+static int S_quoted_term(const char *text)
+{
+    int n = 0;
+    for (const char *p = text; *p && n <= 6;) {
+        unsigned c = S_utf8_next(&p);
+        if (c == 0x201D)
+            return n >= 2 ? n : 0;
+        if (!S_is_han(c))
+            return 0;
+        n++;
+    }
+    return 0;
+}
+
 /* Appends Chinese text with no-break points where a break would split a
  * term: between Latin letters or digits and Han ("D级", "NMDA受体"), after
- * a hyphen that joins them ("5-羟色胺": up to three Han after it). Han
+ * a hyphen that joins them ("5-羟色胺": up to three Han after it), inside
+ * a short quoted term (“氯胺酮”: the name of what is defined). Han
  * and Latin letters or digits are a quarter em apart, with or without a
  * space between them in the text (the review's L10: "第 1.0 版" and
  * "NMDA受体" alike); a line may break before Latin, never after it. */
@@ -446,10 +565,15 @@ static void S_append_cjk(strbuf *s, const char *text, bool justified)
 {
     unsigned prev = 0;
     int glue_han = 0; /* Han characters still to glue to what precedes */
+    int quoted = 0;   /* Han characters of a quoted term still to come */
     for (const char *p = text; *p;) {
         const char *at = p;
         unsigned c = S_utf8_next(&p);
         bool han = S_is_han(c);
+        if (c == 0x201C)
+            quoted = S_quoted_term(p);
+        if (han && quoted > 0 && quoted-- && S_is_han(prev)) /* “氯⁠胺⁠酮” */
+            strbuf_append(s, WJ);
         if (c == ' ' && justified) {
             /* a space beside Han ("第 1.0 版") is a fixed quarter em: justified
                Chinese would otherwise pour a line's whole slack into it */
@@ -1100,6 +1224,7 @@ static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *st
             double b = K(CHECK_BOX);
             S_add_box(s, left - b - K(MM(3)), lines[0].baseline - b * 0.85, b, b, box == BOX_TICKED,
                       style->rgb);
+            s->items[s->n_items - 1].tag = st->tag_label; /* the statement's, read with it */
         }
         if (i == 0 && mlines) {
             pd_item *it = S_add_item(s);
@@ -1108,6 +1233,7 @@ static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *st
             it->y = lines[0].baseline;
             it->line = mlines[0].line;
             memcpy(it->rgb, style->rgb, sizeof it->rgb);
+            it->tag = st->tag_label;
         }
     }
     free(lines);
@@ -1279,8 +1405,12 @@ static bool S_row(S_state *st, const pd_block *b, size_t r, const double *colw, 
         for (size_t c = 0; c < row->n_cells; c++) {
             size_t n;
             S_line *lines = S_lines(cells[c], &n);
-            for (size_t i = 0; i < n; i++)
+            for (size_t i = 0; i < n; i++) {
+                size_t at = s->n_items;
                 S_line_item(s, &lines[i], x + pad, pad + lines[i].top, style.rgb);
+                if (st->cell_tag && !S_blank_line(&s->items[at]))
+                    s->items[at].tag = st->cell_tag + (int)c;
+            }
             free(lines);
             x += colw[c];
         }
@@ -1302,9 +1432,19 @@ static bool S_table(S_state *st, const pd_block *b, double left, double width, i
         return false;
     bool ok = true;
     size_t first = st->n_slices;
+    int table_tag = st->tag_parent;
     for (size_t r = 0; r < b->n_rows && ok; r++) {
         S_slice tmp = {0};
+        st->tag_parent = table_tag;
+        st->tag_parent = S_tag_new(st, PD_TAG_TR);
+        st->cell_tag = 0;
+        for (size_t c = 0; c < b->rows[r].n_cells; c++) {
+            int cell = S_tag_new(st, b->rows[r].header ? PD_TAG_TH : PD_TAG_TD);
+            if (!st->cell_tag)
+                st->cell_tag = cell;
+        }
         ok = S_row(st, b, r, colw, pad, left, width, NULL, &tmp);
+        st->cell_tag = 0;
         if (!ok) {
             free(tmp.items);
             break;
@@ -1322,12 +1462,15 @@ static bool S_table(S_state *st, const pd_block *b, double left, double width, i
             free(rep->items);
             memset(rep, 0, sizeof *rep);
             ok = S_row(st, b, r, colw, pad, left, width, st->continued, rep);
+            for (size_t k = 0; k < rep->n_items; k++) /* read once, where it belongs */
+                rep->items[k].artifact = PD_ARTIFACT_PAGINATION;
             rep->table = table;
             rep->table_header = 1;
             rep->frame = frame;
         }
     }
     free(colw);
+    st->tag_parent = table_tag;
     if (!ok)
         return false;
     /* never a single row on either side of a break (the review's M5):
@@ -1344,6 +1487,15 @@ static bool S_table(S_state *st, const pd_block *b, double left, double width, i
 
 static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left, double width,
                      int frame, bool first_in_frame, size_t *ends);
+
+/* The height of slices from..to-1 on one page. */
+static double S_run_h(const S_state *st, size_t from, size_t to)
+{
+    double h = 0;
+    for (size_t i = from; i < to && i < st->n_slices; i++)
+        h += st->slices[i].height + (i == from ? 0 : st->slices[i].space_before);
+    return h;
+}
 
 /* Glues slices first..last-1 when the group fits on one page, so that
  * pagination moves it whole; the strength says how deep the group is.
@@ -1374,10 +1526,204 @@ static void S_keep_together(S_state *st, size_t first, int depth, const pd_block
             S_glue(st, ends[lead] - 1, g);
         lead++;
     }
-    if (lead + 2 < n_parts && ends[lead] > first)
+    /* (only when the two fit on a page together: else the glue would
+       leave the first of them alone on a page) */
+    if (lead + 2 < n_parts && ends[lead] > first &&
+        S_run_h(st, first, ends[lead + 1]) <= S_max_body_h(st))
         S_glue(st, ends[lead] - 1, g);
-    if (n_parts - 2 > lead && ends[n_parts - 2] > first)
+    if (n_parts - 2 > lead && ends[n_parts - 2] > first &&
+        S_run_h(st, ends[n_parts - 3], ends[n_parts - 1]) <= S_max_body_h(st))
         S_glue(st, ends[n_parts - 2] - 1, g);
+    else if (n_parts - 3 > lead && ends[n_parts - 3] > first &&
+             S_run_h(st, ends[n_parts - 4], ends[n_parts - 2]) <= S_max_body_h(st))
+        S_glue(st, ends[n_parts - 3] - 1, g); /* the last part has a page of its own: the
+                                                  two before it go together */
+}
+
+/* A block holds a box (callout) somewhere inside: its background is
+ * drawn per slice, so it cannot go into a side-by-side cell. */
+static bool S_has_callout(const pd_block *b)
+{
+    if (b->kind == PD_BLOCK_CALLOUT)
+        return true;
+    for (size_t i = 0; i < b->n_children; i++)
+        if (S_has_callout(&b->children[i]))
+            return true;
+    return false;
+}
+
+/* Slices from `from` on, made into one cell: their items, y from the
+ * cell's top; the slices are removed. */
+typedef struct S_cell {
+    pd_item *items;
+    size_t n_items;
+    double height;
+} S_cell;
+
+static S_cell S_collapse(S_state *st, size_t from)
+{
+    S_cell c = {0};
+    for (size_t i = from; i < st->n_slices; i++) {
+        S_slice *s = &st->slices[i];
+        if (i > from)
+            c.height += s->space_before;
+        c.items = xrealloc(c.items, (c.n_items + s->n_items + 1) * sizeof *c.items);
+        for (size_t k = 0; k < s->n_items; k++) {
+            c.items[c.n_items] = s->items[k];
+            c.items[c.n_items++].y += c.height;
+        }
+        c.height += s->height;
+        free(s->items);
+    }
+    st->n_slices = from;
+    return c;
+}
+
+static void S_items_free(pd_item *items, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        free(items[k].outline_text);
+    free(items);
+}
+
+/* The least height of columns that hold the cells, in order, at most
+ * `cols` of them, `gap` apart; *splits gets the first cell of each column
+ * after the first. */
+static double S_flow(const S_cell *cells, size_t n, size_t cols, double gap, size_t *splits)
+{
+    double lo = 0, hi = 0;
+    for (size_t c = 0; c < n; c++) {
+        hi += cells[c].height + gap;
+        if (cells[c].height > lo)
+            lo = cells[c].height;
+    }
+    for (int step = 0; step < 40 && hi - lo > 0.5; step++) {
+        double cap = (lo + hi) / 2, h = 0;
+        size_t col = 0;
+        for (size_t c = 0; c < n; c++) {
+            if (h > 0 && h + gap + cells[c].height > cap) {
+                col++;
+                h = 0;
+            }
+            h += (h > 0 ? gap : 0) + cells[c].height;
+        }
+        if (col < cols)
+            hi = cap;
+        else
+            lo = cap;
+    }
+    double h = 0, tallest = 0;
+    size_t col = 0;
+    for (size_t c = 0; c < n; c++) {
+        if (h > 0 && h + gap + cells[c].height > hi) {
+            splits[col++] = c;
+            h = 0;
+        }
+        h += (h > 0 ? gap : 0) + cells[c].height;
+        tallest = h > tallest ? h : tallest;
+    }
+    for (; col + 1 < cols; col++)
+        splits[col] = n;
+    return tallest;
+}
+
+/* Moves a cell's items into a slice, dx to the right and dy down. */
+static void S_cell_into(S_slice *s, S_cell *cell, double dx, double dy)
+{
+    s->items = xrealloc(s->items, (s->n_items + cell->n_items + 1) * sizeof *s->items);
+    for (size_t k = 0; k < cell->n_items; k++) {
+        pd_item it = cell->items[k];
+        it.x += dx;
+        it.y += dy;
+        s->items[s->n_items++] = it;
+    }
+    free(cell->items);
+    *cell = (S_cell){0};
+}
+
+/* A <keep columns="N">: its leading headings and paragraphs across the
+ * page's full width (the running header's), then its other blocks
+ * (cells) side by side, then its trailing paragraphs across the page, each block's labels above
+ * lines as long as its column: the four signers' blocks of the consent on one page (the review's
+ * H1). The cells flow down N balanced columns, in order, as one slice when that fits on a page;
+ * else in rows of N, a slice each, that pagination may part. Returns 1 when laid out so, 0 when the
+ * page cannot have it (large print, columns of text, a box inside, a block taller than a page: the
+ * caller lays the blocks one after another), -1 on an error. */
+static int S_grid(S_state *st, const pd_block *b, bool first)
+{
+    size_t cols = (size_t)b->columns, start = st->n_slices, lead = 0;
+    double gutter = K(GRID_GUTTER), gap = K(14);
+    double cw = (st->wide_width - (double)(cols - 1) * gutter) / (double)cols;
+    if (st->large || st->ncols > 1 || cw < MIN_NAME + K(MM(4)) || S_has_callout(b))
+        return 0;
+    while (lead < b->n_children &&
+           (b->children[lead].kind == PD_BLOCK_H1 || b->children[lead].kind == PD_BLOCK_H2 ||
+            b->children[lead].kind == PD_BLOCK_PARA))
+        lead++;
+    if (lead && !S_blocks(st, b->children, lead, st->wide_left, st->wide_width, 0, first, NULL))
+        return -1;
+    double lead_h = S_run_h(st, start, st->n_slices);
+    size_t tail = b->n_children; /* trailing paragraphs: across the page, after the cells */
+    while (tail > lead && b->children[tail - 1].kind == PD_BLOCK_PARA)
+        tail--;
+    size_t n = tail - lead;
+    S_cell *cells = xcalloc(n + 1, sizeof *cells);
+    size_t *splits = xcalloc(cols, sizeof *splits);
+    int done = 1;
+    for (size_t c = 0; c < n && done == 1; c++) {
+        size_t from = st->n_slices;
+        if (S_blocks(st, &b->children[lead + c], 1, st->wide_left, cw, 0, true, NULL))
+            cells[c] = S_collapse(st, from);
+        else
+            done = -1;
+    }
+    double sb0 = lead ? K(6) : first ? 0 : gap;
+    double flow = done == 1 && n ? S_flow(cells, n, cols, gap, splits) : 0;
+    bool flowed = done == 1 && n && lead_h + sb0 + flow <= S_max_body_h(st);
+    if (flowed) {
+        S_slice *s = S_new_slice(st, flow, sb0);
+        size_t col = 0;
+        double y = 0;
+        for (size_t c = 0; c < n; c++) {
+            while (col + 1 < cols && c == splits[col]) {
+                col++;
+                y = 0;
+            }
+            double h = cells[c].height;
+            S_cell_into(s, &cells[c], (double)col * (cw + gutter), y);
+            y += h + gap;
+        }
+    }
+    for (size_t r = 0; done == 1 && !flowed && r < n; r += cols) {
+        double h = 0;
+        for (size_t c = r; c < r + cols && c < n; c++)
+            h = cells[c].height > h ? cells[c].height : h;
+        if (h > S_max_body_h(st)) {
+            done = 0;
+            break;
+        }
+        S_slice *s = S_new_slice(st, h, r ? gap : sb0);
+        for (size_t c = r; c < r + cols && c < n; c++)
+            S_cell_into(s, &cells[c], (double)(c - r) * (cw + gutter), 0);
+    }
+    for (size_t c = 0; c < n; c++)
+        S_items_free(cells[c].items, cells[c].n_items);
+    free(cells);
+    free(splits);
+    if (done == 1 && tail < b->n_children) {
+        size_t from = st->n_slices;
+        if (!S_blocks(st, b->children + tail, b->n_children - tail, st->wide_left, st->wide_width,
+                      0, false, NULL))
+            done = -1;
+        else if (st->n_slices > from)
+            st->slices[from].space_before = gap;
+    }
+    if (done == 0) { /* undone: the caller lays the blocks out one after another */
+        for (size_t i = start; i < st->n_slices; i++)
+            S_items_free(st->slices[i].items, st->slices[i].n_items);
+        st->n_slices = start;
+    }
+    return done;
 }
 
 static bool S_callout(S_state *st, const pd_block *b, double left, double width)
@@ -1438,6 +1784,40 @@ static bool S_has_value(const pd_text *t)
     return false;
 }
 
+/* A field whose label goes above its line: how to fill it in ("Date:
+ * DD/MM/YYYY") goes with the label, so that the line takes no more room
+ * than the writing. Returns the spans (borrowed texts; the caller frees
+ * the array) of *label then *value. */
+static pd_span *S_stack_hint(const pd_block *b, pd_text *label, pd_text *value)
+{
+    pd_span *own = xcalloc(b->text.n_spans + 1, sizeof *own);
+    size_t n = 0;
+    for (size_t i = 0; i < b->text.n_spans; i++)
+        if (i < b->label_spans || (b->text.spans[i].style & PD_SPAN_HINT))
+            own[n++] = b->text.spans[i];
+    *label = (pd_text){own, n};
+    for (size_t i = b->label_spans; i < b->text.n_spans; i++) {
+        const pd_span *sp = &b->text.spans[i];
+        bool space = !(sp->style & (PD_SPAN_BLANK | PD_SPAN_VALUE)) &&
+                     strspn(sp->text, " ") == strlen(sp->text);
+        if (!(sp->style & PD_SPAN_HINT) && !space)
+            own[n++] = *sp;
+    }
+    *value = (pd_text){own + label->n_spans, n - label->n_spans};
+    return own;
+}
+
+/* How wide a field's value is on one line, its label above it. */
+static double S_value_width(S_state *st, const pd_block *b)
+{
+    pd_text label, value;
+    pd_span *own = S_stack_hint(b, &label, &value);
+    PangoLayout *l =
+        S_make_layout(st, &value, -1, S_has_value(&value) ? &st->sty.value : &st->sty.body, 0);
+    free(own);
+    return l ? S_natural_width(l) + 2 : 0;
+}
+
 /* Where the values of a run of form fields start: after the widest
  * label, so that the block's lines align in one column, but leaving at
  * least a name's line for them. */
@@ -1473,32 +1853,40 @@ static bool S_field(S_state *st, const pd_block *b, double left, double width, d
 {
     const S_style *style = &st->sty.body;
     pd_text label = S_label_of(b), value = S_value_of(b);
-    bool filled = S_has_value(&value);
     double pitch = b->kind == PD_BLOCK_SIGN ? K(SIGN_PITCH) : K(WRITE_PITCH);
     double lh0 = style->size * 1.4;
     if (pitch < lh0 * 1.5)
         pitch = lh0 * 1.5;
     bool stacked = col < 0;
-    if (stacked)
+    pd_span *own = NULL;
+    if (stacked) {
         col = 0;
+        own = S_stack_hint(b, &label, &value);
+    }
+    bool filled = S_has_value(&value);
     PangoLayout *ll = S_make_layout(st, &label, stacked ? width : col - K(MM(3)), style, 0);
-    if (!ll)
+    if (!ll) {
+        free(own);
         return false;
+    }
     double vw = width - col;
     /* in an urgent box a filled value (the number to call) stands out */
     S_style vstyle = st->sty.value;
     if (frame > 0 && st->frames[frame - 1].urgent)
         vstyle.size *= 1.25;
     PangoLayout *vl = S_make_layout(st, &value, vw, filled ? &vstyle : style, LF_FILL_BLANK);
+    free(own);
     if (!vl)
         return false;
     size_t nl, nv;
     S_line *lines = S_lines(ll, &nl), *vlines = S_lines(vl, &nv);
-    double first_base = stacked ? lines[0].baseline + K(MM(1)) : pitch - K(MM(2.5));
+    double first_base = stacked ? lines[0].baseline : pitch - K(MM(2.5));
     double lab_last = first_base + lines[nl - 1].top + lines[nl - 1].baseline - lines[0].baseline;
     if (stacked) /* the value's line a handwriting row below the label */
-        lab_last += pitch;
-    double h = lab_last + K(MM(2.5));
+        lab_last += st->pair_pitch > 0         ? st->pair_pitch
+                    : b->kind == PD_BLOCK_SIGN ? K(STACK_SIGN)
+                                               : K(STACK_PITCH);
+    double h = lab_last + K(MM(stacked ? 1.5 : 2.5));
     /* the label and the value's first line; a long value's further lines
        follow as lines of text, so that it may run onto the next page */
     S_slice *s = S_new_slice(st, h, space_before);
@@ -1506,6 +1894,9 @@ static bool S_field(S_state *st, const pd_block *b, double left, double width, d
     for (size_t i = 0; i < nl; i++)
         S_line_at(s, lines[i].line, left + lines[i].x,
                   first_base + lines[i].top + lines[i].baseline - lines[0].baseline, style->rgb);
+    for (size_t i = 0; i < s->n_items; i++)
+        if (s->items[i].kind == PD_ITEM_LINE && !S_blank_line(&s->items[i]))
+            s->items[i].tag = st->tag_label;
     for (size_t i = 0; i < nv; i++) {
         double base = i == 0 ? lab_last : vlines[i].baseline;
         if (i > 0) {
@@ -1569,21 +1960,37 @@ static bool S_check_row(S_state *st, const pd_block *blocks, size_t n, double le
         }
         total += (c ? sep : 0) + box + gap + S_natural_width(ls[c]);
     }
-    if (total <= width) {
+    /* else, in a narrow column, short choices two to a row, on two tabs */
+    size_t per_row = total <= width ? count : 2;
+    double tab = (width + sep) / 2;
+    for (size_t c = 0; per_row == 2 && c < count; c++)
+        if (box + gap + S_natural_width(ls[c]) > tab - sep)
+            per_row = 0;
+    S_slice *s = NULL;
+    double x = left, base = 0;
+    for (size_t c = 0; per_row && c < count; c++) {
         size_t nl;
-        S_line *line = S_lines(ls[0], &nl);
-        S_slice *s = S_new_slice(st, line[0].height, space_before);
-        s->frame = frame;
-        double x = left, base = line[0].baseline;
-        free(line);
-        for (size_t c = 0; c < count; c++) {
-            S_add_box(s, x, base - box * 0.85, box, box, blocks[c].checked, st->sty.body.rgb);
-            x += box + gap;
-            line = S_lines(ls[c], &nl);
-            S_line_at(s, line[0].line, x + line[0].x, base, st->sty.body.rgb);
-            free(line);
-            x += S_natural_width(ls[c]) + sep;
+        S_line *line = S_lines(ls[c], &nl);
+        if (c % per_row == 0) {
+            s = S_new_slice(st, line[0].height, c ? K(5) : space_before);
+            s->frame = frame;
+            x = left;
+            base = line[0].baseline;
+        } else if (per_row == 2) {
+            x = left + tab;
         }
+        int tag = S_tag_new(st, PD_TAG_P);
+        S_add_box(s, x, base - box * 0.85, box, box, blocks[c].checked, st->sty.body.rgb);
+        s->items[s->n_items - 1].tag = tag;
+        x += box + gap;
+        S_line_at(s, line[0].line, x + line[0].x, base, st->sty.body.rgb);
+        for (size_t k = s->n_items - 1; s->items[k].kind != PD_ITEM_BOX; k--)
+            if (s->items[k].kind == PD_ITEM_LINE) {
+                s->items[k].tag = tag;
+                s->items[k].other_script = S_other_script(st, &blocks[c].text);
+            }
+        free(line);
+        x += S_natural_width(ls[c]) + sep;
         *used = count;
     }
     free(ls);
@@ -1614,9 +2021,12 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
         bool first = first_in_frame && i == 0;
         bool ok = true;
         size_t before = st->n_slices;
+        int parent = st->tag_parent, leaf = 0; /* leaf: the element of the block's own text */
+        st->tag_label = 0;
         switch (b->kind) {
         case PD_BLOCK_H1:
         case PD_BLOCK_H2: {
+            leaf = S_tag_new(st, b->kind == PD_BLOCK_H1 ? PD_TAG_H1 : PD_TAG_H2);
             const S_style *style = b->kind == PD_BLOCK_H1 ? &y->h1 : &y->h2;
             ok = S_text_block(st, &b->text, style, left, width, first ? 0 : style->space_before,
                               frame, b->kind == PD_BLOCK_H1 ? 1 : 2, NULL, 0);
@@ -1625,14 +2035,22 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             break;
         }
         case PD_BLOCK_PARA:
+            leaf = S_tag_new(st, PD_TAG_P);
             ok = S_text_block(st, &b->text, &y->body, left, width, first ? 0 : y->body.space_before,
                               frame, 0, NULL, S_body_flags(st));
             break;
         case PD_BLOCK_ITEM:
+            st->tag_parent = S_tag_new(st, PD_TAG_LI);
+            if (b->marker)
+                st->tag_label = S_tag_new(st, PD_TAG_LBL);
+            leaf = S_tag_new(st, PD_TAG_LBODY);
             ok = S_text_block(st, &b->text, &y->item, left + K(16), width - K(16),
                               y->item.space_before, frame, 0, b->marker, S_body_flags(st));
             break;
         case PD_BLOCK_LIST: {
+            st->tag_parent = S_tag_new(st, PD_TAG_L);
+            st->out->tags[st->tag_parent - 1].ordered =
+                b->n_children && b->children[0].marker && g_ascii_isdigit(b->children[0].marker[0]);
             size_t *item_ends = xcalloc(b->n_children + 1, sizeof *item_ends);
             for (size_t c = 0; c < b->n_children && ok; c++) {
                 ok = S_blocks(st, &b->children[c], 1, left, width, frame, false, NULL);
@@ -1649,14 +2067,49 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             free(item_ends);
             break;
         }
-        case PD_BLOCK_TABLE: ok = S_table(st, b, left, width, frame); break;
-        case PD_BLOCK_CALLOUT: ok = S_callout(st, b, left, width); break;
+        case PD_BLOCK_TABLE:
+            st->tag_parent = S_tag_new(st, PD_TAG_TABLE);
+            ok = S_table(st, b, left, width, frame);
+            break;
+        case PD_BLOCK_CALLOUT:
+            st->tag_parent = S_tag_new(st, b->urgent ? PD_TAG_WARNING : PD_TAG_CALLOUT);
+            ok = S_callout(st, b, left, width);
+            break;
         case PD_BLOCK_FIELD:
         case PD_BLOCK_SIGN: {
+            st->tag_parent = S_tag_new(st, PD_TAG_FIELD);
+            st->tag_label = S_tag_new(st, PD_TAG_P);
+            leaf = S_tag_new(st, PD_TAG_P);
             bool run_start = i == 0 || !S_is_field(&blocks[i - 1]);
             if (run_start)
                 field_col = S_field_column(st, b, n - i, width);
             double sb = run_start ? (first ? 0 : K(4)) : 0;
+            /* labels above their lines (a narrow column): a signature and
+               the date after it share a row when the signature keeps 40 mm */
+            double pair_w = field_col < 0 && b->kind == PD_BLOCK_SIGN && i + 1 < n &&
+                                    blocks[i + 1].kind == PD_BLOCK_FIELD
+                                ? S_value_width(st, &blocks[i + 1])
+                                : 0;
+            double gap = K(MM(5));
+            if (pair_w > 0 && width - pair_w - gap >= K(MIN_SIGN)) {
+                size_t from = st->n_slices;
+                st->pair_pitch = K(STACK_SIGN);
+                ok = S_field(st, b, left, width - pair_w - gap, -1, sb, frame) &&
+                     S_field(st, &blocks[i + 1], left + width - pair_w, pair_w, -1, 0, frame);
+                st->pair_pitch = 0;
+                i++;
+                if (ok && st->n_slices == from + 2) { /* one row */
+                    S_slice *a = &st->slices[from], *d = &st->slices[from + 1];
+                    a->items = xrealloc(a->items, (a->n_items + d->n_items) * sizeof *a->items);
+                    memcpy(a->items + a->n_items, d->items, d->n_items * sizeof *a->items);
+                    a->n_items += d->n_items;
+                    if (d->height > a->height)
+                        a->height = d->height;
+                    free(d->items);
+                    st->n_slices--;
+                }
+                break;
+            }
             ok = S_field(st, b, left, width, field_col, sb, frame);
             break;
         }
@@ -1672,6 +2125,7 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             }
             if (!ok)
                 break;
+            leaf = st->tag_label = S_tag_new(st, PD_TAG_P);
             double indent = K(CHECK_BOX) + K(MM(3));
             ok = S_text_block_box(st, &b->text, &y->body, left + indent, width - indent,
                                   first ? 0 : K(5), frame, 0, NULL,
@@ -1679,14 +2133,19 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             break;
         }
         case PD_BLOCK_INITIALS: {
+            leaf = S_tag_new(st, PD_TAG_P);
             double indent = K(INITIALS_W) + K(INITIALS_GAP);
             ok = S_text_block_box(st, &b->text, &y->body, left + indent, width - indent,
                                   first ? 0 : K(INITIALS_GAP), frame, 0, NULL, BOX_INITIALS,
                                   S_body_flags(st));
             break;
         }
-        case PD_BLOCK_LABEL: ok = S_label_box(st, b, left, width, first ? 0 : K(6), frame); break;
+        case PD_BLOCK_LABEL:
+            leaf = S_tag_new(st, PD_TAG_P);
+            ok = S_label_box(st, b, left, width, first ? 0 : K(6), frame);
+            break;
         case PD_BLOCK_IMAGE: {
+            leaf = S_tag_new(st, PD_TAG_FIGURE);
             /* width in em of the body text; by default a quarter of the column */
             double w = b->width_em > 0 ? b->width_em * y->body.size : width / 4;
             S_image(st, b->image, left, w < width ? w : width, y->body.space_before);
@@ -1697,10 +2156,14 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
         case PD_BLOCK_KEEP: {
             st->depth++;
             size_t *part_ends = xcalloc(b->n_children + 1, sizeof *part_ends);
-            ok = S_blocks(st, b->children, b->n_children, left, width, frame, first, part_ends);
+            int grid = b->columns > 1 && frame == 0 ? S_grid(st, b, first) : 0;
+            ok = grid >= 0;
+            if (grid == 0)
+                ok = S_blocks(st, b->children, b->n_children, left, width, frame, first, part_ends);
             st->depth--;
             if (ok && st->n_slices > before)
-                S_keep_together(st, before, st->depth, b->children, part_ends, b->n_children);
+                S_keep_together(st, before, st->depth, grid ? NULL : b->children, part_ends,
+                                b->n_children);
             free(part_ends);
             break;
         }
@@ -1708,6 +2171,10 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
         if (!ok)
             return false;
         S_tie_fields(st, blocks + at, i - at + 1, before);
+        if (leaf)
+            S_tag_slices(st, before, leaf, S_other_script(st, &b->text));
+        st->tag_parent = parent;
+        st->tag_label = 0;
         for (size_t k = at; ends && k <= i; k++)
             ends[k] = st->n_slices;
         /* a sentence ending in a colon stays with what it introduces */
@@ -1883,6 +2350,28 @@ static void S_balance_last(const S_state *st, double shrink, size_t **starts, si
     free(best);
 }
 
+/* How full the emptiest column before the last page is (0..1): a page
+ * left nearly empty by the keep rules before a group that fills the next
+ * (a statement before the signature page) is worth tighter spacing too. */
+static double S_emptiest(const S_state *st, const size_t *starts, size_t n_units, double shrink)
+{
+    size_t ncols = (size_t)st->ncols, last_page = n_units ? (n_units - 1) / ncols : 0;
+    double least = 1;
+    for (size_t u = 0; u < n_units && u / ncols < last_page; u++) {
+        size_t end = u + 1 < n_units ? starts[u + 1] : st->n_slices;
+        const S_slice *repeat = S_repeat_of(st, starts[u]);
+        double used = repeat ? repeat->height : 0;
+        for (size_t i = starts[u]; i < end; i++)
+            used += (i == starts[u]
+                         ? 0
+                         : st->slices[i].space_before * (st->slices[i].rigid ? 1.0 : shrink)) +
+                    st->slices[i].height;
+        double fill = used / S_body_h(st, u);
+        least = fill < least ? fill : least;
+    }
+    return least;
+}
+
 static void S_paginate(S_state *st)
 {
     pd_pages *out = st->out;
@@ -1894,7 +2383,9 @@ static void S_paginate(S_state *st)
        while the last page is still that empty (the review's M7; spaces
        between boxes to write in never shrink) */
     static const double shrinks[] = {0.85, 0.7, 0.55};
-    for (size_t k = 0; n > 1 && fill < 0.6 && k < sizeof shrinks / sizeof shrinks[0]; k++) {
+    double emptiest = S_emptiest(st, starts, n_units, 1.0);
+    for (size_t k = 0;
+         n > 1 && (fill < 0.6 || emptiest < 0.4) && k < sizeof shrinks / sizeof shrinks[0]; k++) {
         size_t *alt = NULL, alt_units = 0;
         double alt_fill;
         size_t m = S_breaks(st, shrinks[k], &alt, &alt_units, &alt_fill);
@@ -1905,6 +2396,7 @@ static void S_paginate(S_state *st)
             n_units = alt_units;
             fill = alt_fill;
             shrink = shrinks[k];
+            emptiest = S_emptiest(st, starts, n_units, shrink);
         } else {
             free(alt);
         }
@@ -2126,6 +2618,8 @@ static bool S_header(S_state *st, const pd_doc *doc, S_slice *out, double hleft,
     free(items);
     double bottom = base + (MM(2.5)) * st->k;
     S_add_rect(out, hleft, bottom, hwidth, 0.6, S_rule_rgb);
+    for (size_t k = 0; k < out->n_items; k++)
+        out->items[k].artifact = PD_ARTIFACT_HEADER;
     *height = bottom + 0.6;
     return true;
 }
@@ -2189,6 +2683,8 @@ static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper, dou
         lines = S_lines(rl, &n);
         S_line_at(&tmp, lines[0].line, left + width - right_w, base, style->rgb);
         free(lines);
+        for (size_t k = 0; k < tmp.n_items; k++)
+            tmp.items[k].artifact = PD_ARTIFACT_FOOTER;
         S_place(&out->pages[p], &tmp, 0);
         free(tmp.items);
     }
@@ -2238,6 +2734,9 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
         st.col_step = st.width + COLUMN_GUTTER;
     }
     st.bottom = paper->height - MARGIN_BOTTOM;
+    st.large = large;
+    st.wide_left = LARGE_MARGIN < st.left ? LARGE_MARGIN : st.left;
+    st.wide_width = paper->width - 2 * st.wide_left;
     /* the title block: across every column */
     double left = st.left, width = st.ncols > 1 ? paper->width - 2 * COLUMN_MARGIN : st.width;
 
@@ -2252,23 +2751,33 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
     st.top_other = below_header;
     st.top_first = header_on_first ? below_header : MARGIN_TOP;
 
-    if (ok && doc->logo) /* the clinic's logo above the title: 40 points high at most */
+    if (ok && doc->logo) { /* the clinic's logo above the title: 40 points high at most */
         S_image(&st, doc->logo, left,
                 fmin(width / 3, 40.0 * st.k * doc->logo->width / doc->logo->height), 0);
-    if (ok)
+        S_tag_slices(&st, 0, S_tag_new(&st, PD_TAG_FIGURE), false);
+    }
+    if (ok) {
+        size_t before = st.n_slices;
         ok = S_text_block(&st, &doc->title_text, &st.sty.title, left,
                           S_balanced_width(&st, &doc->title_text, &st.sty.title, width),
                           doc->logo ? st.sty.subtitle.space_before : 0, 0, 0, NULL, 0);
-    if (ok && doc->subtitle_text.n_spans)
+        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_H1), false);
+    }
+    if (ok && doc->subtitle_text.n_spans) {
+        size_t before = st.n_slices;
         ok = S_text_block(&st, &doc->subtitle_text, &st.sty.subtitle, left, width,
                           st.sty.subtitle.space_before, 0, 0, NULL, 0);
+        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_P), false);
+    }
     if (ok && doc->edition) {
+        size_t before = st.n_slices;
         pd_text ed = {0};
         pd_origin o = {NULL, 0, "edition line"};
         pd_text_add(&ed, doc->edition, strlen(doc->edition), 0, o);
         ok = S_text_block(&st, &ed, &st.sty.edition, left, width, st.sty.edition.space_before, 0, 0,
                           NULL, 0);
         pd_text_clear(&ed);
+        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_P), false);
         if (ok) {
             S_slice *rule = S_new_slice(&st, (8) * st.k, (2) * st.k);
             S_add_rect(rule, left, (4) * st.k, width, 1.2, st.sty.title.rgb);
@@ -2352,6 +2861,7 @@ void pd_pages_free(pd_pages *p)
         free(f);
     }
     free(p->fields);
+    free(p->tags);
     free(p->title);
     free(p->subject);
     free(p->author);

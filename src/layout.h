@@ -60,6 +60,39 @@ typedef struct pd_field {
     char *hint;          /* printed after it: how to fill it in ("DD/MM/YYYY", "年"), or NULL */
     char *section;       /* the heading it is under, or NULL (the running header) */
 } pd_field;
+/* Tagged PDF (pdftags.h): the logical structure layout knows, as
+ * structure elements each item's content belongs to. */
+typedef enum pd_tag_type {
+    PD_TAG_H1,
+    PD_TAG_H2,
+    PD_TAG_P,
+    PD_TAG_L, /* a list; `ordered`: numbered */
+    PD_TAG_LI,
+    PD_TAG_LBL, /* a list item's marker */
+    PD_TAG_LBODY,
+    PD_TAG_TABLE,
+    PD_TAG_TR,
+    PD_TAG_TH, /* a header row's cell: scope column */
+    PD_TAG_TD,
+    PD_TAG_CALLOUT, /* an information box */
+    PD_TAG_WARNING, /* an urgent box */
+    PD_TAG_FIELD,   /* a form field, signature line, initials or check box: label and value */
+    PD_TAG_FIGURE,  /* an image; its alt text is the image's */
+} pd_tag_type;
+
+typedef struct pd_tag {
+    pd_tag_type type;
+    int parent;  /* 1 + index of the enclosing element in pd_pages.tags; 0: the document */
+    int ordered; /* PD_TAG_L: numbered rather than bulleted */
+} pd_tag;
+
+/* What an item outside the structure (tag 0) is: PDF artifact types. */
+enum {
+    PD_ARTIFACT_LAYOUT,     /* rules, boxes, tints, lines to write on */
+    PD_ARTIFACT_PAGINATION, /* a table header repeated on a new page */
+    PD_ARTIFACT_HEADER,     /* the running header */
+    PD_ARTIFACT_FOOTER,     /* title, version and page number at the foot */
+};
 
 typedef struct pd_item {
     pd_item_kind kind;
@@ -74,6 +107,9 @@ typedef struct pd_item {
     const pd_image *image; /* PD_ITEM_IMAGE: borrowed from pd_pages' images */
     const pd_field *field; /* a write-on line or a box: what it is for, borrowed from pd_pages'
                               fields; NULL when it is no field (a label's box, a filled value) */
+    int tag;               /* 1 + index of its structure element in pd_pages.tags; 0: an artifact */
+    int artifact;          /* tag 0: PD_ARTIFACT_* */
+    int other_script;      /* PD_ITEM_LINE: holds a value in another script than the document's */
 } pd_item;
 
 typedef struct pd_page {
@@ -92,6 +128,8 @@ typedef struct pd_pages {
     size_t n_images;
     pd_field **fields; /* owned: the items point here */
     size_t n_fields;
+    pd_tag *tags; /* structure elements in reading order (a parent before its children) */
+    size_t n_tags;
 } pd_pages;
 
 typedef struct pd_layout_opts {

@@ -18,6 +18,7 @@
 #include "catalog.h"
 #include "data.h"
 #include "error.h"
+#include "formats.h"
 #include "lang.h"
 #include "layout.h"
 #include "output.h"
@@ -36,33 +37,38 @@
 static void S_usage(FILE *f)
 {
     fprintf(
-        f, "Usage: pildoc render TEMPLATE [--lang LANG] [--set NAME=VALUE]... [--paper a4|letter]\n"
-           "                     [--large-print] [--form] [-o FILE|-] [--format pdf|png|text]\n"
-           "                     [--page N] [--dpi N]\n"
-           "       pildoc langs\n"
-           "       pildoc templates\n"
-           "       pildoc serve [--listen ADDR:PORT] [--workers N] ... (pildoc serve --help)\n"
-           "       pildoc --help | --version\n"
-           "\n"
-           "Renders a patient-information document from an XML template into a PDF.\n"
-           "\n"
-           "  TEMPLATE           a name from templates/ (leaflet) or a path to a template file\n"
-           "  -l, --lang LANG    language: en (default), fr, zh_CN; fr-FR, zh-Hans ... accepted\n"
-           "  -s, --set N=V      give variable N the value V (e.g. treatment.condition=crps)\n"
-           "  -p, --paper P      a4 (default) or letter\n"
-           "      --large-print  body text 16 pt, everything scaled and re-paginated\n"
-           "      --form         a fillable, signable PDF form (consent sheets)\n"
-           "  -o, --output FILE  where to write (default out/TEMPLATE-LANG.pdf; - for stdout)\n"
-           "  -f, --format F     pdf (default), png (one page, see --page), text (laid-out lines)\n"
-           "      --page N       the page for --format png (default 1)\n"
-           "      --dpi N        resolution for --format png (default 100)\n"
-           "      --clinic FILE  the clinic's profile (default templates/clinics/default.xml)\n"
-           "\n"
-           "  langs              list the languages with a catalog\n"
-           "  templates          list the templates\n"
-           "\n"
-           "With SOURCE_DATE_EPOCH set, the PDF's dates come from it and the same input\n"
-           "gives a byte-identical file. Exit status: 0 done, 1 bad input, 2 usage error.\n");
+        f,
+        "Usage: pildoc render TEMPLATE [--lang LANG] [--set NAME=VALUE]... [--paper a4|letter]\n"
+        "                     [--large-print] [--plain] [--form] [-o FILE|-] [--format "
+        "pdf|png|text] "
+        "[--page N]\n"
+        "                     [--dpi N] [--also LANG]\n"
+        "       pildoc langs\n"
+        "       pildoc templates\n"
+        "       pildoc serve [--listen ADDR:PORT] [--workers N] ... (pildoc serve --help)\n"
+        "       pildoc --help | --version\n"
+        "\n"
+        "Renders a patient-information document from an XML template into a PDF.\n"
+        "\n"
+        "  TEMPLATE           a name from templates/ (leaflet) or a path to a template file\n"
+        "  -l, --lang LANG    language: en (default), fr, zh_CN; fr-FR, zh-Hans ... accepted\n"
+        "      --also LANG    bilingual: every block also in LANG, after --lang's (both complete)\n"
+        "  -s, --set N=V      give variable N the value V (e.g. treatment.condition=crps)\n"
+        "  -p, --paper P      a4 (default) or letter\n"
+        "      --large-print  body text 16 pt, everything scaled and re-paginated\n"
+        "      --form         a fillable, signable PDF form (consent sheets)\n"
+        "      --plain        the smallest PDF: not PDF/A-1b (no XMP, colour profile, CIDSets)\n"
+        "  -o, --output FILE  where to write (default out/TEMPLATE-LANG.pdf; - for stdout)\n"
+        "  -f, --format F     pdf (default), png (one page, see --page), text (laid-out lines)\n"
+        "      --page N       the page for --format png (default 1)\n"
+        "      --dpi N        resolution for --format png (default 100)\n"
+        "      --clinic FILE  the clinic's profile (default templates/clinics/default.xml)\n"
+        "\n"
+        "  langs              list the languages with a catalog\n"
+        "  templates          list the templates\n"
+        "\n"
+        "With SOURCE_DATE_EPOCH set, the PDF's dates come from it and the same input\n"
+        "gives a byte-identical file. Exit status: 0 done, 1 bad input, 2 usage error.\n");
 }
 
 __attribute__((format(printf, 1, 2))) static int S_usage_error(const char *fmt, ...)
@@ -175,10 +181,13 @@ static int S_render(int argc, char **argv, const pd_env *env)
         {"help", no_argument, NULL, 'h'},
         {"clinic", required_argument, NULL, 'c'},
         {"large-print", no_argument, NULL, 'L'},
+        {"also", required_argument, NULL, 'a'},
+        {"plain", no_argument, NULL, 'N'},
         {"form", no_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     const char *lang_arg = "en", *paper_arg = "a4", *output = NULL, *data_file = NULL;
+    const char *also = NULL;
     pd_job job = {0};
     job.strict = -1;
     job.format = PD_FORMAT_PDF;
@@ -207,17 +216,17 @@ static int S_render(int argc, char **argv, const pd_env *env)
             allow_given = true;
             break;
         case 'L': job.large_print = 1; break;
+        case 'a': also = optarg; break;
+        case 'N': job.plain = 1; break;
         case 'F': job.form = 1; break;
         case 'f':
-            if (strcmp(optarg, "pdf") == 0)
-                job.format = PD_FORMAT_PDF;
-            else if (strcmp(optarg, "png") == 0)
-                job.format = PD_FORMAT_PNG;
-            else if (strcmp(optarg, "text") == 0)
-                job.format = PD_FORMAT_TEXT;
-            else {
+            if (pd_format_by_name(optarg)) {
+                job.format = pd_format_by_name(optarg)->format;
+            } else {
+                char names[64];
+                pd_format_names(names, sizeof names);
                 free(sets);
-                return S_usage_error("unknown format '%s' (pdf, png or text)", optarg);
+                return S_usage_error("unknown format '%s' (%s)", optarg, names);
             }
             break;
         case 'P':
@@ -280,7 +289,8 @@ static int S_render(int argc, char **argv, const pd_env *env)
         if (!pd_values_set_assignment(&values, pd_renderer_schema(r), sets[i], &err))
             goto done;
     job.values = &values;
-    if (!pd_renderer_render(r, &job, &res, &err))
+    if (!(also ? pd_renderer_render_also(r, &job, also, &res, &err)
+               : pd_renderer_render(r, &job, &res, &err)))
         goto done;
     if (res.warning)
         fprintf(stderr, "pildoc: warning: %s\n", res.warning);
@@ -289,10 +299,9 @@ static int S_render(int argc, char **argv, const pd_env *env)
     } else {
         mkdir("out", 0755);
         strbuf sb = STRBUF_INIT;
-        strbuf_printf(&sb, "out/%s-%s.%s", res.template_name, res.lang,
-                      job.format == PD_FORMAT_PDF   ? "pdf"
-                      : job.format == PD_FORMAT_PNG ? "png"
-                                                    : "txt");
+        /* bilingual: out/consent-zh_CN+fr.pdf */
+        strbuf_printf(&sb, "out/%s-%s%s%s.%s", res.template_name, res.lang, res.also ? "+" : "",
+                      res.also ? res.also : "", pd_format_of(job.format)->extension);
         out_path = strbuf_take(&sb);
     }
     if (!pd_output_write(out_path, res.bytes.data ? res.bytes.data : "", res.bytes.len, &err))
@@ -482,7 +491,7 @@ int main(int argc, char **argv)
     }
     pd_env env;
     pd_env_init(&env);
-    lang_init(env.localedir);
+    lang_init();
     xmlsafe_init();
     int status;
     if (strcmp(argv[1], "render") == 0) {
@@ -509,7 +518,6 @@ int main(int argc, char **argv)
         status =
             S_usage_error("unknown command '%s' (render, batch, serve, langs, templates)", argv[1]);
     }
-    xmlsafe_cleanup();
     xmlCleanupParser();
     pd_env_free(&env);
     return S_finish_stdout(status);

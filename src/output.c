@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,4 +267,21 @@ bool pd_output_write(const char *path, const char *data, size_t len, pd_error *e
         return special == 1;
     pd_output_pending p;
     return pd_output_begin(path, data, len, &p, err) && pd_output_commit(&p, err);
+}
+
+void pd_output_sha256_hex(const void *data, size_t len, char hex[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32) {
+        /* only without memory: a wrong hash is never written */
+        fputs("pildoc: out of memory\n", stderr);
+        _exit(1);
+    }
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < 32; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 15];
+    }
+    hex[64] = '\0';
 }

@@ -52,6 +52,7 @@ static void S_font_free(gpointer p)
     strbuf_free(&f->program);
     strbuf_free(&f->widths);
     strbuf_free(&f->descriptor);
+    strbuf_free(&f->cidset);
     free(f);
 }
 
@@ -298,6 +299,37 @@ static void S_tag(const S_face *face, pd_pdffont *f)
     f->base_font = strbuf_take(&name);
 }
 
+/* The CIDSet (PDF/A-1): one bit per CID the font program holds, the
+ * first byte's high bit for CID 0. A TrueType subset's CIDs are its glyph
+ * ids, 0 to its glyph count (with any composite glyphs' parts); a CFF
+ * subset keeps the original CIDs of the glyphs it was asked for, and
+ * .notdef. */
+static void S_cidset(pd_pdffont *f, const hb_map_t *map, hb_face_t *sub, bool cff)
+{
+    uint32_t max = 0;
+    if (cff) {
+        for (size_t i = 0; i < f->n; i++)
+            if (hb_map_has(map, f->gids[i]) && f->gids[i] > max)
+                max = f->gids[i];
+    } else {
+        unsigned n = hb_face_get_glyph_count(sub);
+        max = n ? n - 1 : 0;
+    }
+    size_t len = max / 8 + 1;
+    unsigned char *bits = xcalloc(len, 1);
+    bits[0] = 0x80; /* .notdef */
+    if (cff) {
+        for (size_t i = 0; i < f->n; i++)
+            if (hb_map_has(map, f->gids[i]))
+                bits[f->gids[i] / 8] |= (unsigned char)(0x80u >> (f->gids[i] % 8));
+    } else {
+        for (uint32_t g = 0; g <= max; g++)
+            bits[g / 8] |= (unsigned char)(0x80u >> (g % 8));
+    }
+    pd_pdf_deflate(&f->cidset, bits, len, PD_PDF_LEVEL_SHARED);
+    free(bits);
+}
+
 static bool S_subset(const S_face *face, pd_pdffont *f, pd_error *err)
 {
     hb_subset_input_t *in = hb_subset_input_create_or_fail();
@@ -330,6 +362,7 @@ static bool S_subset(const S_face *face, pd_pdffont *f, pd_error *err)
     f->codes = xmalloc(f->n * sizeof *f->codes);
     for (size_t i = 0; i < f->n; i++)
         f->codes[i] = face->cff ? f->gids[i] : hb_map_get(map, f->gids[i]);
+    S_cidset(f, map, sub, face->cff);
     hb_subset_plan_destroy(plan);
     hb_blob_t *blob = face->cff ? hb_face_reference_table(sub, HB_TAG('C', 'F', 'F', ' '))
                                 : hb_face_reference_blob(sub);

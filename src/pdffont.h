@@ -41,6 +41,7 @@ typedef struct pd_pdffont {
     size_t program_len; /* its length before deflating */
     strbuf widths;      /* "/DW w/W[...]" */
     strbuf descriptor;  /* FontDescriptor entries other than /FontName and the file */
+    strbuf cidset;      /* the CIDs of the font program as a bit string, deflated (PDF/A) */
 } pd_pdffont;
 
 typedef struct pd_pdffont_cache pd_pdffont_cache;

@@ -336,16 +336,12 @@ void pd_form_set_struct_parent(pd_form *form, uint32_t obj, long struct_parent)
             form->widgets[i].struct_parent = struct_parent;
 }
 
-void pd_form_page_entries(const pd_form *form, size_t page, strbuf *o)
+void pd_form_page_annots(const pd_form *form, size_t page, strbuf *refs)
 {
     size_t n;
     const pd_form_widget *w = pd_form_page_widgets(form, page, &n);
-    if (!n)
-        return;
-    strbuf_append(o, "/Annots[");
     for (size_t i = 0; i < n; i++)
-        strbuf_printf(o, "%s%u 0 R", i ? " " : "", w[i].obj);
-    strbuf_append(o, "]/Tabs/S");
+        strbuf_printf(refs, " %u 0 R", w[i].obj);
 }
 
 /* ---- the default appearance font ----------------------------------------

@@ -64,9 +64,9 @@ void pd_form_set_struct_parent(pd_form *form, uint32_t obj, long struct_parent);
  * pildoc refuses --form for a document without one). */
 bool pd_form_has_signature(const pd_pages *pages);
 
-/* The page dictionary's entries for page `page`: "/Annots[...]/Tabs/S",
- * or nothing when it has no widget. */
-void pd_form_page_entries(const pd_form *form, size_t page, strbuf *o);
+/* Appends " N 0 R" for each widget of page `page` to refs (the caller
+ * writes the page's /Annots array and /Tabs/S). */
+void pd_form_page_annots(const pd_form *form, size_t page, strbuf *refs);
 
 /* The font typed values are written in (see pdfform.c): a subset of the
  * face in `path` (font file, face index) with its cmap, for the language

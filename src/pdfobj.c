@@ -63,6 +63,20 @@ void pd_pdfobj_stream_deflated(pd_pdfobj *w, uint32_t num, const char *dict, con
     pd_pdfobj_end(w);
 }
 
+void pd_pdfobj_stream_raw(pd_pdfobj *w, uint32_t num, const char *dict, const void *data,
+                          size_t len)
+{
+    pd_pdfobj_begin(w, num);
+    strbuf_append(w->out, "<<");
+    strbuf_append(w->out, dict);
+    strbuf_append(w->out, "/Length ");
+    pd_pdf_int(w->out, (long)len);
+    strbuf_append(w->out, ">>\nstream\n");
+    strbuf_append_len(w->out, data, len);
+    strbuf_append(w->out, "\nendstream");
+    pd_pdfobj_end(w);
+}
+
 void pd_pdfobj_stream(pd_pdfobj *w, uint32_t num, const char *dict, const void *data, size_t len,
                       int level)
 {

@@ -55,6 +55,10 @@ void pd_pdfobj_stream(pd_pdfobj *w, uint32_t num, const char *dict, const void *
 /* Object `num` as a stream of data already deflated (pd_pdf_deflate). */
 void pd_pdfobj_stream_deflated(pd_pdfobj *w, uint32_t num, const char *dict, const void *data,
                                size_t len);
+/* Object `num` as a stream of data written as it is, without a filter
+ * (PDF/A-1: the XMP metadata stream). */
+void pd_pdfobj_stream_raw(pd_pdfobj *w, uint32_t num, const char *dict, const void *data,
+                          size_t len);
 /* Writes the cross-reference table and the trailer (info may be 0: none)
  * and frees the offset table. Fails when a reserved object was never
  * written (a bug: the file would be broken). */

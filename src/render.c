@@ -13,7 +13,9 @@
 
 #include "pdffont.h"
 #include "pdfform.h"
+#include "pdfmeta.h"
 #include "pdfobj.h"
+#include "pdftags.h"
 
 static cairo_status_t S_write(void *closure, const unsigned char *data, unsigned int length)
 {
@@ -123,8 +125,9 @@ typedef struct S_image_entry {
     int width, height;
     unsigned char *rgba; /* the key: a copy of the image's pixels */
     bool opaque;         /* every pixel opaque: how it is put does not matter */
-    bool flatten;        /* alpha composited onto `bg` (else an /SMask) */
+    bool flatten;        /* alpha composited onto `bg` or `bgpx` (else an /SMask) */
     unsigned char bg[3];
+    unsigned char *bgpx;   /* PDF/A over several colours: the colour under each pixel */
     GBytes *color, *alpha; /* deflated DeviceRGB and DeviceGray data; alpha NULL without SMask */
     uint32_t sum;          /* of the pixels as written, for the file identifier */
 } S_image_entry;
@@ -141,6 +144,7 @@ struct pd_pdf_cache {
     size_t n_bases;
     S_image_entry *images;
     size_t n_images, image_bytes;
+    pd_pdfmeta_icc *icc;     /* the OutputIntent's profile, read at the first PDF/A */
     pd_form_font *form_font; /* the last form's (pdfform.h), or NULL */
 };
 
@@ -172,6 +176,7 @@ static void S_images_clear(pd_pdf_cache *c)
 {
     for (size_t i = 0; i < c->n_images; i++) {
         free(c->images[i].rgba);
+        free(c->images[i].bgpx);
         g_bytes_unref(c->images[i].color);
         if (c->images[i].alpha)
             g_bytes_unref(c->images[i].alpha);
@@ -195,6 +200,7 @@ void pd_pdf_cache_free(pd_pdf_cache *c)
         free(c->bases[i].key);
     }
     free(c->bases);
+    pd_pdfmeta_icc_free(c->icc);
     pd_pdffont_cache_free(c->fonts);
     pd_form_font_free(c->form_font);
     g_hash_table_destroy(c->streams);
@@ -258,6 +264,26 @@ static void S_usage_free(S_usage *u)
     free(u->faces);
 }
 
+/* Where the white space a line ends in starts (a byte index in its
+ * layout's text), or -1. Pango draws none of it, so that the words either
+ * side of a line break would be read as one: a tagged PDF draws one space
+ * there (S_show_cluster), which shows nothing. */
+static int S_trailing_space(PangoLayoutLine *line)
+{
+    const char *text = pango_layout_get_text(line->layout);
+    int end = line->start_index + line->length, ws = end;
+    while (ws > line->start_index && (text[ws - 1] == ' ' || text[ws - 1] == '\n'))
+        ws--;
+    if (ws - 3 >= line->start_index && memcmp(text + ws - 3, "\xe2\x80\xa8", 3) == 0)
+        ws -= 3; /* a forced line break */
+    return ws < end && ws > line->start_index ? ws : -1;
+}
+
+static bool S_ends_in_space(PangoLayoutLine *line)
+{
+    return S_trailing_space(line) >= 0;
+}
+
 static void S_collect(const pd_pages *pages, S_usage *u)
 {
     for (size_t p = 0; p < pages->n_pages; p++)
@@ -268,6 +294,11 @@ static void S_collect(const pd_pages *pages, S_usage *u)
             for (GSList *r = it->line->runs; r; r = r->next) {
                 PangoGlyphItem *run = r->data;
                 S_used *f = NULL;
+                hb_codepoint_t space;
+                if (!r->next && S_ends_in_space(it->line) &&
+                    hb_font_get_nominal_glyph(pango_font_get_hb_font(run->item->analysis.font), ' ',
+                                              &space))
+                    hb_set_add((f = S_usage_face(u, run->item->analysis.font))->glyphs, space);
                 for (int g = 0; g < run->glyphs->num_glyphs; g++) {
                     PangoGlyph gl = run->glyphs->glyphs[g].glyph;
                     if (!S_drawable(gl))
@@ -408,10 +439,12 @@ typedef struct S_doc {
     size_t n_faces;
     S_pfont *pfonts;
     size_t n_pfonts;
-    GChecksum *id; /* over the Info values and the pages' content */
+    GChecksum *id;    /* over the Info values and the pages' content */
+    bool archival;    /* PDF/A-1b (not --plain): CIDSets, no transparency */
+    pd_pdftags *tags; /* marked content and structure tree; NULL: untagged (--plain) */
     /* current graphics state of the content being written */
     double fill[3], stroke[3];
-    int font; /* -1: none set in this text object */
+    int font; /* -1: none set yet in this page's text state */
     double size, rise;
 } S_doc;
 
@@ -567,6 +600,15 @@ typedef struct S_text {
     S_doc *d;
     strbuf *c;
     const S_pfont *pf; /* of the run being written */
+    const char *base;  /* the line's layout's text */
+    /* tagged: where the white space the line ends in starts (not drawn, so
+       the last cluster before it carries it as /ActualText: words on two
+       lines are read apart); or NULL */
+    const char *trail_at;
+    const char *lang; /* tagged: the language of the run's text, NULL: the document's */
+    PangoGlyph space; /* tagged: the space glyph drawn at trail_at, or 0 */
+    bool whole;       /* tagged, marked as a whole (not in parts) */
+    bool retry;       /* it must be marked in parts instead: painted again */
     bool in_tj, in_str;
     double pen; /* where the viewer's pen is, points from the line start */
     double x;   /* where Pango's pen is */
@@ -608,6 +650,32 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
         const char *known = g0 ? g0->text : NULL;
         actual = !known || strncmp(known, text, (size_t)len) != 0 || known[len] != '\0';
     }
+    /* the white space a tagged line ends in: one space glyph */
+    PangoGlyphInfo space = {0};
+    if (!drawn && t->trail_at == text && t->space) {
+        S_glyph *sg = S_glyph_at(glyphs, t->space, false);
+        if (sg && !sg->text)
+            sg->text = g_strdup(" ");
+        space.glyph = sg ? t->space : 0;
+        drawn = sg != NULL;
+    }
+    if (t->retry)
+        return;
+    if (t->whole && actual) {
+        t->retry = true; /* marked content of its own: the line is marked in parts */
+        return;
+    }
+    if (pd_pdftags_in_text(d->tags) && drawn) {
+        /* tagged: the text's parts, this cluster's own with its text */
+        int index = (int)(text - t->base);
+        if (pd_pdftags_text_split(d->tags, index, t->lang, actual)) {
+            S_tj_close(t);
+            char *s = actual ? g_strndup(text, (gsize)len) : NULL;
+            pd_pdftags_text_open(d->tags, c, index, t->lang, s);
+            g_free(s);
+        }
+        actual = false;
+    }
     if (actual) {
         S_tj_close(t);
         char *s = g_strndup(text, (gsize)len);
@@ -616,8 +684,8 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
         strbuf_append(c, ">>BDC\n");
         g_free(s);
     }
-    for (int i = first; i < first + count; i++) {
-        PangoGlyphInfo *gi = &run->glyphs->glyphs[i];
+    for (int i = first; i < first + count + (space.glyph ? 1 : 0); i++) {
+        PangoGlyphInfo *gi = i < first + count ? &run->glyphs->glyphs[i] : &space;
         double gx = t->x + (double)gi->geometry.x_offset / PANGO_SCALE;
         double rise = -(double)gi->geometry.y_offset / PANGO_SCALE;
         t->x += (double)gi->geometry.width / PANGO_SCALE;
@@ -684,22 +752,45 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
     PangoLayoutLine *line = it->line;
     if (!line)
         return;
+    /* what a repaint in parts (t.retry below) must start again from: the
+       text state set so far on the page (font, size) is part of it */
+    size_t mark = c->len;
+    double fill[3];
+    memcpy(fill, d->fill, sizeof fill);
+    int font = d->font;
+    double size = d->size;
     S_color(c, it->rgb, d->fill, "rg");
-    strbuf_append(c, "BT\n1 0 0 1 ");
-    S_point(c, it->x, d->height - it->y, "Tm\n");
-    d->font = -1;
-    d->size = 0;
+    /* Td from the identity text matrix BT sets; the font and size are
+       text state, which outlives the text object: set once per page (see
+       S_render_pdf) unless they change */
+    strbuf_append(c, "BT\n");
+    S_point(c, it->x, d->height - it->y, "Td\n");
     d->rise = 0;
-    S_text t = {d, c, NULL, false, false, 0, 0};
+    S_text t = {0};
+    t.d = d;
+    t.c = c;
+    t.base = pango_layout_get_text(line->layout);
+    t.whole = d->tags && it->tag && !pd_pdftags_in_text(d->tags);
+    int trail = d->tags && it->tag ? S_trailing_space(line) : -1;
+    if (trail >= 0)
+        t.trail_at = t.base + trail;
     /* underlines (the blank lines to write on) are drawn after the text as
        Pango's renderer draws them: the run's logical width, at its font's
        underline position and thickness */
     S_underline ul[32];
     size_t n_ul = 0;
-    for (GSList *r = line->runs; r; r = r->next) {
+    for (GSList *r = line->runs; r && !t.retry; r = r->next) {
         PangoGlyphItem *run = r->data;
         double start = t.x;
         t.pf = S_pfont_of(d, run->item->analysis.font);
+        /* a value's text in another script than the document's (a Chinese
+           name in a French sheet): its language */
+        t.lang = pd_pdftags_run_lang(d->tags, it, run->item->analysis.script);
+        hb_codepoint_t space = 0;
+        if (!r->next && t.trail_at &&
+            hb_font_get_nominal_glyph(pango_font_get_hb_font(run->item->analysis.font), ' ',
+                                      &space))
+            t.space = space;
         S_clusters(line, run, S_show_cluster, &t);
         for (GSList *a = run->item->analysis.extra_attrs; a; a = a->next) {
             PangoAttribute *attr = a->data;
@@ -711,10 +802,25 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
                                        pf->ul_thickness};
         }
     }
+    if (t.retry) {
+        /* a cluster needs marked content of its own: the line again, in
+           parts (painting it twice gives the same glyphs and state) */
+        c->len = mark;
+        c->data[mark] = '\0';
+        memcpy(d->fill, fill, sizeof fill);
+        d->font = font;
+        d->size = size;
+        pd_pdftags_in_parts(d->tags, c, it);
+        S_paint_line(d, c, it);
+        return;
+    }
     S_tj_close(&t);
     if (d->rise != 0)
         strbuf_append(c, "0 Ts\n"); /* text state outlives the text object */
+    pd_pdftags_line_close(d->tags, c);
     strbuf_append(c, "ET\n");
+    if (n_ul)
+        pd_pdftags_after_line(d->tags, c);
     for (size_t i = 0; i < n_ul; i++) {
         S_rect(c, ul[i].x, d->height - ul[i].top - ul[i].h, ul[i].w, ul[i].h);
         strbuf_append(c, " f\n");
@@ -726,8 +832,10 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
  * one flat colour (the white page, or one box's background covering it),
  * its transparency is composited onto that colour when it is written: the
  * same pixels as drawing it with an alpha channel, and no transparency in
- * the file (PDF/A-1 forbids it). Only an image over several colours keeps
- * its alpha as an /SMask. */
+ * the file (PDF/A-1 forbids it). An image over several colours is
+ * composited pixel by pixel onto the rectangles painted under it in a
+ * PDF/A file (S_background_pixels), and keeps its alpha as an /SMask with
+ * --plain. */
 
 /* The flat colour under the item at index `at` of the page, from what was
  * painted before it (0-255 in bg); false when it is not one colour. */
@@ -754,6 +862,39 @@ static bool S_flat_background(const pd_page *page, size_t at, unsigned char bg[3
     return true;
 }
 
+/* The colour under each pixel's centre of the image item at `at` (width x
+ * height RGB, rows top to bottom), from the white page and the rectangles
+ * painted before it (boxes, tints). Tick boxes' strokes and text are thin
+ * and not taken into account. Freed by the caller. */
+static unsigned char *S_background_pixels(const pd_page *page, size_t at)
+{
+    const pd_item *im = &page->items[at];
+    int W = im->image->width, H = im->image->height;
+    unsigned char *px = xmalloc((size_t)W * (size_t)H * 3 + 1);
+    memset(px, 255, (size_t)W * (size_t)H * 3);
+    for (size_t i = 0; i < at; i++) {
+        const pd_item *it = &page->items[i];
+        if (it->kind != PD_ITEM_RECT)
+            continue;
+        /* the pixels whose centre lies in the rectangle */
+        double x0 = ceil((it->x - im->x) * W / im->w - 0.5),
+               x1 = ceil((it->x + it->w - im->x) * W / im->w - 0.5),
+               y0 = ceil((it->y - im->y) * H / im->h - 0.5),
+               y1 = ceil((it->y + it->h - im->y) * H / im->h - 0.5);
+        x0 = fmax(x0, 0);
+        y0 = fmax(y0, 0);
+        x1 = fmin(x1, W);
+        y1 = fmin(y1, H);
+        unsigned char rgb[3];
+        for (int k = 0; k < 3; k++)
+            rgb[k] = (unsigned char)lround(fmin(fmax(it->rgb[k], 0), 1) * 255);
+        for (int y = (int)y0; y < (int)y1; y++)
+            for (int x = (int)x0; x < (int)x1; x++)
+                memcpy(px + ((size_t)y * (size_t)W + (size_t)x) * 3, rgb, 3);
+    }
+    return px;
+}
+
 static GBytes *S_deflated(const unsigned char *data, size_t len)
 {
     strbuf z = STRBUF_INIT;
@@ -762,9 +903,10 @@ static GBytes *S_deflated(const unsigned char *data, size_t len)
     return g_bytes_new_take(strbuf_take(&z), n);
 }
 
-/* The cached form of image `im` put on `bg` (NULL: over several colours). */
+/* The cached form of image `im` put on `bg`, or on the colours `under`
+ * its pixels (S_background_pixels); both NULL: with an /SMask. */
 static const S_image_entry *S_image_entry_of(pd_pdf_cache *c, const pd_image *im,
-                                             const unsigned char *bg)
+                                             const unsigned char *bg, const unsigned char *under)
 {
     size_t n_px = (size_t)im->width * (size_t)im->height;
     for (size_t i = 0; i < c->n_images; i++) {
@@ -772,26 +914,34 @@ static const S_image_entry *S_image_entry_of(pd_pdf_cache *c, const pd_image *im
         if (e->width != im->width || e->height != im->height ||
             memcmp(e->rgba, im->rgba, n_px * 4) != 0)
             continue;
-        if (e->opaque || (bg ? e->flatten && memcmp(e->bg, bg, 3) == 0 : !e->flatten))
+        if (e->opaque || (bg      ? e->flatten && !e->bgpx && memcmp(e->bg, bg, 3) == 0
+                          : under ? e->bgpx && memcmp(e->bgpx, under, n_px * 3) == 0
+                                  : !e->flatten))
             return e;
     }
     if (c->image_bytes + n_px * 8 > IMAGE_CACHE_MAX_BYTES)
         S_images_clear(c);
-    S_image_entry e = {im->width, im->height, xmalloc(n_px * 4 + 1), true, false, {0}, 0, 0, 0};
+    S_image_entry e = {im->width, im->height, xmalloc(n_px * 4 + 1), true, false, {0}, NULL, 0,
+                       0,         0};
     memcpy(e.rgba, im->rgba, n_px * 4);
     for (size_t p = 0; p < n_px && e.opaque; p++)
         e.opaque = im->rgba[p * 4 + 3] == 255;
-    e.flatten = !e.opaque && bg;
-    if (e.flatten)
+    e.flatten = !e.opaque && (bg || under);
+    if (e.flatten && bg)
         memcpy(e.bg, bg, 3);
+    if (e.flatten && !bg) {
+        e.bgpx = xmalloc(n_px * 3 + 1);
+        memcpy(e.bgpx, under, n_px * 3);
+    }
     unsigned char *rgb = xmalloc(n_px * 3 + 1);
     unsigned char *alpha = !e.opaque && !e.flatten ? xmalloc(n_px + 1) : NULL;
     for (size_t p = 0; p < n_px; p++) {
         const unsigned char *px = im->rgba + p * 4;
         unsigned a = px[3];
+        const unsigned char *b = e.bgpx ? e.bgpx + p * 3 : e.bg;
         for (int k = 0; k < 3; k++)
             rgb[p * 3 + k] =
-                e.flatten ? (unsigned char)((px[k] * a + e.bg[k] * (255 - a) + 127) / 255) : px[k];
+                e.flatten ? (unsigned char)((px[k] * a + b[k] * (255 - a) + 127) / 255) : px[k];
         if (alpha)
             alpha[p] = (unsigned char)a;
     }
@@ -805,8 +955,8 @@ static const S_image_entry *S_image_entry_of(pd_pdf_cache *c, const pd_image *im
     free(alpha);
     c->images = xrealloc(c->images, (c->n_images + 1) * sizeof *c->images);
     c->images[c->n_images] = e;
-    c->image_bytes +=
-        n_px * 4 + g_bytes_get_size(e.color) + (e.alpha ? g_bytes_get_size(e.alpha) : 0);
+    c->image_bytes += n_px * 4 + (e.bgpx ? n_px * 3 : 0) + g_bytes_get_size(e.color) +
+                      (e.alpha ? g_bytes_get_size(e.alpha) : 0);
     return &c->images[c->n_images++];
 }
 
@@ -817,8 +967,11 @@ static void S_paint_image_item(S_doc *d, strbuf *c, const pd_page *page, size_t 
     if (!im || im->width <= 0 || im->height <= 0 || it->w <= 0 || it->h <= 0)
         return;
     unsigned char bg[3];
-    const S_image_entry *e =
-        S_image_entry_of(d->cache, im, S_flat_background(page, at, bg) ? bg : NULL);
+    bool flat = S_flat_background(page, at, bg);
+    /* PDF/A-1 has no transparency: composited onto what is under it */
+    unsigned char *under = !flat && d->archival ? S_background_pixels(page, at) : NULL;
+    const S_image_entry *e = S_image_entry_of(d->cache, im, flat ? bg : NULL, under);
+    free(under);
     size_t k = 0;
     while (k < d->n_xobjs && d->xobjs[k].color != e->color)
         k++;
@@ -1027,12 +1180,18 @@ static void S_write_font(pd_pdfobj *w, const S_doc *d, int index)
         strbuf_append(o, "/CIDToGIDMap/Identity");
     strbuf_append(o, ">>");
     pd_pdfobj_end(w);
+    /* PDF/A-1 asks every CID font subset for the set of its CIDs */
+    uint32_t cidset = d->archival ? pd_pdfobj_reserve(w) : 0;
     pd_pdfobj_begin(w, desc);
     strbuf_append(o, "<</Type/FontDescriptor/FontName");
     pd_pdf_name(o, sub->base_font);
     strbuf_append_len(o, sub->descriptor.data, sub->descriptor.len);
+    if (cidset)
+        strbuf_printf(o, "/CIDSet %u 0 R", cidset);
     strbuf_printf(o, "/%s %u 0 R>>", sub->cff ? "FontFile3" : "FontFile2", file);
     pd_pdfobj_end(w);
+    if (cidset)
+        pd_pdfobj_stream_deflated(w, cidset, "", sub->cidset.data, sub->cidset.len);
     char dict[64];
     if (sub->cff)
         snprintf(dict, sizeof dict, "/Subtype/CIDFontType0C");
@@ -1117,16 +1276,6 @@ static uint32_t S_write_outline(pd_pdfobj *w, const pd_pages *pages, const uint3
     return root;
 }
 
-static void S_info_entry(strbuf *o, GChecksum *id, const char *key, const char *value)
-{
-    if (!value || !*value)
-        return;
-    strbuf_append(o, key);
-    size_t at = o->len;
-    pd_pdf_text_string(o, value);
-    g_checksum_update(id, (const guchar *)o->data + at, (gssize)(o->len - at));
-}
-
 static void S_doc_free(S_doc *d)
 {
     for (size_t i = 0; i < d->n_faces; i++)
@@ -1197,6 +1346,14 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
     d.cache = cache;
     d.height = pages->paper.height;
     d.id = g_checksum_new(G_CHECKSUM_MD5);
+    d.archival = !info->plain;
+    if (d.archival && !cache->icc) {
+        cache->icc = pd_pdfmeta_icc_load(PILDOC_ICC_PROFILE, err);
+        if (!cache->icc) {
+            S_doc_free(&d);
+            return false;
+        }
+    }
     S_usage u = {0};
     S_collect(pages, &u);
     bool ok = S_make_fonts(&d, &u, S_find_base(cache, base_key), err);
@@ -1208,6 +1365,7 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
     pd_pdfobj w;
     pd_pdfobj_init(&w, out);
     d.w = &w;
+    d.tags = info->plain ? NULL : pd_pdftags_new(pages, &w);
     uint32_t catalog = pd_pdfobj_reserve(&w), page_tree = pd_pdfobj_reserve(&w),
              resources = pd_pdfobj_reserve(&w), info_obj = pd_pdfobj_reserve(&w);
     uint32_t *page_objs = xcalloc(pages->n_pages + 1, sizeof *page_objs);
@@ -1227,8 +1385,13 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
         strbuf_clear(&content);
         for (int k = 0; k < 3; k++)
             d.fill[k] = d.stroke[k] = 0; /* the PDF default: black */
-        for (size_t i = 0; i < page->n_items; i++)
+        d.font = -1;                     /* no font yet in this page's text state */
+        d.size = 0;
+        for (size_t i = 0; i < page->n_items; i++) {
+            pd_pdftags_item(d.tags, &content, p, &page->items[i]);
             S_paint_item(&d, &content, page, i);
+        }
+        pd_pdftags_page_end(d.tags, &content);
         /* the file identifier: from each page's checksum, not its bytes */
         uint32_t sum[2] = {(uint32_t)crc32(0, (const Bytef *)content.data, (uInt)content.len),
                            (uint32_t)content.len};
@@ -1237,7 +1400,16 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
         strbuf_printf(o, "<</Type/Page/Parent %u 0 R/MediaBox[0 0 ", page_tree);
         S_point(o, pages->paper.width, pages->paper.height, "]");
         strbuf_printf(o, "/Resources %u 0 R/Contents %u 0 R", resources, contents);
-        pd_form_page_entries(form, p, o);
+        pd_pdftags_page_entries(d.tags, o, p);
+        /* links (tags) and form fields share the page's annotations */
+        strbuf annots = STRBUF_INIT;
+        pd_pdftags_page_annots(d.tags, p, &annots);
+        pd_form_page_annots(form, p, &annots);
+        if (annots.len)
+            strbuf_printf(o, "/Annots[%s]", annots.data + 1);
+        if (annots.len || d.tags)
+            strbuf_append(o, "/Tabs/S");
+        strbuf_free(&annots);
         strbuf_append(o, ">>");
         pd_pdfobj_end(&w);
         S_stream(&w, cache, contents, "", &content);
@@ -1270,23 +1442,22 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
         S_write_image(&w, &d.xobjs[i]);
 
     uint32_t outline = S_write_outline(&w, pages, page_objs);
+    pd_pdftags_write(d.tags, page_objs);
 
+    /* the date resolved once: the Info dictionary and the XMP agree */
+    char date[32];
+    pd_pdfmeta_info meta = {pages->title,         pages->subject,
+                            pages->author,        pages->lang_tag,
+                            info->creator,        pd_pdfmeta_resolve_date(info->create_date, date),
+                            info->pdfua || d.tags};
     pd_pdfobj_begin(&w, info_obj);
     strbuf_append(o, "<<");
-    S_info_entry(o, d.id, "/Title", pages->title);
-    S_info_entry(o, d.id, "/Subject", pages->subject);
-    S_info_entry(o, d.id, "/Author", pages->author);
-    S_info_entry(o, d.id, "/Creator", info->creator);
-    S_info_entry(o, d.id, "/Producer", info->creator);
-    strbuf_append(o, "/CreationDate");
-    size_t date_at = o->len;
-    pd_pdf_date(o, info->create_date);
-    strbuf date = STRBUF_INIT;
-    strbuf_append_len(&date, o->data + date_at, o->len - date_at);
-    strbuf_append(o, "/ModDate");
-    strbuf_append_len(o, date.data, date.len);
-    g_checksum_update(d.id, (const guchar *)date.data, (gssize)date.len);
-    strbuf_free(&date);
+    size_t info_at = o->len;
+    pd_pdfmeta_info_entries(o, &meta);
+    /* the file identifier covers the document information (values,
+       dates) and whether the file is PDF/A */
+    g_checksum_update(d.id, (const guchar *)o->data + info_at, (gssize)(o->len - info_at));
+    g_checksum_update(d.id, (const guchar *)(d.archival ? "A" : "P"), 1);
     strbuf_append(o, ">>");
     pd_pdfobj_end(&w);
 
@@ -1303,26 +1474,25 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
         }
     }
 
-    /* the catalog comes last: the place for what tagged PDF, PDF/A and
-       forms will add (/StructTreeRoot, /MarkInfo, /Metadata,
-       /OutputIntents, /AcroForm) */
-    pd_pdfobj_begin(&w, catalog);
-    strbuf_printf(o, "<</Type/Catalog/Pages %u 0 R", page_tree);
+    /* Entries of the catalog beyond pages, outline and language: the
+       structure tree (/StructTreeRoot, /MarkInfo) and forms (/AcroForm)
+       append theirs here. */
+    strbuf catalog_extra = STRBUF_INIT;
     if (acroform)
-        strbuf_printf(o, "/AcroForm %u 0 R", acroform);
-    if (outline)
-        strbuf_printf(o, "/Outlines %u 0 R", outline);
-    if (pages->lang_tag && *pages->lang_tag) {
-        strbuf_append(o, "/Lang");
-        pd_pdf_text_string(o, pages->lang_tag);
-    }
-    strbuf_append(o, ">>");
-    pd_pdfobj_end(&w);
+        strbuf_printf(&catalog_extra, "/AcroForm %u 0 R", acroform);
+    pd_pdftags_catalog_entries(d.tags, &catalog_extra);
+    if (d.archival)
+        pd_pdfmeta_write_archival(&w, &meta, cache->icc, &catalog_extra);
+    /* the catalog comes last, so that everything above can add to it */
+    pd_pdfmeta_catalog cat = {page_tree, outline, pages->lang_tag, &catalog_extra};
+    pd_pdfmeta_write_catalog(&w, catalog, &cat);
+    strbuf_free(&catalog_extra);
 
     unsigned char id[16];
     gsize id_len = sizeof id;
     g_checksum_get_digest(d.id, id, &id_len);
     free(page_objs);
+    pd_pdftags_free(d.tags);
     S_doc_free(&d);
     if (!pd_pdfobj_finish(&w, catalog, info_obj, id))
         return pd_error_set(err, NULL, 0, "PDF output failed: an object was not written");

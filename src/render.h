@@ -18,6 +18,12 @@
 typedef struct pd_pdf_info {
     const char *creator;     /* "pildoc 0.1.0" */
     const char *create_date; /* ISO 8601 "YYYY-MM-DDThh:mm:ss", or NULL for now */
+    /* --plain: no PDF/A (no XMP, OutputIntent, CIDSets) and, once the
+     * structure tree is written, no tags: the smallest file. Default
+     * (false): PDF/A-1b. */
+    bool plain;
+    /* declare PDF/UA-1 in the XMP (pdfmeta.h): for a tagged document */
+    bool pdfua;
 } pd_pdf_info;
 
 /* What a batch worker keeps between PDFs: font subsets, deflated, and the

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bilingual.h"
 #include "bind.h"
 #include "clinic.h"
 #include "fonts.h"
@@ -72,6 +73,8 @@ struct pd_renderer {
     pd_values computed; /* leaflet.version ... */
     pd_fonts *fonts;    /* loaded at the first layout */
     char **langs;
+    pd_lang **loaded; /* languages with their catalogs, loaded once each */
+    size_t n_loaded;
     S_cached *templates;
     size_t n_templates;
     char *create_date; /* from SOURCE_DATE_EPOCH, or NULL */
@@ -131,6 +134,9 @@ void pd_renderer_free(pd_renderer *r)
     pd_schema_free(r->schema);
     pd_values_free(&r->computed);
     lang_list_free(r->langs);
+    for (size_t i = 0; i < r->n_loaded; i++)
+        pd_lang_free(r->loaded[i]);
+    free(r->loaded);
     free(r->create_date);
     pd_pdf_cache_free(r->pdf);
     free(r);
@@ -162,19 +168,29 @@ static S_cached *S_template(pd_renderer *r, const char *name, pd_error *err)
     return c;
 }
 
-static bool S_check_catalog(const pd_renderer *r, const char *lang, pd_error *err)
+const pd_lang *pd_renderer_lang(pd_renderer *r, const char *lang, pd_error *err)
 {
-    if (strcmp(lang, "en") == 0)
-        return true;
-    strbuf mo = STRBUF_INIT;
-    strbuf_printf(&mo, "%s/%s/LC_MESSAGES/pildoc.mo", r->env->localedir, lang);
-    bool have = paths_exists(mo.data);
-    strbuf_free(&mo);
-    if (!have)
-        return pd_error_set(err, NULL, 0,
-                            "no compiled catalog for '%s': run make (po/%s.po -> build/locale)",
-                            lang, lang);
-    return true;
+    for (size_t i = 0; i < r->n_loaded; i++)
+        if (strcmp(pd_lang_code(r->loaded[i]), lang) == 0)
+            return r->loaded[i];
+    if (strcmp(lang, "en") != 0) {
+        strbuf mo = STRBUF_INIT;
+        strbuf_printf(&mo, "%s/%s/LC_MESSAGES/pildoc.mo", r->env->localedir, lang);
+        bool have = paths_exists(mo.data);
+        strbuf_free(&mo);
+        if (!have) {
+            pd_error_set(err, NULL, 0,
+                         "no compiled catalog for '%s': run make (po/%s.po -> build/locale)", lang,
+                         lang);
+            return NULL;
+        }
+    }
+    pd_lang *l = pd_lang_load(r->env->localedir, lang, err);
+    if (!l)
+        return NULL;
+    r->loaded = xrealloc(r->loaded, (r->n_loaded + 1) * sizeof(pd_lang *));
+    r->loaded[r->n_loaded++] = l;
+    return l;
 }
 
 /* The clinic profile: the job's, or the default one when it ships; NULL
@@ -246,8 +262,9 @@ static double S_ms(void)
  * profile for the PDF writer (render.h): those of the document with the
  * clinic's values and no others. A job without values of its own is that
  * document; otherwise it is laid out once per worker. */
-static void S_set_base(pd_renderer *r, S_cached *cached, const char *lang, const pd_job *job,
-                       const S_clinic *clinic, const pd_pages *pages, const char *key)
+static void S_set_base(pd_renderer *r, S_cached *cached, const pd_lang *lang, const pd_lang *also,
+                       const pd_job *job, const S_clinic *clinic, const pd_pages *pages,
+                       const char *key)
 {
     if (!job->values || job->values->n == 0) {
         pd_pdf_cache_set_base(r->pdf, key, pages);
@@ -255,26 +272,42 @@ static void S_set_base(pd_renderer *r, S_cached *cached, const char *lang, const
     }
     pd_values values;
     S_merge(&values, &r->computed, NULL, &clinic->values);
-    pd_bind_stats stats = {0};
+    pd_bind_stats stats = {0}, stats2 = {0};
     pd_error ignored = {0};
-    pd_doc *doc = pd_bind(cached->t, r->schema, &values, lang, cached->messages, &stats, &ignored);
+    pd_doc *doc =
+        also ? pd_bind_bilingual(cached->t, r->schema, &values, lang, also, cached->messages,
+                                 &stats, &stats2, &ignored)
+             : pd_bind(cached->t, r->schema, &values, lang, cached->messages, &stats, &ignored);
     pd_layout_opts lopts = {job->large_print};
     pd_pages *blank = doc ? pd_layout_with(doc, r->fonts, job->paper, &lopts, &ignored) : NULL;
     pd_pdf_cache_set_base(r->pdf, key, blank);
     pd_pages_free(blank);
     pd_doc_free(doc);
     pd_bind_stats_free(&stats);
+    pd_bind_stats_free(&stats2);
     pd_values_free(&values);
 }
 
-bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, pd_error *err)
+/* The "N of M messages are not translated into LL, e.g. ..." part of a
+ * warning or refusal. */
+static void S_untranslated(strbuf *w, const pd_bind_stats *stats, const char *lang)
+{
+    strbuf_printf(w, "%zu of %zu messages are not translated into %s", stats->untranslated,
+                  stats->messages, lang);
+    for (size_t i = 0; i < 3 && stats->first_untranslated[i]; i++)
+        strbuf_printf(w, "%s \"%.50s%s\"", i ? "," : ", e.g.", stats->first_untranslated[i],
+                      strlen(stats->first_untranslated[i]) > 50 ? "..." : "");
+}
+
+static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd_job_result *res,
+                     pd_error *err)
 {
     /* PILDOC_TIMING=1 prints where the time goes, per document */
     double t0 = S_ms(), t_load = 0, t_bind = 0, t_fonts = 0, t_layout = 0;
     memset(res, 0, sizeof *res);
     pd_doc *doc = NULL;
     pd_pages *pages = NULL;
-    pd_bind_stats stats = {0};
+    pd_bind_stats stats = {0}, stats2 = {0};
     pd_values values;
     pd_values_init(&values);
     bool ok = false;
@@ -284,17 +317,46 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
     pd_values_free(&values);
     S_merge(&values, &r->computed, job->values, &clinic->values);
     res->lang = lang_resolve(job->lang, r->langs, err);
-    if (!res->lang || !S_check_catalog(r, res->lang, err))
+    const pd_lang *lang = res->lang ? pd_renderer_lang(r, res->lang, err) : NULL;
+    if (!lang)
         goto done;
+    const pd_lang *also = NULL;
+    if (also_arg) {
+        res->also = lang_resolve(also_arg, r->langs, err);
+        if (res->also && strcmp(res->also, res->lang) == 0) {
+            pd_error_set(err, NULL, 0,
+                         "--also %s is the document's language already: a bilingual document "
+                         "needs two different languages",
+                         res->also);
+            goto done;
+        }
+        also = res->also ? pd_renderer_lang(r, res->also, err) : NULL;
+        if (!also)
+            goto done;
+    }
     S_cached *cached = S_template(r, job->template_name, err);
     if (!cached)
         goto done;
     pd_template *t = cached->t;
     res->template_name = xstrdup(t->name);
     t_load = S_ms();
-    doc = pd_bind(t, r->schema, &values, res->lang, cached->messages, &stats, err);
+    doc = also ? pd_bind_bilingual(t, r->schema, &values, lang, also, cached->messages, &stats,
+                                   &stats2, err)
+               : pd_bind(t, r->schema, &values, lang, cached->messages, &stats, err);
     if (!doc)
         goto done;
+    if (also && (stats.untranslated || stats2.untranslated)) {
+        /* each side must say all that the other says: no English fallback */
+        strbuf w = STRBUF_INIT;
+        S_untranslated(&w, stats.untranslated ? &stats : &stats2,
+                       stats.untranslated ? res->lang : res->also);
+        pd_error_set(err, t->path, 0,
+                     "%s; a bilingual %s needs both languages complete (--allow-incomplete does "
+                     "not apply)",
+                     strbuf_str(&w), t->name);
+        strbuf_free(&w);
+        goto done;
+    }
     if (clinic->logo)
         doc->logo = pd_image_copy(clinic->logo);
     if (stats.untranslated) {
@@ -303,11 +365,7 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
                       (job->strict == -1 && tstrict && xmlStrEqual(tstrict, BAD_CAST "yes"));
         xmlFree(tstrict);
         strbuf w = STRBUF_INIT;
-        strbuf_printf(&w, "%zu of %zu messages are not translated into %s", stats.untranslated,
-                      stats.messages, res->lang);
-        for (size_t i = 0; i < 3 && stats.first_untranslated[i]; i++)
-            strbuf_printf(&w, "%s \"%.50s%s\"", i ? "," : ", e.g.", stats.first_untranslated[i],
-                          strlen(stats.first_untranslated[i]) > 50 ? "..." : "");
+        S_untranslated(&w, &stats, res->lang);
         if (refuse) {
             pd_error_set(err, t->path, 0,
                          "%s; refusing a half-translated %s (--allow-incomplete prints them in "
@@ -342,14 +400,15 @@ bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, p
         goto done;
     }
     if (job->format == PD_FORMAT_PDF) {
-        pd_pdf_info info = {"pildoc " PILDOC_VERSION, r->create_date};
+        pd_pdf_info info = {"pildoc " PILDOC_VERSION, r->create_date, job->plain != 0, false};
         if (!r->pdf)
             r->pdf = pd_pdf_cache_new();
         strbuf key = STRBUF_INIT;
-        strbuf_printf(&key, "%s|%s|%s|%d|%s", job->template_name, res->lang, job->paper->name,
-                      job->large_print, clinic->path ? clinic->path : "");
+        strbuf_printf(&key, "%s|%s%s%s|%s|%d|%s", job->template_name, res->lang, also ? "+" : "",
+                      also ? res->also : "", job->paper->name, job->large_print,
+                      clinic->path ? clinic->path : "");
         if (!pd_pdf_cache_has_base(r->pdf, key.data))
-            S_set_base(r, cached, res->lang, job, clinic, pages, key.data);
+            S_set_base(r, cached, lang, also, job, clinic, pages, key.data);
         ok = (job->form ? pd_render_pdf_form : pd_render_pdf)(pages, &info, r->pdf, key.data,
                                                               &res->bytes, err);
         strbuf_free(&key);
@@ -369,8 +428,20 @@ done:
     pd_pages_free(pages);
     pd_doc_free(doc);
     pd_bind_stats_free(&stats);
+    pd_bind_stats_free(&stats2);
     pd_values_free(&values);
     return ok;
+}
+
+bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, pd_error *err)
+{
+    return S_render(r, job, NULL, res, err);
+}
+
+bool pd_renderer_render_also(pd_renderer *r, const pd_job *job, const char *also,
+                             pd_job_result *res, pd_error *err)
+{
+    return S_render(r, job, also, res, err);
 }
 
 void pd_job_result_free(pd_job_result *res)
@@ -378,6 +449,7 @@ void pd_job_result_free(pd_job_result *res)
     strbuf_free(&res->bytes);
     free(res->template_name);
     free(res->lang);
+    free(res->also);
     free(res->warning);
     memset(res, 0, sizeof *res);
 }

@@ -2,6 +2,9 @@
  * finished bytes (PDF, PNG or text), keeping what is costly to load
  * (data schema, templates, fonts) across documents. `pildoc render` makes
  * one document with it; each batch worker makes thousands.
+ * Each renderer holds its own languages (catalogs): renderers with
+ * different languages may live in one process, and one renderer may make
+ * documents in any order of languages, each as a fresh renderer would.
  * Ownership: a pd_renderer owns its caches; results own their bytes. */
 #ifndef PILDOC_RENDERER_H
 #define PILDOC_RENDERER_H
@@ -10,6 +13,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "lang.h"
 #include "layout.h"
 #include "strbuf.h"
 #include "vars.h"
@@ -38,6 +42,9 @@ typedef struct pd_job {
     /* a clinic profile (--clinic), or NULL: templates/clinics/default.xml
      * when it exists; the data and --set values override its values */
     const char *clinic;
+    /* PDF: 1 for the smallest file, without PDF/A (XMP, OutputIntent,
+     * CIDSets) or tags; 0: PDF/A-1b (render.h, pd_pdf_info.plain) */
+    int plain;
     int form; /* 1: a fillable, signable PDF form (refused for a document without a line to
                  sign on) */
 } pd_job;
@@ -47,6 +54,7 @@ typedef struct pd_job_result {
     size_t pages;
     char *template_name; /* resolved: "leaflet" */
     char *lang;          /* resolved: "zh_CN" */
+    char *also;          /* resolved second language, or NULL */
     char *warning;       /* one line (untranslated messages), or NULL */
 } pd_job_result;
 
@@ -58,7 +66,17 @@ const pd_schema *pd_renderer_schema(const pd_renderer *r);
 /* The language codes available (en + LINGUAS), NULL-terminated. */
 char *const *pd_renderer_langs(const pd_renderer *r);
 
+/* The language CODE (resolved: "fr", "zh_CN") with its catalog, loaded at
+ * the first use and kept by the renderer; NULL with err set when its
+ * catalog is missing or broken. */
+const pd_lang *pd_renderer_lang(pd_renderer *r, const char *code, pd_error *err);
+
 bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, pd_error *err);
+/* A bilingual document (`--also`, bilingual.h): job->lang first (the
+ * patient's), then `also` (as the user wrote it; the clinician's). Both
+ * languages must be complete whatever job->strict says, and differ. */
+bool pd_renderer_render_also(pd_renderer *r, const pd_job *job, const char *also,
+                             pd_job_result *res, pd_error *err);
 void pd_job_result_free(pd_job_result *res);
 
 #endif

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "data.h"
+#include "formats.h"
 #include "lang.h"
 #include "layout.h"
 #include "strbuf.h"
@@ -25,7 +26,7 @@
 #include "workpool.h"
 #include "xmlsafe.h"
 
-/* A request to a worker: template, lang, paper, kind ("xml", "form" or
+/* A request to a worker: template, lang, paper, large print ("1" or "0"), kind ("xml", "form" or
  * "none"), each NUL-terminated; then for "xml" the body, for "form" name
  * and value pairs, each NUL-terminated. The answer: status, field, message,
  * each NUL-terminated, then the PDF for status 200. */
@@ -85,8 +86,13 @@ static void *S_worker_start(void *arg, char *why, size_t why_len)
     if (names[0]) {
         pd_values none;
         pd_values_init(&none);
-        pd_job job = {names[0], "en", pd_paper_find("a4"), 0, &none, PD_FORMAT_TEXT, 1, 100, 0,
-                      NULL,     0};
+        pd_job job = {.template_name = names[0],
+                      .lang = "en",
+                      .paper = pd_paper_find("a4"),
+                      .values = &none,
+                      .format = PD_FORMAT_TEXT,
+                      .page = 1,
+                      .dpi = 100};
         pd_job_result res;
         if (!pd_renderer_render(r, &job, &res, &err)) {
             snprintf(why, why_len, "%s", err.msg);
@@ -125,12 +131,14 @@ static const char *S_next_field(const char **p, const char *end)
     return f;
 }
 
-static void S_worker_handle(void *state, const char *req, size_t len, strbuf *out)
+static void S_worker_handle(void *state, const char *req, size_t len, strbuf *out, void **later)
 {
+    (void)later; /* answers are made here: no finishing step */
     pd_renderer *r = state;
     const char *p = req, *end = req + len;
     const char *tpl = S_next_field(&p, end), *lang = S_next_field(&p, end);
-    const char *paper = S_next_field(&p, end), *form = S_next_field(&p, end);
+    const char *paper = S_next_field(&p, end), *large = S_next_field(&p, end);
+    const char *form = S_next_field(&p, end);
     const char *kind = S_next_field(&p, end);
     if (!kind) {
         S_answer(out, 500, NULL, "internal: a short request to the worker");
@@ -142,12 +150,9 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
     pd_job_result res = {0};
     const char *bad_field = NULL;
     if (strcmp(kind, "xml") == 0) {
-        xmlDocPtr doc = xmlsafe_read_memory(p, (size_t)(end - p), "request body", 0, &err);
-        if (!doc || !pd_data_from_node(xmlDocGetRootElement(doc), "request body",
-                                       pd_renderer_schema(r), &values, &err))
+        if (!pd_data_load_memory(p, (size_t)(end - p), "request body", pd_renderer_schema(r),
+                                 &values, &err))
             bad_field = "body";
-        if (doc)
-            xmlFreeDoc(doc);
     } else if (strcmp(kind, "form") == 0) {
         /* a field given twice is two values for one line of the document:
            refused, as in a data file or a job file (never one of them silently) */
@@ -168,8 +173,16 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
         S_answer(out, 400, bad_field, err.msg);
         goto done;
     }
-    pd_job job = {tpl, lang, pd_paper_find(paper),  -1, &values, PD_FORMAT_PDF, 1, 100,
-                  0,   NULL, strcmp(form, "1") == 0};
+    pd_job job = {.template_name = tpl,
+                  .lang = lang,
+                  .paper = pd_paper_find(paper),
+                  .strict = -1,
+                  .values = &values,
+                  .format = PD_FORMAT_PDF,
+                  .page = 1,
+                  .dpi = 100};
+    job.large_print = strcmp(large, "1") == 0;
+    job.form = strcmp(form, "1") == 0;
     if (!job.paper) {
         S_answer(out, 400, "paper", "unknown paper size (a4 or letter)");
         goto done;
@@ -211,7 +224,7 @@ done:
 
 int pd_serve_worker_main(const pd_env *env)
 {
-    pd_workpool_handler h = {S_worker_start, S_worker_handle, S_worker_stop, (void *)env};
+    pd_workpool_handler h = {S_worker_start, S_worker_handle, NULL, S_worker_stop, (void *)env};
     return pd_workpool_worker_main(PD_WORKPOOL_FD, &h);
 }
 
@@ -254,7 +267,8 @@ typedef struct S_request {
     const char *tpl; /* from srv->templates */
     char *lang;
     const char *paper;
-    bool form; /* form=1: a fillable form */
+    int large_print;
+    int form; /* form=1: a fillable form */
     enum { BODY_NONE, BODY_XML, BODY_FORM } kind;
     strbuf body;
 } S_request;
@@ -383,17 +397,18 @@ static enum MHD_Result S_check_arg(void *cls, enum MHD_ValueKind kind, const cha
         } else {
             a->rq->paper = strcasecmp(v, "letter") == 0 ? "letter" : "a4";
         }
-    } else if (strcmp(key, "form") == 0) {
-        if (strcmp(v, "1") == 0 || strcmp(v, "0") == 0) {
-            a->rq->form = *v == '1';
-        } else {
-            a->bad_field = "form";
-            snprintf(a->why, sizeof a->why, "form is 1 (a fillable form) or 0");
-        }
     } else if (strcmp(key, "large_print") == 0) {
-        a->bad_field = "large_print";
-        snprintf(a->why, sizeof a->why, "%s is not supported yet by this version of pildoc",
-                 a->bad_field);
+        a->rq->large_print = strcmp(v, "1") == 0;
+        if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0) {
+            a->bad_field = "large_print";
+            snprintf(a->why, sizeof a->why, "large_print must be 1 or 0");
+        }
+    } else if (strcmp(key, "form") == 0) {
+        a->rq->form = strcmp(v, "1") == 0;
+        if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0) {
+            a->bad_field = "form";
+            snprintf(a->why, sizeof a->why, "form must be 1 (a fillable form) or 0");
+        }
     } else {
         a->bad_field = "query";
         snprintf(a->why, sizeof a->why,
@@ -519,9 +534,9 @@ static enum MHD_Result S_render(S_server *srv, struct MHD_Connection *c, S_reque
     const char *kind = rq->kind == BODY_XML ? "xml" : rq->kind == BODY_FORM ? "form" : "none";
     if (rq->kind == BODY_XML && rq->body.len == 0)
         kind = "none";
-    const char *fields[5] = {rq->tpl, rq->lang, rq->paper ? rq->paper : "a4", rq->form ? "1" : "0",
-                             kind};
-    for (size_t i = 0; i < 5; i++)
+    const char *fields[6] = {rq->tpl, rq->lang, rq->paper ? rq->paper : "a4",
+                             rq->large_print ? "1" : "0", rq->form ? "1" : "0", kind};
+    for (size_t i = 0; i < 6; i++)
         strbuf_append_len(&msg, fields[i], strlen(fields[i]) + 1);
     if (strcmp(kind, "xml") == 0) {
         strbuf_append_len(&msg, rq->body.data, rq->body.len);
@@ -565,10 +580,12 @@ static enum MHD_Result S_render(S_server *srv, struct MHD_Connection *c, S_reque
         } else if (code != 200) {
             ret = S_error(c, rq, code, *field ? field : NULL, text);
         } else {
+            const pd_format_info *pdf = pd_format_of(PD_FORMAT_PDF);
             char disp[160];
             /* both parts come from the installed sets: safe as a file name */
-            snprintf(disp, sizeof disp, "attachment; filename=\"%s-%s.pdf\"", rq->tpl, rq->lang);
-            ret = S_respond(c, rq, MHD_HTTP_OK, "application/pdf", p, (size_t)(end - p), disp);
+            snprintf(disp, sizeof disp, "attachment; filename=\"%s-%s.%s\"", rq->tpl, rq->lang,
+                     pdf->extension);
+            ret = S_respond(c, rq, MHD_HTTP_OK, pdf->mime, p, (size_t)(end - p), disp);
         }
     }
     strbuf_free(&answer);

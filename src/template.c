@@ -16,7 +16,7 @@
 #define MAX_EXPANDED_ELEMENTS 20000
 #define MAX_EXPANDED_TEXT (2L * 1024 * 1024)
 
-static bool S_load_file(pd_template *t, const char *path, const char *rng, int depth,
+static bool S_load_file(pd_template *t, const char *path, const xmlsafe_schema *rng, int depth,
                         xmlDocPtr *out, pd_error *err);
 
 static bool S_safe_href(const char *href)
@@ -39,8 +39,8 @@ static bool S_safe_href(const char *href)
     return true;
 }
 
-static bool S_load_includes(pd_template *t, xmlDocPtr doc, const char *path, const char *rng,
-                            int depth, pd_error *err)
+static bool S_load_includes(pd_template *t, xmlDocPtr doc, const char *path,
+                            const xmlsafe_schema *rng, int depth, pd_error *err)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc);
     for (xmlNodePtr n = root; n; n = xmlsafe_next(root, n, true)) {
@@ -95,13 +95,12 @@ static bool S_load_includes(pd_template *t, xmlDocPtr doc, const char *path, con
     return true;
 }
 
-static bool S_load_file(pd_template *t, const char *path, const char *rng, int depth,
-                        xmlDocPtr *out, pd_error *err)
+/* A parsed file (taken, freed on failure): validated, named path, its
+ * includes loaded. */
+static bool S_load_doc(pd_template *t, xmlDocPtr doc, const char *path, const xmlsafe_schema *rng,
+                       int depth, xmlDocPtr *out, pd_error *err)
 {
-    xmlDocPtr doc = xmlsafe_read_file(path, err);
-    if (!doc)
-        return false;
-    if (!xmlsafe_validate(doc, rng, path, err)) {
+    if (!xmlsafe_validate_with(doc, rng, path, err)) {
         xmlFreeDoc(doc);
         return false;
     }
@@ -115,6 +114,13 @@ static bool S_load_file(pd_template *t, const char *path, const char *rng, int d
     }
     *out = doc;
     return true;
+}
+
+static bool S_load_file(pd_template *t, const char *path, const xmlsafe_schema *rng, int depth,
+                        xmlDocPtr *out, pd_error *err)
+{
+    xmlDocPtr doc = xmlsafe_read_file(path, err);
+    return doc && S_load_doc(t, doc, path, rng, depth, out, err);
 }
 
 /* Sizes of a template file with its includes expanded, computed once per
@@ -222,6 +228,8 @@ static bool S_check_vars(xmlDocPtr doc, const char *path, const pd_schema *schem
     return true;
 }
 
+static pd_template *S_checked(pd_template *t, const pd_schema *schema, pd_error *err);
+
 pd_template *pd_template_load(const char *name_or_path, const char *templates_dir, const char *rng,
                               const pd_schema *schema, pd_error *err)
 {
@@ -258,8 +266,39 @@ pd_template *pd_template_load(const char *name_or_path, const char *templates_di
     } else {
         t->path = paths_display(name_or_path);
     }
-    if (!S_load_file(t, t->path, rng, 0, &t->doc, err))
-        goto fail;
+    /* the schema parsed once for the template and all its fragments */
+    xmlsafe_schema *schema_rng = xmlsafe_schema_load(rng, err);
+    bool loaded = schema_rng && S_load_file(t, t->path, schema_rng, 0, &t->doc, err);
+    xmlsafe_schema_free(schema_rng);
+    if (!loaded) {
+        pd_template_free(t);
+        return NULL;
+    }
+    return S_checked(t, schema, err);
+}
+
+pd_template *pd_template_load_memory(const char *buf, size_t len, const char *path, const char *rng,
+                                     const pd_schema *schema, pd_error *err)
+{
+    pd_template *t = xcalloc(1, sizeof *t);
+    t->path = paths_display(path);
+    xmlDocPtr doc = xmlsafe_read_memory(buf, len, t->path, 0, err);
+    xmlsafe_schema *schema_rng = doc ? xmlsafe_schema_load(rng, err) : NULL;
+    bool loaded = schema_rng && S_load_doc(t, doc, t->path, schema_rng, 0, &t->doc, err);
+    xmlsafe_schema_free(schema_rng);
+    if (!loaded) {
+        if (doc && !schema_rng)
+            xmlFreeDoc(doc);
+        pd_template_free(t);
+        return NULL;
+    }
+    return S_checked(t, schema, err);
+}
+
+/* The checks after loading: the root, the size with includes expanded,
+ * the variables. Returns t, or NULL (freeing it) with err set. */
+static pd_template *S_checked(pd_template *t, const pd_schema *schema, pd_error *err)
+{
     xmlNodePtr root = xmlDocGetRootElement(t->doc);
     if (!xmlStrEqual(root->name, BAD_CAST "document")) {
         pd_error_set(err, t->path, xmlGetLineNo(root),

@@ -30,6 +30,11 @@ typedef struct pd_template {
  * rng: the schema file. */
 pd_template *pd_template_load(const char *name_or_path, const char *templates_dir, const char *rng,
                               const pd_schema *schema, pd_error *err);
+/* The same from len bytes in memory (a template sent to a service): path
+ * names it in errors and is where it would live, the folder its includes
+ * are read from. */
+pd_template *pd_template_load_memory(const char *buf, size_t len, const char *path, const char *rng,
+                                     const pd_schema *schema, pd_error *err);
 void pd_template_free(pd_template *t);
 
 /* The root element of the fragment an <include> names (loaded already). */

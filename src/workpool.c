@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -107,10 +108,83 @@ static int S_recv_frame(int fd, strbuf *out, size_t max, double deadline)
 
 /* --- the worker ---------------------------------------------------------------- */
 
+/* An answer on its way to the caller: made (finish) and sent by the writer
+ * thread, in order. */
+typedef struct S_outgoing {
+    strbuf out;
+    void *later;
+} S_outgoing;
+
+#define OUTGOING_QUEUE 2 /* answers waiting for the writer: bounds memory */
+
+typedef struct S_writer {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    S_outgoing *queue[OUTGOING_QUEUE];
+    size_t head, count;
+    bool closing; /* no more answers: the writer ends when the queue is empty */
+    bool gone;    /* the caller is gone: answers are no longer made or sent */
+    int fd;
+    const pd_workpool_handler *h;
+} S_writer;
+
+/* Makes and sends o (freeing it); false when the caller is gone. w->gone
+ * is read here and written only under w->lock, by this thread. */
+static bool S_outgoing_send(S_writer *w, S_outgoing *o)
+{
+    if (o->later && w->h->finish)
+        w->h->finish(o->later, w->gone, &o->out);
+    bool sent = !w->gone && S_send_frame(w->fd, o->out.data, o->out.len, 0) == 1;
+    strbuf_free(&o->out);
+    free(o);
+    return sent;
+}
+
+static void *S_writer_main(void *arg)
+{
+    S_writer *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        while (!w->count && !w->closing)
+            pthread_cond_wait(&w->changed, &w->lock);
+        if (!w->count) {
+            pthread_mutex_unlock(&w->lock);
+            return NULL;
+        }
+        S_outgoing *o = w->queue[w->head];
+        pthread_mutex_unlock(&w->lock);
+        bool sent = S_outgoing_send(w, o); /* outside the lock: finishing may be slow */
+        pthread_mutex_lock(&w->lock);
+        if (!sent)
+            w->gone = true;
+        w->head = (w->head + 1) % OUTGOING_QUEUE;
+        w->count--;
+        pthread_cond_broadcast(&w->changed);
+        pthread_mutex_unlock(&w->lock);
+    }
+}
+
+/* Queues o (taking it); false when the caller is gone. */
+static bool S_writer_push(S_writer *w, S_outgoing *o)
+{
+    pthread_mutex_lock(&w->lock);
+    while (w->count == OUTGOING_QUEUE)
+        pthread_cond_wait(&w->changed, &w->lock);
+    w->queue[(w->head + w->count) % OUTGOING_QUEUE] = o;
+    w->count++;
+    bool gone = w->gone;
+    pthread_cond_broadcast(&w->changed);
+    pthread_mutex_unlock(&w->lock);
+    return !gone;
+}
+
 int pd_workpool_worker_main(int fd, const pd_workpool_handler *h)
 {
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    /* a caller that is gone makes writes fail: what was begun is undone,
+       rather than the worker dying in the middle */
     signal(SIGPIPE, SIG_IGN);
     char why[512] = "";
     void *state = h->start(h->arg, why, sizeof why);
@@ -121,18 +195,43 @@ int pd_workpool_worker_main(int fd, const pd_workpool_handler *h)
         strbuf_append(&msg, why[0] ? why : "the worker could not start");
     int rc = S_send_frame(fd, msg.data, msg.len, 0);
     strbuf_clear(&msg);
-    strbuf out = STRBUF_INIT;
+    S_writer w = {.fd = fd, .h = h};
+    pthread_t writer;
+    bool threaded = false;
+    if (state && h->finish) {
+        pthread_mutex_init(&w.lock, NULL);
+        pthread_cond_init(&w.changed, NULL);
+        threaded = pthread_create(&writer, NULL, S_writer_main, &w) == 0;
+    }
     /* the request size is the caller's to bound; a frame is at most 4 GB */
     while (state && rc == 1 && S_recv_frame(fd, &msg, UINT32_MAX, 0) == 1) {
-        strbuf_clear(&out);
-        h->handle(state, msg.data ? msg.data : "", msg.len, &out);
-        rc = S_send_frame(fd, out.data, out.len, 0);
+        S_outgoing *o = xcalloc(1, sizeof *o);
+        h->handle(state, msg.data ? msg.data : "", msg.len, &o->out, h->finish ? &o->later : NULL);
         strbuf_clear(&msg);
+        bool there;
+        if (threaded) {
+            there = S_writer_push(&w, o);
+        } else { /* no writer thread: finish and send here */
+            there = S_outgoing_send(&w, o);
+            w.gone = !there;
+        }
+        if (!there)
+            break;
+    }
+    if (threaded) {
+        pthread_mutex_lock(&w.lock);
+        w.closing = true;
+        pthread_cond_broadcast(&w.changed);
+        pthread_mutex_unlock(&w.lock);
+        pthread_join(writer, NULL);
+    }
+    if (state && h->finish) {
+        pthread_cond_destroy(&w.changed);
+        pthread_mutex_destroy(&w.lock);
     }
     if (state && h->stop)
         h->stop(state);
     strbuf_free(&msg);
-    strbuf_free(&out);
     close(fd);
     return state ? 0 : 1;
 }
@@ -185,32 +284,58 @@ static int S_kill_and_reap(pid_t pid)
     return status;
 }
 
-/* Forks and execs a worker; waits for its ready frame. On success fills
- * pid and fd. */
-static bool S_spawn(pd_workpool *p, pid_t *pid_out, int *fd_out, char *why, size_t why_len)
+/* Starts a worker process on a new socket pair: with argv, fork and exec
+ * it (its end of the channel on PD_WORKPOOL_FD); else fork and run
+ * child(its end, arg) in the child, after closing close_fds[0..n_close)
+ * (the other workers' channels), then _exit with what it returns. On
+ * success fills pid and our end's fd; false with errno set otherwise. */
+static bool S_start_process(char *const *argv, int (*child)(int, void *), void *arg,
+                            const int *close_fds, size_t n_close, pid_t *pid_out, int *fd_out)
 {
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-        snprintf(why, why_len, "cannot create a socket pair: %s", strerror(errno));
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         return false;
-    }
     sigset_t all;
     sigemptyset(&all);
+    if (!argv)
+        fflush(NULL); /* the child has nothing of the caller's left to write */
     pid_t pid = fork();
-    if (pid == 0) {
+    if (pid == 0 && argv) {
         /* only async-signal-safe calls until exec */
         sigprocmask(SIG_SETMASK, &all, NULL);
         if (sv[1] == PD_WORKPOOL_FD)
             fcntl(sv[1], F_SETFD, 0);
         else if (dup2(sv[1], PD_WORKPOOL_FD) < 0)
             _exit(127);
-        execv(p->argv[0], p->argv);
+        execv(argv[0], argv);
         _exit(127);
     }
+    if (pid == 0) {
+        close(sv[0]);
+        for (size_t i = 0; i < n_close; i++)
+            close(close_fds[i]);
+        _exit(child ? child(sv[1], arg) : 127);
+    }
+    int e = errno;
     close(sv[1]);
     if (pid < 0) {
-        snprintf(why, why_len, "cannot fork a worker: %s", strerror(errno));
         close(sv[0]);
+        errno = e;
+        return false;
+    }
+    *pid_out = pid;
+    *fd_out = sv[0];
+    return true;
+}
+
+/* Forks and execs a worker; waits for its ready frame. On success fills
+ * pid and fd. */
+static bool S_spawn(pd_workpool *p, pid_t *pid_out, int *fd_out, char *why, size_t why_len)
+{
+    int sv[2];
+    pid_t pid;
+    if (!S_start_process(p->argv, NULL, NULL, NULL, 0, &pid, &sv[0])) {
+        snprintf(why, why_len, "cannot start a worker: %s", strerror(errno));
         return false;
     }
     strbuf ready = STRBUF_INIT;
@@ -503,4 +628,217 @@ void pd_workpool_free(pd_workpool *p)
         free(p->argv[i]);
     free(p->argv);
     free(p);
+}
+
+/* --- the asynchronous pool (batch) ---------------------------------------------- */
+
+typedef struct S_async_slot {
+    pid_t pid;      /* 0: no process */
+    int fd;         /* our end of its channel */
+    bool ready;     /* its ready frame came */
+    uint64_t *tags; /* requests sent and not answered, in order (in_flight of them) */
+    size_t n_tags;
+    size_t answered; /* answers from this process */
+} S_async_slot;
+
+struct pd_workpool_async {
+    pd_workpool_async_config cfg;
+    S_async_slot slot[PD_WORKPOOL_MAX_WORKERS];
+    size_t pending;
+    int barren; /* workers in a row that ended without answering once */
+    bool gave_up;
+};
+
+pd_workpool_async *pd_workpool_async_new(const pd_workpool_async_config *config)
+{
+    pd_workpool_async *p = xcalloc(1, sizeof *p);
+    p->cfg = *config;
+    if (p->cfg.workers < 1)
+        p->cfg.workers = 1;
+    if (p->cfg.workers > PD_WORKPOOL_MAX_WORKERS)
+        p->cfg.workers = PD_WORKPOOL_MAX_WORKERS;
+    if (p->cfg.in_flight < 1)
+        p->cfg.in_flight = 1;
+    for (int i = 0; i < PD_WORKPOOL_MAX_WORKERS; i++) {
+        p->slot[i].fd = -1;
+        p->slot[i].tags = xcalloc((size_t)p->cfg.in_flight, sizeof *p->slot[i].tags);
+    }
+    return p;
+}
+
+/* A slot that can take a request now, or -1: the first running worker
+ * with room, else the first free slot (unless the pool gave up). */
+static int S_async_slot_for(const pd_workpool_async *p)
+{
+    for (int i = 0; i < p->cfg.workers; i++)
+        if (p->slot[i].pid > 0 && p->slot[i].n_tags < (size_t)p->cfg.in_flight)
+            return i;
+    if (p->gave_up)
+        return -1;
+    for (int i = 0; i < p->cfg.workers; i++)
+        if (p->slot[i].pid == 0)
+            return i;
+    return -1;
+}
+
+bool pd_workpool_async_can_take(const pd_workpool_async *p)
+{
+    return S_async_slot_for(p) >= 0;
+}
+
+size_t pd_workpool_async_pending(const pd_workpool_async *p)
+{
+    return p->pending;
+}
+
+bool pd_workpool_async_gave_up(const pd_workpool_async *p)
+{
+    return p->gave_up;
+}
+
+/* Worker i is gone (killed, crashed, or its channel broke): reaped, and
+ * the requests it held reported lost with how it ended. */
+static void S_async_lost(pd_workpool_async *p, int i, const char *reason)
+{
+    S_async_slot *s = &p->slot[i];
+    close(s->fd);
+    int st = 0;
+    char how[600];
+    snprintf(how, sizeof how, "%s", reason ? reason : "its channel closed");
+    if (waitpid(s->pid, &st, 0) == s->pid && !reason) {
+        if (WIFSIGNALED(st)) {
+            const char *abbrev = sigabbrev_np(WTERMSIG(st));
+            snprintf(how, sizeof how, "killed by signal %d (SIG%s)", WTERMSIG(st),
+                     abbrev ? abbrev : "?");
+        } else if (WIFEXITED(st)) {
+            snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(st));
+        }
+    }
+    pid_t pid = s->pid;
+    size_t n = s->n_tags, answered = s->answered;
+    uint64_t *tags = xmalloc((n ? n : 1) * sizeof *tags);
+    memcpy(tags, s->tags, n * sizeof *tags);
+    p->pending -= n;
+    s->pid = 0;
+    s->fd = -1;
+    s->ready = false;
+    s->n_tags = 0;
+    s->answered = 0;
+    /* a worker that cannot answer a single request (it crashes at start):
+       no endless restarts */
+    if (answered == 0 && ++p->barren >= p->cfg.give_up_after && p->cfg.give_up_after > 0)
+        p->gave_up = true;
+    p->cfg.lost(p->cfg.arg, i, pid, how, tags, n);
+    free(tags);
+}
+
+bool pd_workpool_async_submit(pd_workpool_async *p, uint64_t tag, const void *data, size_t len,
+                              char *why, size_t why_len)
+{
+    int i = S_async_slot_for(p);
+    if (i < 0) {
+        snprintf(why, why_len, "no worker can take it");
+        return false;
+    }
+    S_async_slot *s = &p->slot[i];
+    if (s->pid == 0) {
+        int others[PD_WORKPOOL_MAX_WORKERS];
+        size_t n = 0;
+        for (int k = 0; k < PD_WORKPOOL_MAX_WORKERS; k++)
+            if (p->slot[k].pid > 0)
+                others[n++] = p->slot[k].fd;
+        if (!S_start_process(NULL, p->cfg.child, p->cfg.arg, others, n, &s->pid, &s->fd)) {
+            snprintf(why, why_len, "cannot start a worker process: %s", strerror(errno));
+            s->pid = 0;
+            s->fd = -1;
+            p->gave_up = true;
+            return false;
+        }
+    }
+    s->tags[s->n_tags++] = tag;
+    p->pending++;
+    if (S_send_frame(s->fd, data, len, 0) != 1)
+        S_async_lost(p, i, NULL);
+    return true;
+}
+
+/* One message from worker i: its ready frame, an answer, or its end. */
+static void S_async_collect(pd_workpool_async *p, int i)
+{
+    S_async_slot *s = &p->slot[i];
+    strbuf msg = STRBUF_INIT;
+    int rc = S_recv_frame(s->fd, &msg, p->cfg.max_answer, 0);
+    if (rc != 1) {
+        strbuf_free(&msg);
+        S_async_lost(p, i, NULL);
+        return;
+    }
+    if (!s->ready) {
+        s->ready = true;
+        if (msg.len < 1 || msg.data[0] != 'R') {
+            /* "E" and why the worker could not start */
+            char why[520];
+            snprintf(why, sizeof why, "it could not start: %.*s",
+                     (int)(msg.len > 1 && msg.len < 500 ? msg.len - 1 : 0),
+                     msg.len > 1 ? msg.data + 1 : "");
+            kill(s->pid, SIGKILL);
+            strbuf_free(&msg);
+            S_async_lost(p, i, why);
+        } else {
+            strbuf_free(&msg);
+        }
+        return;
+    }
+    if (s->n_tags == 0 ||
+        !p->cfg.answer(p->cfg.arg, s->tags[0], msg.data ? msg.data : "", msg.len)) {
+        strbuf_free(&msg);
+        S_async_lost(p, i, NULL);
+        return;
+    }
+    memmove(s->tags, s->tags + 1, (s->n_tags - 1) * sizeof *s->tags);
+    s->n_tags--;
+    p->pending--;
+    s->answered++;
+    p->barren = 0;
+    strbuf_free(&msg);
+}
+
+bool pd_workpool_async_wait(pd_workpool_async *p, int timeout_ms)
+{
+    struct pollfd fds[PD_WORKPOOL_MAX_WORKERS];
+    int idx[PD_WORKPOOL_MAX_WORKERS], nf = 0;
+    for (int i = 0; i < PD_WORKPOOL_MAX_WORKERS; i++)
+        if (p->slot[i].pid > 0) {
+            fds[nf] = (struct pollfd){p->slot[i].fd, POLLIN, 0};
+            idx[nf++] = i;
+        }
+    int rc = poll(fds, (nfds_t)nf, timeout_ms);
+    if (rc < 0 && errno != EINTR)
+        return false;
+    for (int k = 0; rc > 0 && k < nf; k++)
+        if (fds[k].revents && p->slot[idx[k]].pid > 0)
+            S_async_collect(p, idx[k]);
+    return true;
+}
+
+long pd_workpool_async_close(pd_workpool_async *p, void (*ended)(void *arg, int slot, int status))
+{
+    long peak = 0;
+    for (int i = 0; i < PD_WORKPOOL_MAX_WORKERS; i++) {
+        S_async_slot *s = &p->slot[i];
+        if (s->pid > 0) {
+            close(s->fd);
+            int st;
+            struct rusage ru;
+            if (wait4(s->pid, &st, 0, &ru) > 0) {
+                if (ru.ru_maxrss > peak)
+                    peak = ru.ru_maxrss;
+                if ((!WIFEXITED(st) || WEXITSTATUS(st) != 0) && ended)
+                    ended(p->cfg.arg, i, st);
+            }
+        }
+        free(s->tags);
+    }
+    free(p);
+    return peak;
 }

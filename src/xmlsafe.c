@@ -280,12 +280,10 @@ xmlDocPtr xmlsafe_read_memory(const char *buf, size_t len, const char *file, lon
     return S_parse(buf, (int)len, file, line, err);
 }
 
-/* A small cache of parsed schemas, by path. */
-typedef struct {
+struct xmlsafe_schema {
     char *path;
-    xmlRelaxNGPtr schema;
-} S_cached_schema;
-static S_cached_schema S_schemas[4];
+    xmlRelaxNGPtr rng;
+};
 
 typedef struct {
     pd_error *err;
@@ -300,50 +298,53 @@ static void S_rng_error(void *data, xmlErrorPtr e)
                  S_trim_msg(e->message, msg, sizeof msg));
 }
 
-bool xmlsafe_validate(xmlDocPtr doc, const char *schema_path, const char *file, pd_error *err)
+xmlsafe_schema *xmlsafe_schema_load(const char *schema_path, pd_error *err)
 {
-    xmlRelaxNGPtr schema = NULL;
-    size_t slot;
-    for (slot = 0; slot < 4 && S_schemas[slot].path; slot++)
-        if (strcmp(S_schemas[slot].path, schema_path) == 0) {
-            schema = S_schemas[slot].schema;
-            break;
-        }
-    if (!schema) {
-        xmlRelaxNGParserCtxtPtr pctx = xmlRelaxNGNewParserCtxt(schema_path);
-        S_rng_ctx rc = {err, schema_path};
-        xmlRelaxNGSetParserStructuredErrors(pctx, S_rng_error, &rc);
-        schema = xmlRelaxNGParse(pctx);
-        xmlRelaxNGFreeParserCtxt(pctx);
-        if (!schema)
-            return pd_error_set(err, schema_path, 0, "cannot load the RELAX NG schema");
-        if (slot == 4) {
-            xmlRelaxNGFree(S_schemas[3].schema);
-            free(S_schemas[3].path);
-            slot = 3;
-        }
-        S_schemas[slot].path = xstrdup(schema_path);
-        S_schemas[slot].schema = schema;
+    xmlRelaxNGParserCtxtPtr pctx = xmlRelaxNGNewParserCtxt(schema_path);
+    S_rng_ctx rc = {err, schema_path};
+    xmlRelaxNGSetParserStructuredErrors(pctx, S_rng_error, &rc);
+    xmlRelaxNGPtr rng = xmlRelaxNGParse(pctx);
+    xmlRelaxNGFreeParserCtxt(pctx);
+    if (!rng) {
+        pd_error_set(err, schema_path, 0, "cannot load the RELAX NG schema");
+        return NULL;
     }
-    xmlRelaxNGValidCtxtPtr vctx = xmlRelaxNGNewValidCtxt(schema);
+    xmlsafe_schema *s = xcalloc(1, sizeof *s);
+    s->path = xstrdup(schema_path);
+    s->rng = rng;
+    return s;
+}
+
+void xmlsafe_schema_free(xmlsafe_schema *schema)
+{
+    if (!schema)
+        return;
+    xmlRelaxNGFree(schema->rng);
+    free(schema->path);
+    free(schema);
+}
+
+bool xmlsafe_validate_with(xmlDocPtr doc, const xmlsafe_schema *schema, const char *file,
+                           pd_error *err)
+{
+    xmlRelaxNGValidCtxtPtr vctx = xmlRelaxNGNewValidCtxt(schema->rng);
     S_rng_ctx rc = {err, file};
     xmlRelaxNGSetValidStructuredErrors(vctx, S_rng_error, &rc);
     int rv = xmlRelaxNGValidateDoc(vctx, doc);
     xmlRelaxNGFreeValidCtxt(vctx);
     if (rv != 0)
-        return pd_error_set(err, file, 0, "does not match the schema %s", schema_path);
+        return pd_error_set(err, file, 0, "does not match the schema %s", schema->path);
     return true;
 }
 
-void xmlsafe_cleanup(void)
+bool xmlsafe_validate(xmlDocPtr doc, const char *schema_path, const char *file, pd_error *err)
 {
-    for (size_t i = 0; i < 4; i++) {
-        if (S_schemas[i].schema)
-            xmlRelaxNGFree(S_schemas[i].schema);
-        free(S_schemas[i].path);
-        S_schemas[i].schema = NULL;
-        S_schemas[i].path = NULL;
-    }
+    xmlsafe_schema *schema = xmlsafe_schema_load(schema_path, err);
+    if (!schema)
+        return false;
+    bool ok = xmlsafe_validate_with(doc, schema, file, err);
+    xmlsafe_schema_free(schema);
+    return ok;
 }
 
 char *xmlsafe_collapse_space(const char *s)

@@ -29,8 +29,16 @@ xmlDocPtr xmlsafe_read_file(const char *path, pd_error *err);
 xmlDocPtr xmlsafe_read_memory(const char *buf, size_t len, const char *file, long line,
                               pd_error *err);
 
-/* Validates doc against a RELAX NG schema file (parsed once, then cached).
- * `file` names the document in the error. */
+/* A RELAX NG schema parsed once, to validate many documents (a template
+ * and its fragments). Owned by whoever loads it (xmlsafe_schema_free):
+ * nothing is cached behind the caller's back. */
+typedef struct xmlsafe_schema xmlsafe_schema;
+xmlsafe_schema *xmlsafe_schema_load(const char *schema_path, pd_error *err);
+void xmlsafe_schema_free(xmlsafe_schema *schema);
+/* Validates doc against schema; `file` names the document in the error. */
+bool xmlsafe_validate_with(xmlDocPtr doc, const xmlsafe_schema *schema, const char *file,
+                           pd_error *err);
+/* The same with the schema file parsed for this one document. */
 bool xmlsafe_validate(xmlDocPtr doc, const char *schema_path, const char *file, pd_error *err);
 
 /* The node after n in document order, staying within root: walk a tree
@@ -50,7 +58,5 @@ bool xmlsafe_valid_utf8(const char *s);
  * in an inserted value or a translation reorders the text after it (U+202E
  * prints a phone number backwards). */
 unsigned xmlsafe_bidi_control(const char *s);
-/* Releases the cached schemas. */
-void xmlsafe_cleanup(void);
 
 #endif

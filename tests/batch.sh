@@ -147,6 +147,30 @@ check "interrupted: every listed file is whole (sha256)" test $allgood = 1
 
 # --- a job file is a stream: 200,000 jobs need no more memory than 2,000 --------------
 # (not under AddressSanitizer: its quarantine keeps freed memory on purpose)
+# --- a job names installed templates only, and never tells which files exist -----------
+cat > "$T/tplpath.xml" <<XML
+<batch>
+  <job template="/etc/hostname" lang="en" output="h1.pdf"><data><patient><id>H1</id></patient></data></job>
+  <job template="/no/such/file" lang="en" output="h2.pdf"><data><patient><id>H2</id></patient></data></job>
+  <job template="$(pwd)/templates/leaflet.xml" lang="en" output="h3.pdf"/>
+  <job template="leaflet" lang="en" output="h4.pdf"/>
+</batch>
+XML
+$PILDOC batch "$T/tplpath.xml" --out "$T/tplpath" --quiet 2> "$T/tplpath.err"; rc=$?
+check "template path: exit 1" test $rc = 1
+check "template path: one line naming file, line and id" \
+  grep -qx "pildoc: job 1 (H1, h1.pdf): $T/tplpath.xml:2: template must be the name of an installed template, not a path" "$T/tplpath.err"
+# an existing and a missing file get the same words: the error reveals nothing
+check "template path: existing and missing files are refused alike" \
+  bash -c "grep '^pildoc: job 1 ' '$T/tplpath.err' | sed 's/.*: template/template/' > '$T/a'; grep '^pildoc: job 2 ' '$T/tplpath.err' | sed 's/.*: template/template/' > '$T/b'; test -s '$T/a' && cmp -s '$T/a' '$T/b'"
+printf 'template,lang,output,patient.id\n/etc/hostname,en,c1.pdf,C1\n' > "$T/tplpath.csv"
+$PILDOC batch "$T/tplpath.csv" --out "$T/tplpathc" --quiet 2> "$T/tplpathc.err"
+check "template path: CSV, one line naming file, line and id" \
+  grep -qx "pildoc: job 1 (C1, c1.pdf): $T/tplpath.csv:2: template must be the name of an installed template, not a path" "$T/tplpathc.err"
+check "template path: an installed template's own file refused too" grep -q "^pildoc: job 3 (h3.pdf): .*not a path" "$T/tplpath.err"
+check "template path: nothing rendered for them, the name still works" \
+  bash -c "test ! -e '$T/tplpath/h1.pdf' && test ! -e '$T/tplpath/h3.pdf' && test -s '$T/tplpath/h4.pdf'"
+
 if [ -z "${PILDOC_SANITIZED:-}" ]; then
 mkjobs() { python3 -c "
 import sys

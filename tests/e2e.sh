@@ -42,15 +42,16 @@ for l in en fr zh_CN; do
   check "$l: /Lang (${TAG[$l]}) in the catalog" bash -c "qpdf --show-object=$root '$pdf' | grep -qF '/Lang (${TAG[$l]})'"
   check "$l: qpdf --check passes" qpdf --check "$pdf"
   # src/pdfobj.h: page content and ToUnicode maps deflated at level 1 (zlib
-  # header 78 01), font programs and images, made once per batch worker, at
-  # level 6 (78 9C)
+  # header 78 01), font programs, CIDSets, images and the ICC profile, made
+  # once per batch worker, at level 6 (78 9C); the XMP is not deflated
   check "$l: streams deflated at their levels" python3 -c '
 import re, sys
 d = open(sys.argv[1], "rb").read()
-streams = [(m.group(1), d[m.end():m.end() + 2]) for m in re.finditer(rb"<<((?:[^<>]|<<[^<>]*>>)*)>>\r?\nstream\r?\n", d)]
-shared = lambda dic: b"/Length1" in dic or b"/CIDFontType0C" in dic or b"/Subtype/Image" in dic
-fonts = [h for dic, h in streams if shared(dic)]
-other = [h for dic, h in streams if not shared(dic)]
+cidsets = set(re.findall(rb"/CIDSet (\d+) 0 R", d))
+streams = [(m.group(1), m.group(2), d[m.end():m.end() + 2]) for m in re.finditer(rb"(\d+) 0 obj\n<<((?:[^<>]|<<[^<>]*>>)*)>>\r?\nstream\r?\n", d) if b"/FlateDecode" in m.group(2)]
+shared = lambda num, dic: b"/Length1" in dic or b"/CIDFontType0C" in dic or b"/Subtype/Image" in dic or dic.startswith(b"/N 3") or num in cidsets
+fonts = [h for num, dic, h in streams if shared(num, dic)]
+other = [h for num, dic, h in streams if not shared(num, dic)]
 sys.exit(not fonts or not other or any(h != b"\x78\x9c" for h in fonts) or any(h != b"\x78\x01" for h in other))' "$pdf"
   # the words a reader copies or searches are the laid-out words
   $PILDOC render leaflet --lang $l --format text -o "$T/layout-$l.txt"

@@ -76,6 +76,8 @@ def fields(path):
             problems.append(f"page {i + 1}: widgets without /Tabs /S")
         tops = []
         for a in annots:
+            if a.get("/Subtype") != Name.Widget:
+                continue  # a link (tagged PDF): not the form's
             page_of[a.objgen] = i + 1
             r = [float(v) for v in a.Rect]
             tops.append((round(-r[3] / 2), r[0]))

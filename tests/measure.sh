@@ -64,10 +64,14 @@ for p, x, y, t in rows:
     elif width(t) > limit:
         bad.append(f'p{p}: {width(t):.0f} characters: {t[:40]}')
 for p, items in pages.items():
-    ys = sorted({round(y, 1) for x, y, t in items if t.startswith('____ ')})
-    for a, b in zip(ys, ys[1:]):
-        if b - a < 8 * 72 / 25.4 - 0.05:
-            bad.append(f'p{p}: lines to write on {(b - a) * 25.4 / 72:.1f} mm apart')
+    # rows of lines one above the other (their spans across the page
+    # overlap; side-by-side blocks each have their own rows)
+    ls = [(x, x + float(t.split(' ')[1][:-2]) * 72 / 25.4, y) for x, y, t in items
+          if t.startswith('____ ')]
+    for x0, x1, y in ls:
+        below = [b for a0, a1, b in ls if b > y + 0.1 and a0 < x1 - 1 and a1 > x0 + 1]
+        if below and min(below) - y < 8 * 72 / 25.4 - 0.05:
+            bad.append(f'p{p}: lines to write on {(min(below) - y) * 25.4 / 72:.1f} mm apart')
 for p, items in pages.items():
     big = sorted((y, float(t[4:-2].split('x')[1])) for x, y, t in items
                  if t[:4] in ('[ ] ', '[x] ') and 12 <= float(t[4:-2].split('x')[0]) < 30)
@@ -129,6 +133,66 @@ for l in en fr zh_CN; do
   $PILDOC render "$T/tpl/leaflet.xml" --lang $l --format text -o "$T/c1" 2>/dev/null
   check "leaflet $l in one column: the column check fails ($(python3 "$T/column.py" "$T/c1" $l 842))" \
     test -s "$T/c1" -a "$(python3 "$T/column.py" "$T/c1" $l 842 >/dev/null; echo $?)" = 1
+done
+
+# The signature section (issue 11, the review's H1): the four signers'
+# blocks all on one page, the last, in every language, paper, clinic
+# profile (its legal variants add blocks), blank and filled; on A4 the
+# last statement the patient initials is on it too; no page holds a
+# statement alone (an initials box and nothing to sign). In large print
+# the blocks follow one another: the interpreter's and the witness's
+# share a page. The same check must fail on the sheet laid out without
+# side-by-side blocks.
+cat > "$T/sign.py" <<'PY'
+import sys
+path, paper, size = sys.argv[1:4]
+rows = [l.rstrip('\n').split(' ', 3) for l in open(path, encoding='utf-8')]
+n = int(rows[-1][0])
+sig = {'Signature:', 'Signature :', 'Signature\u00a0:', '签名：'}
+sp = sorted({int(p) for p, x, y, t in rows if t.strip() in sig})
+bad = []
+if size == 'normal':
+    if sp != [n]:
+        bad.append(f'signature lines on pages {sp} of {n}')
+    last = [int(p) for p, x, y, t in rows
+            if t.startswith(('I give my free', 'Je donne mon consentement', '我自愿同意'))]
+    if paper == 'a4' and last != [n]:
+        bad.append(f'the last statement on page {last}, the signatures on {n}')
+else:
+    heads = {int(p) for p, x, y, t in rows if t.startswith(('Interpreter', 'Interprète', '翻译'))}
+    wit = {int(p) for p, x, y, t in rows if t.startswith(('Witness', 'Témoin', '见证'))}
+    if heads != wit:
+        bad.append(f'interpreter on {sorted(heads)}, witness on {sorted(wit)}')
+for p in range(1, n + 1):
+    texts = [t for q, x, y, t in rows if int(q) == p]
+    boxes = [t for t in texts if t.startswith('[ ] 17.0x11.0mm') or t.startswith('[ ] 24.7x16.0mm')]
+    if len(boxes) == 1 and not any(t.strip() in sig for t in texts):
+        bad.append(f'p{p}: one statement alone')
+print('; '.join(bad))
+sys.exit(1 if bad else 0)
+PY
+for l in en fr zh_CN; do
+  for paper in a4 letter; do
+    for clinic in default paris beijing montreal; do
+      for fill in blank filled; do
+        data=; [ $fill = filled ] && data="--data $SAMPLE"
+        # shellcheck disable=SC2086
+        $PILDOC render consent --lang $l --paper $paper --clinic templates/clinics/$clinic.xml $data \
+          --format text -o "$T/s" 2>/dev/null
+        why=$(python3 "$T/sign.py" "$T/s" $paper normal)
+        check "consent $l $paper $clinic $fill: signature section on one page ($why)" \
+          python3 "$T/sign.py" "$T/s" $paper normal
+      done
+    done
+    $PILDOC render consent --lang $l --paper $paper --large-print --format text -o "$T/s" 2>/dev/null
+    why=$(python3 "$T/sign.py" "$T/s" $paper large)
+    check "consent $l $paper large print: interpreter and witness together ($why)" \
+      python3 "$T/sign.py" "$T/s" $paper large
+  done
+  sed 's|<keep columns="2">|<keep>|' templates/consent.xml > "$T/tpl/consent-seq.xml"
+  $PILDOC render "$T/tpl/consent-seq.xml" --lang $l --format text -o "$T/s" 2>/dev/null
+  check "consent $l with its signature blocks one after another: the check fails" \
+    test -s "$T/s" -a "$(python3 "$T/sign.py" "$T/s" a4 normal >/dev/null; echo $?)" = 1
 done
 
 summary measure

@@ -107,8 +107,11 @@ check "400: unknown language: JSON names lang" json_field lang
 check "400: unknown language: lists the available ones" json_error "unknown language 'xx' (available: en, fr, zh_CN)"
 check "400: unknown paper" test "$(code -X POST "$URL/render/leaflet?paper=a3")" = 400
 check "400: unknown paper: field" json_field paper
-check "400: large_print not supported yet" test "$(code -X POST "$URL/render/leaflet?large_print=1")" = 400
-check "400: large_print: says so" json_error "large_print is not supported yet"
+"$PILDOC" render leaflet --lang fr --large-print -o "$T/ref-large.pdf"
+check "200: large_print=1" test "$(code -X POST "$URL/render/leaflet?lang=fr&large_print=1")" = 200
+check "large_print=1: identical to pildoc render --large-print" cmp -s "$T/body" "$T/ref-large.pdf"
+check "400: large_print=2" test "$(code -X POST "$URL/render/leaflet?large_print=2")" = 400
+check "400: large_print=2: field" json_field large_print
 check "400: form=2" test "$(code -X POST "$URL/render/consent?form=2")" = 400
 check "400: form=2: field" json_field form
 check "400: form=1 for the leaflet (no line to sign on)" test "$(code -X POST "$URL/render/leaflet?form=1")" = 400
@@ -135,6 +138,9 @@ check "404: unknown template" test "$(code -X POST "$URL/render/nonexistent")" =
 check "404: unknown template: field template" json_field template
 check "404: a path is not a template" test "$(code -X POST "$URL/render/..%2F..%2Fetc%2Fhostname")" = 404
 check "404: an absolute path is not a template" test "$(code -X POST "$URL/render/%2Fetc%2Fhostname")" = 404
+code -X POST "$URL/render/%2Fetc%2Fhostname" > /dev/null; cp "$T/body" "$T/body-exists"
+code -X POST "$URL/render/%2Fno%2Fsuch%2Ffile" > /dev/null
+check "404: an existing and a missing file answer alike (nothing revealed)" cmp -s "$T/body-exists" "$T/body"
 check "404: templates/leaflet.xml is not a name" test "$(code -X POST "$URL/render/templates%2Fleaflet.xml")" = 404
 check "404: unknown route" test "$(code "$URL/etc/passwd")" = 404
 check "405: GET /render" test "$(code "$URL/render/leaflet")" = 405

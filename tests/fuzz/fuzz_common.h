@@ -24,7 +24,7 @@ __attribute__((unused)) static void S_fuzz_init(void)
     snprintf(S_fuzz_dir, sizeof S_fuzz_dir, "/tmp/pildoc-fuzz.XXXXXX");
     if (!mkdtemp(S_fuzz_dir))
         abort();
-    lang_init("build/locale");
+    lang_init();
     xmlsafe_init();
 }
 

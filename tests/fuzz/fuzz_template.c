@@ -39,7 +39,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     pd_values v;
     pd_values_init(&v);
-    pd_doc *doc = pd_bind(t, S_fuzz_schema(), &v, "en", NULL, NULL, &err);
+    static pd_lang *en; /* the source language: no catalog */
+    if (!en)
+        en = pd_lang_load("build/locale", "en", &err);
+    pd_doc *doc = pd_bind(t, S_fuzz_schema(), &v, en, NULL, NULL, &err);
     if (doc) {
         pd_pages *pages = pd_layout(doc, S_fonts, pd_paper_find("a4"), &err);
         pd_pages_free(pages);

@@ -25,7 +25,27 @@
 #include "vars.h"
 #include "xmlsafe.h"
 
+/* test_lang.c */
+Suite *lang_suite(void);
+
 static char S_dir[256];
+
+/* The languages of the source tree's catalogs, loaded once for the tests. */
+static pd_lang *S_langs[8];
+static const pd_lang *S_lang(const char *code)
+{
+    for (size_t i = 0; i < 8; i++) {
+        if (!S_langs[i]) {
+            pd_error err = {0};
+            S_langs[i] = pd_lang_load("build/locale", code, &err);
+            ck_assert_msg(S_langs[i] != NULL, "%s", err.msg);
+        }
+        if (strcmp(pd_lang_code(S_langs[i]), code) == 0)
+            return S_langs[i];
+    }
+    ck_abort_msg("more than 8 languages");
+    return NULL;
+}
 
 static const char *S_write_tmp(const char *name, const char *content)
 {
@@ -113,40 +133,39 @@ END_TEST
 
 START_TEST(lang_formats_per_language)
 {
-    lang_activate("en");
-    char *s = lang_format_date(2026, 11, 22);
+    const pd_lang *L = S_lang("en");
+    char *s = lang_format_date(L, 2026, 11, 22);
     ck_assert_str_eq(s, "22 November 2026");
     free(s);
-    s = lang_format_decimal("12345.5", false);
+    s = lang_format_decimal(L, "12345.5", false);
     ck_assert_str_eq(s, "12,345.5");
     free(s);
-    s = lang_format_decimal("69", true);
+    s = lang_format_decimal(L, "69", true);
     ck_assert_str_eq(s, "69%");
     free(s);
-    lang_activate("fr");
-    s = lang_format_date(2026, 11, 22);
+    L = S_lang("fr");
+    s = lang_format_date(L, 2026, 11, 22);
     /* no-break spaces: a French date is never split across lines */
     ck_assert_str_eq(s, "22\xc2\xa0novembre\xc2\xa0"
                         "2026");
     free(s);
-    s = lang_format_decimal("2.5", false);
+    s = lang_format_decimal(L, "2.5", false);
     ck_assert_str_eq(s, "2,5");
     free(s);
-    s = lang_format_decimal("69", true);
+    s = lang_format_decimal(L, "69", true);
     ck_assert_str_eq(s, "69\xe2\x80\xaf%");
     free(s);
-    lang_activate("zh_CN");
-    s = lang_format_date(2026, 11, 22);
+    L = S_lang("zh_CN");
+    s = lang_format_date(L, 2026, 11, 22);
     ck_assert_str_eq(s, "2026年11月22日");
     free(s);
-    lang_activate("en");
 }
 END_TEST
 
 /* issue 10 items 10, 29, 6: nothing lost, rounded or looked up by accident */
 START_TEST(lang_numbers_exact_and_empty_text_untranslated)
 {
-    lang_activate("en");
+    const pd_lang *L = S_lang("en");
     static const char *const cases[][2] = {
         {"1000000000000000", "1,000,000,000,000,000"},
         {"-0.0000001", "-0.0000001"},
@@ -158,17 +177,16 @@ START_TEST(lang_numbers_exact_and_empty_text_untranslated)
         {"-12345.678", "-12,345.678"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *s = lang_format_decimal(cases[i][0], false);
+        char *s = lang_format_decimal(L, cases[i][0], false);
         ck_assert_str_eq(s, cases[i][1]);
         free(s);
     }
-    ck_assert_ptr_null(lang_format_decimal("1e20", false));
-    ck_assert_ptr_null(lang_format_decimal("nan", false));
-    ck_assert_ptr_null(lang_format_decimal("", false));
-    lang_activate("fr");
-    ck_assert_str_eq(lang_gettext(NULL, ""), "");
-    ck_assert_str_eq(lang_gettext("ctx", ""), "");
-    lang_activate("en");
+    ck_assert_ptr_null(lang_format_decimal(L, "1e20", false));
+    ck_assert_ptr_null(lang_format_decimal(L, "nan", false));
+    ck_assert_ptr_null(lang_format_decimal(L, "", false));
+    L = S_lang("fr");
+    ck_assert_str_eq(lang_gettext(L, NULL, ""), "");
+    ck_assert_str_eq(lang_gettext(L, "ctx", ""), "");
     ck_assert_uint_eq(xmlsafe_bidi_control("abc \xe2\x80\xae def"), 0x202E);
     ck_assert_uint_eq(xmlsafe_bidi_control("\xe2\x81\xa6"), 0x2066);
     ck_assert_uint_eq(xmlsafe_bidi_control("\xd8\x9c"), 0x061C);
@@ -409,7 +427,7 @@ START_TEST(bind_conditions_and_literal_values)
     ck_assert_msg(t != NULL, "%s", err.msg);
     pd_values v;
     pd_values_init(&v);
-    pd_doc *doc = pd_bind(t, schema, &v, "en", NULL, NULL, &err);
+    pd_doc *doc = pd_bind(t, schema, &v, S_lang("en"), NULL, NULL, &err);
     ck_assert_msg(doc != NULL, "%s", err.msg);
     char *all = S_all_text(doc);
     ck_assert_str_eq(all, "[crps][not crps][Name: .][Fig 69% and 2.5][]{1. a}{2. c}");
@@ -422,7 +440,7 @@ START_TEST(bind_conditions_and_literal_values)
     ck_assert(pd_values_set_assignment(&v, schema, "treatment.condition=fibromyalgia", &err));
     ck_assert(pd_values_set_assignment(&v, schema, "treatment.medicine=esketamine", &err));
     ck_assert(pd_values_set_assignment(&v, schema, "clinic.name=<b>&amp; \"%s\" {page}", &err));
-    doc = pd_bind(t, schema, &v, "fr", NULL, NULL, &err);
+    doc = pd_bind(t, schema, &v, S_lang("fr"), NULL, NULL, &err);
     ck_assert_msg(doc != NULL, "%s", err.msg);
     all = S_all_text(doc);
     ck_assert_str_eq(all, "[not crps][Name: <b>&amp; \"%s\" {page}.][Fig 69\xe2\x80\xaf% and "
@@ -431,7 +449,6 @@ START_TEST(bind_conditions_and_literal_values)
     /* the value is one literal span, marked as a value, not bold */
     ck_assert_uint_eq(doc->blocks[1].text.spans[1].style, PD_SPAN_VALUE);
     pd_doc_free(doc);
-    lang_activate("en");
     pd_values_free(&v);
     pd_template_free(t);
     pd_schema_free(schema);
@@ -447,7 +464,7 @@ static pd_pages *S_layout_body(const char *body, const char *lang, pd_fonts **fo
     ck_assert_msg(t != NULL, "%s", err.msg);
     pd_values v;
     pd_values_init(&v);
-    pd_doc *doc = pd_bind(t, schema, &v, lang, NULL, NULL, &err);
+    pd_doc *doc = pd_bind(t, schema, &v, S_lang(lang), NULL, NULL, &err);
     ck_assert_msg(doc != NULL, "%s", err.msg);
     pd_fonts *fonts = pd_fonts_new("fonts", "build/fontcache", &err);
     ck_assert_msg(fonts != NULL, "%s", err.msg);
@@ -457,7 +474,6 @@ static pd_pages *S_layout_body(const char *body, const char *lang, pd_fonts **fo
     pd_template_free(t);
     pd_schema_free(schema);
     pd_values_free(&v);
-    lang_activate("en");
     *fonts_out = fonts;
     return pages;
 }
@@ -556,7 +572,7 @@ START_TEST(layout_refuses_missing_glyph)
     ck_assert_ptr_nonnull(t);
     pd_values v;
     pd_values_init(&v);
-    pd_doc *doc = pd_bind(t, schema, &v, "en", NULL, NULL, &err);
+    pd_doc *doc = pd_bind(t, schema, &v, S_lang("en"), NULL, NULL, &err);
     pd_fonts *fonts = pd_fonts_new("fonts", "build/fontcache", &err);
     ck_assert_ptr_null(pd_layout(doc, fonts, pd_paper_find("a4"), &err));
     ck_assert_msg(strstr(err.msg, "t.xml:6: no shipped font has a glyph for U+0E01") != NULL, "%s",
@@ -580,7 +596,7 @@ START_TEST(fonts_are_private_and_render_devices_work)
     pd_fonts *fonts;
     pd_pages *pages = S_layout_body("<p>Zoë 如 <b>bold</b></p>", "zh_CN", &fonts);
     strbuf pdf = STRBUF_INIT, png = STRBUF_INIT, text = STRBUF_INIT;
-    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z"};
+    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z", false, false};
     ck_assert(pd_render_pdf(pages, &info, NULL, NULL, &pdf, &err));
     ck_assert_mem_eq(pdf.data, "%PDF-1.7", 8);
     ck_assert(pd_render_png(pages, 1, 30, &png, &err));
@@ -633,10 +649,12 @@ static size_t S_pdf_images(const strbuf *pdf, S_pdf_image *out, size_t max)
 }
 
 /* Images: alpha composited onto the one colour under the image (the white
- * page, a box covering it), an /SMask only over several colours; the same
+ * page, a box covering it); over several colours, composited pixel by
+ * pixel in PDF/A (no transparency) and an /SMask with --plain; the same
  * pixels in the same place make one XObject. */
 START_TEST(pdf_images_flattened_onto_their_background)
 {
+    bool plain = _i == 1;
     pd_pages *pages = xcalloc(1, sizeof *pages);
     pages->paper = *pd_paper_find("a4");
     pages->n_pages = 4;
@@ -656,27 +674,35 @@ START_TEST(pdf_images_flattened_onto_their_background)
         pd_page *pg = &pages->pages[p];
         pg->items = xcalloc(2, sizeof *pg->items);
         if (covers[p] > 0)
-            pg->items[pg->n_items++] = (pd_item){
-                .kind = PD_ITEM_RECT, .x = 90, .y = 90, .w = 20 + 100 * covers[p], .h = 70};
+            pg->items[pg->n_items++] = (pd_item){.kind = PD_ITEM_RECT,
+                                                 .x = 90,
+                                                 .y = 90,
+                                                 .w = 20 + 100 * covers[p],
+                                                 .h = 70,
+                                                 .rgb = {0, p == 2, 0}};
         pg->items[pg->n_items++] =
             (pd_item){.kind = PD_ITEM_IMAGE, .x = 100, .y = 100, .w = 100, .h = 50, .image = im};
     }
     strbuf pdf = STRBUF_INIT;
-    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z"};
+    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z", plain, false};
     pd_error err = {0};
     ck_assert(pd_render_pdf(pages, &info, NULL, NULL, &pdf, &err));
     S_pdf_image found[8];
-    ck_assert_uint_eq(S_pdf_images(&pdf, found, 8), 4); /* white, black, and colour + mask */
+    /* white, black, and colour + mask (plain) or composited on green and
+       white, the first pixel's centre on the green box (PDF/A) */
+    ck_assert_uint_eq(S_pdf_images(&pdf, found, 8), plain ? 4 : 3);
     static const unsigned char on_white[6] = {255, 127, 127, 0, 0, 255},
                                on_black[6] = {128, 0, 0, 0, 0, 255},
-                               straight[6] = {255, 0, 0, 0, 0, 255}, mask[2] = {128, 255};
-    const unsigned char *want[4] = {on_white, on_black, mask, straight};
-    const unsigned long lens[4] = {6, 6, 2, 6};
-    for (int i = 0; i < 4; i++) {
+                               straight[6] = {255, 0, 0, 0, 0, 255}, mask[2] = {128, 255},
+                               on_two[6] = {128, 127, 0, 0, 0, 255};
+    const unsigned char *want[4] = {on_white, on_black, plain ? mask : on_two, straight};
+    const unsigned long lens[4] = {6, 6, plain ? 2 : 6, 6};
+    for (int i = 0; i < (plain ? 4 : 3); i++) {
         ck_assert_uint_eq(found[i].len, lens[i]);
         ck_assert_mem_eq(found[i].data, want[i], lens[i]);
         ck_assert_msg(strstr(found[i].dict, "/Width 2/Height 1") != NULL, "%s", found[i].dict);
-        ck_assert_msg((strstr(found[i].dict, "/SMask") != NULL) == (i == 3), "%s", found[i].dict);
+        ck_assert_msg((strstr(found[i].dict, "/SMask") != NULL) == (plain && i == 3), "%s",
+                      found[i].dict);
     }
     /* pages 1 and 4 draw the same XObject, scaled into the item's box */
     ck_assert_ptr_nonnull(memmem(pdf.data, pdf.len, "/XObject<</Im1 ", 15));
@@ -881,6 +907,9 @@ START_TEST(output_is_atomic)
 }
 END_TEST
 
+TCase *pd_test_loaders_tcase(void);
+TCase *pdfmeta_tcase(void); /* test_pdfmeta.c */
+
 static Suite *S_suite(void)
 {
     Suite *s = suite_create("pildoc");
@@ -905,9 +934,11 @@ static Suite *S_suite(void)
     tcase_add_test(tc, layout_repeats_table_header);
     tcase_add_test(tc, layout_refuses_missing_glyph);
     tcase_add_test(tc, fonts_are_private_and_render_devices_work);
-    tcase_add_test(tc, pdf_images_flattened_onto_their_background);
+    tcase_add_loop_test(tc, pdf_images_flattened_onto_their_background, 0, 2);
     tcase_add_test(tc, output_is_atomic);
     suite_add_tcase(s, tc);
+    suite_add_tcase(s, pd_test_loaders_tcase()); /* tests/unit/test_loaders.c */
+    suite_add_tcase(s, pdfmeta_tcase());
     return s;
 }
 
@@ -919,13 +950,15 @@ int main(void)
     snprintf(S_dir, sizeof S_dir, "/tmp/pildoc-unit.XXXXXX");
     if (!mkdtemp(S_dir))
         return 2;
-    lang_init("build/locale");
+    lang_init();
     xmlsafe_init();
     SRunner *sr = srunner_create(S_suite());
+    srunner_add_suite(sr, lang_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    xmlsafe_cleanup();
+    for (size_t i = 0; i < 8; i++)
+        pd_lang_free(S_langs[i]);
     xmlCleanupParser();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", S_dir);

@@ -1,0 +1,272 @@
+#include "bilingual.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+typedef struct S_zip {
+    pd_doc *doc;      /* the first language's document, receiving both */
+    const char *tag2; /* the second language's BCP 47 tag, from doc's pool */
+    unsigned style2;  /* what sets the second language apart */
+    const char *file; /* for errors: the template */
+    pd_error *err;
+    pd_doc *trash; /* emptied block arrays, freed at the end with whatever they still hold */
+} S_zip;
+
+static pd_origin S_reorigin(S_zip *z, pd_origin o)
+{
+    o.file = o.file ? pd_doc_intern(z->doc, o.file) : NULL;
+    o.what = o.what ? pd_doc_intern(z->doc, o.what) : NULL;
+    return o;
+}
+
+/* Appends a copy of src's spans to dst, with extra style bits. */
+static void S_append_text(S_zip *z, pd_text *dst, const pd_text *src, size_t from, size_t to,
+                          unsigned extra)
+{
+    for (size_t i = from; i < to && i < src->n_spans; i++) {
+        const pd_span *s = &src->spans[i];
+        pd_text_add(dst, s->text, strlen(s->text), s->style | extra, S_reorigin(z, s->origin));
+        pd_span *last = &dst->spans[dst->n_spans - 1];
+        last->blank_em = s->blank_em;
+        last->blank_kind = s->blank_kind;
+    }
+}
+
+static void S_add_literal(S_zip *z, pd_text *dst, const char *s, unsigned style)
+{
+    pd_origin o = {z->file, 0, NULL};
+    pd_text_add(dst, s, strlen(s), style, o);
+}
+
+/* dst = a, then sep (NULL: a line break), then b (set apart). */
+static void S_join_texts(S_zip *z, pd_text *dst, const pd_text *a, const pd_text *b,
+                         const char *sep)
+{
+    pd_text out = {0};
+    S_append_text(z, &out, a, 0, a->n_spans, 0);
+    if (b->n_spans) {
+        S_add_literal(z, &out, sep ? sep : "\n", sep ? 0 : (unsigned)PD_SPAN_BREAK);
+        S_append_text(z, &out, b, 0, b->n_spans, z->style2);
+    }
+    pd_text_clear(dst);
+    *dst = out;
+}
+
+/* Re-interns the origins of a block tree moved from the second document. */
+static void S_reorigin_block(S_zip *z, pd_block *b)
+{
+    for (size_t i = 0; i < b->text.n_spans; i++)
+        b->text.spans[i].origin = S_reorigin(z, b->text.spans[i].origin);
+    for (size_t r = 0; r < b->n_rows; r++)
+        for (size_t c = 0; c < b->rows[r].n_cells; c++)
+            for (size_t i = 0; i < b->rows[r].cells[c].n_spans; i++)
+                b->rows[r].cells[c].spans[i].origin =
+                    S_reorigin(z, b->rows[r].cells[c].spans[i].origin);
+    for (size_t i = 0; i < b->n_children; i++)
+        S_reorigin_block(z, &b->children[i]);
+}
+
+/* Sets the second language apart in a block tree moved from its document. */
+static void S_mark_second(S_zip *z, pd_block *b)
+{
+    b->lang_tag = z->tag2;
+    for (size_t i = 0; i < b->text.n_spans; i++)
+        b->text.spans[i].style |= z->style2;
+    for (size_t r = 0; r < b->n_rows; r++)
+        for (size_t c = 0; c < b->rows[r].n_cells; c++)
+            for (size_t i = 0; i < b->rows[r].cells[c].n_spans; i++)
+                b->rows[r].cells[c].spans[i].style |= z->style2;
+    for (size_t i = 0; i < b->n_children; i++)
+        S_mark_second(z, &b->children[i]);
+}
+
+/* Moves *src into a new block of (blocks, n), leaving src empty. */
+static pd_block *S_move(pd_block **blocks, size_t *n, pd_block *src)
+{
+    pd_block *b = pd_block_append(blocks, n);
+    *b = *src;
+    memset(src, 0, sizeof *src);
+    return b;
+}
+
+static bool S_zip_blocks(S_zip *z, pd_block *a, size_t na, pd_block *b, size_t nb, bool keep_pairs,
+                         pd_block **out, size_t *n_out);
+
+/* One block of each language into out. */
+static bool S_zip_one(S_zip *z, pd_block *a, pd_block *b, bool keep_pairs, pd_block **out,
+                      size_t *n_out)
+{
+    if (a->kind != b->kind)
+        return pd_error_set(z->err, z->file, 0,
+                            "the two languages give different blocks (a bilingual document needs "
+                            "the same structure in both)");
+    switch (a->kind) {
+    case PD_BLOCK_H1:
+    case PD_BLOCK_H2:
+    case PD_BLOCK_PARA: {
+        S_reorigin_block(z, b);
+        S_mark_second(z, b);
+        if (!keep_pairs) {
+            S_move(out, n_out, a);
+            S_move(out, n_out, b);
+            return true;
+        }
+        /* the block and its translation: on one page */
+        pd_block *pair = pd_block_append(out, n_out);
+        pair->kind = PD_BLOCK_KEEP;
+        S_move(&pair->children, &pair->n_children, a);
+        S_move(&pair->children, &pair->n_children, b);
+        return true;
+    }
+    case PD_BLOCK_LIST:
+        if (a->n_children != b->n_children)
+            return pd_error_set(z->err, z->file, 0, "the two languages give different lists");
+        for (size_t i = 0; i < a->n_children; i++)
+            S_join_texts(z, &a->children[i].text, &a->children[i].text, &b->children[i].text, NULL);
+        S_move(out, n_out, a);
+        return true;
+    case PD_BLOCK_TABLE:
+        if (a->n_rows != b->n_rows)
+            return pd_error_set(z->err, z->file, 0, "the two languages give different tables");
+        for (size_t r = 0; r < a->n_rows; r++) {
+            if (a->rows[r].n_cells != b->rows[r].n_cells)
+                return pd_error_set(z->err, z->file, 0, "the two languages give different tables");
+            for (size_t c = 0; c < a->rows[r].n_cells; c++)
+                S_join_texts(z, &a->rows[r].cells[c], &a->rows[r].cells[c], &b->rows[r].cells[c],
+                             NULL);
+        }
+        S_move(out, n_out, a);
+        return true;
+    case PD_BLOCK_CALLOUT: /* a callout never breaks: both languages inside it */
+    case PD_BLOCK_KEEP: {
+        pd_block *box = S_move(out, n_out, a);
+        pd_block *children = box->children;
+        size_t n = box->n_children;
+        box->children = NULL;
+        box->n_children = 0;
+        pd_block *old = pd_block_append(&z->trash->blocks, &z->trash->n_blocks);
+        old->children = children;
+        old->n_children = n;
+        return S_zip_blocks(z, children, n, b->children, b->n_children, a->kind == PD_BLOCK_KEEP,
+                            &box->children, &box->n_children);
+    }
+    case PD_BLOCK_FIELD:
+    case PD_BLOCK_SIGN: {
+        /* once, labelled in both languages: "Name: / Nom : ____" */
+        pd_text t = {0};
+        S_append_text(z, &t, &a->text, 0, a->label_spans, 0);
+        S_add_literal(z, &t, "/ ", 0);
+        S_append_text(z, &t, &b->text, 0, b->label_spans, z->style2);
+        size_t label_spans = t.n_spans;
+        S_append_text(z, &t, &a->text, a->label_spans, a->text.n_spans, 0);
+        pd_text_clear(&a->text);
+        a->text = t;
+        a->label_spans = label_spans;
+        S_move(out, n_out, a);
+        return true;
+    }
+    case PD_BLOCK_CHECK: /* short choices share a line: "kétamine / 氯胺酮" */
+    case PD_BLOCK_INITIALS:
+    case PD_BLOCK_ITEM:
+        S_join_texts(z, &a->text, &a->text, &b->text, a->kind == PD_BLOCK_CHECK ? " / " : NULL);
+        S_move(out, n_out, a);
+        return true;
+    case PD_BLOCK_LABEL: {
+        pd_text t = {0};
+        S_append_text(z, &t, &a->text, 0, a->text.n_spans, 0);
+        S_add_literal(z, &t, " / ", 0);
+        S_append_text(z, &t, &b->text, 0, b->text.n_spans, z->style2);
+        pd_text_clear(&a->text);
+        a->text = t;
+        S_move(out, n_out, a);
+        return true;
+    }
+    case PD_BLOCK_IMAGE: {
+        if (a->image && b->image && b->image->alt && *b->image->alt) {
+            strbuf alt = STRBUF_INIT;
+            strbuf_printf(&alt, "%s / %s", a->image->alt ? a->image->alt : "", b->image->alt);
+            free(a->image->alt);
+            a->image->alt = strbuf_take(&alt);
+        }
+        S_move(out, n_out, a);
+        return true;
+    }
+    }
+    return pd_error_set(z->err, z->file, 0, "a block kind bilingual documents do not know");
+}
+
+static bool S_zip_blocks(S_zip *z, pd_block *a, size_t na, pd_block *b, size_t nb, bool keep_pairs,
+                         pd_block **out, size_t *n_out)
+{
+    if (na != nb)
+        return pd_error_set(z->err, z->file, 0,
+                            "the two languages give different blocks (a bilingual document needs "
+                            "the same structure in both)");
+    for (size_t i = 0; i < na; i++)
+        if (!S_zip_one(z, &a[i], &b[i], keep_pairs, out, n_out))
+            return false;
+    return true;
+}
+
+/* "a / b" into *s (a's string replaced). */
+static void S_join_plain(char **s, const char *a, const char *b, const char *sep)
+{
+    if (!b || !*b)
+        return;
+    strbuf sb = STRBUF_INIT;
+    strbuf_printf(&sb, "%s%s%s", a ? a : "", sep, b);
+    free(*s);
+    *s = strbuf_take(&sb);
+}
+
+pd_doc *pd_bind_bilingual(const pd_template *t, const pd_schema *schema, const pd_values *values,
+                          const pd_lang *first, const pd_lang *second, pd_bind_cache *cache,
+                          pd_bind_stats *stats1, pd_bind_stats *stats2, pd_error *err)
+{
+    pd_doc *a = pd_bind(t, schema, values, first, cache, stats1, err);
+    if (!a)
+        return NULL;
+    pd_doc *b = pd_bind(t, schema, values, second, cache, stats2, err);
+    if (!b) {
+        pd_doc_free(a);
+        return NULL;
+    }
+    S_zip z = {a,
+               pd_doc_intern(a, pd_lang_tag(second)),
+               strncmp(pd_lang_tag(second), "zh", 2) == 0 ? 0 : (unsigned)PD_SPAN_ITALIC,
+               pd_doc_intern(a, t->path),
+               err,
+               pd_doc_new()};
+    /* the first document's blocks move into pairs; its old array is trash
+       (held by a block of the trash document: arrays never move) */
+    pd_block *old = a->blocks;
+    size_t n_old = a->n_blocks;
+    pd_block *holder = pd_block_append(&z.trash->blocks, &z.trash->n_blocks);
+    holder->children = old;
+    holder->n_children = n_old;
+    a->blocks = NULL;
+    a->n_blocks = 0;
+    bool ok = S_zip_blocks(&z, old, n_old, b->blocks, b->n_blocks, true, &a->blocks, &a->n_blocks);
+    if (ok) {
+        S_join_texts(&z, &a->title_text, &a->title_text, &b->title_text, NULL);
+        S_join_texts(&z, &a->subtitle_text, &a->subtitle_text, &b->subtitle_text, NULL);
+        S_join_plain(&a->short_title, a->short_title ? a->short_title : a->title,
+                     b->short_title ? b->short_title : b->title, " / ");
+        S_join_plain(&a->title, a->title, b->title, " / ");
+        S_join_plain(&a->subject, a->subject, b->subject, " / ");
+        S_join_plain(&a->author, a->author, b->author, " / ");
+        S_join_plain(&a->edition, a->edition, b->edition, " / ");
+        S_join_plain(&a->footer_fmt, a->footer_fmt, b->footer_fmt, " / ");
+        S_join_plain(&a->continued, a->continued, b->continued, " ");
+        S_join_plain(&a->blank_note, a->blank_note, b->blank_note, " / ");
+    }
+    pd_doc_free(b);
+    pd_doc_free(z.trash);
+    if (!ok) {
+        pd_doc_free(a);
+        return NULL;
+    }
+    return a;
+}
