@@ -210,6 +210,7 @@ pd_form *pd_form_new(const pd_pages *pages, pd_pdfobj *w)
             wd->src = it->field;
             wd->pub.page = p;
             wd->pub.kind = it->field->kind;
+            wd->pub.item = i;
             wd->struct_parent = -1;
             S_rect_of(it, pages->paper.height, wd->pub.rect);
         }

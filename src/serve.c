@@ -534,8 +534,12 @@ static enum MHD_Result S_render(S_server *srv, struct MHD_Connection *c, S_reque
     const char *kind = rq->kind == BODY_XML ? "xml" : rq->kind == BODY_FORM ? "form" : "none";
     if (rq->kind == BODY_XML && rq->body.len == 0)
         kind = "none";
-    const char *fields[6] = {rq->tpl, rq->lang, rq->paper ? rq->paper : "a4",
-                             rq->large_print ? "1" : "0", rq->form ? "1" : "0", kind};
+    const char *fields[6] = {rq->tpl,
+                             rq->lang,
+                             rq->paper ? rq->paper : "a4",
+                             rq->large_print ? "1" : "0",
+                             rq->form ? "1" : "0",
+                             kind};
     for (size_t i = 0; i < 6; i++)
         strbuf_append_len(&msg, fields[i], strlen(fields[i]) + 1);
     if (strcmp(kind, "xml") == 0) {

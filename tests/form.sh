@@ -12,6 +12,8 @@
 #    Chinese values;
 #  - signed with pdfsig into an existing signature field, with a
 #    self-signed certificate made by certutil: "Signature is Valid";
+#  - Preflight: forms, and forms filled and signed, are PDF/A-1b; tagged,
+#    every widget is in a Form element of the structure tree;
 #  - the leaflet is refused with one line; without --form nothing
 #    changes, and the form itself draws nothing until it is filled.
 cd "$(dirname "$0")/.."
@@ -84,6 +86,16 @@ for lang in en fr zh_CN; do
     done
   done
 done
+
+# ---- tagged: every widget in a Form element (formcheck.py checks each
+# widget's /StructParent and OBJR above; poppler reads the same tree)
+./pildoc render consent --clinic templates/clinics/paris.xml --form -o "$tmp/tagged.pdf"
+forms=$(pdfinfo -struct "$tmp/tagged.pdf" 2>/dev/null | grep -c '^ *Form')
+widgets=$(fields "$tmp/tagged.pdf" | awk -F'\t' '{ n += $3 } END { print n + 0 }')
+[ "$forms" -gt 0 ] && [ "$forms" = "$widgets" ] && ok ||
+  ko "tagged: $forms Form elements in poppler's structure tree for $widgets widgets"
+check "--plain: a form without a structure tree still has its fields" bash -c \
+  "./pildoc render consent --plain --form -o '$tmp/plain-form.pdf' && $PY tests/formcheck.py fields '$tmp/plain-form.pdf' | grep -q '^sign.1' && ! $PY tests/formcheck.py fields '$tmp/plain-form.pdf' | grep -q PROBLEM"
 
 # ---- filled with pdftk-java: Latin and French ------------------------------
 ./pildoc render consent --form -o "$tmp/en.pdf"
@@ -192,6 +204,19 @@ for f in en-filled zh-drawn; do
   check "pdfsig: $f: the other signature fields stay unsigned" \
     grep -q 'sign.2' "$tmp/$f-sig.txt"
   check "$f signed: qpdf --check" qpdf --check "$tmp/$f-signed.pdf"
+done
+# ---- PDF/A-1b (Apache PDFBox Preflight): forms as written, and filled
+# and signed (pdftk with Latin-1 values; Chinese drawn with the /DR font)
+CP=
+for j in preflight pdfbox2 fontbox2 xmpbox commons-logging javax.activation jaxb-api; do
+  [ -f /usr/share/java/$j.jar ] && CP=$CP:/usr/share/java/$j.jar
+done
+mkdir "$tmp/pdfa"
+cp "$tmp/en.pdf" "$tmp/zh.pdf" "$tmp/fr.pdf" "$tmp/en-filled-signed.pdf" "$tmp/zh-drawn-signed.pdf" "$tmp/pdfa/"
+java -cp "${CP#:}" org.apache.pdfbox.preflight.Validator_A1b batch "$tmp/pdfa" >"$tmp/preflight.txt" 2>&1
+for f in en zh fr en-filled-signed zh-drawn-signed; do
+  check "Preflight: $f.pdf is a valid PDF/A-1b file ($(grep -A1 "file $f.pdf is not" "$tmp/preflight.txt" | tail -1))" \
+    grep -qxF "The file $f.pdf is a valid PDF/A-1b file" "$tmp/preflight.txt"
 done
 check "pdfsig: an unsigned form has no signature to validate" bash -c \
   "pdfsig '$tmp/en.pdf' 2>&1 | grep -q 'not signed' && ! pdfsig '$tmp/en.pdf' 2>&1 | grep -q 'Signature is Valid'"
