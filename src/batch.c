@@ -326,14 +326,15 @@ static void S_worker_handle(void *state, const char *msg, size_t len, strbuf *ou
     size_t n;
     S_split(msg, len, f, 2048, &n);
     /* number, template, lang, output, data file, clinic profile, n values,
-       name, value... */
+       name, value..., then flags: large_print, form */
     pd_error err = {0};
     pd_job_result res = {0};
     pd_values values;
     pd_values_init(&values);
     S_report *rep = xcalloc(1, sizeof *rep);
     rep->file.fd = -1;
-    if (n < 7) {
+    size_t flags = n >= 7 ? 7 + 2 * (size_t)strtoull(f[6], NULL, 10) : 0;
+    if (n < 7 || flags > n) {
         pd_error_set(&err, NULL, 0, "internal: a short job message");
         goto report;
     }
@@ -343,7 +344,7 @@ static void S_worker_handle(void *state, const char *msg, size_t len, strbuf *ou
     }
     if (*f[4] && !pd_data_load(f[4], pd_renderer_schema(r), &values, &err))
         goto report;
-    for (size_t i = 7; i + 1 < n; i += 2)
+    for (size_t i = 7; i + 1 < flags; i += 2)
         if (!pd_values_set(&values, pd_renderer_schema(r), f[i], f[i + 1], "job", 0, &err))
             goto report;
     pd_job job = {.template_name = f[1],
@@ -355,7 +356,10 @@ static void S_worker_handle(void *state, const char *msg, size_t len, strbuf *ou
                   .page = 1,
                   .dpi = 100,
                   .clinic = *f[5] ? f[5] : NULL};
-    job.large_print = n % 2 == 0 && strcmp(f[n - 1], "large_print") == 0;
+    for (size_t i = flags; i < n; i++) {
+        job.large_print |= strcmp(f[i], "large_print") == 0;
+        job.form |= strcmp(f[i], "form") == 0;
+    }
     job.plain = opt->plain;
     if (!pd_renderer_render(r, &job, &res, &err))
         goto report;
@@ -1093,6 +1097,8 @@ static bool S_hand_out(S_master *m, bool *fatal, pd_error *fatal_err)
         }
         if (job.large_print) /* after the values: a field of its own */
             S_field(&msg, "large_print");
+        if (job.form)
+            S_field(&msg, "form");
         S_input_sha(m->opt, &msg, job.data_file, clinic, r->input);
         free(clinic);
         pd_jobspec_clear(&job);

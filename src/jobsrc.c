@@ -338,6 +338,15 @@ static char *S_attr(xmlNodePtr n, const char *name)
     return s;
 }
 
+/* form=: yes or 1 (a fillable form), no, 0 or empty (none). */
+static void S_set_form(pd_jobsrc *src, pd_jobspec *job, long line, const char *value)
+{
+    if (!strcmp(value, "1") || !strcmp(value, "yes"))
+        job->form = 1;
+    else if (*value && strcmp(value, "0") != 0 && strcmp(value, "no") != 0)
+        S_job_error(job, src->path, line, "form must be yes or no (1 or 0), not", value);
+}
+
 /* The element child of n called name, or NULL. */
 static xmlNodePtr S_child(xmlNodePtr n, const char *name)
 {
@@ -382,6 +391,10 @@ static void S_xml_job(pd_jobsrc *src, xmlNodePtr n, pd_jobspec *job)
     if (large && !job->error)
         S_set_large_print(src, job, line, large);
     free(large);
+    char *form = S_attr(n, "form");
+    if (form && !job->error)
+        S_set_form(src, job, line, form);
+    free(form);
     for (xmlNodePtr c = n->children; c && !job->error; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
@@ -598,7 +611,7 @@ static bool S_csv_header(pd_jobsrc *src, const S_row *row, pd_error *err)
                 return pd_error_set(err, src->path, row->line,
                                     "column '%s' appears twice in the header", col);
         if (strcmp(col, "data") == 0 || strcmp(col, "clinic") == 0 ||
-            strcmp(col, "large_print") == 0)
+            strcmp(col, "large_print") == 0 || strcmp(col, "form") == 0)
             continue;
         const pd_var_def *def = pd_schema_find(src->schema, col);
         if (!def)
@@ -647,6 +660,8 @@ static void S_csv_job(pd_jobsrc *src, const S_row *row, pd_jobspec *job)
                 S_set_clinic(src, job, row->line, cell);
         } else if (strcmp(col, "large_print") == 0) {
             S_set_large_print(src, job, row->line, cell);
+        } else if (strcmp(col, "form") == 0) {
+            S_set_form(src, job, row->line, cell);
         } else if (*cell) {
             pd_error e = {0};
             if (!pd_values_set(&job->values, src->schema, col, cell, src->path, row->line, &e))

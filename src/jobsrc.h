@@ -6,9 +6,11 @@
  *        or data="FILE" instead of inline data (relative to the job file);
  *        clinic="paris" (an installed profile, templates/clinics/NAME.xml)
  *        or clinic="FILE.xml" (a profile in the job file's folder);
- *        large_print="1" for large print.
- *   CSV: a header row template,lang,output[,data][,clinic][,large_print],NAME... then one
- *        job per row; an empty cell gives no value. Parsed by libcsv.
+ *        large_print="1" for large print; form="yes" for a fillable form
+ *        (pildoc render --form).
+ *   CSV: a header row template,lang,output[,data][,clinic][,large_print][,form],
+ *        NAME... then one job per row; an empty cell gives no value. Parsed by
+ *        libcsv.
  *
  * A problem with one job (bad data, a missing attribute) is that job's
  * error: the job fails alone. A file that cannot be read on (malformed XML,
@@ -30,6 +32,7 @@ typedef struct pd_jobspec {
     char *clinic;      /* a clinic profile in the job file's folder, or NULL */
     char *clinic_name; /* or an installed profile's name (templates/clinics/NAME.xml) */
     int large_print;   /* large_print="1" (XML) or a large_print column of 1 (CSV) */
+    int form;          /* a fillable form (the `form` column: 1 or yes) */
     pd_values values;
     char *id;    /* patient.id when given: names the job in messages */
     char *error; /* this job cannot run: why */

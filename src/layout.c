@@ -978,7 +978,7 @@ static bool S_is_field(const pd_block *b);
 static pd_field *S_new_field(S_state *st, pd_field_kind kind)
 {
     pd_pages *p = st->out;
-    p->fields = xrealloc(p->fields, (p->n_fields + 1) * sizeof *p->fields);
+    p->fields = xrealloc(p->fields, (p->n_fields + 1) * sizeof(pd_field *));
     pd_field *f = xcalloc(1, sizeof *f);
     f->kind = kind;
     f->section = st->section ? xstrdup(st->section) : NULL;
@@ -1120,7 +1120,7 @@ static pd_item **S_unclaimed(S_state *st, size_t from, bool boxes, size_t *n)
             bool want = boxes ? it->kind == PD_ITEM_BOX : it->kind == PD_ITEM_RECT && it->writeon;
             if (!want || it->field)
                 continue;
-            out = xrealloc(out, (*n + 1) * sizeof *out);
+            out = xrealloc(out, (*n + 1) * sizeof(pd_item *));
             out[(*n)++] = it;
         }
     return out;
@@ -1132,7 +1132,7 @@ static void S_tie_fields(S_state *st, const pd_block *blocks, size_t n, size_t f
     size_t cap = 0;
     for (size_t i = 0; i < n; i++)
         cap += 1 + blocks[i].n_rows * (blocks[i].n_rows ? blocks[i].rows[0].n_cells : 0);
-    const pd_text **texts = xcalloc(cap + 1, sizeof *texts);
+    const pd_text **texts = xcalloc(cap + 1, sizeof(const pd_text *));
     size_t *labels = xcalloc(cap + 1, sizeof *labels);
     bool *sign = xcalloc(cap + 1, sizeof *sign);
     size_t nt = 0;
@@ -2756,7 +2756,7 @@ static bool S_header(S_state *st, const pd_doc *doc, S_slice *out, double hleft,
     pd_item **items = NULL;
     for (size_t k = 0; k < out->n_items; k++)
         if (out->items[k].kind == PD_ITEM_RECT && out->items[k].writeon) {
-            items = xrealloc(items, (n_items + 1) * sizeof *items);
+            items = xrealloc(items, (n_items + 1) * sizeof(pd_item *));
             items[n_items++] = &out->items[k];
         }
     size_t no_label = 0;

@@ -210,6 +210,7 @@ pd_form *pd_form_new(const pd_pages *pages, pd_pdfobj *w)
             wd->src = it->field;
             wd->pub.page = p;
             wd->pub.kind = it->field->kind;
+            wd->pub.item = i;
             wd->struct_parent = -1;
             S_rect_of(it, pages->paper.height, wd->pub.rect);
         }
@@ -385,47 +386,59 @@ static int S_u32_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The characters of GB 2312 (rows 16-87: the 6,763 ideographs), through
- * iconv. */
+/* Converts `n` one- or two-byte characters of `charset` (each `width`
+ * bytes in `in`) to Unicode, in one call; table[k] gets the k-th. False
+ * when the conversion is not available. */
+static bool S_decode(const char *in, size_t n, int width, const char *charset, uint32_t *table)
+{
+    gsize len = 0;
+    gchar *utf8 = g_convert(in, (gssize)(n * (size_t)width), "UTF-8", charset, NULL, &len, NULL);
+    if (!utf8)
+        return false;
+    const char *p = utf8;
+    for (size_t k = 0; k < n && p < utf8 + len; k++, p = g_utf8_next_char(p))
+        table[k] = g_utf8_get_char(p);
+    g_free(utf8);
+    return true;
+}
+
+/* The characters of GB 2312's rows 16-87: its 6,763 ideographs. */
 static void S_add_gb2312(hb_set_t *set)
 {
-    GIConv cd = g_iconv_open("UTF-8", "GB2312");
-    if (cd == (GIConv)-1)
-        return;
+    char *in = xmalloc((size_t)72 * 94 * 2);
+    size_t n = 0;
     for (int row = 0xB0; row <= 0xF7; row++)
         for (int col = 0xA1; col <= 0xFE; col++) {
-            char in[2] = {(char)row, (char)col}, out[8];
-            gchar *ip = in, *op = out;
-            gsize il = 2, ol = sizeof out;
-            if (g_iconv(cd, &ip, &il, &op, &ol) == (gsize)-1)
+            if (row == 0xD7 && col >= 0xFA) /* the row's unassigned end */
                 continue;
-            *op = '\0';
-            hb_set_add(set, g_utf8_get_char(out));
+            in[2 * n] = (char)row;
+            in[2 * n + 1] = (char)col;
+            n++;
         }
-    g_iconv_close(cd);
+    uint32_t *table = xcalloc(n, sizeof *table);
+    if (S_decode(in, n, 2, "GB2312", table))
+        for (size_t k = 0; k < n; k++)
+            hb_set_add(set, table[k]);
+    free(table);
+    free(in);
 }
 
 /* The Unicode character of each code of WinAnsiEncoding (0: none). */
 static void S_winansi(uint32_t table[256])
 {
-    GIConv cd = g_iconv_open("UTF-8", "CP1252");
+    char in[224];
+    int codes[224];
+    size_t n = 0;
     for (int c = 32; c < 256; c++) {
-        if (c == 127)
-            continue;
-        if (cd == (GIConv)-1) { /* no iconv table: Latin-1 */
-            table[c] = c < 128 || c >= 160 ? (uint32_t)c : 0;
-            continue;
-        }
-        char in[1] = {(char)c}, out[8];
-        gchar *ip = in, *op = out;
-        gsize il = 1, ol = sizeof out;
-        if (g_iconv(cd, &ip, &il, &op, &ol) == (gsize)-1)
-            continue;
-        *op = '\0';
-        table[c] = g_utf8_get_char(out);
+        if (c == 127 || c == 0x81 || c == 0x8D || c == 0x8F || c == 0x90 || c == 0x9D)
+            continue; /* undefined */
+        codes[n] = c;
+        in[n++] = (char)c;
     }
-    if (cd != (GIConv)-1)
-        g_iconv_close(cd);
+    uint32_t out[224] = {0};
+    bool ok = S_decode(in, n, 1, "CP1252", out);
+    for (size_t k = 0; k < n; k++) /* without the table: Latin-1 */
+        table[codes[k]] = ok ? out[k] : codes[k] < 128 || codes[k] >= 160 ? (uint32_t)codes[k] : 0;
 }
 
 static int16_t S_i16(const char *p)

@@ -44,6 +44,7 @@ typedef struct pd_form_widget {
     const char *name;   /* the field's fully qualified name, "patient.name" */
     const char *tu;     /* its accessible name */
     double rect[4];     /* x0 y0 x1 y1, PDF user space */
+    size_t item;        /* the index of its item (line to write on, box) on its page */
 } pd_form_widget;
 
 typedef struct pd_form pd_form;

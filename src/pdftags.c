@@ -1,14 +1,16 @@
 #include "pdftags.h"
 
 #include <glib.h>
+#include <math.h>
 #include <pango/pango.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Element types beyond layout's pd_tag_type. */
-enum { S_DOCUMENT = -1, S_LINK = -2 };
+enum { S_DOCUMENT = -1, S_LINK = -2, S_FORM = -3 };
 
-typedef enum S_kind { K_MCR, K_ELEM, K_OBJR } S_kind;
+/* K_WIDGET: a form widget annotation (pdfform.h), value: its index */
+typedef enum S_kind { K_MCR, K_ELEM, K_OBJR, K_WIDGET } S_kind;
 
 /* A child of an element: marked content (value: its MCID on `page`), an
  * element (value: its index) or a link annotation (value: its index). */
@@ -40,6 +42,13 @@ typedef struct S_annot {
     uint32_t obj;
 } S_annot;
 
+/* A form field's widget annotation, written by pdfform.c. */
+typedef struct S_widget {
+    int elem; /* its Form element */
+    int page;
+    uint32_t obj;
+} S_widget;
+
 typedef struct S_page {
     int *mcids; /* the element of each MCID */
     size_t n_mcids;
@@ -60,6 +69,8 @@ struct pd_pdftags {
     S_page *pg;
     S_annot *annots;
     size_t n_annots;
+    S_widget *widgets; /* after the links in the parent tree */
+    size_t n_widgets;
     size_t page;               /* the page being painted */
     int open;                  /* marked content open: 0 none, 1 an element's, 2 an artifact */
     int open_elem;             /* open == 1: whose */
@@ -135,6 +146,7 @@ void pd_pdftags_free(pd_pdftags *t)
     }
     free(t->pg);
     free(t->annots);
+    free(t->widgets);
     free(t->ranges);
     free(t);
 }
@@ -145,6 +157,7 @@ static const char *S_type_name(int type)
     switch (type) {
     case S_DOCUMENT: return "Document";
     case S_LINK: return "Link";
+    case S_FORM: return "Form";
     case PD_TAG_H1: return "H1";
     case PD_TAG_H2: return "H2";
     case PD_TAG_P: return "P";
@@ -576,6 +589,9 @@ static void S_write_elem(pd_pdftags *t, const S_elem *e, const uint32_t *page_ob
             else if (k->kind == K_OBJR)
                 strbuf_printf(o, "<</Type/OBJR/Obj %u 0 R/Pg %u 0 R>>", t->annots[k->value].obj,
                               page_objs[k->page]);
+            else if (k->kind == K_WIDGET)
+                strbuf_printf(o, "<</Type/OBJR/Obj %u 0 R/Pg %u 0 R>>", t->widgets[k->value].obj,
+                              page_objs[k->page]);
             else if (k->page == e->page)
                 pd_pdf_int(o, k->value);
             else
@@ -629,6 +645,9 @@ void pd_pdftags_write(pd_pdftags *t, const uint32_t *page_objs)
     }
     for (size_t a = 0; a < t->n_annots; a++)
         strbuf_printf(o, " %zu %u 0 R", n_pages + a, t->elems[t->annots[a].elem].obj);
+    for (size_t k = 0; k < t->n_widgets; k++)
+        strbuf_printf(o, " %zu %u 0 R", n_pages + t->n_annots + k,
+                      t->elems[t->widgets[k].elem].obj);
     strbuf_append(o, "]>>");
     pd_pdfobj_end(t->w);
 
@@ -636,7 +655,7 @@ void pd_pdftags_write(pd_pdftags *t, const uint32_t *page_objs)
     strbuf_printf(o,
                   "<</Type/StructTreeRoot/K %u 0 R/ParentTree %u 0 R/ParentTreeNextKey %zu"
                   "/RoleMap<</InfoBox/Div/Warning/Div>>>>",
-                  t->elems[0].obj, parent_tree, n_pages + t->n_annots);
+                  t->elems[0].obj, parent_tree, n_pages + t->n_annots + t->n_widgets);
     pd_pdfobj_end(t->w);
 
     for (size_t a = 0; a < t->n_annots; a++) {
@@ -653,6 +672,60 @@ void pd_pdftags_write(pd_pdftags *t, const uint32_t *page_objs)
         strbuf_append(o, ">>>>");
         pd_pdfobj_end(t->w);
     }
+}
+
+/* ---- form fields ---- */
+
+/* The element a form widget's item belongs with: for a line to write on,
+ * the element of the line that drew it (its run is in that line); for a
+ * box, the element of its label, the nearest line to its right within
+ * its height. 0 (the document) when there is none (the running header,
+ * an artifact). */
+static int S_widget_parent(const pd_page *page, const pd_item *it)
+{
+    int best = 0;
+    double best_d = 1e300;
+    for (size_t i = 0; i < page->n_items; i++) {
+        const pd_item *l = &page->items[i];
+        if (l->kind != PD_ITEM_LINE || !l->tag)
+            continue;
+        double d;
+        if (it->kind == PD_ITEM_RECT) { /* the rule is 2.5 pt under its line's baseline */
+            if (fabs(l->y + 2.5 - it->y) > 0.5 || l->x > it->x + 0.5)
+                continue;
+            d = it->x - l->x;
+        } else {
+            if (l->y < it->y - 1 || l->y > it->y + it->h + 2 || l->x < it->x + it->w - 0.5)
+                continue;
+            d = l->x - it->x - it->w + (l->y - it->y) / 100;
+        }
+        if (d < best_d) {
+            best_d = d;
+            best = l->tag;
+        }
+    }
+    return best;
+}
+
+void pd_pdftags_widget(pd_pdftags *t, size_t page, const pd_item *it, uint32_t obj)
+{
+    if (!t)
+        return;
+    /* a Form element (no page of its own: it goes into its parent after
+       layout's elements, in the order widgets are met) */
+    int e = S_new_elem(t, S_FORM, S_widget_parent(&t->pages->pages[page], it));
+    t->widgets = xrealloc(t->widgets, (t->n_widgets + 1) * sizeof *t->widgets);
+    t->widgets[t->n_widgets] = (S_widget){e, (int)page, obj};
+    S_push_kid(&t->elems[e], K_WIDGET, (int)page, (int)t->n_widgets);
+    t->n_widgets++;
+}
+
+long pd_pdftags_widget_key(const pd_pdftags *t, uint32_t obj)
+{
+    for (size_t k = 0; t && k < t->n_widgets; k++)
+        if (t->widgets[k].obj == obj)
+            return (long)(t->pages->n_pages + t->n_annots + k);
+    return -1;
 }
 
 void pd_pdftags_catalog_entries(const pd_pdftags *t, strbuf *o)

@@ -73,6 +73,13 @@ void pd_pdftags_page_annots(const pd_pdftags *t, size_t page, strbuf *refs);
 /* Writes the structure tree, the parent tree and the link annotations
  * (after every page is painted); page_objs: the pages' objects. */
 void pd_pdftags_write(pd_pdftags *t, const uint32_t *page_objs);
+/* A form field's widget annotation `obj` (pdfform.h) on page `page`, at
+ * item `it` (its line to write on or box): a Form element holding it,
+ * inside the element of the label or line it belongs with (call before
+ * write, page by page, widgets in tab order). After write,
+ * pd_pdftags_widget_key gives the widget's /StructParent (-1: none). */
+void pd_pdftags_widget(pd_pdftags *t, size_t page, const pd_item *it, uint32_t obj);
+long pd_pdftags_widget_key(const pd_pdftags *t, uint32_t obj);
 /* The catalog's entries: /MarkInfo, /StructTreeRoot (after write). */
 void pd_pdftags_catalog_entries(const pd_pdftags *t, strbuf *o);
 

@@ -1392,6 +1392,11 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
             S_paint_item(&d, &content, page, i);
         }
         pd_pdftags_page_end(d.tags, &content);
+        /* the page's form widgets in the structure tree, in tab order */
+        size_t n_widgets = 0;
+        const pd_form_widget *widgets = pd_form_page_widgets(form, p, &n_widgets);
+        for (size_t k = 0; k < n_widgets; k++)
+            pd_pdftags_widget(d.tags, p, &page->items[widgets[k].item], widgets[k].obj);
         /* the file identifier: from each page's checksum, not its bytes */
         uint32_t sum[2] = {(uint32_t)crc32(0, (const Bytef *)content.data, (uInt)content.len),
                            (uint32_t)content.len};
@@ -1443,6 +1448,11 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
 
     uint32_t outline = S_write_outline(&w, pages, page_objs);
     pd_pdftags_write(d.tags, page_objs);
+    size_t n_widgets = 0;
+    const pd_form_widget *widgets = pd_form_widgets(form, &n_widgets);
+    for (size_t k = 0; k < n_widgets; k++)
+        pd_form_set_struct_parent(form, widgets[k].obj,
+                                  pd_pdftags_widget_key(d.tags, widgets[k].obj));
 
     /* the date resolved once: the Info dictionary and the XMP agree */
     char date[32];

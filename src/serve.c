@@ -138,6 +138,7 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
     const char *p = req, *end = req + len;
     const char *tpl = S_next_field(&p, end), *lang = S_next_field(&p, end);
     const char *paper = S_next_field(&p, end), *large = S_next_field(&p, end);
+    const char *form = S_next_field(&p, end);
     const char *kind = S_next_field(&p, end);
     if (!kind) {
         S_answer(out, 500, NULL, "internal: a short request to the worker");
@@ -181,6 +182,7 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
                   .page = 1,
                   .dpi = 100};
     job.large_print = strcmp(large, "1") == 0;
+    job.form = strcmp(form, "1") == 0;
     if (!job.paper) {
         S_answer(out, 400, "paper", "unknown paper size (a4 or letter)");
         goto done;
@@ -191,8 +193,20 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
         pd_job_result_free(&res);
         pd_error again = {0};
         job.strict = 0;
-        if (pd_renderer_render(r, &job, &res, &again) && res.warning)
+        bool renders = pd_renderer_render(r, &job, &res, &again);
+        /* refused only because the document has no line to sign on
+           (form=1 for the leaflet)? */
+        bool form_only = false;
+        if (!renders && job.form) {
+            pd_job_result_free(&res);
+            job.form = 0;
+            pd_error third = {0};
+            form_only = pd_renderer_render(r, &job, &res, &third);
+        }
+        if (renders && res.warning)
             S_answer(out, 422, "lang", err.msg);
+        else if (form_only)
+            S_answer(out, 400, "form", err.msg);
         else if (values.n)
             S_answer(out, 400, strcmp(kind, "xml") == 0 ? "body" : "form", err.msg);
         else
@@ -254,6 +268,7 @@ typedef struct S_request {
     char *lang;
     const char *paper;
     int large_print;
+    int form; /* form=1: a fillable form */
     enum { BODY_NONE, BODY_XML, BODY_FORM } kind;
     strbuf body;
 } S_request;
@@ -389,9 +404,11 @@ static enum MHD_Result S_check_arg(void *cls, enum MHD_ValueKind kind, const cha
             snprintf(a->why, sizeof a->why, "large_print must be 1 or 0");
         }
     } else if (strcmp(key, "form") == 0) {
-        a->bad_field = "form";
-        snprintf(a->why, sizeof a->why, "%s is not supported yet by this version of pildoc",
-                 a->bad_field);
+        a->rq->form = strcmp(v, "1") == 0;
+        if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0) {
+            a->bad_field = "form";
+            snprintf(a->why, sizeof a->why, "form must be 1 (a fillable form) or 0");
+        }
     } else {
         a->bad_field = "query";
         snprintf(a->why, sizeof a->why,
@@ -517,9 +534,13 @@ static enum MHD_Result S_render(S_server *srv, struct MHD_Connection *c, S_reque
     const char *kind = rq->kind == BODY_XML ? "xml" : rq->kind == BODY_FORM ? "form" : "none";
     if (rq->kind == BODY_XML && rq->body.len == 0)
         kind = "none";
-    const char *fields[5] = {rq->tpl, rq->lang, rq->paper ? rq->paper : "a4",
-                             rq->large_print ? "1" : "0", kind};
-    for (size_t i = 0; i < 5; i++)
+    const char *fields[6] = {rq->tpl,
+                             rq->lang,
+                             rq->paper ? rq->paper : "a4",
+                             rq->large_print ? "1" : "0",
+                             rq->form ? "1" : "0",
+                             kind};
+    for (size_t i = 0; i < 6; i++)
         strbuf_append_len(&msg, fields[i], strlen(fields[i]) + 1);
     if (strcmp(kind, "xml") == 0) {
         strbuf_append_len(&msg, rq->body.data, rq->body.len);

@@ -12,6 +12,8 @@
 #    Chinese values;
 #  - signed with pdfsig into an existing signature field, with a
 #    self-signed certificate made by certutil: "Signature is Valid";
+#  - Preflight: forms, and forms filled and signed, are PDF/A-1b; tagged,
+#    every widget is in a Form element of the structure tree;
 #  - the leaflet is refused with one line; without --form nothing
 #    changes, and the form itself draws nothing until it is filled.
 cd "$(dirname "$0")/.."
@@ -84,6 +86,16 @@ for lang in en fr zh_CN; do
     done
   done
 done
+
+# ---- tagged: every widget in a Form element (formcheck.py checks each
+# widget's /StructParent and OBJR above; poppler reads the same tree)
+./pildoc render consent --clinic templates/clinics/paris.xml --form -o "$tmp/tagged.pdf"
+forms=$(pdfinfo -struct "$tmp/tagged.pdf" 2>/dev/null | grep -c '^ *Form')
+widgets=$(fields "$tmp/tagged.pdf" | awk -F'\t' '{ n += $3 } END { print n + 0 }')
+[ "$forms" -gt 0 ] && [ "$forms" = "$widgets" ] && ok ||
+  ko "tagged: $forms Form elements in poppler's structure tree for $widgets widgets"
+check "--plain: a form without a structure tree still has its fields" bash -c \
+  "./pildoc render consent --plain --form -o '$tmp/plain-form.pdf' && $PY tests/formcheck.py fields '$tmp/plain-form.pdf' | grep -q '^sign.1' && ! $PY tests/formcheck.py fields '$tmp/plain-form.pdf' | grep -q PROBLEM"
 
 # ---- filled with pdftk-java: Latin and French ------------------------------
 ./pildoc render consent --form -o "$tmp/en.pdf"
@@ -163,6 +175,19 @@ pdftk "$tmp/zh.pdf" fill_form "$tmp/zh.xfdf" output "$tmp/zh-pdftk.pdf" need_app
 check "pdftk need_appearances: a Chinese name shows in poppler" bash -c \
   "pdftotext '$tmp/zh-pdftk.pdf' - 2>/dev/null | grep -qF '李明华'"
 
+# a filler that draws the fields itself with the form's font (as poppler
+# does in a viewer): Chinese shows without NeedAppearances, which PDF/A
+# forbids, and the tick boxes keep their ticks
+"$PY" tests/formcheck.py fill-drawn "$tmp/zh.pdf" "$tmp/zh-drawn.pdf" 'patient.name=王芳' \
+  'patient.birth_date.1=1978' 'tick.1=Yes'
+pdftotext "$tmp/zh-drawn.pdf" "$tmp/zh-drawn.txt" 2>/dev/null
+check "drawn with the /DR font: a Chinese name shows in poppler" grep -qF '王芳' "$tmp/zh-drawn.txt"
+check "drawn with the /DR font: no NeedAppearances" bash -c \
+  "! $PY tests/formcheck.py fields '$tmp/zh-drawn.pdf' | grep -q NeedAppearances"
+pdftoppm -r 50 -f 5 -l 5 "$tmp/zh.pdf" "$tmp/zh-blank"
+pdftoppm -r 50 -f 5 -l 5 "$tmp/zh-drawn.pdf" "$tmp/zh-tick"
+check "drawn: the ticked statement shows its tick" bash -c "! cmp -s '$tmp/zh-blank-5.ppm' '$tmp/zh-tick-5.ppm'"
+
 # ---- signed with pdfsig ----------------------------------------------------
 nss="$tmp/nss"
 mkdir "$nss"
@@ -171,7 +196,7 @@ certutil -N -d "sql:$nss" --empty-password &&
   certutil -S -n pildoc-test -s "CN=pildoc test signer" -x -t "CT,C,C" -d "sql:$nss" \
     -z "$tmp/noise" -k rsa -g 2048 -v 12 --keyUsage digitalSignature,nonRepudiation >/dev/null 2>&1
 check "certutil made a self-signed test certificate" bash -c "pdfsig -nssdir 'sql:$nss' -list-nicks 2>/dev/null | grep -q pildoc-test"
-for f in en-filled zh-pike; do
+for f in en-filled zh-drawn; do
   pdfsig -nssdir "sql:$nss" -sign sign.1 -nick pildoc-test -reason consent "$tmp/$f.pdf" \
     "$tmp/$f-signed.pdf" >/dev/null 2>&1
   pdfsig -nssdir "sql:$nss" "$tmp/$f-signed.pdf" >"$tmp/$f-sig.txt" 2>&1
@@ -180,8 +205,52 @@ for f in en-filled zh-pike; do
     grep -q 'sign.2' "$tmp/$f-sig.txt"
   check "$f signed: qpdf --check" qpdf --check "$tmp/$f-signed.pdf"
 done
+# ---- PDF/A-1b (Apache PDFBox Preflight): forms as written, and filled
+# and signed (pdftk with Latin-1 values; Chinese drawn with the /DR font)
+CP=
+for j in preflight pdfbox2 fontbox2 xmpbox commons-logging javax.activation jaxb-api; do
+  [ -f /usr/share/java/$j.jar ] && CP=$CP:/usr/share/java/$j.jar
+done
+mkdir "$tmp/pdfa"
+cp "$tmp/en.pdf" "$tmp/zh.pdf" "$tmp/fr.pdf" "$tmp/en-filled-signed.pdf" "$tmp/zh-drawn-signed.pdf" "$tmp/pdfa/"
+java -cp "${CP#:}" org.apache.pdfbox.preflight.Validator_A1b batch "$tmp/pdfa" >"$tmp/preflight.txt" 2>&1
+for f in en zh fr en-filled-signed zh-drawn-signed; do
+  check "Preflight: $f.pdf is a valid PDF/A-1b file ($(grep -A1 "file $f.pdf is not" "$tmp/preflight.txt" | tail -1))" \
+    grep -qxF "The file $f.pdf is a valid PDF/A-1b file" "$tmp/preflight.txt"
+done
 check "pdfsig: an unsigned form has no signature to validate" bash -c \
   "pdfsig '$tmp/en.pdf' 2>&1 | grep -q 'not signed' && ! pdfsig '$tmp/en.pdf' 2>&1 | grep -q 'Signature is Valid'"
+
+# ---- batch: the form column (CSV) and attribute (XML) -----------------------
+cat >"$tmp/jobs.csv" <<'C'
+template,lang,output,clinic,form,patient.name
+consent,fr,f1.pdf,paris,yes,
+consent,zh_CN,f2.pdf,beijing,1,王芳
+consent,en,f3.pdf,,,
+consent,en,f4.pdf,,maybe,
+leaflet,en,f5.pdf,,1,
+C
+SOURCE_DATE_EPOCH=1700000000 ./pildoc batch "$tmp/jobs.csv" --out "$tmp/batch" --jobs 2 -q >/dev/null 2>"$tmp/batch.err"
+m="$tmp/batch/manifest.csv"
+for j in 1 2 3; do check "batch: job $j ok" grep -q "^\"$j\",\"[^\"]*\",\"ok\"" "$m"; done
+check "batch: form=yes is a form" bash -c "pdfsig '$tmp/batch/f1.pdf' 2>&1 | grep -q 'sign.5'"
+check "batch: form=1 is a form, without the field the data fills" bash -c \
+  "$PY tests/formcheck.py fields '$tmp/batch/f2.pdf' | grep -q '^tick.1' && ! $PY tests/formcheck.py fields '$tmp/batch/f2.pdf' | grep -q '^patient.name'"
+check "batch: an empty form cell is no form" bash -c "! grep -aq AcroForm '$tmp/batch/f3.pdf'"
+check "batch: form=maybe fails its job, naming the column" bash -c \
+  "grep '^\"4\"' '$m' | grep -q 'form must be yes or no'"
+check "batch: the leaflet with form=1 fails alone" bash -c \
+  "grep '^\"5\"' '$m' | grep -q 'no line to sign on'"
+SOURCE_DATE_EPOCH=1700000000 ./pildoc render consent --lang fr --clinic templates/clinics/paris.xml \
+  --form -o "$tmp/f1.pdf"
+check "batch: a form is byte-identical to render --form" cmp "$tmp/f1.pdf" "$tmp/batch/f1.pdf"
+cat >"$tmp/jobs.xml" <<'X'
+<batch><job template="consent" lang="en" output="x1.pdf" form="yes"/>
+<job template="consent" lang="en" output="x2.pdf"/></batch>
+X
+./pildoc batch "$tmp/jobs.xml" --out "$tmp/xbatch" --jobs 1 -q >/dev/null 2>&1
+check "batch XML: form=\"yes\" is a form" bash -c "pdfsig '$tmp/xbatch/x1.pdf' 2>&1 | grep -q 'sign.1'"
+check "batch XML: no attribute, no form" bash -c "! grep -aq AcroForm '$tmp/xbatch/x2.pdf'"
 
 # ---- the leaflet; without --form --------------------------------------------
 ./pildoc render leaflet --form -o "$tmp/leaflet.pdf" 2>"$tmp/leaflet.err"

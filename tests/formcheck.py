@@ -15,7 +15,9 @@
                                ToUnicode map), as a filler that keeps the
                                file PDF/A must: no NeedAppearances
 
-Problems looked for: a field without /TU, a widget without an appearance
+Problems looked for: a field without /TU, a widget of a tagged file not
+in a Form element of the structure tree (with an OBJR to it, through its
+/StructParent), a widget without an appearance
 stream (/AP /N; check boxes: one per state), a page with widgets without
 /Tabs /S or whose /Annots are not in reading order (top to bottom, left
 to right), a field name given twice, NeedAppearances or an action
@@ -77,7 +79,7 @@ def fields(path):
         tops = []
         for a in annots:
             if a.get("/Subtype") != Name.Widget:
-                continue  # a link of the tagged PDF (pdftags.c), not a field
+                continue  # a link (tagged PDF): not the form's
             page_of[a.objgen] = i + 1
             r = [float(v) for v in a.Rect]
             tops.append((round(-r[3] / 2), r[0]))
@@ -85,6 +87,13 @@ def fields(path):
                 problems.append(f"page {i + 1}: a widget with an action")
         if tops != sorted(tops):
             problems.append(f"page {i + 1}: /Annots not in reading order")
+    # tagged: each widget in a Form element of the structure tree, through
+    # its /StructParent in the parent tree (a flat /Nums array here)
+    parents = None
+    tree = pdf.Root.get("/StructTreeRoot")
+    if tree is not None:
+        nums = list(tree.ParentTree.get("/Nums", []))
+        parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
     seen = set()
     for name, node, widgets in terminal_fields(acro):
         ft = inherited(node, "/FT")
@@ -108,6 +117,19 @@ def fields(path):
                 problems.append(f"{name}: a check box without its two states")
             if page_of.get(w.objgen) is None:
                 problems.append(f"{name}: a widget on no page's /Annots")
+            if parents is not None:
+                key = w.get("/StructParent")
+                elem = parents.get(int(key)) if key is not None else None
+                kids = elem.get("/K") if elem is not None else None
+                if kids is not None and not isinstance(kids, pikepdf.Array):
+                    kids = [kids]
+                if elem is None or elem.get("/S") != Name.Form:
+                    problems.append(f"{name}: a widget not in a Form element of the structure")
+                elif not any(isinstance(k, pikepdf.Dictionary) and k.get("/Type") == Name.OBJR
+                             and k.Obj.objgen == w.objgen for k in kids or []):
+                    problems.append(f"{name}: its Form element has no OBJR to the widget")
+                elif elem.P.get("/S") == Name.StructTreeRoot:
+                    problems.append(f"{name}: a Form element outside the document element")
         print(f"{name}\t{kind}\t{len(widgets)}\t{','.join(pages)}\t{tu}")
     for p in problems:
         print("PROBLEM: " + p)
