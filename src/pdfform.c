@@ -214,8 +214,9 @@ pd_form *pd_form_new(const pd_pages *pages, pd_pdfobj *w)
             wd->struct_parent = -1;
             S_rect_of(it, pages->paper.height, wd->pub.rect);
         }
-        qsort(form->widgets + form->page_start[p], form->n_widgets - form->page_start[p],
-              sizeof *form->widgets, S_by_position);
+        if (form->n_widgets > form->page_start[p]) /* qsort's base may not be NULL */
+            qsort(form->widgets + form->page_start[p], form->n_widgets - form->page_start[p],
+                  sizeof *form->widgets, S_by_position);
     }
     form->page_start[pages->n_pages] = form->n_widgets;
     if (!form->n_widgets) {

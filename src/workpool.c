@@ -717,7 +717,8 @@ static void S_async_lost(pd_workpool_async *p, int i, const char *reason)
     pid_t pid = s->pid;
     size_t n = s->n_tags, answered = s->answered;
     uint64_t *tags = xmalloc((n ? n : 1) * sizeof *tags);
-    memcpy(tags, s->tags, n * sizeof *tags);
+    if (n)
+        memcpy(tags, s->tags, n * sizeof *tags);
     p->pending -= n;
     s->pid = 0;
     s->fd = -1;
