@@ -602,9 +602,12 @@ void pd_pdftags_write(pd_pdftags *t, const uint32_t *page_objs)
     t->elems[0].used = true;
     /* layout's elements go into their parents in reading order (links
        went into theirs where they were met; one with no text, after it) */
-    for (size_t i = 1; i < t->n_elems; i++)
-        if (t->elems[i].used && (i <= n_tags || t->elems[i].page < 0))
-            S_push_kid(&t->elems[t->elems[i].parent], K_ELEM, -1, (int)i);
+    for (size_t i = 1; i < t->n_elems; i++) {
+        const S_elem *e = &t->elems[i];
+        bool from_layout = i <= n_tags; /* else a link or a form field's widget */
+        if (e->used && (from_layout || e->page < 0))
+            S_push_kid(&t->elems[e->parent], K_ELEM, -1, (int)i);
+    }
     t->root = pd_pdfobj_reserve(t->w);
     uint32_t parent_tree = pd_pdfobj_reserve(t->w);
     for (size_t i = 0; i < t->n_elems; i++)
