@@ -607,6 +607,7 @@ void pd_pdftags_write(pd_pdftags *t, const uint32_t *page_objs)
 {
     if (!t)
         return;
+    size_t n_tags = t->pages->n_tags;
     /* what has content, and table cells (a table keeps its empty cells) */
     for (size_t i = t->n_elems; i-- > 1;) {
         S_elem *e = &t->elems[i];
@@ -620,8 +621,8 @@ void pd_pdftags_write(pd_pdftags *t, const uint32_t *page_objs)
        went into theirs where they were met; one with no text, after it) */
     for (size_t i = 1; i < t->n_elems; i++) {
         const S_elem *e = &t->elems[i];
-        bool link = e->type == S_LINK;
-        if (e->used && (!link || e->page < 0))
+        bool from_layout = i <= n_tags; /* else a link or a form field's widget */
+        if (e->used && (from_layout || e->page < 0))
             S_push_kid(&t->elems[e->parent], K_ELEM, -1, (int)i);
     }
     t->root = pd_pdfobj_reserve(t->w);
