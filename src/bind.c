@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elements.h"
 #include "lang.h"
 #include "message.h"
 #include "paths.h"
@@ -302,16 +303,15 @@ static void S_spans(S_ctx *c, xmlNodePtr parent, unsigned style, pd_origin origi
         if (n->type == XML_TEXT_NODE) {
             S_add_text(out, (const char *)n->content, style, origin);
         } else if (n->type == XML_ELEMENT_NODE) {
-            if (S_is(n, "b"))
-                S_spans(c, n, style | PD_SPAN_BOLD, origin, out);
-            else if (S_is(n, "i"))
-                S_spans(c, n, style | PD_SPAN_ITALIC, origin, out);
-            else if (S_is(n, "br"))
-                pd_text_add(out, "\n", 1, style | PD_SPAN_BREAK, origin);
-            else if (S_is(n, "var"))
-                S_add_var(c, out, n, style, origin);
-            else if (S_is(n, "num"))
-                S_add_num(c->lang, out, n, style, origin);
+            const pd_element *el = pd_element_find((const char *)n->name);
+            switch (el ? el->id : PD_EL_COUNT) {
+            case PD_EL_B: S_spans(c, n, style | PD_SPAN_BOLD, origin, out); break;
+            case PD_EL_I: S_spans(c, n, style | PD_SPAN_ITALIC, origin, out); break;
+            case PD_EL_BR: pd_text_add(out, "\n", 1, style | PD_SPAN_BREAK, origin); break;
+            case PD_EL_VAR: S_add_var(c, out, n, style, origin); break;
+            case PD_EL_NUM: S_add_num(c->lang, out, n, style, origin); break;
+            default: /* message_parse let only inline elements through */ break;
+            }
         }
     }
 }
@@ -530,113 +530,166 @@ static bool S_img(S_ctx *c, xmlNodePtr e, pd_block *b)
     return b->image != NULL;
 }
 
+/* <field>/<sign>: the label, then the value or a blank to fill in. */
+static bool S_field(S_ctx *c, xmlNodePtr e, pd_block *b)
+{
+    if (!S_translate(c, e, &b->text))
+        return false;
+    xmlChar *name = xmlGetProp(e, BAD_CAST "name");
+    xmlChar *width = xmlGetProp(e, BAD_CAST "width");
+    double em = width ? atof((const char *)width) : (b->kind == PD_BLOCK_SIGN ? 22 : 12);
+    pd_origin o = {pd_doc_intern(c->doc, pd_template_file_of(c->t, e)), xmlGetLineNo(e), NULL};
+    /* a space between label and value, unless the label ends with
+       full-width punctuation (Chinese "姓名：") that spaces itself */
+    char *label = pd_text_plain(&b->text);
+    size_t ll = strlen(label);
+    if (!(ll >= 3 && (unsigned char)label[ll - 3] == 0xEF && (unsigned char)label[ll - 2] == 0xBC))
+        pd_text_add(&b->text, " ", 1, 0, o);
+    free(label);
+    b->label_spans = b->text.n_spans;
+    xmlChar *kind = xmlGetProp(e, BAD_CAST "kind");
+    if (name)
+        S_add_var_named(c, &b->text, (const char *)name, width ? em : 0, 0, o);
+    else if (kind && xmlStrEqual(kind, BAD_CAST "date"))
+        S_add_blank_date(c->lang, &b->text, em, 0, o);
+    else
+        S_add_blank_kind(&b->text, em,
+                         !kind                                 ? PD_BLANK_TEXT
+                         : xmlStrEqual(kind, BAD_CAST "name")  ? PD_BLANK_NAME
+                         : xmlStrEqual(kind, BAD_CAST "phone") ? PD_BLANK_PHONE
+                         : xmlStrEqual(kind, BAD_CAST "id")    ? PD_BLANK_ID
+                                                               : PD_BLANK_TEXT,
+                         0, o);
+    xmlFree(kind);
+    xmlFree(name);
+    xmlFree(width);
+    return true;
+}
+
+/* <check>/<initials>: a statement with its box, ticked from the data. */
+static bool S_check(S_ctx *c, xmlNodePtr e, pd_block *b)
+{
+    if (!S_translate(c, e, &b->text))
+        return false;
+    xmlChar *name = xmlGetProp(e, BAD_CAST "name");
+    xmlChar *value = xmlGetProp(e, BAD_CAST "value");
+    const char *given = name ? pd_values_get(c->values, (const char *)name) : NULL;
+    b->checked = given && value && strcmp(given, (const char *)value) == 0;
+    if (b->kind == PD_BLOCK_CHECK && name && value) {
+        b->var = pd_doc_intern(c->doc, (const char *)name);
+        b->value = pd_doc_intern(c->doc, (const char *)value);
+        b->answered = given != NULL;
+    }
+    /* clinics in mainland China have statements ticked, not
+       initialled (the template says so in their words) */
+    const char *country = pd_values_get(c->values, "clinic.country");
+    b->tick = b->kind == PD_BLOCK_INITIALS && country && strcmp(country, "CN") == 0;
+    xmlFree(name);
+    xmlFree(value);
+    return true;
+}
+
+/* <callout>/<keep>: a box of blocks. */
+static bool S_group(S_ctx *c, xmlNodePtr e, pd_block *b)
+{
+    if (b->kind == PD_BLOCK_CALLOUT) {
+        xmlChar *kind = xmlGetProp(e, BAD_CAST "kind");
+        b->urgent = !kind || xmlStrEqual(kind, BAD_CAST "urgent");
+        xmlFree(kind);
+    } else {
+        xmlChar *cols = xmlGetProp(e, BAD_CAST "columns"); /* 1-3, the schema says */
+        b->columns = cols ? atoi((const char *)cols) : 1;
+        xmlFree(cols);
+    }
+    return S_blocks(c, e, &b->children, &b->n_children);
+}
+
+/* The body's elements, dispatched on the registry's id (elements.h). */
 static bool S_blocks(S_ctx *c, xmlNodePtr parent, pd_block **blocks, size_t *n)
 {
     for (xmlNodePtr e = parent->children; e; e = e->next) {
         if (e->type != XML_ELEMENT_NODE)
             continue;
-        if (S_is(e, "if")) {
+        const pd_element *el = pd_element_find((const char *)e->name);
+        pd_element_id id = el ? el->id : PD_EL_COUNT;
+        if (id == PD_EL_IF) {
             if (S_condition(c, e) && !S_blocks(c, e, blocks, n))
                 return false;
             continue;
         }
-        if (S_is(e, "include")) {
+        if (id == PD_EL_INCLUDE) {
             xmlNodePtr root = pd_template_included(c->t, e);
             if (root && !S_blocks(c, root, blocks, n))
                 return false;
             continue;
         }
         pd_block *b = pd_block_append(blocks, n);
-        if (S_is(e, "h1") || S_is(e, "h2") || S_is(e, "p")) {
-            b->kind = S_is(e, "h1") ? PD_BLOCK_H1 : S_is(e, "h2") ? PD_BLOCK_H2 : PD_BLOCK_PARA;
-            if (!S_translate(c, e, &b->text))
-                return false;
-        } else if (S_is(e, "ul") || S_is(e, "ol")) {
+        bool ok = true;
+        /* no default: the compiler names an element of the registry that
+           has no case here */
+        switch (id) {
+        case PD_EL_H1:
+        case PD_EL_H2:
+        case PD_EL_P:
+            b->kind = id == PD_EL_H1 ? PD_BLOCK_H1 : id == PD_EL_H2 ? PD_BLOCK_H2 : PD_BLOCK_PARA;
+            ok = S_translate(c, e, &b->text);
+            break;
+        case PD_EL_UL:
+        case PD_EL_OL: {
             b->kind = PD_BLOCK_LIST;
             int number = 0;
-            if (!S_items(c, e, b, S_is(e, "ol"), &number))
-                return false;
-        } else if (S_is(e, "table")) {
-            if (!S_table(c, e, b))
-                return false;
-        } else if (S_is(e, "callout")) {
-            b->kind = PD_BLOCK_CALLOUT;
-            xmlChar *kind = xmlGetProp(e, BAD_CAST "kind");
-            b->urgent = !kind || xmlStrEqual(kind, BAD_CAST "urgent");
-            xmlFree(kind);
-            if (!S_blocks(c, e, &b->children, &b->n_children))
-                return false;
-        } else if (S_is(e, "field") || S_is(e, "sign")) {
-            b->kind = S_is(e, "field") ? PD_BLOCK_FIELD : PD_BLOCK_SIGN;
-            if (!S_translate(c, e, &b->text))
-                return false;
-            xmlChar *name = xmlGetProp(e, BAD_CAST "name");
-            xmlChar *width = xmlGetProp(e, BAD_CAST "width");
-            double em = width ? atof((const char *)width) : (b->kind == PD_BLOCK_SIGN ? 22 : 12);
-            pd_origin o = {pd_doc_intern(c->doc, pd_template_file_of(c->t, e)), xmlGetLineNo(e),
-                           NULL};
-            /* a space between label and value, unless the label ends with
-               full-width punctuation (Chinese "姓名：") that spaces itself */
-            char *label = pd_text_plain(&b->text);
-            size_t ll = strlen(label);
-            if (!(ll >= 3 && (unsigned char)label[ll - 3] == 0xEF &&
-                  (unsigned char)label[ll - 2] == 0xBC))
-                pd_text_add(&b->text, " ", 1, 0, o);
-            free(label);
-            b->label_spans = b->text.n_spans;
-            xmlChar *kind = xmlGetProp(e, BAD_CAST "kind");
-            if (name)
-                S_add_var_named(c, &b->text, (const char *)name, width ? em : 0, 0, o);
-            else if (kind && xmlStrEqual(kind, BAD_CAST "date"))
-                S_add_blank_date(c->lang, &b->text, em, 0, o);
-            else
-                S_add_blank_kind(&b->text, em,
-                                 !kind                                 ? PD_BLANK_TEXT
-                                 : xmlStrEqual(kind, BAD_CAST "name")  ? PD_BLANK_NAME
-                                 : xmlStrEqual(kind, BAD_CAST "phone") ? PD_BLANK_PHONE
-                                 : xmlStrEqual(kind, BAD_CAST "id")    ? PD_BLANK_ID
-                                                                       : PD_BLANK_TEXT,
-                                 0, o);
-            xmlFree(kind);
-            xmlFree(name);
-            xmlFree(width);
-        } else if (S_is(e, "check") || S_is(e, "initials")) {
-            b->kind = S_is(e, "check") ? PD_BLOCK_CHECK : PD_BLOCK_INITIALS;
-            if (!S_translate(c, e, &b->text))
-                return false;
-            xmlChar *name = xmlGetProp(e, BAD_CAST "name");
-            xmlChar *value = xmlGetProp(e, BAD_CAST "value");
-            const char *given = name ? pd_values_get(c->values, (const char *)name) : NULL;
-            b->checked = given && value && strcmp(given, (const char *)value) == 0;
-            if (b->kind == PD_BLOCK_CHECK && name && value) {
-                b->var = pd_doc_intern(c->doc, (const char *)name);
-                b->value = pd_doc_intern(c->doc, (const char *)value);
-                b->answered = given != NULL;
-            }
-            /* clinics in mainland China have statements ticked, not
-               initialled (the template says so in their words) */
-            const char *country = pd_values_get(c->values, "clinic.country");
-            b->tick = b->kind == PD_BLOCK_INITIALS && country && strcmp(country, "CN") == 0;
-            xmlFree(name);
-            xmlFree(value);
-        } else if (S_is(e, "img")) {
-            if (!S_img(c, e, b))
-                return false;
-        } else if (S_is(e, "labelbox")) {
+            ok = S_items(c, e, b, id == PD_EL_OL, &number);
+            break;
+        }
+        case PD_EL_TABLE: ok = S_table(c, e, b); break;
+        case PD_EL_CALLOUT:
+        case PD_EL_KEEP:
+            b->kind = id == PD_EL_CALLOUT ? PD_BLOCK_CALLOUT : PD_BLOCK_KEEP;
+            ok = S_group(c, e, b);
+            break;
+        case PD_EL_FIELD:
+        case PD_EL_SIGN:
+            b->kind = id == PD_EL_FIELD ? PD_BLOCK_FIELD : PD_BLOCK_SIGN;
+            ok = S_field(c, e, b);
+            break;
+        case PD_EL_CHECK:
+        case PD_EL_INITIALS:
+            b->kind = id == PD_EL_CHECK ? PD_BLOCK_CHECK : PD_BLOCK_INITIALS;
+            ok = S_check(c, e, b);
+            break;
+        case PD_EL_IMG: ok = S_img(c, e, b); break;
+        case PD_EL_LABELBOX:
             b->kind = PD_BLOCK_LABEL;
-            if (!S_translate(c, e, &b->text))
-                return false;
-        } else if (S_is(e, "keep")) {
-            b->kind = PD_BLOCK_KEEP;
-            xmlChar *cols = xmlGetProp(e, BAD_CAST "columns"); /* 1-3, the schema says */
-            b->columns = cols ? atoi((const char *)cols) : 1;
-            xmlFree(cols);
-            if (!S_blocks(c, e, &b->children, &b->n_children))
-                return false;
-        } else {
+            ok = S_translate(c, e, &b->text);
+            break;
+        /* not a block of the body (the schema keeps them elsewhere) */
+        case PD_EL_DOCUMENT:
+        case PD_EL_FRAGMENT:
+        case PD_EL_META:
+        case PD_EL_BODY:
+        case PD_EL_TR:
+        case PD_EL_TITLE:
+        case PD_EL_SUBTITLE:
+        case PD_EL_SUBJECT:
+        case PD_EL_AUTHOR:
+        case PD_EL_SHORT_TITLE:
+        case PD_EL_RUNNING:
+        case PD_EL_LI:
+        case PD_EL_TH:
+        case PD_EL_TD:
+        case PD_EL_B:
+        case PD_EL_I:
+        case PD_EL_BR:
+        case PD_EL_VAR:
+        case PD_EL_NUM:
+        case PD_EL_IF:
+        case PD_EL_INCLUDE:
+        case PD_EL_COUNT:
             return pd_error_set(c->err, pd_template_file_of(c->t, e), xmlGetLineNo(e),
                                 "unknown element <%s>", (const char *)e->name);
         }
+        if (!ok)
+            return false;
     }
     return true;
 }

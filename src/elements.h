@@ -21,15 +21,64 @@ typedef enum pd_element_role {
     PD_ELEMENT_CONTROL,   /* if, include: chooses or brings in other elements */
 } pd_element_role;
 
+/* One per element, in the registry's order: bind.c switches on it without
+   a default, so the compiler names an element that has no binder. */
+typedef enum pd_element_id {
+    PD_EL_DOCUMENT,
+    PD_EL_FRAGMENT,
+    PD_EL_META,
+    PD_EL_BODY,
+    PD_EL_TR,
+    PD_EL_TITLE,
+    PD_EL_SUBTITLE,
+    PD_EL_SUBJECT,
+    PD_EL_AUTHOR,
+    PD_EL_SHORT_TITLE,
+    PD_EL_RUNNING,
+    PD_EL_H1,
+    PD_EL_H2,
+    PD_EL_P,
+    PD_EL_UL,
+    PD_EL_OL,
+    PD_EL_LI,
+    PD_EL_TABLE,
+    PD_EL_TH,
+    PD_EL_TD,
+    PD_EL_CALLOUT,
+    PD_EL_IMG,
+    PD_EL_KEEP,
+    PD_EL_FIELD,
+    PD_EL_SIGN,
+    PD_EL_CHECK,
+    PD_EL_INITIALS,
+    PD_EL_LABELBOX,
+    PD_EL_B,
+    PD_EL_I,
+    PD_EL_BR,
+    PD_EL_VAR,
+    PD_EL_NUM,
+    PD_EL_IF,
+    PD_EL_INCLUDE,
+    PD_EL_COUNT
+} pd_element_id;
+
 typedef struct pd_element {
     const char *name;
+    pd_element_id id;
     pd_element_role role;
     bool translatable;   /* its text is a message (xgettext, the catalogs) */
     bool names_variable; /* its name="" is a variable of the data schema */
+    /* Inside a message (inline elements only): */
+    bool empty;             /* has no content (br, var, num) */
+    const char *attributes; /* the attributes it may carry, space-separated */
+    const char *required;   /* the one attribute it needs, or NULL */
 } pd_element;
 
 /* The element called name, or NULL when the language has none. */
 const pd_element *pd_element_find(const char *name);
+
+/* Whether attribute is one of e->attributes. */
+bool pd_element_allows(const pd_element *e, const char *attribute);
 
 /* Every element, *n of them (for tests and listings). */
 const pd_element *pd_elements(size_t *n);

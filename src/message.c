@@ -117,23 +117,16 @@ static bool S_check_inline(xmlNodePtr root, const char *file, long line, const c
             const pd_element *e = pd_element_find(name);
             if (!e || e->role != PD_ELEMENT_INLINE)
                 return pd_error_set(err, file, line, "%s: unknown inline element <%s>", what, name);
-            if ((strcmp(name, "var") == 0 || strcmp(name, "num") == 0 || strcmp(name, "br") == 0) &&
-                n->children)
+            /* what may be inside and on it: the registry says */
+            if (e->empty && n->children)
                 return pd_error_set(err, file, line, "%s: <%s> must be empty", what, name);
-            for (xmlAttrPtr a = n->properties; a; a = a->next) {
-                const char *an = (const char *)a->name;
-                bool ok = (strcmp(name, "var") == 0 && strcmp(an, "name") == 0) ||
-                          (strcmp(name, "num") == 0 &&
-                           (strcmp(an, "value") == 0 || strcmp(an, "style") == 0 ||
-                            strcmp(an, "decimals") == 0));
-                if (!ok)
+            for (xmlAttrPtr a = n->properties; a; a = a->next)
+                if (!pd_element_allows(e, (const char *)a->name))
                     return pd_error_set(err, file, line, "%s: unknown attribute '%s' on <%s>", what,
-                                        an, name);
-            }
-            if (strcmp(name, "var") == 0 && !xmlHasProp(n, BAD_CAST "name"))
-                return pd_error_set(err, file, line, "%s: <var> needs a name", what);
-            if (strcmp(name, "num") == 0 && !xmlHasProp(n, BAD_CAST "value"))
-                return pd_error_set(err, file, line, "%s: <num> needs a value", what);
+                                        (const char *)a->name, name);
+            if (e->required && !xmlHasProp(n, BAD_CAST e->required))
+                return pd_error_set(err, file, line, "%s: <%s> needs a %s", what, name,
+                                    e->required);
         } else if (n->type != XML_TEXT_NODE) {
             return pd_error_set(err, file, line, "%s: only text and inline elements are allowed",
                                 what);
@@ -182,8 +175,10 @@ static char **S_keys(xmlDocPtr doc, size_t *count)
         if (node->type == XML_ELEMENT_NODE) {
             strbuf k = STRBUF_INIT;
             strbuf_append(&k, (const char *)node->name);
-            xmlChar *v = xmlGetProp(
-                node, BAD_CAST(xmlStrEqual(node->name, BAD_CAST "var") ? "name" : "value"));
+            /* an inline element is known by the attribute it needs
+               (var's name, num's value) */
+            const pd_element *e = pd_element_find((const char *)node->name);
+            xmlChar *v = xmlGetProp(node, BAD_CAST(e && e->required ? e->required : "value"));
             if (v) {
                 strbuf_printf(&k, " %s", (const char *)v);
                 xmlFree(v);

@@ -8,7 +8,80 @@
 #include <string.h>
 
 #include "elements.h"
+#include "error.h"
 #include "message.h"
+
+/* Each entry's id is its place in the table, so bind.c's switch (which
+   has no default: -Wswitch names an element without a binder) and the
+   registry cannot drift apart; every element of the grammar has one. */
+START_TEST(elements_have_ids_in_order)
+{
+    size_t n;
+    const pd_element *e = pd_elements(&n);
+    ck_assert_uint_eq(n, PD_EL_COUNT);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(e[i].id, i);
+        ck_assert_ptr_eq(pd_element_find(e[i].name), &e[i]);
+        /* only inline elements have rules inside a message */
+        if (e[i].role != PD_ELEMENT_INLINE)
+            ck_assert(!e[i].empty && !e[i].attributes && !e[i].required);
+        if (e[i].required)
+            ck_assert(pd_element_allows(&e[i], e[i].required));
+    }
+    ck_assert_ptr_null(pd_element_find("blink"));
+    ck_assert_ptr_null(pd_element_find(""));
+}
+END_TEST
+
+START_TEST(elements_allow_their_attributes)
+{
+    const pd_element *num = pd_element_find("num"), *var = pd_element_find("var");
+    ck_assert(pd_element_allows(num, "value"));
+    ck_assert(pd_element_allows(num, "style"));
+    ck_assert(pd_element_allows(num, "decimals"));
+    ck_assert(!pd_element_allows(num, "dec"));
+    ck_assert(!pd_element_allows(num, "values"));
+    ck_assert(!pd_element_allows(num, "name"));
+    ck_assert(pd_element_allows(var, "name"));
+    ck_assert(!pd_element_allows(var, "value"));
+    ck_assert(!pd_element_allows(pd_element_find("b"), "name"));
+    ck_assert(!pd_element_allows(pd_element_find("br"), ""));
+}
+END_TEST
+
+/* The registry's rules as a translator meets them: one line naming
+   file:line, the element and what is wrong. */
+static const struct {
+    const char *msg, *error;
+} S_bad_messages[] = {
+    {"a <blink>b</blink>", "fr.po:7: fr translation: unknown inline element <blink>"},
+    {"a <p>b</p>", "fr.po:7: fr translation: unknown inline element <p>"},
+    {"a <br>b</br>", "fr.po:7: fr translation: <br> must be empty"},
+    {"a <var name=\"x\">b</var>", "fr.po:7: fr translation: <var> must be empty"},
+    {"a <num value=\"x\" dec=\"2\"/>", "fr.po:7: fr translation: unknown attribute 'dec' on <num>"},
+    {"a <var name=\"x\" value=\"y\"/>",
+     "fr.po:7: fr translation: unknown attribute 'value' on <var>"},
+    {"a <b class=\"x\">b</b>", "fr.po:7: fr translation: unknown attribute 'class' on <b>"},
+    {"a <var/>", "fr.po:7: fr translation: <var> needs a name"},
+    {"a <num style=\"percent\"/>", "fr.po:7: fr translation: <num> needs a value"},
+};
+
+START_TEST(messages_follow_the_registry)
+{
+    pd_error err = {0};
+    xmlDocPtr ok = message_parse("<b>a</b> <i>b</i><br/><var name=\"x\"/> <num value=\"y\" "
+                                 "style=\"percent\" decimals=\"1\"/>",
+                                 "fr.po", 7, "fr translation", &err);
+    ck_assert_msg(ok, "%s", err.msg);
+    xmlFreeDoc(ok);
+    for (size_t i = 0; i < sizeof S_bad_messages / sizeof S_bad_messages[0]; i++) {
+        pd_error bad = {0};
+        ck_assert_ptr_null(
+            message_parse(S_bad_messages[i].msg, "fr.po", 7, "fr translation", &bad));
+        ck_assert_str_eq(bad.msg, S_bad_messages[i].error);
+    }
+}
+END_TEST
 
 TCase *pd_test_elements_tcase(void);
 
@@ -156,5 +229,8 @@ TCase *pd_test_elements_tcase(void)
     TCase *tc = tcase_create("elements");
     tcase_add_test(tc, elements_agree_with_the_grammar);
     tcase_add_test(tc, elements_agree_with_the_its_rules);
+    tcase_add_test(tc, elements_have_ids_in_order);
+    tcase_add_test(tc, elements_allow_their_attributes);
+    tcase_add_test(tc, messages_follow_the_registry);
     return tc;
 }
