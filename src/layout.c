@@ -61,7 +61,9 @@ const pd_paper *pd_paper_find(const char *name)
 #define INITIALS_W MM(17)
 #define INITIALS_H MM(11)
 #define INITIALS_GAP MM(4)
-#define MIN_SIGN MM(35)   /* a signature beside the date, in a narrow column */
+/* a signature beside the date, in a narrow column (beside a Chinese
+   date, ____年__月__日, 34.9 mm are left) */
+#define MIN_SIGN MM(34)
 #define STACK_PITCH MM(8) /* label above its line: the label's baseline to the line */
 #define STACK_SIGN MM(11)
 #define GRID_GUTTER MM(8)

@@ -256,4 +256,37 @@ $PILDOC render "$T/gap.xml" --format text -o "$T/g" 2>/dev/null
 check "a keep group moved whole: the empty-area check fails" \
   test -s "$T/g" -a "$(python3 "$T/gaps.py" "$T/g" 842 1 >/dev/null; echo $?)" = 1
 
+# The legal representative signs on two lines of their own (the review's
+# L9: one 53 mm line for a name and a relationship): a name line, then a
+# line for their capacity or relationship, in every language and in the
+# clinic profiles' variants. The leaflet says it exists in large print
+# and other languages (the review's L14).
+for l in en fr zh_CN; do
+  for clinic in default paris beijing; do
+    $PILDOC render consent --lang $l --clinic templates/clinics/$clinic.xml --format text -o "$T/r" 2>/dev/null
+    why=$(python3 - "$T/r" <<'PY'
+import sys
+rows = [l.rstrip('\n').split(' ', 3)[3] for l in open(sys.argv[1], encoding='utf-8')]
+names = ('Name of the legal representative', 'Name of the person signing', 'Nom du représentant légal',
+         'Nom de la personne qui signe', '法定代理人姓名', '代签人姓名')
+rels = ('Capacity or relationship', 'Relationship to the patient', 'Qualité ou lien', 'Lien avec le patient',
+        '代理人身份或与患者关系', '代签人与患者关系')
+def line_after(i):
+    for t in rows[i + 1:i + 4]:
+        if t.startswith('____ '):
+            return t
+    return ''
+n = [line_after(i) for i, t in enumerate(rows) if t.startswith(names)]
+r = [line_after(i) for i, t in enumerate(rows) if t.startswith(rels)]
+ok = len(n) == 1 and n[0].endswith(' name') and len(r) == 1 and r[0].startswith('____ ')
+print('ok' if ok else f'name line {n}, relationship line {r}')
+PY
+)
+    check "consent $l $clinic: the representative's name and relationship on two lines ($why)" test "$why" = ok
+  done
+  $PILDOC render leaflet --lang $l --format text -o "$T/r" 2>/dev/null
+  check "leaflet $l: says it is available in large print and other languages" \
+    grep -q -e 'is available in large print' -e 'existe en gros caractères' -e '另有大字版' "$T/r"
+done
+
 summary measure
