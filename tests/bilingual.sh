@@ -101,6 +101,16 @@ for jobs in 1 2; do
   check "batch CSV, --jobs $jobs: a bad also fails that job alone, naming the line" bash -c "test ! -e '$T/bc$jobs/bad.pdf' && grep -q 'jobs.csv:5: also must be a language code' '$T/berr'"
 done
 
+# the running header labelled in both languages, each value once
+"$PILDOC" render consent --lang fr --also en -o "$T/hdr-fren.pdf"
+pdftotext -f 2 -l 2 "$T/hdr-fren.pdf" "$T/hdr2.txt"
+check "running header, blank fr+en: labels in both languages on page 2" bash -c "grep -q '^Patient : / Patient:' '$T/hdr2.txt' && grep -q 'N° de dossier ou de patient : / Patient number:' '$T/hdr2.txt'"
+pdftotext -f 2 -l 2 "$T/ref-a.pdf" "$T/hdr2.txt"
+check "running header, filled zh_CN+fr: both labels, the name once" bash -c "grep -q '^患者：/ Patient : Zoë Martin\$' '$T/hdr2.txt' && test \$(grep -c 'Zoë Martin' '$T/hdr2.txt') = 1"
+"$PILDOC" render consent --lang en --also zh_CN -o "$T/hdr-enzh.pdf"
+pdftotext -f 2 -l 2 "$T/hdr-enzh.pdf" "$T/hdr2.txt"
+check "running header, blank en+zh_CN: the Chinese labels without the date's last character" bash -c "grep -q '^Date of birth: / 出生日期：' '$T/hdr2.txt' && grep -q '^Patient number: / 病历号：' '$T/hdr2.txt'"
+
 # pildoc serve: also=
 "$PILDOC" serve --listen 127.0.0.1:0 --workers 1 2> "$T/serve.log" &
 SPID=$!
