@@ -69,6 +69,19 @@ for args in "--lang zh_CN --also fr" "--lang fr --also zh_CN"; do
   check "... no file" test ! -e "$T/bi.pdf"
 done
 
+# no pair split across pages: every message both catalogs translate starts,
+# in both languages, and ends in the second, on one page
+# (tests/pairs-check.py, pdftotext page by page)
+for pair in "zh_CN fr" "fr en" "en zh_CN"; do
+  set -- $pair
+  for tpl in consent leaflet; do
+    for paper in a4 letter; do
+      "$PILDOC" render $tpl --lang "$1" --also "$2" --paper $paper -o "$T/pairs.pdf"
+      check "no pair split across pages: $tpl $1+$2 $paper" python3 tests/pairs-check.py "$T/pairs.pdf" "$1" "$2" "$SRC/build/locale"
+    done
+  done
+done
+
 # a batch column `also` (CSV) / attribute (XML): the same bytes as pildoc
 # render --also, whatever --jobs
 printf '<data><patient><name>Zoë Martin</name><id>P0001</id></patient></data>\n' > "$T/p1.xml"
@@ -112,6 +125,7 @@ pdftotext -f 2 -l 2 "$T/hdr-enzh.pdf" "$T/hdr2.txt"
 check "running header, blank en+zh_CN: the Chinese labels without the date's last character" bash -c "grep -q '^Date of birth: / 出生日期：' '$T/hdr2.txt' && grep -q '^Patient number: / 病历号：' '$T/hdr2.txt'"
 
 # pildoc serve: also=
+: > "$T/serve.log"
 "$PILDOC" serve --listen 127.0.0.1:0 --workers 1 2> "$T/serve.log" &
 SPID=$!
 port=
