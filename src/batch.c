@@ -326,7 +326,7 @@ static void S_worker_handle(void *state, const char *msg, size_t len, strbuf *ou
     size_t n;
     S_split(msg, len, f, 2048, &n);
     /* number, template, lang, output, data file, clinic profile, n values,
-       name, value..., then flags: large_print, form */
+       name, value..., then flags: large_print, form, also=LL */
     pd_error err = {0};
     pd_job_result res = {0};
     pd_values values;
@@ -356,12 +356,16 @@ static void S_worker_handle(void *state, const char *msg, size_t len, strbuf *ou
                   .page = 1,
                   .dpi = 100,
                   .clinic = *f[5] ? f[5] : NULL};
+    const char *also = NULL;
     for (size_t i = flags; i < n; i++) {
         job.large_print |= strcmp(f[i], "large_print") == 0;
         job.form |= strcmp(f[i], "form") == 0;
+        if (strncmp(f[i], "also=", 5) == 0)
+            also = f[i] + 5;
     }
     job.plain = opt->plain;
-    if (!pd_renderer_render(r, &job, &res, &err))
+    if (!(also ? pd_renderer_render_also(r, &job, also, &res, &err)
+               : pd_renderer_render(r, &job, &res, &err)))
         goto report;
     /* the folders of the output, each opened below the last without
        following a symbolic link: a link swapped in meanwhile cannot
@@ -1099,6 +1103,12 @@ static bool S_hand_out(S_master *m, bool *fatal, pd_error *fatal_err)
             S_field(&msg, "large_print");
         if (job.form)
             S_field(&msg, "form");
+        if (job.also) {
+            strbuf a = STRBUF_INIT;
+            strbuf_printf(&a, "also=%s", job.also);
+            S_field(&msg, a.data);
+            strbuf_free(&a);
+        }
         S_input_sha(m->opt, &msg, job.data_file, clinic, r->input);
         free(clinic);
         pd_jobspec_clear(&job);

@@ -1,5 +1,6 @@
 #include "bilingual.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,6 +211,59 @@ static bool S_zip_blocks(S_zip *z, pd_block *a, size_t na, pd_block *b, size_t n
     return true;
 }
 
+/* A label of the running header: printed text ending a label (a colon). */
+static bool S_is_label(const pd_span *s)
+{
+    return !(s->style & (PD_SPAN_BLANK | PD_SPAN_VALUE | PD_SPAN_HINT)) &&
+           (strchr(s->text, ':') || strstr(s->text, "\xef\xbc\x9a")); /* ':' or U+FF1A */
+}
+
+/* Where the label begins in span i: a span that goes on from a line or
+ * value may first end the last field ("日 病历号：" after "___年___月___"). */
+static const char *S_label_text(const pd_text *t, size_t i)
+{
+    const char *s = t->spans[i].text;
+    if (i > 0 && *s != ' ' &&
+        (t->spans[i - 1].style & (PD_SPAN_BLANK | PD_SPAN_VALUE | PD_SPAN_HINT))) {
+        const char *sp = strchr(s, ' ');
+        if (sp)
+            s = sp;
+    }
+    return s + strspn(s, " ");
+}
+
+/* The running header labelled in both languages, each value or line once:
+ * "Patient: / Patient : ____   Date of birth: / Date de naissance : ____".
+ * Left in the first language alone when the two differ in their labels. */
+static void S_join_running(S_zip *z, pd_text *a, const pd_text *b)
+{
+    size_t labels_a = 0, labels_b = 0;
+    for (size_t i = 0; i < a->n_spans; i++)
+        labels_a += S_is_label(&a->spans[i]);
+    for (size_t i = 0; i < b->n_spans; i++)
+        labels_b += S_is_label(&b->spans[i]);
+    if (!labels_a || labels_a != labels_b)
+        return;
+    pd_text out = {0};
+    size_t k = 0;
+    for (size_t i = 0; i < a->n_spans; i++) {
+        S_append_text(z, &out, a, i, i + 1, 0);
+        if (!S_is_label(&a->spans[i]))
+            continue;
+        while (!S_is_label(&b->spans[k]))
+            k++;
+        const char *label = S_label_text(b, k);
+        if (*label) {
+            S_add_literal(z, &out, "/ ", 0);
+            pd_text_add(&out, label, strlen(label), b->spans[k].style | z->style2,
+                        S_reorigin(z, b->spans[k].origin));
+        }
+        k++;
+    }
+    pd_text_clear(a);
+    *a = out;
+}
+
 /* "a / b" into *s (a's string replaced). */
 static void S_join_plain(char **s, const char *a, const char *b, const char *sep)
 {
@@ -252,6 +306,7 @@ pd_doc *pd_bind_bilingual(const pd_template *t, const pd_schema *schema, const p
     if (ok) {
         S_join_texts(&z, &a->title_text, &a->title_text, &b->title_text, NULL);
         S_join_texts(&z, &a->subtitle_text, &a->subtitle_text, &b->subtitle_text, NULL);
+        S_join_running(&z, &a->running_text, &b->running_text);
         S_join_plain(&a->short_title, a->short_title ? a->short_title : a->title,
                      b->short_title ? b->short_title : b->title, " / ");
         S_join_plain(&a->title, a->title, b->title, " / ");

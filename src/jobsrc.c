@@ -78,6 +78,7 @@ void pd_jobspec_clear(pd_jobspec *job)
     free(job->data_file);
     free(job->clinic);
     free(job->clinic_name);
+    free(job->also);
     free(job->id);
     free(job->error);
     pd_values_free(&job->values);
@@ -328,6 +329,22 @@ static void S_set_large_print(pd_jobsrc *src, pd_jobspec *job, long line, const 
         S_job_error(job, src->path, line, "large_print must be 1 or 0", NULL);
 }
 
+/* also: the second language of a bilingual document (an empty cell: none).
+ * Only its spelling is checked here; the renderer resolves it and refuses
+ * an unknown language or the job's own, as `pildoc render --also` does. */
+static void S_set_also(pd_jobsrc *src, pd_jobspec *job, long line, const char *value)
+{
+    if (!*value)
+        return;
+    if (strlen(value) > 32 ||
+        strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.@") !=
+            strlen(value)) {
+        S_job_error(job, src->path, line, "also must be a language code such as fr or zh_CN", NULL);
+        return;
+    }
+    job->also = xstrdup(value);
+}
+
 /* --- XML ---------------------------------------------------------------- */
 
 static char *S_attr(xmlNodePtr n, const char *name)
@@ -395,6 +412,10 @@ static void S_xml_job(pd_jobsrc *src, xmlNodePtr n, pd_jobspec *job)
     if (form && !job->error)
         S_set_form(src, job, line, form);
     free(form);
+    char *also = S_attr(n, "also");
+    if (also && !job->error)
+        S_set_also(src, job, line, also);
+    free(also);
     for (xmlNodePtr c = n->children; c && !job->error; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
@@ -611,7 +632,7 @@ static bool S_csv_header(pd_jobsrc *src, const S_row *row, pd_error *err)
                 return pd_error_set(err, src->path, row->line,
                                     "column '%s' appears twice in the header", col);
         if (strcmp(col, "data") == 0 || strcmp(col, "clinic") == 0 ||
-            strcmp(col, "large_print") == 0 || strcmp(col, "form") == 0)
+            strcmp(col, "large_print") == 0 || strcmp(col, "form") == 0 || strcmp(col, "also") == 0)
             continue;
         const pd_var_def *def = pd_schema_find(src->schema, col);
         if (!def)
@@ -662,6 +683,8 @@ static void S_csv_job(pd_jobsrc *src, const S_row *row, pd_jobspec *job)
             S_set_large_print(src, job, row->line, cell);
         } else if (strcmp(col, "form") == 0) {
             S_set_form(src, job, row->line, cell);
+        } else if (strcmp(col, "also") == 0) {
+            S_set_also(src, job, row->line, cell);
         } else if (*cell) {
             pd_error e = {0};
             if (!pd_values_set(&job->values, src->schema, col, cell, src->path, row->line, &e))

@@ -2192,8 +2192,17 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             if (b->marker)
                 st->tag_label = S_tag_new(st, PD_TAG_LBL);
             leaf = S_tag_new(st, PD_TAG_LBODY);
+            size_t item_start = st->n_slices;
             ok = S_text_block(st, &b->text, &y->item, left + K(16), width - K(16),
                               y->item.space_before, frame, 0, b->marker, S_body_flags(st));
+            /* an item in two parts (a bilingual item: its text, a line
+               break, its translation) stays on one page */
+            for (size_t k = 0; ok && k < b->text.n_spans; k++)
+                if (b->text.spans[k].style & PD_SPAN_BREAK) {
+                    for (size_t s = item_start; s + 1 < st->n_slices; s++)
+                        S_glue(st, s, G_LINE);
+                    break;
+                }
             break;
         case PD_BLOCK_LIST: {
             st->tag_parent = S_tag_new(st, PD_TAG_L);

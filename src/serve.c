@@ -138,7 +138,7 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
     const char *p = req, *end = req + len;
     const char *tpl = S_next_field(&p, end), *lang = S_next_field(&p, end);
     const char *paper = S_next_field(&p, end), *large = S_next_field(&p, end);
-    const char *form = S_next_field(&p, end);
+    const char *form = S_next_field(&p, end), *also = S_next_field(&p, end);
     const char *kind = S_next_field(&p, end);
     if (!kind) {
         S_answer(out, 500, NULL, "internal: a short request to the worker");
@@ -187,7 +187,22 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
         S_answer(out, 400, "paper", "unknown paper size (a4 or letter)");
         goto done;
     }
-    if (!pd_renderer_render(r, &job, &res, &err)) {
+    if (*also) {
+        /* bilingual: both languages strict, whatever the catalogs allow */
+        if (!pd_renderer_render_also(r, &job, also, &res, &err)) {
+            pd_job_result_free(&res);
+            pd_error again = {0};
+            /* the document renders in its first language alone: the
+               second language is what is refused (an incomplete catalog) */
+            if (pd_renderer_render(r, &job, &res, &again))
+                S_answer(out, 422, "also", err.msg);
+            else if (values.n)
+                S_answer(out, 400, strcmp(kind, "xml") == 0 ? "body" : "form", err.msg);
+            else
+                S_answer(out, 500, NULL, err.msg);
+            goto done;
+        }
+    } else if (!pd_renderer_render(r, &job, &res, &err)) {
         /* refused only because the template (a consent sheet) must not be
            half-translated? Then it renders when incomplete ones are allowed */
         pd_job_result_free(&res);
@@ -266,6 +281,7 @@ typedef struct S_request {
     /* render */
     const char *tpl; /* from srv->templates */
     char *lang;
+    char *also; /* also=: a bilingual document's second language, or NULL */
     const char *paper;
     int large_print;
     int form; /* form=1: a fillable form */
@@ -389,6 +405,14 @@ static enum MHD_Result S_check_arg(void *cls, enum MHD_ValueKind kind, const cha
             a->bad_field = "lang";
             snprintf(a->why, sizeof a->why, "%s", err.msg);
         }
+    } else if (strcmp(key, "also") == 0) {
+        pd_error err = {0};
+        free(a->rq->also);
+        a->rq->also = lang_resolve(v, a->srv->langs, &err);
+        if (!a->rq->also) {
+            a->bad_field = "also";
+            snprintf(a->why, sizeof a->why, "%s", err.msg);
+        }
     } else if (strcmp(key, "paper") == 0) {
         const pd_paper *paper = pd_paper_find(v);
         if (!paper) {
@@ -412,7 +436,7 @@ static enum MHD_Result S_check_arg(void *cls, enum MHD_ValueKind kind, const cha
     } else {
         a->bad_field = "query";
         snprintf(a->why, sizeof a->why,
-                 "unknown parameter (lang, paper, large_print and form are known)");
+                 "unknown parameter (lang, also, paper, large_print and form are known)");
     }
     return a->bad_field ? MHD_NO : MHD_YES;
 }
@@ -454,6 +478,9 @@ static enum MHD_Result S_begin(S_server *srv, struct MHD_Connection *c, S_reques
             return S_error(c, rq, MHD_HTTP_BAD_REQUEST, a.bad_field, a.why);
         if (!rq->lang)
             rq->lang = xstrdup("en");
+        if (rq->also && strcmp(rq->also, rq->lang) == 0)
+            return S_error(c, rq, MHD_HTTP_BAD_REQUEST, "also",
+                           "also must differ from lang (the document's language already)");
         const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
@@ -534,13 +561,14 @@ static enum MHD_Result S_render(S_server *srv, struct MHD_Connection *c, S_reque
     const char *kind = rq->kind == BODY_XML ? "xml" : rq->kind == BODY_FORM ? "form" : "none";
     if (rq->kind == BODY_XML && rq->body.len == 0)
         kind = "none";
-    const char *fields[6] = {rq->tpl,
+    const char *fields[7] = {rq->tpl,
                              rq->lang,
                              rq->paper ? rq->paper : "a4",
                              rq->large_print ? "1" : "0",
                              rq->form ? "1" : "0",
+                             rq->also ? rq->also : "",
                              kind};
-    for (size_t i = 0; i < 6; i++)
+    for (size_t i = 0; i < 7; i++)
         strbuf_append_len(&msg, fields[i], strlen(fields[i]) + 1);
     if (strcmp(kind, "xml") == 0) {
         strbuf_append_len(&msg, rq->body.data, rq->body.len);
@@ -587,8 +615,8 @@ static enum MHD_Result S_render(S_server *srv, struct MHD_Connection *c, S_reque
             const pd_format_info *pdf = pd_format_of(PD_FORMAT_PDF);
             char disp[160];
             /* both parts come from the installed sets: safe as a file name */
-            snprintf(disp, sizeof disp, "attachment; filename=\"%s-%s.%s\"", rq->tpl, rq->lang,
-                     pdf->extension);
+            snprintf(disp, sizeof disp, "attachment; filename=\"%s-%s%s%s.%s\"", rq->tpl, rq->lang,
+                     rq->also ? "+" : "", rq->also ? rq->also : "", pdf->extension);
             ret = S_respond(c, rq, MHD_HTTP_OK, pdf->mime, p, (size_t)(end - p), disp);
         }
     }
@@ -668,6 +696,7 @@ static void S_completed(void *cls, struct MHD_Connection *c, void **con_cls,
             : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? " (timed out)"
                                                             : " (connection closed)");
     free(rq->lang);
+    free(rq->also);
     strbuf_free(&rq->body);
     free(rq);
     *con_cls = NULL;

@@ -69,4 +69,82 @@ for args in "--lang zh_CN --also fr" "--lang fr --also zh_CN"; do
   check "... no file" test ! -e "$T/bi.pdf"
 done
 
+# no pair split across pages: every message both catalogs translate starts,
+# in both languages, and ends in the second, on one page
+# (tests/pairs-check.py, pdftotext page by page)
+for pair in "zh_CN fr" "fr en" "en zh_CN"; do
+  set -- $pair
+  for tpl in consent leaflet; do
+    for paper in a4 letter; do
+      "$PILDOC" render $tpl --lang "$1" --also "$2" --paper $paper -o "$T/pairs.pdf"
+      check "no pair split across pages: $tpl $1+$2 $paper" python3 tests/pairs-check.py "$T/pairs.pdf" "$1" "$2" "$SRC/build/locale"
+    done
+  done
+done
+
+# a batch column `also` (CSV) / attribute (XML): the same bytes as pildoc
+# render --also, whatever --jobs
+printf '<data><patient><name>Zoë Martin</name><id>P0001</id></patient></data>\n' > "$T/p1.xml"
+cat > "$T/jobs.xml" <<EOF
+<batch>
+  <job template="consent" lang="zh_CN" also="fr" output="a.pdf" data="p1.xml"/>
+  <job template="leaflet" lang="fr" also="en" output="b.pdf"/>
+  <job template="consent" lang="en" also="zh_CN" output="c.pdf" large_print="1"/>
+  <job template="consent" lang="fr" output="d.pdf"/>
+  <job template="consent" lang="fr" also="fr_FR" output="same.pdf"/>
+</batch>
+EOF
+"$PILDOC" render consent --lang zh_CN --also fr --data "$T/p1.xml" -o "$T/ref-a.pdf"
+"$PILDOC" render leaflet --lang fr --also en -o "$T/ref-b.pdf"
+"$PILDOC" render consent --lang en --also zh_CN --large-print -o "$T/ref-c.pdf"
+"$PILDOC" render consent --lang fr -o "$T/ref-d.pdf"
+for jobs in 1 3; do
+  "$PILDOC" batch "$T/jobs.xml" --out "$T/bx$jobs" --jobs $jobs --quiet > /dev/null 2> "$T/berr"
+  for k in a b c d; do
+    check "batch XML also=, --jobs $jobs: $k.pdf identical to pildoc render" cmp -s "$T/bx$jobs/$k.pdf" "$T/ref-$k.pdf"
+  done
+  check "batch XML, --jobs $jobs: also equal to lang fails that job alone" bash -c "test ! -e '$T/bx$jobs/same.pdf' && grep -q 'language already' '$T/berr'"
+done
+printf 'template,lang,output,also,patient.name,patient.id\nconsent,zh_CN,a.pdf,fr,Zoë Martin,P0001\nleaflet,fr,b.pdf,en,,\nconsent,fr,d.pdf,,,\nconsent,fr,bad.pdf,f r,,\n' > "$T/jobs.csv"
+for jobs in 1 2; do
+  "$PILDOC" batch "$T/jobs.csv" --out "$T/bc$jobs" --jobs $jobs --quiet > /dev/null 2> "$T/berr"
+  for k in a b d; do
+    check "batch CSV also column, --jobs $jobs: $k.pdf identical to pildoc render" cmp -s "$T/bc$jobs/$k.pdf" "$T/ref-$k.pdf"
+  done
+  check "batch CSV, --jobs $jobs: a bad also fails that job alone, naming the line" bash -c "test ! -e '$T/bc$jobs/bad.pdf' && grep -q 'jobs.csv:5: also must be a language code' '$T/berr'"
+done
+
+# the running header labelled in both languages, each value once
+"$PILDOC" render consent --lang fr --also en -o "$T/hdr-fren.pdf"
+pdftotext -f 2 -l 2 "$T/hdr-fren.pdf" "$T/hdr2.txt"
+check "running header, blank fr+en: labels in both languages on page 2" bash -c "grep -q '^Patient : / Patient:' '$T/hdr2.txt' && grep -q 'N° de dossier ou de patient : / Patient number:' '$T/hdr2.txt'"
+pdftotext -f 2 -l 2 "$T/ref-a.pdf" "$T/hdr2.txt"
+check "running header, filled zh_CN+fr: both labels, the name once" bash -c "grep -q '^患者：/ Patient : Zoë Martin\$' '$T/hdr2.txt' && test \$(grep -c 'Zoë Martin' '$T/hdr2.txt') = 1"
+"$PILDOC" render consent --lang en --also zh_CN -o "$T/hdr-enzh.pdf"
+pdftotext -f 2 -l 2 "$T/hdr-enzh.pdf" "$T/hdr2.txt"
+check "running header, blank en+zh_CN: the Chinese labels without the date's last character" bash -c "grep -q '^Date of birth: / 出生日期：' '$T/hdr2.txt' && grep -q '^Patient number: / 病历号：' '$T/hdr2.txt'"
+
+# pildoc serve: also=
+: > "$T/serve.log"
+"$PILDOC" serve --listen 127.0.0.1:0 --workers 1 2> "$T/serve.log" &
+SPID=$!
+port=
+for _ in $(seq 2400); do
+  port=$(sed -n 's/^pildoc serve: listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$T/serve.log")
+  [ -n "$port" ] && break
+  kill -0 "$SPID" 2>/dev/null || break
+  sleep 0.05
+done
+URL=http://127.0.0.1:$port
+code() { curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' "$@"; }
+check "serve also=en: 200" test "$(code -X POST "$URL/render/leaflet?lang=fr&also=en")" = 200
+check "... identical to pildoc render --also" cmp -s "$T/body" "$T/ref-b.pdf"
+check "... named leaflet-fr+en.pdf" grep -q 'filename="leaflet-fr+en.pdf"' "$T/hdr"
+check "serve also=fr with patient data: identical to pildoc render --also" bash -c "test \"\$(curl -s -o '$T/body2' -w '%{http_code}' -X POST -H 'Content-Type: application/xml' --data-binary @'$T/p1.xml' '$URL/render/consent?also=fr&lang=zh_CN')\" = 200 && cmp -s '$T/body2' '$T/ref-a.pdf'"
+check "serve also=xx: 400" test "$(code -X POST "$URL/render/leaflet?lang=fr&also=xx")" = 400
+check "... naming the field also" grep -q '"field":"also"}' "$T/body"
+check "serve also equal to lang (fr-FR, fr): 400" test "$(code -X POST "$URL/render/leaflet?also=fr-FR&lang=fr")" = 400
+check "... naming the field also" bash -c "grep -q '\"field\":\"also\"}' '$T/body' && grep -q 'differ from lang' '$T/body'"
+kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null
+
 summary bilingual
