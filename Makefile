@@ -312,13 +312,22 @@ $(BUILD)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(LIB_SRCS:src/%.c
 
 .SECONDARY: $(LIB_SRCS:src/%.c=$(FUZZ_OBJDIR)/%.o)
 
+# fuzz_mo's compiled seeds, in both byte orders, from tests/fuzz/seed-mo.po
+FUZZ_SEEDS := $(BUILD)/fuzz-seed/mo/small.mo $(BUILD)/fuzz-seed/mo/small-be.mo
+$(BUILD)/fuzz-seed/mo/small.mo: tests/fuzz/seed-mo.po
+	@mkdir -p $(@D)
+	msgfmt -o $@ $<
+$(BUILD)/fuzz-seed/mo/small-be.mo: tests/fuzz/seed-mo.po
+	@mkdir -p $(@D)
+	msgfmt --endianness=big -o $@ $<
+
 deps-fuzz:
 	$(call install_missing,$(DEB_FUZZ))
 
 fuzz: deps-fuzz
-	@$(MAKE) --no-print-directory all $(FUZZERS:%=$(BUILD)/fuzz-%)
+	@$(MAKE) --no-print-directory all $(FUZZERS:%=$(BUILD)/fuzz-%) $(FUZZ_SEEDS)
 	@for f in $(FUZZERS); do \
-	  mkdir -p $(BUILD)/fuzz-corpus/$$f $(BUILD)/fuzz-crashes; \
+	  mkdir -p $(BUILD)/fuzz-corpus/$$f $(BUILD)/fuzz-crashes $(BUILD)/fuzz-seed/$$f; \
 	  if ls tests/fuzz/regressions/$$f/* >/dev/null 2>&1; then \
 	    echo "fuzz $$f: replaying tests/fuzz/regressions/$$f"; \
 	    $(FUZZ_ENV) $(BUILD)/fuzz-$$f tests/fuzz/regressions/$$f/* >/dev/null 2>&1 \
@@ -326,7 +335,7 @@ fuzz: deps-fuzz
 	  echo "fuzz $$f: $(FUZZ_SECONDS) s"; \
 	  $(FUZZ_ENV) $(BUILD)/fuzz-$$f -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2048 \
 	    -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz-crashes/$$f- \
-	    $(BUILD)/fuzz-corpus/$$f tests/fuzz/corpus/$$f > $(BUILD)/fuzz-$$f.log 2>&1 \
+	    $(BUILD)/fuzz-corpus/$$f tests/fuzz/corpus/$$f $(BUILD)/fuzz-seed/$$f > $(BUILD)/fuzz-$$f.log 2>&1 \
 	    || { tail -40 $(BUILD)/fuzz-$$f.log; echo "fuzz $$f: crash, input in $(BUILD)/fuzz-crashes"; exit 1; }; \
 	  grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' $(BUILD)/fuzz-$$f.log | tr '\n' ' '; echo; \
 	done
