@@ -88,28 +88,24 @@ static int16_t S_i16(const char *p)
     return (int16_t)(((unsigned)(unsigned char)p[0] << 8) | (unsigned char)p[1]);
 }
 
-/* FontDescriptor entries, in 1/1000 em. */
-static void S_describe(S_face *f)
+void pd_pdffont_describe(strbuf *d, hb_font_t *font, hb_face_t *face, double k, int flags)
 {
-    strbuf *d = &f->descriptor;
-    double k = 1000.0 / f->upem;
     hb_position_t asc = 0, desc = 0, cap = 0;
-    hb_ot_metrics_get_position(f->font, HB_OT_METRICS_TAG_HORIZONTAL_ASCENDER, &asc);
-    hb_ot_metrics_get_position(f->font, HB_OT_METRICS_TAG_HORIZONTAL_DESCENDER, &desc);
-    if (!hb_ot_metrics_get_position(f->font, HB_OT_METRICS_TAG_CAP_HEIGHT, &cap))
+    hb_ot_metrics_get_position(font, HB_OT_METRICS_TAG_HORIZONTAL_ASCENDER, &asc);
+    hb_ot_metrics_get_position(font, HB_OT_METRICS_TAG_HORIZONTAL_DESCENDER, &desc);
+    if (!hb_ot_metrics_get_position(font, HB_OT_METRICS_TAG_CAP_HEIGHT, &cap))
         cap = asc;
-    float slant = hb_style_get_value(f->font, HB_STYLE_TAG_SLANT_ANGLE);
+    float slant = hb_style_get_value(font, HB_STYLE_TAG_SLANT_ANGLE);
     int16_t bbox[4] = {0, 0, 0, 0};
-    hb_blob_t *head = hb_face_reference_table(f->face, HB_TAG('h', 'e', 'a', 'd'));
+    hb_blob_t *head = hb_face_reference_table(face, HB_TAG('h', 'e', 'a', 'd'));
     unsigned len = 0;
     const char *h = hb_blob_get_data(head, &len);
     if (len >= 44)
         for (int i = 0; i < 4; i++)
             bbox[i] = S_i16(h + 36 + (ptrdiff_t)(2 * i));
     hb_blob_destroy(head);
-    /* Flags: 4 symbolic (glyphs outside the standard Latin set), 64 italic */
     strbuf_append(d, "/Flags ");
-    pd_pdf_int(d, slant != 0 ? 4 + 64 : 4);
+    pd_pdf_int(d, flags);
     strbuf_append(d, "/FontBBox[");
     for (int i = 0; i < 4; i++) {
         if (i)
@@ -125,6 +121,15 @@ static void S_describe(S_face *f)
     strbuf_append(d, "/CapHeight ");
     pd_pdf_real(d, cap * k, 0);
     strbuf_append(d, "/StemV 80");
+}
+
+/* FontDescriptor entries, in 1/1000 em. Flags: 4 symbolic (glyphs outside
+ * the standard Latin set), 64 italic. */
+static void S_describe(S_face *f)
+{
+    float slant = hb_style_get_value(f->font, HB_STYLE_TAG_SLANT_ANGLE);
+    pd_pdffont_describe(&f->descriptor, f->font, f->face, 1000.0 / f->upem,
+                        slant != 0 ? 4 + 64 : 4);
 }
 
 static S_face *S_face_for(pd_pdffont_cache *c, hb_face_t *face)

@@ -67,4 +67,9 @@ uint32_t pd_pdffont_code(const pd_pdffont *font, uint32_t gid);
 /* Advance of an original glyph in 1/1000 em, as written in /W. */
 double pd_pdffont_face_width(pd_pdffont_cache *cache, hb_face_t *face, uint32_t gid);
 
+/* Appends a FontDescriptor's metrics to d: /Flags flags, /FontBBox from
+ * face's head table, /ItalicAngle, /Ascent, /Descent, /CapHeight from
+ * font, scaled by k (1000 / units per em), and /StemV. */
+void pd_pdffont_describe(strbuf *d, hb_font_t *font, hb_face_t *face, double k, int flags);
+
 #endif

@@ -1,5 +1,7 @@
 #include "pdfform.h"
 
+#include "pdffont.h"
+
 #include <glib.h>
 #include <hb-ot.h>
 #include <hb-subset.h>
@@ -442,11 +444,6 @@ static void S_winansi(uint32_t table[256])
         table[codes[k]] = ok ? out[k] : codes[k] < 128 || codes[k] >= 160 ? (uint32_t)codes[k] : 0;
 }
 
-static int16_t S_i16(const char *p)
-{
-    return (int16_t)((unsigned char)p[0] << 8 | (unsigned char)p[1]);
-}
-
 pd_form_font *pd_form_font_new(const char *path, unsigned index, const char *lang_tag,
                                pd_error *err)
 {
@@ -558,34 +555,8 @@ pd_form_font *pd_form_font_new(const char *path, unsigned index, const char *lan
         }
         strbuf_append(&ff->widths, "]]");
     }
-    /* descriptor */
-    hb_position_t asc = 0, desc = 0, cap = 0;
-    hb_ot_metrics_get_position(font, HB_OT_METRICS_TAG_HORIZONTAL_ASCENDER, &asc);
-    hb_ot_metrics_get_position(font, HB_OT_METRICS_TAG_HORIZONTAL_DESCENDER, &desc);
-    if (!hb_ot_metrics_get_position(font, HB_OT_METRICS_TAG_CAP_HEIGHT, &cap))
-        cap = asc;
-    int16_t bbox[4] = {0, 0, 0, 0};
-    hb_blob_t *head = hb_face_reference_table(sub, HB_TAG('h', 'e', 'a', 'd'));
-    unsigned hl = 0;
-    const char *hd = hb_blob_get_data(head, &hl);
-    if (hl >= 44)
-        for (int i = 0; i < 4; i++)
-            bbox[i] = S_i16(hd + 36 + (ptrdiff_t)(2 * i));
-    hb_blob_destroy(head);
-    strbuf *d = &ff->descriptor;
-    strbuf_append(d, cjk ? "/Flags 4/FontBBox[" : "/Flags 32/FontBBox[");
-    for (int i = 0; i < 4; i++) {
-        if (i)
-            strbuf_append_char(d, ' ');
-        pd_pdf_real(d, bbox[i] * k, 0);
-    }
-    strbuf_append(d, "]/ItalicAngle 0/Ascent ");
-    pd_pdf_real(d, asc * k, 0);
-    strbuf_append(d, "/Descent ");
-    pd_pdf_real(d, desc * k, 0);
-    strbuf_append(d, "/CapHeight ");
-    pd_pdf_real(d, cap * k, 0);
-    strbuf_append(d, "/StemV 80");
+    /* descriptor: 32 nonsymbolic (WinAnsi), 4 symbolic */
+    pd_pdffont_describe(&ff->descriptor, font, sub, k, cjk ? 4 : 32);
     /* ToUnicode: each glyph's first character; CIDSet: every glyph */
     size_t n_map = 0;
     uint32_t *map = xcalloc(2 * (size_t)hb_set_get_population(unicodes) + 2, sizeof *map);

@@ -48,13 +48,15 @@ void pd_pdfobj_end(pd_pdfobj *w)
     strbuf_append_len(w->out, "\nendobj\n", 8);
 }
 
-void pd_pdfobj_stream_deflated(pd_pdfobj *w, uint32_t num, const char *dict, const void *data,
-                               size_t len)
+/* A stream object: dict's entries, then filter (or nothing), /Length. */
+static void S_stream_obj(pd_pdfobj *w, uint32_t num, const char *dict, const char *filter,
+                         const void *data, size_t len)
 {
     pd_pdfobj_begin(w, num);
     strbuf_append(w->out, "<<");
     strbuf_append(w->out, dict);
-    strbuf_append(w->out, "/Filter/FlateDecode/Length ");
+    strbuf_append(w->out, filter);
+    strbuf_append(w->out, "/Length ");
     pd_pdf_int(w->out, (long)len);
     strbuf_append(w->out, ">>\nstream\n");
     strbuf_append_len(w->out, data, len);
@@ -62,18 +64,16 @@ void pd_pdfobj_stream_deflated(pd_pdfobj *w, uint32_t num, const char *dict, con
     pd_pdfobj_end(w);
 }
 
+void pd_pdfobj_stream_deflated(pd_pdfobj *w, uint32_t num, const char *dict, const void *data,
+                               size_t len)
+{
+    S_stream_obj(w, num, dict, "/Filter/FlateDecode", data, len);
+}
+
 void pd_pdfobj_stream_raw(pd_pdfobj *w, uint32_t num, const char *dict, const void *data,
                           size_t len)
 {
-    pd_pdfobj_begin(w, num);
-    strbuf_append(w->out, "<<");
-    strbuf_append(w->out, dict);
-    strbuf_append(w->out, "/Length ");
-    pd_pdf_int(w->out, (long)len);
-    strbuf_append(w->out, ">>\nstream\n");
-    strbuf_append_len(w->out, data, len);
-    strbuf_append(w->out, "\nendstream");
-    pd_pdfobj_end(w);
+    S_stream_obj(w, num, dict, "", data, len);
 }
 
 void pd_pdfobj_stream(pd_pdfobj *w, uint32_t num, const char *dict, const void *data, size_t len,
