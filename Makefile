@@ -61,7 +61,7 @@ DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf mupdf-t
 DEB_SLURM  := slurm-wlm munge
 DEB_LINT   := clang-format clang-tidy cppcheck
 
-.PHONY: all deps deps-lint deps-fuzz run docs check unit e2e bench fuzz memcheck update-po format lint clean help \
+.PHONY: all deps deps-lint deps-fuzz run docs check unit e2e bench bench-sizes fuzz memcheck update-po format lint clean help \
         install uninstall check-slurm
 
 MAN_PAGES := $(BUILD)/man/pildoc.1 $(BUILD)/man/pildoc-templates.5
@@ -76,6 +76,7 @@ help:
 	@echo "make update-po  re-extract po/pildoc.pot and merge it into po/*.po"
 	@echo "make install / make uninstall   (prefix=/usr/local DESTDIR= bindir= datadir= localedir= mandir=)"
 	@echo "make check-slurm  a batch sharded over a one-node Slurm started here (as root)"
+	@echo "make bench / make bench-sizes   speed and file-size comparisons (not tests)"
 	@echo "make format / make lint / make clean"
 
 # --- dependencies -----------------------------------------------------------
@@ -272,6 +273,11 @@ bench: all
 	bash tests/bench.sh
 	@$(call install_missing,apache2-utils)
 	bash tests/bench-serve.sh
+
+# File sizes on the same content: the cairo-era leaflet (built from git) and
+# Typst's output for today's (when make bench installed typst.ts).
+bench-sizes: all
+	bash tests/bench/sizes.sh
 
 # --- valgrind: a render and a batch, zero errors and zero leaks -----------------------
 VALGRIND := valgrind --quiet --error-exitcode=3 --leak-check=full \
