@@ -449,3 +449,46 @@ uint32_t pd_pdffont_code(const pd_pdffont *f, uint32_t gid)
     }
     return lo < f->n && f->gids[lo] == gid ? f->codes[lo] : 0;
 }
+
+void pd_pdffont_write_dicts(pd_pdfobj *w, const pd_pdffont_objects *o, const char *base_font,
+                            bool cff, const strbuf *widths, const strbuf *descriptor)
+{
+    strbuf *out = w->out;
+    pd_pdfobj_begin(w, o->font);
+    strbuf_append(out, "<</Type/Font/Subtype/Type0/BaseFont");
+    pd_pdf_name(out, base_font);
+    strbuf_printf(out, "/Encoding/Identity-H/DescendantFonts[%u 0 R]/ToUnicode %u 0 R>>", o->cid,
+                  o->tounicode);
+    pd_pdfobj_end(w);
+    pd_pdfobj_begin(w, o->cid);
+    strbuf_printf(out, "<</Type/Font/Subtype/%s/BaseFont", cff ? "CIDFontType0" : "CIDFontType2");
+    pd_pdf_name(out, base_font);
+    strbuf_printf(out,
+                  "/CIDSystemInfo<</Registry(Adobe)/Ordering(Identity)/Supplement 0>>"
+                  "/FontDescriptor %u 0 R",
+                  o->descriptor);
+    strbuf_append_len(out, widths->data, widths->len);
+    if (!cff)
+        strbuf_append(out, "/CIDToGIDMap/Identity");
+    strbuf_append(out, ">>");
+    pd_pdfobj_end(w);
+    pd_pdfobj_begin(w, o->descriptor);
+    strbuf_append(out, "<</Type/FontDescriptor/FontName");
+    pd_pdf_name(out, base_font);
+    strbuf_append_len(out, descriptor->data, descriptor->len);
+    if (o->cidset)
+        strbuf_printf(out, "/CIDSet %u 0 R", o->cidset);
+    strbuf_printf(out, "/%s %u 0 R>>", cff ? "FontFile3" : "FontFile2", o->file);
+    pd_pdfobj_end(w);
+}
+
+void pd_pdffont_write_program(pd_pdfobj *w, uint32_t num, bool cff, const strbuf *program,
+                              size_t len)
+{
+    char dict[64];
+    if (cff)
+        snprintf(dict, sizeof dict, "/Subtype/CIDFontType0C");
+    else
+        snprintf(dict, sizeof dict, "/Length1 %zu", len);
+    pd_pdfobj_stream_deflated(w, num, dict, program->data, program->len);
+}

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "pdfobj.h"
 #include "strbuf.h"
 
 typedef struct pd_pdffont {
@@ -71,5 +72,24 @@ double pd_pdffont_face_width(pd_pdffont_cache *cache, hb_face_t *face, uint32_t 
  * face's head table, /ItalicAngle, /Ascent, /Descent, /CapHeight from
  * font, scaled by k (1000 / units per em), and /StemV. */
 void pd_pdffont_describe(strbuf *d, hb_font_t *font, hb_face_t *face, double k, int flags);
+
+/* Object numbers of one embedded CID font (cidset 0: none). */
+typedef struct pd_pdffont_objects {
+    uint32_t font, cid, descriptor, file, tounicode, cidset;
+} pd_pdffont_objects;
+
+/* Writes the three dictionaries of a Type0 font over one CID font, the
+ * same for the document's fonts and a form's: the Type0 font (object
+ * o->font: Identity-H, o->tounicode), its CIDFont (CIDFontType0 for a CFF
+ * program, else CIDFontType2 with /CIDToGIDMap/Identity; `widths` is
+ * "/DW d/W[...]") and its FontDescriptor (`descriptor`: the entries other
+ * than /FontName, /CIDSet when o->cidset, and the file). The streams are
+ * the caller's to write (pd_pdffont_write_program for the font file). */
+void pd_pdffont_write_dicts(pd_pdfobj *w, const pd_pdffont_objects *o, const char *base_font,
+                            bool cff, const strbuf *widths, const strbuf *descriptor);
+/* The font file stream `num`: `program` already deflated, `len` bytes
+ * before deflating (/Length1 of a TrueType program). */
+void pd_pdffont_write_program(pd_pdfobj *w, uint32_t num, bool cff, const strbuf *program,
+                              size_t len);
 
 #endif

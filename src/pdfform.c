@@ -657,35 +657,17 @@ static void S_write_font(pd_form *form, pd_pdfobj *w, const pd_form_font *ff)
         S_write_simple_font(form, w, ff);
         return;
     }
-    uint32_t cid = pd_pdfobj_reserve(w), desc = pd_pdfobj_reserve(w), file = pd_pdfobj_reserve(w),
-             tu = pd_pdfobj_reserve(w), cidset = pd_pdfobj_reserve(w);
-    strbuf *o = w->out;
-    pd_pdfobj_begin(w, form->font);
-    strbuf_append(o, "<</Type/Font/Subtype/Type0/BaseFont");
-    pd_pdf_name(o, ff->base_font);
-    strbuf_printf(o, "/Encoding/Identity-H/DescendantFonts[%u 0 R]/ToUnicode %u 0 R>>", cid, tu);
-    pd_pdfobj_end(w);
-    pd_pdfobj_begin(w, cid);
-    strbuf_append(o, "<</Type/Font/Subtype/CIDFontType2/BaseFont");
-    pd_pdf_name(o, ff->base_font);
-    strbuf_printf(o,
-                  "/CIDSystemInfo<</Registry(Adobe)/Ordering(Identity)/Supplement 0>>"
-                  "/FontDescriptor %u 0 R",
-                  desc);
-    strbuf_append_len(o, ff->widths.data, ff->widths.len);
-    strbuf_append(o, "/CIDToGIDMap/Identity>>");
-    pd_pdfobj_end(w);
-    pd_pdfobj_begin(w, desc);
-    strbuf_append(o, "<</Type/FontDescriptor/FontName");
-    pd_pdf_name(o, ff->base_font);
-    strbuf_append_len(o, ff->descriptor.data, ff->descriptor.len);
-    strbuf_printf(o, "/CIDSet %u 0 R/FontFile2 %u 0 R>>", cidset, file);
-    pd_pdfobj_end(w);
-    char dict[64];
-    snprintf(dict, sizeof dict, "/Length1 %zu", ff->program_len);
-    pd_pdfobj_stream_deflated(w, file, dict, ff->program.data, ff->program.len);
-    pd_pdfobj_stream(w, tu, "", ff->tounicode.data, ff->tounicode.len, PD_PDF_LEVEL_SHARED);
-    pd_pdfobj_stream(w, cidset, "", ff->cidset.data, ff->cidset.len, PD_PDF_LEVEL_SHARED);
+    pd_pdffont_objects o = {.font = form->font};
+    o.cid = pd_pdfobj_reserve(w);
+    o.descriptor = pd_pdfobj_reserve(w);
+    o.file = pd_pdfobj_reserve(w);
+    o.tounicode = pd_pdfobj_reserve(w);
+    o.cidset = pd_pdfobj_reserve(w);
+    pd_pdffont_write_dicts(w, &o, ff->base_font, false, &ff->widths, &ff->descriptor);
+    pd_pdffont_write_program(w, o.file, false, &ff->program, ff->program_len);
+    pd_pdfobj_stream(w, o.tounicode, "", ff->tounicode.data, ff->tounicode.len,
+                     PD_PDF_LEVEL_SHARED);
+    pd_pdfobj_stream(w, o.cidset, "", ff->cidset.data, ff->cidset.len, PD_PDF_LEVEL_SHARED);
 }
 
 /* ---- fields and widgets -------------------------------------------------- */

@@ -1208,48 +1208,20 @@ static void S_write_font(pd_pdfobj *w, const S_doc *d, int index)
 {
     const S_font *f = &d->fonts[index];
     const pd_pdffont *sub = f->sub;
-    uint32_t cid = pd_pdfobj_reserve(w), desc = pd_pdfobj_reserve(w), file = pd_pdfobj_reserve(w),
-             tu = pd_pdfobj_reserve(w);
-    strbuf *o = w->out;
-    pd_pdfobj_begin(w, f->obj);
-    strbuf_append(o, "<</Type/Font/Subtype/Type0/BaseFont");
-    pd_pdf_name(o, sub->base_font);
-    strbuf_printf(o, "/Encoding/Identity-H/DescendantFonts[%u 0 R]/ToUnicode %u 0 R>>", cid, tu);
-    pd_pdfobj_end(w);
-    pd_pdfobj_begin(w, cid);
-    strbuf_printf(o, "<</Type/Font/Subtype/%s/BaseFont",
-                  sub->cff ? "CIDFontType0" : "CIDFontType2");
-    pd_pdf_name(o, sub->base_font);
-    strbuf_printf(o,
-                  "/CIDSystemInfo<</Registry(Adobe)/Ordering(Identity)/Supplement 0>>"
-                  "/FontDescriptor %u 0 R",
-                  desc);
-    strbuf_append_len(o, sub->widths.data, sub->widths.len);
-    if (!sub->cff)
-        strbuf_append(o, "/CIDToGIDMap/Identity");
-    strbuf_append(o, ">>");
-    pd_pdfobj_end(w);
+    pd_pdffont_objects o = {.font = f->obj};
+    o.cid = pd_pdfobj_reserve(w);
+    o.descriptor = pd_pdfobj_reserve(w);
+    o.file = pd_pdfobj_reserve(w);
+    o.tounicode = pd_pdfobj_reserve(w);
     /* PDF/A-1 asks every CID font subset for the set of its CIDs */
-    uint32_t cidset = d->archival ? pd_pdfobj_reserve(w) : 0;
-    pd_pdfobj_begin(w, desc);
-    strbuf_append(o, "<</Type/FontDescriptor/FontName");
-    pd_pdf_name(o, sub->base_font);
-    strbuf_append_len(o, sub->descriptor.data, sub->descriptor.len);
-    if (cidset)
-        strbuf_printf(o, "/CIDSet %u 0 R", cidset);
-    strbuf_printf(o, "/%s %u 0 R>>", sub->cff ? "FontFile3" : "FontFile2", file);
-    pd_pdfobj_end(w);
-    if (cidset)
-        pd_pdfobj_stream_deflated(w, cidset, "", sub->cidset.data, sub->cidset.len);
-    char dict[64];
-    if (sub->cff)
-        snprintf(dict, sizeof dict, "/Subtype/CIDFontType0C");
-    else
-        snprintf(dict, sizeof dict, "/Length1 %zu", sub->program_len);
-    pd_pdfobj_stream_deflated(w, file, dict, sub->program.data, sub->program.len);
+    o.cidset = d->archival ? pd_pdfobj_reserve(w) : 0;
+    pd_pdffont_write_dicts(w, &o, sub->base_font, sub->cff, &sub->widths, &sub->descriptor);
+    if (o.cidset)
+        pd_pdfobj_stream_deflated(w, o.cidset, "", sub->cidset.data, sub->cidset.len);
+    pd_pdffont_write_program(w, o.file, sub->cff, &sub->program, sub->program_len);
     strbuf cmap = STRBUF_INIT;
     S_tounicode(&cmap, d, index);
-    S_stream(w, d->cache, tu, "", &cmap);
+    S_stream(w, d->cache, o.tounicode, "", &cmap);
     strbuf_free(&cmap);
 }
 

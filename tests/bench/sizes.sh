@@ -36,21 +36,21 @@ if [ -n "$old" ]; then
   echo "== the leaflet of $OLD ($(git log -1 --format=%cs "$OLD")), same template, catalogs and fonts =="
   printf '%-6s %22s %22s %22s\n' lang "cairo ($OLD)" "pildoc --plain" "pildoc tagged+PDF/A"
   for l in $LANGS; do
-    "$old/pildoc" render leaflet --lang $l -o "$T/cairo-$l.pdf"
-    PILDOC_DATADIR="$old" ./pildoc render leaflet --lang $l --plain -o "$T/plain-$l.pdf"
-    PILDOC_DATADIR="$old" ./pildoc render leaflet --lang $l -o "$T/tagged-$l.pdf"
+    "$old/pildoc" render leaflet --lang "$l" -o "$T/cairo-$l.pdf"
+    PILDOC_DATADIR="$old" ./pildoc render leaflet --lang "$l" --plain -o "$T/plain-$l.pdf"
+    PILDOC_DATADIR="$old" ./pildoc render leaflet --lang "$l" -o "$T/tagged-$l.pdf"
     row=
     for k in cairo plain tagged; do
       row="$row$(printf '%22s' "$(stat -c %s "$T/$k-$l.pdf") B, $(pages "$T/$k-$l.pdf") pp")"
     done
-    printf '%-6s %s\n' $l "$row"
+    printf '%-6s %s\n' "$l" "$row"
   done
 fi
 
 echo "== today's leaflet =="
 for l in $LANGS; do
-  ./pildoc render leaflet --lang $l -o "$T/today-$l.pdf"
-  ./pildoc render leaflet --lang $l --plain -o "$T/today-plain-$l.pdf"
+  ./pildoc render leaflet --lang "$l" -o "$T/today-$l.pdf"
+  ./pildoc render leaflet --lang "$l" --plain -o "$T/today-plain-$l.pdf"
   echo "$l: tagged+PDF/A $(stat -c %s "$T/today-$l.pdf") B, --plain $(stat -c %s "$T/today-plain-$l.pdf") B, $(pages "$T/today-$l.pdf") pp"
 done
 
@@ -59,7 +59,7 @@ if [ -d "$TYPST_TS_MODULES/@myriaddreamin/typst-ts-node-compiler" ] && command -
   export TYPST_TS_MODULES
   args=
   for l in $LANGS; do
-    ./pildoc render leaflet --lang $l --format text -o "$T/today-$l.txt"
+    ./pildoc render leaflet --lang "$l" --format text -o "$T/today-$l.txt"
     /usr/bin/python3 tests/bench/typst-leaflet.py "$T/today-$l.pdf" "$T/today-$l.txt" "$T/today-$l.typ" >/dev/null
     args="$args $l=$T/today-$l.typ"
   done
