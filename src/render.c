@@ -1128,6 +1128,16 @@ static int S_by_code(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The character of a text that is one BMP character (not a surrogate),
+ * else 0. */
+static uint32_t S_bmp_char(const char *text)
+{
+    gunichar c = g_utf8_get_char(text);
+    if (!*text || *g_utf8_next_char(text) || c >= 0x10000 || (c >= 0xD800 && c < 0xE000))
+        return 0;
+    return c;
+}
+
 /* The ToUnicode CMap of font `font`: the text of each of its glyphs the
  * document shows (from one-glyph clusters), in code order. */
 static void S_tounicode(strbuf *out, const S_doc *d, int font)
@@ -1151,19 +1161,54 @@ static void S_tounicode(strbuf *out, const S_doc *d, int font)
     }
     if (n)
         qsort(map, n, sizeof *map, S_by_code);
-    for (size_t i = 0; i < n; i += 100) {
-        size_t m = n - i < 100 ? n - i : 100;
-        pd_pdf_int(out, (long)m);
-        strbuf_append(out, " beginbfchar\n");
-        for (size_t k = i; k < i + m; k++) {
-            char hex[8];
-            snprintf(hex, sizeof hex, "<%04x><", map[k].code);
-            strbuf_append_len(out, hex, 7);
-            S_utf16_hex(out, map[k].text);
-            strbuf_append_len(out, ">\n", 2);
-        }
-        strbuf_append(out, "endbfchar\n");
+    /* runs of consecutive codes showing consecutive characters (one BMP
+       character each, within one last byte) are written as ranges: 0.4 KB
+       less per leaflet, deflated */
+    size_t *run = xmalloc((n + 1) * sizeof *run); /* the run's length at its start */
+    size_t n_single = 0, n_ranges = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        uint32_t c = S_bmp_char(map[i].text);
+        while (c && j < n && map[j].code == map[j - 1].code + 1 &&
+               (map[j].code >> 8) == (map[i].code >> 8) && S_bmp_char(map[j].text) == c + (j - i))
+            j++;
+        run[i] = j - i;
+        if (j - i > 1)
+            n_ranges++;
+        else
+            n_single++;
+        i = j;
     }
+    for (size_t i = 0, done = 0; i < n; i += run[i]) {
+        if (run[i] > 1)
+            continue;
+        if (done % 100 == 0) {
+            size_t m = n_single - done < 100 ? n_single - done : 100;
+            pd_pdf_int(out, (long)m);
+            strbuf_append(out, " beginbfchar\n");
+        }
+        char hex[8];
+        snprintf(hex, sizeof hex, "<%04x><", map[i].code);
+        strbuf_append_len(out, hex, 7);
+        S_utf16_hex(out, map[i].text);
+        strbuf_append_len(out, ">\n", 2);
+        if (++done % 100 == 0 || done == n_single)
+            strbuf_append(out, "endbfchar\n");
+    }
+    for (size_t i = 0, done = 0; i < n; i += run[i]) {
+        if (run[i] == 1)
+            continue;
+        if (done % 100 == 0) {
+            size_t m = n_ranges - done < 100 ? n_ranges - done : 100;
+            pd_pdf_int(out, (long)m);
+            strbuf_append(out, " beginbfrange\n");
+        }
+        strbuf_printf(out, "<%04x><%04x><%04x>\n", map[i].code, map[i].code + (uint32_t)run[i] - 1,
+                      S_bmp_char(map[i].text));
+        if (++done % 100 == 0 || done == n_ranges)
+            strbuf_append(out, "endbfrange\n");
+    }
+    free(run);
     free(map);
     strbuf_append(out, "endcmap\nCMapName currentdict/CMap defineresource pop\nend\nend\n");
 }

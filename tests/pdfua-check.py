@@ -46,7 +46,8 @@ def fail(msg):
 
 
 def tounicode(font):
-    """code (int) -> text, from the font's ToUnicode bfchar entries."""
+    """code (int) -> text, from the font's ToUnicode bfchar and bfrange
+    entries (ranges of one BMP character each, as pildoc writes them)."""
     m = {}
     if font is None or "/ToUnicode" not in font:
         return m
@@ -54,6 +55,10 @@ def tounicode(font):
     for sect in re.findall(r"beginbfchar(.*?)endbfchar", data, re.S):
         for code, uni in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>", sect):
             m[int(code, 16)] = bytes.fromhex(uni).decode("utf-16-be", "replace")
+    for sect in re.findall(r"beginbfrange(.*?)endbfrange", data, re.S):
+        for lo, hi, uni in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]{4})>", sect):
+            for k in range(int(hi, 16) - int(lo, 16) + 1):
+                m[int(lo, 16) + k] = chr(int(uni, 16) + k)
     return m
 
 
