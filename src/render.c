@@ -1175,8 +1175,16 @@ static void S_tounicode(strbuf *out, const S_doc *d, int font)
         pd_pdf_int(out, (long)m);
         strbuf_append(out, " beginbfchar\n");
         for (size_t k = i; k < i + m; k++) {
-            char hex[8];
-            snprintf(hex, sizeof hex, "<%04x><", map[k].code);
+            /* "<%04x><" without snprintf: codes are two bytes */
+            static const char digits[] = "0123456789abcdef";
+            uint32_t c = map[k].code;
+            char hex[7] = {'<',
+                           digits[(c >> 12) & 15],
+                           digits[(c >> 8) & 15],
+                           digits[(c >> 4) & 15],
+                           digits[c & 15],
+                           '>',
+                           '<'};
             strbuf_append_len(out, hex, 7);
             S_utf16_hex(out, map[k].text);
             strbuf_append_len(out, ">\n", 2);
