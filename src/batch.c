@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <glib.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -303,7 +304,8 @@ static void *S_worker_start(void *arg, char *why, size_t why_len)
 {
     (void)why, (void)why_len;
     S_worker_ctx *w = arg;
-    w->r = pd_renderer_new(w->env, &w->init_err);
+    if (!w->r) /* else the master's warmed renderer, inherited (S_warm) */
+        w->r = pd_renderer_new(w->env, &w->init_err);
     return w;
 }
 
@@ -444,7 +446,8 @@ typedef struct S_master {
     int manifest_errno; /* the manifest cannot be written: why */
     size_t done, written, kept, failed, total;
     double started;
-    bool progress; /* a progress line is on the terminal */
+    bool progress;     /* a progress line is on the terminal */
+    pd_renderer *warm; /* S_warm's, which every forked worker inherits, or NULL */
 } S_master;
 
 static double S_now(void)
@@ -646,7 +649,7 @@ static int S_worker_child(int fd, void *arg)
     pd_jobsrc_close(m->src);
     pd_schema_free(m->schema);
     S_master_release(m);
-    S_worker_ctx ctx = {m->env, m->opt, NULL, {0}};
+    S_worker_ctx ctx = {m->env, m->opt, m->warm, {0}};
     pd_workpool_handler h = {S_worker_start, S_worker_handle, S_report_finish, S_worker_stop, &ctx};
     pd_workpool_worker_main(fd, &h);
     return 0;
@@ -1239,6 +1242,103 @@ static bool S_open_folder(S_master *m, S_options *opt, const S_manifest_names *m
  * manifest until the job file ends or the run stops (a signal, a broken
  * job file, workers that cannot be kept running); then ends the workers.
  * Returns the largest memory a worker used, kB. */
+/* How many threads this process has; 0 when it cannot tell. */
+static long S_threads(void)
+{
+    FILE *f = fopen("/proc/self/stat", "re");
+    if (!f)
+        return 0;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* after the command name, which may hold anything */
+    /* then: state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
+       cmajflt utime stime cutime cstime priority nice num_threads */
+    for (int field = 0; p && field < 18; field++)
+        p = strchr(p + 1, ' ');
+    return p ? strtol(p + 1, NULL, 10) : 0;
+}
+
+#define WARM_SCAN 256 /* jobs of the file S_warm looks at */
+#define WARM_MAX 16   /* combinations it warms at most */
+
+/* With several workers, each would otherwise lay out and subset every
+ * template and language it meets on its own (the first document of each
+ * costs 5-10 times a later one: 0.16 s of a worker's 0.9 s for the 300
+ * jobs of make bench). The master does it once instead, before any worker
+ * is forked, by rendering the document without values (the base of the PDF
+ * writer's cache, render.h) of each combination among the first jobs; the
+ * workers inherit the renderer with its caches, their pages shared until
+ * written (the master drops its own once they are forked). Outputs do not change: a renderer's
+ * caches never change its documents (tests/batch.sh and tests/shards.sh compare --jobs 1 and 2).
+ * Only the installed data is read (templates, catalogs, fonts, installed
+ * clinic profiles): no job's values nor a file of its own. Forking is safe
+ * only from a process with one thread: otherwise no renderer is kept. */
+static pd_renderer *S_warm(S_master *m)
+{
+    struct stat st;
+    if (m->opt->workers < 2 || stat(m->opt->jobs_file, &st) != 0 || !S_ISREG(st.st_mode))
+        return NULL;
+    pd_error err = {0};
+    pd_renderer *r = pd_renderer_new(m->env, &err);
+    pd_jobsrc *src = r ? pd_jobsrc_open(m->opt->jobs_file, m->schema, &err) : NULL;
+    char *seen[WARM_MAX];
+    size_t n_seen = 0;
+    pd_jobspec job;
+    for (size_t scanned = 0;
+         src && n_seen < WARM_MAX && scanned < WARM_SCAN && pd_jobsrc_next(src, &job, &err) == 1;
+         scanned++) {
+        /* what makes a document's shared part: template, language, print
+           size, second language, installed clinic profile */
+        strbuf key = STRBUF_INIT;
+        strbuf_printf(&key, "%s|%s|%d|%s|%s", job.template_name ? job.template_name : "",
+                      job.lang ? job.lang : "", job.large_print, job.also ? job.also : "",
+                      job.clinic_name ? job.clinic_name : "");
+        bool fresh = !job.error && job.template_name && job.lang && !job.clinic &&
+                     S_in_shard(m->opt, job.number);
+        for (size_t i = 0; fresh && i < n_seen; i++)
+            fresh = strcmp(seen[i], key.data) != 0;
+        if (!fresh) {
+            strbuf_free(&key);
+            pd_jobspec_clear(&job);
+            continue;
+        }
+        seen[n_seen++] = strbuf_take(&key);
+        strbuf clinic = STRBUF_INIT;
+        if (job.clinic_name)
+            strbuf_printf(&clinic, "%s/clinics/%s.xml", m->env->templates_dir, job.clinic_name);
+        pd_job warm = {.template_name = job.template_name,
+                       .lang = job.lang,
+                       .paper = m->opt->paper,
+                       .strict = 0,
+                       .values = NULL,
+                       .format = PD_FORMAT_PDF,
+                       .page = 1,
+                       .dpi = 100,
+                       .large_print = job.large_print,
+                       .clinic = job.clinic_name ? clinic.data : NULL,
+                       .plain = m->opt->plain};
+        pd_job_result res = {0};
+        pd_error ignored = {0}; /* the job itself will say what is wrong */
+        if (job.also)
+            pd_renderer_render_also(r, &warm, job.also, &res, &ignored);
+        else
+            pd_renderer_render(r, &warm, &res, &ignored);
+        pd_job_result_free(&res);
+        strbuf_free(&clinic);
+        pd_jobspec_clear(&job);
+    }
+    for (size_t i = 0; i < n_seen; i++)
+        free(seen[i]);
+    pd_jobsrc_close(src);
+    if (r && S_threads() != 1) {
+        pd_renderer_free(r);
+        r = NULL;
+    }
+    return r;
+}
+
 static long S_run(S_master *m, bool *source_done, bool *fatal, pd_error *fatal_err)
 {
     struct sigaction sa;
@@ -1252,11 +1352,20 @@ static long S_run(S_master *m, bool *source_done, bool *fatal, pd_error *fatal_e
 
     pd_workpool_async_config pc = {m->opt->workers, JOBS_PER_WORKER, MAX_MESSAGE,   4,
                                    S_worker_child,  S_collect,       S_worker_lost, m};
-    m->pool = pd_workpool_async_new(&pc);
     m->started = S_now();
+    m->warm = S_warm(m);
+    m->pool = pd_workpool_async_new(&pc);
     for (;;) {
         if (!*source_done)
             *source_done = !S_hand_out(m, fatal, fatal_err);
+        if (m->warm) {
+            /* the first jobs are handed out: the workers are forked and
+               have their copy; a worker started later to replace one that
+               died starts afresh */
+            pd_renderer_free(m->warm);
+            m->warm = NULL;
+            malloc_trim(0);
+        }
         S_flush(m);
         bool busy = pd_workpool_async_pending(m->pool) > 0;
         if (!busy && (*source_done || S_stop || m->stopped))

@@ -548,15 +548,24 @@ static void S_reals(strbuf *o, const double *v, size_t n)
     strbuf_append_char(o, ']');
 }
 
+/* key, then "N 0 R": without printf, which was a third of writing the
+ * structure tree (an element or two per line of text) */
+static void S_ref(strbuf *o, const char *key, uint32_t obj)
+{
+    strbuf_append(o, key);
+    pd_pdf_int(o, (long)obj);
+    strbuf_append_len(o, " 0 R", 4);
+}
+
 static void S_write_elem(pd_pdftags *t, const S_elem *e, const uint32_t *page_objs)
 {
     strbuf *o = t->w->out;
     pd_pdfobj_begin(t->w, e->obj);
     strbuf_append(o, "<</S/"); /* /Type/StructElem is optional: 16 bytes an element */
     strbuf_append(o, S_type_name(e->type));
-    strbuf_printf(o, "/P %u 0 R", e->parent < 0 ? t->root : t->elems[e->parent].obj);
+    S_ref(o, "/P ", e->parent < 0 ? t->root : t->elems[e->parent].obj);
     if (e->page >= 0)
-        strbuf_printf(o, "/Pg %u 0 R", page_objs[e->page]);
+        S_ref(o, "/Pg ", page_objs[e->page]);
     switch (e->type) {
     case PD_TAG_TH: strbuf_append(o, "/A<</O/Table/Scope/Column>>"); break;
     case PD_TAG_L:
@@ -585,7 +594,7 @@ static void S_write_elem(pd_pdftags *t, const S_elem *e, const uint32_t *page_ob
             if (i)
                 strbuf_append_char(o, ' ');
             if (k->kind == K_ELEM)
-                strbuf_printf(o, "%u 0 R", t->elems[k->value].obj);
+                S_ref(o, "", t->elems[k->value].obj);
             else if (k->kind == K_OBJR)
                 strbuf_printf(o, "<</Type/OBJR/Obj %u 0 R/Pg %u 0 R>>", t->annots[k->value].obj,
                               page_objs[k->page]);
@@ -641,7 +650,7 @@ void pd_pdftags_write(pd_pdftags *t, const uint32_t *page_objs)
     for (size_t p = 0; p < n_pages; p++) {
         strbuf_printf(o, "%s%zu[", p ? " " : "", p);
         for (size_t m = 0; m < t->pg[p].n_mcids; m++)
-            strbuf_printf(o, "%s%u 0 R", m ? " " : "", t->elems[t->pg[p].mcids[m]].obj);
+            S_ref(o, m ? " " : "", t->elems[t->pg[p].mcids[m]].obj);
         strbuf_append_char(o, ']');
     }
     for (size_t a = 0; a < t->n_annots; a++)

@@ -236,6 +236,10 @@ typedef struct S_used {
     hb_face_t *face;
     PangoFont *font; /* the first that uses it */
     hb_set_t *glyphs;
+    /* the same glyphs as bits, one per glyph of the face: a glyph is met
+       again and again, and hb_set_add costs more than a test */
+    uint64_t *bits;
+    size_t n_bits;
 } S_used;
 
 typedef struct S_usage {
@@ -254,13 +258,28 @@ static S_used *S_usage_face(S_usage *u, PangoFont *font)
     f->face = face;
     f->font = font;
     f->glyphs = hb_set_create();
+    f->n_bits = hb_face_get_glyph_count(face);
+    f->bits = xcalloc(f->n_bits / 64 + 1, sizeof *f->bits);
     return f;
+}
+
+static void S_used_add(S_used *f, hb_codepoint_t g)
+{
+    if (g < f->n_bits) {
+        uint64_t bit = (uint64_t)1 << (g % 64);
+        if (f->bits[g / 64] & bit)
+            return;
+        f->bits[g / 64] |= bit;
+    }
+    hb_set_add(f->glyphs, g);
 }
 
 static void S_usage_free(S_usage *u)
 {
-    for (size_t i = 0; i < u->n; i++)
+    for (size_t i = 0; i < u->n; i++) {
         hb_set_destroy(u->faces[i].glyphs);
+        free(u->faces[i].bits);
+    }
     free(u->faces);
 }
 
@@ -298,14 +317,14 @@ static void S_collect(const pd_pages *pages, S_usage *u)
                 if (!r->next && S_ends_in_space(it->line) &&
                     hb_font_get_nominal_glyph(pango_font_get_hb_font(run->item->analysis.font), ' ',
                                               &space))
-                    hb_set_add((f = S_usage_face(u, run->item->analysis.font))->glyphs, space);
+                    S_used_add((f = S_usage_face(u, run->item->analysis.font)), space);
                 for (int g = 0; g < run->glyphs->num_glyphs; g++) {
                     PangoGlyph gl = run->glyphs->glyphs[g].glyph;
                     if (!S_drawable(gl))
                         continue;
                     if (!f)
                         f = S_usage_face(u, run->item->analysis.font);
-                    hb_set_add(f->glyphs, gl);
+                    S_used_add(f, gl);
                 }
             }
         }
@@ -1187,8 +1206,16 @@ static void S_tounicode(strbuf *out, const S_doc *d, int font)
             pd_pdf_int(out, (long)m);
             strbuf_append(out, " beginbfchar\n");
         }
-        char hex[8];
-        snprintf(hex, sizeof hex, "<%04x><", map[i].code);
+        /* "<%04x><" without snprintf: codes are two bytes */
+        static const char digits[] = "0123456789abcdef";
+        uint32_t c = map[i].code;
+        char hex[7] = {'<',
+                       digits[(c >> 12) & 15],
+                       digits[(c >> 8) & 15],
+                       digits[(c >> 4) & 15],
+                       digits[c & 15],
+                       '>',
+                       '<'};
         strbuf_append_len(out, hex, 7);
         S_utf16_hex(out, map[i].text);
         strbuf_append_len(out, ">\n", 2);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: figures, not a timed test. 300 distinct jobs (leaflets and
 # consent sheets, en/fr/zh_CN, different patients and conditions) with
-# --jobs 1 and --jobs 2, then one Chinese and one English leaflet as a
+# --jobs 1 and --jobs 2 (and the English and the Chinese ones alone with
+# --jobs 2, for a worker's memory), then one Chinese and one English leaflet as a
 # fresh process (median of 15 runs), the leaflets' file sizes and bytes by
 # part (tests/bench/pdfparts.py), and a paired comparison with Typst. The
 # machine may be shared: compare builds with paired, alternating runs.
@@ -12,8 +13,18 @@ trap 'rm -rf "$T"' EXIT
 export SOURCE_DATE_EPOCH=1795305600
 python3 tests/make-jobs.py 300 "$T/jobs.csv"
 echo "machine: $(nproc) cores, $(uname -m); jobs: 300 (tests/make-jobs.py)"
+# CPU time (user + system of the whole process tree) per document: the
+# steady figure on a shared machine, where wall time depends on the others
 for n in 1 2; do
-  ./pildoc batch "$T/jobs.csv" --out "$T/out$n" --jobs $n --quiet 2>&1 | tail -1 | sed "s/^pildoc batch:/--jobs $n:/"
+  /usr/bin/time -f "%U %S" -o "$T/cpu$n" ./pildoc batch "$T/jobs.csv" --out "$T/out$n" --jobs $n --quiet 2>&1 |
+    tail -1 | sed "s/^pildoc batch:/--jobs $n:/"
+  awk -v n=$n '{printf "--jobs %d: %.2f ms CPU per document\n", n, ($1 + $2) * 1000 / 300}' "$T/cpu$n"
+done
+# a worker's memory depends on the languages it meets (the Chinese faces)
+for l in en zh_CN; do
+  awk -F, -v l=$l 'NR == 1 || $2 == l' "$T/jobs.csv" >"$T/jobs-$l.csv"
+  ./pildoc batch "$T/jobs-$l.csv" --out "$T/out-$l" --jobs 2 --quiet 2>&1 | tail -1 |
+    sed "s/^pildoc batch:/--jobs 2, $l only:/"
 done
 python3 - "$T" <<'PY'
 import statistics, subprocess, sys, time

@@ -73,4 +73,32 @@ else
   echo "shards: unshare --pid not permitted here; the Kubernetes case was not run" >&2
 fi
 
+# --- with two workers the master warms a renderer the workers inherit (one
+# render without values per template, language, print size, clinic profile
+# and second language of the first jobs): the files must not change. Each
+# job against a single render and against --jobs 1, in both orders of the
+# combinations (the first job of one is warmed, the other is not)
+cat > "$T/warm.csv" << 'CSV'
+template,lang,output,patient.name,clinic,large_print,also,form
+consent,fr,w1.pdf,Jean Dupont,paris,,,
+leaflet,zh_CN,w2.pdf,李安,,1,,
+consent,en,w3.pdf,Ann Lee,beijing,,zh_CN,
+consent,fr,w4.pdf,Marie Curie,paris,,,yes
+leaflet,en,w5.pdf,Bob Smith,montreal,,,
+consent,fr,w6.pdf,Paul Martin,paris,,,
+CSV
+(head -1 "$T/warm.csv"; tail -n +2 "$T/warm.csv" | tac) > "$T/warm-rev.csv"
+for f in warm warm-rev; do
+  pildoc batch "$T/$f.csv" --out "$T/$f-1" --jobs 1 --quiet 2> /dev/null
+  pildoc batch "$T/$f.csv" --out "$T/$f-2" --jobs 2 --quiet 2> /dev/null
+  check "warmed workers ($f): 6 outputs" test "$(ls "$T/$f-2"/w*.pdf | wc -l)" = 6
+  check "warmed workers ($f): --jobs 2 = --jobs 1" diff -r "$T/$f-1" "$T/$f-2"
+done
+pildoc render consent --lang en --also zh_CN --clinic templates/clinics/beijing.xml --set patient.name='Ann Lee' -o "$T/w3.pdf" 2> /dev/null
+check "warmed workers: a bilingual job = its single render" cmp -s "$T/w3.pdf" "$T/warm-2/w3.pdf"
+pildoc render leaflet --lang zh_CN --large-print --set patient.name=李安 -o "$T/w2.pdf" 2> /dev/null
+check "warmed workers: a large-print job = its single render" cmp -s "$T/w2.pdf" "$T/warm-2/w2.pdf"
+pildoc render consent --lang fr --clinic templates/clinics/paris.xml --form --set patient.name='Marie Curie' -o "$T/w4.pdf" 2> /dev/null
+check "warmed workers: a form job = its single render" cmp -s "$T/w4.pdf" "$T/warm-2/w4.pdf"
+
 summary shards
