@@ -2,6 +2,7 @@
 
 #include <cairo.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <librsvg/rsvg.h>
 #include <libxml/parser.h>
 #include <limits.h>
@@ -178,6 +179,173 @@ static const char *S_svg_refs(xmlDocPtr doc)
     return NULL;
 }
 
+/* What drawing an SVG may cost. librsvg and cairo take time in proportion
+ * to what is drawn, and some of it without bound: a filter chain, markers on
+ * every vertex of a long path, a self-intersecting stroked path (quadratic
+ * in its segments), <use> copies of copies, a megabyte of text (7 s to
+ * minutes, gigabytes). A logo or a pictogram needs none of that: the work
+ * is bounded before anything is drawn, counting each <use> copy. */
+#define SVG_MAX_ELEMENTS 2000
+#define SVG_MAX_POINTS 10000     /* coordinate pairs of all paths and shapes */
+#define SVG_MAX_PATH_POINTS 2000 /* of one path */
+#define SVG_MAX_TEXT 1000        /* bytes of text drawn */
+#define SVG_MAX_USE_DEPTH 16
+#define SVG_SATURATED ((size_t)1 << 40)
+
+typedef struct S_cost {
+    size_t elements, points, text;
+} S_cost;
+
+typedef struct S_costing {
+    GHashTable *ids;  /* id -> element */
+    GHashTable *memo; /* element -> S_cost* */
+    const char *why;
+} S_costing;
+
+static size_t S_sat_add(size_t a, size_t b)
+{
+    return a + b > SVG_SATURATED ? SVG_SATURATED : a + b;
+}
+
+/* Coordinate pairs in path data or a points list: half its numbers. */
+static size_t S_points(const char *d)
+{
+    size_t numbers = 0;
+    bool in = false;
+    for (const char *p = d; *p; p++) {
+        bool part = (*p >= '0' && *p <= '9') || *p == '.';
+        if (part && !in)
+            numbers++;
+        in = part || ((*p == 'e' || *p == 'E') && in);
+    }
+    return (numbers + 1) / 2;
+}
+
+static const char *S_attr(xmlNodePtr n, const char *name)
+{
+    for (xmlAttrPtr a = n->properties; a; a = a->next)
+        if (xmlStrEqual(a->name, BAD_CAST name) && a->children && a->children->content)
+            return (const char *)a->children->content;
+    return NULL;
+}
+
+static S_cost S_cost_of(S_costing *c, xmlNodePtr n, int depth)
+{
+    S_cost cost = {0, 0, 0};
+    if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+        if (n->parent && (xmlStrEqual(n->parent->name, BAD_CAST "text") ||
+                          xmlStrEqual(n->parent->name, BAD_CAST "tspan") ||
+                          xmlStrEqual(n->parent->name, BAD_CAST "textPath")))
+            cost.text = n->content ? strlen((const char *)n->content) : 0;
+        return cost;
+    }
+    if (n->type != XML_ELEMENT_NODE)
+        return cost;
+    if (depth > SVG_MAX_USE_DEPTH) {
+        c->why = "an SVG file whose <use> copies go more than 16 deep (or refer to themselves)";
+        cost.elements = SVG_SATURATED;
+        return cost;
+    }
+    const S_cost *known = g_hash_table_lookup(c->memo, n);
+    if (known)
+        return *known;
+    cost.elements = 1;
+    const char *d = S_attr(n, "d");
+    const char *points = S_attr(n, "points");
+    size_t own = (d ? S_points(d) : 0) + (points ? S_points(points) : 0);
+    if (own > SVG_MAX_PATH_POINTS && !c->why)
+        c->why = "an SVG file with a path of more than 2000 points";
+    cost.points = own;
+    if (xmlStrEqual(n->name, BAD_CAST "use")) {
+        const char *href = S_attr(n, "href");
+        xmlNodePtr target = href && href[0] == '#' ? g_hash_table_lookup(c->ids, href + 1) : NULL;
+        if (target) {
+            S_cost t = S_cost_of(c, target, depth + 1);
+            cost.elements = S_sat_add(cost.elements, t.elements);
+            cost.points = S_sat_add(cost.points, t.points);
+            cost.text = S_sat_add(cost.text, t.text);
+        }
+    }
+    for (xmlNodePtr ch = n->children; ch; ch = ch->next) {
+        S_cost t = S_cost_of(c, ch, depth);
+        cost.elements = S_sat_add(cost.elements, t.elements);
+        cost.points = S_sat_add(cost.points, t.points);
+        cost.text = S_sat_add(cost.text, t.text);
+    }
+    g_hash_table_insert(c->memo, n, g_memdup2(&cost, sizeof cost));
+    return cost;
+}
+
+/* True when CSS text s sets property name (filter, marker...) to anything
+ * but none. */
+static bool S_css_sets(const char *s, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = s; (p = strcasestr(p, name)) != NULL; p += n) {
+        if (p > s && (g_ascii_isalnum(p[-1]) || p[-1] == '-' || p[-1] == '_'))
+            continue;
+        const char *q = p + n;
+        while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+            q++;
+        if (*q != ':')
+            continue;
+        q++;
+        while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+            q++;
+        if (g_ascii_strncasecmp(q, "none", 4) != 0 || g_ascii_isalnum(q[4]) || q[4] == '-')
+            return true;
+    }
+    return false;
+}
+
+static const char *const S_effects[] = {"filter",     "marker",     "marker-start",
+                                        "marker-mid", "marker-end", NULL};
+
+/* NULL when drawing doc is bounded, else why not. */
+static const char *S_svg_cost(xmlDocPtr doc)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    S_costing c = {g_hash_table_new(g_str_hash, g_str_equal),
+                   g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free), NULL};
+    for (xmlNodePtr n = root; n && !c.why; n = xmlsafe_next(root, n, true)) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        const char *name = (const char *)n->name;
+        if (strcmp(name, "filter") == 0 ||
+            (name[0] == 'f' && name[1] == 'e' && g_ascii_isupper(name[2])))
+            c.why = "an SVG file with a filter effect (blur, shadow...): a logo or "
+                    "pictogram may not use one";
+        else if (strcmp(name, "marker") == 0)
+            c.why = "an SVG file with markers: a logo or pictogram may not use them";
+        xmlChar *css = strcmp(name, "style") == 0 ? xmlNodeGetContent(n) : NULL;
+        for (size_t i = 0; S_effects[i] && !c.why; i++) {
+            const char *v = S_attr(n, S_effects[i]);
+            const char *style = S_attr(n, "style");
+            if ((v && strcmp(v, "none") != 0) || (style && S_css_sets(style, S_effects[i])) ||
+                (css && S_css_sets((const char *)css, S_effects[i])))
+                c.why = i == 0 ? "an SVG file with a filter effect (blur, shadow...): a logo "
+                                 "or pictogram may not use one"
+                               : "an SVG file with markers: a logo or pictogram may not use them";
+        }
+        xmlFree(css);
+        const char *id = S_attr(n, "id");
+        if (id)
+            g_hash_table_insert(c.ids, (gpointer)id, n);
+    }
+    if (!c.why && root) {
+        S_cost total = S_cost_of(&c, root, 0);
+        if (!c.why && total.elements > SVG_MAX_ELEMENTS)
+            c.why = "an SVG file that draws more than 2000 elements (each <use> copy counted)";
+        else if (!c.why && total.points > SVG_MAX_POINTS)
+            c.why = "an SVG file whose paths and shapes have more than 10000 points in all";
+        else if (!c.why && total.text > SVG_MAX_TEXT)
+            c.why = "an SVG file with more than 1000 bytes of text";
+    }
+    g_hash_table_destroy(c.ids);
+    g_hash_table_destroy(c.memo);
+    return c.why;
+}
+
 /* The file's bytes (at most IMAGE_MAX_BYTES, checked by the caller), or
  * NULL. */
 static char *S_read_all(const char *path, size_t *len)
@@ -219,6 +387,8 @@ static cairo_surface_t *S_svg(const char *path, int svg_px, const char **why)
     xmlDocPtr doc = xmlReadMemory(bytes, (int)len, path, NULL,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     *why = !doc ? "not a valid SVG file" : S_svg_refs(doc);
+    if (!*why)
+        *why = S_svg_cost(doc);
     if (doc)
         xmlFreeDoc(doc);
     RsvgHandle *h = *why ? NULL : rsvg_handle_new_from_data((const guint8 *)bytes, len, &gerr);

@@ -399,6 +399,49 @@ run_bounded 30 "$PILDOC" batch "$T/j3.csv" --out "$T/ofifo" --resume --quiet 2> 
 check "resume: an output replaced by a FIFO: the run ends (exit $rc, not killed)" test $rc = 1
 check "resume: ... that job fails, the others are kept" grep -q ': 3 jobs: 0 written, 2 kept from an earlier run, 1 failed' "$T/ofifo.err"
 
+# --- pathological SVG logos: refused before drawing, not drawn for seconds or minutes -----
+# Each of these took 1.4 s to over a minute (and up to 1.8 GB) to draw at a
+# logo's 512 pixels; each must now be refused at once: exit 1 within 20 s
+# of CPU (ulimit -t: a count, not a clock), one line naming the profile's
+# line, the file and what is wrong, no output file.
+mkdir -p "$T/svg"
+python3 - "$T/svg" <<'PY'
+import random, sys
+d = sys.argv[1]
+random.seed(7)
+svg = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" height="100">%s</svg>'
+cases = {
+    'blur': '<filter id="f" x="-10" y="-10" width="30" height="30"><feGaussianBlur stdDeviation="100000"/></filter><rect width="100" height="100" filter="url(#f)"/>',
+    'chain': '<filter id="f">%s</filter><rect width="100" height="100" style="fill: red; filter : url(#f)"/>' % ''.join('<feGaussianBlur stdDeviation="50" result="r%d"/>' % i for i in range(600)),
+    'cssfilter': '<style>rect { filter: blur(500px) }</style><rect width="100" height="100"/>',
+    'use': '<rect id="a0" width="100" height="100" fill-opacity="0.01"/>' + ''.join('<g id="a%d"><use href="#a%d"/><use xlink:href="#a%d"/></g>' % (i, i - 1, i - 1) for i in range(1, 17)),
+    'marker': '<marker id="m" markerWidth="100" markerHeight="100"><rect width="100" height="100"/></marker><path marker-mid="url(#m)" d="M0 0' + ' l0.001 0' * 200000 + '"/>',
+    'path': '<path stroke="black" stroke-width="3" stroke-linejoin="round" d="M0 0' + ''.join(' L%d %d' % (random.randrange(100), random.randrange(100)) for _ in range(15000)) + '"/>',
+    'text': '<text y="50" font-size="1">' + 'ab ' * 1000000 + '</text>',
+}
+for name, body in cases.items():
+    open('%s/%s.svg' % (d, name), 'w').write(svg % body)
+    open('%s/p-%s.xml' % (d, name), 'w').write('<clinic country="FR"><name>Test</name>\n<logo>%s.svg</logo></clinic>' % name)
+PY
+declare -A svg_why=([blur]='a filter effect' [chain]='a filter effect' [cssfilter]='a filter effect'
+  [use]='draws more than 2000 elements' [marker]='markers' [path]='a path of more than 2000 points'
+  [text]='more than 1000 bytes of text')
+for n in blur chain cssfilter use marker path text; do
+  (ulimit -t 20; exec "$PILDOC" render leaflet --clinic "$T/svg/p-$n.xml" -o "$T/svg/$n.pdf") 2> "$T/svg/$n.err"; rc=$?
+  check "svg $n: refused (exit 1, not killed by 20 s of CPU: $rc)" test $rc = 1
+  check "svg $n: one line: profile:line, file, ${svg_why[$n]}" bash -c "test \$(wc -l < '$T/svg/$n.err') = 1 && grep -q '^.*p-$n.xml:2: image .*/$n.svg.: an SVG file .*${svg_why[$n]}' '$T/svg/$n.err'"
+  check "svg $n: no output file" test ! -e "$T/svg/$n.pdf"
+done
+# what a logo does use still draws: shapes, <use>, a short text, style without effects
+cat > "$T/svg/fine.svg" <<'SVG'
+<svg xmlns="http://www.w3.org/2000/svg" width="100" height="40"><style>.b { fill: #08c; filter: none }</style>
+<defs><circle id="dot" r="4"/></defs><rect class="b" width="30" height="30"/><use href="#dot" x="40" y="15"/>
+<path d="M50 5 L60 30 L70 5 Z" marker-end="none"/><text x="75" y="25" font-size="10">Clinic</text></svg>
+SVG
+printf '<clinic country="FR"><name>Test</name>\n<logo>fine.svg</logo></clinic>' > "$T/svg/p-fine.xml"
+"$PILDOC" render leaflet --clinic "$T/svg/p-fine.xml" -o "$T/svg/fine.pdf" 2> "$T/svg/fine.err"
+check "svg: shapes, <use>, a short text and 'filter: none' still draw" test -s "$T/svg/fine.pdf"
+
 # --- the font cache: never through a link or in a folder others can write ---------------
 mkdir -p "$T/xdg1/pildoc" "$T/xdg2" "$T/fcvictim"
 chmod 777 "$T/xdg1/pildoc"
