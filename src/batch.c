@@ -342,7 +342,8 @@ static void S_worker_handle(void *state, const char *msg, size_t len, strbuf *ou
         err = w->init_err;
         goto report;
     }
-    if (*f[4] && !pd_data_load(f[4], pd_renderer_schema(r), &values, &err))
+    /* the real path the job file's reader checked: no link swapped in since */
+    if (*f[4] && !pd_data_load_nofollow(f[4], pd_renderer_schema(r), &values, &err))
         goto report;
     for (size_t i = 7; i + 1 < flags; i += 2)
         if (!pd_values_set(&values, pd_renderer_schema(r), f[i], f[i + 1], "job", 0, &err))

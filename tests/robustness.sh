@@ -399,6 +399,57 @@ run_bounded 30 "$PILDOC" batch "$T/j3.csv" --out "$T/ofifo" --resume --quiet 2> 
 check "resume: an output replaced by a FIFO: the run ends (exit $rc, not killed)" test $rc = 1
 check "resume: ... that job fails, the others are kept" grep -q ': 3 jobs: 0 written, 2 kept from an earlier run, 1 failed' "$T/ofifo.err"
 
+# --- data= checked, then swapped for a link before the worker opens it ------------------
+# A shim (LD_PRELOAD) replaces the folder sub/ by a link to another folder
+# right after the job file's reader has checked data="sub/p.xml": the worker
+# must not follow the link and print the other folder's patient.
+if [ -z "${PILDOC_SANITIZED:-}" ] && command -v gcc >/dev/null; then
+  cat > "$T/swaplink.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+char *realpath(const char *path, char *resolved)
+{
+    static char *(*real)(const char *, char *);
+    if (!real)
+        real = (char *(*)(const char *, char *))dlsym(RTLD_NEXT, "realpath");
+    char *r = real(path, resolved);
+    const char *dir = getenv("SWAP_DIR"), *to = getenv("SWAP_TO");
+    size_t n = strlen(path);
+    if (r && dir && to && n > 10 && strcmp(path + n - 10, "/sub/p.xml") == 0) {
+        char sub[PATH_MAX], moved[PATH_MAX];
+        snprintf(sub, sizeof sub, "%s/sub", dir);
+        snprintf(moved, sizeof moved, "%s/sub.moved", dir);
+        if (rename(sub, moved) == 0)
+            symlink(to, sub);
+    }
+    return r;
+}
+C
+  gcc -shared -fPIC -o "$T/swaplink.so" "$T/swaplink.c" -ldl
+  mkdir -p "$T/toctou/jobs/sub" "$T/toctou/other"
+  printf '<data><patient><name>Here Inside</name></patient></data>' > "$T/toctou/jobs/sub/p.xml"
+  printf '<data><patient><name>Someone Else</name></patient></data>' > "$T/toctou/other/p.xml"
+  printf 'template,lang,output,data\nconsent,en,a.pdf,sub/p.xml\n' > "$T/toctou/jobs/jobs.csv"
+  SWAP_DIR=$T/toctou/jobs SWAP_TO=$T/toctou/other LD_PRELOAD=$T/swaplink.so \
+    run_bounded 60 "$PILDOC" batch "$T/toctou/jobs/jobs.csv" --out "$T/toctou/out" --jobs 1 --quiet 2> "$T/toctou.err"; rc=$?
+  check "data= swapped for a link after the check: the link was swapped in (test set-up)" test -L "$T/toctou/jobs/sub"
+  check "data= swapped for a link after the check: the job fails (exit $rc)" test $rc = 1
+  check "data= swapped for a link after the check: no document of the other patient" test ! -e "$T/toctou/out/a.pdf"
+  check "data= swapped for a link after the check: the manifest says why" grep -q 'symbolic link is in its path' "$T/toctou/out/manifest.csv"
+  # without the swap, the same job renders, and a link inside the folder is still fine
+  rm "$T/toctou/jobs/sub"; mv "$T/toctou/jobs/sub.moved" "$T/toctou/jobs/sub"
+  ln -s sub "$T/toctou/jobs/inner"
+  printf 'template,lang,output,data\nconsent,en,a.pdf,sub/p.xml\nconsent,en,b.pdf,inner/p.xml\n' > "$T/toctou/jobs/jobs.csv"
+  "$PILDOC" batch "$T/toctou/jobs/jobs.csv" --out "$T/toctou/out" --jobs 1 --quiet 2> "$T/toctou.err"; rc=$?
+  check "data=: a link that stays inside the job file's folder is still followed (exit $rc)" test $rc = 0
+  check "data=: ... and the right patient printed" bash -c "pdftotext '$T/toctou/out/b.pdf' - | grep -q 'Here Inside'"
+fi
+
 # --- pathological SVG logos: refused before drawing, not drawn for seconds or minutes -----
 # Each of these took 1.4 s to over a minute (and up to 1.8 GB) to draw at a
 # logo's 512 pixels; each must now be refused at once: exit 1 within 20 s
