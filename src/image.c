@@ -20,14 +20,20 @@
 #define IMAGE_MAX_BYTES (8L * 1024 * 1024)
 #define IMAGE_MAX_SIDE 4096
 
-/* True when path's real location is inside root's. */
-static bool S_inside(const char *path, const char *root)
+/* NULL when the file open on fd, named path, is inside root's real
+ * location and path still names that very file (a link or file swapped in
+ * since the open is not taken), else why not. */
+static const char *S_inside(int fd, const char *path, const char *root)
 {
     char rp[PATH_MAX], rr[PATH_MAX];
+    struct stat opened, named;
     if (!realpath(path, rp) || !realpath(root, rr))
-        return false;
+        return "outside";
+    if (fstat(fd, &opened) != 0 || stat(rp, &named) != 0 || opened.st_dev != named.st_dev ||
+        opened.st_ino != named.st_ino)
+        return "changed";
     size_t n = strlen(rr);
-    return strncmp(rp, rr, n) == 0 && (rp[n] == '/' || rp[n] == '\0');
+    return strncmp(rp, rr, n) == 0 && (rp[n] == '/' || rp[n] == '\0') ? NULL : "outside";
 }
 
 /* Copies a cairo ARGB32 (premultiplied) or RGB24 surface to straight RGBA. */
@@ -64,24 +70,35 @@ static pd_image *S_from_surface(cairo_surface_t *s, const char *alt)
     return im;
 }
 
-/* Reads the PNG header's size, so that a hostile file claiming a huge
- * image is refused before anything is allocated. */
-static bool S_png_size(const char *path, unsigned long *w, unsigned long *h)
+/* The PNG header's size, so that a hostile file claiming a huge image is
+ * refused before anything is allocated. */
+static bool S_png_size(const unsigned char *b, size_t n, unsigned long *w, unsigned long *h)
 {
     static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    unsigned char b[24];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
-    size_t n = fread(b, 1, sizeof b, f);
-    fclose(f);
-    if (n != sizeof b || memcmp(b, sig, 8) != 0 || memcmp(b + 12, "IHDR", 4) != 0)
+    if (n < 24 || memcmp(b, sig, 8) != 0 || memcmp(b + 12, "IHDR", 4) != 0)
         return false;
     *w =
         (unsigned long)b[16] << 24 | (unsigned long)b[17] << 16 | (unsigned long)b[18] << 8 | b[19];
     *h =
         (unsigned long)b[20] << 24 | (unsigned long)b[21] << 16 | (unsigned long)b[22] << 8 | b[23];
     return true;
+}
+
+/* cairo reads a PNG from memory through this. */
+typedef struct S_stream {
+    const unsigned char *p;
+    size_t left;
+} S_stream;
+
+static cairo_status_t S_stream_read(void *closure, unsigned char *data, unsigned int length)
+{
+    S_stream *st = closure;
+    if (length > st->left)
+        return CAIRO_STATUS_READ_ERROR;
+    memcpy(data, st->p, length);
+    st->p += length;
+    st->left -= length;
+    return CAIRO_STATUS_SUCCESS;
 }
 
 /* The width and height in the IHDR of a PNG held in base64 (white space
@@ -346,24 +363,18 @@ static const char *S_svg_cost(xmlDocPtr doc)
     return c.why;
 }
 
-/* The file's bytes (at most IMAGE_MAX_BYTES, checked by the caller), or
+/* The bytes of the regular file open on fd (at most IMAGE_MAX_BYTES), or
  * NULL. */
-static char *S_read_all(const char *path, size_t *len)
+static char *S_read_all(int fd, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
-    if (fd < 0)
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > IMAGE_MAX_BYTES)
         return NULL;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > IMAGE_MAX_BYTES) {
-        close(fd);
-        return NULL;
-    }
     size_t size = (size_t)st.st_size, got = 0;
     char *buf = xmalloc(size + 1);
     ssize_t n;
     while (got < size && (n = read(fd, buf + got, size - got)) > 0)
         got += (size_t)n;
-    close(fd);
     if (got != size) {
         free(buf);
         return NULL;
@@ -372,18 +383,13 @@ static char *S_read_all(const char *path, size_t *len)
     return buf;
 }
 
-static cairo_surface_t *S_svg(const char *path, int svg_px, const char **why)
+static cairo_surface_t *S_svg(const char *path, const char *bytes, size_t len, int svg_px,
+                              const char **why)
 {
     GError *gerr = NULL;
     /* read once, checked with libxml2 (no network, no entity expansion, no
        gzip: a compressed SVG would inflate without bound), then given to
        librsvg as bytes: with no base file it loads nothing beside it */
-    size_t len = 0;
-    char *bytes = S_read_all(path, &len);
-    if (!bytes) {
-        *why = "cannot be read";
-        return NULL;
-    }
     xmlDocPtr doc = xmlReadMemory(bytes, (int)len, path, NULL,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     *why = !doc ? "not a valid SVG file" : S_svg_refs(doc);
@@ -392,7 +398,6 @@ static cairo_surface_t *S_svg(const char *path, int svg_px, const char **why)
     if (doc)
         xmlFreeDoc(doc);
     RsvgHandle *h = *why ? NULL : rsvg_handle_new_from_data((const guint8 *)bytes, len, &gerr);
-    free(bytes);
     if (*why)
         return NULL;
     if (!h) {
@@ -445,30 +450,49 @@ pd_image *pd_image_load(const char *path, const char *root, int svg_px, const ch
         pd_error_set(err, where, line, "image '%s' has no text alternative (alt)", path);
         return NULL;
     }
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+    /* opened once (never waiting on a FIFO), and that open file is what is
+       checked and read: nothing swapped in after a check is taken */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
         pd_error_set(err, where, line, "image '%s' not found", path);
         return NULL;
     }
-    if (!S_inside(path, root)) {
-        pd_error_set(err, where, line, "image '%s' is outside the folder %s", path, root);
+    const char *where_is = S_inside(fd, path, root);
+    if (where_is) {
+        close(fd);
+        if (strcmp(where_is, "changed") == 0)
+            pd_error_set(err, where, line,
+                         "image '%s' was replaced while it was read (another file or a link)",
+                         path);
+        else
+            pd_error_set(err, where, line, "image '%s' is outside the folder %s", path, root);
         return NULL;
     }
     if (st.st_size > IMAGE_MAX_BYTES) {
+        close(fd);
         pd_error_set(err, where, line, "image '%s' is larger than 8 MB", path);
         return NULL;
     }
+    size_t len = 0;
+    char *bytes = S_read_all(fd, &len);
+    close(fd);
     const char *why = NULL;
     cairo_surface_t *s = NULL;
-    if (paths_has_suffix(path, ".svg")) {
-        s = S_svg(path, svg_px, &why);
+    if (!bytes) {
+        why = "cannot be read";
+    } else if (paths_has_suffix(path, ".svg")) {
+        s = S_svg(path, bytes, len, svg_px, &why);
     } else if (paths_has_suffix(path, ".png")) {
         unsigned long pw = 0, ph = 0;
-        if (!S_png_size(path, &pw, &ph)) {
+        if (!S_png_size((const unsigned char *)bytes, len, &pw, &ph)) {
             why = "not a valid PNG file";
         } else if (pw < 1 || ph < 1 || pw > IMAGE_MAX_SIDE || ph > IMAGE_MAX_SIDE) {
             why = "larger than 4096 pixels a side";
         } else {
-            s = cairo_image_surface_create_from_png(path);
+            S_stream stream = {(const unsigned char *)bytes, len};
+            s = cairo_image_surface_create_from_png_stream(S_stream_read, &stream);
         }
         if (s && cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
             cairo_surface_destroy(s);
@@ -478,6 +502,7 @@ pd_image *pd_image_load(const char *path, const char *root, int svg_px, const ch
     } else {
         why = "neither a .png nor an .svg file";
     }
+    free(bytes);
     if (s && (cairo_image_surface_get_width(s) > IMAGE_MAX_SIDE ||
               cairo_image_surface_get_height(s) > IMAGE_MAX_SIDE ||
               cairo_image_surface_get_width(s) < 1)) {

@@ -450,6 +450,46 @@ C
   check "data=: ... and the right patient printed" bash -c "pdftotext '$T/toctou/out/b.pdf' - | grep -q 'Here Inside'"
 fi
 
+# --- a logo swapped for a FIFO after it was checked -------------------------------------
+# The shim swaps logo.png for a FIFO when the profile's folder is resolved
+# (the confinement check): pildoc must not open it again by name and wait
+# on the FIFO for ever.
+if [ -z "${PILDOC_SANITIZED:-}" ] && command -v gcc >/dev/null; then
+  cat > "$T/swapfifo.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+char *realpath(const char *path, char *resolved)
+{
+    static char *(*real)(const char *, char *);
+    if (!real)
+        real = (char *(*)(const char *, char *))dlsym(RTLD_NEXT, "realpath");
+    const char *root = getenv("SWAP_ROOT");
+    if (root && strcmp(path, root) == 0) {
+        char logo[PATH_MAX], moved[PATH_MAX];
+        snprintf(logo, sizeof logo, "%s/logo.png", root);
+        snprintf(moved, sizeof moved, "%s/logo.moved", root);
+        if (rename(logo, moved) == 0)
+            mkfifo(logo, 0600);
+    }
+    return real(path, resolved);
+}
+C
+  gcc -shared -fPIC -o "$T/swapfifo.so" "$T/swapfifo.c" -ldl
+  mkdir -p "$T/fifologo"
+  cp templates/clinics/logo-montreal.png "$T/fifologo/logo.png"
+  printf '<clinic country="CA"><name>Test</name>\n<logo>logo.png</logo></clinic>' > "$T/fifologo/p.xml"
+  SWAP_ROOT=$T/fifologo LD_PRELOAD=$T/swapfifo.so run_bounded 60 "$PILDOC" render leaflet --clinic "$T/fifologo/p.xml" -o "$T/fifologo/out.pdf" 2> "$T/fifologo.err"; rc=$?
+  check "logo swapped for a FIFO after the check: the FIFO was swapped in (test set-up)" test -p "$T/fifologo/logo.png"
+  check "logo swapped for a FIFO after the check: not waited on (exit $rc, not killed)" test $rc = 1
+  check "logo swapped for a FIFO after the check: one line naming the profile and the logo" bash -c "test \$(wc -l < '$T/fifologo.err') = 1 && grep -q 'p.xml:2: image .*logo.png. was replaced while it was read' '$T/fifologo.err'"
+  check "logo swapped for a FIFO after the check: no file" test ! -e "$T/fifologo/out.pdf"
+fi
+
 # --- pathological SVG logos: refused before drawing, not drawn for seconds or minutes -----
 # Each of these took 1.4 s to over a minute (and up to 1.8 GB) to draw at a
 # logo's 512 pixels; each must now be refused at once: exit 1 within 20 s
