@@ -207,10 +207,11 @@ static const char *S_svg_refs(xmlDocPtr doc)
 #define SVG_MAX_PATH_POINTS 2000 /* of one path */
 #define SVG_MAX_TEXT 1000        /* bytes of text drawn */
 #define SVG_MAX_USE_DEPTH 16
+#define SVG_MAX_PIXELS ((size_t)IMAGE_MAX_SIDE * IMAGE_MAX_SIDE) /* of embedded PNGs, in all */
 #define SVG_SATURATED ((size_t)1 << 40)
 
 typedef struct S_cost {
-    size_t elements, points, text;
+    size_t elements, points, text, pixels;
 } S_cost;
 
 typedef struct S_costing {
@@ -248,7 +249,7 @@ static const char *S_attr(xmlNodePtr n, const char *name)
 
 static S_cost S_cost_of(S_costing *c, xmlNodePtr n, int depth)
 {
-    S_cost cost = {0, 0, 0};
+    S_cost cost = {0, 0, 0, 0};
     if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
         if (n->parent && (xmlStrEqual(n->parent->name, BAD_CAST "text") ||
                           xmlStrEqual(n->parent->name, BAD_CAST "tspan") ||
@@ -273,14 +274,20 @@ static S_cost S_cost_of(S_costing *c, xmlNodePtr n, int depth)
     if (own > SVG_MAX_PATH_POINTS && !c->why)
         c->why = "an SVG file with a path of more than 2000 points";
     cost.points = own;
+    static const char png[] = "data:image/png;base64,";
+    const char *href = S_attr(n, "href");
+    unsigned long w = 0, h = 0;
+    if (href && strncmp(href, png, sizeof png - 1) == 0 &&
+        S_base64_png_size(href + sizeof png - 1, &w, &h))
+        cost.pixels = (size_t)w * h; /* each one decoded at its full size */
     if (xmlStrEqual(n->name, BAD_CAST "use")) {
-        const char *href = S_attr(n, "href");
         xmlNodePtr target = href && href[0] == '#' ? g_hash_table_lookup(c->ids, href + 1) : NULL;
         if (target) {
             S_cost t = S_cost_of(c, target, depth + 1);
             cost.elements = S_sat_add(cost.elements, t.elements);
             cost.points = S_sat_add(cost.points, t.points);
             cost.text = S_sat_add(cost.text, t.text);
+            cost.pixels = S_sat_add(cost.pixels, t.pixels);
         }
     }
     for (xmlNodePtr ch = n->children; ch; ch = ch->next) {
@@ -288,6 +295,7 @@ static S_cost S_cost_of(S_costing *c, xmlNodePtr n, int depth)
         cost.elements = S_sat_add(cost.elements, t.elements);
         cost.points = S_sat_add(cost.points, t.points);
         cost.text = S_sat_add(cost.text, t.text);
+        cost.pixels = S_sat_add(cost.pixels, t.pixels);
     }
     g_hash_table_insert(c->memo, n, g_memdup2(&cost, sizeof cost));
     return cost;
@@ -357,6 +365,8 @@ static const char *S_svg_cost(xmlDocPtr doc)
             c.why = "an SVG file whose paths and shapes have more than 10000 points in all";
         else if (!c.why && total.text > SVG_MAX_TEXT)
             c.why = "an SVG file with more than 1000 bytes of text";
+        else if (!c.why && total.pixels > SVG_MAX_PIXELS)
+            c.why = "an SVG file that embeds PNG pictures of more than 4096 x 4096 pixels in all";
     }
     g_hash_table_destroy(c.ids);
     g_hash_table_destroy(c.memo);

@@ -491,15 +491,24 @@ C
 fi
 
 # --- pathological SVG logos: refused before drawing, not drawn for seconds or minutes -----
-# Each of these took 1.4 s to over a minute (and up to 1.8 GB) to draw at a
+# Each of these took 1.4 s to over a minute (and up to 1.8 GB; 60 embedded
+# 4096-pixel PNGs, 7 s) to draw at a
 # logo's 512 pixels; each must now be refused at once: exit 1 within 20 s
 # of CPU (ulimit -t: a count, not a clock), one line naming the profile's
 # line, the file and what is wrong, no output file.
 mkdir -p "$T/svg"
 python3 - "$T/svg" <<'PY'
-import random, sys
+import base64, random, struct, sys, zlib
 d = sys.argv[1]
 random.seed(7)
+def png(w, h):
+    def chunk(t, b):
+        return struct.pack('>I', len(b)) + t + b + struct.pack('>I', zlib.crc32(t + b) & 0xffffffff)
+    z = zlib.compressobj(9)
+    data = b''.join(z.compress(b'\0' * (w * 3 + 1)) for _ in range(h)) + z.flush()
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
+            + chunk(b'IDAT', data) + chunk(b'IEND', b''))
+big = base64.b64encode(png(4096, 4096)).decode()
 svg = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" height="100">%s</svg>'
 cases = {
     'blur': '<filter id="f" x="-10" y="-10" width="30" height="30"><feGaussianBlur stdDeviation="100000"/></filter><rect width="100" height="100" filter="url(#f)"/>',
@@ -509,6 +518,7 @@ cases = {
     'marker': '<marker id="m" markerWidth="100" markerHeight="100"><rect width="100" height="100"/></marker><path marker-mid="url(#m)" d="M0 0' + ' l0.001 0' * 200000 + '"/>',
     'path': '<path stroke="black" stroke-width="3" stroke-linejoin="round" d="M0 0' + ''.join(' L%d %d' % (random.randrange(100), random.randrange(100)) for _ in range(15000)) + '"/>',
     'text': '<text y="50" font-size="1">' + 'ab ' * 1000000 + '</text>',
+    'pngs': '<image width="100" height="100" href="data:image/png;base64,%s"/>' % big * 60,
 }
 for name, body in cases.items():
     open('%s/%s.svg' % (d, name), 'w').write(svg % body)
@@ -516,8 +526,8 @@ for name, body in cases.items():
 PY
 declare -A svg_why=([blur]='a filter effect' [chain]='a filter effect' [cssfilter]='a filter effect'
   [use]='draws more than 2000 elements' [marker]='markers' [path]='a path of more than 2000 points'
-  [text]='more than 1000 bytes of text')
-for n in blur chain cssfilter use marker path text; do
+  [text]='more than 1000 bytes of text' [pngs]='embeds PNG pictures of more than 4096 x 4096 pixels in all')
+for n in blur chain cssfilter use marker path text pngs; do
   (ulimit -t 20; exec "$PILDOC" render leaflet --clinic "$T/svg/p-$n.xml" -o "$T/svg/$n.pdf") 2> "$T/svg/$n.err"; rc=$?
   check "svg $n: refused (exit 1, not killed by 20 s of CPU: $rc)" test $rc = 1
   check "svg $n: one line: profile:line, file, ${svg_why[$n]}" bash -c "test \$(wc -l < '$T/svg/$n.err') = 1 && grep -q '^.*p-$n.xml:2: image .*/$n.svg.: an SVG file .*${svg_why[$n]}' '$T/svg/$n.err'"
