@@ -157,10 +157,17 @@ install: all
 print-%:
 	@echo '$($*)'
 
+# Removes what install puts there and nothing else: a file of the site's own
+# in $(pkgdatadir) (a clinic profile beside the installed ones) stays, and
+# so do the folders that hold one; empty folders go.
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/pildoc $(DESTDIR)$(man1dir)/pildoc.1 $(DESTDIR)$(man5dir)/pildoc-templates.5
 	rm -f $(LINGUAS:%=$(DESTDIR)$(localedir)/%/LC_MESSAGES/pildoc.mo)
-	rm -rf $(DESTDIR)$(pkgdatadir)
+	cd templates && find . -type f ! -name '.*' -exec rm -f '$(DESTDIR)$(pkgdatadir)/templates/{}' ';'
+	rm -f $(addprefix $(DESTDIR)$(pkgdatadir)/fonts/,$(notdir $(FONT_FILES)) COPYRIGHT OFL.txt README.md)
+	rm -f $(addprefix $(DESTDIR)$(pkgdatadir)/po/,LINGUAS $(LINGUAS:%=%.po))
+	if [ -d '$(DESTDIR)$(pkgdatadir)' ]; then \
+	  find '$(DESTDIR)$(pkgdatadir)' -depth -type d -empty -delete; fi
 
 # --- documents ----------------------------------------------------------------
 # deps first, then a new make: its pkg-config calls see what deps installed.

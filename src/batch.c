@@ -344,7 +344,8 @@ static void S_worker_handle(void *state, const char *msg, size_t len, strbuf *ou
         err = w->init_err;
         goto report;
     }
-    if (*f[4] && !pd_data_load(f[4], pd_renderer_schema(r), &values, &err))
+    /* the real path the job file's reader checked: no link swapped in since */
+    if (*f[4] && !pd_data_load_nofollow(f[4], pd_renderer_schema(r), &values, &err))
         goto report;
     for (size_t i = 7; i + 1 < flags; i += 2)
         if (!pd_values_set(&values, pd_renderer_schema(r), f[i], f[i + 1], "job", 0, &err))
@@ -465,6 +466,28 @@ static void S_csv_cell(FILE *f, const char *s, bool last)
 
 #define MANIFEST_HEADER "job,output,status,pages,bytes,sha256,error,input_sha256\n"
 
+/* A text cell that a spreadsheet would read as a formula (=, +, -, @, a tab
+ * or CR first: OWASP's CSV injection) is written after a single quote,
+ * which spreadsheets take as "text"; so is one that starts with a quote, so
+ * that a reader takes off exactly one leading quote (S_manifest_text). */
+static char *S_neutral(char *cell)
+{
+    if (!cell[0] || !strchr("=+-@\t\r'", cell[0]))
+        return cell;
+    size_t n = strlen(cell);
+    char *quoted = xmalloc(n + 2);
+    quoted[0] = '\'';
+    memcpy(quoted + 1, cell, n + 1);
+    free(cell);
+    return quoted;
+}
+
+/* A text cell of a manifest as it was before S_neutral. */
+static const char *S_manifest_text(const char *cell)
+{
+    return cell[0] == '\'' ? cell + 1 : cell;
+}
+
 static void S_manifest_row(FILE *f, size_t number, const char *output, bool ok, size_t pages,
                            size_t bytes, const char *sha, const char *error, const char *input)
 {
@@ -472,7 +495,7 @@ static void S_manifest_row(FILE *f, size_t number, const char *output, bool ok, 
     snprintf(num, sizeof num, "%zu", number);
     snprintf(pg, sizeof pg, "%zu", pages);
     snprintf(by, sizeof by, "%zu", bytes);
-    char *out = S_shown(output), *err = S_shown(error);
+    char *out = S_neutral(S_shown(output)), *err = S_neutral(S_shown(error));
     S_csv_cell(f, num, false);
     S_csv_cell(f, out, false);
     S_csv_cell(f, ok ? "ok" : "failed", false);
@@ -860,7 +883,7 @@ static void S_old_row_end(int c, void *user)
         strlen(f[7]) == 64) {
         S_old_row *row = xcalloc(1, sizeof *row);
         row->number = (size_t)number;
-        row->output = xstrdup(f[1]);
+        row->output = xstrdup(S_manifest_text(f[1]));
         row->pages = strtoull(f[3], NULL, 10);
         row->bytes = strtoull(f[4], NULL, 10);
         memcpy(row->sha, f[5], 65);

@@ -93,10 +93,12 @@ static bool S_walk(xmlNodePtr parent, const char *prefix, const char *file, cons
     return true;
 }
 
-bool pd_data_load(const char *path, const pd_schema *schema, pd_values *values, pd_error *err)
+static bool S_load(const char *path, bool nofollow, const pd_schema *schema, pd_values *values,
+                   pd_error *err)
 {
     char *shown = paths_display(path);
-    xmlDocPtr doc = xmlsafe_read_file(shown, err);
+    xmlDocPtr doc =
+        nofollow ? xmlsafe_read_file_nofollow(shown, err) : xmlsafe_read_file(shown, err);
     if (!doc) {
         free(shown);
         return false;
@@ -105,6 +107,17 @@ bool pd_data_load(const char *path, const pd_schema *schema, pd_values *values, 
     xmlFreeDoc(doc);
     free(shown);
     return ok;
+}
+
+bool pd_data_load(const char *path, const pd_schema *schema, pd_values *values, pd_error *err)
+{
+    return S_load(path, false, schema, values, err);
+}
+
+bool pd_data_load_nofollow(const char *path, const pd_schema *schema, pd_values *values,
+                           pd_error *err)
+{
+    return S_load(path, true, schema, values, err);
 }
 
 bool pd_data_load_memory(const char *buf, size_t len, const char *file, const pd_schema *schema,

@@ -15,6 +15,10 @@
 #include "vars.h"
 
 bool pd_data_load(const char *path, const pd_schema *schema, pd_values *values, pd_error *err);
+/* The same, following no symbolic link anywhere in path (a batch job's
+ * data= file, resolved and confined when the job was read). */
+bool pd_data_load_nofollow(const char *path, const pd_schema *schema, pd_values *values,
+                           pd_error *err);
 
 /* The same from len bytes in memory (a request body); `file` names them
  * in errors. */

@@ -2,6 +2,7 @@
 
 #include <cairo.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <librsvg/rsvg.h>
 #include <libxml/parser.h>
 #include <limits.h>
@@ -19,14 +20,20 @@
 #define IMAGE_MAX_BYTES (8L * 1024 * 1024)
 #define IMAGE_MAX_SIDE 4096
 
-/* True when path's real location is inside root's. */
-static bool S_inside(const char *path, const char *root)
+/* NULL when the file open on fd, named path, is inside root's real
+ * location and path still names that very file (a link or file swapped in
+ * since the open is not taken), else why not. */
+static const char *S_inside(int fd, const char *path, const char *root)
 {
     char rp[PATH_MAX], rr[PATH_MAX];
+    struct stat opened, named;
     if (!realpath(path, rp) || !realpath(root, rr))
-        return false;
+        return "outside";
+    if (fstat(fd, &opened) != 0 || stat(rp, &named) != 0 || opened.st_dev != named.st_dev ||
+        opened.st_ino != named.st_ino)
+        return "changed";
     size_t n = strlen(rr);
-    return strncmp(rp, rr, n) == 0 && (rp[n] == '/' || rp[n] == '\0');
+    return strncmp(rp, rr, n) == 0 && (rp[n] == '/' || rp[n] == '\0') ? NULL : "outside";
 }
 
 /* Copies a cairo ARGB32 (premultiplied) or RGB24 surface to straight RGBA. */
@@ -63,24 +70,35 @@ static pd_image *S_from_surface(cairo_surface_t *s, const char *alt)
     return im;
 }
 
-/* Reads the PNG header's size, so that a hostile file claiming a huge
- * image is refused before anything is allocated. */
-static bool S_png_size(const char *path, unsigned long *w, unsigned long *h)
+/* The PNG header's size, so that a hostile file claiming a huge image is
+ * refused before anything is allocated. */
+static bool S_png_size(const unsigned char *b, size_t n, unsigned long *w, unsigned long *h)
 {
     static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    unsigned char b[24];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
-    size_t n = fread(b, 1, sizeof b, f);
-    fclose(f);
-    if (n != sizeof b || memcmp(b, sig, 8) != 0 || memcmp(b + 12, "IHDR", 4) != 0)
+    if (n < 24 || memcmp(b, sig, 8) != 0 || memcmp(b + 12, "IHDR", 4) != 0)
         return false;
     *w =
         (unsigned long)b[16] << 24 | (unsigned long)b[17] << 16 | (unsigned long)b[18] << 8 | b[19];
     *h =
         (unsigned long)b[20] << 24 | (unsigned long)b[21] << 16 | (unsigned long)b[22] << 8 | b[23];
     return true;
+}
+
+/* cairo reads a PNG from memory through this. */
+typedef struct S_stream {
+    const unsigned char *p;
+    size_t left;
+} S_stream;
+
+static cairo_status_t S_stream_read(void *closure, unsigned char *data, unsigned int length)
+{
+    S_stream *st = closure;
+    if (length > st->left)
+        return CAIRO_STATUS_READ_ERROR;
+    memcpy(data, st->p, length);
+    st->p += length;
+    st->left -= length;
+    return CAIRO_STATUS_SUCCESS;
 }
 
 /* The width and height in the IHDR of a PNG held in base64 (white space
@@ -178,24 +196,195 @@ static const char *S_svg_refs(xmlDocPtr doc)
     return NULL;
 }
 
-/* The file's bytes (at most IMAGE_MAX_BYTES, checked by the caller), or
- * NULL. */
-static char *S_read_all(const char *path, size_t *len)
+/* What drawing an SVG may cost. librsvg and cairo take time in proportion
+ * to what is drawn, and some of it without bound: a filter chain, markers on
+ * every vertex of a long path, a self-intersecting stroked path (quadratic
+ * in its segments), <use> copies of copies, a megabyte of text (7 s to
+ * minutes, gigabytes). A logo or a pictogram needs none of that: the work
+ * is bounded before anything is drawn, counting each <use> copy. */
+#define SVG_MAX_ELEMENTS 2000
+#define SVG_MAX_POINTS 10000     /* coordinate pairs of all paths and shapes */
+#define SVG_MAX_PATH_POINTS 2000 /* of one path */
+#define SVG_MAX_TEXT 1000        /* bytes of text drawn */
+#define SVG_MAX_USE_DEPTH 16
+#define SVG_MAX_PIXELS ((size_t)IMAGE_MAX_SIDE * IMAGE_MAX_SIDE) /* of embedded PNGs, in all */
+#define SVG_SATURATED ((size_t)1 << 40)
+
+typedef struct S_cost {
+    size_t elements, points, text, pixels;
+} S_cost;
+
+typedef struct S_costing {
+    GHashTable *ids;  /* id -> element */
+    GHashTable *memo; /* element -> S_cost* */
+    const char *why;
+} S_costing;
+
+static size_t S_sat_add(size_t a, size_t b)
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0)
-        return NULL;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > IMAGE_MAX_BYTES) {
-        close(fd);
-        return NULL;
+    return a + b > SVG_SATURATED ? SVG_SATURATED : a + b;
+}
+
+/* Coordinate pairs in path data or a points list: half its numbers. */
+static size_t S_points(const char *d)
+{
+    size_t numbers = 0;
+    bool in = false;
+    for (const char *p = d; *p; p++) {
+        bool part = (*p >= '0' && *p <= '9') || *p == '.';
+        if (part && !in)
+            numbers++;
+        in = part || ((*p == 'e' || *p == 'E') && in);
     }
+    return (numbers + 1) / 2;
+}
+
+static const char *S_attr(xmlNodePtr n, const char *name)
+{
+    for (xmlAttrPtr a = n->properties; a; a = a->next)
+        if (xmlStrEqual(a->name, BAD_CAST name) && a->children && a->children->content)
+            return (const char *)a->children->content;
+    return NULL;
+}
+
+static S_cost S_cost_of(S_costing *c, xmlNodePtr n, int depth)
+{
+    S_cost cost = {0, 0, 0, 0};
+    if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+        if (n->parent && (xmlStrEqual(n->parent->name, BAD_CAST "text") ||
+                          xmlStrEqual(n->parent->name, BAD_CAST "tspan") ||
+                          xmlStrEqual(n->parent->name, BAD_CAST "textPath")))
+            cost.text = n->content ? strlen((const char *)n->content) : 0;
+        return cost;
+    }
+    if (n->type != XML_ELEMENT_NODE)
+        return cost;
+    if (depth > SVG_MAX_USE_DEPTH) {
+        c->why = "an SVG file whose <use> copies go more than 16 deep (or refer to themselves)";
+        cost.elements = SVG_SATURATED;
+        return cost;
+    }
+    const S_cost *known = g_hash_table_lookup(c->memo, n);
+    if (known)
+        return *known;
+    cost.elements = 1;
+    const char *d = S_attr(n, "d");
+    const char *points = S_attr(n, "points");
+    size_t own = (d ? S_points(d) : 0) + (points ? S_points(points) : 0);
+    if (own > SVG_MAX_PATH_POINTS && !c->why)
+        c->why = "an SVG file with a path of more than 2000 points";
+    cost.points = own;
+    static const char png[] = "data:image/png;base64,";
+    const char *href = S_attr(n, "href");
+    unsigned long w = 0, h = 0;
+    if (href && strncmp(href, png, sizeof png - 1) == 0 &&
+        S_base64_png_size(href + sizeof png - 1, &w, &h))
+        cost.pixels = (size_t)w * h; /* each one decoded at its full size */
+    if (xmlStrEqual(n->name, BAD_CAST "use")) {
+        xmlNodePtr target = href && href[0] == '#' ? g_hash_table_lookup(c->ids, href + 1) : NULL;
+        if (target) {
+            S_cost t = S_cost_of(c, target, depth + 1);
+            cost.elements = S_sat_add(cost.elements, t.elements);
+            cost.points = S_sat_add(cost.points, t.points);
+            cost.text = S_sat_add(cost.text, t.text);
+            cost.pixels = S_sat_add(cost.pixels, t.pixels);
+        }
+    }
+    for (xmlNodePtr ch = n->children; ch; ch = ch->next) {
+        S_cost t = S_cost_of(c, ch, depth);
+        cost.elements = S_sat_add(cost.elements, t.elements);
+        cost.points = S_sat_add(cost.points, t.points);
+        cost.text = S_sat_add(cost.text, t.text);
+        cost.pixels = S_sat_add(cost.pixels, t.pixels);
+    }
+    g_hash_table_insert(c->memo, n, g_memdup2(&cost, sizeof cost));
+    return cost;
+}
+
+/* True when CSS text s sets property name (filter, marker...) to anything
+ * but none. */
+static bool S_css_sets(const char *s, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = s; (p = strcasestr(p, name)) != NULL; p += n) {
+        if (p > s && (g_ascii_isalnum(p[-1]) || p[-1] == '-' || p[-1] == '_'))
+            continue;
+        const char *q = p + n;
+        while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+            q++;
+        if (*q != ':')
+            continue;
+        q++;
+        while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+            q++;
+        if (g_ascii_strncasecmp(q, "none", 4) != 0 || g_ascii_isalnum(q[4]) || q[4] == '-')
+            return true;
+    }
+    return false;
+}
+
+static const char *const S_effects[] = {"filter",     "marker",     "marker-start",
+                                        "marker-mid", "marker-end", NULL};
+
+/* NULL when drawing doc is bounded, else why not. */
+static const char *S_svg_cost(xmlDocPtr doc)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    S_costing c = {g_hash_table_new(g_str_hash, g_str_equal),
+                   g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free), NULL};
+    for (xmlNodePtr n = root; n && !c.why; n = xmlsafe_next(root, n, true)) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        const char *name = (const char *)n->name;
+        if (strcmp(name, "filter") == 0 ||
+            (name[0] == 'f' && name[1] == 'e' && g_ascii_isupper(name[2])))
+            c.why = "an SVG file with a filter effect (blur, shadow...): a logo or "
+                    "pictogram may not use one";
+        else if (strcmp(name, "marker") == 0)
+            c.why = "an SVG file with markers: a logo or pictogram may not use them";
+        xmlChar *css = strcmp(name, "style") == 0 ? xmlNodeGetContent(n) : NULL;
+        for (size_t i = 0; S_effects[i] && !c.why; i++) {
+            const char *v = S_attr(n, S_effects[i]);
+            const char *style = S_attr(n, "style");
+            if ((v && strcmp(v, "none") != 0) || (style && S_css_sets(style, S_effects[i])) ||
+                (css && S_css_sets((const char *)css, S_effects[i])))
+                c.why = i == 0 ? "an SVG file with a filter effect (blur, shadow...): a logo "
+                                 "or pictogram may not use one"
+                               : "an SVG file with markers: a logo or pictogram may not use them";
+        }
+        xmlFree(css);
+        const char *id = S_attr(n, "id");
+        if (id)
+            g_hash_table_insert(c.ids, (gpointer)id, n);
+    }
+    if (!c.why && root) {
+        S_cost total = S_cost_of(&c, root, 0);
+        if (!c.why && total.elements > SVG_MAX_ELEMENTS)
+            c.why = "an SVG file that draws more than 2000 elements (each <use> copy counted)";
+        else if (!c.why && total.points > SVG_MAX_POINTS)
+            c.why = "an SVG file whose paths and shapes have more than 10000 points in all";
+        else if (!c.why && total.text > SVG_MAX_TEXT)
+            c.why = "an SVG file with more than 1000 bytes of text";
+        else if (!c.why && total.pixels > SVG_MAX_PIXELS)
+            c.why = "an SVG file that embeds PNG pictures of more than 4096 x 4096 pixels in all";
+    }
+    g_hash_table_destroy(c.ids);
+    g_hash_table_destroy(c.memo);
+    return c.why;
+}
+
+/* The bytes of the regular file open on fd (at most IMAGE_MAX_BYTES), or
+ * NULL. */
+static char *S_read_all(int fd, size_t *len)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > IMAGE_MAX_BYTES)
+        return NULL;
     size_t size = (size_t)st.st_size, got = 0;
     char *buf = xmalloc(size + 1);
     ssize_t n;
     while (got < size && (n = read(fd, buf + got, size - got)) > 0)
         got += (size_t)n;
-    close(fd);
     if (got != size) {
         free(buf);
         return NULL;
@@ -204,25 +393,21 @@ static char *S_read_all(const char *path, size_t *len)
     return buf;
 }
 
-static cairo_surface_t *S_svg(const char *path, int svg_px, const char **why)
+static cairo_surface_t *S_svg(const char *path, const char *bytes, size_t len, int svg_px,
+                              const char **why)
 {
     GError *gerr = NULL;
     /* read once, checked with libxml2 (no network, no entity expansion, no
        gzip: a compressed SVG would inflate without bound), then given to
        librsvg as bytes: with no base file it loads nothing beside it */
-    size_t len = 0;
-    char *bytes = S_read_all(path, &len);
-    if (!bytes) {
-        *why = "cannot be read";
-        return NULL;
-    }
     xmlDocPtr doc = xmlReadMemory(bytes, (int)len, path, NULL,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     *why = !doc ? "not a valid SVG file" : S_svg_refs(doc);
+    if (!*why)
+        *why = S_svg_cost(doc);
     if (doc)
         xmlFreeDoc(doc);
     RsvgHandle *h = *why ? NULL : rsvg_handle_new_from_data((const guint8 *)bytes, len, &gerr);
-    free(bytes);
     if (*why)
         return NULL;
     if (!h) {
@@ -275,30 +460,49 @@ pd_image *pd_image_load(const char *path, const char *root, int svg_px, const ch
         pd_error_set(err, where, line, "image '%s' has no text alternative (alt)", path);
         return NULL;
     }
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+    /* opened once (never waiting on a FIFO), and that open file is what is
+       checked and read: nothing swapped in after a check is taken */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
         pd_error_set(err, where, line, "image '%s' not found", path);
         return NULL;
     }
-    if (!S_inside(path, root)) {
-        pd_error_set(err, where, line, "image '%s' is outside the folder %s", path, root);
+    const char *where_is = S_inside(fd, path, root);
+    if (where_is) {
+        close(fd);
+        if (strcmp(where_is, "changed") == 0)
+            pd_error_set(err, where, line,
+                         "image '%s' was replaced while it was read (another file or a link)",
+                         path);
+        else
+            pd_error_set(err, where, line, "image '%s' is outside the folder %s", path, root);
         return NULL;
     }
     if (st.st_size > IMAGE_MAX_BYTES) {
+        close(fd);
         pd_error_set(err, where, line, "image '%s' is larger than 8 MB", path);
         return NULL;
     }
+    size_t len = 0;
+    char *bytes = S_read_all(fd, &len);
+    close(fd);
     const char *why = NULL;
     cairo_surface_t *s = NULL;
-    if (paths_has_suffix(path, ".svg")) {
-        s = S_svg(path, svg_px, &why);
+    if (!bytes) {
+        why = "cannot be read";
+    } else if (paths_has_suffix(path, ".svg")) {
+        s = S_svg(path, bytes, len, svg_px, &why);
     } else if (paths_has_suffix(path, ".png")) {
         unsigned long pw = 0, ph = 0;
-        if (!S_png_size(path, &pw, &ph)) {
+        if (!S_png_size((const unsigned char *)bytes, len, &pw, &ph)) {
             why = "not a valid PNG file";
         } else if (pw < 1 || ph < 1 || pw > IMAGE_MAX_SIDE || ph > IMAGE_MAX_SIDE) {
             why = "larger than 4096 pixels a side";
         } else {
-            s = cairo_image_surface_create_from_png(path);
+            S_stream stream = {(const unsigned char *)bytes, len};
+            s = cairo_image_surface_create_from_png_stream(S_stream_read, &stream);
         }
         if (s && cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
             cairo_surface_destroy(s);
@@ -308,6 +512,7 @@ pd_image *pd_image_load(const char *path, const char *root, int svg_px, const ch
     } else {
         why = "neither a .png nor an .svg file";
     }
+    free(bytes);
     if (s && (cairo_image_surface_get_width(s) > IMAGE_MAX_SIDE ||
               cairo_image_surface_get_height(s) > IMAGE_MAX_SIDE ||
               cairo_image_surface_get_width(s) < 1)) {

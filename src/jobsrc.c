@@ -280,15 +280,21 @@ static char *S_confined(pd_jobsrc *src, pd_jobspec *job, long line, const char *
     }
     char *path = paths_join(src->dir, rel);
     char *real = realpath(path, NULL);
-    if (!real)
-        return path; /* missing: the worker says "cannot open" */
+    if (!real) {
+        snprintf(msg, sizeof msg, "%s '%s' cannot be opened: %s", what, rel, strerror(errno));
+        free(path);
+        S_job_error(job, src->path, line, msg, NULL);
+        return NULL;
+    }
+    free(path);
     size_t dl = strlen(src->real_dir);
     bool inside = strncmp(real, src->real_dir, dl) == 0 &&
                   (real[dl] == '/' || (dl == 1 && src->real_dir[0] == '/'));
-    free(real);
+    /* the checked real path goes to the worker, which opens it following
+       no link: one swapped in since this check is refused, not followed */
     if (inside)
-        return path;
-    free(path);
+        return real;
+    free(real);
     snprintf(msg, sizeof msg, "%s must be inside the job file's folder (a link leads out)", what);
     S_job_error(job, src->path, line, msg, NULL);
     return NULL;

@@ -251,8 +251,19 @@ typedef struct S_options {
     size_t max_body;
     unsigned timeout; /* seconds: reading a request, and rendering it */
     unsigned max_connections;
+    unsigned max_per_ip;     /* connections from one address at most (0: no limit) */
+    unsigned header_timeout; /* seconds: the request line and headers, whole */
     size_t queue;
 } S_options;
+
+/* One open connection, from libmicrohttpd's notice that it started to the
+ * one that it closed (the socket is closed after that notice). */
+typedef struct S_conn {
+    struct S_conn *prev, *next;
+    MHD_socket fd;
+    double waiting_since; /* waiting for a request's headers since then; 0: not waiting */
+    bool cut;             /* shut down for taking too long over its headers */
+} S_conn;
 
 typedef struct S_server {
     S_options opt;
@@ -264,6 +275,11 @@ typedef struct S_server {
     size_t in_flight; /* requests begun and not yet completed */
     unsigned long counter;
     volatile sig_atomic_t stopping;
+    S_conn *conns; /* under lock */
+    pthread_t reaper;
+    bool reaper_started;
+    bool reaper_stop;      /* under lock */
+    pthread_cond_t wakeup; /* stops the reaper */
 } S_server;
 
 typedef enum S_route { R_NONE, R_RENDER, R_HEALTH, R_TEMPLATES, R_LANGS } S_route;
@@ -624,6 +640,94 @@ static enum MHD_Result S_render(S_server *srv, struct MHD_Connection *c, S_reque
     return ret;
 }
 
+/* --- slow headers ---------------------------------------------------------------
+ * libmicrohttpd's --timeout is a silence limit: a client that sends its
+ * headers a byte at a time keeps its connection for ever, and a few such
+ * clients take every connection. Each connection is tracked from its start;
+ * one still without a whole request line and headers --header-timeout
+ * seconds after it opened (or after its previous answer) is shut down.
+ * shutdown(), not close(): the socket stays libmicrohttpd's, which closes
+ * it only after its closed notice has taken the connection off the list. */
+
+static void S_notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                                enum MHD_ConnectionNotificationCode toe)
+{
+    S_server *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        S_conn *conn = xcalloc(1, sizeof *conn);
+        conn->fd = fd ? fd->connect_fd : MHD_INVALID_SOCKET;
+        conn->waiting_since = S_now();
+        pthread_mutex_lock(&srv->lock);
+        conn->next = srv->conns;
+        if (srv->conns)
+            srv->conns->prev = conn;
+        srv->conns = conn;
+        pthread_mutex_unlock(&srv->lock);
+        *socket_context = conn;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        S_conn *conn = *socket_context;
+        pthread_mutex_lock(&srv->lock);
+        if (conn->prev)
+            conn->prev->next = conn->next;
+        else
+            srv->conns = conn->next;
+        if (conn->next)
+            conn->next->prev = conn->prev;
+        pthread_mutex_unlock(&srv->lock);
+        free(conn);
+        *socket_context = NULL;
+    }
+}
+
+/* Marks the connection of C as waiting for headers (since now) or not. */
+static void S_conn_waiting(S_server *srv, struct MHD_Connection *c, bool waiting)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    S_conn *conn = info ? info->socket_context : NULL;
+    if (!conn)
+        return;
+    pthread_mutex_lock(&srv->lock);
+    conn->waiting_since = waiting ? S_now() : 0;
+    pthread_mutex_unlock(&srv->lock);
+}
+
+static void *S_reaper(void *arg)
+{
+    S_server *srv = arg;
+    pthread_mutex_lock(&srv->lock);
+    while (!srv->reaper_stop) {
+        double now = S_now();
+        for (S_conn *conn = srv->conns; conn; conn = conn->next) {
+            if (conn->cut || conn->waiting_since == 0 ||
+                now - conn->waiting_since <= srv->opt.header_timeout ||
+                conn->fd == MHD_INVALID_SOCKET)
+                continue;
+            shutdown(conn->fd, SHUT_RDWR);
+            conn->cut = true;
+            char when[32];
+            time_t t = time(NULL);
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+            fprintf(stderr, "%s - - 408 0 %.1f ms (no whole request headers within %u s: closed)\n",
+                    when, (now - conn->waiting_since) * 1000, srv->opt.header_timeout);
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250000000L; /* a quarter of a second */
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&srv->wakeup, &srv->lock, &until);
+    }
+    pthread_mutex_unlock(&srv->lock);
+    return NULL;
+}
+
 static enum MHD_Result S_handle(void *cls, struct MHD_Connection *c, const char *url,
                                 const char *method, const char *version, const char *upload,
                                 size_t *upload_size, void **con_cls)
@@ -638,6 +742,7 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *c, const char 
         snprintf(rq->method, sizeof rq->method, "%s", method);
         S_log_path(rq->path, sizeof rq->path, url);
         *con_cls = rq;
+        S_conn_waiting(srv, c, false); /* the headers are in */
         pthread_mutex_lock(&srv->lock);
         srv->in_flight++;
         pthread_mutex_unlock(&srv->lock);
@@ -678,11 +783,11 @@ static enum MHD_Result S_handle(void *cls, struct MHD_Connection *c, const char 
 static void S_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                         enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     S_server *srv = cls;
     S_request *rq = *con_cls;
     if (!rq)
         return;
+    S_conn_waiting(srv, c, true); /* for the next request on a kept connection */
     double ms = (S_now() - rq->started) * 1000;
     char when[32];
     time_t t = time(NULL);
@@ -709,7 +814,8 @@ static void S_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 static void S_usage(FILE *f)
 {
     fputs("Usage: pildoc serve [--listen ADDR:PORT] [--workers N] [--max-body BYTES]\n"
-          "                    [--timeout S] [--max-connections N] [--queue N]\n"
+          "                    [--timeout S] [--header-timeout S] [--max-connections N]\n"
+          "                    [--max-per-ip N] [--queue N]\n"
           "\n"
           "Serves documents over HTTP: POST /render/TEMPLATE?lang=LL[&paper=letter] with\n"
           "a data XML body (application/xml, as --data) or form fields\n"
@@ -721,7 +827,11 @@ static void S_usage(FILE *f)
           "  --workers N          rendering processes (default: the number of cores)\n"
           "  --max-body BYTES     largest request body (default 1048576)\n"
           "  --timeout S          longest time to read a request, and to render it (default 30)\n"
+          "  --header-timeout S   longest time to send the request line and headers, whole\n"
+          "                       (default 10; at most --timeout)\n"
           "  --max-connections N  open connections at most (default 64)\n"
+          "  --max-per-ip N       open connections from one address at most (default 16;\n"
+          "                       0: no limit, for a proxy on the same host)\n"
           "  --queue N            requests that may wait for a worker (default 32); more: 503\n"
           "\n"
           "SIGTERM or SIGINT stops accepting, finishes the requests in progress, exits 0.\n",
@@ -781,6 +891,8 @@ int pd_serve_main(int argc, char **argv, const pd_env *env)
         {"max-body", required_argument, NULL, 'b'},
         {"timeout", required_argument, NULL, 't'},
         {"max-connections", required_argument, NULL, 'c'},
+        {"header-timeout", required_argument, NULL, 'H'},
+        {"max-per-ip", required_argument, NULL, 'p'},
         {"queue", required_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -790,7 +902,8 @@ int pd_serve_main(int argc, char **argv, const pd_env *env)
     int workers = cores < 1                         ? 1
                   : cores > PD_WORKPOOL_MAX_WORKERS ? PD_WORKPOOL_MAX_WORKERS
                                                     : (int)cores;
-    S_options opt = {"127.0.0.1:8080", workers, (size_t)1024 * 1024, 30, 64, 32};
+    S_options opt = {"127.0.0.1:8080", workers, (size_t)1024 * 1024, 30, 64, 16, 10, 32};
+    bool header_timeout_given = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -827,6 +940,21 @@ int pd_serve_main(int argc, char **argv, const pd_env *env)
             }
             opt.max_connections = (unsigned)v;
             break;
+        case 'H':
+            if (!S_number(optarg, 1, 3600, &v)) {
+                fputs("pildoc: --header-timeout takes seconds from 1 to 3600\n", stderr);
+                return PD_EXIT_USAGE;
+            }
+            opt.header_timeout = (unsigned)v;
+            header_timeout_given = true;
+            break;
+        case 'p':
+            if (!S_number(optarg, 0, 10000, &v)) {
+                fputs("pildoc: --max-per-ip takes a number from 0 to 10000\n", stderr);
+                return PD_EXIT_USAGE;
+            }
+            opt.max_per_ip = (unsigned)v;
+            break;
         case 'q':
             if (!S_number(optarg, 0, 100000, &v)) {
                 fputs("pildoc: --queue takes a number from 0 to 100000\n", stderr);
@@ -841,6 +969,13 @@ int pd_serve_main(int argc, char **argv, const pd_env *env)
     if (optind != argc) {
         fputs("pildoc: serve takes no other arguments\nTry 'pildoc serve --help'.\n", stderr);
         return PD_EXIT_USAGE;
+    }
+    if (opt.header_timeout > opt.timeout) {
+        if (header_timeout_given) {
+            fputs("pildoc: --header-timeout cannot be longer than --timeout\n", stderr);
+            return PD_EXIT_USAGE;
+        }
+        opt.header_timeout = opt.timeout; /* a short --timeout bounds the headers too */
     }
     struct addrinfo *addr = S_address(opt.listen);
     if (!addr) {
@@ -863,6 +998,7 @@ int pd_serve_main(int argc, char **argv, const pd_env *env)
     srv.opt = opt;
     pthread_mutex_init(&srv.lock, NULL);
     pthread_cond_init(&srv.idle, NULL);
+    pthread_cond_init(&srv.wakeup, NULL);
     srv.templates = pd_template_list(env->templates_dir);
     srv.langs = lang_available(env->linguas);
     int status = PD_EXIT_INPUT;
@@ -887,15 +1023,21 @@ int pd_serve_main(int argc, char **argv, const pd_env *env)
                      MHD_USE_ERROR_LOG;
     if (addr->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    d = MHD_start_daemon(flags, 0, NULL, NULL, S_handle, &srv, MHD_OPTION_SOCK_ADDR, addr->ai_addr,
-                         MHD_OPTION_CONNECTION_LIMIT, opt.max_connections,
-                         MHD_OPTION_CONNECTION_TIMEOUT, opt.timeout, MHD_OPTION_NOTIFY_COMPLETED,
-                         S_completed, &srv, MHD_OPTION_END);
+    d = MHD_start_daemon(
+        flags, 0, NULL, NULL, S_handle, &srv, MHD_OPTION_SOCK_ADDR, addr->ai_addr,
+        MHD_OPTION_CONNECTION_LIMIT, opt.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        opt.max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, opt.timeout, MHD_OPTION_NOTIFY_COMPLETED,
+        S_completed, &srv, MHD_OPTION_NOTIFY_CONNECTION, S_notify_connection, &srv, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "pildoc: cannot listen on %s: %s\n", opt.listen,
                 errno ? strerror(errno) : "failed");
         goto done;
     }
+    if (pthread_create(&srv.reaper, NULL, S_reaper, &srv) != 0) {
+        fputs("pildoc: cannot start a thread\n", stderr);
+        goto done;
+    }
+    srv.reaper_started = true;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     char host[128] = "";
     getnameinfo(addr->ai_addr, addr->ai_addrlen, host, sizeof host, NULL, 0, NI_NUMERICHOST);
@@ -925,11 +1067,19 @@ int pd_serve_main(int argc, char **argv, const pd_env *env)
 done:
     if (d)
         MHD_stop_daemon(d);
+    if (srv.reaper_started) {
+        pthread_mutex_lock(&srv.lock);
+        srv.reaper_stop = true;
+        pthread_cond_signal(&srv.wakeup);
+        pthread_mutex_unlock(&srv.lock);
+        pthread_join(srv.reaper, NULL);
+    }
     pd_workpool_free(srv.pool);
     freeaddrinfo(addr);
     S_free_list(srv.templates);
     lang_list_free(srv.langs);
     pthread_cond_destroy(&srv.idle);
+    pthread_cond_destroy(&srv.wakeup);
     pthread_mutex_destroy(&srv.lock);
     if (status == PD_EXIT_OK)
         fputs("pildoc serve: stopped\n", stderr);

@@ -223,6 +223,45 @@ static xmlDocPtr S_parse(const char *buf, int len, const char *file, long line0,
     return doc;
 }
 
+/* Opens path to read, following no symbolic link in any of its parts
+ * (each folder opened in turn with O_NOFOLLOW), or returns -1 with errno. */
+static int S_open_nofollow(const char *path)
+{
+    char *copy = xstrdup(path);
+    int dir = AT_FDCWD;
+    char *part = copy;
+    if (*part == '/') {
+        dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        while (*part == '/')
+            part++;
+    }
+    int fd = -1;
+    while (dir != -1) {
+        char *slash = strchr(part, '/');
+        if (!slash) {
+            fd = openat(dir, part, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+            break;
+        }
+        *slash = '\0';
+        int next = *part ? openat(dir, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                         : fcntl(dir, F_DUPFD_CLOEXEC, 0);
+        int saved = errno;
+        if (dir != AT_FDCWD)
+            close(dir);
+        errno = saved;
+        dir = next;
+        part = slash + 1;
+    }
+    int saved = errno;
+    if (dir != AT_FDCWD && dir != -1)
+        close(dir);
+    free(copy);
+    errno = saved;
+    return fd;
+}
+
+static xmlDocPtr S_read_fd(int fd, const char *path, pd_error *err);
+
 xmlDocPtr xmlsafe_read_file(const char *path, pd_error *err)
 {
     /* O_NONBLOCK: opening a FIFO must not wait for a writer; anything but
@@ -232,6 +271,25 @@ xmlDocPtr xmlsafe_read_file(const char *path, pd_error *err)
         pd_error_set(err, path, 0, "cannot open: %s", strerror(errno));
         return NULL;
     }
+    return S_read_fd(fd, path, err);
+}
+
+xmlDocPtr xmlsafe_read_file_nofollow(const char *path, pd_error *err)
+{
+    int fd = S_open_nofollow(path);
+    if (fd < 0) {
+        pd_error_set(err, path, 0, "cannot open: %s",
+                     errno == ELOOP || errno == ENOTDIR
+                         ? "a symbolic link is in its path (since the job was checked)"
+                         : strerror(errno));
+        return NULL;
+    }
+    return S_read_fd(fd, path, err);
+}
+
+/* Reads and parses the file open on fd (closed here): a regular file only. */
+static xmlDocPtr S_read_fd(int fd, const char *path, pd_error *err)
+{
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);

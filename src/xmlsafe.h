@@ -25,6 +25,10 @@
 void xmlsafe_init(void);
 
 xmlDocPtr xmlsafe_read_file(const char *path, pd_error *err);
+/* The same, following no symbolic link anywhere in path: for a path checked
+ * earlier (resolved, confined), so that a link swapped in since then is
+ * refused rather than followed. */
+xmlDocPtr xmlsafe_read_file_nofollow(const char *path, pd_error *err);
 /* Parses a string; `file` and `line` name where it came from for errors. */
 xmlDocPtr xmlsafe_read_memory(const char *buf, size_t len, const char *file, long line,
                               pd_error *err);

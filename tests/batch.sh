@@ -171,6 +171,46 @@ check "template path: an installed template's own file refused too" grep -q "^pi
 check "template path: nothing rendered for them, the name still works" \
   bash -c "test ! -e '$T/tplpath/h1.pdf' && test ! -e '$T/tplpath/h3.pdf' && test -s '$T/tplpath/h4.pdf'"
 
+# --- CSV injection: an output name a spreadsheet would run as a formula -----------
+# (OWASP: a cell starting with = + - @ tab CR) is written after a single
+# quote; so is one starting with a quote, and --resume reads them back.
+cat > "$T/formula.csv" <<'CSV'
+template,lang,output
+leaflet,en,"=HYPERLINK(""evil.example"";""y"").pdf"
+leaflet,en,+1+2.pdf
+leaflet,en,-x.pdf
+leaflet,en,@SUM(A1).pdf
+leaflet,en,'quoted.pdf
+leaflet,en,'=already.pdf
+leaflet,en,plain.pdf
+CSV
+$PILDOC batch "$T/formula.csv" --out "$T/formula" --quiet 2> "$T/err"; rc=$?
+check "formula names: exit 0" test $rc = 0
+check "formula names: the files have their names" bash -c "cd '$T/formula' && test -s '=HYPERLINK(\"evil.example\";\"y\").pdf' -a -s +1+2.pdf -a -s ./-x.pdf -a -s '@SUM(A1).pdf' -a -s \"'quoted.pdf\" -a -s \"'=already.pdf\" -a -s plain.pdf"
+/usr/bin/python3 - "$T/formula/manifest.csv" > "$T/cells" <<'PY'
+import csv, sys
+for row in csv.reader(open(sys.argv[1], newline='')):
+    print(row[1])
+PY
+check "formula names: no manifest cell starts with = + - @" bash -c "! grep -q '^[-=+@]' '$T/cells'"
+check "formula names: each is written after one quote" test "$(sed -n '2,7p' "$T/cells" | tr '\n' ' ')" = "'=HYPERLINK(\"evil.example\";\"y\").pdf '+1+2.pdf '-x.pdf '@SUM(A1).pdf ''quoted.pdf ''=already.pdf "
+check "formula names: a plain name is as it was" test "$(sed -n 8p "$T/cells")" = plain.pdf
+$PILDOC batch "$T/formula.csv" --out "$T/formula" --quiet --resume 2> "$T/err"; rc=$?
+check "formula names: --resume reads them back: every job kept" grep -q ': 7 jobs: 0 written, 7 kept' "$T/err"
+
+# --- --resume re-checks each output against its manifest row --------------------
+head -4 "$T/formula.csv" | sed 's/^leaflet,en,/consent,fr,/' > "$T/three.csv"
+$PILDOC batch "$T/three.csv" --out "$T/rc" --quiet 2> /dev/null
+cp -r "$T/rc" "$T/rc-whole"
+f1=$(sed -n '3s/^"2","\([^"]*\)".*/\1/p' "$T/rc/manifest.csv"); f1=${f1#\'}
+f2=$(sed -n '4s/^"3","\([^"]*\)".*/\1/p' "$T/rc/manifest.csv"); f2=${f2#\'}
+truncate -s 2000 "$T/rc/$f1"                                    # a write cut short
+head -c "$(stat -c %s "$T/rc/$f2")" /dev/urandom > "$T/rc/$f2"  # a foreign file of the same size
+$PILDOC batch "$T/three.csv" --out "$T/rc" --quiet --resume 2> "$T/err"
+check "resume: a truncated output and a foreign one of the right size are rendered again" grep -q ': 3 jobs: 2 written, 1 kept' "$T/err"
+check "resume: ... and are right again" bash -c "cmp -s '$T/rc/$f1' '$T/rc-whole/$f1' && cmp -s -- '$T/rc/$f2' '$T/rc-whole/$f2'"
+check "resume: ... the manifest as after one whole run" cmp -s "$T/rc/manifest.csv" "$T/rc-whole/manifest.csv"
+
 if [ -z "${PILDOC_SANITIZED:-}" ]; then
 mkjobs() { python3 -c "
 import sys

@@ -101,8 +101,20 @@ check "prefix: man pages into mandir" grep -q "$T/dry/opt/pildoc-test/share/man/
 check "prefix: dry run installs nothing" test ! -e "$T/dry"
 
 # --- uninstall ------------------------------------------------------------------
+# files of the site's own in pkgdatadir (a clinic profile beside the installed
+# ones, a note) are not install's to remove
+pkgdata=$prefix/share/pildoc
+echo '<clinic country="GB"><name>Local</name></clinic>' > "$pkgdata/templates/clinics/local.xml"
+echo 'site notes' > "$pkgdata/NOTES.txt"
 make -s --no-print-directory uninstall DESTDIR="$ROOT" > "$T/uninstall.log" 2>&1
 check "make uninstall succeeds" test $? = 0
+check "uninstall keeps a clinic profile of the site's own in pkgdatadir" test -s "$pkgdata/templates/clinics/local.xml"
+check "uninstall keeps another file of the site's own in pkgdatadir" test -s "$pkgdata/NOTES.txt"
+check "uninstall leaves no other file behind" test "$(find "$ROOT" ! -type d | sort | tr '\n' ' ')" = "$pkgdata/NOTES.txt $pkgdata/templates/clinics/local.xml "
+check "uninstall removes the emptied folders (fonts, po, templates/pictograms)" test ! -e "$pkgdata/fonts" -a ! -e "$pkgdata/po" -a ! -e "$pkgdata/templates/pictograms"
+rm -f "$pkgdata/templates/clinics/local.xml" "$pkgdata/NOTES.txt"
+make -s --no-print-directory uninstall DESTDIR="$ROOT" > "$T/uninstall.log" 2>&1
+check "make uninstall again (nothing of the site's left) succeeds" test $? = 0
 check "uninstall leaves no file behind" test -z "$(find "$ROOT" ! -type d)"
 check "uninstall leaves no pildoc folder" test -z "$(find "$ROOT" -name '*pildoc*')"
 

@@ -399,6 +399,150 @@ run_bounded 30 "$PILDOC" batch "$T/j3.csv" --out "$T/ofifo" --resume --quiet 2> 
 check "resume: an output replaced by a FIFO: the run ends (exit $rc, not killed)" test $rc = 1
 check "resume: ... that job fails, the others are kept" grep -q ': 3 jobs: 0 written, 2 kept from an earlier run, 1 failed' "$T/ofifo.err"
 
+# --- data= checked, then swapped for a link before the worker opens it ------------------
+# A shim (LD_PRELOAD) replaces the folder sub/ by a link to another folder
+# right after the job file's reader has checked data="sub/p.xml": the worker
+# must not follow the link and print the other folder's patient.
+if [ -z "${PILDOC_SANITIZED:-}" ] && command -v gcc >/dev/null; then
+  cat > "$T/swaplink.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+char *realpath(const char *path, char *resolved)
+{
+    static char *(*real)(const char *, char *);
+    if (!real)
+        real = (char *(*)(const char *, char *))dlsym(RTLD_NEXT, "realpath");
+    char *r = real(path, resolved);
+    const char *dir = getenv("SWAP_DIR"), *to = getenv("SWAP_TO");
+    size_t n = strlen(path);
+    if (r && dir && to && n > 10 && strcmp(path + n - 10, "/sub/p.xml") == 0) {
+        char sub[PATH_MAX], moved[PATH_MAX];
+        snprintf(sub, sizeof sub, "%s/sub", dir);
+        snprintf(moved, sizeof moved, "%s/sub.moved", dir);
+        if (rename(sub, moved) == 0)
+            symlink(to, sub);
+    }
+    return r;
+}
+C
+  gcc -shared -fPIC -o "$T/swaplink.so" "$T/swaplink.c" -ldl
+  mkdir -p "$T/toctou/jobs/sub" "$T/toctou/other"
+  printf '<data><patient><name>Here Inside</name></patient></data>' > "$T/toctou/jobs/sub/p.xml"
+  printf '<data><patient><name>Someone Else</name></patient></data>' > "$T/toctou/other/p.xml"
+  printf 'template,lang,output,data\nconsent,en,a.pdf,sub/p.xml\n' > "$T/toctou/jobs/jobs.csv"
+  SWAP_DIR=$T/toctou/jobs SWAP_TO=$T/toctou/other LD_PRELOAD=$T/swaplink.so \
+    run_bounded 60 "$PILDOC" batch "$T/toctou/jobs/jobs.csv" --out "$T/toctou/out" --jobs 1 --quiet 2> "$T/toctou.err"; rc=$?
+  check "data= swapped for a link after the check: the link was swapped in (test set-up)" test -L "$T/toctou/jobs/sub"
+  check "data= swapped for a link after the check: the job fails (exit $rc)" test $rc = 1
+  check "data= swapped for a link after the check: no document of the other patient" test ! -e "$T/toctou/out/a.pdf"
+  check "data= swapped for a link after the check: the manifest says why" grep -q 'symbolic link is in its path' "$T/toctou/out/manifest.csv"
+  # without the swap, the same job renders, and a link inside the folder is still fine
+  rm "$T/toctou/jobs/sub"; mv "$T/toctou/jobs/sub.moved" "$T/toctou/jobs/sub"
+  ln -s sub "$T/toctou/jobs/inner"
+  printf 'template,lang,output,data\nconsent,en,a.pdf,sub/p.xml\nconsent,en,b.pdf,inner/p.xml\n' > "$T/toctou/jobs/jobs.csv"
+  "$PILDOC" batch "$T/toctou/jobs/jobs.csv" --out "$T/toctou/out" --jobs 1 --quiet 2> "$T/toctou.err"; rc=$?
+  check "data=: a link that stays inside the job file's folder is still followed (exit $rc)" test $rc = 0
+  check "data=: ... and the right patient printed" bash -c "pdftotext '$T/toctou/out/b.pdf' - | grep -q 'Here Inside'"
+fi
+
+# --- a logo swapped for a FIFO after it was checked -------------------------------------
+# The shim swaps logo.png for a FIFO when the profile's folder is resolved
+# (the confinement check): pildoc must not open it again by name and wait
+# on the FIFO for ever.
+if [ -z "${PILDOC_SANITIZED:-}" ] && command -v gcc >/dev/null; then
+  cat > "$T/swapfifo.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+char *realpath(const char *path, char *resolved)
+{
+    static char *(*real)(const char *, char *);
+    if (!real)
+        real = (char *(*)(const char *, char *))dlsym(RTLD_NEXT, "realpath");
+    const char *root = getenv("SWAP_ROOT");
+    if (root && strcmp(path, root) == 0) {
+        char logo[PATH_MAX], moved[PATH_MAX];
+        snprintf(logo, sizeof logo, "%s/logo.png", root);
+        snprintf(moved, sizeof moved, "%s/logo.moved", root);
+        if (rename(logo, moved) == 0)
+            mkfifo(logo, 0600);
+    }
+    return real(path, resolved);
+}
+C
+  gcc -shared -fPIC -o "$T/swapfifo.so" "$T/swapfifo.c" -ldl
+  mkdir -p "$T/fifologo"
+  cp templates/clinics/logo-montreal.png "$T/fifologo/logo.png"
+  printf '<clinic country="CA"><name>Test</name>\n<logo>logo.png</logo></clinic>' > "$T/fifologo/p.xml"
+  SWAP_ROOT=$T/fifologo LD_PRELOAD=$T/swapfifo.so run_bounded 60 "$PILDOC" render leaflet --clinic "$T/fifologo/p.xml" -o "$T/fifologo/out.pdf" 2> "$T/fifologo.err"; rc=$?
+  check "logo swapped for a FIFO after the check: the FIFO was swapped in (test set-up)" test -p "$T/fifologo/logo.png"
+  check "logo swapped for a FIFO after the check: not waited on (exit $rc, not killed)" test $rc = 1
+  check "logo swapped for a FIFO after the check: one line naming the profile and the logo" bash -c "test \$(wc -l < '$T/fifologo.err') = 1 && grep -q 'p.xml:2: image .*logo.png. was replaced while it was read' '$T/fifologo.err'"
+  check "logo swapped for a FIFO after the check: no file" test ! -e "$T/fifologo/out.pdf"
+fi
+
+# --- pathological SVG logos: refused before drawing, not drawn for seconds or minutes -----
+# Each of these took 1.4 s to over a minute (and up to 1.8 GB; 60 embedded
+# 4096-pixel PNGs, 7 s) to draw at a
+# logo's 512 pixels; each must now be refused at once: exit 1 within 20 s
+# of CPU (ulimit -t: a count, not a clock), one line naming the profile's
+# line, the file and what is wrong, no output file.
+mkdir -p "$T/svg"
+python3 - "$T/svg" <<'PY'
+import base64, random, struct, sys, zlib
+d = sys.argv[1]
+random.seed(7)
+def png(w, h):
+    def chunk(t, b):
+        return struct.pack('>I', len(b)) + t + b + struct.pack('>I', zlib.crc32(t + b) & 0xffffffff)
+    z = zlib.compressobj(9)
+    data = b''.join(z.compress(b'\0' * (w * 3 + 1)) for _ in range(h)) + z.flush()
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
+            + chunk(b'IDAT', data) + chunk(b'IEND', b''))
+big = base64.b64encode(png(4096, 4096)).decode()
+svg = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" height="100">%s</svg>'
+cases = {
+    'blur': '<filter id="f" x="-10" y="-10" width="30" height="30"><feGaussianBlur stdDeviation="100000"/></filter><rect width="100" height="100" filter="url(#f)"/>',
+    'chain': '<filter id="f">%s</filter><rect width="100" height="100" style="fill: red; filter : url(#f)"/>' % ''.join('<feGaussianBlur stdDeviation="50" result="r%d"/>' % i for i in range(600)),
+    'cssfilter': '<style>rect { filter: blur(500px) }</style><rect width="100" height="100"/>',
+    'use': '<rect id="a0" width="100" height="100" fill-opacity="0.01"/>' + ''.join('<g id="a%d"><use href="#a%d"/><use xlink:href="#a%d"/></g>' % (i, i - 1, i - 1) for i in range(1, 17)),
+    'marker': '<marker id="m" markerWidth="100" markerHeight="100"><rect width="100" height="100"/></marker><path marker-mid="url(#m)" d="M0 0' + ' l0.001 0' * 200000 + '"/>',
+    'path': '<path stroke="black" stroke-width="3" stroke-linejoin="round" d="M0 0' + ''.join(' L%d %d' % (random.randrange(100), random.randrange(100)) for _ in range(15000)) + '"/>',
+    'text': '<text y="50" font-size="1">' + 'ab ' * 1000000 + '</text>',
+    'pngs': '<image width="100" height="100" href="data:image/png;base64,%s"/>' % big * 60,
+}
+for name, body in cases.items():
+    open('%s/%s.svg' % (d, name), 'w').write(svg % body)
+    open('%s/p-%s.xml' % (d, name), 'w').write('<clinic country="FR"><name>Test</name>\n<logo>%s.svg</logo></clinic>' % name)
+PY
+declare -A svg_why=([blur]='a filter effect' [chain]='a filter effect' [cssfilter]='a filter effect'
+  [use]='draws more than 2000 elements' [marker]='markers' [path]='a path of more than 2000 points'
+  [text]='more than 1000 bytes of text' [pngs]='embeds PNG pictures of more than 4096 x 4096 pixels in all')
+for n in blur chain cssfilter use marker path text pngs; do
+  (ulimit -t 20; exec "$PILDOC" render leaflet --clinic "$T/svg/p-$n.xml" -o "$T/svg/$n.pdf") 2> "$T/svg/$n.err"; rc=$?
+  check "svg $n: refused (exit 1, not killed by 20 s of CPU: $rc)" test $rc = 1
+  check "svg $n: one line: profile:line, file, ${svg_why[$n]}" bash -c "test \$(wc -l < '$T/svg/$n.err') = 1 && grep -q '^.*p-$n.xml:2: image .*/$n.svg.: an SVG file .*${svg_why[$n]}' '$T/svg/$n.err'"
+  check "svg $n: no output file" test ! -e "$T/svg/$n.pdf"
+done
+# what a logo does use still draws: shapes, <use>, a short text, style without effects
+cat > "$T/svg/fine.svg" <<'SVG'
+<svg xmlns="http://www.w3.org/2000/svg" width="100" height="40"><style>.b { fill: #08c; filter: none }</style>
+<defs><circle id="dot" r="4"/></defs><rect class="b" width="30" height="30"/><use href="#dot" x="40" y="15"/>
+<path d="M50 5 L60 30 L70 5 Z" marker-end="none"/><text x="75" y="25" font-size="10">Clinic</text></svg>
+SVG
+printf '<clinic country="FR"><name>Test</name>\n<logo>fine.svg</logo></clinic>' > "$T/svg/p-fine.xml"
+"$PILDOC" render leaflet --clinic "$T/svg/p-fine.xml" -o "$T/svg/fine.pdf" 2> "$T/svg/fine.err"
+check "svg: shapes, <use>, a short text and 'filter: none' still draw" test -s "$T/svg/fine.pdf"
+
 # --- the font cache: never through a link or in a folder others can write ---------------
 mkdir -p "$T/xdg1/pildoc" "$T/xdg2" "$T/fcvictim"
 chmod 777 "$T/xdg1/pildoc"

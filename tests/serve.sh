@@ -260,6 +260,31 @@ kill -TERM "$PID"
 wait "$PID"
 check "exit 0 after SIGTERM when idle" test $? = 0
 
+# --- E: slow-header clients (slowloris) do not starve the server ------------------
+# Ten clients from 127.0.0.2 each send a header byte every 0.2 s (never silent
+# long enough for --timeout 30). Only --max-per-ip 3 of them get a connection,
+# those are cut off by --header-timeout 2, and requests from 127.0.0.1 are
+# served meanwhile; without both limits they would hold all 6 connections.
+start e --workers 1 --max-connections 6 --max-per-ip 3 --header-timeout 2 --timeout 30
+PORT=${URL##*:}
+python3 tests/slow-clients.py "$PORT" 10 25 127.0.0.2 > "$T/slow.out" &
+SLOW=$!
+sleep 1
+check "slowloris: GET /health is answered while slow clients connect" test "$(code --max-time 20 "$URL/health")" = 200
+check "slowloris: a document is rendered meanwhile" test "$(code --max-time 20 -X POST "$URL/render/leaflet?lang=fr&paper=letter")" = 200
+check "slowloris: ... and is right" cmp -s "$T/body" "$T/ref-leaflet-fr.pdf"
+wait $SLOW
+check "slowloris: ten slow clients reported" test "$(wc -l < "$T/slow.out")" = 10
+check "slowloris: none held its connection for 25 s" bash -c "! grep -q held '$T/slow.out'"
+cut=$(grep -c 'no whole request headers within 2 s: closed' "$LOG")
+check "slowloris: 1 to 3 (--max-per-ip) cut off by --header-timeout, logged ($cut)" test "$cut" -ge 1 -a "$cut" -le 3
+check "slowloris: the server still answers" test "$(code -X POST "$URL/render/leaflet")" = 200
+kill -TERM "$PID"
+wait "$PID"
+check "slowloris: exit 0 after SIGTERM" test $? = 0
+"$PILDOC" serve --timeout 5 --header-timeout 6 2> "$T/err"
+check "--header-timeout longer than --timeout: usage error (2)" test $? = 2
+
 # --- usage ----------------------------------------------------------------------
 "$PILDOC" serve --workers 0 2> "$T/err"
 check "--workers 0: usage error (2)" test $? = 2
