@@ -124,6 +124,38 @@ check "running header, filled zh_CN+fr: both labels, the name once" bash -c "gre
 pdftotext -f 2 -l 2 "$T/hdr-enzh.pdf" "$T/hdr2.txt"
 check "running header, blank en+zh_CN: the Chinese labels without the date's last character" bash -c "grep -q '^Date of birth: / 出生日期：' '$T/hdr2.txt' && grep -q '^Patient number: / 病历号：' '$T/hdr2.txt'"
 
+# the statement that both versions say the same, and which prevails: by
+# default the clinician's (--also) language; a data value may name the other
+pdftotext "$T/out/consent-zh_CN+fr.pdf" - | tr '\n' ' ' > "$T/zhfr1.txt"
+check "consent zh_CN+fr: the statement in Chinese, French governing by default" grep -q '本同意书以两种语言书写，两种语言版本内容相同。如两种版本有不一致 *之处，以法文版本为准。' "$T/zhfr1.txt"
+check "... and in French, after it" grep -q '以法文版本为准。 *Ce formulaire est rédigé en deux langues. Les deux versions ont le *même contenu. En cas de divergence entre les deux versions, la version *française fait foi.' "$T/zhfr1.txt"
+printf '<data><document><governing_language>zh_CN</governing_language></document></data>\n' > "$T/gov.xml"
+"$PILDOC" render leaflet --lang zh_CN --also fr --data "$T/gov.xml" -o "$T/gov.pdf"
+pdftotext "$T/gov.pdf" - | tr '\n' ' ' > "$T/gov.txt"
+check "leaflet zh_CN+fr, governing_language zh_CN from a data file: the leaflet's wording, Chinese prevails" bash -c "grep -q '本须知以两种语言书写.*以中文版本为准' '$T/gov.txt' && grep -q 'Cette fiche est rédigée en deux langues.*la version *chinoise fait foi' '$T/gov.txt'"
+check "... printed once in each language" test "$(grep -o 'deux langues' "$T/gov.txt" | wc -l)" = 1
+"$PILDOC" render consent --lang fr -o "$T/mono.pdf" --set document.governing_language=fr
+check "a document in one language: no such statement (whatever governing_language says)" bash -c "! pdftotext '$T/mono.pdf' - | grep -q 'deux langues'"
+rm -f "$T/bad.pdf"
+"$PILDOC" render consent --lang fr --also en --set document.governing_language=zh_CN -o "$T/bad.pdf" 2> "$T/err"; rc=$?
+check "governing_language zh_CN in a fr+en consent: exit 1, no file" bash -c "test $rc = 1 && test ! -e '$T/bad.pdf'"
+check "... one line naming the value and the two languages" bash -c "test \$(wc -l < '$T/err') = 1 && grep -q 'document.governing_language is zh_CN, not one of this document.s two languages (fr, en)' '$T/err'"
+"$PILDOC" render consent --lang fr --also en --set document.governing_language=de -o "$T/bad.pdf" 2> "$T/err"; rc=$?
+check "governing_language de: exit 1, one line naming the choices" bash -c "test $rc = 1 && test ! -e '$T/bad.pdf' && test \$(wc -l < '$T/err') = 1 && grep -q \"'document.governing_language' must be one of: en, fr, zh_CN\" '$T/err'"
+"$PILDOC" render consent --lang fr --also en --set document.languages=en+fr -o "$T/bad.pdf" 2> "$T/err"; rc=$?
+check "document.languages cannot be set: exit 1, one line" bash -c "test $rc = 1 && test ! -e '$T/bad.pdf' && grep -q \"'document.languages' is set by --also and cannot be set\" '$T/err'"
+printf 'template,lang,output,also,document.governing_language\nconsent,fr,ok.pdf,en,\nconsent,fr,bad.pdf,en,zh_CN\n' > "$T/gov.csv"
+"$PILDOC" batch "$T/gov.csv" --out "$T/bg" --jobs 1 --quiet > /dev/null 2> "$T/berr"
+check "batch: a governing_language not among the job's languages fails that job alone, naming the job" bash -c "test -s '$T/bg/ok.pdf' && test ! -e '$T/bg/bad.pdf' && grep -q 'job 2 (bad.pdf): document.governing_language is zh_CN' '$T/berr'"
+
+# the interpreter's statement names both languages, in each language
+for pair in "zh_CN fr 在法语与中文之间 'entre le français et le chinois'" "fr en \"entre l’anglais et le français\" 'between English and French'" "en zh_CN 'between English and Chinese' 在英语与中文之间"; do
+  eval set -- $pair
+  "$PILDOC" render consent --lang "$1" --also "$2" -o "$T/int.pdf"
+  pdftotext "$T/int.pdf" - | tr '\n' ' ' | sed 's/  */ /g' > "$T/int.txt"
+  check "interpreter $1+$2: '$3' then '$4'" bash -c "grep -q \"$3.*$4\" '$T/int.txt' && ! grep -q 'language above\|langue indiquée ci-dessus\|上述语种' '$T/int.txt'"
+done
+
 # pildoc serve: also=
 : > "$T/serve.log"
 "$PILDOC" serve --listen 127.0.0.1:0 --workers 1 2> "$T/serve.log" &
