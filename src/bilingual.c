@@ -325,7 +325,8 @@ pd_doc *pd_bind_bilingual(const pd_template *t, const pd_schema *schema, const p
     }
     S_zip z = {a,
                pd_doc_intern(a, pd_lang_tag(second)),
-               strncmp(pd_lang_tag(second), "zh", 2) == 0 ? 0 : (unsigned)PD_SPAN_ITALIC,
+               (unsigned)PD_SPAN_SECOND |
+                   (strncmp(pd_lang_tag(second), "zh", 2) == 0 ? 0 : (unsigned)PD_SPAN_ITALIC),
                pd_doc_intern(a, t->path),
                err,
                pd_doc_new()};
@@ -338,6 +339,7 @@ pd_doc *pd_bind_bilingual(const pd_template *t, const pd_schema *schema, const p
     holder->n_children = n_old;
     a->blocks = NULL;
     a->n_blocks = 0;
+    a->also_tag = z.tag2;
     bool ok = S_zip_blocks(&z, old, n_old, b->blocks, b->n_blocks, true, &a->blocks, &a->n_blocks);
     if (ok) {
         S_join_texts(&z, &a->title_text, &a->title_text, &b->title_text, NULL);

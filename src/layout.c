@@ -163,7 +163,8 @@ typedef struct S_state {
     const char *lang_tag;
     bool cjk;
     bool fr;
-    double k; /* scale: 1 normal, 16/11 large print */
+    const char *also_tag; /* a bilingual document's second language, or NULL */
+    double k;             /* scale: 1 normal, 16/11 large print */
     S_styles sty;
     pd_pages *out;
     S_slice *slices;
@@ -309,6 +310,13 @@ static void S_tag_slices(S_state *st, size_t first, int tag, bool other_script)
 static bool S_other_script(const S_state *st, const pd_text *t)
 {
     GUnicodeScript own = st->cjk ? G_UNICODE_SCRIPT_HAN : G_UNICODE_SCRIPT_LATIN;
+    /* a bilingual document: text in its second language (a block, or
+       spans beside the first language's) gets that language's /Lang */
+    if (st->also_tag && strcmp(st->lang_tag, st->out->lang_tag) != 0)
+        return true;
+    for (size_t i = 0; i < t->n_spans; i++)
+        if (t->spans[i].style & PD_SPAN_SECOND)
+            return true;
     for (size_t i = 0; i < t->n_spans; i++) {
         if (!(t->spans[i].style & PD_SPAN_VALUE))
             continue;
@@ -451,6 +459,9 @@ static char *S_layout_key(const S_state *st, const pd_text *text, double width,
 {
     strbuf k = STRBUF_INIT;
     strbuf_append(&k, st->lang_tag);
+    strbuf_append_char(&k, '|');
+    if (st->also_tag) /* how PD_SPAN_SECOND spans are shaped */
+        strbuf_append(&k, st->also_tag);
     strbuf_append_char(&k, '|');
     S_key_num(&k, width, '|');
     S_key_num(&k, style->size, '|');
@@ -781,6 +792,24 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
         } else if (sp->style & PD_SPAN_VALUE) {
             strbuf_append(&s, sp->text);
             S_value_words(sp->text, start, attrs);
+        } else if ((sp->style & PD_SPAN_SECOND) && st->also_tag &&
+                   strcmp(st->also_tag, st->lang_tag) != 0) {
+            /* the second language's text beside the first's (a title, a
+               list item, a label): its typography, fonts and language */
+            if (strncmp(st->also_tag, "fr", 2) == 0)
+                S_append_fr(&s, sp->text);
+            else if (strncmp(st->also_tag, "zh", 2) == 0)
+                S_append_cjk(&s, sp->text, false);
+            else
+                S_append_apostrophes(&s, sp->text);
+            PangoAttribute *a = pango_attr_language_new(pango_language_from_string(st->also_tag));
+            a->start_index = (guint)start;
+            a->end_index = (guint)s.len;
+            pango_attr_list_insert(attrs, a);
+            a = pango_attr_family_new(pd_fonts_families(st->also_tag));
+            a->start_index = (guint)start;
+            a->end_index = (guint)s.len;
+            pango_attr_list_insert(attrs, a);
         } else if (st->fr) {
             S_append_fr(&s, sp->text);
         } else if (st->cjk) {
@@ -2863,7 +2892,9 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
     out->subject = xstrdup(doc->subject ? doc->subject : "");
     out->author = xstrdup(doc->author ? doc->author : "");
     out->lang_tag = xstrdup(doc->lang_tag ? doc->lang_tag : "en");
+    out->also_tag = doc->also_tag ? xstrdup(doc->also_tag) : NULL;
     S_state st = {0};
+    st.also_tag = out->also_tag;
     st.lang_tag = out->lang_tag;
     st.cjk = strncmp(st.lang_tag, "zh", 2) == 0;
     st.fr = strncmp(st.lang_tag, "fr", 2) == 0;
@@ -2919,13 +2950,14 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
         ok = S_text_block(&st, &doc->title_text, &st.sty.title, left,
                           S_balanced_width(&st, &doc->title_text, &st.sty.title, width),
                           doc->logo ? st.sty.subtitle.space_before : 0, 0, 0, NULL, 0);
-        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_H1), false);
+        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_H1), S_other_script(&st, &doc->title_text));
     }
     if (ok && doc->subtitle_text.n_spans) {
         size_t before = st.n_slices;
         ok = S_text_block(&st, &doc->subtitle_text, &st.sty.subtitle, left, width,
                           st.sty.subtitle.space_before, 0, 0, NULL, 0);
-        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_P), false);
+        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_P),
+                     S_other_script(&st, &doc->subtitle_text));
     }
     if (ok && doc->edition) {
         size_t before = st.n_slices;
@@ -3024,6 +3056,7 @@ void pd_pages_free(pd_pages *p)
     free(p->subject);
     free(p->author);
     free(p->lang_tag);
+    free(p->also_tag);
     free(p);
 }
 

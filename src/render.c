@@ -833,7 +833,10 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
         t.pf = S_pfont_of(d, run->item->analysis.font);
         /* a value's text in another script than the document's (a Chinese
            name in a French sheet): its language */
-        t.lang = pd_pdftags_run_lang(d->tags, it, run->item->analysis.script);
+        t.lang = pd_pdftags_run_language(
+            d->tags, it, run->item->analysis.script,
+            run->item->analysis.language ? pango_language_to_string(run->item->analysis.language)
+                                         : NULL);
         hb_codepoint_t space = 0;
         if (!r->next && t.trail_at &&
             hb_font_get_nominal_glyph(pango_font_get_hb_font(run->item->analysis.font), ' ',

@@ -156,6 +156,29 @@ for pair in "zh_CN fr 在法语与中文之间 'entre le français et le chinois
   check "interpreter $1+$2: '$3' then '$4'" bash -c "grep -q \"$3.*$4\" '$T/int.txt' && ! grep -q 'language above\|langue indiquée ci-dessus\|上述语种' '$T/int.txt'"
 done
 
+# the second language's text is tagged with its /Lang (marked content of
+# every block and span in it, inside the document's /Lang), in each pair
+for pair in "zh_CN fr fr" "fr en en" "en zh_CN zh-CN"; do
+  set -- $pair
+  "$PILDOC" render consent --lang "$1" --also "$2" -o "$T/lang.pdf"
+  qpdf --qdf --object-streams=disable "$T/lang.pdf" "$T/lang.qdf"
+  n=$(grep -ao "<</MCID [0-9]*/Lang($3)>>BDC" "$T/lang.qdf" | wc -l)
+  check "consent $1+$2: the second language's text marked /Lang($3) ($n times)" test "$n" -ge 100
+  check "... its French or English headings too" bash -c "grep -aq '/H1<</MCID [0-9]*/Lang($3)>>BDC' '$T/lang.qdf'"
+done
+
+# the title shaped per language: in a Chinese and French title the French
+# apostrophe is Noto Sans's, not a full-width Chinese one
+pdftotext -l 1 -bbox "$T/out/consent-zh_CN+fr.pdf" - > "$T/bbox.html"
+check "zh_CN+fr title: d’eskétamine set as French (its width under 1.5 times kétamine's)" python3 - "$T/bbox.html" <<'PY'
+import re, sys
+words = re.findall(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>([^<]*)<', open(sys.argv[1], encoding="utf-8").read())
+w = {}
+for x0, x1, t in words:
+    w.setdefault(t, float(x1) - float(x0))
+sys.exit(0 if w["d’eskétamine"] < 1.5 * w["kétamine"] else 1)
+PY
+
 # pildoc serve: also=
 : > "$T/serve.log"
 "$PILDOC" serve --listen 127.0.0.1:0 --workers 1 2> "$T/serve.log" &
