@@ -2727,6 +2727,11 @@ static bool S_text_has_blank(const pd_text *t)
     return false;
 }
 
+static bool S_is_date_part(const pd_span *sp)
+{
+    return (sp->style & PD_SPAN_BLANK) && sp->blank_kind == PD_BLANK_PART;
+}
+
 /* The running header: who the document is for, on every page; a filled
  * one is left off page 1, which names the patient in full. Its text is cut
  * into units (a label and its value or line, with the line's hint) that
@@ -2745,32 +2750,51 @@ static bool S_header(S_state *st, const pd_doc *doc, S_slice *out, double hleft,
     double gap = (MM(6)) * st->k;
     double pitch = blank ? (WRITE_PITCH)*st->k : style.size * 2;
     double x = 0, base = pitch - (MM(2.5)) * st->k;
-    size_t i = 0;
+    size_t i = 0, i_skip = 0; /* i_skip: bytes of span i that ended the last unit */
     while (i < t->n_spans) {
         /* one unit: text up to and including a value or a line, and a hint after it */
-        size_t j = i;
+        size_t j = i, j_take = 0; /* j_take: bytes of span j that end this unit */
         while (j < t->n_spans && !(t->spans[j].style & (PD_SPAN_BLANK | PD_SPAN_VALUE)))
             j++;
-        while (j < t->n_spans && (t->spans[j].style & (PD_SPAN_BLANK | PD_SPAN_VALUE)))
-            j++;
-        while (j < t->n_spans && (t->spans[j].style & PD_SPAN_HINT ||
-                                  (j + 1 < t->n_spans && (t->spans[j + 1].style & PD_SPAN_HINT))))
+        for (;;) {
+            while (j < t->n_spans && (t->spans[j].style & (PD_SPAN_BLANK | PD_SPAN_VALUE)))
+                j++;
+            /* a date written in parts ("____年__月__日") is one unit: it
+               never wraps across the header's rows, its last word with it */
+            if (j == i || j >= t->n_spans || !S_is_date_part(&t->spans[j - 1]) ||
+                (t->spans[j].style & PD_SPAN_HINT))
+                break;
+            if (j + 1 < t->n_spans && S_is_date_part(&t->spans[j + 1])) {
+                j++;
+                continue;
+            }
+            j_take = strcspn(t->spans[j].text, " ");
+            if (j_take == strlen(t->spans[j].text)) { /* "日" alone: all of it */
+                j++;
+                j_take = 0;
+            }
+            break;
+        }
+        while (!j_take && j < t->n_spans &&
+               (t->spans[j].style & PD_SPAN_HINT ||
+                (j + 1 < t->n_spans && (t->spans[j + 1].style & PD_SPAN_HINT))))
             j++;
         /* the unit's text without the spaces that separated it from the last */
         pd_text unit = {0};
-        for (size_t k = i; k < j; k++) {
+        for (size_t k = i; k < j + (j_take > 0); k++) {
             const pd_span *sp = &t->spans[k];
-            const char *text = sp->text;
+            const char *text = sp->text + (k == i ? i_skip : 0);
             if (k == i)
                 text += strspn(text, " ");
-            size_t len = strlen(text);
-            while (k + 1 == j && len && text[len - 1] == ' ')
+            size_t len = k == j ? j_take : strlen(text);
+            while (k + 1 == j && !j_take && len && text[len - 1] == ' ')
                 len--;
             pd_text_add(&unit, text, len, sp->style, sp->origin);
             unit.spans[unit.n_spans - 1].blank_em = sp->blank_em;
             unit.spans[unit.n_spans - 1].blank_kind = sp->blank_kind;
         }
         i = j;
+        i_skip = j_take;
         PangoLayout *l = S_make_layout(st, &unit, -1, &style, 0);
         double w = l ? S_natural_width(l) : 0;
         if (l && w > hwidth) /* a very long value: cut, it is in full on page 1 */
@@ -2811,6 +2835,49 @@ static bool S_header(S_state *st, const pd_doc *doc, S_slice *out, double hleft,
     return true;
 }
 
+/* A bilingual document's footer on page p: the short title in both
+ * languages on the first line (cut only when longer than the whole line),
+ * the version and date in both and the page number on the second; when
+ * both do not fit on one line (large print), the page number goes up,
+ * beside the title. rl: the page number's layout, right_w its width. */
+static bool S_footer_two_lines(S_state *st, const pd_doc *doc, const pd_paper *paper, double left,
+                               double width, size_t p, PangoLayout *rl, double right_w)
+{
+    const S_style *style = &st->sty.footer;
+    PangoLayout *el = S_make_plain(st, doc->edition ? doc->edition : "", -1, style);
+    if (!el)
+        return false;
+    double ed_w = S_natural_width(el);
+    bool page_below = ed_w + K(14) + right_w <= width;
+    const char *title = doc->short_title ? doc->short_title : doc->title;
+    pd_text tt = {0};
+    pd_origin o = {NULL, 0, NULL};
+    pd_text_add(&tt, title ? title : "", title ? strlen(title) : 0, 0, o);
+    PangoLayout *tl =
+        S_make_layout(st, &tt, page_below ? width : width - right_w - K(14), style, LF_ELLIPSIZE);
+    pd_text_clear(&tt);
+    if (!tl)
+        return false;
+    S_slice tmp = {0};
+    double base = paper->height - FOOTER_BASELINE, below = base + style->size * 1.3;
+    S_add_rect(&tmp, left, base - K(12), width, 0.5, S_rule_rgb);
+    size_t n;
+    S_line *lines = S_lines(tl, &n);
+    S_line_at(&tmp, lines[0].line, left, base, style->rgb);
+    free(lines);
+    lines = S_lines(el, &n);
+    S_line_at(&tmp, lines[0].line, left, below, style->rgb);
+    free(lines);
+    lines = S_lines(rl, &n);
+    S_line_at(&tmp, lines[0].line, left + width - right_w, page_below ? below : base, style->rgb);
+    free(lines);
+    for (size_t k = 0; k < tmp.n_items; k++)
+        tmp.items[k].artifact = PD_ARTIFACT_FOOTER;
+    S_place(&st->out->pages[p], &tmp, 0);
+    free(tmp.items);
+    return true;
+}
+
 /* The footer spans the same width as the running header: wider than the
  * text column, so that a short title, the version and date and the page
  * number fit on one line. */
@@ -2840,6 +2907,12 @@ static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper, dou
         if (!rl)
             return false;
         double right_w = S_natural_width(rl);
+        if (st->also_tag) { /* bilingual: two lines, nothing dropped */
+            bool ok = S_footer_two_lines(st, doc, paper, left, width, p, rl, right_w);
+            if (!ok)
+                return false;
+            continue;
+        }
         double title_w = width - right_w - K(14) - ed_w;
         const char *title = doc->short_title ? doc->short_title : doc->title;
         PangoLayout *tl = NULL;
