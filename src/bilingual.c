@@ -345,6 +345,11 @@ pd_doc *pd_bind_bilingual(const pd_template *t, const pd_schema *schema, const p
         S_join_texts(&z, &a->title_text, &a->title_text, &b->title_text, NULL);
         S_join_texts(&z, &a->subtitle_text, &a->subtitle_text, &b->subtitle_text, NULL);
         S_join_running(&z, &a->running_text, &b->running_text);
+        a->also_style = z.style2;
+        a->short_title2 = xstrdup(b->short_title ? b->short_title : b->title ? b->title : "");
+        a->edition2 = xstrdup(b->edition ? b->edition : "");
+        a->footer_fmt2 = xstrdup(b->footer_fmt ? b->footer_fmt : "");
+        a->blank_note2 = xstrdup(b->blank_note ? b->blank_note : "");
         S_join_plain(&a->short_title, a->short_title ? a->short_title : a->title,
                      b->short_title ? b->short_title : b->title, " / ");
         S_join_plain(&a->title, a->title, b->title, " / ");

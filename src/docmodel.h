@@ -133,7 +133,12 @@ typedef struct pd_doc {
     /* a bilingual document's second language (BCP 47, from the pool), whose
        spans are PD_SPAN_SECOND and blocks have it as lang_tag; or NULL */
     const char *also_tag;
-    char **pool; /* interned strings (file names) */
+    /* and its own short title (or title), edition, "Page {page} of {pages}"
+       and blank note: the joined ones above end with " / " and these, so
+       that each part is shaped as its language; NULL in one language */
+    char *short_title2, *edition2, *footer_fmt2, *blank_note2;
+    unsigned also_style; /* the style bits of the second language's spans */
+    char **pool;         /* interned strings (file names) */
     size_t n_pool;
 } pd_doc;
 

@@ -164,6 +164,7 @@ typedef struct S_state {
     bool cjk;
     bool fr;
     const char *also_tag; /* a bilingual document's second language, or NULL */
+    unsigned also_style;  /* and the style of its spans (pd_doc.also_style) */
     double k;             /* scale: 1 normal, 16/11 large print */
     S_styles sty;
     pd_pages *out;
@@ -921,6 +922,36 @@ static PangoLayout *S_make_plain(S_state *st, const char *text, double width, co
     pd_origin o = {NULL, 0, NULL};
     pd_text_add(&t, text, strlen(text), 0, o);
     PangoLayout *l = S_make_layout(st, &t, width, style, 0);
+    pd_text_clear(&t);
+    return l;
+}
+
+/* A text joined by bilingual.c, "first / second", into out: the second
+ * part in its language's spans (shaped as that language), joined by
+ * " / " or, when `sep` is NULL, a line break; in one language, as is. */
+static void S_add_joined(const S_state *st, pd_text *out, const char *joined, const char *second,
+                         const char *sep, pd_origin o)
+{
+    size_t n = strlen(joined), m = second ? strlen(second) : 0;
+    if (st->also_tag && second && *second && n >= m + 3 && strcmp(joined + n - m, second) == 0 &&
+        memcmp(joined + n - m - 3, " / ", 3) == 0) {
+        pd_text_add(out, joined, n - m - 3, 0, o);
+        pd_text_add(out, sep ? sep : "\n", sep ? strlen(sep) : 1, sep ? 0 : (unsigned)PD_SPAN_BREAK,
+                    o);
+        pd_text_add(out, second, m, st->also_style, o);
+        return;
+    }
+    pd_text_add(out, joined, n, 0, o);
+}
+
+/* S_make_plain of a joined text (S_add_joined, " / "). */
+static PangoLayout *S_make_joined(S_state *st, const char *joined, const char *second, double width,
+                                  const S_style *style, int flags)
+{
+    pd_text t = {0};
+    pd_origin o = {NULL, 0, NULL};
+    S_add_joined(st, &t, joined ? joined : "", second, " / ", o);
+    PangoLayout *l = S_make_layout(st, &t, width, style, flags);
     pd_text_clear(&t);
     return l;
 }
@@ -2658,10 +2689,10 @@ static void S_paginate(S_state *st)
 /* On a form (a document with a running header), a large empty area at
  * the foot of a page is marked as left blank on purpose, so that nothing
  * is added there after signing (the review's M6). */
-static bool S_mark_gaps(S_state *st, const char *note)
+static bool S_mark_gaps(S_state *st, const char *note, const char *note2)
 {
     S_style style = st->sty.footer;
-    PangoLayout *l = S_make_plain(st, note, -1, &style);
+    PangoLayout *l = S_make_joined(st, note, note2, -1, &style, 0);
     if (!l)
         return false;
     double w = S_natural_width(l);
@@ -2844,18 +2875,14 @@ static bool S_footer_two_lines(S_state *st, const pd_doc *doc, const pd_paper *p
                                double width, size_t p, PangoLayout *rl, double right_w)
 {
     const S_style *style = &st->sty.footer;
-    PangoLayout *el = S_make_plain(st, doc->edition ? doc->edition : "", -1, style);
+    PangoLayout *el = S_make_joined(st, doc->edition, doc->edition2, -1, style, 0);
     if (!el)
         return false;
     double ed_w = S_natural_width(el);
     bool page_below = ed_w + K(14) + right_w <= width;
-    const char *title = doc->short_title ? doc->short_title : doc->title;
-    pd_text tt = {0};
-    pd_origin o = {NULL, 0, NULL};
-    pd_text_add(&tt, title ? title : "", title ? strlen(title) : 0, 0, o);
     PangoLayout *tl =
-        S_make_layout(st, &tt, page_below ? width : width - right_w - K(14), style, LF_ELLIPSIZE);
-    pd_text_clear(&tt);
+        S_make_joined(st, doc->short_title ? doc->short_title : doc->title, doc->short_title2,
+                      page_below ? width : width - right_w - K(14), style, LF_ELLIPSIZE);
     if (!tl)
         return false;
     S_slice tmp = {0};
@@ -2902,8 +2929,13 @@ static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper, dou
         const char *names[] = {"page", "pages"};
         const char *values[] = {page, pages};
         strbuf_expand(&sb, doc->footer_fmt, names, values, 2);
-        PangoLayout *rl = S_make_plain(st, strbuf_str(&sb), -1, style);
+        strbuf sb2 = STRBUF_INIT;
+        if (doc->footer_fmt2)
+            strbuf_expand(&sb2, doc->footer_fmt2, names, values, 2);
+        PangoLayout *rl = S_make_joined(st, strbuf_str(&sb),
+                                        doc->footer_fmt2 ? strbuf_str(&sb2) : NULL, -1, style, 0);
         strbuf_free(&sb);
+        strbuf_free(&sb2);
         if (!rl)
             return false;
         double right_w = S_natural_width(rl);
@@ -2968,6 +3000,7 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
     out->also_tag = doc->also_tag ? xstrdup(doc->also_tag) : NULL;
     S_state st = {0};
     st.also_tag = out->also_tag;
+    st.also_style = doc->also_style;
     st.lang_tag = out->lang_tag;
     st.cjk = strncmp(st.lang_tag, "zh", 2) == 0;
     st.fr = strncmp(st.lang_tag, "fr", 2) == 0;
@@ -3036,7 +3069,7 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
         size_t before = st.n_slices;
         pd_text ed = {0};
         pd_origin o = {NULL, 0, "edition line"};
-        pd_text_add(&ed, doc->edition, strlen(doc->edition), 0, o);
+        S_add_joined(&st, &ed, doc->edition, doc->edition2, NULL, o);
         ok = S_text_block(&st, &ed, &st.sty.edition, left, width, st.sty.edition.space_before, 0, 0,
                           NULL, 0);
         pd_text_clear(&ed);
@@ -3069,7 +3102,7 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
             if (p > 0 || header_on_first)
                 S_place(&out->pages[p], &header, HEADER_TOP);
         if (header_h > 0 && doc->blank_note)
-            ok = S_mark_gaps(&st, doc->blank_note);
+            ok = S_mark_gaps(&st, doc->blank_note, doc->blank_note2);
         if (ok)
             ok = S_footers(&st, doc, paper, hleft, paper->width - 2 * hleft);
     }

@@ -190,11 +190,11 @@ done
 # languages (two lines), in large print too
 "$PILDOC" render consent --lang en --also zh_CN --large-print --paper letter -o "$T/foot.pdf"
 pdftotext -f 2 -l 2 "$T/out/consent-zh_CN+fr.pdf" - | tail -6 > "$T/foot1.txt"
-pdftotext -f 2 -l 2 "$T/foot.pdf" - | tail -6 > "$T/foot2.txt"
+pdftotext -layout -f 2 -l 2 "$T/foot.pdf" - | tail -6 > "$T/foot2.txt"
 check "footer zh_CN+fr: the short title in both languages" grep -q '知情同意书：氯胺酮输注治疗 / Consentement : perfusions de kétamine' "$T/foot1.txt"
 check "... version and date in both" grep -q '版本号：1.0 *修订日期：2026 年 11 月 22 日 / Version 1.0 du 22 novembre 2026' "$T/foot1.txt"
 check "... the page number in both" grep -q '第 2 页，共 [0-9]* 页 / Page 2 sur [0-9]*' "$T/foot1.txt"
-check "footer en+zh_CN, Letter, large print: title, version and date, page" bash -c "grep -q '^Consent: ketamine and esketamine' '$T/foot2.txt' && grep -q 'Version 1.0, revised 22 November 2026 / 版本号' '$T/foot2.txt' && grep -q 'Page 2 of [0-9]* / 第2页' '$T/foot2.txt'"
+check "footer en+zh_CN, Letter, large print: title, version and date, page" bash -c "grep -q '^ *Consent: ketamine and esketamine infusions / 知' '$T/foot2.txt' && grep -q 'Version 1.0, revised 22 November 2026 / 版本号：1.0 *修订日期：2026 年 11 月 22 日' '$T/foot2.txt' && grep -q 'Page 2 of [0-9]* / 第 2 页，共 [0-9]* 页' '$T/foot2.txt'"
 
 # pildoc serve: also=
 : > "$T/serve.log"
