@@ -350,6 +350,8 @@ pd_doc *pd_bind_bilingual(const pd_template *t, const pd_schema *schema, const p
         a->edition2 = xstrdup(b->edition ? b->edition : "");
         a->footer_fmt2 = xstrdup(b->footer_fmt ? b->footer_fmt : "");
         a->blank_note2 = xstrdup(b->blank_note ? b->blank_note : "");
+        a->title2 = xstrdup(b->title ? b->title : "");
+        a->subject2 = xstrdup(b->subject ? b->subject : "");
         S_join_plain(&a->short_title, a->short_title ? a->short_title : a->title,
                      b->short_title ? b->short_title : b->title, " / ");
         S_join_plain(&a->title, a->title, b->title, " / ");

@@ -73,6 +73,8 @@ void pd_doc_free(pd_doc *doc)
     free(doc->edition2);
     free(doc->footer_fmt2);
     free(doc->blank_note2);
+    free(doc->title2);
+    free(doc->subject2);
     pd_image_free(doc->logo);
     free(doc->short_title);
     free(doc->continued);

@@ -137,8 +137,9 @@ typedef struct pd_doc {
        and blank note: the joined ones above end with " / " and these, so
        that each part is shaped as its language; NULL in one language */
     char *short_title2, *edition2, *footer_fmt2, *blank_note2;
-    unsigned also_style; /* the style bits of the second language's spans */
-    char **pool;         /* interned strings (file names) */
+    char *title2, *subject2; /* likewise, for the metadata (pdfmeta.h) */
+    unsigned also_style;     /* the style bits of the second language's spans */
+    char **pool;             /* interned strings (file names) */
     size_t n_pool;
 } pd_doc;
 

@@ -2070,9 +2070,12 @@ static bool S_field(S_state *st, const pd_block *b, double left, double width, d
     for (size_t i = 0; i < nl; i++)
         S_line_at(s, lines[i].line, left + lines[i].x,
                   first_base + lines[i].top + lines[i].baseline - lines[0].baseline, style->rgb);
+    bool other = S_other_script(st, &b->text);
     for (size_t i = 0; i < s->n_items; i++)
-        if (s->items[i].kind == PD_ITEM_LINE && !S_blank_line(&s->items[i]))
+        if (s->items[i].kind == PD_ITEM_LINE && !S_blank_line(&s->items[i])) {
             s->items[i].tag = st->tag_label;
+            s->items[i].other_script = other;
+        }
     for (size_t i = 0; i < nv; i++) {
         double base = i == 0 ? lab_last : vlines[i].baseline;
         if (i > 0) {
@@ -2998,6 +3001,8 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
     out->author = xstrdup(doc->author ? doc->author : "");
     out->lang_tag = xstrdup(doc->lang_tag ? doc->lang_tag : "en");
     out->also_tag = doc->also_tag ? xstrdup(doc->also_tag) : NULL;
+    out->title2 = doc->title2 ? xstrdup(doc->title2) : NULL;
+    out->subject2 = doc->subject2 ? xstrdup(doc->subject2) : NULL;
     S_state st = {0};
     st.also_tag = out->also_tag;
     st.also_style = doc->also_style;
@@ -3072,8 +3077,9 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
         S_add_joined(&st, &ed, doc->edition, doc->edition2, NULL, o);
         ok = S_text_block(&st, &ed, &st.sty.edition, left, width, st.sty.edition.space_before, 0, 0,
                           NULL, 0);
+        bool other = S_other_script(&st, &ed);
         pd_text_clear(&ed);
-        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_P), false);
+        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_P), other);
         if (ok) {
             S_slice *rule = S_new_slice(&st, (8) * st.k, (2) * st.k);
             S_add_rect(rule, left, (4) * st.k, width, 1.2, st.sty.title.rgb);
@@ -3163,6 +3169,8 @@ void pd_pages_free(pd_pages *p)
     free(p->author);
     free(p->lang_tag);
     free(p->also_tag);
+    free(p->title2);
+    free(p->subject2);
     free(p);
 }
 

@@ -1509,10 +1509,11 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
 
     /* the date resolved once: the Info dictionary and the XMP agree */
     char date[32];
-    pd_pdfmeta_info meta = {pages->title,         pages->subject,
-                            pages->author,        pages->lang_tag,
-                            info->creator,        pd_pdfmeta_resolve_date(info->create_date, date),
-                            info->pdfua || d.tags};
+    pd_pdfmeta_info meta = {pages->title,          pages->subject,
+                            pages->author,         pages->lang_tag,
+                            info->creator,         pd_pdfmeta_resolve_date(info->create_date, date),
+                            info->pdfua || d.tags, pages->also_tag,
+                            pages->title2,         pages->subject2};
     pd_pdfobj_begin(&w, info_obj);
     strbuf_append(o, "<<");
     size_t info_at = o->len;

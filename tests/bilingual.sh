@@ -22,6 +22,15 @@ check "... Chinese and French text in the PDF" bash -c "grep -q '知情同意书
 check "... the title in both languages, Chinese first" bash -c "pdfinfo '$T/out/consent-zh_CN+fr.pdf' | grep -q '^Title: *氯胺酮.* / Consentement'"
 check "... the document language is the first one" bash -c "qpdf --qdf --object-streams=disable '$T/out/consent-zh_CN+fr.pdf' - | grep -aq '/Lang (zh-CN)'"
 
+# the XMP metadata: the title and subject in each language with its
+# xml:lang (beside the joined x-default, the Info dictionary's), both languages
+qpdf --qdf --object-streams=disable "$T/out/consent-zh_CN+fr.pdf" "$T/zhfr.qdf"
+check "... XMP dc:title: each language's with its xml:lang" bash -c "grep -aq '<rdf:li xml:lang=\"zh-CN\">氯胺酮或艾司氯胺酮输注治疗慢性疼痛知情同意书</rdf:li><rdf:li xml:lang=\"fr\">Consentement aux perfusions' '$T/zhfr.qdf'"
+check "... XMP dc:description likewise" bash -c "grep -a '<dc:description>' '$T/zhfr.qdf' | grep -q 'xml:lang=\"fr\">Formulaire de consentement'"
+check "... XMP dc:language: both" grep -aq '<dc:language><rdf:Bag><rdf:li>zh-CN</rdf:li><rdf:li>fr</rdf:li></rdf:Bag></dc:language>' "$T/zhfr.qdf"
+
+check "... the document checks of PDF/A (tests/pdfa-check.py) pass: x-default as /Info says" bash -c "/usr/bin/python3 tests/pdfa-check.py archival '$T/out/consent-zh_CN+fr.pdf' > '$T/pdfa.txt' 2>&1 && ! grep -q FAIL '$T/pdfa.txt'"
+
 # the French text is shaped as French (Noto Sans first, its italic), not
 # with the Chinese document's CJK fonts
 check "... the French set in Noto Sans Italic" bash -c "pdffonts '$T/out/consent-zh_CN+fr.pdf' | grep -q 'NotoSans-Italic'"
@@ -167,6 +176,25 @@ for pair in "zh_CN fr fr" "fr en en" "en zh_CN zh-CN"; do
   check "... its French or English headings too" bash -c "grep -aq '/H1<</MCID [0-9]*/Lang($3)>>BDC' '$T/lang.qdf'"
 done
 
+# PDF/UA conditions (tests/pdfua-check.py --order) on every pair, with the
+# language of texts of the second language: headings, paragraphs, the
+# statement, a field's label beside the first language's
+for pair in "zh_CN fr" "fr en" "en zh_CN"; do
+  set -- $pair
+  for tpl in consent leaflet; do
+    case "$tpl $2" in
+      "consent fr") lo=(--lang-of "Consentement aux perfusions=fr" --lang-of "À propos de ce formulaire=fr" --lang-of "Ce formulaire est rédigé en deux langues=fr") ;;
+      "leaflet fr") lo=(--lang-of "Cette fiche est rédigée en deux langues=fr" --lang-of "Téléphone=fr") ;;
+      "consent en") lo=(--lang-of "About this form=en" --lang-of "This form is given in two languages=en") ;;
+      "leaflet en") lo=(--lang-of "This leaflet is given in two languages=en" --lang-of "Phone:=en") ;;
+      "consent zh_CN") lo=(--lang-of "关于本同意书=zh-CN" --lang-of "本同意书以两种语言书写=zh-CN") ;;
+      "leaflet zh_CN") lo=(--lang-of "本须知以两种语言书写=zh-CN" --lang-of "科室：=zh-CN") ;;
+    esac
+    "$PILDOC" render $tpl --lang "$1" --also "$2" -o "$T/ua.pdf"
+    check "PDF/UA checks and the second language's /Lang: $tpl $1+$2" /usr/bin/python3 tests/pdfua-check.py "$T/ua.pdf" --order "${lo[@]}"
+  done
+done
+
 # the title shaped per language: in a Chinese and French title the French
 # apostrophe is Noto Sans's, not a full-width Chinese one
 pdftotext -l 1 -bbox "$T/out/consent-zh_CN+fr.pdf" - > "$T/bbox.html"
@@ -217,6 +245,9 @@ check "serve also=xx: 400" test "$(code -X POST "$URL/render/leaflet?lang=fr&als
 check "... naming the field also" grep -q '"field":"also"}' "$T/body"
 check "serve also equal to lang (fr-FR, fr): 400" test "$(code -X POST "$URL/render/leaflet?also=fr-FR&lang=fr")" = 400
 check "... naming the field also" bash -c "grep -q '\"field\":\"also\"}' '$T/body' && grep -q 'differ from lang' '$T/body'"
+check "serve: a form field document.languages is refused (set by also= alone): 400" test "$(code -X POST --data 'document.languages=en%2Bfr' "$URL/render/consent?lang=en")" = 400
+check "... naming the field" bash -c "grep -q '\"field\":\"document.languages\"' '$T/body' && grep -q 'is set by --also and cannot be set' '$T/body'"
+check "serve: governing_language as a form field, with also=: 200, French prevails" bash -c "test \"\$(curl -s -o '$T/gov-serve.pdf' -w '%{http_code}' -X POST --data 'document.governing_language=fr' '$URL/render/leaflet?lang=en&also=fr')\" = 200 && pdftotext '$T/gov-serve.pdf' - | tr '\n' ' ' | grep -q 'the French version *prevails'"
 kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null
 
 summary bilingual
