@@ -161,11 +161,11 @@ typedef struct S_state {
     PangoContext *ctx;
     const char *families;
     const char *lang_tag;
-    bool cjk;
-    bool fr;
     const char *also_tag; /* a bilingual document's second language, or NULL */
     unsigned also_style;  /* and the style of its spans (pd_doc.also_style) */
-    double k;             /* scale: 1 normal, 16/11 large print */
+    bool cjk;
+    bool fr;
+    double k; /* scale: 1 normal, 16/11 large print */
     S_styles sty;
     pd_pages *out;
     S_slice *slices;
