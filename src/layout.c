@@ -1945,6 +1945,25 @@ static pd_text S_value_of(const pd_block *b)
     return (pd_text){b->text.spans + b->label_spans, b->text.n_spans - b->label_spans};
 }
 
+/* A bilingual label that does not fit on one line ("Patient's name: / 患者
+ * 姓名：" in a narrow label column): each language on a line of its own
+ * rather than a line broken inside one of them. The spans to lay out
+ * instead (a shallow copy, the caller frees it), or NULL. */
+static pd_span *S_label_per_line(const pd_text *label)
+{
+    for (size_t i = 1; i + 1 < label->n_spans; i++) {
+        const pd_span *sp = &label->spans[i];
+        if (!(sp->style & PD_SPAN_SECOND) && strcmp(sp->text, "/ ") == 0 &&
+            (label->spans[i + 1].style & PD_SPAN_SECOND)) {
+            pd_span *copy = xmalloc(label->n_spans * sizeof *copy);
+            memcpy(copy, label->spans, label->n_spans * sizeof *copy);
+            copy[i].style = PD_SPAN_BREAK; /* its text is not printed */
+            return copy;
+        }
+    }
+    return NULL;
+}
+
 static bool S_has_value(const pd_text *t)
 {
     for (size_t i = 0; i < t->n_spans; i++)
@@ -2040,7 +2059,14 @@ static bool S_field(S_state *st, const pd_block *b, double left, double width, d
         own = S_stack_hint(b, &label, &value);
     }
     bool filled = S_has_value(&value);
-    PangoLayout *ll = S_make_layout(st, &label, stacked ? width : col - K(MM(3)), style, 0);
+    double label_w = stacked ? width : col - K(MM(3));
+    PangoLayout *ll = S_make_layout(st, &label, label_w, style, 0);
+    pd_span *per_line = ll && pango_layout_get_line_count(ll) > 1 ? S_label_per_line(&label) : NULL;
+    if (per_line) {
+        pd_text two = {per_line, label.n_spans};
+        ll = S_make_layout(st, &two, label_w, style, 0);
+        free(per_line);
+    }
     if (!ll) {
         free(own);
         return false;

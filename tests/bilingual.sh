@@ -12,6 +12,21 @@ PILDOC=${PILDOC:-$SRC/pildoc}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export SOURCE_DATE_EPOCH=1795305600
+[ "${1:-}" = --update ] && UPDATE=1
+
+# `--format text` goldens (tests/bilingual/consent-part-LL+MM.expected; a
+# part of the consent holding a block of each kind): every block followed
+# by its translation, the statement of which version prevails, the
+# interpreter's statement naming both languages, a field's label one
+# language a line when the two do not fit on one, title, edition and
+# footer in both. `bash tests/bilingual.sh --update` rewrites them.
+for pair in "zh_CN fr" "fr en" "en zh_CN"; do
+  set -- $pair
+  golden=tests/bilingual/consent-part-$1+$2.expected
+  "$PILDOC" render tests/bilingual/consent-part.xml --lang "$1" --also "$2" --format text -o "$T/part.txt"
+  if [ "${UPDATE:-}" = 1 ]; then cp "$T/part.txt" "$golden"; fi
+  check "golden $golden" diff -u "$golden" "$T/part.txt"
+done
 
 # default name, from another folder
 (cd "$T" && "$PILDOC" render consent --lang zh_CN --also fr) 2> "$T/err"
