@@ -275,21 +275,58 @@ static void S_join_plain(char **s, const char *a, const char *b, const char *sep
     *s = strbuf_take(&sb);
 }
 
+/* values and what pildoc sets for a bilingual document into *out: its two
+ * languages, and which governs (checked, by default the second's, the
+ * clinician's), for the template's statement that both say the same. */
+static bool S_values_bilingual(pd_values *out, const pd_schema *schema, const pd_values *values,
+                               const pd_lang *first, const pd_lang *second, pd_error *err)
+{
+    const char *c1 = pd_lang_code(first), *c2 = pd_lang_code(second);
+    pd_values_init(out);
+    for (size_t i = 0; i < values->n; i++) /* the first value of a name wins (renderer.c) */
+        if (!pd_values_get(out, values->names[i]) &&
+            !pd_values_set(out, schema, values->names[i], values->values[i], "data", 0, err))
+            goto fail;
+    const char *governing = pd_values_get(out, "document.governing_language");
+    if (governing && strcmp(governing, c1) != 0 && strcmp(governing, c2) != 0) {
+        pd_error_set(err, NULL, 0,
+                     "document.governing_language is %s, not one of this document's two "
+                     "languages (%s, %s)",
+                     governing, c1, c2);
+        goto fail;
+    }
+    strbuf pair = STRBUF_INIT;
+    bool in_order = strcmp(c1, c2) < 0;
+    strbuf_printf(&pair, "%s+%s", in_order ? c1 : c2, in_order ? c2 : c1);
+    bool ok = pd_values_set(out, schema, "document.languages", strbuf_str(&pair), "--also", 0, err);
+    strbuf_free(&pair);
+    if (ok && !governing)
+        ok = pd_values_set(out, schema, "document.governing_language", c2, "--also", 0, err);
+    if (ok)
+        return true;
+fail:
+    pd_values_free(out);
+    return false;
+}
+
 pd_doc *pd_bind_bilingual(const pd_template *t, const pd_schema *schema, const pd_values *values,
                           const pd_lang *first, const pd_lang *second, pd_bind_cache *cache,
                           pd_bind_stats *stats1, pd_bind_stats *stats2, pd_error *err)
 {
-    pd_doc *a = pd_bind(t, schema, values, first, cache, stats1, err);
-    if (!a)
+    pd_values both;
+    if (!S_values_bilingual(&both, schema, values, first, second, err))
         return NULL;
-    pd_doc *b = pd_bind(t, schema, values, second, cache, stats2, err);
+    pd_doc *a = pd_bind(t, schema, &both, first, cache, stats1, err);
+    pd_doc *b = a ? pd_bind(t, schema, &both, second, cache, stats2, err) : NULL;
+    pd_values_free(&both);
     if (!b) {
         pd_doc_free(a);
         return NULL;
     }
     S_zip z = {a,
                pd_doc_intern(a, pd_lang_tag(second)),
-               strncmp(pd_lang_tag(second), "zh", 2) == 0 ? 0 : (unsigned)PD_SPAN_ITALIC,
+               (unsigned)PD_SPAN_SECOND |
+                   (strncmp(pd_lang_tag(second), "zh", 2) == 0 ? 0 : (unsigned)PD_SPAN_ITALIC),
                pd_doc_intern(a, t->path),
                err,
                pd_doc_new()};
@@ -302,11 +339,19 @@ pd_doc *pd_bind_bilingual(const pd_template *t, const pd_schema *schema, const p
     holder->n_children = n_old;
     a->blocks = NULL;
     a->n_blocks = 0;
+    a->also_tag = z.tag2;
     bool ok = S_zip_blocks(&z, old, n_old, b->blocks, b->n_blocks, true, &a->blocks, &a->n_blocks);
     if (ok) {
         S_join_texts(&z, &a->title_text, &a->title_text, &b->title_text, NULL);
         S_join_texts(&z, &a->subtitle_text, &a->subtitle_text, &b->subtitle_text, NULL);
         S_join_running(&z, &a->running_text, &b->running_text);
+        a->also_style = z.style2;
+        a->short_title2 = xstrdup(b->short_title ? b->short_title : b->title ? b->title : "");
+        a->edition2 = xstrdup(b->edition ? b->edition : "");
+        a->footer_fmt2 = xstrdup(b->footer_fmt ? b->footer_fmt : "");
+        a->blank_note2 = xstrdup(b->blank_note ? b->blank_note : "");
+        a->title2 = xstrdup(b->title ? b->title : "");
+        a->subject2 = xstrdup(b->subject ? b->subject : "");
         S_join_plain(&a->short_title, a->short_title ? a->short_title : a->title,
                      b->short_title ? b->short_title : b->title, " / ");
         S_join_plain(&a->title, a->title, b->title, " / ");

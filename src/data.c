@@ -68,9 +68,8 @@ static bool S_walk(xmlNodePtr parent, const char *prefix, const char *file, cons
         } else {
             const pd_var_def *def = pd_schema_find(schema, name.data);
             if (def && def->from) {
-                ok = pd_error_set(err, file, line,
-                                  "'%s' comes from the %s template and cannot be set", name.data,
-                                  def->from);
+                ok = pd_error_set(err, file, line, "'%s' %s and cannot be set", name.data,
+                                  def->why_set);
             } else {
                 /* seen holds "\nname\n" for every name met so far */
                 strbuf key = STRBUF_INIT;

@@ -69,6 +69,12 @@ void pd_doc_free(pd_doc *doc)
     free(doc->author);
     free(doc->edition);
     free(doc->footer_fmt);
+    free(doc->short_title2);
+    free(doc->edition2);
+    free(doc->footer_fmt2);
+    free(doc->blank_note2);
+    free(doc->title2);
+    free(doc->subject2);
     pd_image_free(doc->logo);
     free(doc->short_title);
     free(doc->continued);

@@ -13,10 +13,12 @@
 enum pd_span_style {
     PD_SPAN_BOLD = 1u << 0,
     PD_SPAN_ITALIC = 1u << 1,
-    PD_SPAN_BLANK = 1u << 2, /* a line to write on: text is empty, width in em */
-    PD_SPAN_BREAK = 1u << 3, /* forced line break */
-    PD_SPAN_VALUE = 1u << 4, /* a filled-in value (set apart from printed labels) */
-    PD_SPAN_HINT = 1u << 5,  /* how to fill a blank in, e.g. "DD/MM/YYYY" (set small) */
+    PD_SPAN_BLANK = 1u << 2,  /* a line to write on: text is empty, width in em */
+    PD_SPAN_BREAK = 1u << 3,  /* forced line break */
+    PD_SPAN_VALUE = 1u << 4,  /* a filled-in value (set apart from printed labels) */
+    PD_SPAN_HINT = 1u << 5,   /* how to fill a blank in, e.g. "DD/MM/YYYY" (set small) */
+    PD_SPAN_SECOND = 1u << 6, /* in a bilingual document's second language (pd_doc.also_tag):
+                                 shaped and tagged as that language */
 };
 
 /* What a line to write on is for: layout gives each kind a minimum length
@@ -128,7 +130,16 @@ typedef struct pd_doc {
     pd_block *blocks;
     size_t n_blocks;
     pd_image *logo; /* the clinic's logo, top of page 1, or NULL */
-    char **pool;    /* interned strings (file names) */
+    /* a bilingual document's second language (BCP 47, from the pool), whose
+       spans are PD_SPAN_SECOND and blocks have it as lang_tag; or NULL */
+    const char *also_tag;
+    /* and its own short title (or title), edition, "Page {page} of {pages}"
+       and blank note: the joined ones above end with " / " and these, so
+       that each part is shaped as its language; NULL in one language */
+    char *short_title2, *edition2, *footer_fmt2, *blank_note2;
+    char *title2, *subject2; /* likewise, for the metadata (pdfmeta.h) */
+    unsigned also_style;     /* the style bits of the second language's spans */
+    char **pool;             /* interned strings (file names) */
     size_t n_pool;
 } pd_doc;
 

@@ -645,9 +645,8 @@ static bool S_csv_header(pd_jobsrc *src, const S_row *row, pd_error *err)
             return pd_error_set(err, src->path, row->line, "unknown variable '%s' (not in %s)", col,
                                 src->schema->file);
         if (def->from)
-            return pd_error_set(err, src->path, row->line,
-                                "'%s' comes from the %s template and cannot be set", col,
-                                def->from);
+            return pd_error_set(err, src->path, row->line, "'%s' %s and cannot be set", col,
+                                def->why_set);
     }
     return true;
 }

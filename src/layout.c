@@ -161,6 +161,8 @@ typedef struct S_state {
     PangoContext *ctx;
     const char *families;
     const char *lang_tag;
+    const char *also_tag; /* a bilingual document's second language, or NULL */
+    unsigned also_style;  /* and the style of its spans (pd_doc.also_style) */
     bool cjk;
     bool fr;
     double k; /* scale: 1 normal, 16/11 large print */
@@ -309,6 +311,13 @@ static void S_tag_slices(S_state *st, size_t first, int tag, bool other_script)
 static bool S_other_script(const S_state *st, const pd_text *t)
 {
     GUnicodeScript own = st->cjk ? G_UNICODE_SCRIPT_HAN : G_UNICODE_SCRIPT_LATIN;
+    /* a bilingual document: text in its second language (a block, or
+       spans beside the first language's) gets that language's /Lang */
+    if (st->also_tag && strcmp(st->lang_tag, st->out->lang_tag) != 0)
+        return true;
+    for (size_t i = 0; i < t->n_spans; i++)
+        if (t->spans[i].style & PD_SPAN_SECOND)
+            return true;
     for (size_t i = 0; i < t->n_spans; i++) {
         if (!(t->spans[i].style & PD_SPAN_VALUE))
             continue;
@@ -451,6 +460,9 @@ static char *S_layout_key(const S_state *st, const pd_text *text, double width,
 {
     strbuf k = STRBUF_INIT;
     strbuf_append(&k, st->lang_tag);
+    strbuf_append_char(&k, '|');
+    if (st->also_tag) /* how PD_SPAN_SECOND spans are shaped */
+        strbuf_append(&k, st->also_tag);
     strbuf_append_char(&k, '|');
     S_key_num(&k, width, '|');
     S_key_num(&k, style->size, '|');
@@ -781,6 +793,24 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
         } else if (sp->style & PD_SPAN_VALUE) {
             strbuf_append(&s, sp->text);
             S_value_words(sp->text, start, attrs);
+        } else if ((sp->style & PD_SPAN_SECOND) && st->also_tag &&
+                   strcmp(st->also_tag, st->lang_tag) != 0) {
+            /* the second language's text beside the first's (a title, a
+               list item, a label): its typography, fonts and language */
+            if (strncmp(st->also_tag, "fr", 2) == 0)
+                S_append_fr(&s, sp->text);
+            else if (strncmp(st->also_tag, "zh", 2) == 0)
+                S_append_cjk(&s, sp->text, false);
+            else
+                S_append_apostrophes(&s, sp->text);
+            PangoAttribute *a = pango_attr_language_new(pango_language_from_string(st->also_tag));
+            a->start_index = (guint)start;
+            a->end_index = (guint)s.len;
+            pango_attr_list_insert(attrs, a);
+            a = pango_attr_family_new(pd_fonts_families(st->also_tag));
+            a->start_index = (guint)start;
+            a->end_index = (guint)s.len;
+            pango_attr_list_insert(attrs, a);
         } else if (st->fr) {
             S_append_fr(&s, sp->text);
         } else if (st->cjk) {
@@ -892,6 +922,36 @@ static PangoLayout *S_make_plain(S_state *st, const char *text, double width, co
     pd_origin o = {NULL, 0, NULL};
     pd_text_add(&t, text, strlen(text), 0, o);
     PangoLayout *l = S_make_layout(st, &t, width, style, 0);
+    pd_text_clear(&t);
+    return l;
+}
+
+/* A text joined by bilingual.c, "first / second", into out: the second
+ * part in its language's spans (shaped as that language), joined by
+ * " / " or, when `sep` is NULL, a line break; in one language, as is. */
+static void S_add_joined(const S_state *st, pd_text *out, const char *joined, const char *second,
+                         const char *sep, pd_origin o)
+{
+    size_t n = strlen(joined), m = second ? strlen(second) : 0;
+    if (st->also_tag && second && *second && n >= m + 3 && strcmp(joined + n - m, second) == 0 &&
+        memcmp(joined + n - m - 3, " / ", 3) == 0) {
+        pd_text_add(out, joined, n - m - 3, 0, o);
+        pd_text_add(out, sep ? sep : "\n", sep ? strlen(sep) : 1, sep ? 0 : (unsigned)PD_SPAN_BREAK,
+                    o);
+        pd_text_add(out, second, m, st->also_style, o);
+        return;
+    }
+    pd_text_add(out, joined, n, 0, o);
+}
+
+/* S_make_plain of a joined text (S_add_joined, " / "). */
+static PangoLayout *S_make_joined(S_state *st, const char *joined, const char *second, double width,
+                                  const S_style *style, int flags)
+{
+    pd_text t = {0};
+    pd_origin o = {NULL, 0, NULL};
+    S_add_joined(st, &t, joined ? joined : "", second, " / ", o);
+    PangoLayout *l = S_make_layout(st, &t, width, style, flags);
     pd_text_clear(&t);
     return l;
 }
@@ -1885,6 +1945,25 @@ static pd_text S_value_of(const pd_block *b)
     return (pd_text){b->text.spans + b->label_spans, b->text.n_spans - b->label_spans};
 }
 
+/* A bilingual label that does not fit on one line ("Patient's name: / 患者
+ * 姓名：" in a narrow label column): each language on a line of its own
+ * rather than a line broken inside one of them. The spans to lay out
+ * instead (a shallow copy, the caller frees it), or NULL. */
+static pd_span *S_label_per_line(const pd_text *label)
+{
+    for (size_t i = 1; i + 1 < label->n_spans; i++) {
+        const pd_span *sp = &label->spans[i];
+        if (!(sp->style & PD_SPAN_SECOND) && strcmp(sp->text, "/ ") == 0 &&
+            (label->spans[i + 1].style & PD_SPAN_SECOND)) {
+            pd_span *copy = xmalloc(label->n_spans * sizeof *copy);
+            memcpy(copy, label->spans, label->n_spans * sizeof *copy);
+            copy[i].style = PD_SPAN_BREAK; /* its text is not printed */
+            return copy;
+        }
+    }
+    return NULL;
+}
+
 static bool S_has_value(const pd_text *t)
 {
     for (size_t i = 0; i < t->n_spans; i++)
@@ -1980,7 +2059,14 @@ static bool S_field(S_state *st, const pd_block *b, double left, double width, d
         own = S_stack_hint(b, &label, &value);
     }
     bool filled = S_has_value(&value);
-    PangoLayout *ll = S_make_layout(st, &label, stacked ? width : col - K(MM(3)), style, 0);
+    double label_w = stacked ? width : col - K(MM(3));
+    PangoLayout *ll = S_make_layout(st, &label, label_w, style, 0);
+    pd_span *per_line = ll && pango_layout_get_line_count(ll) > 1 ? S_label_per_line(&label) : NULL;
+    if (per_line) {
+        pd_text two = {per_line, label.n_spans};
+        ll = S_make_layout(st, &two, label_w, style, 0);
+        free(per_line);
+    }
     if (!ll) {
         free(own);
         return false;
@@ -2010,9 +2096,12 @@ static bool S_field(S_state *st, const pd_block *b, double left, double width, d
     for (size_t i = 0; i < nl; i++)
         S_line_at(s, lines[i].line, left + lines[i].x,
                   first_base + lines[i].top + lines[i].baseline - lines[0].baseline, style->rgb);
+    bool other = S_other_script(st, &b->text);
     for (size_t i = 0; i < s->n_items; i++)
-        if (s->items[i].kind == PD_ITEM_LINE && !S_blank_line(&s->items[i]))
+        if (s->items[i].kind == PD_ITEM_LINE && !S_blank_line(&s->items[i])) {
             s->items[i].tag = st->tag_label;
+            s->items[i].other_script = other;
+        }
     for (size_t i = 0; i < nv; i++) {
         double base = i == 0 ? lab_last : vlines[i].baseline;
         if (i > 0) {
@@ -2629,10 +2718,10 @@ static void S_paginate(S_state *st)
 /* On a form (a document with a running header), a large empty area at
  * the foot of a page is marked as left blank on purpose, so that nothing
  * is added there after signing (the review's M6). */
-static bool S_mark_gaps(S_state *st, const char *note)
+static bool S_mark_gaps(S_state *st, const char *note, const char *note2)
 {
     S_style style = st->sty.footer;
-    PangoLayout *l = S_make_plain(st, note, -1, &style);
+    PangoLayout *l = S_make_joined(st, note, note2, -1, &style, 0);
     if (!l)
         return false;
     double w = S_natural_width(l);
@@ -2698,6 +2787,11 @@ static bool S_text_has_blank(const pd_text *t)
     return false;
 }
 
+static bool S_is_date_part(const pd_span *sp)
+{
+    return (sp->style & PD_SPAN_BLANK) && sp->blank_kind == PD_BLANK_PART;
+}
+
 /* The running header: who the document is for, on every page; a filled
  * one is left off page 1, which names the patient in full. Its text is cut
  * into units (a label and its value or line, with the line's hint) that
@@ -2716,32 +2810,51 @@ static bool S_header(S_state *st, const pd_doc *doc, S_slice *out, double hleft,
     double gap = (MM(6)) * st->k;
     double pitch = blank ? (WRITE_PITCH)*st->k : style.size * 2;
     double x = 0, base = pitch - (MM(2.5)) * st->k;
-    size_t i = 0;
+    size_t i = 0, i_skip = 0; /* i_skip: bytes of span i that ended the last unit */
     while (i < t->n_spans) {
         /* one unit: text up to and including a value or a line, and a hint after it */
-        size_t j = i;
+        size_t j = i, j_take = 0; /* j_take: bytes of span j that end this unit */
         while (j < t->n_spans && !(t->spans[j].style & (PD_SPAN_BLANK | PD_SPAN_VALUE)))
             j++;
-        while (j < t->n_spans && (t->spans[j].style & (PD_SPAN_BLANK | PD_SPAN_VALUE)))
-            j++;
-        while (j < t->n_spans && (t->spans[j].style & PD_SPAN_HINT ||
-                                  (j + 1 < t->n_spans && (t->spans[j + 1].style & PD_SPAN_HINT))))
+        for (;;) {
+            while (j < t->n_spans && (t->spans[j].style & (PD_SPAN_BLANK | PD_SPAN_VALUE)))
+                j++;
+            /* a date written in parts ("____年__月__日") is one unit: it
+               never wraps across the header's rows, its last word with it */
+            if (j == i || j >= t->n_spans || !S_is_date_part(&t->spans[j - 1]) ||
+                (t->spans[j].style & PD_SPAN_HINT))
+                break;
+            if (j + 1 < t->n_spans && S_is_date_part(&t->spans[j + 1])) {
+                j++;
+                continue;
+            }
+            j_take = strcspn(t->spans[j].text, " ");
+            if (j_take == strlen(t->spans[j].text)) { /* "日" alone: all of it */
+                j++;
+                j_take = 0;
+            }
+            break;
+        }
+        while (!j_take && j < t->n_spans &&
+               (t->spans[j].style & PD_SPAN_HINT ||
+                (j + 1 < t->n_spans && (t->spans[j + 1].style & PD_SPAN_HINT))))
             j++;
         /* the unit's text without the spaces that separated it from the last */
         pd_text unit = {0};
-        for (size_t k = i; k < j; k++) {
+        for (size_t k = i; k < j + (j_take > 0); k++) {
             const pd_span *sp = &t->spans[k];
-            const char *text = sp->text;
+            const char *text = sp->text + (k == i ? i_skip : 0);
             if (k == i)
                 text += strspn(text, " ");
-            size_t len = strlen(text);
-            while (k + 1 == j && len && text[len - 1] == ' ')
+            size_t len = k == j ? j_take : strlen(text);
+            while (k + 1 == j && !j_take && len && text[len - 1] == ' ')
                 len--;
             pd_text_add(&unit, text, len, sp->style, sp->origin);
             unit.spans[unit.n_spans - 1].blank_em = sp->blank_em;
             unit.spans[unit.n_spans - 1].blank_kind = sp->blank_kind;
         }
         i = j;
+        i_skip = j_take;
         PangoLayout *l = S_make_layout(st, &unit, -1, &style, 0);
         double w = l ? S_natural_width(l) : 0;
         if (l && w > hwidth) /* a very long value: cut, it is in full on page 1 */
@@ -2782,6 +2895,45 @@ static bool S_header(S_state *st, const pd_doc *doc, S_slice *out, double hleft,
     return true;
 }
 
+/* A bilingual document's footer on page p: the short title in both
+ * languages on the first line (cut only when longer than the whole line),
+ * the version and date in both and the page number on the second; when
+ * both do not fit on one line (large print), the page number goes up,
+ * beside the title. rl: the page number's layout, right_w its width. */
+static bool S_footer_two_lines(S_state *st, const pd_doc *doc, const pd_paper *paper, double left,
+                               double width, size_t p, PangoLayout *rl, double right_w)
+{
+    const S_style *style = &st->sty.footer;
+    PangoLayout *el = S_make_joined(st, doc->edition, doc->edition2, -1, style, 0);
+    if (!el)
+        return false;
+    double ed_w = S_natural_width(el);
+    bool page_below = ed_w + K(14) + right_w <= width;
+    PangoLayout *tl =
+        S_make_joined(st, doc->short_title ? doc->short_title : doc->title, doc->short_title2,
+                      page_below ? width : width - right_w - K(14), style, LF_ELLIPSIZE);
+    if (!tl)
+        return false;
+    S_slice tmp = {0};
+    double base = paper->height - FOOTER_BASELINE, below = base + style->size * 1.3;
+    S_add_rect(&tmp, left, base - K(12), width, 0.5, S_rule_rgb);
+    size_t n;
+    S_line *lines = S_lines(tl, &n);
+    S_line_at(&tmp, lines[0].line, left, base, style->rgb);
+    free(lines);
+    lines = S_lines(el, &n);
+    S_line_at(&tmp, lines[0].line, left, below, style->rgb);
+    free(lines);
+    lines = S_lines(rl, &n);
+    S_line_at(&tmp, lines[0].line, left + width - right_w, page_below ? below : base, style->rgb);
+    free(lines);
+    for (size_t k = 0; k < tmp.n_items; k++)
+        tmp.items[k].artifact = PD_ARTIFACT_FOOTER;
+    S_place(&st->out->pages[p], &tmp, 0);
+    free(tmp.items);
+    return true;
+}
+
 /* The footer spans the same width as the running header: wider than the
  * text column, so that a short title, the version and date and the page
  * number fit on one line. */
@@ -2806,11 +2958,22 @@ static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper, dou
         const char *names[] = {"page", "pages"};
         const char *values[] = {page, pages};
         strbuf_expand(&sb, doc->footer_fmt, names, values, 2);
-        PangoLayout *rl = S_make_plain(st, strbuf_str(&sb), -1, style);
+        strbuf sb2 = STRBUF_INIT;
+        if (doc->footer_fmt2)
+            strbuf_expand(&sb2, doc->footer_fmt2, names, values, 2);
+        PangoLayout *rl = S_make_joined(st, strbuf_str(&sb),
+                                        doc->footer_fmt2 ? strbuf_str(&sb2) : NULL, -1, style, 0);
         strbuf_free(&sb);
+        strbuf_free(&sb2);
         if (!rl)
             return false;
         double right_w = S_natural_width(rl);
+        if (st->also_tag) { /* bilingual: two lines, nothing dropped */
+            bool ok = S_footer_two_lines(st, doc, paper, left, width, p, rl, right_w);
+            if (!ok)
+                return false;
+            continue;
+        }
         double title_w = width - right_w - K(14) - ed_w;
         const char *title = doc->short_title ? doc->short_title : doc->title;
         PangoLayout *tl = NULL;
@@ -2863,7 +3026,12 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
     out->subject = xstrdup(doc->subject ? doc->subject : "");
     out->author = xstrdup(doc->author ? doc->author : "");
     out->lang_tag = xstrdup(doc->lang_tag ? doc->lang_tag : "en");
+    out->also_tag = doc->also_tag ? xstrdup(doc->also_tag) : NULL;
+    out->title2 = doc->title2 ? xstrdup(doc->title2) : NULL;
+    out->subject2 = doc->subject2 ? xstrdup(doc->subject2) : NULL;
     S_state st = {0};
+    st.also_tag = out->also_tag;
+    st.also_style = doc->also_style;
     st.lang_tag = out->lang_tag;
     st.cjk = strncmp(st.lang_tag, "zh", 2) == 0;
     st.fr = strncmp(st.lang_tag, "fr", 2) == 0;
@@ -2919,23 +3087,25 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
         ok = S_text_block(&st, &doc->title_text, &st.sty.title, left,
                           S_balanced_width(&st, &doc->title_text, &st.sty.title, width),
                           doc->logo ? st.sty.subtitle.space_before : 0, 0, 0, NULL, 0);
-        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_H1), false);
+        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_H1), S_other_script(&st, &doc->title_text));
     }
     if (ok && doc->subtitle_text.n_spans) {
         size_t before = st.n_slices;
         ok = S_text_block(&st, &doc->subtitle_text, &st.sty.subtitle, left, width,
                           st.sty.subtitle.space_before, 0, 0, NULL, 0);
-        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_P), false);
+        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_P),
+                     S_other_script(&st, &doc->subtitle_text));
     }
     if (ok && doc->edition) {
         size_t before = st.n_slices;
         pd_text ed = {0};
         pd_origin o = {NULL, 0, "edition line"};
-        pd_text_add(&ed, doc->edition, strlen(doc->edition), 0, o);
+        S_add_joined(&st, &ed, doc->edition, doc->edition2, NULL, o);
         ok = S_text_block(&st, &ed, &st.sty.edition, left, width, st.sty.edition.space_before, 0, 0,
                           NULL, 0);
+        bool other = S_other_script(&st, &ed);
         pd_text_clear(&ed);
-        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_P), false);
+        S_tag_slices(&st, before, S_tag_new(&st, PD_TAG_P), other);
         if (ok) {
             S_slice *rule = S_new_slice(&st, (8) * st.k, (2) * st.k);
             S_add_rect(rule, left, (4) * st.k, width, 1.2, st.sty.title.rgb);
@@ -2964,7 +3134,7 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
             if (p > 0 || header_on_first)
                 S_place(&out->pages[p], &header, HEADER_TOP);
         if (header_h > 0 && doc->blank_note)
-            ok = S_mark_gaps(&st, doc->blank_note);
+            ok = S_mark_gaps(&st, doc->blank_note, doc->blank_note2);
         if (ok)
             ok = S_footers(&st, doc, paper, hleft, paper->width - 2 * hleft);
     }
@@ -3024,6 +3194,9 @@ void pd_pages_free(pd_pages *p)
     free(p->subject);
     free(p->author);
     free(p->lang_tag);
+    free(p->also_tag);
+    free(p->title2);
+    free(p->subject2);
     free(p);
 }
 

@@ -122,6 +122,8 @@ typedef struct pd_pages {
     pd_page *pages;
     size_t n_pages;
     char *title, *subject, *author, *lang_tag; /* owned copies */
+    char *also_tag;          /* a bilingual document's second language (owned), or NULL */
+    char *title2, *subject2; /* and its own title and subject (owned), or NULL */
     PangoLayout **layouts;
     size_t n_layouts;
     pd_image **images; /* copies, owned: the image items point here */

@@ -105,6 +105,37 @@ static void S_xmp_list(strbuf *out, const char *name, const char *kind, bool lan
     g_free(clean);
 }
 
+/* A language alternative: the x-default value; for a bilingual document
+ * ("first / second", second given) also each language's part with its
+ * xml:lang. */
+static void S_xmp_alt(strbuf *out, const char *name, const char *value, const pd_pdfmeta_info *info,
+                      const char *second)
+{
+    char *clean = S_clean(value);
+    if (!clean)
+        return;
+    strbuf_printf(out, "   <%s><rdf:Alt><rdf:li xml:lang=\"x-default\">", name);
+    S_xml_text(out, clean);
+    strbuf_append(out, "</rdf:li>");
+    char *two = info->also_lang && info->lang && second ? S_clean(second) : NULL;
+    size_t n = strlen(clean), m = two ? strlen(two) : 0;
+    if (two && n >= m + 3 && strcmp(clean + n - m, two) == 0 &&
+        memcmp(clean + n - m - 3, " / ", 3) == 0) {
+        clean[n - m - 3] = '\0';
+        const char *langs[2] = {info->lang, info->also_lang}, *parts[2] = {clean, two};
+        for (int k = 0; k < 2; k++) {
+            strbuf_append(out, "<rdf:li xml:lang=\"");
+            S_xml_text(out, langs[k]);
+            strbuf_append(out, "\">");
+            S_xml_text(out, parts[k]);
+            strbuf_append(out, "</rdf:li>");
+        }
+    }
+    strbuf_printf(out, "</rdf:Alt></%s>\n", name);
+    g_free(two);
+    g_free(clean);
+}
+
 static void S_xmp_simple(strbuf *out, const char *name, const char *value)
 {
     char *clean = S_clean(value);
@@ -148,10 +179,18 @@ void pd_pdfmeta_xmp(strbuf *out, const pd_pdfmeta_info *info)
                        "  <rdf:Description rdf:about=\"\" "
                        "xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n"
                        "   <dc:format>application/pdf</dc:format>\n");
-    S_xmp_list(out, "dc:title", "Alt", true, info->title);
-    S_xmp_list(out, "dc:description", "Alt", true, info->subject);
+    S_xmp_alt(out, "dc:title", info->title, info, info->title2);
+    S_xmp_alt(out, "dc:description", info->subject, info, info->subject2);
     S_xmp_list(out, "dc:creator", "Seq", false, info->author);
-    S_xmp_list(out, "dc:language", "Bag", false, info->lang);
+    if (info->also_lang && info->lang) {
+        strbuf_printf(out, "   <dc:language><rdf:Bag><rdf:li>");
+        S_xml_text(out, info->lang);
+        strbuf_append(out, "</rdf:li><rdf:li>");
+        S_xml_text(out, info->also_lang);
+        strbuf_append(out, "</rdf:li></rdf:Bag></dc:language>\n");
+    } else {
+        S_xmp_list(out, "dc:language", "Bag", false, info->lang);
+    }
     strbuf_append(out, "  </rdf:Description>\n"
                        "  <rdf:Description rdf:about=\"\" "
                        "xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\">\n");

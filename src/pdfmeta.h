@@ -42,6 +42,11 @@ typedef struct pd_pdfmeta_info {
      * description PDF/A-1 requires for that namespace). Only for a tagged
      * document: off until the structure tree is written. */
     bool pdfua;
+    /* A bilingual document: its second language, and that language's own
+     * title and subject (title and subject above are "first / second"):
+     * dc:title and dc:description then hold each language's with its
+     * xml:lang besides the x-default, and dc:language both. Else NULL. */
+    const char *also_lang, *title2, *subject2;
 } pd_pdfmeta_info;
 
 /* `date` as "YYYY-MM-DDThh:mm:ssZ" into buf (at least 32 bytes): the

@@ -745,3 +745,12 @@ void pd_pdftags_catalog_entries(const pd_pdftags *t, strbuf *o)
     /* /ViewerPreferences (DisplayDocTitle) is pdfmeta's, for every file */
     strbuf_printf(o, "/MarkInfo<</Marked true>>/StructTreeRoot %u 0 R", t->root);
 }
+
+const char *pd_pdftags_run_language(const pd_pdftags *t, const pd_item *it, int script,
+                                    const char *shaped_as)
+{
+    if (t && it->other_script && t->pages->also_tag && shaped_as &&
+        g_ascii_strcasecmp(shaped_as, t->pages->also_tag) == 0)
+        return t->pages->also_tag;
+    return pd_pdftags_run_lang(t, it, script);
+}

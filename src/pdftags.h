@@ -64,6 +64,11 @@ void pd_pdftags_after_line(pd_pdftags *t, strbuf *c);
 /* The language (BCP 47) of a run of text of `script` (a PangoScript) on
  * line `it`, when it differs from the document's; else NULL. */
 const char *pd_pdftags_run_lang(const pd_pdftags *t, const pd_item *it, int script);
+/* As pd_pdftags_run_lang, knowing the run's language as Pango shaped it
+ * (pango_language_to_string, e.g. "fr", "zh-cn"): in a bilingual document
+ * a run in its second language is tagged with that language. */
+const char *pd_pdftags_run_language(const pd_pdftags *t, const pd_item *it, int script,
+                                    const char *shaped_as);
 
 /* The page dictionary's entry for page `page`: /StructParents (the
  * caller writes /Tabs/S and the /Annots array). */

@@ -852,7 +852,10 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
         t.pf = S_pfont_of(d, run->item->analysis.font);
         /* a value's text in another script than the document's (a Chinese
            name in a French sheet): its language */
-        t.lang = pd_pdftags_run_lang(d->tags, it, run->item->analysis.script);
+        t.lang = pd_pdftags_run_language(
+            d->tags, it, run->item->analysis.script,
+            run->item->analysis.language ? pango_language_to_string(run->item->analysis.language)
+                                         : NULL);
         hb_codepoint_t space = 0;
         if (!r->next && t.trail_at &&
             hb_font_get_nominal_glyph(pango_font_get_hb_font(run->item->analysis.font), ' ',
@@ -1550,10 +1553,11 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
 
     /* the date resolved once: the Info dictionary and the XMP agree */
     char date[32];
-    pd_pdfmeta_info meta = {pages->title,         pages->subject,
-                            pages->author,        pages->lang_tag,
-                            info->creator,        pd_pdfmeta_resolve_date(info->create_date, date),
-                            info->pdfua || d.tags};
+    pd_pdfmeta_info meta = {pages->title,          pages->subject,
+                            pages->author,         pages->lang_tag,
+                            info->creator,         pd_pdfmeta_resolve_date(info->create_date, date),
+                            info->pdfua || d.tags, pages->also_tag,
+                            pages->title2,         pages->subject2};
     pd_pdfobj_begin(&w, info_obj);
     strbuf_append(o, "<<");
     size_t info_at = o->len;

@@ -159,8 +159,13 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
         GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
         const char *name, *value;
         while (!bad_field && (name = S_next_field(&p, end)) && (value = S_next_field(&p, end))) {
+            const pd_var_def *def = pd_schema_find(pd_renderer_schema(r), name);
             if (!g_hash_table_add(seen, (gpointer)name)) {
                 pd_error_set(&err, "form field", 0, "'%s' is given twice", name);
+                bad_field = name;
+            } else if (def && def->why_set) { /* computed: as in a data file */
+                pd_error_set(&err, "form field", 0, "'%s' %s and cannot be set", name,
+                             def->why_set);
                 bad_field = name;
             } else if (!pd_values_set(&values, pd_renderer_schema(r), name, value, "form field", 0,
                                       &err)) {

@@ -107,9 +107,15 @@ pd_schema *pd_schema_load(const char *path, pd_error *err)
         xmlFree(unit);
         xmlFree(from);
         xmlFree(attribute);
-        if (!def->from != !def->attribute) {
+        if (def->attribute && !def->from) {
             pd_error_set(err, path, line, "a computed variable needs both from and attribute");
             goto fail;
+        }
+        if (def->from) { /* from="--also" without an attribute: pildoc sets it */
+            strbuf why = STRBUF_INIT;
+            strbuf_printf(&why, def->attribute ? "comes from the %s template" : "is set by %s",
+                          def->from);
+            def->why_set = strbuf_take(&why);
         }
         for (xmlNodePtr c = n->children; c; c = c->next) {
             if (c->type != XML_ELEMENT_NODE)
@@ -156,6 +162,7 @@ void pd_schema_free(pd_schema *schema)
         free(d->choices);
         free(d->unit);
         free(d->from);
+        free(d->why_set);
         free(d->attribute);
     }
     free(schema->defs);
@@ -297,7 +304,7 @@ bool pd_values_compute(pd_values *v, const pd_schema *schema, const char *templa
 {
     for (size_t i = 0; i < schema->n_defs; i++) {
         const pd_var_def *def = &schema->defs[i];
-        if (!def->from)
+        if (!def->from || !def->attribute)
             continue;
         strbuf file = STRBUF_INIT;
         strbuf_printf(&file, "%s/%s.xml", templates_dir, def->from);
@@ -334,8 +341,7 @@ bool pd_values_set_assignment(pd_values *v, const pd_schema *schema, const char 
     char *name = xstrndup(assignment, (size_t)(eq - assignment));
     const pd_var_def *def = pd_schema_find(schema, name);
     if (def && def->from) {
-        pd_error_set(err, "--set", 0, "'%s' comes from the %s template and cannot be set", name,
-                     def->from);
+        pd_error_set(err, "--set", 0, "'%s' %s and cannot be set", name, def->why_set);
         free(name);
         return false;
     }

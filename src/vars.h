@@ -27,7 +27,10 @@ typedef struct pd_var_def {
     long line;       /* in the schema file */
     char *unit;      /* counts: the unit whose plural forms print the number */
     char *from;      /* computed: the template whose root attribute gives it */
-    char *attribute; /* computed: that attribute ("version", "revised") */
+    char *attribute; /* computed: that attribute ("version", "revised"); NULL for a
+                        variable pildoc sets itself (from="--also": the bilingual ones) */
+    char *why_set;   /* computed: why it cannot be set, "comes from the leaflet template",
+                        "is set by --also"; NULL otherwise */
 } pd_var_def;
 
 typedef struct pd_schema {

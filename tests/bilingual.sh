@@ -12,6 +12,21 @@ PILDOC=${PILDOC:-$SRC/pildoc}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export SOURCE_DATE_EPOCH=1795305600
+[ "${1:-}" = --update ] && UPDATE=1
+
+# `--format text` goldens (tests/bilingual/consent-part-LL+MM.expected; a
+# part of the consent holding a block of each kind): every block followed
+# by its translation, the statement of which version prevails, the
+# interpreter's statement naming both languages, a field's label one
+# language a line when the two do not fit on one, title, edition and
+# footer in both. `bash tests/bilingual.sh --update` rewrites them.
+for pair in "zh_CN fr" "fr en" "en zh_CN"; do
+  set -- $pair
+  golden=tests/bilingual/consent-part-$1+$2.expected
+  "$PILDOC" render tests/bilingual/consent-part.xml --lang "$1" --also "$2" --format text -o "$T/part.txt"
+  if [ "${UPDATE:-}" = 1 ]; then cp "$T/part.txt" "$golden"; fi
+  check "golden $golden" diff -u "$golden" "$T/part.txt"
+done
 
 # default name, from another folder
 (cd "$T" && "$PILDOC" render consent --lang zh_CN --also fr) 2> "$T/err"
@@ -21,6 +36,15 @@ pdftotext "$T/out/consent-zh_CN+fr.pdf" "$T/zhfr.txt"
 check "... Chinese and French text in the PDF" bash -c "grep -q '知情同意书' '$T/zhfr.txt' && grep -q 'Consentement aux perfusions' '$T/zhfr.txt'"
 check "... the title in both languages, Chinese first" bash -c "pdfinfo '$T/out/consent-zh_CN+fr.pdf' | grep -q '^Title: *氯胺酮.* / Consentement'"
 check "... the document language is the first one" bash -c "qpdf --qdf --object-streams=disable '$T/out/consent-zh_CN+fr.pdf' - | grep -aq '/Lang (zh-CN)'"
+
+# the XMP metadata: the title and subject in each language with its
+# xml:lang (beside the joined x-default, the Info dictionary's), both languages
+qpdf --qdf --object-streams=disable "$T/out/consent-zh_CN+fr.pdf" "$T/zhfr.qdf"
+check "... XMP dc:title: each language's with its xml:lang" bash -c "grep -aq '<rdf:li xml:lang=\"zh-CN\">氯胺酮或艾司氯胺酮输注治疗慢性疼痛知情同意书</rdf:li><rdf:li xml:lang=\"fr\">Consentement aux perfusions' '$T/zhfr.qdf'"
+check "... XMP dc:description likewise" bash -c "grep -a '<dc:description>' '$T/zhfr.qdf' | grep -q 'xml:lang=\"fr\">Formulaire de consentement'"
+check "... XMP dc:language: both" grep -aq '<dc:language><rdf:Bag><rdf:li>zh-CN</rdf:li><rdf:li>fr</rdf:li></rdf:Bag></dc:language>' "$T/zhfr.qdf"
+
+check "... the document checks of PDF/A (tests/pdfa-check.py) pass: x-default as /Info says" bash -c "/usr/bin/python3 tests/pdfa-check.py archival '$T/out/consent-zh_CN+fr.pdf' > '$T/pdfa.txt' 2>&1 && ! grep -q FAIL '$T/pdfa.txt'"
 
 # the French text is shaped as French (Noto Sans first, its italic), not
 # with the Chinese document's CJK fonts
@@ -124,6 +148,97 @@ check "running header, filled zh_CN+fr: both labels, the name once" bash -c "gre
 pdftotext -f 2 -l 2 "$T/hdr-enzh.pdf" "$T/hdr2.txt"
 check "running header, blank en+zh_CN: the Chinese labels without the date's last character" bash -c "grep -q '^Date of birth: / 出生日期：' '$T/hdr2.txt' && grep -q '^Patient number: / 病历号：' '$T/hdr2.txt'"
 
+# the statement that both versions say the same, and which prevails: by
+# default the clinician's (--also) language; a data value may name the other
+pdftotext "$T/out/consent-zh_CN+fr.pdf" - | tr '\n' ' ' > "$T/zhfr1.txt"
+check "consent zh_CN+fr: the statement in Chinese, French governing by default" grep -q '本同意书以两种语言书写，两种语言版本内容相同。如两种版本有不一致 *之处，以法文版本为准。' "$T/zhfr1.txt"
+check "... and in French, after it" grep -q '以法文版本为准。 *Ce formulaire est rédigé en deux langues. Les deux versions ont le *même contenu. En cas de divergence entre les deux versions, la version *française fait foi.' "$T/zhfr1.txt"
+printf '<data><document><governing_language>zh_CN</governing_language></document></data>\n' > "$T/gov.xml"
+"$PILDOC" render leaflet --lang zh_CN --also fr --data "$T/gov.xml" -o "$T/gov.pdf"
+pdftotext "$T/gov.pdf" - | tr '\n' ' ' > "$T/gov.txt"
+check "leaflet zh_CN+fr, governing_language zh_CN from a data file: the leaflet's wording, Chinese prevails" bash -c "grep -q '本须知以两种语言书写.*以中文版本为准' '$T/gov.txt' && grep -q 'Cette fiche est rédigée en deux langues.*la version *chinoise fait foi' '$T/gov.txt'"
+check "... printed once in each language" test "$(grep -o 'deux langues' "$T/gov.txt" | wc -l)" = 1
+"$PILDOC" render consent --lang fr -o "$T/mono.pdf" --set document.governing_language=fr
+check "a document in one language: no such statement (whatever governing_language says)" bash -c "! pdftotext '$T/mono.pdf' - | grep -q 'deux langues'"
+rm -f "$T/bad.pdf"
+"$PILDOC" render consent --lang fr --also en --set document.governing_language=zh_CN -o "$T/bad.pdf" 2> "$T/err"; rc=$?
+check "governing_language zh_CN in a fr+en consent: exit 1, no file" bash -c "test $rc = 1 && test ! -e '$T/bad.pdf'"
+check "... one line naming the value and the two languages" bash -c "test \$(wc -l < '$T/err') = 1 && grep -q 'document.governing_language is zh_CN, not one of this document.s two languages (fr, en)' '$T/err'"
+"$PILDOC" render consent --lang fr --also en --set document.governing_language=de -o "$T/bad.pdf" 2> "$T/err"; rc=$?
+check "governing_language de: exit 1, one line naming the choices" bash -c "test $rc = 1 && test ! -e '$T/bad.pdf' && test \$(wc -l < '$T/err') = 1 && grep -q \"'document.governing_language' must be one of: en, fr, zh_CN\" '$T/err'"
+"$PILDOC" render consent --lang fr --also en --set document.languages=en+fr -o "$T/bad.pdf" 2> "$T/err"; rc=$?
+check "document.languages cannot be set: exit 1, one line" bash -c "test $rc = 1 && test ! -e '$T/bad.pdf' && grep -q \"'document.languages' is set by --also and cannot be set\" '$T/err'"
+printf 'template,lang,output,also,document.governing_language\nconsent,fr,ok.pdf,en,\nconsent,fr,bad.pdf,en,zh_CN\n' > "$T/gov.csv"
+"$PILDOC" batch "$T/gov.csv" --out "$T/bg" --jobs 1 --quiet > /dev/null 2> "$T/berr"
+check "batch: a governing_language not among the job's languages fails that job alone, naming the job" bash -c "test -s '$T/bg/ok.pdf' && test ! -e '$T/bg/bad.pdf' && grep -q 'job 2 (bad.pdf): document.governing_language is zh_CN' '$T/berr'"
+
+# the interpreter's statement names both languages, in each language
+for pair in "zh_CN fr 在法语与中文之间 'entre le français et le chinois'" "fr en \"entre l’anglais et le français\" 'between English and French'" "en zh_CN 'between English and Chinese' 在英语与中文之间"; do
+  eval set -- $pair
+  "$PILDOC" render consent --lang "$1" --also "$2" -o "$T/int.pdf"
+  pdftotext "$T/int.pdf" - | tr '\n' ' ' | sed 's/  */ /g' > "$T/int.txt"
+  check "interpreter $1+$2: '$3' then '$4'" bash -c "grep -q \"$3.*$4\" '$T/int.txt' && ! grep -q 'language above\|langue indiquée ci-dessus\|上述语种' '$T/int.txt'"
+done
+
+# the second language's text is tagged with its /Lang (marked content of
+# every block and span in it, inside the document's /Lang), in each pair
+for pair in "zh_CN fr fr" "fr en en" "en zh_CN zh-CN"; do
+  set -- $pair
+  "$PILDOC" render consent --lang "$1" --also "$2" -o "$T/lang.pdf"
+  qpdf --qdf --object-streams=disable "$T/lang.pdf" "$T/lang.qdf"
+  n=$(grep -ao "<</MCID [0-9]*/Lang($3)>>BDC" "$T/lang.qdf" | wc -l)
+  check "consent $1+$2: the second language's text marked /Lang($3) ($n times)" test "$n" -ge 100
+  check "... its French or English headings too" bash -c "grep -aq '/H1<</MCID [0-9]*/Lang($3)>>BDC' '$T/lang.qdf'"
+done
+
+# PDF/UA conditions (tests/pdfua-check.py --order) on every pair, with the
+# language of texts of the second language: headings, paragraphs, the
+# statement, a field's label beside the first language's
+for pair in "zh_CN fr" "fr en" "en zh_CN"; do
+  set -- $pair
+  for tpl in consent leaflet; do
+    case "$tpl $2" in
+      "consent fr") lo=(--lang-of "Consentement aux perfusions=fr" --lang-of "À propos de ce formulaire=fr" --lang-of "Ce formulaire est rédigé en deux langues=fr") ;;
+      "leaflet fr") lo=(--lang-of "Cette fiche est rédigée en deux langues=fr" --lang-of "Téléphone=fr") ;;
+      "consent en") lo=(--lang-of "About this form=en" --lang-of "This form is given in two languages=en") ;;
+      "leaflet en") lo=(--lang-of "This leaflet is given in two languages=en" --lang-of "Phone:=en") ;;
+      "consent zh_CN") lo=(--lang-of "关于本同意书=zh-CN" --lang-of "本同意书以两种语言书写=zh-CN") ;;
+      "leaflet zh_CN") lo=(--lang-of "本须知以两种语言书写=zh-CN" --lang-of "科室：=zh-CN") ;;
+    esac
+    "$PILDOC" render $tpl --lang "$1" --also "$2" -o "$T/ua.pdf"
+    check "PDF/UA checks and the second language's /Lang: $tpl $1+$2" /usr/bin/python3 tests/pdfua-check.py "$T/ua.pdf" --order "${lo[@]}"
+  done
+done
+
+# the title shaped per language: in a Chinese and French title the French
+# apostrophe is Noto Sans's, not a full-width Chinese one
+pdftotext -l 1 -bbox "$T/out/consent-zh_CN+fr.pdf" - > "$T/bbox.html"
+check "zh_CN+fr title: d’eskétamine set as French (its width under 1.5 times kétamine's)" python3 - "$T/bbox.html" <<'PY'
+import re, sys
+words = re.findall(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>([^<]*)<', open(sys.argv[1], encoding="utf-8").read())
+w = {}
+for x0, x1, t in words:
+    w.setdefault(t, float(x1) - float(x0))
+sys.exit(0 if w["d’eskétamine"] < 1.5 * w["kétamine"] else 1)
+PY
+
+# the running header's blank Chinese date (____年__月__日) never wraps
+# across its rows, in one language or two
+"$PILDOC" render consent --lang zh_CN -o "$T/zh1.pdf"
+for f in zh1 out/consent-zh_CN+fr; do
+  check "running header ($f): the blank date 年 月 日 on one row" bash -c "pdftotext -layout -f 2 -l 2 '$T/$f.pdf' - | head -6 | grep -q '出生日期：.*年 *月 *日'"
+done
+
+# the bilingual footer: title, version and date, page number, all in both
+# languages (two lines), in large print too
+"$PILDOC" render consent --lang en --also zh_CN --large-print --paper letter -o "$T/foot.pdf"
+pdftotext -f 2 -l 2 "$T/out/consent-zh_CN+fr.pdf" - | tail -6 > "$T/foot1.txt"
+pdftotext -layout -f 2 -l 2 "$T/foot.pdf" - | tail -6 > "$T/foot2.txt"
+check "footer zh_CN+fr: the short title in both languages" grep -q '知情同意书：氯胺酮输注治疗 / Consentement : perfusions de kétamine' "$T/foot1.txt"
+check "... version and date in both" grep -q '版本号：1.0 *修订日期：2026 年 11 月 22 日 / Version 1.0 du 22 novembre 2026' "$T/foot1.txt"
+check "... the page number in both" grep -q '第 2 页，共 [0-9]* 页 / Page 2 sur [0-9]*' "$T/foot1.txt"
+check "footer en+zh_CN, Letter, large print: title, version and date, page" bash -c "grep -q '^ *Consent: ketamine and esketamine infusions / 知' '$T/foot2.txt' && grep -q 'Version 1.0, revised 22 November 2026 / 版本号：1.0 *修订日期：2026 年 11 月 22 日' '$T/foot2.txt' && grep -q 'Page 2 of [0-9]* / 第 2 页，共 [0-9]* 页' '$T/foot2.txt'"
+
 # pildoc serve: also=
 : > "$T/serve.log"
 "$PILDOC" serve --listen 127.0.0.1:0 --workers 1 2> "$T/serve.log" &
@@ -145,6 +260,9 @@ check "serve also=xx: 400" test "$(code -X POST "$URL/render/leaflet?lang=fr&als
 check "... naming the field also" grep -q '"field":"also"}' "$T/body"
 check "serve also equal to lang (fr-FR, fr): 400" test "$(code -X POST "$URL/render/leaflet?also=fr-FR&lang=fr")" = 400
 check "... naming the field also" bash -c "grep -q '\"field\":\"also\"}' '$T/body' && grep -q 'differ from lang' '$T/body'"
+check "serve: a form field document.languages is refused (set by also= alone): 400" test "$(code -X POST --data 'document.languages=en%2Bfr' "$URL/render/consent?lang=en")" = 400
+check "... naming the field" bash -c "grep -q '\"field\":\"document.languages\"' '$T/body' && grep -q 'is set by --also and cannot be set' '$T/body'"
+check "serve: governing_language as a form field, with also=: 200, French prevails" bash -c "test \"\$(curl -s -o '$T/gov-serve.pdf' -w '%{http_code}' -X POST --data 'document.governing_language=fr' '$URL/render/leaflet?lang=en&also=fr')\" = 200 && pdftotext '$T/gov-serve.pdf' - | tr '\n' ' ' | grep -q 'the French version *prevails'"
 kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null
 
 summary bilingual

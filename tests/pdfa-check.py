@@ -43,6 +43,12 @@ def xmp_values(root):
         for prop in desc:
             key = prop.tag
             lis = prop.findall(".//{%s}li" % NS["rdf"])
+            # a language alternative (a bilingual document's title holds
+            # each language's besides): PDF/A compares its x-default
+            xdef = [li for li in lis
+                    if li.get("{http://www.w3.org/XML/1998/namespace}lang") == "x-default"]
+            if xdef:
+                lis = xdef
             if lis:
                 out[key] = [li.text or "" for li in lis]
             else:
@@ -149,7 +155,9 @@ def check_archival(name, pdf):
     same("xmp:CreateDate", "/CreationDate", q("xmp", "CreateDate"), convert=pdf_date)
     same("xmp:ModifyDate", "/ModDate", q("xmp", "ModifyDate"), convert=pdf_date)
     lang = str(root.get("/Lang", ""))
-    result(name, "XMP dc:language is the catalog's /Lang", x.get(q("dc", "language")) == [lang],
+    # the document's language first (a bilingual one's second after it)
+    result(name, "XMP dc:language is the catalog's /Lang", (x.get(q("dc", "language")) or [None])[0] == lang
+           and len(x.get(q("dc", "language"))) <= 2,
            f"{x.get(q('dc', 'language'))} vs {lang}")
     result(name, "no pdfuaid claim while untagged", q("pdfuaid", "part") not in x or "/StructTreeRoot" in root,
            "pdfuaid:part without a structure tree")

@@ -665,8 +665,20 @@ START_TEST(bilingual_every_block_in_both_languages_paired)
             pd_lang *l2 = pd_lang_load("build/locale", pairs[p][1], &err);
             ck_assert_msg(l1 && l2, "%s", err.msg);
             pd_bind_stats s1 = {0}, s2 = {0};
-            pd_doc *a = pd_bind(t, schema, &v, l1, NULL, NULL, &err);
-            pd_doc *b = pd_bind(t, schema, &v, l2, NULL, NULL, &err);
+            /* each language alone as pildoc binds it in a bilingual one:
+               with the two languages and the governing one (the second) */
+            pd_values one;
+            pd_values_init(&one);
+            bool in_order = strcmp(pairs[p][0], pairs[p][1]) < 0;
+            char both[32];
+            snprintf(both, sizeof both, "%s+%s", pairs[p][in_order ? 0 : 1],
+                     pairs[p][in_order ? 1 : 0]);
+            ck_assert(pd_values_set(&one, schema, "document.languages", both, "test", 0, &err));
+            ck_assert(pd_values_set(&one, schema, "document.governing_language", pairs[p][1],
+                                    "test", 0, &err));
+            pd_doc *a = pd_bind(t, schema, &one, l1, NULL, NULL, &err);
+            pd_doc *b = pd_bind(t, schema, &one, l2, NULL, NULL, &err);
+            pd_values_free(&one);
             pd_doc *bi = pd_bind_bilingual(t, schema, &v, l1, l2, NULL, &s1, &s2, &err);
             ck_assert_msg(a && b && bi, "%s", err.msg);
             ck_assert_uint_eq(s1.untranslated + s2.untranslated, 0);

@@ -21,8 +21,16 @@ static bool S_well_formed(const strbuf *xml)
 
 START_TEST(pdfmeta_xmp_says_what_info_says)
 {
-    pd_pdfmeta_info info = {"Risks & <benefits>", "Ketamine \x01 infusions", "Zoë Nguyễn", "fr-FR",
-                            "pildoc test",        "2026-11-22T10:20:30Z",    false};
+    pd_pdfmeta_info info = {"Risks & <benefits>",
+                            "Ketamine \x01 infusions",
+                            "Zoë Nguyễn",
+                            "fr-FR",
+                            "pildoc test",
+                            "2026-11-22T10:20:30Z",
+                            false,
+                            NULL,
+                            NULL,
+                            NULL};
     strbuf xmp = STRBUF_INIT, dict = STRBUF_INIT;
     pd_pdfmeta_xmp(&xmp, &info);
     pd_pdfmeta_info_entries(&dict, &info);
@@ -66,10 +74,27 @@ START_TEST(pdfmeta_xmp_says_what_info_says)
     ck_assert_ptr_nonnull(strstr(xmp.data, "<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>"));
     ck_assert_ptr_nonnull(strstr(xmp.data, "<pdfaProperty:name>part</pdfaProperty:name>"));
 
+    /* bilingual: each language's title with its xml:lang, both languages */
+    strbuf_clear(&xmp);
+    pd_pdfmeta_info two = {
+        "Consentement / 知情同意书", "Sujet / 主题", NULL,    "fr",         "pildoc test",
+        "2026-11-22T10:20:30Z",      false,          "zh-CN", "知情同意书", "主题"};
+    pd_pdfmeta_xmp(&xmp, &two);
+    ck_assert_msg(S_well_formed(&xmp), "%s", xmp.data);
+    ck_assert_msg(strstr(xmp.data,
+                         "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">Consentement "
+                         "/ 知情同意书</rdf:li><rdf:li xml:lang=\"fr\">Consentement</"
+                         "rdf:li><rdf:li xml:lang=\"zh-CN\">知情同意书</rdf:li></rdf:Alt>"),
+                  "%s", xmp.data);
+    ck_assert_ptr_nonnull(strstr(xmp.data, "<rdf:li xml:lang=\"zh-CN\">主题</rdf:li>"));
+    ck_assert_ptr_nonnull(strstr(
+        xmp.data, "<dc:language><rdf:Bag><rdf:li>fr</rdf:li><rdf:li>zh-CN</rdf:li></rdf:Bag>"));
+
     /* no value, no property */
     strbuf_clear(&xmp);
     strbuf_clear(&dict);
-    pd_pdfmeta_info none = {NULL, "", NULL, NULL, "pildoc test", "2026-11-22T10:20:30Z", false};
+    pd_pdfmeta_info none = {NULL,  "",   NULL, NULL, "pildoc test", "2026-11-22T10:20:30Z",
+                            false, NULL, NULL, NULL};
     pd_pdfmeta_xmp(&xmp, &none);
     pd_pdfmeta_info_entries(&dict, &none);
     ck_assert_ptr_null(strstr(xmp.data, "dc:title"));
