@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# A fresh process (issue 13): what `pildoc render` loads and starts.
+#  - librsvg, libmicrohttpd and libgettextpo (with GnuTLS and the rest they
+#    pull in) are opened only when an SVG, `serve` or `langs` needs them
+#    (src/lazylib.h), and then work;
+# Prints "startup: N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+T=$(mktemp -d /tmp/pildoc-startup.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export SOURCE_DATE_EPOCH=1795305600
+
+# the shared objects a command opens, one soname per line (glibc's LD_DEBUG)
+opened() {
+  LD_DEBUG=files LD_DEBUG_OUTPUT="$T/ld" "$@" > /dev/null 2>&1
+  local st=$?
+  sed -n 's/.*file=\([^ ]*\) .*/\1/p' "$T"/ld.* | sort -u
+  rm -f "$T"/ld.*
+  return $st
+}
+
+for l in en fr zh_CN; do
+  opened ./pildoc render leaflet --lang $l -o "$T/leaflet-$l.pdf" > "$T/libs-$l"
+  check "render leaflet --lang $l succeeds" test -s "$T/leaflet-$l.pdf"
+  check "render leaflet --lang $l opens no libmicrohttpd, libgettextpo, GnuTLS" \
+    bash -c "! grep -E 'libmicrohttpd|libgettextpo|libgnutls' '$T/libs-$l'"
+  check "render leaflet --lang $l opens Pango and libxml2" \
+    bash -c "grep -q libpango-1.0 '$T/libs-$l' && grep -q libxml2 '$T/libs-$l'"
+done
+# the consent sheet has no picture: no librsvg either
+opened ./pildoc render consent --lang zh_CN -o "$T/consent.pdf" > "$T/libs-consent"
+check "render consent succeeds" test -s "$T/consent.pdf"
+check "render consent opens no librsvg, libmicrohttpd, libgettextpo, GnuTLS" \
+  bash -c "! grep -E 'librsvg|libmicrohttpd|libgettextpo|libgnutls' '$T/libs-consent'"
+
+# an SVG logo opens librsvg, and the logo is drawn
+opened ./pildoc render leaflet --lang fr --clinic templates/clinics/paris.xml -o "$T/paris.pdf" > "$T/libs-svg"
+check "an SVG logo: render succeeds" test -s "$T/paris.pdf"
+check "an SVG logo opens librsvg" grep -q '^librsvg' "$T/libs-svg"
+./pildoc render leaflet --lang fr --clinic templates/clinics/paris.xml --format png -o "$T/paris.png" > /dev/null 2>&1
+./pildoc render leaflet --lang fr --format png -o "$T/plain.png" > /dev/null 2>&1
+check "an SVG logo changes the page (PNG differs from the one without logo)" \
+  bash -c "! cmp -s '$T/paris.png' '$T/plain.png'"
+
+# langs reads the catalogs with libgettextpo, opened then
+opened ./pildoc langs > "$T/libs-langs"
+check "langs opens libgettextpo" grep -q '^libgettextpo' "$T/libs-langs"
+./pildoc langs > "$T/langs.txt" 2>&1
+check "langs counts the French leaflet's messages" grep -Eq '^fr +leaflet +[0-9]+ +0 +0$' "$T/langs.txt"
+
+summary startup
