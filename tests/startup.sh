@@ -3,6 +3,9 @@
 #  - librsvg, libmicrohttpd and libgettextpo (with GnuTLS and the rest they
 #    pull in) are opened only when an SVG, `serve` or `langs` needs them
 #    (src/lazylib.h), and then work;
+#  - Pango's font matching runs in the calling thread, not in two threads
+#    per font pattern (src/fonts.c): a render starts at most one thread
+#    (Pango's FcInit), where it started 95.
 # Prints "startup: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -48,5 +51,49 @@ opened ./pildoc langs > "$T/libs-langs"
 check "langs opens libgettextpo" grep -q '^libgettextpo' "$T/libs-langs"
 ./pildoc langs > "$T/langs.txt" 2>&1
 check "langs counts the French leaflet's messages" grep -Eq '^fr +leaflet +[0-9]+ +0 +0$' "$T/langs.txt"
+
+# threads started, counted by an LD_PRELOAD wrapper of pthread_create
+cat > "$T/count.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+static int started;
+int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*f)(void *), void *arg)
+{
+    static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    if (!real)
+        real = (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))dlsym(
+            RTLD_NEXT, "pthread_create");
+    __atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
+    return real(t, a, f, arg);
+}
+__attribute__((destructor)) static void report(void)
+{
+    const char *out = getenv("COUNT_OUT");
+    FILE *f = out ? fopen(out, "w") : NULL;
+    if (f) {
+        fprintf(f, "%d\n", started);
+        fclose(f);
+    }
+}
+C
+if gcc -shared -fPIC -o "$T/count.so" "$T/count.c" -ldl 2> "$T/count.log"; then
+  for l in en zh_CN; do
+    COUNT_OUT="$T/threads-$l" LD_PRELOAD="$T/count.so" ./pildoc render leaflet --lang $l -o "$T/t-$l.pdf" > /dev/null 2>&1
+    check "render leaflet --lang $l with the counter succeeds, same bytes" cmp -s "$T/t-$l.pdf" "$T/leaflet-$l.pdf"
+    check "render leaflet --lang $l starts at most one thread (started $(cat "$T/threads-$l" 2>/dev/null))" \
+      test "$(cat "$T/threads-$l" 2>/dev/null || echo 99)" -le 1
+  done
+  # the counter counts: a program that starts three threads counts 3
+  printf '%s\n' '#include <pthread.h>' 'static void *f(void *a) { return a; }' \
+    'int main(void) { pthread_t t; for (int i = 0; i < 3; i++) { pthread_create(&t, 0, f, 0); pthread_join(t, 0); } return 0; }' > "$T/three.c"
+  gcc -o "$T/three" "$T/three.c" -pthread && COUNT_OUT="$T/threads-three" LD_PRELOAD="$T/count.so" "$T/three"
+  check "the thread counter counts (3 threads started, $(cat "$T/threads-three" 2>/dev/null) counted)" \
+    test "$(cat "$T/threads-three" 2>/dev/null)" = 3
+else
+  ko "cannot build the thread counter: $(cat "$T/count.log")"
+fi
 
 summary startup
