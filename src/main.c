@@ -177,16 +177,19 @@ static bool S_check_source_date_epoch(void)
 #define S_FREE_AT_EXIT 1
 #endif
 #endif
+#ifdef S_FREE_AT_EXIT
+static void S_end_of_process(pd_renderer *r)
+{
+    pd_renderer_free(r);
+}
+#else
 static pd_renderer *S_kept_renderer;
 
 static void S_end_of_process(pd_renderer *r)
 {
-#ifdef S_FREE_AT_EXIT
-    pd_renderer_free(r);
-#else
     S_kept_renderer = r;
-#endif
 }
+#endif
 
 static int S_render(int argc, char **argv, const pd_env *env)
 {
