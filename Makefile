@@ -283,7 +283,8 @@ bench: all
 	bash tests/bench-serve.sh
 
 # --- valgrind: a render and a batch, zero errors and zero leaks -----------------------
-VALGRIND := valgrind --quiet --error-exitcode=3 --leak-check=full \
+# PILDOC_FREE_AT_EXIT: render frees everything before exiting (src/main.c)
+VALGRIND := PILDOC_FREE_AT_EXIT=1 valgrind --quiet --error-exitcode=3 --leak-check=full \
             --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
             --suppressions=tests/valgrind.supp
 memcheck: all
