@@ -1,13 +1,19 @@
 # pildoc: plain GNU Makefile (pkg-config). `make help` lists the targets.
 
-PKGS       := pangocairo pangofc fontconfig cairo harfbuzz-subset libxml-2.0 zlib librsvg-2.0 libmicrohttpd \
-              nettle libdeflate
+PKGS       := pangocairo pangofc fontconfig cairo harfbuzz-subset libxml-2.0 zlib nettle libdeflate
+# opened at first use, not linked (src/lazylib.h): headers only
+LAZY_PKGS  := librsvg-2.0 libmicrohttpd
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# the sonames of the lazily opened libraries, from the files the linker would use
+LAZY_DEFS  := $(shell set -- RSVG librsvg-2.so MHD libmicrohttpd.so GETTEXTPO libgettextpo.so; \
+                while [ $$# -gt 0 ]; do \
+                  s=$$(objdump -p "$$($(CC) -print-file-name=$$2)" 2>/dev/null | sed -n 's/^ *SONAME *//p'); \
+                  [ -z "$$s" ] || printf -- "-DPD_%s_SONAME='\"%s\"' " "$$1" "$$s"; shift 2; done)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 # --as-needed: only the libraries pildoc calls are loaded at start-up
-LIBS       := -Wl,--as-needed -Wl,-O1 $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgettextpo -lcsv -lm -pthread
+LIBS       := -Wl,--as-needed -Wl,-O1 $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm -pthread
 SAN        ?=
 ifneq ($(SAN),)
 # GCC's format-truncation analysis gives false positives on instrumented code
@@ -113,6 +119,7 @@ $(OBJDIR)/paths.o: $(BUILD)/paths
 $(OBJDIR)/paths.o: ALL_CFLAGS += $(PATHS_DEFS)
 $(OBJDIR)/pdfmeta.o: $(BUILD)/paths
 $(OBJDIR)/pdfmeta.o: ALL_CFLAGS += $(PATHS_DEFS)
+$(OBJDIR)/lazyrsvg.o $(OBJDIR)/lazymhd.o $(OBJDIR)/lazypo.o: ALL_CFLAGS += $(LAZY_DEFS)
 $(BUILD)/paths: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(PATHS_DEFS)' | cmp -s - $@ || echo '$(PATHS_DEFS)' > $@
@@ -229,9 +236,10 @@ update-po:
 
 # --- tests --------------------------------------------------------------------
 TEST_SRCS := $(wildcard tests/unit/*.c)
+# test_lang.c compares with libgettextpo itself: linked here, opened lazily by pildoc
 $(BUILD)/unit-tests: $(TEST_SRCS) $(LIB_OBJS) $(BUILD)/flavour | $(OBJDIR)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check) -Isrc -o $@ $(TEST_SRCS) $(LIB_OBJS) \
-	  $(LDFLAGS) $(LIBS) $(shell pkg-config --libs check)
+	  $(LDFLAGS) $(LIBS) -lgettextpo $(shell pkg-config --libs check)
 
 $(BUILD)/pixcmp: tests/pixcmp.c
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(shell pkg-config --libs cairo) -lm
@@ -257,6 +265,7 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/bilingual.sh
 	bash tests/pdfa.sh
 	bash tests/form.sh
+	bash tests/startup.sh
 
 check: deps
 	$(MAKE) unit e2e
@@ -287,7 +296,8 @@ bench-sizes: all
 	bash tests/bench/sizes.sh
 
 # --- valgrind: a render and a batch, zero errors and zero leaks -----------------------
-VALGRIND := valgrind --quiet --error-exitcode=3 --leak-check=full \
+# PILDOC_FREE_AT_EXIT: render frees everything before exiting (src/main.c)
+VALGRIND := PILDOC_FREE_AT_EXIT=1 valgrind --quiet --error-exitcode=3 --leak-check=full \
             --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
             --suppressions=tests/valgrind.supp
 memcheck: all
@@ -311,7 +321,7 @@ FUZZERS      := template data jobs message pdf mo
 FUZZ_SECONDS ?= 60
 FUZZ_OBJDIR  := $(BUILD)/obj-fuzz
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
-                $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Isrc
+                $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null) -Isrc
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 DEB_FUZZ     := clang libclang-rt-14-dev
 FUZZ_ENV     := PILDOC_DATADIR=$(CURDIR) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
@@ -361,7 +371,7 @@ lint: deps-lint
 	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/*.c tests/fuzz/*.c tests/fuzz/*.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c11 --inline-suppr -D_GNU_SOURCE --suppress=missingIncludeSystem src tests
-	clang-tidy --quiet src/*.c -- -std=c11 -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS))
+	clang-tidy --quiet src/*.c -- -std=c11 -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS))
 
 clean:
 	rm -rf $(BUILD) pildoc

@@ -5,9 +5,11 @@
  * Ownership: pd_fonts owns the configuration, the font map, the Pango
  * contexts and the cache of shaped paragraphs; a renderer makes one and
  * owns it, so nothing here is shared between renderers (two pd_fonts may
- * live in one process). The one process-wide effect: the last pd_fonts
- * made is fontconfig's current configuration (see pd_fonts_new). Layouts
- * made from its contexts must be freed before pd_fonts_free. */
+ * live in one process). Two process-wide effects: the last pd_fonts made
+ * is fontconfig's current configuration (see pd_fonts_new), and fonts.c
+ * defines GLib's g_thread_new so that Pango's font matching runs in the
+ * calling thread instead of two new threads per font pattern (see there).
+ * Layouts made from its contexts must be freed before pd_fonts_free. */
 #ifndef PILDOC_FONTS_H
 #define PILDOC_FONTS_H
 

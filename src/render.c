@@ -2,6 +2,7 @@
 
 #include <cairo.h>
 #include <glib.h>
+#include <hb-ot.h>
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <pango/pangofc-font.h>
@@ -487,10 +488,22 @@ static S_pfont *S_pfont_of(S_doc *d, PangoFont *font)
     PangoFontDescription *desc = pango_font_describe_with_absolute_size(font);
     p->size = (double)pango_font_description_get_size(desc) / PANGO_SCALE;
     pango_font_description_free(desc);
-    PangoFontMetrics *m = pango_font_get_metrics(font, NULL);
-    p->ul_position = (double)pango_font_metrics_get_underline_position(m) / PANGO_SCALE;
-    p->ul_thickness = (double)pango_font_metrics_get_underline_thickness(m) / PANGO_SCALE;
-    pango_font_metrics_unref(m);
+    /* the underline as Pango's metrics give it (pangofc-font.c, in Pango
+       units), read from the font: pango_font_get_metrics would also lay out
+       a sample sentence and the digits in a context of its own (another
+       dozen font patterns, 1.5 ms of a fresh Chinese render) for widths
+       not used here */
+    hb_font_t *hb = pango_font_get_hb_font(font);
+    hb_position_t v = 0;
+    int ul_position = hb_ot_metrics_get_position(hb, HB_OT_METRICS_TAG_UNDERLINE_OFFSET, &v) && v
+                          ? (int)v
+                          : -PANGO_SCALE;
+    v = 0;
+    int ul_thickness = hb_ot_metrics_get_position(hb, HB_OT_METRICS_TAG_UNDERLINE_SIZE, &v) && v
+                           ? (int)v
+                           : PANGO_SCALE;
+    p->ul_position = (double)ul_position / PANGO_SCALE;
+    p->ul_thickness = (double)ul_thickness / PANGO_SCALE;
     p->ff = S_face_fonts_of(d, S_face_of(font));
     return p;
 }

@@ -4,12 +4,14 @@
 #include <check.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "elements.h"
 #include "error.h"
 #include "message.h"
+#include "xmlsafe.h"
 
 /* Each entry's id is its place in the table, so bind.c's switch (which
    has no default: -Wswitch names an element without a binder) and the
@@ -80,6 +82,70 @@ START_TEST(messages_follow_the_registry)
             message_parse(S_bad_messages[i].msg, "fr.po", 7, "fr translation", &bad));
         ck_assert_str_eq(bad.msg, S_bad_messages[i].error);
     }
+}
+END_TEST
+
+/* Plain messages are built without the parser (message.c): the tree must
+ * be the parser's, node for node; the others still go through the parser
+ * (a CR is normalised, a control character refused). */
+static char *S_tree(xmlDocPtr doc)
+{
+    xmlChar *out = NULL;
+    int len = 0;
+    xmlDocDumpMemory(doc, &out, &len);
+    char *s = strdup((const char *)out);
+    xmlFree(out);
+    return s;
+}
+
+START_TEST(plain_messages_are_the_parsers_tree)
+{
+    static const char *const plain[] = {"",
+                                        "Ketamine",
+                                        "  two  spaces\tand a tab\n ",
+                                        "氯胺酮是一种麻醉药。",
+                                        "a ]] b \" ' =",
+                                        "ééé ß 𝄞"};
+    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
+        pd_error err = {0};
+        xmlDocPtr built = message_parse(plain[i], "t.xml", 1, "src", &err);
+        ck_assert_msg(built, "%s", err.msg);
+        char *m = NULL;
+        ck_assert_int_ge(asprintf(&m, "<m>%s</m>", plain[i]), 0);
+        xmlDocPtr parsed = xmlsafe_read_memory(m, strlen(m), "t.xml", 1, &err);
+        ck_assert_msg(parsed, "%s", err.msg);
+        char *a = S_tree(built), *b = S_tree(parsed);
+        ck_assert_str_eq(a, b);
+        xmlNodePtr ra = xmlDocGetRootElement(built), rb = xmlDocGetRootElement(parsed);
+        ck_assert_int_eq((int)xmlChildElementCount(ra), 0);
+        ck_assert_int_eq(ra->children == NULL, rb->children == NULL);
+        if (ra->children) {
+            ck_assert_ptr_null(ra->children->next);
+            ck_assert_ptr_null(rb->children->next);
+            ck_assert_int_eq(ra->children->type, rb->children->type);
+            ck_assert_str_eq((const char *)ra->children->content,
+                             (const char *)rb->children->content);
+        }
+        free(a);
+        free(b);
+        free(m);
+        xmlFreeDoc(built);
+        xmlFreeDoc(parsed);
+    }
+    pd_error err = {0};
+    xmlDocPtr crlf = message_parse("a\r\nb", "t.xml", 1, "src", &err);
+    ck_assert_msg(crlf, "%s", err.msg);
+    ck_assert_str_eq((const char *)xmlDocGetRootElement(crlf)->children->content, "a\nb");
+    xmlFreeDoc(crlf);
+    xmlDocPtr amp = message_parse("a &amp; b", "t.xml", 1, "src", &err);
+    ck_assert_msg(amp, "%s", err.msg);
+    ck_assert_str_eq((const char *)xmlDocGetRootElement(amp)->children->content, "a & b");
+    xmlFreeDoc(amp);
+    ck_assert_ptr_null(message_parse("a \x01 b", "t.xml", 1, "src", &err));
+    pd_error err2 = {0};
+    ck_assert_ptr_null(message_parse("a \xef\xbf\xbf b", "t.xml", 1, "src", &err2));
+    pd_error err3 = {0};
+    ck_assert_ptr_null(message_parse("a \xc3 b", "t.xml", 1, "src", &err3));
 }
 END_TEST
 
@@ -232,5 +298,6 @@ TCase *pd_test_elements_tcase(void)
     tcase_add_test(tc, elements_have_ids_in_order);
     tcase_add_test(tc, elements_allow_their_attributes);
     tcase_add_test(tc, messages_follow_the_registry);
+    tcase_add_test(tc, plain_messages_are_the_parsers_tree);
     return tc;
 }

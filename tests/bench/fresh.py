@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Fresh processes against Typst (a benchmark, not a test).
+
+    python3 tests/bench/fresh.py [-n ROUNDS] [LANG...] [-- PILDOC...]
+
+For each language (default zh_CN en fr): ROUNDS rounds (default 11), each
+running every given pildoc binary (default ./pildoc; give an older build
+too to compare) on `render leaflet --lang LANG`, then Typst on the same
+leaflet in a new `node` process (tests/bench/typst-bench.mjs fresh, the
+Typst source made by tests/bench/typst-leaflet.py as in tests/bench.sh).
+Prints median and minimum CPU (user + system of the process tree) and wall
+time, and each pildoc's ratio to Typst. Needs typst.ts in build/bench
+(make bench installs it; TYPST_TS_MODULES points elsewhere), node and
+/usr/bin/python3 with pikepdf. Binaries outside the source tree find its
+data through PILDOC_DATADIR, set to the tree.
+"""
+import os, resource, statistics, subprocess, sys, tempfile, time
+
+root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+args = sys.argv[1:]
+rounds = 11
+if args[:1] == ["-n"]:
+    rounds, args = int(args[1]), args[2:]
+bins = ["./pildoc"]
+if "--" in args:
+    i = args.index("--")
+    args, bins = args[:i], args[i + 1:]
+langs = args or ["zh_CN", "en", "fr"]
+env = dict(os.environ, SOURCE_DATE_EPOCH="1795305600", PILDOC_DATADIR=root,
+           TYPST_TS_MODULES=os.path.realpath(os.environ.get("TYPST_TS_MODULES", root + "/build/bench/node_modules")))
+
+
+def run(cmd):
+    r0, w0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=root)
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (1000 * (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime), 1000 * (time.perf_counter() - w0))
+
+
+with tempfile.TemporaryDirectory() as t:
+    for lang in langs:
+        pdf, txt, typ = (os.path.join(t, "ty-%s.%s" % (lang, e)) for e in ("pdf", "txt", "typ"))
+        run([bins[0], "render", "leaflet", "--lang", lang, "-o", pdf])
+        run([bins[0], "render", "leaflet", "--lang", lang, "--format", "text", "-o", txt])
+        run(["/usr/bin/python3", "tests/bench/typst-leaflet.py", pdf, txt, typ])
+        cmds = [(b, [os.path.abspath(os.path.join(root, b)), "render", "leaflet", "--lang", lang, "-o", t + "/fresh.pdf"])
+                for b in bins]
+        cmds.append(("Typst (node)", ["node", "tests/bench/typst-bench.mjs", "fresh", "fonts", typ, t + "/fresh-ty.pdf"]))
+        res = {name: [] for name, _ in cmds}
+        for _ in range(rounds):
+            for name, cmd in cmds:
+                res[name].append(run(cmd))
+        stat = {}
+        for name, _ in cmds:
+            cpu = [r[0] for r in res[name]]
+            wall = [r[1] for r in res[name]]
+            stat[name] = (statistics.median(cpu), min(cpu), statistics.median(wall), min(wall))
+        ty = stat["Typst (node)"]
+        for name, _ in cmds:
+            s = stat[name]
+            ratio = "" if name == "Typst (node)" else "  %.3fx Typst's CPU (min %.3fx), %.3fx its wall time" % (
+                s[0] / ty[0], s[1] / ty[1], s[2] / ty[2])
+            print("%-6s %-28s CPU median %6.1f ms (min %6.1f), wall median %6.1f ms (min %6.1f)%s"
+                  % (lang, name, s[0], s[1], s[2], s[3], ratio))

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# A fresh process (issue 13): what `pildoc render` loads and starts.
+#  - librsvg, libmicrohttpd and libgettextpo (with GnuTLS and the rest they
+#    pull in) are opened only when an SVG, `serve` or `langs` needs them
+#    (src/lazylib.h), and then work;
+#  - Pango's font matching runs in the calling thread, not in two threads
+#    per font pattern (src/fonts.c): a render starts at most one thread
+#    (Pango's FcInit), where it started 95.
+# Prints "startup: N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+T=$(mktemp -d /tmp/pildoc-startup.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export SOURCE_DATE_EPOCH=1795305600
+
+# the shared objects a command opens, one soname per line (glibc's LD_DEBUG)
+opened() {
+  LD_DEBUG=files LD_DEBUG_OUTPUT="$T/ld" "$@" > /dev/null 2>&1
+  local st=$?
+  sed -n 's/.*file=\([^ ]*\) .*/\1/p' "$T"/ld.* | sort -u
+  rm -f "$T"/ld.*
+  return $st
+}
+
+for l in en fr zh_CN; do
+  opened ./pildoc render leaflet --lang $l -o "$T/leaflet-$l.pdf" > "$T/libs-$l"
+  check "render leaflet --lang $l succeeds" test -s "$T/leaflet-$l.pdf"
+  check "render leaflet --lang $l opens no libmicrohttpd, libgettextpo, GnuTLS" \
+    bash -c "! grep -E 'libmicrohttpd|libgettextpo|libgnutls' '$T/libs-$l'"
+  check "render leaflet --lang $l opens Pango and libxml2" \
+    bash -c "grep -q libpango-1.0 '$T/libs-$l' && grep -q libxml2 '$T/libs-$l'"
+done
+# the consent sheet has no picture: no librsvg either
+opened ./pildoc render consent --lang zh_CN -o "$T/consent.pdf" > "$T/libs-consent"
+check "render consent succeeds" test -s "$T/consent.pdf"
+check "render consent opens no librsvg, libmicrohttpd, libgettextpo, GnuTLS" \
+  bash -c "! grep -E 'librsvg|libmicrohttpd|libgettextpo|libgnutls' '$T/libs-consent'"
+
+# an SVG logo opens librsvg, and the logo is drawn
+opened ./pildoc render leaflet --lang fr --clinic templates/clinics/paris.xml -o "$T/paris.pdf" > "$T/libs-svg"
+check "an SVG logo: render succeeds" test -s "$T/paris.pdf"
+check "an SVG logo opens librsvg" grep -q '^librsvg' "$T/libs-svg"
+./pildoc render leaflet --lang fr --clinic templates/clinics/paris.xml --format png -o "$T/paris.png" > /dev/null 2>&1
+./pildoc render leaflet --lang fr --format png -o "$T/plain.png" > /dev/null 2>&1
+check "an SVG logo changes the page (PNG differs from the one without logo)" \
+  bash -c "! cmp -s '$T/paris.png' '$T/plain.png'"
+
+# langs reads the catalogs with libgettextpo, opened then
+opened ./pildoc langs > "$T/libs-langs"
+check "langs opens libgettextpo" grep -q '^libgettextpo' "$T/libs-langs"
+./pildoc langs > "$T/langs.txt" 2>&1
+check "langs counts the French leaflet's messages" grep -Eq '^fr +leaflet +[0-9]+ +0 +0$' "$T/langs.txt"
+
+# threads started, counted by an LD_PRELOAD wrapper of pthread_create
+cat > "$T/count.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+static int started;
+int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*f)(void *), void *arg)
+{
+    static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    if (!real)
+        real = (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))dlsym(
+            RTLD_NEXT, "pthread_create");
+    __atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
+    return real(t, a, f, arg);
+}
+__attribute__((destructor)) static void report(void)
+{
+    const char *out = getenv("COUNT_OUT");
+    FILE *f = out ? fopen(out, "w") : NULL;
+    if (f) {
+        fprintf(f, "%d\n", started);
+        fclose(f);
+    }
+}
+C
+# (not under AddressSanitizer, whose runtime must be the first library loaded)
+if [ -n "${PILDOC_SANITIZED:-}" ]; then
+  echo "startup: thread count skipped in a sanitized build"
+elif gcc -shared -fPIC -o "$T/count.so" "$T/count.c" -ldl 2> "$T/count.log"; then
+  for l in en zh_CN; do
+    COUNT_OUT="$T/threads-$l" LD_PRELOAD="$T/count.so" ./pildoc render leaflet --lang $l -o "$T/t-$l.pdf" > /dev/null 2>&1
+    check "render leaflet --lang $l with the counter succeeds, same bytes" cmp -s "$T/t-$l.pdf" "$T/leaflet-$l.pdf"
+    check "render leaflet --lang $l starts at most one thread (started $(cat "$T/threads-$l" 2>/dev/null))" \
+      test "$(cat "$T/threads-$l" 2>/dev/null || echo 99)" -le 1
+  done
+  # the counter counts: a program that starts three threads counts 3
+  printf '%s\n' '#include <pthread.h>' 'static void *f(void *a) { return a; }' \
+    'int main(void) { pthread_t t; for (int i = 0; i < 3; i++) { pthread_create(&t, 0, f, 0); pthread_join(t, 0); } return 0; }' > "$T/three.c"
+  gcc -o "$T/three" "$T/three.c" -pthread && COUNT_OUT="$T/threads-three" LD_PRELOAD="$T/count.so" "$T/three"
+  check "the thread counter counts (3 threads started, $(cat "$T/threads-three" 2>/dev/null) counted)" \
+    test "$(cat "$T/threads-three" 2>/dev/null)" = 3
+else
+  ko "cannot build the thread counter: $(cat "$T/count.log")"
+fi
+
+summary startup
