@@ -19,6 +19,7 @@ enum {
     STOP_DAEMON,
     QUIESCE_DAEMON,
     GET_DAEMON_INFO,
+    GET_CONNECTION_INFO,
     LOOKUP_VALUE,
     GET_VALUES,
     RESPONSE_FROM_BUFFER,
@@ -33,6 +34,7 @@ static const char *const S_names[] = {"MHD_start_daemon_va",
                                       "MHD_stop_daemon",
                                       "MHD_quiesce_daemon",
                                       "MHD_get_daemon_info",
+                                      "MHD_get_connection_info",
                                       "MHD_lookup_connection_value",
                                       "MHD_get_connection_values",
                                       "MHD_create_response_from_buffer",
@@ -81,6 +83,16 @@ const union MHD_DaemonInfo *MHD_get_daemon_info(struct MHD_Daemon *daemon,
     const union MHD_DaemonInfo *(*fn)(struct MHD_Daemon *, enum MHD_DaemonInfoType, ...) =
         pd_lazylib_fn(&S_lib, GET_DAEMON_INFO);
     return fn(daemon, info_type);
+}
+
+/* serve.c asks only for what takes no further argument (the connection's
+ * socket and its socket context) */
+const union MHD_ConnectionInfo *MHD_get_connection_info(struct MHD_Connection *connection,
+                                                        enum MHD_ConnectionInfoType info_type, ...)
+{
+    const union MHD_ConnectionInfo *(*fn)(struct MHD_Connection *, enum MHD_ConnectionInfoType,
+                                          ...) = pd_lazylib_fn(&S_lib, GET_CONNECTION_INFO);
+    return fn(connection, info_type);
 }
 
 const char *MHD_lookup_connection_value(struct MHD_Connection *connection, enum MHD_ValueKind kind,
