@@ -501,13 +501,8 @@ python3 - "$T/svg" <<'PY'
 import base64, random, struct, sys, zlib
 d = sys.argv[1]
 random.seed(7)
-def png(w, h):
-    def chunk(t, b):
-        return struct.pack('>I', len(b)) + t + b + struct.pack('>I', zlib.crc32(t + b) & 0xffffffff)
-    z = zlib.compressobj(9)
-    data = b''.join(z.compress(b'\0' * (w * 3 + 1)) for _ in range(h)) + z.flush()
-    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
-            + chunk(b'IDAT', data) + chunk(b'IEND', b''))
+sys.path.insert(0, 'tests')
+from testpng import png
 big = base64.b64encode(png(4096, 4096)).decode()
 svg = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" height="100">%s</svg>'
 cases = {
