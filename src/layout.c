@@ -736,6 +736,101 @@ static void S_cjk_compress(const char *text, PangoAttrList *attrs)
     }
 }
 
+/* Opening brackets and quotes whose ink is on the right half of their em
+ * (clreq 3.1.4): （「『“‘《〈【〔. */
+static bool S_is_opening(unsigned c)
+{
+    static const unsigned marks[] = {0xFF08, 0x300C, 0x300E, 0x201C, 0x2018,
+                                     0x300A, 0x3008, 0x3010, 0x3014};
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+        if (marks[i] == c)
+            return true;
+    return false;
+}
+
+/* A line that starts with a full-width opening bracket ("（神经…") hangs
+ * its blank half em into the left margin, so that its ink lines up with
+ * the lines above and below (the review's M9). Returns that half, in Pango
+ * units, or 0: 0 unless the mark is set full width (an English quote is
+ * not). */
+static int S_bracket_hang(const PangoLayoutLine *line)
+{
+    if (!line->runs || line->length <= 0)
+        return 0;
+    const char *text = pango_layout_get_text(line->layout) + line->start_index;
+    const char *p = text;
+    if (!S_is_opening(S_utf8_next(&p)))
+        return 0;
+    const PangoGlyphItem *run = line->runs->data;
+    if (run->glyphs->num_glyphs < 1 || run->item->offset != line->start_index)
+        return 0;
+    PangoRectangle logical;
+    pango_font_get_glyph_extents(run->item->analysis.font, run->glyphs->glyphs[0].glyph, NULL,
+                                 &logical);
+    PangoFontDescription *fd = pango_font_describe_with_absolute_size(run->item->analysis.font);
+    int em = pango_font_description_get_size(fd);
+    pango_font_description_free(fd);
+    return 10 * logical.width >= 9 * em ? logical.width / 2 : 0;
+}
+
+static bool S_run_is_blank(const PangoGlyphItem *run)
+{
+    for (GSList *a = run->item->analysis.extra_attrs; a; a = a->next)
+        if (((PangoAttribute *)a->data)->klass->type == PANGO_ATTR_SHAPE)
+            return true;
+    return false;
+}
+
+/* A justified line that hangs a bracket (S_bracket_hang) is half an em
+ * wider: the half is shared among the gaps between its characters (none
+ * after the bracket, none after the last one), so that its right edge
+ * stays flush. Layouts are made once and shared, so this is done when the
+ * layout is made; S_lines moves the line left. */
+static void S_widen_hanging_lines(PangoLayout *layout)
+{
+    int width = pango_layout_get_width(layout);
+    bool any = false;
+    for (GSList *l = pango_layout_get_lines_readonly(layout); l && !any; l = l->next)
+        any = S_bracket_hang(l->data) > 0;
+    if (!any)
+        return;
+    /* lines the caller may change: Pango stops caching their extents */
+    for (GSList *l = pango_layout_get_lines(layout); l; l = l->next) {
+        PangoLayoutLine *line = l->data;
+        int hang = S_bracket_hang(line);
+        PangoRectangle logical;
+        pango_layout_line_get_extents(line, NULL, &logical);
+        if (hang == 0 || logical.width < width - PANGO_SCALE / 4) /* Pango leaves a few units */
+            continue; /* a paragraph's last line stays ragged */
+        size_t gaps = 0, seen = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            size_t k = 0; /* glyphs with an advance, in order */
+            for (GSList *r = line->runs; r; r = r->next) {
+                PangoGlyphItem *run = r->data;
+                if (S_run_is_blank(run))
+                    continue;
+                for (int g = 0; g < run->glyphs->num_glyphs; g++) {
+                    PangoGlyphInfo *gi = &run->glyphs->glyphs[g];
+                    if (gi->geometry.width <= 0)
+                        continue;
+                    k++;
+                    if (pass == 1 && k > 1 && k < seen) { /* not the bracket, not the last */
+                        int share =
+                            (int)((size_t)hang * (k - 1) / gaps - (size_t)hang * (k - 2) / gaps);
+                        gi->geometry.width += share;
+                    }
+                }
+            }
+            if (pass == 0) {
+                seen = k;
+                if (k < 3)
+                    break;
+                gaps = k - 2;
+            }
+        }
+    }
+}
+
 /* ---- layouts ------------------------------------------------------------------- */
 
 /* The data of a blank's shape attribute: 1 + its pd_blank_kind. */
@@ -854,6 +949,8 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
         g_object_unref(layout);
         return NULL;
     }
+    if (st->cjk && pango_layout_get_justify(layout))
+        S_widen_hanging_lines(layout);
     return layout;
 }
 
@@ -916,7 +1013,8 @@ static S_line *S_lines(PangoLayout *layout, size_t *n)
             lines[i].height = (double)logical.height / PANGO_SCALE;
             lines[i].baseline =
                 (double)pango_layout_iter_get_baseline(it) / PANGO_SCALE - lines[i].top;
-            lines[i].x = (double)logical.x / PANGO_SCALE;
+            int hang = S_bracket_hang(lines[i].line); /* "（…" starts half an em earlier */
+            lines[i].x = (double)(logical.x - hang) / PANGO_SCALE;
             lines[i].width = (double)logical.width / PANGO_SCALE;
             i++;
         }
