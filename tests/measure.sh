@@ -289,4 +289,34 @@ PY
     grep -q -e 'is available in large print' -e 'existe en gros caractères' -e '另有大字版' "$T/r"
 done
 
+# The interpreter's language (the review's L15): a code prints as the
+# language's name in the sheet's language, and the statement names no
+# language of its own ("between English and the language above" printed
+# "在中文与上述语种之间… Mandarin Chinese" on a Chinese sheet); a name
+# prints as given; a code that names no language is one error line.
+for l in en:Cantonese fr:cantonais zh_CN:粤语; do
+  $PILDOC render consent --lang ${l%%:*} --data $SAMPLE --format text -o "$T/i" 2>/dev/null
+  why=$(python3 - "$T/i" "${l#*:}" <<'PY'
+import sys
+rows = [l.rstrip('\n').split(' ', 3)[3] for l in open(sys.argv[1], encoding='utf-8')]
+text = ' '.join(rows)
+labels = ('Language interpreted:', 'Langue utilisée avec le patient', '翻译语种')
+at = [i for i, t in enumerate(rows) if t.startswith(labels)]
+value = (rows[at[0]].split(':')[-1].split('：')[-1].strip() or rows[at[0] + 1].strip()) if at else ''
+bad = [w for w in ('English and', 'le français et', '在中文与', 'Mandarin', 'yue') if w in text]
+print('ok' if value == sys.argv[2] and not bad else f'language printed {value!r}, statement has {bad}')
+PY
+)
+  check "consent ${l%%:*} filled: the interpreter's language by its code, in the sheet's language ($why)" test "$why" = ok
+done
+$PILDOC render consent --lang zh_CN --set interpreter.language=ar-EG --format text -o "$T/i" 2>/dev/null
+check "a code with a region: 阿拉伯语（埃及）" grep -q '阿拉伯语（埃及）' "$T/i"
+$PILDOC render consent --lang fr --set interpreter.language='Tamoul (Sri Lanka)' --format text -o "$T/i" 2>/dev/null
+check "a language's name prints as given" grep -q 'Tamoul (Sri Lanka)' "$T/i"
+rm -f "$T/i"
+$PILDOC render consent --set interpreter.language=xq --format text -o "$T/i" 2>"$T/err"; rc=$?
+check "an unknown code: exit 1, one error line naming the variable" \
+  test $rc = 1 -a "$(wc -l < "$T/err")" = 1 -a ! -s "$T/i"
+check "an unknown code: the error names it" grep -q "interpreter.language' is not a language code" "$T/err"
+
 summary measure
