@@ -2918,6 +2918,51 @@ static bool S_header(S_state *st, const pd_doc *doc, S_slice *out, double hleft,
 /* The footer spans the same width as the running header: wider than the
  * text column, so that a short title, the version and date and the page
  * number fit on one line. */
+/* Whether text[0..end) ends with a word that cannot end a cut title. */
+static bool S_ends_with_small_word(const char *text, size_t end)
+{
+    static const char *const small[] = {"and",  "or",  "for", "of", "the", "a",    "an",  "in",
+                                        "with", "to",  "et",  "ou", "de",  "des",  "du",  "la",
+                                        "le",   "les", "à",   "en", "par", "pour", "aux", "au"};
+    size_t start = end;
+    while (start > 0 && text[start - 1] != ' ')
+        start--;
+    for (size_t i = 0; i < sizeof small / sizeof small[0]; i++)
+        if (strlen(small[i]) == end - start && strncmp(text + start, small[i], end - start) == 0)
+            return true;
+    return false;
+}
+
+/* A running title too long for the footer (large print): cut after the
+ * last whole word that fits with an ellipsis ("Ketamine and esketamine
+ * for…", never "Ketamine and esketami…"); NULL when no word fits (then
+ * Pango cuts it, as it does Chinese, between characters). */
+static PangoLayout *S_cut_title(S_state *st, const char *title, double w, const S_style *style)
+{
+    size_t len = strlen(title);
+    for (size_t end = len; end > 0; end--) {
+        if (title[end - 1] != ' ')
+            continue;
+        size_t keep = end - 1;
+        while (keep > 0 && strchr(" :,;\xc2\xa0", title[keep - 1]))
+            keep--; /* no ellipsis after a colon or a space */
+        if (keep == 0)
+            break;
+        if (S_ends_with_small_word(title, keep))
+            continue; /* nor after "and", "de": "Ketamine…", not "Ketamine and…" */
+        strbuf sb = STRBUF_INIT;
+        strbuf_append_len(&sb, title, keep);
+        strbuf_append(&sb, "\xe2\x80\xa6");
+        PangoLayout *l = S_make_plain(st, strbuf_str(&sb), -1, style);
+        strbuf_free(&sb);
+        if (!l)
+            return NULL;
+        if (S_natural_width(l) <= w)
+            return l;
+    }
+    return NULL;
+}
+
 static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper, double left,
                       double width)
 {
@@ -2955,6 +3000,11 @@ static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper, dou
             pd_text_clear(&tt);
             if (!tl)
                 return false;
+            if (pango_layout_is_ellipsized(tl)) {
+                PangoLayout *cut = S_cut_title(st, title ? title : "", title_w, style);
+                if (cut)
+                    tl = cut; /* both live as long as the pages */
+            }
         }
         S_slice tmp = {0};
         double base = paper->height - FOOTER_BASELINE;

@@ -346,4 +346,39 @@ check "an unknown code: exit 1, one error line naming the variable" \
   test $rc = 1 -a "$(wc -l < "$T/err")" = 1 -a ! -s "$T/i"
 check "an unknown code: the error names it" grep -q "interpreter.language' is not a language code" "$T/err"
 
+# The footer's running title is never drawn cut inside a word (the
+# review's H2: "Version 1.0 d…"; in large print the short title gave way
+# to "Ketamine and esketami…"): when it does not fit beside the version
+# and the page number, it is cut after a whole word, with an ellipsis.
+# A drawn title takes at least 0.4 em a character up to the version.
+for l in en fr zh_CN; do
+  for paper in a4:842 letter:792; do
+    for big in "" --large-print; do
+      for doc in leaflet consent; do
+        # shellcheck disable=SC2086
+        $PILDOC render $doc --lang $l --paper ${paper%:*} $big --format text -o "$T/f" 2>/dev/null
+        why=$(python3 - "$T/f" $(( ${paper#*:} - 34 )) "${big:+large}" <<'PY'
+import sys
+path, y, large = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+size = 8.5 * (16 / 11 if large else 1)
+rows = [l.rstrip('\n').split(' ', 3) for l in open(path, encoding='utf-8')]
+bad = set()
+for p in sorted({r[0] for r in rows}):
+    foot = sorted((float(x), t) for q, x, yy, t in rows if q == p and abs(float(yy) - y) < 0.5)
+    if len(foot) < 3:
+        continue
+    (tx, title), (vx, _) = foot[0], foot[1]
+    if title.endswith('…') and not title[-2].isalnum():
+        bad.add(f'cut after punctuation: {title!r}')
+    if vx - tx < 0.4 * size * len(title):
+        bad.add(f'{title!r} drawn in {vx - tx:.0f} pt')
+print('; '.join(sorted(bad)) or 'ok')
+PY
+)
+        check "$doc $l ${paper%:*} ${big:-normal}: footer title whole or cut after a word ($why)" test "$why" = ok
+      done
+    done
+  done
+done
+
 summary measure
