@@ -680,7 +680,7 @@ static bool S_mostly_han(const char *text)
 /* No paragraph ends with one ideograph alone on its line (孤字): the last
  * two Han characters before the closing punctuation are joined. Returns
  * the byte offset where the joiner went, or (size_t)-1. */
-static size_t S_cjk_no_runt(strbuf *s)
+static size_t S_cjk_no_runt(strbuf *s, bool need_punct)
 {
     const char *str = strbuf_str(s);
     size_t han_at[2] = {0, 0}; /* byte offsets of the last two Han, in order */
@@ -694,13 +694,21 @@ static size_t S_cjk_no_runt(strbuf *s)
             han_at[1] = (size_t)(at - str);
             n++;
             last_content = at;
-        } else if (!S_is_fw_punct(c) && c != 0x2060 && c != ' ') {
-            last_content = at;
+        } else if (!S_is_fw_punct(c) && c != 0xFF1F && c != 0xFF01 && c != 0x2060 && c != ' ') {
+            last_content = at; /* ？ and ！ close a sentence too: "…过夜吗？" */
         }
     }
     /* only when the text ends with Han then punctuation: "…治疗。" */
     if (n < 3 || !last_content || (size_t)(last_content - str) != han_at[1])
         return (size_t)-1;
+    const char *after = str + han_at[1];
+    S_utf8_next(&after);
+    while (need_punct && *after == '\xe2' && strncmp(after, WJ, 3) == 0)
+        after += 3;
+    unsigned close = *after ? S_utf8_next(&after) : 0;
+    if (need_punct && close != 0x3002 && close != 0xFF1F && close != 0xFF01 && close != 0xFF09 &&
+        close != 0x201D)
+        return (size_t)-1; /* a sentence, not a label ("签字时间：") or a heading */
     const char *between = str + han_at[0];
     S_utf8_next(&between);
     if ((size_t)(between - str) != han_at[1])
@@ -831,6 +839,8 @@ static void S_widen_hanging_lines(PangoLayout *layout)
     }
 }
 
+static bool S_has_value(const pd_text *t);
+
 /* ---- layouts ------------------------------------------------------------------- */
 
 /* The data of a blank's shape attribute: 1 + its pd_blank_kind. */
@@ -908,8 +918,10 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
             pango_attr_list_insert(attrs, a);
         }
     }
-    if (st->cjk && (flags & LF_JUSTIFY)) {
-        size_t at = S_cjk_no_runt(&s);
+    /* body text; any other sentence, a table cell's "…不一⁠致。" (not a
+       field's label or value: values print as given) */
+    if (st->cjk && width > 0 && ((flags & LF_JUSTIFY) || (n_blanks == 0 && !S_has_value(text)))) {
+        size_t at = S_cjk_no_runt(&s, !(flags & LF_JUSTIFY));
         if (at != (size_t)-1) { /* what follows the joiner moves on by its 3 bytes */
             pango_attr_list_update(attrs, (int)at, 0, 3);
             for (size_t i = 0; i < text->n_spans; i++)

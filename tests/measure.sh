@@ -381,4 +381,36 @@ PY
   done
 done
 
+# No Chinese line holds one ideograph and its punctuation alone (the
+# review's M10), in a paragraph, a list item ("…过夜 / 吗？": ？ and ！
+# close a sentence too) or a table cell ("…不一 / 致。"), in every
+# variant of the leaflet and the consent sheet, normal and large.
+for paper in a4 letter; do
+  for big in "" --large-print; do
+    for v in leaflet: leaflet:crps,esketamine leaflet:fibromyalgia,ketamine consent: consent:filled; do
+      IFS=: read -r doc what <<< "$v"
+      case $what in
+        filled) args="--data $SAMPLE" ;;
+        ?*) args="--set treatment.condition=${what%,*} --set treatment.medicine=${what#*,}" ;;
+        *) args= ;;
+      esac
+      # shellcheck disable=SC2086
+      $PILDOC render $doc --lang zh_CN --paper $paper $big $args --format text -o "$T/z" 2>/dev/null
+      why=$(python3 - "$T/z" <<'PY'
+import re, sys
+han = re.compile(r'[\u4e00-\u9fff]')
+bad = []
+for l in open(sys.argv[1], encoding='utf-8'):
+    p, x, y, t = l.rstrip('\n').split(' ', 3)
+    s = t.replace('\u2060', '').strip()
+    if len(s) == 2 and han.match(s) and s[1] in '。！？；，、）”':
+        bad.append(f'p{p} {s}')
+print(', '.join(bad) or 'ok')
+PY
+)
+      check "zh_CN $doc $paper ${big:-normal} ${what:-general}: no ideograph alone with its punctuation ($why)" test "$why" = ok
+    done
+  done
+done
+
 summary measure
