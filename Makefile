@@ -1,6 +1,6 @@
 # pildoc: plain GNU Makefile (pkg-config). `make help` lists the targets.
 
-PKGS       := pangocairo pangofc fontconfig cairo harfbuzz-subset libxml-2.0 zlib nettle libdeflate
+PKGS       := pangocairo pangofc fontconfig cairo harfbuzz-subset libxml-2.0 zlib nettle libdeflate icu-uc
 # opened at first use, not linked (src/lazylib.h): headers only
 LAZY_PKGS  := librsvg-2.0 libmicrohttpd
 CC         ?= cc
@@ -58,7 +58,7 @@ PATHS_DEFS := -DPILDOC_BINDIR='"$(bindir)"' -DPILDOC_PKGDATADIR='"$(pkgdatadir)"
 # Debian 12 packages: to build and run, then to test.
 DEB_BUILD  := build-essential pkg-config libpango1.0-dev libharfbuzz-dev libcairo2-dev libxml2-dev \
               libfontconfig-dev zlib1g-dev gettext libgettextpo-dev libcsv-dev scdoc librsvg2-dev \
-              libmicrohttpd-dev nettle-dev libdeflate-dev icc-profiles-free
+              libmicrohttpd-dev nettle-dev libdeflate-dev icc-profiles-free libicu-dev
 # PDF/A checks: Apache PDFBox Preflight (and the two jars it loads at run
 # time that Debian's libpdfbox2-java does not pull in), pikepdf
 DEB_TEST   := check libsubunit-dev poppler-utils libxml2-utils time qpdf mupdf-tools parallel man-db python3-yaml \

@@ -7,6 +7,7 @@
 
 #include "elements.h"
 #include "lang.h"
+#include "langname.h"
 #include "message.h"
 #include "paths.h"
 #include "strbuf.h"
@@ -265,6 +266,11 @@ static void S_add_var_named(S_ctx *c, pd_text *out, const char *name, double wid
                                                        : xstrdup(value);
         break;
     }
+    case PD_VAR_LANGUAGE: /* a code: the language's name in the document's */
+        shown = pd_langname(value, pd_lang_code(c->lang));
+        if (!shown)
+            shown = xstrdup(value);
+        break;
     case PD_VAR_COUNT: /* printed by S_add_count above */
     case PD_VAR_TEXT: shown = xstrdup(value); break;
     }

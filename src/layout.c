@@ -692,7 +692,7 @@ static bool S_mostly_han(const char *text)
 /* No paragraph ends with one ideograph alone on its line (孤字): the last
  * two Han characters before the closing punctuation are joined. Returns
  * the byte offset where the joiner went, or (size_t)-1. */
-static size_t S_cjk_no_runt(strbuf *s)
+static size_t S_cjk_no_runt(strbuf *s, bool need_punct)
 {
     const char *str = strbuf_str(s);
     size_t han_at[2] = {0, 0}; /* byte offsets of the last two Han, in order */
@@ -706,13 +706,21 @@ static size_t S_cjk_no_runt(strbuf *s)
             han_at[1] = (size_t)(at - str);
             n++;
             last_content = at;
-        } else if (!S_is_fw_punct(c) && c != 0x2060 && c != ' ') {
-            last_content = at;
+        } else if (!S_is_fw_punct(c) && c != 0xFF1F && c != 0xFF01 && c != 0x2060 && c != ' ') {
+            last_content = at; /* ？ and ！ close a sentence too: "…过夜吗？" */
         }
     }
     /* only when the text ends with Han then punctuation: "…治疗。" */
     if (n < 3 || !last_content || (size_t)(last_content - str) != han_at[1])
         return (size_t)-1;
+    const char *after = str + han_at[1];
+    S_utf8_next(&after);
+    while (need_punct && *after == '\xe2' && strncmp(after, WJ, 3) == 0)
+        after += 3;
+    unsigned close = *after ? S_utf8_next(&after) : 0;
+    if (need_punct && close != 0x3002 && close != 0xFF1F && close != 0xFF01 && close != 0xFF09 &&
+        close != 0x201D)
+        return (size_t)-1; /* a sentence, not a label ("签字时间：") or a heading */
     const char *between = str + han_at[0];
     S_utf8_next(&between);
     if ((size_t)(between - str) != han_at[1])
@@ -747,6 +755,103 @@ static void S_cjk_compress(const char *text, PangoAttrList *attrs)
         prev_at = at;
     }
 }
+
+/* Opening brackets and quotes whose ink is on the right half of their em
+ * (clreq 3.1.4): （「『“‘《〈【〔. */
+static bool S_is_opening(unsigned c)
+{
+    static const unsigned marks[] = {0xFF08, 0x300C, 0x300E, 0x201C, 0x2018,
+                                     0x300A, 0x3008, 0x3010, 0x3014};
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+        if (marks[i] == c)
+            return true;
+    return false;
+}
+
+/* A line that starts with a full-width opening bracket ("（神经…") hangs
+ * its blank half em into the left margin, so that its ink lines up with
+ * the lines above and below (the review's M9). Returns that half, in Pango
+ * units, or 0: 0 unless the mark is set full width (an English quote is
+ * not). */
+static int S_bracket_hang(const PangoLayoutLine *line)
+{
+    if (!line->runs || line->length <= 0)
+        return 0;
+    const char *text = pango_layout_get_text(line->layout) + line->start_index;
+    const char *p = text;
+    if (!S_is_opening(S_utf8_next(&p)))
+        return 0;
+    const PangoGlyphItem *run = line->runs->data;
+    if (run->glyphs->num_glyphs < 1 || run->item->offset != line->start_index)
+        return 0;
+    PangoRectangle logical;
+    pango_font_get_glyph_extents(run->item->analysis.font, run->glyphs->glyphs[0].glyph, NULL,
+                                 &logical);
+    PangoFontDescription *fd = pango_font_describe_with_absolute_size(run->item->analysis.font);
+    int em = pango_font_description_get_size(fd);
+    pango_font_description_free(fd);
+    return 10 * logical.width >= 9 * em ? logical.width / 2 : 0;
+}
+
+static bool S_run_is_blank(const PangoGlyphItem *run)
+{
+    for (GSList *a = run->item->analysis.extra_attrs; a; a = a->next)
+        if (((PangoAttribute *)a->data)->klass->type == PANGO_ATTR_SHAPE)
+            return true;
+    return false;
+}
+
+/* A justified line that hangs a bracket (S_bracket_hang) is half an em
+ * wider: the half is shared among the gaps between its characters (none
+ * after the bracket, none after the last one), so that its right edge
+ * stays flush. Layouts are made once and shared, so this is done when the
+ * layout is made; S_lines moves the line left. */
+static void S_widen_hanging_lines(PangoLayout *layout)
+{
+    int width = pango_layout_get_width(layout);
+    bool any = false;
+    for (GSList *l = pango_layout_get_lines_readonly(layout); l && !any; l = l->next)
+        any = S_bracket_hang(l->data) > 0;
+    if (!any)
+        return;
+    /* lines the caller may change: Pango stops caching their extents */
+    for (GSList *l = pango_layout_get_lines(layout); l; l = l->next) {
+        PangoLayoutLine *line = l->data;
+        int hang = S_bracket_hang(line);
+        PangoRectangle logical;
+        pango_layout_line_get_extents(line, NULL, &logical);
+        if (hang == 0 || logical.width < width - PANGO_SCALE / 4) /* Pango leaves a few units */
+            continue; /* a paragraph's last line stays ragged */
+        size_t gaps = 0, seen = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            size_t k = 0; /* glyphs with an advance, in order */
+            for (GSList *r = line->runs; r; r = r->next) {
+                PangoGlyphItem *run = r->data;
+                if (S_run_is_blank(run))
+                    continue;
+                for (int g = 0; g < run->glyphs->num_glyphs; g++) {
+                    PangoGlyphInfo *gi = &run->glyphs->glyphs[g];
+                    if (gi->geometry.width <= 0)
+                        continue;
+                    k++;
+                    if (pass == 1 && k > 1 && k < seen) { /* not the bracket, not the last */
+                        int share =
+                            (int)((size_t)hang * (k - 1) / gaps - (size_t)hang * (k - 2) / gaps);
+                        gi->geometry.width += share;
+                    }
+                }
+            }
+            if (pass == 0) {
+                seen = k;
+                if (k < 3)
+                    break;
+                gaps = k - 2;
+            }
+        }
+    }
+}
+
+static bool S_has_value(const pd_text *t);
 
 /* ---- layouts ------------------------------------------------------------------- */
 
@@ -843,8 +948,10 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
             pango_attr_list_insert(attrs, a);
         }
     }
-    if (st->cjk && (flags & LF_JUSTIFY)) {
-        size_t at = S_cjk_no_runt(&s);
+    /* body text; any other sentence, a table cell's "…不一⁠致。" (not a
+       field's label or value: values print as given) */
+    if (st->cjk && width > 0 && ((flags & LF_JUSTIFY) || (n_blanks == 0 && !S_has_value(text)))) {
+        size_t at = S_cjk_no_runt(&s, !(flags & LF_JUSTIFY));
         if (at != (size_t)-1) { /* what follows the joiner moves on by its 3 bytes */
             pango_attr_list_update(attrs, (int)at, 0, 3);
             for (size_t i = 0; i < text->n_spans; i++)
@@ -884,6 +991,8 @@ static PangoLayout *S_new_layout(S_state *st, const pd_text *text, double width,
         g_object_unref(layout);
         return NULL;
     }
+    if (st->cjk && pango_layout_get_justify(layout))
+        S_widen_hanging_lines(layout);
     return layout;
 }
 
@@ -976,7 +1085,8 @@ static S_line *S_lines(PangoLayout *layout, size_t *n)
             lines[i].height = (double)logical.height / PANGO_SCALE;
             lines[i].baseline =
                 (double)pango_layout_iter_get_baseline(it) / PANGO_SCALE - lines[i].top;
-            lines[i].x = (double)logical.x / PANGO_SCALE;
+            int hang = S_bracket_hang(lines[i].line); /* "（…" starts half an em earlier */
+            lines[i].x = (double)(logical.x - hang) / PANGO_SCALE;
             lines[i].width = (double)logical.width / PANGO_SCALE;
             i++;
         }
@@ -2619,6 +2729,14 @@ static double S_emptiest(const S_state *st, const size_t *starts, size_t n_units
     return least;
 }
 
+/* How well a pagination with the same number of pages is set: a last
+ * page at least 60 % full first, then the emptiest page before it at least
+ * 70 % full (fuller than that is no better: looser spacing is). */
+static double S_copyfit_score(double last_fill, double emptiest)
+{
+    return 10 * fmin(last_fill, 0.6) + fmin(emptiest, 0.7);
+}
+
 static void S_paginate(S_state *st)
 {
     pd_pages *out = st->out;
@@ -2631,8 +2749,9 @@ static void S_paginate(S_state *st)
        between boxes to write in never shrink) */
     static const double shrinks[] = {0.85, 0.7, 0.55};
     double emptiest = S_emptiest(st, starts, n_units, 1.0);
-    for (size_t k = 0;
-         n > 1 && (fill < 0.6 || emptiest < 0.4) && k < sizeof shrinks / sizeof shrinks[0]; k++) {
+    for (size_t k = 0; !st->large && n > 1 && (fill < 0.6 || emptiest < 0.4) &&
+                       k < sizeof shrinks / sizeof shrinks[0];
+         k++) {
         size_t *alt = NULL, alt_units = 0;
         double alt_fill;
         size_t m = S_breaks(st, shrinks[k], &alt, &alt_units, &alt_fill);
@@ -2646,6 +2765,32 @@ static void S_paginate(S_state *st)
             emptiest = S_emptiest(st, starts, n_units, shrink);
         } else {
             free(alt);
+        }
+    }
+    /* large print: 16 pt on 20-odd pages leaves the last page nearly
+       empty, or a gap where a table or box moved whole, more often than
+       not (the review's M6, M7). A finer search of the same range (1.0
+       down to 0.55, in hundredths): the fewest pages, then a last page
+       60 % full, then no page before it less than 70 % full, then the
+       loosest spacing. */
+    if (st->large && n > 1) {
+        double score = S_copyfit_score(fill, emptiest);
+        for (int c = 99; c >= 55; c--) {
+            size_t *alt = NULL, alt_units = 0;
+            double alt_fill, s = c / 100.0;
+            size_t m = S_breaks(st, s, &alt, &alt_units, &alt_fill);
+            double alt_score = S_copyfit_score(alt_fill, S_emptiest(st, alt, alt_units, s));
+            if (m < n || (m == n && alt_score > score + 0.005)) {
+                free(starts);
+                starts = alt;
+                n = m;
+                n_units = alt_units;
+                fill = alt_fill;
+                score = alt_score;
+                shrink = s;
+            } else {
+                free(alt);
+            }
         }
     }
     S_balance_last(st, shrink, &starts, &n_units);
@@ -2937,6 +3082,51 @@ static bool S_footer_two_lines(S_state *st, const pd_doc *doc, const pd_paper *p
 /* The footer spans the same width as the running header: wider than the
  * text column, so that a short title, the version and date and the page
  * number fit on one line. */
+/* Whether text[0..end) ends with a word that cannot end a cut title. */
+static bool S_ends_with_small_word(const char *text, size_t end)
+{
+    static const char *const small[] = {"and",  "or",  "for", "of", "the", "a",    "an",  "in",
+                                        "with", "to",  "et",  "ou", "de",  "des",  "du",  "la",
+                                        "le",   "les", "à",   "en", "par", "pour", "aux", "au"};
+    size_t start = end;
+    while (start > 0 && text[start - 1] != ' ')
+        start--;
+    for (size_t i = 0; i < sizeof small / sizeof small[0]; i++)
+        if (strlen(small[i]) == end - start && strncmp(text + start, small[i], end - start) == 0)
+            return true;
+    return false;
+}
+
+/* A running title too long for the footer (large print): cut after the
+ * last whole word that fits with an ellipsis ("Ketamine and esketamine
+ * for…", never "Ketamine and esketami…"); NULL when no word fits (then
+ * Pango cuts it, as it does Chinese, between characters). */
+static PangoLayout *S_cut_title(S_state *st, const char *title, double w, const S_style *style)
+{
+    size_t len = strlen(title);
+    for (size_t end = len; end > 0; end--) {
+        if (title[end - 1] != ' ')
+            continue;
+        size_t keep = end - 1;
+        while (keep > 0 && strchr(" :,;\xc2\xa0", title[keep - 1]))
+            keep--; /* no ellipsis after a colon or a space */
+        if (keep == 0)
+            break;
+        if (S_ends_with_small_word(title, keep))
+            continue; /* nor after "and", "de": "Ketamine…", not "Ketamine and…" */
+        strbuf sb = STRBUF_INIT;
+        strbuf_append_len(&sb, title, keep);
+        strbuf_append(&sb, "\xe2\x80\xa6");
+        PangoLayout *l = S_make_plain(st, strbuf_str(&sb), -1, style);
+        strbuf_free(&sb);
+        if (!l)
+            return NULL;
+        if (S_natural_width(l) <= w)
+            return l;
+    }
+    return NULL;
+}
+
 static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper, double left,
                       double width)
 {
@@ -2985,6 +3175,11 @@ static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper, dou
             pd_text_clear(&tt);
             if (!tl)
                 return false;
+            if (pango_layout_is_ellipsized(tl)) {
+                PangoLayout *cut = S_cut_title(st, title ? title : "", title_w, style);
+                if (cut)
+                    tl = cut; /* both live as long as the pages */
+            }
         }
         S_slice tmp = {0};
         double base = paper->height - FOOTER_BASELINE;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lang.h"
+#include "langname.h"
 #include "paths.h"
 #include "strbuf.h"
 #include "xmlsafe.h"
@@ -67,13 +68,15 @@ pd_schema *pd_schema_load(const char *path, pd_error *err)
                 t = PD_VAR_DATE;
             else if (xmlStrEqual(type, BAD_CAST "count"))
                 t = PD_VAR_COUNT;
+            else if (xmlStrEqual(type, BAD_CAST "language"))
+                t = PD_VAR_LANGUAGE;
             else
                 ok = false;
         }
         if (!ok) {
-            pd_error_set(
-                err, path, line,
-                "a <variable> needs a valid name and a type of text, choice, date or count");
+            pd_error_set(err, path, line,
+                         "a <variable> needs a valid name and a type of text, choice, date, count "
+                         "or language");
             xmlFree(name);
             xmlFree(type);
             xmlFree(width);
@@ -281,6 +284,17 @@ bool pd_values_set(pd_values *v, const pd_schema *schema, const char *name, cons
         if (!*value || *end || n < 0 || n > 100000 || value[0] == '+' || value[0] == '-')
             return pd_error_set(err, where, line, "'%s' is not a whole number from 0 to 100000",
                                 name);
+        break;
+    }
+    case PD_VAR_LANGUAGE: {
+        /* a name is printed as given; a code must name a language */
+        char *known = pd_langname_is_code(value) ? pd_langname(value, "en") : NULL;
+        if (pd_langname_is_code(value) && !known)
+            return pd_error_set(err, where, line,
+                                "'%s' is not a language code (ISO 639 or BCP 47, e.g. ta, "
+                                "ar-EG, yue); write the language's name or its code",
+                                name);
+        free(known);
         break;
     }
     case PD_VAR_TEXT: break;

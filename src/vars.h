@@ -11,7 +11,14 @@
 
 #include "error.h"
 
-typedef enum pd_var_type { PD_VAR_TEXT, PD_VAR_CHOICE, PD_VAR_DATE, PD_VAR_COUNT } pd_var_type;
+typedef enum pd_var_type {
+    PD_VAR_TEXT,
+    PD_VAR_CHOICE,
+    PD_VAR_DATE,
+    PD_VAR_COUNT,
+    PD_VAR_LANGUAGE, /* a language: its code ("ta", "ar-EG") prints as its name, or a name as given
+                      */
+} pd_var_type;
 
 typedef struct pd_choice {
     char *value; /* what --set gives: "crps" */

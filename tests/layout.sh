@@ -39,6 +39,20 @@ for xml in tests/layout/*.xml; do
   fi
 done
 
+# the review's M9: a justified Chinese line that hangs its opening bracket
+# half an em into the margin is half an em wider, so its right edge stays
+# flush with the lines that do not (tests/layout/zh-bracket.xml; lines 1,
+# 2 and 4 of the text are justified, 2 and 4 start with a bracket)
+$PILDOC render tests/layout/zh-bracket.xml --lang zh_CN -o "$T/zb.pdf" 2>/dev/null
+check "a hanging bracket: justified lines flush right" python3 -c '
+import re, sys
+xs = [(float(a), float(b)) for a, b in re.findall(r"<line xMin=\"([0-9.]+)\"[^>]*xMax=\"([0-9.]+)\"", sys.stdin.read())]
+body = xs[3:10]
+left, right = body[0]
+assert abs(body[1][0] - (left - 5.5)) < 0.1, body  # hangs half of 11 pt
+for i in (1, 3, 5):
+    assert abs(body[i][1] - right) < 0.1, (i, body[i], right)' < <(pdftotext -bbox-layout "$T/zb.pdf" -)
+
 # issue 10, item 33: 4,000 lines to write on in one paragraph (14.6 s before:
 # quadratic). CPU time, not wall time, and compared with 1,000 lines (a
 # quadratic layout takes 16 times as long, a linear one 4), so that a loaded

@@ -205,6 +205,7 @@ done
 cat > "$T/gaps.py" <<'PY'
 import sys
 path, H, ncols = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+gap_max = float(sys.argv[4]) if len(sys.argv) > 4 else 75
 bottom = H - 64
 rows = [l.rstrip('\n').split(' ', 3) for l in open(path, encoding='utf-8')]
 n = int(rows[-1][0])
@@ -221,7 +222,7 @@ for p in range(1, n + 1):
         bad.append(f'p{p}: empty')
         continue
     gap = max(bottom - v for v in cols.values()) * 25.4 / 72
-    if p < n and gap > 75 and not marked:
+    if p < n and gap > gap_max and not marked:
         bad.append(f'p{p}: {gap:.0f} mm empty at a column foot')
     if p == n and gap > 130:
         bad.append(f'last page p{p}: {gap:.0f} mm empty')
@@ -248,6 +249,32 @@ for l in en fr zh_CN; do
     done
   done
 done
+# Large print (16 pt, one column, 20-odd pages) the same, a page before
+# the last at most 80 mm empty: the English A4 leaflet's last page was
+# 201 mm empty, the Letter leaflet had 88 mm at the foot of p5, the
+# French one 88 mm at p21. The spacing between blocks is searched from
+# 1.0 down to 0.55 for the fewest pages, then the fullest last page.
+for l in en fr zh_CN; do
+  for paper in a4:842 letter:792; do
+    for v in leaflet: consent: consent:filled; do
+      IFS=: read -r doc what <<< "$v"
+      args=; [ "$what" = filled ] && args="--data $SAMPLE"
+      # shellcheck disable=SC2086
+      $PILDOC render $doc --lang $l --paper ${paper%:*} --large-print $args --format text -o "$T/g" 2>/dev/null
+      why=$(python3 "$T/gaps.py" "$T/g" ${paper#*:} 1 80)
+      check "$doc $l ${paper%:*} large print ${what:-blank}: no large empty area ($why)" \
+        python3 "$T/gaps.py" "$T/g" ${paper#*:} 1 80
+    done
+  done
+done
+# ... and can fail: one long paragraph two lines longer than a page (no
+# space between blocks to take up) leaves a last page nearly empty
+{ echo '<?xml version="1.0"?><document name="g" version="1" revised="2026-01-01"><meta><title>T</title><subject>s</subject><author>a</author></meta><body><p>'
+  for i in $(seq 280); do echo 'words that fill the page'; done; echo '</p></body></document>'
+} > "$T/last.xml"
+$PILDOC render "$T/last.xml" --large-print --format text -o "$T/g" 2>/dev/null
+check "a nearly empty last page in large print: the empty-area check fails" \
+  test -s "$T/g" -a "$(python3 "$T/gaps.py" "$T/g" 842 1 80 >/dev/null; echo $?)" = 1
 { echo '<?xml version="1.0"?><document name="g" version="1" revised="2026-01-01"><meta><title>T</title><subject>s</subject><author>a</author></meta><body>'
   for i in $(seq 9); do echo '<p>Filler paragraph that takes room on the page so that what follows falls near the foot of the page, where the keep moves whole.</p>'; done
   echo '<keep>'; for i in $(seq 24); do echo "<p>Line $i of a group kept together.</p>"; done; echo '</keep></body></document>'
@@ -287,6 +314,103 @@ PY
   $PILDOC render leaflet --lang $l --format text -o "$T/r" 2>/dev/null
   check "leaflet $l: says it is available in large print and other languages" \
     grep -q -e 'is available in large print' -e 'existe en gros caractères' -e '另有大字版' "$T/r"
+done
+
+# The interpreter's language (the review's L15): a code prints as the
+# language's name in the sheet's language, and the statement names no
+# language of its own ("between English and the language above" printed
+# "在中文与上述语种之间… Mandarin Chinese" on a Chinese sheet); a name
+# prints as given; a code that names no language is one error line.
+for l in en:Cantonese fr:cantonais zh_CN:粤语; do
+  $PILDOC render consent --lang ${l%%:*} --data $SAMPLE --format text -o "$T/i" 2>/dev/null
+  why=$(python3 - "$T/i" "${l#*:}" <<'PY'
+import sys
+rows = [l.rstrip('\n').split(' ', 3)[3] for l in open(sys.argv[1], encoding='utf-8')]
+text = ' '.join(rows)
+labels = ('Language interpreted:', 'Langue utilisée avec le patient', '翻译语种')
+at = [i for i, t in enumerate(rows) if t.startswith(labels)]
+value = (rows[at[0]].split(':')[-1].split('：')[-1].strip() or rows[at[0] + 1].strip()) if at else ''
+bad = [w for w in ('English and', 'le français et', '在中文与', 'Mandarin', 'yue') if w in text]
+print('ok' if value == sys.argv[2] and not bad else f'language printed {value!r}, statement has {bad}')
+PY
+)
+  check "consent ${l%%:*} filled: the interpreter's language by its code, in the sheet's language ($why)" test "$why" = ok
+done
+$PILDOC render consent --lang zh_CN --set interpreter.language=ar-EG --format text -o "$T/i" 2>/dev/null
+check "a code with a region: 阿拉伯语（埃及）" grep -q '阿拉伯语（埃及）' "$T/i"
+$PILDOC render consent --lang fr --set interpreter.language='Tamoul (Sri Lanka)' --format text -o "$T/i" 2>/dev/null
+check "a language's name prints as given" grep -q 'Tamoul (Sri Lanka)' "$T/i"
+rm -f "$T/i"
+$PILDOC render consent --set interpreter.language=xq --format text -o "$T/i" 2>"$T/err"; rc=$?
+check "an unknown code: exit 1, one error line naming the variable" \
+  test $rc = 1 -a "$(wc -l < "$T/err")" = 1 -a ! -s "$T/i"
+check "an unknown code: the error names it" grep -q "interpreter.language' is not a language code" "$T/err"
+
+# The footer's running title is never drawn cut inside a word (the
+# review's H2: "Version 1.0 d…"; in large print the short title gave way
+# to "Ketamine and esketami…"): when it does not fit beside the version
+# and the page number, it is cut after a whole word, with an ellipsis.
+# A drawn title takes at least 0.4 em a character up to the version.
+for l in en fr zh_CN; do
+  for paper in a4:842 letter:792; do
+    for big in "" --large-print; do
+      for doc in leaflet consent; do
+        # shellcheck disable=SC2086
+        $PILDOC render $doc --lang $l --paper ${paper%:*} $big --format text -o "$T/f" 2>/dev/null
+        why=$(python3 - "$T/f" $(( ${paper#*:} - 34 )) "${big:+large}" <<'PY'
+import sys
+path, y, large = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+size = 8.5 * (16 / 11 if large else 1)
+rows = [l.rstrip('\n').split(' ', 3) for l in open(path, encoding='utf-8')]
+bad = set()
+for p in sorted({r[0] for r in rows}):
+    foot = sorted((float(x), t) for q, x, yy, t in rows if q == p and abs(float(yy) - y) < 0.5)
+    if len(foot) < 3:
+        continue
+    (tx, title), (vx, _) = foot[0], foot[1]
+    if title.endswith('…') and not title[-2].isalnum():
+        bad.add(f'cut after punctuation: {title!r}')
+    if vx - tx < 0.4 * size * len(title):
+        bad.add(f'{title!r} drawn in {vx - tx:.0f} pt')
+print('; '.join(sorted(bad)) or 'ok')
+PY
+)
+        check "$doc $l ${paper%:*} ${big:-normal}: footer title whole or cut after a word ($why)" test "$why" = ok
+      done
+    done
+  done
+done
+
+# No Chinese line holds one ideograph and its punctuation alone (the
+# review's M10), in a paragraph, a list item ("…过夜 / 吗？": ？ and ！
+# close a sentence too) or a table cell ("…不一 / 致。"), in every
+# variant of the leaflet and the consent sheet, normal and large.
+for paper in a4 letter; do
+  for big in "" --large-print; do
+    for v in leaflet: leaflet:crps,esketamine leaflet:fibromyalgia,ketamine consent: consent:filled; do
+      IFS=: read -r doc what <<< "$v"
+      case $what in
+        filled) args="--data $SAMPLE" ;;
+        ?*) args="--set treatment.condition=${what%,*} --set treatment.medicine=${what#*,}" ;;
+        *) args= ;;
+      esac
+      # shellcheck disable=SC2086
+      $PILDOC render $doc --lang zh_CN --paper $paper $big $args --format text -o "$T/z" 2>/dev/null
+      why=$(python3 - "$T/z" <<'PY'
+import re, sys
+han = re.compile(r'[\u4e00-\u9fff]')
+bad = []
+for l in open(sys.argv[1], encoding='utf-8'):
+    p, x, y, t = l.rstrip('\n').split(' ', 3)
+    s = t.replace('\u2060', '').strip()
+    if len(s) == 2 and han.match(s) and s[1] in '。！？；，、）”':
+        bad.append(f'p{p} {s}')
+print(', '.join(bad) or 'ok')
+PY
+)
+      check "zh_CN $doc $paper ${big:-normal} ${what:-general}: no ideograph alone with its punctuation ($why)" test "$why" = ok
+    done
+  done
 done
 
 summary measure
