@@ -347,10 +347,12 @@ for attempt in 1 2 3; do
     [ -d "$T/res" ] && resume=--resume
     "$PILDOC" batch "$T/j60.csv" --out "$T/res" --jobs 2 --quiet $resume 2>/dev/null &
     pid=$!
-    # the kill lands at a random point after the first file is written
-    # (slow builds, such as the sanitizers', take longer to get there)
+    # the kill lands at a random point after the first job is recorded in
+    # a manifest (.manifest.csv.*.part; a file on disk may not be recorded
+    # yet, and then there is nothing to keep); slow builds, such as the
+    # sanitizers', take longer to get there
     for _ in $(seq 400); do
-      [ -n "$(find "$T/res" -name '*.pdf' 2>/dev/null | head -1)" ] && break
+      grep -qs '"ok"' "$T"/res/.manifest.csv.*.part && break
       kill -0 $pid 2>/dev/null || break
       sleep 0.05
     done
