@@ -66,6 +66,15 @@ $PILDOC render leaflet --lang zh_CN --set treatment.condition=crps -o "$T/s2.pdf
 check "batch output = single render (leaflet zh_CN)" cmp -s "$T/s2.pdf" "$T/x/P0002-leaflet-zh_CN.pdf"
 $PILDOC render consent --data "$T/p5.xml" -o "$T/s5.pdf"
 check "batch output = single render (data=FILE)" cmp -s "$T/s5.pdf" "$T/x/sub/P0005.pdf"
+# a page met before in the worker comes from its deflated-stream cache
+# (a leaflet's pages: every page of the third job): the same bytes as a
+# fresh render, which has no cache
+printf 'template,lang,output,patient.name,patient.id,treatment.condition\nleaflet,fr,r1.pdf,Anna Lee,A12,crps
+leaflet,fr,r2.pdf,Lee Anna,A21,crps\nleaflet,fr,r3.pdf,Ella Nan,A11,crps\n' > "$T/rep.csv"
+$PILDOC batch "$T/rep.csv" --out "$T/rep" --jobs 1 --quiet 2> /dev/null
+$PILDOC render leaflet --lang fr --set "patient.name=Ella Nan" --set patient.id=A11 \
+  --set treatment.condition=crps -o "$T/r3.pdf"
+check "a page from the stream cache = a fresh render" cmp -s "$T/r3.pdf" "$T/rep/r3.pdf"
 
 # a folder inside DIR that is a symbolic link to elsewhere is not followed
 mkdir -p "$T/sym/out" "$T/elsewhere"
