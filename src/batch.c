@@ -328,7 +328,7 @@ static void S_worker_handle(void *state, const char *msg, size_t len, strbuf *ou
     size_t n;
     S_split(msg, len, f, 2048, &n);
     /* number, template, lang, output, data file, clinic profile, n values,
-       name, value..., then flags: large_print, form, also=LL */
+       name, value..., then flags: large_print, form, clinic_nofollow, also=LL */
     pd_error err = {0};
     pd_job_result res = {0};
     pd_values values;
@@ -363,6 +363,7 @@ static void S_worker_handle(void *state, const char *msg, size_t len, strbuf *ou
     for (size_t i = flags; i < n; i++) {
         job.large_print |= strcmp(f[i], "large_print") == 0;
         job.form |= strcmp(f[i], "form") == 0;
+        job.clinic_nofollow |= strcmp(f[i], "clinic_nofollow") == 0;
         if (strncmp(f[i], "also=", 5) == 0)
             also = f[i] + 5;
     }
@@ -1129,6 +1130,8 @@ static bool S_hand_out(S_master *m, bool *fatal, pd_error *fatal_err)
             S_field(&msg, "large_print");
         if (job.form)
             S_field(&msg, "form");
+        if (job.clinic && !job.clinic_name) /* the real path checked: open it following no link */
+            S_field(&msg, "clinic_nofollow");
         if (job.also) {
             strbuf a = STRBUF_INIT;
             strbuf_printf(&a, "also=%s", job.also);
