@@ -124,7 +124,7 @@ check "400: form=2: field" json_field form
 check "400: form=1 for the leaflet (no line to sign on)" test "$(code -X POST "$URL/render/leaflet?form=1")" = 400
 check "400: form=1 for the leaflet: field, says why" bash -c "grep -q '\"field\":\"form\"' '$T/body' && grep -q 'no line to sign on' '$T/body'"
 check "200: form=1, a fillable consent sheet" test "$(code -X POST "$URL/render/consent?form=1")" = 200
-check "200: form=1: an AcroForm with signature fields" bash -c "pdfsig '$T/body' 2>&1 | grep -q 'sign.1'"
+check "200: form=1: an AcroForm with signature fields" bash -c "pdfsig '$T/body' 2>&1 | grep -q 'sign.patient'"
 check "200: form=0, no form" test "$(code -X POST "$URL/render/consent?form=0")" = 200
 check "200: form=0: no AcroForm" bash -c "! grep -aq AcroForm '$T/body'"
 check "400: an unknown parameter" test "$(code -X POST "$URL/render/leaflet?colour=red")" = 400
