@@ -328,7 +328,7 @@ static void S_worker_handle(void *state, const char *msg, size_t len, strbuf *ou
     size_t n;
     S_split(msg, len, f, 2048, &n);
     /* number, template, lang, output, data file, clinic profile, n values,
-       name, value..., then flags: large_print, form, also=LL */
+       name, value..., then flags: large_print, form, plain, clinic_nofollow, also=LL */
     pd_error err = {0};
     pd_job_result res = {0};
     pd_values values;
@@ -363,10 +363,12 @@ static void S_worker_handle(void *state, const char *msg, size_t len, strbuf *ou
     for (size_t i = flags; i < n; i++) {
         job.large_print |= strcmp(f[i], "large_print") == 0;
         job.form |= strcmp(f[i], "form") == 0;
+        job.clinic_nofollow |= strcmp(f[i], "clinic_nofollow") == 0;
+        job.plain |= strcmp(f[i], "plain") == 0;
         if (strncmp(f[i], "also=", 5) == 0)
             also = f[i] + 5;
     }
-    job.plain = opt->plain;
+    job.plain |= opt->plain;
     if (!(also ? pd_renderer_render_also(r, &job, also, &res, &err)
                : pd_renderer_render(r, &job, &res, &err)))
         goto report;
@@ -1129,6 +1131,10 @@ static bool S_hand_out(S_master *m, bool *fatal, pd_error *fatal_err)
             S_field(&msg, "large_print");
         if (job.form)
             S_field(&msg, "form");
+        if (job.plain)
+            S_field(&msg, "plain");
+        if (job.clinic && !job.clinic_name) /* the real path checked: open it following no link */
+            S_field(&msg, "clinic_nofollow");
         if (job.also) {
             strbuf a = STRBUF_INIT;
             strbuf_printf(&a, "also=%s", job.also);
@@ -1165,8 +1171,9 @@ static void S_usage(FILE *f)
           "every output that an earlier manifest lists for the same job and renders the\n"
           "rest. --shard K/N renders only the jobs whose number falls to shard K of N\n"
           "(manifest-K-of-N.csv). --strict refuses any untranslated message (consent\n"
-          "sheets always do). --plain writes the smallest PDFs, not PDF/A-1b. Exit 0\n"
-          "when every job was written, 1 otherwise, 2 on a usage error.\n",
+          "sheets always do). --plain writes the smallest PDFs, untagged, not PDF/A-1b\n"
+          "(one job's: a plain column or attribute, yes or no). Exit 0 when every job\n"
+          "was written, 1 otherwise, 2 on a usage error.\n",
           f);
 }
 

@@ -32,6 +32,7 @@ static void S_append_text(S_zip *z, pd_text *dst, const pd_text *src, size_t fro
         pd_span *last = &dst->spans[dst->n_spans - 1];
         last->blank_em = s->blank_em;
         last->blank_kind = s->blank_kind;
+        last->var = s->var ? pd_doc_intern(z->doc, s->var) : NULL; /* a form field's name */
     }
 }
 

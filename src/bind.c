@@ -554,7 +554,10 @@ static bool S_field(S_ctx *c, xmlNodePtr e, pd_block *b)
     free(label);
     b->label_spans = b->text.n_spans;
     xmlChar *kind = xmlGetProp(e, BAD_CAST "kind");
-    if (name)
+    if (name && b->kind == PD_BLOCK_SIGN) { /* no variable: the form field's name */
+        S_add_blank(&b->text, em, 0, o);
+        b->text.spans[b->text.n_spans - 1].var = pd_doc_intern(c->doc, (const char *)name);
+    } else if (name)
         S_add_var_named(c, &b->text, (const char *)name, width ? em : 0, 0, o);
     else if (kind && xmlStrEqual(kind, BAD_CAST "date"))
         S_add_blank_date(c->lang, &b->text, em, 0, o);

@@ -152,6 +152,14 @@ bool pd_clinic_load(const char *path, const char *rng, const pd_schema *schema, 
     return doc && S_load_doc(doc, path, rng, schema, values, logo, err);
 }
 
+bool pd_clinic_load_nofollow(const char *path, const char *rng, const pd_schema *schema,
+                             pd_values *values, pd_image **logo, pd_error *err)
+{
+    *logo = NULL;
+    xmlDocPtr doc = xmlsafe_read_file_nofollow(path, err);
+    return doc && S_load_doc(doc, path, rng, schema, values, logo, err);
+}
+
 bool pd_clinic_load_memory(const char *buf, size_t len, const char *path, const char *rng,
                            const pd_schema *schema, pd_values *values, pd_image **logo,
                            pd_error *err)

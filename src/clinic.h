@@ -23,6 +23,12 @@
 bool pd_clinic_load(const char *path, const char *rng, const pd_schema *schema, pd_values *values,
                     pd_image **logo, pd_error *err);
 
+/* The same, path opened following no symbolic link in any of its parts
+ * (xmlsafe_read_file_nofollow): a batch job's profile, whose real path the
+ * job file's reader checked; a link swapped in since is refused. */
+bool pd_clinic_load_nofollow(const char *path, const char *rng, const pd_schema *schema,
+                             pd_values *values, pd_image **logo, pd_error *err);
+
 /* The same from len bytes in memory: path names the profile in errors and
  * is where it would live, the folder its logo is read from. */
 bool pd_clinic_load_memory(const char *buf, size_t len, const char *path, const char *rng,

@@ -370,6 +370,15 @@ static void S_set_form(pd_jobsrc *src, pd_jobspec *job, long line, const char *v
         S_job_error(job, src->path, line, "form must be yes or no (1 or 0), not", value);
 }
 
+/* plain=: yes or 1 (the smallest PDF: untagged, not PDF/A), no, 0 or empty. */
+static void S_set_plain(pd_jobsrc *src, pd_jobspec *job, long line, const char *value)
+{
+    if (!strcmp(value, "1") || !strcmp(value, "yes"))
+        job->plain = 1;
+    else if (*value && strcmp(value, "0") != 0 && strcmp(value, "no") != 0)
+        S_job_error(job, src->path, line, "plain must be yes or no (1 or 0), not", value);
+}
+
 /* The element child of n called name, or NULL. */
 static xmlNodePtr S_child(xmlNodePtr n, const char *name)
 {
@@ -418,6 +427,10 @@ static void S_xml_job(pd_jobsrc *src, xmlNodePtr n, pd_jobspec *job)
     if (form && !job->error)
         S_set_form(src, job, line, form);
     free(form);
+    char *plain = S_attr(n, "plain");
+    if (plain && !job->error)
+        S_set_plain(src, job, line, plain);
+    free(plain);
     char *also = S_attr(n, "also");
     if (also && !job->error)
         S_set_also(src, job, line, also);
@@ -638,7 +651,8 @@ static bool S_csv_header(pd_jobsrc *src, const S_row *row, pd_error *err)
                 return pd_error_set(err, src->path, row->line,
                                     "column '%s' appears twice in the header", col);
         if (strcmp(col, "data") == 0 || strcmp(col, "clinic") == 0 ||
-            strcmp(col, "large_print") == 0 || strcmp(col, "form") == 0 || strcmp(col, "also") == 0)
+            strcmp(col, "large_print") == 0 || strcmp(col, "form") == 0 ||
+            strcmp(col, "plain") == 0 || strcmp(col, "also") == 0)
             continue;
         const pd_var_def *def = pd_schema_find(src->schema, col);
         if (!def)
@@ -688,6 +702,8 @@ static void S_csv_job(pd_jobsrc *src, const S_row *row, pd_jobspec *job)
             S_set_large_print(src, job, row->line, cell);
         } else if (strcmp(col, "form") == 0) {
             S_set_form(src, job, row->line, cell);
+        } else if (strcmp(col, "plain") == 0) {
+            S_set_plain(src, job, row->line, cell);
         } else if (strcmp(col, "also") == 0) {
             S_set_also(src, job, row->line, cell);
         } else if (*cell) {

@@ -7,9 +7,11 @@
  *        clinic="paris" (an installed profile, templates/clinics/NAME.xml)
  *        or clinic="FILE.xml" (a profile in the job file's folder);
  *        large_print="1" for large print; form="yes" for a fillable form
- *        (pildoc render --form); also="fr" for a bilingual document
+ *        (pildoc render --form); plain="yes" for the smallest PDF
+ *        (pildoc render --plain); also="fr" for a bilingual document
  *        (pildoc render --also fr).
- *   CSV: a header row template,lang,output[,data][,clinic][,large_print][,form][,also],
+ *   CSV: a header row
+ *        template,lang,output[,data][,clinic][,large_print][,form][,plain][,also],
  *        NAME... then one job per row; an empty cell gives no value. Parsed by
  *        libcsv.
  *
@@ -34,6 +36,7 @@ typedef struct pd_jobspec {
     char *clinic_name; /* or an installed profile's name (templates/clinics/NAME.xml) */
     int large_print;   /* large_print="1" (XML) or a large_print column of 1 (CSV) */
     int form;          /* a fillable form (the `form` column: 1 or yes) */
+    int plain;         /* the smallest PDF, untagged, not PDF/A (`plain`: 1 or yes) */
     char *also;        /* a bilingual document's second language (`also`), or NULL */
     pd_values values;
     char *id;    /* patient.id when given: names the job in messages */

@@ -146,7 +146,10 @@ typedef struct S_slice {
     int frame;           /* 1-based callout id, or 0 */
     int rigid;           /* space_before never shrinks (gaps between boxes to write in) */
     int soft;            /* the glue to the next slice is a box's keep, which gives way
-                            rather than leave a large gap (the review's M6) */
+                            rather than leave a large gap (the review's M6); 2: an
+                            urgent box's, only when more than half the page would be
+                            left empty (large print) */
+    int block_end;       /* the last slice of a block: breaking after it parts no pair */
     pd_item *items;      /* y relative to the slice's top */
     size_t n_items;
 } S_slice;
@@ -2037,6 +2040,13 @@ static bool S_callout(S_state *st, const pd_block *b, double left, double width)
        warning signs and the number to call are read as one) */
     for (size_t i = first; !st->form && !b->urgent && st->depth == 0 && i + 1 < st->n_slices; i++)
         st->slices[i].soft = st->slices[i].glue <= G_GROUP_MAX;
+    /* but in large print a bilingual urgent box fills most of a page:
+       moved whole it would leave a near-empty page (the title page) before
+       it, which is worse; it may then break between its blocks (never
+       inside one: a text and its translation stay together) */
+    for (size_t i = first;
+         st->large && !st->form && b->urgent && st->depth == 0 && i + 1 < st->n_slices; i++)
+        st->slices[i].soft = st->slices[i].block_end && st->slices[i].glue <= G_GROUP_MAX ? 2 : 0;
     return true;
 }
 
@@ -2532,6 +2542,8 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
             S_tag_slices(st, before, leaf, S_other_script(st, &b->text));
         st->tag_parent = parent;
         st->tag_label = 0;
+        if (st->n_slices > before)
+            st->slices[st->n_slices - 1].block_end = 1;
         for (size_t k = at; ends && k <= i; k++)
             ends[k] = st->n_slices;
         /* a sentence ending in a colon stays with what it introduces */
@@ -2587,15 +2599,20 @@ static size_t S_soft_break(const S_state *st, size_t start, size_t j, size_t ful
                            double body_h, double shrink)
 {
     double y = first_y, at_j = first_y;
-    size_t best = j;
+    size_t best = j, best_urgent = j;
     for (size_t i = start; i < full; i++) {
         y += (i == start ? 0 : st->slices[i].space_before * (st->slices[i].rigid ? 1.0 : shrink)) +
              st->slices[i].height;
         if (i + 1 == j)
             at_j = y;
-        if (i + 1 > j && st->slices[i].soft && st->slices[i].glue <= G_GROUP_MAX)
-            best = i + 1;
+        if (i + 1 > j && st->slices[i].soft && st->slices[i].glue <= G_GROUP_MAX) {
+            best_urgent = i + 1;
+            if (st->slices[i].soft == 1)
+                best = i + 1;
+        }
     }
+    if (body_h - at_j > body_h / 2)
+        return best_urgent;
     return body_h - at_j > GAP_MAX ? best : j;
 }
 

@@ -109,7 +109,8 @@ static void S_rect_of(const pd_item *it, double page_h, double r[4])
     r[3] = page_h - it->y + above;
 }
 
-/* The name of a field: its variable's, or its kind's word and a number. */
+/* The name of a field: its variable's (a signature's: the template's
+ * name="..."), or its kind's word and a number. */
 static char *S_name_of(const pd_field *f, unsigned *counters)
 {
     strbuf sb = STRBUF_INIT;
@@ -128,7 +129,12 @@ static char *S_name_of(const pd_field *f, unsigned *counters)
     case PD_FIELD_CHOICE: strbuf_printf(&sb, "%s.%s", f->var, f->value); break;
     case PD_FIELD_CHECK: strbuf_printf(&sb, "tick.%u", ++counters[6]); break;
     case PD_FIELD_INITIALS: strbuf_printf(&sb, "initials.%u", ++counters[7]); break;
-    case PD_FIELD_SIGN: strbuf_printf(&sb, "sign.%u", ++counters[8]); break;
+    case PD_FIELD_SIGN: /* named by the template (sign.patient), or numbered */
+        if (f->var)
+            strbuf_append(&sb, f->var);
+        else
+            strbuf_printf(&sb, "sign.%u", ++counters[8]);
+        break;
     }
     /* a period separates the parts of a name: none inside a part */
     return strbuf_take(&sb);
@@ -243,7 +249,8 @@ pd_form *pd_form_new(const pd_pages *pages, pd_pdfobj *w)
         if (k == form->n_fields) {
             name = S_name_of(f, counters);
             for (size_t j = 0; j < form->n_fields; j++)
-                if (strcmp(form->fields[j].name, name) == 0 && form->fields[j].kind == f->kind)
+                if (strcmp(form->fields[j].name, name) == 0 && form->fields[j].kind == f->kind &&
+                    f->kind != PD_FIELD_SIGN) /* a signature line is never shared */
                     k = j;
         }
         if (k == form->n_fields) {

@@ -196,7 +196,8 @@ const pd_lang *pd_renderer_lang(pd_renderer *r, const char *lang, pd_error *err)
 /* The clinic profile: the job's, or the default one when it ships; NULL
  * with err set when a profile is broken. An absent default profile gives
  * no values and no logo. */
-static const S_clinic *S_clinic_profile(pd_renderer *r, const char *path, pd_error *err)
+static const S_clinic *S_clinic_profile(pd_renderer *r, const char *path, bool nofollow,
+                                        pd_error *err)
 {
     static const S_clinic none = {0};
     char *fallback = NULL;
@@ -216,7 +217,8 @@ static const S_clinic *S_clinic_profile(pd_renderer *r, const char *path, pd_err
     S_clinic c = {0};
     pd_values_init(&c.values);
     char *rng = paths_join(r->env->templates_dir, "clinic.rng");
-    bool ok = pd_clinic_load(path, rng, r->schema, &c.values, &c.logo, err);
+    bool ok = nofollow ? pd_clinic_load_nofollow(path, rng, r->schema, &c.values, &c.logo, err)
+                       : pd_clinic_load(path, rng, r->schema, &c.values, &c.logo, err);
     free(rng);
     if (!ok) {
         pd_values_free(&c.values);
@@ -311,7 +313,7 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
     pd_values values;
     pd_values_init(&values);
     bool ok = false;
-    const S_clinic *clinic = S_clinic_profile(r, job->clinic, err);
+    const S_clinic *clinic = S_clinic_profile(r, job->clinic, job->clinic_nofollow, err);
     if (!clinic)
         goto done;
     pd_values_free(&values);

@@ -42,6 +42,9 @@ typedef struct pd_job {
     /* a clinic profile (--clinic), or NULL: templates/clinics/default.xml
      * when it exists; the data and --set values override its values */
     const char *clinic;
+    /* 1: clinic is a real path checked earlier (a batch job's profile file):
+     * opened following no symbolic link, so one swapped in since is refused */
+    int clinic_nofollow;
     /* PDF: 1 for the smallest file, without PDF/A (XMP, OutputIntent,
      * CIDSets) or tags; 0: PDF/A-1b (render.h, pd_pdf_info.plain) */
     int plain;

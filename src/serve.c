@@ -26,7 +26,8 @@
 #include "workpool.h"
 #include "xmlsafe.h"
 
-/* A request to a worker: template, lang, paper, large print ("1" or "0"), kind ("xml", "form" or
+/* A request to a worker: template, lang, paper, large print ("1" or "0"), form ("1" or "0"), plain
+ * ("1" or "0"), also (or ""), kind ("xml", "form" or
  * "none"), each NUL-terminated; then for "xml" the body, for "form" name
  * and value pairs, each NUL-terminated. The answer: status, field, message,
  * each NUL-terminated, then the PDF for status 200. */
@@ -138,7 +139,8 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
     const char *p = req, *end = req + len;
     const char *tpl = S_next_field(&p, end), *lang = S_next_field(&p, end);
     const char *paper = S_next_field(&p, end), *large = S_next_field(&p, end);
-    const char *form = S_next_field(&p, end), *also = S_next_field(&p, end);
+    const char *form = S_next_field(&p, end), *plain = S_next_field(&p, end);
+    const char *also = S_next_field(&p, end);
     const char *kind = S_next_field(&p, end);
     if (!kind) {
         S_answer(out, 500, NULL, "internal: a short request to the worker");
@@ -188,6 +190,7 @@ static void S_worker_handle(void *state, const char *req, size_t len, strbuf *ou
                   .dpi = 100};
     job.large_print = strcmp(large, "1") == 0;
     job.form = strcmp(form, "1") == 0;
+    job.plain = strcmp(plain, "1") == 0;
     if (!job.paper) {
         S_answer(out, 400, "paper", "unknown paper size (a4 or letter)");
         goto done;
@@ -305,7 +308,8 @@ typedef struct S_request {
     char *also; /* also=: a bilingual document's second language, or NULL */
     const char *paper;
     int large_print;
-    int form; /* form=1: a fillable form */
+    int form;  /* form=1: a fillable form */
+    int plain; /* plain=1: the smallest PDF, untagged, not PDF/A */
     enum { BODY_NONE, BODY_XML, BODY_FORM } kind;
     strbuf body;
 } S_request;
@@ -454,10 +458,16 @@ static enum MHD_Result S_check_arg(void *cls, enum MHD_ValueKind kind, const cha
             a->bad_field = "form";
             snprintf(a->why, sizeof a->why, "form must be 1 (a fillable form) or 0");
         }
+    } else if (strcmp(key, "plain") == 0) {
+        a->rq->plain = strcmp(v, "1") == 0;
+        if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0) {
+            a->bad_field = "plain";
+            snprintf(a->why, sizeof a->why, "plain must be 1 (the smallest PDF) or 0");
+        }
     } else {
         a->bad_field = "query";
         snprintf(a->why, sizeof a->why,
-                 "unknown parameter (lang, also, paper, large_print and form are known)");
+                 "unknown parameter (lang, also, paper, large_print, form and plain are known)");
     }
     return a->bad_field ? MHD_NO : MHD_YES;
 }
@@ -582,14 +592,15 @@ static enum MHD_Result S_render(S_server *srv, struct MHD_Connection *c, S_reque
     const char *kind = rq->kind == BODY_XML ? "xml" : rq->kind == BODY_FORM ? "form" : "none";
     if (rq->kind == BODY_XML && rq->body.len == 0)
         kind = "none";
-    const char *fields[7] = {rq->tpl,
+    const char *fields[8] = {rq->tpl,
                              rq->lang,
                              rq->paper ? rq->paper : "a4",
                              rq->large_print ? "1" : "0",
                              rq->form ? "1" : "0",
+                             rq->plain ? "1" : "0",
                              rq->also ? rq->also : "",
                              kind};
-    for (size_t i = 0; i < 7; i++)
+    for (size_t i = 0; i < 8; i++)
         strbuf_append_len(&msg, fields[i], strlen(fields[i]) + 1);
     if (strcmp(kind, "xml") == 0) {
         strbuf_append_len(&msg, rq->body.data, rq->body.len);

@@ -220,6 +220,29 @@ check "resume: a truncated output and a foreign one of the right size are render
 check "resume: ... and are right again" bash -c "cmp -s '$T/rc/$f1' '$T/rc-whole/$f1' && cmp -s -- '$T/rc/$f2' '$T/rc-whole/$f2'"
 check "resume: ... the manifest as after one whole run" cmp -s "$T/rc/manifest.csv" "$T/rc-whole/manifest.csv"
 
+# --- plain per job: a `plain` column (CSV) or attribute (XML) -------------------
+# 1/yes: the same bytes as `render --plain`; 0/no/empty: as `render`; any
+# other value fails that job alone, with one line naming the file and line.
+$PILDOC render leaflet --lang fr --plain -o "$T/pl-ref.pdf"
+$PILDOC render leaflet --lang fr -o "$T/pl-full.pdf"
+printf 'template,lang,output,plain\nleaflet,fr,a.pdf,1\nleaflet,fr,b.pdf,yes\nleaflet,fr,c.pdf,0\nleaflet,fr,d.pdf,\nleaflet,fr,e.pdf,maybe\n' > "$T/plain.csv"
+cat > "$T/plain.xml" <<'XML'
+<batch>
+  <job template="leaflet" lang="fr" output="a.pdf" plain="yes"/>
+  <job template="leaflet" lang="fr" output="c.pdf" plain="no"/>
+  <job template="leaflet" lang="fr" output="e.pdf" plain="2"/>
+</batch>
+XML
+$PILDOC batch "$T/plain.csv" --out "$T/plc" --jobs 2 --quiet 2> "$T/plc.err"; rc=$?
+$PILDOC batch "$T/plain.xml" --out "$T/plx" --jobs 1 --quiet 2> "$T/plx.err"; rcx=$?
+check "plain column: a bad value fails the batch (exit $rc)" test $rc = 1
+check "plain column: 1 and yes give render --plain's bytes" bash -c "cmp -s '$T/pl-ref.pdf' '$T/plc/a.pdf' && cmp -s '$T/pl-ref.pdf' '$T/plc/b.pdf'"
+check "plain column: 0 and empty give render's bytes" bash -c "cmp -s '$T/pl-full.pdf' '$T/plc/c.pdf' && cmp -s '$T/pl-full.pdf' '$T/plc/d.pdf'"
+check "plain column: maybe fails that job with one line naming file and line" bash -c "test \"\$(grep -c 'plain' '$T/plc.err')\" = 1 && grep -q 'plain.csv:6: plain must be yes or no (1 or 0), not <maybe>' '$T/plc.err' && test ! -e '$T/plc/e.pdf'"
+check "plain attribute: a bad value fails the batch (exit $rcx)" test $rcx = 1
+check "plain attribute: yes gives render --plain's bytes, no render's" bash -c "cmp -s '$T/pl-ref.pdf' '$T/plx/a.pdf' && cmp -s '$T/pl-full.pdf' '$T/plx/c.pdf'"
+check "plain attribute: 2 fails that job with one line" bash -c "grep -q 'plain.xml:4: plain must be yes or no (1 or 0), not <2>' '$T/plx.err' && test ! -e '$T/plx/e.pdf'"
+
 if [ -z "${PILDOC_SANITIZED:-}" ]; then
 mkjobs() { python3 -c "
 import sys

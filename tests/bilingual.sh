@@ -239,6 +239,40 @@ check "... version and date in both" grep -q '版本号：1.0 *修订日期：20
 check "... the page number in both" grep -q '第 2 页，共 [0-9]* 页 / Page 2 sur [0-9]*' "$T/foot1.txt"
 check "footer en+zh_CN, Letter, large print: title, version and date, page" bash -c "grep -q '^ *Consent: ketamine and esketamine infusions / 知' '$T/foot2.txt' && grep -q 'Version 1.0, revised 22 November 2026 / 版本号：1.0 *修订日期：2026 年 11 月 22 日' '$T/foot2.txt' && grep -q 'Page 2 of [0-9]* / 第 2 页，共 [0-9]* 页' '$T/foot2.txt'"
 
+# large print: the two-language urgent box fills most of a page; moved
+# whole below the title it left page 1 126-159 mm empty (of 223-241): it
+# now breaks between its blocks, never inside a text and its translation
+# (between Chinese and English: page 1 ends with a second-language line).
+# Every pairing, both templates, A4 and Letter.
+cat > "$T/p1.py" <<'PY'
+import re, sys
+path, H, second = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+top, bottom = 95, H - 64
+rows = [l.rstrip('\n').split(' ', 3) for l in open(path, encoding='utf-8')]
+body = [(float(y), t) for q, x, y, t in rows if q == '1' and top < float(y) < bottom + 1]
+gap = bottom - max(y for y, t in body)
+bad = []
+if gap > (bottom - top) / 2:
+    bad.append(f'page 1 {gap * 25.4 / 72:.0f} mm empty')
+last = max(body)[1]
+cjk = re.search('[\u4e00-\u9fff]', last) is not None
+if (second == 'zh_CN' and not cjk) or (second == 'en' and cjk):
+    bad.append(f'page 1 ends inside a pair: {last!r}')
+print('; '.join(bad))
+sys.exit(1 if bad else 0)
+PY
+for doc in leaflet consent; do
+  for paper in a4:842 letter:792; do
+    for pair in "en fr" "en zh_CN" "fr en" "fr zh_CN" "zh_CN en" "zh_CN fr"; do
+      set -- $pair
+      "$PILDOC" render $doc --lang $1 --also $2 --paper ${paper%:*} --large-print --format text -o "$T/lp1.txt"
+      why=$(python3 "$T/p1.py" "$T/lp1.txt" ${paper#*:} $2)
+      check "$doc $1+$2 ${paper%:*} large print: page 1 not left mostly empty ($why)" \
+        python3 "$T/p1.py" "$T/lp1.txt" ${paper#*:} $2
+    done
+  done
+done
+
 # pildoc serve: also=
 : > "$T/serve.log"
 "$PILDOC" serve --listen 127.0.0.1:0 --workers 1 2> "$T/serve.log" &

@@ -57,6 +57,11 @@ for lang in en fr zh_CN; do
         want=4
         [ "$clinic" = paris ] && want=5 # France: the second holder of parental authority
         if [ "$signs" = "$want" ]; then ok; else ko "$v: $signs signature fields, not $want"; fi
+        # named by role (<sign name="..."> in consent.xml), not by position
+        names=$(awk -F'\t' '$2 == "sign" { print $1 }' "$tmp/$v.fields" | sort | tr '\n' ' ')
+        want="sign.clinician sign.interpreter sign.patient sign.witness "
+        [ "$clinic" = paris ] && want="sign.clinician sign.interpreter sign.patient sign.second_parent sign.witness "
+        if [ "$names" = "$want" ]; then ok; else ko "$v: signature fields '$names', not '$want'"; fi
         initials=$(grep -c '^initials\.' "$tmp/$v.fields")
         ticks=$(grep -c '^tick\.' "$tmp/$v.fields")
         statements=$(grep -c '17.0x11.0mm' "$tmp/$v.txt")
@@ -95,7 +100,7 @@ widgets=$(fields "$tmp/tagged.pdf" | awk -F'\t' '{ n += $3 } END { print n + 0 }
 [ "$forms" -gt 0 ] && [ "$forms" = "$widgets" ] && ok ||
   ko "tagged: $forms Form elements in poppler's structure tree for $widgets widgets"
 check "--plain: a form without a structure tree still has its fields" bash -c \
-  "./pildoc render consent --plain --form -o '$tmp/plain-form.pdf' && $PY tests/formcheck.py fields '$tmp/plain-form.pdf' | grep -q '^sign.1' && ! $PY tests/formcheck.py fields '$tmp/plain-form.pdf' | grep -q PROBLEM"
+  "./pildoc render consent --plain --form -o '$tmp/plain-form.pdf' && $PY tests/formcheck.py fields '$tmp/plain-form.pdf' | grep -q '^sign.patient' && ! $PY tests/formcheck.py fields '$tmp/plain-form.pdf' | grep -q PROBLEM"
 
 # ---- filled with pdftk-java: Latin and French ------------------------------
 ./pildoc render consent --form -o "$tmp/en.pdf"
@@ -197,12 +202,12 @@ certutil -N -d "sql:$nss" --empty-password &&
     -z "$tmp/noise" -k rsa -g 2048 -v 12 --keyUsage digitalSignature,nonRepudiation >/dev/null 2>&1
 check "certutil made a self-signed test certificate" bash -c "pdfsig -nssdir 'sql:$nss' -list-nicks 2>/dev/null | grep -q pildoc-test"
 for f in en-filled zh-drawn; do
-  pdfsig -nssdir "sql:$nss" -sign sign.1 -nick pildoc-test -reason consent "$tmp/$f.pdf" \
+  pdfsig -nssdir "sql:$nss" -sign sign.patient -nick pildoc-test -reason consent "$tmp/$f.pdf" \
     "$tmp/$f-signed.pdf" >/dev/null 2>&1
   pdfsig -nssdir "sql:$nss" "$tmp/$f-signed.pdf" >"$tmp/$f-sig.txt" 2>&1
-  check "pdfsig: $f signed in sign.1: Signature is Valid" grep -q 'Signature is Valid' "$tmp/$f-sig.txt"
+  check "pdfsig: $f signed in sign.patient: Signature is Valid" grep -q 'Signature is Valid' "$tmp/$f-sig.txt"
   check "pdfsig: $f: the other signature fields stay unsigned" \
-    grep -q 'sign.2' "$tmp/$f-sig.txt"
+    grep -q 'sign.clinician' "$tmp/$f-sig.txt"
   check "$f signed: qpdf --check" qpdf --check "$tmp/$f-signed.pdf"
 done
 # ---- PDF/A-1b (Apache PDFBox Preflight): forms as written, and filled
@@ -233,7 +238,7 @@ C
 SOURCE_DATE_EPOCH=1700000000 ./pildoc batch "$tmp/jobs.csv" --out "$tmp/batch" --jobs 2 -q >/dev/null 2>"$tmp/batch.err"
 m="$tmp/batch/manifest.csv"
 for j in 1 2 3; do check "batch: job $j ok" grep -q "^\"$j\",\"[^\"]*\",\"ok\"" "$m"; done
-check "batch: form=yes is a form" bash -c "pdfsig '$tmp/batch/f1.pdf' 2>&1 | grep -q 'sign.5'"
+check "batch: form=yes is a form" bash -c "pdfsig '$tmp/batch/f1.pdf' 2>&1 | grep -q 'sign.second_parent'"
 check "batch: form=1 is a form, without the field the data fills" bash -c \
   "$PY tests/formcheck.py fields '$tmp/batch/f2.pdf' | grep -q '^tick.1' && ! $PY tests/formcheck.py fields '$tmp/batch/f2.pdf' | grep -q '^patient.name'"
 check "batch: an empty form cell is no form" bash -c "! grep -aq AcroForm '$tmp/batch/f3.pdf'"
@@ -249,8 +254,24 @@ cat >"$tmp/jobs.xml" <<'X'
 <job template="consent" lang="en" output="x2.pdf"/></batch>
 X
 ./pildoc batch "$tmp/jobs.xml" --out "$tmp/xbatch" --jobs 1 -q >/dev/null 2>&1
-check "batch XML: form=\"yes\" is a form" bash -c "pdfsig '$tmp/xbatch/x1.pdf' 2>&1 | grep -q 'sign.1'"
+check "batch XML: form=\"yes\" is a form" bash -c "pdfsig '$tmp/xbatch/x1.pdf' 2>&1 | grep -q 'sign.patient'"
 check "batch XML: no attribute, no form" bash -c "! grep -aq AcroForm '$tmp/xbatch/x2.pdf'"
+
+# ---- signature names: by role in both languages of a bilingual sheet; a
+# <sign> without a name is numbered (sign.1); two of the same name stay two
+./pildoc render consent --lang zh_CN --also en --form -o "$tmp/bi.pdf"
+check "bilingual form: signature fields named by role" bash -c \
+  "test \"\$($PY tests/formcheck.py fields '$tmp/bi.pdf' | awk -F'\t' '\$2 == \"sign\" { print \$1 }' | sort | tr '\n' ' ')\" = 'sign.clinician sign.interpreter sign.patient sign.witness '"
+./pildoc render tests/tags/form.xml --form -o "$tmp/unnamed.pdf"
+check "an unnamed <sign>: sign.1" bash -c "$PY tests/formcheck.py fields '$tmp/unnamed.pdf' | grep -qP '^sign\.1\tsign\t'"
+sed '/<sign/p' tests/tags/form.xml | sed 's/<sign>/<sign name="sign.x">/' >"$tmp/dup.xml"
+./pildoc render "$tmp/dup.xml" --form -o "$tmp/dup.pdf"
+check "two <sign name=\"sign.x\">: two signature fields, no problem" bash -c \
+  "test \"\$($PY tests/formcheck.py fields '$tmp/dup.pdf' | grep -cP '\tsign\t')\" = 2 && ! $PY tests/formcheck.py fields '$tmp/dup.pdf' | grep -q PROBLEM"
+sed 's/<sign>/<sign name="Sign X">/' tests/tags/form.xml >"$tmp/badname.xml"
+./pildoc render "$tmp/badname.xml" --form -o "$tmp/badname.pdf" 2>"$tmp/badname.err"; rc=$?
+check "<sign name=\"Sign X\">: refused (exit $rc), one line naming file and line" bash -c \
+  "test $rc = 1 && test \$(wc -l <'$tmp/badname.err') = 1 && grep -q 'badname.xml:20:' '$tmp/badname.err' && test ! -e '$tmp/badname.pdf'"
 
 # ---- the leaflet; without --form --------------------------------------------
 ./pildoc render leaflet --form -o "$tmp/leaflet.pdf" 2>"$tmp/leaflet.err"

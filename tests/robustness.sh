@@ -450,6 +450,24 @@ C
   "$PILDOC" batch "$T/toctou/jobs/jobs.csv" --out "$T/toctou/out" --jobs 1 --quiet 2> "$T/toctou.err"; rc=$?
   check "data=: a link that stays inside the job file's folder is still followed (exit $rc)" test $rc = 0
   check "data=: ... and the right patient printed" bash -c "pdftotext '$T/toctou/out/b.pdf' - | grep -q 'Here Inside'"
+  # the same for clinic="sub/p.xml": the worker must not print the other
+  # folder's clinic (its name and phone number) on the patient's leaflet
+  mkdir -p "$T/toctou2/jobs/sub" "$T/toctou2/other"
+  printf '<clinic><name>Clinic Inside</name><phone>0100</phone></clinic>' > "$T/toctou2/jobs/sub/p.xml"
+  printf '<clinic><name>Clinic Elsewhere</name><phone>0999</phone></clinic>' > "$T/toctou2/other/p.xml"
+  printf 'template,lang,output,clinic\nleaflet,en,a.pdf,sub/p.xml\n' > "$T/toctou2/jobs/jobs.csv"
+  SWAP_DIR=$T/toctou2/jobs SWAP_TO=$T/toctou2/other LD_PRELOAD=$T/swaplink.so \
+    run_bounded 60 "$PILDOC" batch "$T/toctou2/jobs/jobs.csv" --out "$T/toctou2/out" --jobs 1 --quiet 2> "$T/toctou2.err"; rc=$?
+  check "clinic= swapped for a link after the check: the link was swapped in (test set-up)" test -L "$T/toctou2/jobs/sub"
+  check "clinic= swapped for a link after the check: the job fails (exit $rc)" test $rc = 1
+  check "clinic= swapped for a link after the check: no document with the other clinic" test ! -e "$T/toctou2/out/a.pdf"
+  check "clinic= swapped for a link after the check: the manifest says why" grep -q 'symbolic link is in its path' "$T/toctou2/out/manifest.csv"
+  rm "$T/toctou2/jobs/sub"; mv "$T/toctou2/jobs/sub.moved" "$T/toctou2/jobs/sub"
+  ln -s sub "$T/toctou2/jobs/inner"
+  printf 'template,lang,output,clinic\nleaflet,en,a.pdf,sub/p.xml\nleaflet,en,b.pdf,inner/p.xml\n' > "$T/toctou2/jobs/jobs.csv"
+  "$PILDOC" batch "$T/toctou2/jobs/jobs.csv" --out "$T/toctou2/out" --jobs 1 --quiet 2> "$T/toctou2.err"; rc=$?
+  check "clinic=: a link that stays inside the job file's folder is still followed (exit $rc)" test $rc = 0
+  check "clinic=: ... and the right clinic printed" bash -c "pdftotext '$T/toctou2/out/b.pdf' - | grep -q 'Clinic Inside'"
 fi
 
 # --- a logo swapped for a FIFO after it was checked -------------------------------------

@@ -112,12 +112,19 @@ check "200: large_print=1" test "$(code -X POST "$URL/render/leaflet?lang=fr&lar
 check "large_print=1: identical to pildoc render --large-print" cmp -s "$T/body" "$T/ref-large.pdf"
 check "400: large_print=2" test "$(code -X POST "$URL/render/leaflet?large_print=2")" = 400
 check "400: large_print=2: field" json_field large_print
+"$PILDOC" render leaflet --lang fr --plain -o "$T/ref-plain.pdf"
+check "200: plain=1" test "$(code -X POST "$URL/render/leaflet?lang=fr&plain=1")" = 200
+check "plain=1: identical to pildoc render --plain (untagged, not PDF/A)" cmp -s "$T/body" "$T/ref-plain.pdf"
+check "200: plain=0" test "$(code -X POST "$URL/render/leaflet?lang=fr&large_print=1&plain=0")" = 200
+check "plain=0: as without it" cmp -s "$T/body" "$T/ref-large.pdf"
+check "400: plain=yes" test "$(code -X POST "$URL/render/leaflet?plain=yes")" = 400
+check "400: plain=yes: field" json_field plain
 check "400: form=2" test "$(code -X POST "$URL/render/consent?form=2")" = 400
 check "400: form=2: field" json_field form
 check "400: form=1 for the leaflet (no line to sign on)" test "$(code -X POST "$URL/render/leaflet?form=1")" = 400
 check "400: form=1 for the leaflet: field, says why" bash -c "grep -q '\"field\":\"form\"' '$T/body' && grep -q 'no line to sign on' '$T/body'"
 check "200: form=1, a fillable consent sheet" test "$(code -X POST "$URL/render/consent?form=1")" = 200
-check "200: form=1: an AcroForm with signature fields" bash -c "pdfsig '$T/body' 2>&1 | grep -q 'sign.1'"
+check "200: form=1: an AcroForm with signature fields" bash -c "pdfsig '$T/body' 2>&1 | grep -q 'sign.patient'"
 check "200: form=0, no form" test "$(code -X POST "$URL/render/consent?form=0")" = 200
 check "200: form=0: no AcroForm" bash -c "! grep -aq AcroForm '$T/body'"
 check "400: an unknown parameter" test "$(code -X POST "$URL/render/leaflet?colour=red")" = 400
