@@ -38,11 +38,13 @@ static void S_usage(FILE *f)
 {
     fprintf(
         f,
-        "Usage: pildoc render TEMPLATE [--lang LANG] [--set NAME=VALUE]... [--paper a4|letter]\n"
+        "Usage: pildoc render TEMPLATE [--lang LANG] [--data FILE] [--set NAME=VALUE]...\n"
+        "                     [--paper a4|letter] [--clinic FILE]\n"
         "                     [--large-print] [--plain] [--form] [-o FILE|-] [--format "
         "pdf|png|text] "
         "[--page N]\n"
         "                     [--dpi N] [--also LANG]\n"
+        "       pildoc batch JOBS [--out DIR] [--jobs N] ... (pildoc batch --help)\n"
         "       pildoc langs\n"
         "       pildoc templates\n"
         "       pildoc serve [--listen ADDR:PORT] [--workers N] ... (pildoc serve --help)\n"
@@ -53,7 +55,10 @@ static void S_usage(FILE *f)
         "  TEMPLATE           a name from templates/ (leaflet) or a path to a template file\n"
         "  -l, --lang LANG    language: en (default), fr, zh_CN; fr-FR, zh-Hans ... accepted\n"
         "      --also LANG    bilingual: every block also in LANG, after --lang's (both complete)\n"
-        "  -s, --set N=V      give variable N the value V (e.g. treatment.condition=crps)\n"
+        "  -d, --data FILE    the patient's values, an XML data file (see\n"
+        "                     templates/data/sample-patient.xml)\n"
+        "  -s, --set N=V      give variable N the value V (e.g. treatment.condition=crps);\n"
+        "                     after --data, so it overrides the file\n"
         "  -p, --paper P      a4 (default) or letter\n"
         "      --large-print  body text 16 pt, everything scaled and re-paginated\n"
         "      --form         a fillable, signable PDF form (consent sheets)\n"

@@ -182,6 +182,12 @@ $PILDOC render leaflet -o - > "$T/stdout.pdf" && head -c 5 "$T/stdout.pdf" | gre
 
 # --- command line -------------------------------------------------------------------------
 check "--help exits 0" $PILDOC --help
+# every option render takes and every command are in --help (--data and batch were missing)
+help=$($PILDOC --help)
+for word in --lang --also --data --set --paper --clinic --large-print --plain --form --output --format --page --dpi \
+            "pildoc batch" "pildoc serve" "pildoc langs" "pildoc templates"; do
+  check "--help names $word" grep -qF -- "$word" <<<"$help"
+done
 check "--version exits 0" $PILDOC --version
 check "no arguments is a usage error" bash -c "$PILDOC 2>/dev/null; test \$? = 2"
 check "unknown option is a usage error" bash -c "$PILDOC render leaflet --frobnicate 2>/dev/null; test \$? = 2"
