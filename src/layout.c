@@ -1458,6 +1458,37 @@ static int S_body_flags(const S_state *st)
 /* The widest unbreakable piece of a cell's text (its longest word), in
  * points: the text laid out on one line, measured between the places
  * where a line may break. */
+/* A line of a layout and its left edge (pango_layout_iter_get_line_extents). */
+typedef struct S_line_x {
+    PangoLayoutLine *line;
+    int x;
+} S_line_x;
+
+/* pango_layout_index_to_pos(...).x from the layout's lines, measured once:
+ * that function walks the whole layout again at every call (quadratic in
+ * a long cell). Same clamping: an index between lines (paragraph
+ * separator) or past the end is the end of the line before. */
+static int S_index_x(const S_line_x *lines, size_t n, int index)
+{
+    if (n == 0)
+        return 0;
+    const S_line_x *at = &lines[0];
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && lines[i].line->start_index > index) {
+            index = at->line->start_index + at->line->length;
+            break;
+        }
+        at = &lines[i];
+        if (at->line->start_index + at->line->length > index)
+            break;
+        if (i + 1 == n)
+            index = at->line->start_index + at->line->length;
+    }
+    int x = 0;
+    pango_layout_line_index_to_x(at->line, index, 0, &x);
+    return at->x + x;
+}
+
 static double S_longest_word(S_state *st, const pd_text *cell, const S_style *style)
 {
     PangoLayout *l = S_make_layout(st, cell, -1, style, 0);
@@ -1472,6 +1503,16 @@ static double S_longest_word(S_state *st, const pd_text *cell, const S_style *st
     int n_attrs = 0;
     const PangoLogAttr *attrs = pango_layout_get_log_attrs_readonly(l, &n_attrs);
     const char *text = pango_layout_get_text(l);
+    size_t n_lines = (size_t)pango_layout_get_line_count(l), k = 0;
+    S_line_x *lines = xcalloc(n_lines, sizeof *lines);
+    PangoLayoutIter *it = pango_layout_get_iter(l);
+    do {
+        PangoRectangle logical;
+        pango_layout_iter_get_line_extents(it, NULL, &logical);
+        if (k < n_lines)
+            lines[k++] = (S_line_x){pango_layout_iter_get_line_readonly(it), logical.x};
+    } while (pango_layout_iter_next_line(it));
+    pango_layout_iter_free(it);
     double longest = 0, from = 0;
     const char *p = text;
     for (int i = 0; i < n_attrs; i++) {
@@ -1481,20 +1522,18 @@ static double S_longest_word(S_state *st, const pd_text *cell, const S_style *st
             const char *q = p;
             while (q > text && q[-1] == ' ')
                 q--;
-            PangoRectangle pos;
-            pango_layout_index_to_pos(l, (int)(q - text), &pos);
-            double x = (double)pos.x / PANGO_SCALE;
+            double x = (double)S_index_x(lines, k, (int)(q - text)) / PANGO_SCALE;
             if (end && q == p)
                 x = S_natural_width(l);
             if (x - from > longest)
                 longest = x - from;
-            pango_layout_index_to_pos(l, (int)(p - text), &pos);
-            from = (double)pos.x / PANGO_SCALE;
+            from = (double)S_index_x(lines, k, (int)(p - text)) / PANGO_SCALE;
         }
         if (end)
             break;
         p = g_utf8_next_char(p);
     }
+    free(lines);
     double *keep = g_new(double, 1);
     *keep = longest;
     g_object_set_data_full(G_OBJECT(l), key, keep, g_free);
