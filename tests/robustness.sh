@@ -433,41 +433,36 @@ char *realpath(const char *path, char *resolved)
 }
 C
   gcc -shared -fPIC -o "$T/swaplink.so" "$T/swaplink.c" -ldl
-  mkdir -p "$T/toctou/jobs/sub" "$T/toctou/other"
-  printf '<data><patient><name>Here Inside</name></patient></data>' > "$T/toctou/jobs/sub/p.xml"
-  printf '<data><patient><name>Someone Else</name></patient></data>' > "$T/toctou/other/p.xml"
-  printf 'template,lang,output,data\nconsent,en,a.pdf,sub/p.xml\n' > "$T/toctou/jobs/jobs.csv"
-  SWAP_DIR=$T/toctou/jobs SWAP_TO=$T/toctou/other LD_PRELOAD=$T/swaplink.so \
-    run_bounded 60 "$PILDOC" batch "$T/toctou/jobs/jobs.csv" --out "$T/toctou/out" --jobs 1 --quiet 2> "$T/toctou.err"; rc=$?
-  check "data= swapped for a link after the check: the link was swapped in (test set-up)" test -L "$T/toctou/jobs/sub"
-  check "data= swapped for a link after the check: the job fails (exit $rc)" test $rc = 1
-  check "data= swapped for a link after the check: no document of the other patient" test ! -e "$T/toctou/out/a.pdf"
-  check "data= swapped for a link after the check: the manifest says why" grep -q 'symbolic link is in its path' "$T/toctou/out/manifest.csv"
-  # without the swap, the same job renders, and a link inside the folder is still fine
-  rm "$T/toctou/jobs/sub"; mv "$T/toctou/jobs/sub.moved" "$T/toctou/jobs/sub"
-  ln -s sub "$T/toctou/jobs/inner"
-  printf 'template,lang,output,data\nconsent,en,a.pdf,sub/p.xml\nconsent,en,b.pdf,inner/p.xml\n' > "$T/toctou/jobs/jobs.csv"
-  "$PILDOC" batch "$T/toctou/jobs/jobs.csv" --out "$T/toctou/out" --jobs 1 --quiet 2> "$T/toctou.err"; rc=$?
-  check "data=: a link that stays inside the job file's folder is still followed (exit $rc)" test $rc = 0
-  check "data=: ... and the right patient printed" bash -c "pdftotext '$T/toctou/out/b.pdf' - | grep -q 'Here Inside'"
-  # the same for clinic="sub/p.xml": the worker must not print the other
-  # folder's clinic (its name and phone number) on the patient's leaflet
-  mkdir -p "$T/toctou2/jobs/sub" "$T/toctou2/other"
-  printf '<clinic><name>Clinic Inside</name><phone>0100</phone></clinic>' > "$T/toctou2/jobs/sub/p.xml"
-  printf '<clinic><name>Clinic Elsewhere</name><phone>0999</phone></clinic>' > "$T/toctou2/other/p.xml"
-  printf 'template,lang,output,clinic\nleaflet,en,a.pdf,sub/p.xml\n' > "$T/toctou2/jobs/jobs.csv"
-  SWAP_DIR=$T/toctou2/jobs SWAP_TO=$T/toctou2/other LD_PRELOAD=$T/swaplink.so \
-    run_bounded 60 "$PILDOC" batch "$T/toctou2/jobs/jobs.csv" --out "$T/toctou2/out" --jobs 1 --quiet 2> "$T/toctou2.err"; rc=$?
-  check "clinic= swapped for a link after the check: the link was swapped in (test set-up)" test -L "$T/toctou2/jobs/sub"
-  check "clinic= swapped for a link after the check: the job fails (exit $rc)" test $rc = 1
-  check "clinic= swapped for a link after the check: no document with the other clinic" test ! -e "$T/toctou2/out/a.pdf"
-  check "clinic= swapped for a link after the check: the manifest says why" grep -q 'symbolic link is in its path' "$T/toctou2/out/manifest.csv"
-  rm "$T/toctou2/jobs/sub"; mv "$T/toctou2/jobs/sub.moved" "$T/toctou2/jobs/sub"
-  ln -s sub "$T/toctou2/jobs/inner"
-  printf 'template,lang,output,clinic\nleaflet,en,a.pdf,sub/p.xml\nleaflet,en,b.pdf,inner/p.xml\n' > "$T/toctou2/jobs/jobs.csv"
-  "$PILDOC" batch "$T/toctou2/jobs/jobs.csv" --out "$T/toctou2/out" --jobs 1 --quiet 2> "$T/toctou2.err"; rc=$?
-  check "clinic=: a link that stays inside the job file's folder is still followed (exit $rc)" test $rc = 0
-  check "clinic=: ... and the right clinic printed" bash -c "pdftotext '$T/toctou2/out/b.pdf' - | grep -q 'Clinic Inside'"
+  # swap_after_check NAME COLUMN TEMPLATE INSIDE OTHER WANTED WHAT: a job's
+  # COLUMN=sub/p.xml file holds INSIDE, the folder the shim swaps in holds
+  # OTHER; the job must fail rather than print OTHER, and a link that stays
+  # inside the job file's folder must still work (WANTED printed)
+  swap_after_check() {
+    local d=$T/$1 col=$2 tpl=$3 inside=$4 other=$5 wanted=$6 what=$7 rc
+    mkdir -p "$d/jobs/sub" "$d/other"
+    printf '%s' "$inside" > "$d/jobs/sub/p.xml"
+    printf '%s' "$other" > "$d/other/p.xml"
+    printf 'template,lang,output,%s\n%s,en,a.pdf,sub/p.xml\n' "$col" "$tpl" > "$d/jobs/jobs.csv"
+    SWAP_DIR=$d/jobs SWAP_TO=$d/other LD_PRELOAD=$T/swaplink.so \
+      run_bounded 60 "$PILDOC" batch "$d/jobs/jobs.csv" --out "$d/out" --jobs 1 --quiet 2> "$d.err"; rc=$?
+    check "$col= swapped for a link after the check: the link was swapped in (test set-up)" test -L "$d/jobs/sub"
+    check "$col= swapped for a link after the check: the job fails (exit $rc)" test $rc = 1
+    check "$col= swapped for a link after the check: no document with $what" test ! -e "$d/out/a.pdf"
+    check "$col= swapped for a link after the check: the manifest says why" grep -q 'symbolic link is in its path' "$d/out/manifest.csv"
+    # without the swap, the same job renders, and a link inside the folder is still fine
+    rm "$d/jobs/sub"; mv "$d/jobs/sub.moved" "$d/jobs/sub"
+    ln -s sub "$d/jobs/inner"
+    printf 'template,lang,output,%s\n%s,en,a.pdf,sub/p.xml\n%s,en,b.pdf,inner/p.xml\n' "$col" "$tpl" "$tpl" > "$d/jobs/jobs.csv"
+    "$PILDOC" batch "$d/jobs/jobs.csv" --out "$d/out" --jobs 1 --quiet 2> "$d.err"; rc=$?
+    check "$col=: a link that stays inside the job file's folder is still followed (exit $rc)" test $rc = 0
+    check "$col=: ... and the right one printed" bash -c "pdftotext '$d/out/b.pdf' - | grep -q '$wanted'"
+  }
+  swap_after_check toctou data consent '<data><patient><name>Here Inside</name></patient></data>' \
+    '<data><patient><name>Someone Else</name></patient></data>' 'Here Inside' "the other folder's patient"
+  # the worker must not print the other folder's clinic (its name and phone
+  # number) on the patient's leaflet
+  swap_after_check toctou2 clinic leaflet '<clinic><name>Clinic Inside</name><phone>0100</phone></clinic>' \
+    '<clinic><name>Clinic Elsewhere</name><phone>0999</phone></clinic>' 'Clinic Inside' 'the other clinic'
 fi
 
 # --- a logo swapped for a FIFO after it was checked -------------------------------------
