@@ -8,6 +8,7 @@
 # worker after a warm-up and at the end. Figures, not a test.
 set -eu
 cd "$(dirname "$0")/.."
+. tests/lib.sh
 PILDOC=$(realpath "${PILDOC:-./pildoc}")
 REQUESTS=${BENCH_SERVE_REQUESTS:-10000}
 WORKERS=${BENCH_SERVE_WORKERS:-$(nproc)}
@@ -18,11 +19,7 @@ export SOURCE_DATE_EPOCH=1795305600
 : > "$T/log"
 "$PILDOC" serve --listen 127.0.0.1:0 --workers "$WORKERS" --queue 64 2> "$T/log" &
 PID=$!
-for _ in $(seq 200); do
-  PORT=$(sed -n 's/^pildoc serve: listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$T/log")
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
+PORT=$(serve_port "$T/log" "$PID")
 URL=http://127.0.0.1:$PORT
 rss() { # resident memory of each worker, MB
   curl -s "$URL/health" | grep -o '"pid":[0-9]*' | cut -d: -f2 | while read -r p; do

@@ -277,13 +277,7 @@ done
 : > "$T/serve.log"
 "$PILDOC" serve --listen 127.0.0.1:0 --workers 1 2> "$T/serve.log" &
 SPID=$!
-port=
-for _ in $(seq 2400); do
-  port=$(sed -n 's/^pildoc serve: listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$T/serve.log")
-  [ -n "$port" ] && break
-  kill -0 "$SPID" 2>/dev/null || break
-  sleep 0.05
-done
+port=$(serve_port "$T/serve.log" "$SPID")
 URL=http://127.0.0.1:$port
 code() { curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' "$@"; }
 check "serve also=en: 200" test "$(code -X POST "$URL/render/leaflet?lang=fr&also=en")" = 200

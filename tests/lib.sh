@@ -16,6 +16,20 @@ summary() {
   [ "$fail" = 0 ]
 }
 
+# serve_port LOG PID: waits for `pildoc serve --listen 127.0.0.1:0` (PID,
+# stderr in LOG) to say which port it listens on, and prints it (nothing if
+# the server exits first); a few seconds, up to 2 minutes under valgrind
+serve_port() {
+  local port=
+  for _ in $(seq 2400); do
+    port=$(sed -n 's/^pildoc serve: listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$1")
+    [ -n "$port" ] && break
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "$port"
+}
+
 # make_cores_shim FILE.so: builds an LD_PRELOAD library whose sysconf says
 # the machine has 96 cores (more than pildoc's 64 workers at most)
 make_cores_shim() {

@@ -28,13 +28,8 @@ start() {
   "$PILDOC" serve --listen 127.0.0.1:0 "$@" 2> "$LOG" &
   PID=$!
   SERVERS+=("$PID")
-  local port=
-  for _ in $(seq 2400); do # a few seconds; up to 2 minutes under valgrind
-    port=$(sed -n 's/^pildoc serve: listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$LOG")
-    [ -n "$port" ] && break
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.05
-  done
+  local port
+  port=$(serve_port "$LOG" "$PID")
   URL=http://127.0.0.1:$port
   [ -n "$port" ] || { echo "FAIL: the server did not start:"; cat "$LOG"; exit 1; }
 }
