@@ -361,22 +361,51 @@ static char *S_attr(xmlNodePtr n, const char *name)
     return s;
 }
 
-/* form=: yes or 1 (a fillable form), no, 0 or empty (none). */
-static void S_set_form(pd_jobsrc *src, pd_jobspec *job, long line, const char *value)
+/* A yes/no column: yes or 1 sets *flag, no, 0 or empty leaves it; anything
+ * else fails the job with "NAME must be yes or no (1 or 0), not VALUE". */
+static void S_set_yes_no(pd_jobsrc *src, pd_jobspec *job, long line, const char *name,
+                         const char *value, int *flag)
 {
-    if (!strcmp(value, "1") || !strcmp(value, "yes"))
-        job->form = 1;
-    else if (*value && strcmp(value, "0") != 0 && strcmp(value, "no") != 0)
-        S_job_error(job, src->path, line, "form must be yes or no (1 or 0), not", value);
+    if (!strcmp(value, "1") || !strcmp(value, "yes")) {
+        *flag = 1;
+    } else if (*value && strcmp(value, "0") != 0 && strcmp(value, "no") != 0) {
+        char what[64];
+        snprintf(what, sizeof what, "%s must be yes or no (1 or 0), not", name);
+        S_job_error(job, src->path, line, what, value);
+    }
 }
 
-/* plain=: yes or 1 (the smallest PDF: untagged, not PDF/A), no, 0 or empty. */
+/* form=: a fillable form */
+static void S_set_form(pd_jobsrc *src, pd_jobspec *job, long line, const char *value)
+{
+    S_set_yes_no(src, job, line, "form", value, &job->form);
+}
+
+/* plain=: the smallest PDF (untagged, not PDF/A) */
 static void S_set_plain(pd_jobsrc *src, pd_jobspec *job, long line, const char *value)
 {
-    if (!strcmp(value, "1") || !strcmp(value, "yes"))
-        job->plain = 1;
-    else if (*value && strcmp(value, "0") != 0 && strcmp(value, "no") != 0)
-        S_job_error(job, src->path, line, "plain must be yes or no (1 or 0), not", value);
+    S_set_yes_no(src, job, line, "plain", value, &job->plain);
+}
+
+/* The per-job options a CSV column or an XML attribute of the same name
+ * gives, in the order they are read. */
+typedef struct S_job_option_def {
+    const char *name;
+    void (*set)(pd_jobsrc *src, pd_jobspec *job, long line, const char *value);
+} S_job_option_def;
+static const S_job_option_def S_job_options[] = {
+    {"large_print", S_set_large_print},
+    {"form", S_set_form},
+    {"plain", S_set_plain},
+    {"also", S_set_also},
+};
+
+static const S_job_option_def *S_job_option(const char *name)
+{
+    for (size_t i = 0; i < sizeof S_job_options / sizeof *S_job_options; i++)
+        if (strcmp(S_job_options[i].name, name) == 0)
+            return &S_job_options[i];
+    return NULL;
 }
 
 /* The element child of n called name, or NULL. */
@@ -419,22 +448,12 @@ static void S_xml_job(pd_jobsrc *src, xmlNodePtr n, pd_jobspec *job)
     if (clinic && *clinic && !job->error)
         S_set_clinic(src, job, line, clinic);
     free(clinic);
-    char *large = S_attr(n, "large_print");
-    if (large && !job->error)
-        S_set_large_print(src, job, line, large);
-    free(large);
-    char *form = S_attr(n, "form");
-    if (form && !job->error)
-        S_set_form(src, job, line, form);
-    free(form);
-    char *plain = S_attr(n, "plain");
-    if (plain && !job->error)
-        S_set_plain(src, job, line, plain);
-    free(plain);
-    char *also = S_attr(n, "also");
-    if (also && !job->error)
-        S_set_also(src, job, line, also);
-    free(also);
+    for (size_t i = 0; i < sizeof S_job_options / sizeof *S_job_options; i++) {
+        char *value = S_attr(n, S_job_options[i].name);
+        if (value && !job->error)
+            S_job_options[i].set(src, job, line, value);
+        free(value);
+    }
     for (xmlNodePtr c = n->children; c && !job->error; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
@@ -650,9 +669,7 @@ static bool S_csv_header(pd_jobsrc *src, const S_row *row, pd_error *err)
             if (strcmp(row->cells[k], col) == 0)
                 return pd_error_set(err, src->path, row->line,
                                     "column '%s' appears twice in the header", col);
-        if (strcmp(col, "data") == 0 || strcmp(col, "clinic") == 0 ||
-            strcmp(col, "large_print") == 0 || strcmp(col, "form") == 0 ||
-            strcmp(col, "plain") == 0 || strcmp(col, "also") == 0)
+        if (strcmp(col, "data") == 0 || strcmp(col, "clinic") == 0 || S_job_option(col))
             continue;
         const pd_var_def *def = pd_schema_find(src->schema, col);
         if (!def)
@@ -692,20 +709,15 @@ static void S_csv_job(pd_jobsrc *src, const S_row *row, pd_jobspec *job)
     S_check_template(src, job, row->line);
     for (size_t i = 3; i < row->n && !job->error; i++) {
         const char *col = src->header.cells[i], *cell = row->cells[i];
+        const S_job_option_def *option;
         if (strcmp(col, "data") == 0) {
             if (*cell)
                 S_set_data_file(src, job, row->line, cell);
         } else if (strcmp(col, "clinic") == 0) {
             if (*cell)
                 S_set_clinic(src, job, row->line, cell);
-        } else if (strcmp(col, "large_print") == 0) {
-            S_set_large_print(src, job, row->line, cell);
-        } else if (strcmp(col, "form") == 0) {
-            S_set_form(src, job, row->line, cell);
-        } else if (strcmp(col, "plain") == 0) {
-            S_set_plain(src, job, row->line, cell);
-        } else if (strcmp(col, "also") == 0) {
-            S_set_also(src, job, row->line, cell);
+        } else if ((option = S_job_option(col))) {
+            option->set(src, job, row->line, cell);
         } else if (*cell) {
             pd_error e = {0};
             if (!pd_values_set(&job->values, src->schema, col, cell, src->path, row->line, &e))
