@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "data.h"
+#include "fonts.h"
 #include "jobsrc.h"
 #include "output.h"
 #include "paths.h"
@@ -43,6 +44,10 @@
  * tests/make-jobs.py, --jobs 2 on 2 cores: 5.9 s with one job at a time,
  * 5.75 s with two, 4.9-5.0 s with two and the writer thread). */
 #define JOBS_PER_WORKER 2
+/* Jobs read ahead of the workers, so that each worker can be sent those of
+ * the templates and languages it has already laid out (the first document
+ * of each costs 5-10 times a later one): see S_pick. */
+#define LOOK_AHEAD 16
 
 /* --- messages between the master and its workers ------------------------
  * A message (a frame of workpool.h) is NUL-terminated strings. */
@@ -410,6 +415,7 @@ static void S_on_signal(int sig)
 typedef struct S_result {
     size_t number;
     bool done, ok, kept;
+    bool skipped; /* read ahead but never sent: the run stopped first */
     char *output, *id, *error;
     size_t pages, bytes;
     char sha[65];
@@ -451,6 +457,16 @@ typedef struct S_master {
     double started;
     bool progress;     /* a progress line is on the terminal */
     pd_renderer *warm; /* S_warm's, which every forked worker inherits, or NULL */
+    /* jobs read and ready for a worker, in job order (S_hand_out) */
+    struct S_ready {
+        size_t number;
+        strbuf msg;    /* the message to the worker */
+        char *key;     /* what the document shares with others: S_affinity_key */
+        size_t passed; /* times a later job was sent before it */
+    } ready[LOOK_AHEAD];
+    size_t n_ready;
+    bool source_done;     /* the job file is read to its end (or broken) */
+    GHashTable *laid_out; /* affinity key -> bit mask (uint64_t) of the slots that have it */
 } S_master;
 
 static double S_now(void)
@@ -516,9 +532,17 @@ static void S_flush(S_master *m)
     size_t k = 0;
     while (k < m->n_pending && m->pending[k].done) {
         S_result *r = &m->pending[k];
-        if (!m->manifest_errno)
+        if (m->manifest_errno) {
+        } else if (r->skipped) {
+            /* a job not reached: what an earlier run left for it stays listed */
+            for (S_old_row *row = m->old ? g_hash_table_lookup(m->old, &r->number) : NULL; row;
+                 row = row->next)
+                S_manifest_row(m->manifest, r->number, row->output, true, row->pages, row->bytes,
+                               row->sha, "", row->input);
+        } else {
             S_manifest_row(m->manifest, r->number, r->output, r->ok, r->pages, r->bytes, r->sha,
                            r->error, r->input);
+        }
         free(r->output);
         free(r->id);
         free(r->error);
@@ -625,6 +649,14 @@ static void S_master_release(S_master *m)
     if (m->lost_folders)
         g_hash_table_destroy(m->lost_folders);
     m->lost_folders = NULL;
+    for (size_t k = 0; k < m->n_ready; k++) {
+        strbuf_free(&m->ready[k].msg);
+        free(m->ready[k].key);
+    }
+    m->n_ready = 0;
+    if (m->laid_out)
+        g_hash_table_destroy(m->laid_out);
+    m->laid_out = NULL;
 }
 
 /* Removes the temporary files this run's dead workers left in the folders
@@ -703,6 +735,12 @@ static void S_worker_lost(void *arg, int i, pid_t pid, const char *how, const ui
         g_hash_table_add(m->lost_folders, g_strndup(out, slash ? (size_t)(slash - out) + 1 : 0));
         S_finish(m, r, false, why);
     }
+    /* a new worker in this slot starts afresh */
+    GHashTableIter it;
+    gpointer have;
+    g_hash_table_iter_init(&it, m->laid_out);
+    while (g_hash_table_iter_next(&it, NULL, &have))
+        *(uint64_t *)have &= ~((uint64_t)1 << i);
     m->worker_lost = true;
 }
 
@@ -1079,83 +1117,167 @@ static gint S_compare_numbers(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y;
 }
 
-/* Reads jobs and hands them to workers until none can take more. Returns
- * false at the end of the job file (*fatal when it is broken). */
+/* What a document shares with the others of a run, which a worker lays out
+ * and subsets once (renderer.h): template, language, print size, second
+ * language, clinic profile. */
+static char *S_affinity_key(const pd_jobspec *job, const char *clinic)
+{
+    strbuf key = STRBUF_INIT;
+    strbuf_printf(&key, "%s|%s|%d|%s|%s", job->template_name ? job->template_name : "",
+                  job->lang ? job->lang : "", job->large_print, job->also ? job->also : "", clinic);
+    return strbuf_take(&key);
+}
+
+/* Reads the next job: refused, kept (--resume) or made ready for a worker
+ * (m->ready). Returns false at the end of the job file (*fatal when it is
+ * broken). */
+static bool S_read_job(S_master *m, bool *fatal, pd_error *fatal_err)
+{
+    pd_jobspec job;
+    int rc = pd_jobsrc_next(m->src, &job, fatal_err);
+    if (rc <= 0) {
+        *fatal = rc < 0;
+        return false;
+    }
+    if (!S_in_shard(m->opt, job.number)) {
+        /* its name still counts: every shard refuses the same jobs */
+        if (job.output && !S_bad_output(job.output))
+            S_names_claim(&m->names, job.output, job.number);
+        pd_jobspec_clear(&job);
+        return true;
+    }
+    m->last_number = job.number;
+    char why[256];
+    const char *refused = S_refusal(m, &job, why, sizeof why);
+    S_result *r = S_queue(m, &job);
+    if (refused) {
+        S_finish(m, r, false, refused);
+        pd_jobspec_clear(&job);
+        return true;
+    }
+    strbuf msg = STRBUF_INIT;
+    S_fieldf(&msg, job.number);
+    S_field(&msg, job.template_name);
+    S_field(&msg, job.lang);
+    S_field(&msg, job.output);
+    S_field(&msg, job.data_file);
+    /* an installed profile by name, or a file beside the job file */
+    strbuf cl = STRBUF_INIT;
+    if (job.clinic_name)
+        strbuf_printf(&cl, "%s/clinics/%s.xml", m->env->templates_dir, job.clinic_name);
+    else
+        strbuf_printf(&cl, "%s", job.clinic ? job.clinic : "");
+    char *clinic = strbuf_take(&cl);
+    S_field(&msg, clinic);
+    S_fieldf(&msg, job.values.n);
+    for (size_t v = 0; v < job.values.n; v++) {
+        S_field(&msg, job.values.names[v]);
+        S_field(&msg, job.values.values[v]);
+    }
+    if (job.large_print) /* after the values: a field of its own */
+        S_field(&msg, "large_print");
+    if (job.form)
+        S_field(&msg, "form");
+    if (job.plain)
+        S_field(&msg, "plain");
+    if (job.clinic && !job.clinic_name) /* the real path checked: open it following no link */
+        S_field(&msg, "clinic_nofollow");
+    if (job.also) {
+        strbuf a = STRBUF_INIT;
+        strbuf_printf(&a, "also=%s", job.also);
+        S_field(&msg, a.data);
+        strbuf_free(&a);
+    }
+    S_input_sha(m->opt, &msg, job.data_file, clinic, r->input);
+    char *key = S_affinity_key(&job, clinic);
+    free(clinic);
+    pd_jobspec_clear(&job);
+    if (msg.len > MAX_MESSAGE) {
+        S_finish(m, r, false, "the job's values are larger than 64 MB");
+    } else if (m->old && S_resumable(m, r)) {
+        S_finish(m, r, true, NULL);
+    } else {
+        m->ready[m->n_ready++] = (struct S_ready){r->number, msg, key, 0};
+        return true;
+    }
+    free(key);
+    strbuf_free(&msg);
+    return true;
+}
+
+/* The ready job for the worker of slot: the first one of a template and
+ * language it has laid out, else the first one no worker has laid out,
+ * else the oldest; the oldest too once LOOK_AHEAD later jobs went before
+ * it. So each worker lays out about its share of the combinations, in
+ * parallel with the others, and a worker never waits while a job does. */
+static size_t S_pick(S_master *m, int slot)
+{
+    uint64_t bit = (uint64_t)1 << slot;
+    size_t unknown = m->n_ready;
+    if (m->ready[0].passed < LOOK_AHEAD)
+        for (size_t k = 0; k < m->n_ready; k++) {
+            uint64_t *have = g_hash_table_lookup(m->laid_out, m->ready[k].key);
+            if (have && (*have & bit))
+                return k;
+            if (!have && unknown == m->n_ready)
+                unknown = k;
+        }
+    return unknown < m->n_ready ? unknown : 0;
+}
+
+/* Sends ready job k to the worker of slot. */
+static void S_send(S_master *m, int slot, size_t k)
+{
+    struct S_ready job = m->ready[k];
+    memmove(&m->ready[k], &m->ready[k + 1], (m->n_ready - k - 1) * sizeof *m->ready);
+    m->n_ready--;
+    if (k > 0)
+        m->ready[0].passed++;
+    uint64_t *have = g_hash_table_lookup(m->laid_out, job.key);
+    if (!have) {
+        have = xcalloc(1, sizeof *have);
+        g_hash_table_insert(m->laid_out, job.key, have);
+        job.key = NULL;
+    }
+    *have |= (uint64_t)1 << slot;
+    free(job.key);
+    char e[160];
+    if (!pd_workpool_async_submit(m->pool, slot, job.number, job.msg.data, job.msg.len, e,
+                                  sizeof e))
+        S_finish(m, S_find(m, job.number), false, e);
+    strbuf_free(&job.msg);
+}
+
+/* Reads jobs ahead and hands them to workers until none can take more.
+ * Returns false when every job has been read and handed out (*fatal when
+ * the job file is broken). */
 static bool S_hand_out(S_master *m, bool *fatal, pd_error *fatal_err)
 {
-    while (!S_stop && !m->stopped && m->n_pending < MAX_PENDING) {
-        if (!pd_workpool_async_can_take(m->pool))
+    while (!S_stop && !m->stopped) {
+        int slot = pd_workpool_async_next_slot(m->pool);
+        if (slot < 0)
             return true;
-        pd_jobspec job;
-        int rc = pd_jobsrc_next(m->src, &job, fatal_err);
-        if (rc <= 0) {
-            *fatal = rc < 0;
-            return false;
-        }
-        if (!S_in_shard(m->opt, job.number)) {
-            /* its name still counts: every shard refuses the same jobs */
-            if (job.output && !S_bad_output(job.output))
-                S_names_claim(&m->names, job.output, job.number);
-            pd_jobspec_clear(&job);
-            continue;
-        }
-        m->last_number = job.number;
-        char why[256];
-        const char *refused = S_refusal(m, &job, why, sizeof why);
-        S_result *r = S_queue(m, &job);
-        if (refused) {
-            S_finish(m, r, false, refused);
-            pd_jobspec_clear(&job);
-            continue;
-        }
-        strbuf msg = STRBUF_INIT;
-        S_fieldf(&msg, job.number);
-        S_field(&msg, job.template_name);
-        S_field(&msg, job.lang);
-        S_field(&msg, job.output);
-        S_field(&msg, job.data_file);
-        /* an installed profile by name, or a file beside the job file */
-        strbuf cl = STRBUF_INIT;
-        if (job.clinic_name)
-            strbuf_printf(&cl, "%s/clinics/%s.xml", m->env->templates_dir, job.clinic_name);
-        else
-            strbuf_printf(&cl, "%s", job.clinic ? job.clinic : "");
-        char *clinic = strbuf_take(&cl);
-        S_field(&msg, clinic);
-        S_fieldf(&msg, job.values.n);
-        for (size_t v = 0; v < job.values.n; v++) {
-            S_field(&msg, job.values.names[v]);
-            S_field(&msg, job.values.values[v]);
-        }
-        if (job.large_print) /* after the values: a field of its own */
-            S_field(&msg, "large_print");
-        if (job.form)
-            S_field(&msg, "form");
-        if (job.plain)
-            S_field(&msg, "plain");
-        if (job.clinic && !job.clinic_name) /* the real path checked: open it following no link */
-            S_field(&msg, "clinic_nofollow");
-        if (job.also) {
-            strbuf a = STRBUF_INIT;
-            strbuf_printf(&a, "also=%s", job.also);
-            S_field(&msg, a.data);
-            strbuf_free(&a);
-        }
-        S_input_sha(m->opt, &msg, job.data_file, clinic, r->input);
-        free(clinic);
-        pd_jobspec_clear(&job);
-        if (msg.len > MAX_MESSAGE) {
-            S_finish(m, r, false, "the job's values are larger than 64 MB");
-        } else if (m->old && S_resumable(m, r)) {
-            S_finish(m, r, true, NULL);
-        } else {
-            char e[160];
-            if (!pd_workpool_async_submit(m->pool, r->number, msg.data, msg.len, e, sizeof e))
-                S_finish(m, r, false, e);
-        }
-        strbuf_free(&msg);
+        while (!m->source_done && m->n_ready < LOOK_AHEAD && m->n_pending < MAX_PENDING &&
+               !S_stop && !m->stopped)
+            m->source_done = !S_read_job(m, fatal, fatal_err);
+        if (!m->n_ready)
+            return !m->source_done;
+        S_send(m, slot, S_pick(m, slot));
     }
     return true;
+}
+
+/* The run stopped: the jobs read ahead and not sent are not run. */
+static void S_drop_ready(S_master *m)
+{
+    for (size_t k = 0; k < m->n_ready; k++) {
+        S_result *r = S_find(m, m->ready[k].number);
+        if (r)
+            r->done = r->skipped = true;
+        strbuf_free(&m->ready[k].msg);
+        free(m->ready[k].key);
+    }
+    m->n_ready = 0;
 }
 
 static void S_usage(FILE *f)
@@ -1268,10 +1390,6 @@ static bool S_open_folder(S_master *m, S_options *opt, const S_manifest_names *m
     return true;
 }
 
-/* The run: hands jobs out to the workers and lists their reports in the
- * manifest until the job file ends or the run stops (a signal, a broken
- * job file, workers that cannot be kept running); then ends the workers.
- * Returns the largest memory a worker used, kB. */
 /* How many threads this process has; 0 when it cannot tell. */
 static long S_threads(void)
 {
@@ -1291,20 +1409,26 @@ static long S_threads(void)
 }
 
 #define WARM_SCAN 256 /* jobs of the file S_warm looks at */
-#define WARM_MAX 16   /* combinations it warms at most */
+#define WARM_MAX 8    /* documents it renders at most */
 
-/* With several workers, each would otherwise lay out and subset every
- * template and language it meets on its own (the first document of each
- * costs 5-10 times a later one: 0.16 s of a worker's 0.9 s for the 300
- * jobs of make bench). The master does it once instead, before any worker
- * is forked, by rendering the document without values (the base of the PDF
- * writer's cache, render.h) of each combination among the first jobs; the
- * workers inherit the renderer with its caches, their pages shared until
- * written (the master drops its own once they are forked). Outputs do not change: a renderer's
- * caches never change its documents (tests/batch.sh and tests/shards.sh compare --jobs 1 and 2).
- * Only the installed data is read (templates, catalogs, fonts, installed
- * clinic profiles): no job's values nor a file of its own. Forking is safe
- * only from a process with one thread: otherwise no renderer is kept. */
+/* The first document of each template and language costs a worker 5-10
+ * times a later one (loading, laying out and subsetting what every later
+ * one reuses); a language in a new script costs the most, and its fonts
+ * (the Chinese faces) are the largest part of a worker's memory. Before
+ * forking any worker the master renders, for each set of font families
+ * among the first jobs (Latin, Chinese: lang + also), the document
+ * without values (the base of the PDF writer's cache, render.h) of the
+ * first combination in it; every worker inherits that renderer, its pages
+ * shared until written (the master drops its own once they are forked).
+ * The other combinations are laid out by the workers, in parallel, each
+ * its share (S_pick): make bench's 300 jobs warm 2 of their 6 combinations
+ * here, 70 ms before the first fork instead of 170 ms, and a worker's peak
+ * memory stays 31 MB (45-50 MB when each loads the Chinese faces itself).
+ * Outputs do not change: a renderer's caches never change its documents
+ * (tests/batch.sh and tests/shards.sh compare --jobs 1 and 2). Only the
+ * installed data is read (templates, catalogs, fonts, installed clinic
+ * profiles): no job's values nor a file of its own. Forking is safe only
+ * from a process with one thread: otherwise no renderer is kept. */
 static pd_renderer *S_warm(S_master *m)
 {
     struct stat st;
@@ -1319,22 +1443,24 @@ static pd_renderer *S_warm(S_master *m)
     for (size_t scanned = 0;
          src && n_seen < WARM_MAX && scanned < WARM_SCAN && pd_jobsrc_next(src, &job, &err) == 1;
          scanned++) {
-        /* what makes a document's shared part: template, language, print
-           size, second language, installed clinic profile */
-        strbuf key = STRBUF_INIT;
-        strbuf_printf(&key, "%s|%s|%d|%s|%s", job.template_name ? job.template_name : "",
-                      job.lang ? job.lang : "", job.large_print, job.also ? job.also : "",
-                      job.clinic_name ? job.clinic_name : "");
         bool fresh = !job.error && job.template_name && job.lang && !job.clinic &&
                      S_in_shard(m->opt, job.number);
+        strbuf fonts = STRBUF_INIT;
+        if (fresh) {
+            char *tag = lang_bcp47(job.lang), *also = job.also ? lang_bcp47(job.also) : NULL;
+            strbuf_printf(&fonts, "%s|%s", pd_fonts_families(tag),
+                          also ? pd_fonts_families(also) : "");
+            free(tag);
+            free(also);
+        }
         for (size_t i = 0; fresh && i < n_seen; i++)
-            fresh = strcmp(seen[i], key.data) != 0;
+            fresh = strcmp(seen[i], fonts.data) != 0;
         if (!fresh) {
-            strbuf_free(&key);
+            strbuf_free(&fonts);
             pd_jobspec_clear(&job);
             continue;
         }
-        seen[n_seen++] = strbuf_take(&key);
+        seen[n_seen++] = strbuf_take(&fonts);
         strbuf clinic = STRBUF_INIT;
         if (job.clinic_name)
             strbuf_printf(&clinic, "%s/clinics/%s.xml", m->env->templates_dir, job.clinic_name);
@@ -1356,6 +1482,11 @@ static pd_renderer *S_warm(S_master *m)
         else
             pd_renderer_render(r, &warm, &res, &ignored);
         pd_job_result_free(&res);
+        /* every worker has this one: S_pick sends its jobs anywhere */
+        uint64_t *all = xmalloc(sizeof *all);
+        *all = ~(uint64_t)0;
+        g_hash_table_replace(m->laid_out, S_affinity_key(&job, clinic.data ? clinic.data : ""),
+                             all);
         strbuf_free(&clinic);
         pd_jobspec_clear(&job);
     }
@@ -1365,10 +1496,15 @@ static pd_renderer *S_warm(S_master *m)
     if (r && S_threads() != 1) {
         pd_renderer_free(r);
         r = NULL;
+        g_hash_table_remove_all(m->laid_out);
     }
     return r;
 }
 
+/* The run: hands jobs out to the workers and lists their reports in the
+ * manifest until the job file ends or the run stops (a signal, a broken
+ * job file, workers that cannot be kept running); then ends the workers.
+ * Returns the largest memory a worker used, kB. */
 static long S_run(S_master *m, bool *source_done, bool *fatal, pd_error *fatal_err)
 {
     struct sigaction sa;
@@ -1383,6 +1519,7 @@ static long S_run(S_master *m, bool *source_done, bool *fatal, pd_error *fatal_e
     pd_workpool_async_config pc = {m->opt->workers, JOBS_PER_WORKER, MAX_MESSAGE,   4,
                                    S_worker_child,  S_collect,       S_worker_lost, m};
     m->started = S_now();
+    m->laid_out = g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
     m->warm = S_warm(m);
     m->pool = pd_workpool_async_new(&pc);
     for (;;) {
@@ -1391,7 +1528,7 @@ static long S_run(S_master *m, bool *source_done, bool *fatal, pd_error *fatal_e
         if (m->warm) {
             /* the first jobs are handed out: the workers are forked and
                have their copy; a worker started later to replace one that
-               died starts afresh */
+               died starts afresh (S_worker_lost) */
             pd_renderer_free(m->warm);
             m->warm = NULL;
             malloc_trim(0);
@@ -1415,6 +1552,7 @@ static long S_run(S_master *m, bool *source_done, bool *fatal, pd_error *fatal_e
     /* end of input for the workers: they finish and exit */
     long peak = pd_workpool_async_close(m->pool, S_worker_ended);
     m->pool = NULL;
+    S_drop_ready(m);
     S_flush(m);
     S_remove_lost_temporaries(m);
     if (m->progress)
@@ -1616,6 +1754,8 @@ out:
         g_hash_table_destroy(m.old);
     if (m.lost_folders)
         g_hash_table_destroy(m.lost_folders);
+    if (m.laid_out)
+        g_hash_table_destroy(m.laid_out);
     free(m.pending);
     free(m.names.slots);
     if (m.lock_fd >= 0)

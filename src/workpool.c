@@ -681,9 +681,9 @@ static int S_async_slot_for(const pd_workpool_async *p)
     return -1;
 }
 
-bool pd_workpool_async_can_take(const pd_workpool_async *p)
+int pd_workpool_async_next_slot(const pd_workpool_async *p)
 {
-    return S_async_slot_for(p) >= 0;
+    return S_async_slot_for(p);
 }
 
 size_t pd_workpool_async_pending(const pd_workpool_async *p)
@@ -733,11 +733,12 @@ static void S_async_lost(pd_workpool_async *p, int i, const char *reason)
     free(tags);
 }
 
-bool pd_workpool_async_submit(pd_workpool_async *p, uint64_t tag, const void *data, size_t len,
-                              char *why, size_t why_len)
+bool pd_workpool_async_submit(pd_workpool_async *p, int i, uint64_t tag, const void *data,
+                              size_t len, char *why, size_t why_len)
 {
-    int i = S_async_slot_for(p);
-    if (i < 0) {
+    if (i < 0 || i >= p->cfg.workers ||
+        (p->slot[i].pid > 0 && p->slot[i].n_tags >= (size_t)p->cfg.in_flight) ||
+        (p->slot[i].pid == 0 && p->gave_up)) {
         snprintf(why, why_len, "no worker can take it");
         return false;
     }

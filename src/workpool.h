@@ -146,16 +146,18 @@ typedef struct pd_workpool_async_config {
 typedef struct pd_workpool_async pd_workpool_async;
 
 pd_workpool_async *pd_workpool_async_new(const pd_workpool_async_config *config);
-/* True when a worker can take a request now (one with room, or a slot
- * where one may be started). */
-bool pd_workpool_async_can_take(const pd_workpool_async *p);
-/* Hands the request to the first worker with room, starting one in the
- * first free slot if none has room. false with why ("cannot start a
- * worker process: ...") when a worker cannot be started: the pool then
+/* The slot that can take a request now: the first running worker with
+ * room, else the first slot where one may be started; -1 when none can.
+ * The caller may choose the request by the slot (batch sends a worker the
+ * jobs of templates and languages it has already laid out). */
+int pd_workpool_async_next_slot(const pd_workpool_async *p);
+/* Hands the request to the worker of slot (as pd_workpool_async_next_slot
+ * gave it), starting one there if none runs. false with why ("cannot start
+ * a worker process: ...") when a worker cannot be started: the pool then
  * starts no more. A worker found broken while sending is reported through
  * lost, the request with it. */
-bool pd_workpool_async_submit(pd_workpool_async *p, uint64_t tag, const void *data, size_t len,
-                              char *why, size_t why_len);
+bool pd_workpool_async_submit(pd_workpool_async *p, int slot, uint64_t tag, const void *data,
+                              size_t len, char *why, size_t why_len);
 /* Requests handed out and not yet answered or lost. */
 size_t pd_workpool_async_pending(const pd_workpool_async *p);
 /* give_up_after workers in a row died without answering, or one could not

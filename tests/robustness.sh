@@ -381,6 +381,34 @@ check "resume: only that one" grep -q ': 60 jobs: 1 written, 59 kept' "$T/res.er
 "$PILDOC" batch "$T/j2.csv" --out "$T/res" --jobs 2 --quiet --resume 2> "$T/res.err"
 check "resume: jobs whose input changed are rendered again" grep -q ': 2 jobs: 2 written, 0 kept' "$T/res.err"
 
+# a resumed run stopped by a signal: the jobs it had read ahead of the
+# workers (up to 16, sent to whichever worker has laid out their template
+# and language) and never started keep the rows an earlier run left for
+# them, like the jobs after them
+python3 tests/make-jobs.py 300 "$T/j300.csv"
+"$PILDOC" batch "$T/j300.csv" --out "$T/ahead" --jobs 2 --quiet 2>/dev/null
+sed 's/Dr Durand/Dr Other/' "$T/j300.csv" > "$T/j300b.csv"
+"$PILDOC" batch "$T/j300b.csv" --out "$T/ahead" --jobs 2 --quiet --resume 2> "$T/ahead.err" &
+pid=$!
+for _ in $(seq 400); do
+  grep -qs '"ok"' "$T"/ahead/.manifest.csv.*.part && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.02
+done
+kill -TERM $pid; wait $pid
+check "stopped resume: it stopped early" grep -q '(interrupted)' "$T/ahead.err"
+check "stopped resume: every job keeps one row" \
+  test "$(tail -n +2 "$T/ahead/manifest.csv.partial" | cut -d, -f1 | sort -u | wc -l)" = 300 -a \
+  "$(tail -n +2 "$T/ahead/manifest.csv.partial" | wc -l)" = 300
+allgood=1
+while IFS=, read -r num out status pages bytes sha err; do
+  out=${out//\"/}; sha=${sha//\"/}
+  [ "$(sha256sum "$T/ahead/$out" | cut -d' ' -f1)" = "$sha" ] || allgood=0
+done < <(grep '"ok"' "$T/ahead/manifest.csv.partial")
+check "stopped resume: every row names its file as it is (sha256)" test $allgood = 1
+"$PILDOC" batch "$T/j300b.csv" --out "$T/ahead" --jobs 2 --quiet --resume 2> "$T/ahead.err"
+check "stopped resume: a second resume finishes" grep -q ': 300 jobs: .* 0 failed' "$T/ahead.err"
+
 # a FIFO planted under a manifest's name in the folder must not hang --resume
 for name in manifest.csv.partial .manifest.csv.ABCDEFGH.part; do
   rm -rf "$T/rfifo"
