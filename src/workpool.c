@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,21 +50,26 @@ static int S_wait(int fd, short events, double deadline)
 }
 
 /* Sends (out) or receives all of p[0..len) before the deadline: 1 done,
- * 0 timed out, -1 the peer is gone or an error. */
+ * 0 timed out, -1 the peer is gone or an error. Tries first and polls only
+ * when the socket is not ready: a job or an answer waiting in the channel
+ * costs no poll. */
 static int S_transfer(int fd, bool out, char *p, size_t len, double deadline)
 {
     while (len) {
+        ssize_t n =
+            out ? send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT) : recv(fd, p, len, MSG_DONTWAIT);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+            return -1;
         int w = S_wait(fd, out ? POLLOUT : POLLIN, deadline);
         if (w <= 0)
             return w;
-        ssize_t n =
-            out ? send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT) : recv(fd, p, len, MSG_DONTWAIT);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
     }
     return 1;
 }
@@ -78,11 +84,28 @@ static int S_read_all(int fd, void *data, size_t len, double deadline)
     return S_transfer(fd, false, data, len, deadline);
 }
 
+/* The length and the bytes in one call (then the rest, if the channel was
+ * full). */
 static int S_send_frame(int fd, const void *data, size_t len, double deadline)
 {
     uint32_t n = (uint32_t)len;
-    int rc = S_write_all(fd, &n, sizeof n, deadline);
-    return rc == 1 && len ? S_write_all(fd, data, len, deadline) : rc;
+    struct iovec iov[2] = {{&n, sizeof n}, {(void *)data, len}};
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
+    ssize_t k;
+    do
+        k = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (k < 0 && errno == EINTR);
+    if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+        return -1;
+    size_t sent = k > 0 ? (size_t)k : 0;
+    if (sent < sizeof n) {
+        int rc = S_write_all(fd, (char *)&n + sent, sizeof n - sent, deadline);
+        if (rc != 1)
+            return rc;
+        sent = sizeof n;
+    }
+    sent -= sizeof n;
+    return sent < len ? S_write_all(fd, (const char *)data + sent, len - sent, deadline) : 1;
 }
 
 /* Appends the frame's bytes to out. -2 when it is longer than max. */
