@@ -1453,8 +1453,11 @@ static pd_renderer *S_warm(S_master *m)
     for (size_t scanned = 0;
          src && n_seen < WARM_MAX && scanned < WARM_SCAN && pd_jobsrc_next(src, &job, &err) == 1;
          scanned++) {
+        /* no clinic profile: the base a worker lays out for a job with
+           values (renderer.c, S_set_base) has no clinic logo, the document
+           without values has: they would differ */
         bool fresh = !job.error && job.template_name && job.lang && !job.clinic &&
-                     S_in_shard(m->opt, job.number);
+                     !job.clinic_name && S_in_shard(m->opt, job.number);
         strbuf fonts = STRBUF_INIT;
         if (fresh) {
             char *tag = lang_bcp47(job.lang), *also = job.also ? lang_bcp47(job.also) : NULL;
@@ -1471,9 +1474,6 @@ static pd_renderer *S_warm(S_master *m)
             continue;
         }
         seen[n_seen++] = strbuf_take(&fonts);
-        strbuf clinic = STRBUF_INIT;
-        if (job.clinic_name)
-            strbuf_printf(&clinic, "%s/clinics/%s.xml", m->env->templates_dir, job.clinic_name);
         pd_job warm = {.template_name = job.template_name,
                        .lang = job.lang,
                        .paper = m->opt->paper,
@@ -1483,7 +1483,6 @@ static pd_renderer *S_warm(S_master *m)
                        .page = 1,
                        .dpi = 100,
                        .large_print = job.large_print,
-                       .clinic = job.clinic_name ? clinic.data : NULL,
                        .plain = m->opt->plain};
         pd_job_result res = {0};
         pd_error ignored = {0}; /* the job itself will say what is wrong */
@@ -1495,9 +1494,7 @@ static pd_renderer *S_warm(S_master *m)
         /* every worker has this one: S_pick sends its jobs anywhere */
         uint64_t *all = xmalloc(sizeof *all);
         *all = ~(uint64_t)0;
-        g_hash_table_replace(m->laid_out, S_affinity_key(&job, clinic.data ? clinic.data : ""),
-                             all);
-        strbuf_free(&clinic);
+        g_hash_table_replace(m->laid_out, S_affinity_key(&job, ""), all);
         pd_jobspec_clear(&job);
     }
     for (size_t i = 0; i < n_seen; i++)

@@ -119,6 +119,30 @@ check "shard 2/3 holds jobs 2, 5, 8 ..." bash -c "cut -d, -f1 '$T/sh/manifest-2-
 same=1
 for f in "$T"/one/*.pdf; do cmp -s "$f" "$T/sh/$(basename "$f")" || same=0; done
 check "sharded outputs byte-identical to the unsharded run" test $same = 1
+# jobs of many kinds interleaved (templates, languages, a second language,
+# large print, clinic profiles with logos, the first Chinese one among
+# them): the master warms one of each set of font families and sends each
+# worker the kinds it has laid out; the files and the manifest are the
+# same with 1, 2 or 3 workers
+python3 - "$T/mix.csv" <<'PY'
+import csv, sys
+with open(sys.argv[1], "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["template", "lang", "output", "patient.id", "also", "large_print", "clinic"])
+    for i in range(1, 49):
+        t = ["leaflet", "consent"][i % 2]
+        lang = ["en", "fr", "zh_CN"][(i // 2) % 3]
+        also = ("en" if lang == "fr" else "fr") if t == "leaflet" and i % 3 == 0 else ""
+        w.writerow([t, lang, "m%02d.pdf" % i, "M%03d" % i, also, "1" if i % 7 == 0 else "",
+                    ["montreal", "paris", "", "beijing"][i % 4]])
+PY
+for j in 1 2 3; do $PILDOC batch "$T/mix.csv" --out "$T/mix$j" --jobs $j --quiet 2>/dev/null; done
+check "mixed kinds, --jobs 1: all written" test "$(grep -c '"ok"' "$T/mix1/manifest.csv")" = 48
+check "mixed kinds: the same manifest with 2 and 3 workers" \
+  bash -c "cmp -s '$T/mix1/manifest.csv' '$T/mix2/manifest.csv' && cmp -s '$T/mix1/manifest.csv' '$T/mix3/manifest.csv'"
+same=1
+for f in "$T"/mix1/*.pdf; do cmp -s "$f" "$T/mix2/${f##*/}" && cmp -s "$f" "$T/mix3/${f##*/}" || same=0; done
+check "mixed kinds: byte-identical files with 1, 2 and 3 workers" test $same = 1
 
 # --- progress: on a terminal only ------------------------------------------------------
 if command -v script >/dev/null; then
