@@ -5,7 +5,7 @@
  * bytes) on one socket pair per worker; the worker's life
  * (pd_workpool_worker_main: start once, answer requests in order until
  * the channel closes, stop), with an optional writer thread that finishes
- * each answer (batch: flush the file to disk and rename it into place)
+ * each answer (batch: write the file, flush it to disk, rename it into place)
  * while the next request is handled; starting workers; noticing a worker
  * that died and saying how.
  *
@@ -24,8 +24,10 @@
  *   finds the queue full fails at once (PD_WORKPOOL_BUSY).
  * - pd_workpool_async (batch): one thread submits requests, tagged, up to
  *   `in_flight` per worker, and collects answers in a poll loop, through
- *   callbacks. Workers are forked (the caller is single-threaded) as
- *   requests need them and run a function of the caller's. A worker that
+ *   callbacks; the caller picks the worker (pd_workpool_async_next_slot)
+ *   and may choose the request for it. Workers are forked (the caller is
+ *   single-threaded) as requests need them and run a function of the
+ *   caller's. A worker that
  *   dies fails the requests it held (the `lost` callback, with their tags
  *   and how it ended); the next request starts a new one, unless
  *   `give_up_after` workers in a row died without answering once.
