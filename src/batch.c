@@ -1215,24 +1215,29 @@ static bool S_read_job(S_master *m, bool *fatal, pd_error *fatal_err)
     return true;
 }
 
-/* The ready job for the worker of slot: the first one of a template and
- * language it has laid out, else the first one no worker has laid out,
- * else the oldest; the oldest too once LOOK_AHEAD later jobs went before
- * it. So each worker lays out about its share of the combinations, in
- * parallel with the others, and a worker never waits while a job does. */
+/* The ready job for the worker of slot: of those of a template and
+ * language it has laid out, the first one of a combination the fewest
+ * other workers have (its own before those every worker inherited from the
+ * master's warm-up); else the first one no worker has laid out; else the
+ * oldest, also once LOOK_AHEAD later jobs went before it. So each worker
+ * lays out about its share of the combinations, in parallel with the
+ * others, and a worker never waits while a job does. */
 static size_t S_pick(S_master *m, int slot)
 {
     uint64_t bit = (uint64_t)1 << slot;
-    size_t unknown = m->n_ready;
+    size_t best = m->n_ready, unknown = m->n_ready;
+    int best_sharing = INT_MAX;
     if (m->ready[0].passed < LOOK_AHEAD)
         for (size_t k = 0; k < m->n_ready; k++) {
             uint64_t *have = g_hash_table_lookup(m->laid_out, m->ready[k].key);
-            if (have && (*have & bit))
-                return k;
+            if (have && (*have & bit) && __builtin_popcountll(*have) < best_sharing) {
+                best = k;
+                best_sharing = __builtin_popcountll(*have);
+            }
             if (!have && unknown == m->n_ready)
                 unknown = k;
         }
-    return unknown < m->n_ready ? unknown : 0;
+    return best < m->n_ready ? best : unknown < m->n_ready ? unknown : 0;
 }
 
 /* Sends ready job k to the worker of slot. */
@@ -1424,16 +1429,17 @@ static long S_threads(void)
 /* The first document of each template and language costs a worker 5-10
  * times a later one (loading, laying out and subsetting what every later
  * one reuses); a language in a new script costs the most, and its fonts
- * (the Chinese faces) are the largest part of a worker's memory. Before
- * forking any worker the master renders, for each set of font families
- * among the first jobs (Latin, Chinese: lang + also), the document
- * without values (the base of the PDF writer's cache, render.h) of the
- * first combination in it; every worker inherits that renderer, its pages
- * shared until written (the master drops its own once they are forked).
- * The other combinations are laid out by the workers, in parallel, each
- * its share (S_pick): make bench's 300 jobs warm 2 of their 6 combinations
- * here, 70 ms before the first fork instead of 170 ms, and a worker's peak
- * memory stays 31 MB (45-50 MB when each loads the Chinese faces itself).
+ * (the Chinese faces) and a template's libraries (librsvg for an SVG) are
+ * the largest part of a worker's memory. Before forking any worker the
+ * master renders the document without values (the base of the PDF
+ * writer's cache, render.h) of each of the first jobs that brings a
+ * template or a set of font families (Latin, Chinese: lang + also) not met
+ * yet; every worker inherits that renderer, its pages shared until written
+ * (the master drops its own once they are forked). The other combinations
+ * are laid out by the workers, in parallel, each its share (S_pick): make
+ * bench's 300 jobs warm 2 of their 6 combinations here, 70 ms before the
+ * first fork instead of 170 ms, and a worker's peak memory stays 31-35 MB
+ * (45-50 MB when each loads the Chinese faces itself).
  * Outputs do not change: a renderer's caches never change its documents
  * (tests/batch.sh and tests/shards.sh compare --jobs 1 and 2). Only the
  * installed data is read (templates, catalogs, fonts, installed clinic
@@ -1447,33 +1453,45 @@ static pd_renderer *S_warm(S_master *m)
     pd_error err = {0};
     pd_renderer *r = pd_renderer_new(m->env, &err);
     pd_jobsrc *src = r ? pd_jobsrc_open(m->opt->jobs_file, m->schema, &err) : NULL;
-    char *seen[WARM_MAX];
-    size_t n_seen = 0;
+    /* the font sets and the templates met: "F:families" and "T:name" */
+    char *seen[2 * WARM_MAX];
+    size_t n_seen = 0, n_warmed = 0;
     pd_jobspec job;
     for (size_t scanned = 0;
-         src && n_seen < WARM_MAX && scanned < WARM_SCAN && pd_jobsrc_next(src, &job, &err) == 1;
+         src && n_warmed < WARM_MAX && scanned < WARM_SCAN && pd_jobsrc_next(src, &job, &err) == 1;
          scanned++) {
         /* no clinic profile: the base a worker lays out for a job with
            values (renderer.c, S_set_base) has no clinic logo, the document
            without values has: they would differ */
         bool fresh = !job.error && job.template_name && job.lang && !job.clinic &&
                      !job.clinic_name && S_in_shard(m->opt, job.number);
-        strbuf fonts = STRBUF_INIT;
+        strbuf fonts = STRBUF_INIT, tpl = STRBUF_INIT;
         if (fresh) {
             char *tag = lang_bcp47(job.lang), *also = job.also ? lang_bcp47(job.also) : NULL;
-            strbuf_printf(&fonts, "%s|%s", pd_fonts_families(tag),
+            strbuf_printf(&fonts, "F:%s|%s", pd_fonts_families(tag),
                           also ? pd_fonts_families(also) : "");
+            strbuf_printf(&tpl, "T:%s", job.template_name);
             free(tag);
             free(also);
         }
-        for (size_t i = 0; fresh && i < n_seen; i++)
-            fresh = strcmp(seen[i], fonts.data) != 0;
-        if (!fresh) {
+        bool new_fonts = fresh, new_template = fresh;
+        for (size_t i = 0; fresh && i < n_seen; i++) {
+            new_fonts &= strcmp(seen[i], fonts.data) != 0;
+            new_template &= strcmp(seen[i], tpl.data) != 0;
+        }
+        if (!new_fonts && !new_template) {
             strbuf_free(&fonts);
+            strbuf_free(&tpl);
             pd_jobspec_clear(&job);
             continue;
         }
-        seen[n_seen++] = strbuf_take(&fonts);
+        if (new_fonts)
+            seen[n_seen++] = strbuf_take(&fonts);
+        if (new_template)
+            seen[n_seen++] = strbuf_take(&tpl);
+        strbuf_free(&fonts);
+        strbuf_free(&tpl);
+        n_warmed++;
         pd_job warm = {.template_name = job.template_name,
                        .lang = job.lang,
                        .paper = m->opt->paper,
