@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <limits.h>
 #include <malloc.h>
+#include <nettle/sha2.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -198,17 +199,15 @@ typedef struct S_names {
     size_t cap, n;
 } S_names;
 
-/* The job that already uses name, or 0 after recording it for job. */
-static size_t S_names_claim(S_names *t, const char *name, size_t job)
+/* The job that already uses the name of key (S_name_key), or 0 after
+ * recording it for job. */
+static size_t S_names_claim(S_names *t, const char *key, size_t job)
 {
-    char *key = S_name_key(name);
-    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-    g_checksum_update(sum, (const guchar *)key, (gssize)strlen(key));
-    guint8 digest[32];
-    gsize dlen = sizeof digest;
-    g_checksum_get_digest(sum, digest, &dlen);
-    g_checksum_free(sum);
-    free(key);
+    struct sha256_ctx sum;
+    uint8_t digest[SHA256_DIGEST_SIZE];
+    sha256_init(&sum);
+    sha256_update(&sum, strlen(key), (const uint8_t *)key);
+    sha256_digest(&sum, sizeof digest, digest);
     uint64_t a, b;
     memcpy(&a, digest, 8);
     memcpy(&b, digest + 8, 8);
@@ -1001,6 +1000,20 @@ static void S_old_manifests(int out_fd, const S_manifest_names *n, const char *k
     closedir(d);
 }
 
+/* The digest of sum as 64 lowercase hex digits (the manifest's), by GNU
+ * Nettle (the CPU's SHA instructions: 7 times GLib's GChecksum). */
+static void S_sha256_hex(struct sha256_ctx *sum, char hex[65])
+{
+    static const char digits[] = "0123456789abcdef";
+    uint8_t md[SHA256_DIGEST_SIZE];
+    sha256_digest(sum, sizeof md, md);
+    for (size_t i = 0; i < sizeof md; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 15];
+    }
+    hex[64] = '\0';
+}
+
 /* SHA-256 of what a job asks for: its message to the worker (number,
  * template, language, output, data file and clinic profile names, values),
  * the paper, the strictness and the data file's and profile's size and
@@ -1008,8 +1021,9 @@ static void S_old_manifests(int out_fd, const S_manifest_names *n, const char *k
 static void S_input_sha(const S_options *opt, const strbuf *msg, const char *data_file,
                         const char *clinic, char hex[65])
 {
-    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-    g_checksum_update(sum, (const guchar *)msg->data, (gssize)msg->len);
+    struct sha256_ctx sum;
+    sha256_init(&sum);
+    sha256_update(&sum, msg->len, (const uint8_t *)msg->data);
     char extra[128];
     struct stat st;
     if (data_file && *data_file && stat(data_file, &st) == 0)
@@ -1019,14 +1033,13 @@ static void S_input_sha(const S_options *opt, const strbuf *msg, const char *dat
     else
         snprintf(extra, sizeof extra, "|%s|%d%s", opt->paper->name, opt->strict,
                  opt->plain ? "|plain" : "");
-    g_checksum_update(sum, (const guchar *)extra, (gssize)strlen(extra));
+    sha256_update(&sum, strlen(extra), (const uint8_t *)extra);
     if (clinic && *clinic && stat(clinic, &st) == 0) {
         snprintf(extra, sizeof extra, "|clinic|%lld|%lld.%09ld", (long long)st.st_size,
                  (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-        g_checksum_update(sum, (const guchar *)extra, (gssize)strlen(extra));
+        sha256_update(&sum, strlen(extra), (const uint8_t *)extra);
     }
-    snprintf(hex, 65, "%s", g_checksum_get_string(sum));
-    g_checksum_free(sum);
+    S_sha256_hex(&sum, hex);
 }
 
 /* --resume: true (with r filled in) when the job's output exists and is
@@ -1053,13 +1066,14 @@ static bool S_resumable(S_master *m, S_result *r)
         return false;
     bool same = false;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == row->bytes) {
-        GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-        char buf[65536];
+        struct sha256_ctx sum;
+        sha256_init(&sum);
+        char buf[65536], hex[65];
         ssize_t got;
         while ((got = read(fd, buf, sizeof buf)) > 0)
-            g_checksum_update(sum, (const guchar *)buf, got);
-        same = got == 0 && strcmp(g_checksum_get_string(sum), row->sha) == 0;
-        g_checksum_free(sum);
+            sha256_update(&sum, (size_t)got, (const uint8_t *)buf);
+        S_sha256_hex(&sum, hex);
+        same = got == 0 && strcmp(hex, row->sha) == 0;
     }
     close(fd);
     if (same) {
@@ -1077,14 +1091,14 @@ static const char *S_refusal(S_master *m, const pd_jobspec *job, char *buf, size
     /* every valid name counts, whatever else is wrong with the job, as it
        does in the shards that skip this job */
     const char *bad = job->output ? S_bad_output(job->output) : "no output name";
-    size_t first = bad ? 0 : S_names_claim(&m->names, job->output, job->number);
+    char *key = bad ? NULL : S_name_key(job->output);
+    size_t first = bad ? 0 : S_names_claim(&m->names, key, job->number);
+    bool reserved = key && !strchr(key, '/') && S_reserved_name(key);
+    free(key);
     if (job->error)
         return job->error;
     if (bad)
         return bad;
-    char *key = S_name_key(job->output);
-    bool reserved = !strchr(key, '/') && S_reserved_name(key);
-    free(key);
     if (reserved)
         return "the output name is that of a manifest of the output folder";
     if (first) {
@@ -1151,8 +1165,11 @@ static bool S_read_job(S_master *m, bool *fatal, pd_error *fatal_err)
     }
     if (!S_in_shard(m->opt, job.number)) {
         /* its name still counts: every shard refuses the same jobs */
-        if (job.output && !S_bad_output(job.output))
-            S_names_claim(&m->names, job.output, job.number);
+        if (job.output && !S_bad_output(job.output)) {
+            char *key = S_name_key(job.output);
+            S_names_claim(&m->names, key, job.number);
+            free(key);
+        }
         pd_jobspec_clear(&job);
         return true;
     }
