@@ -479,18 +479,42 @@ typedef struct S_key {
     strbuf *out; /* KEY_BUILD */
 } S_key;
 
-/* A layout's identity as kept with it (S_key_walk's bytes). */
-typedef struct S_identity {
-    size_t len;
-    unsigned char bytes[];
-} S_identity;
+/* What is kept with a layout made here (one GObject datum): the identity
+ * it was made for (S_key_walk's bytes; none for a layout the cache does
+ * not hold), and what is measured from it once (S_measure, S_longest_word). */
+struct S_measures;
+typedef struct S_kept {
+    struct S_measures *measures; /* NULL until measured */
+    double longest_word;         /* valid when has_longest */
+    bool has_longest;
+    size_t id_len;
+    unsigned char id[];
+} S_kept;
 
-static GQuark S_identity_quark(void)
+static GQuark S_kept_quark(void)
 {
     static GQuark q; /* an interned name, the same in every process: no state of ours */
     if (!q)
-        q = g_quark_from_static_string("pildoc-identity");
+        q = g_quark_from_static_string("pildoc-kept");
     return q;
+}
+
+static void S_kept_free(gpointer p)
+{
+    S_kept *k = p;
+    free(k->measures);
+    free(k);
+}
+
+/* The layout's kept data; made (with no identity) when it has none. */
+static S_kept *S_kept_of(PangoLayout *layout)
+{
+    S_kept *k = g_object_get_qdata(G_OBJECT(layout), S_kept_quark());
+    if (!k) {
+        k = xcalloc(1, sizeof *k);
+        g_object_set_qdata_full(G_OBJECT(layout), S_kept_quark(), k, S_kept_free);
+    }
+    return k;
 }
 
 static uint64_t S_mix(uint64_t h, uint64_t w)
@@ -499,7 +523,7 @@ static uint64_t S_mix(uint64_t h, uint64_t w)
     return h ^ (h >> 29);
 }
 
-static void S_key_feed(S_key *k, const void *p, size_t n)
+static inline __attribute__((always_inline)) void S_key_feed(S_key *k, const void *p, size_t n)
 {
     const unsigned char *b = p;
     switch (k->mode) {
@@ -526,12 +550,12 @@ static void S_key_feed(S_key *k, const void *p, size_t n)
     }
 }
 
-static void S_key_num(S_key *k, double v)
+static inline __attribute__((always_inline)) void S_key_num(S_key *k, double v)
 {
     S_key_feed(k, &v, sizeof v);
 }
 
-static void S_key_str(S_key *k, const char *s)
+static inline __attribute__((always_inline)) void S_key_str(S_key *k, const char *s)
 {
     size_t n = s ? strlen(s) : (size_t)-1; /* NULL and "" differ */
     S_key_feed(k, &n, sizeof n);
@@ -539,9 +563,11 @@ static void S_key_str(S_key *k, const char *s)
         S_key_feed(k, s, n);
 }
 
-/* Everything that makes a layout what it is, fed to k in one order. */
-static void S_key_walk(const S_state *st, const pd_text *text, double width, const S_style *style,
-                       int flags, S_key *k)
+/* Everything that makes a layout what it is, fed to k in one order
+ * (inlined into each of its three callers, for its one mode). */
+static inline __attribute__((always_inline)) void S_key_walk(const S_state *st, const pd_text *text,
+                                                             double width, const S_style *style,
+                                                             int flags, S_key *k)
 {
     S_key_str(k, st->lang_tag);
     S_key_str(k, st->also_tag); /* how PD_SPAN_SECOND spans are shaped */
@@ -581,31 +607,39 @@ static void S_key_name(const S_key *k, char out[40])
     out[n] = '\0';
 }
 
+/* The hash of an identity (and its length). */
+static void S_key_hash(const S_state *st, const pd_text *text, double width, const S_style *style,
+                       int flags, S_key *k)
+{
+    *k = (S_key){.mode = KEY_HASH, .h = 0x243f6a8885a308d3u};
+    S_key_walk(st, text, width, style, flags, k);
+}
+
 /* Whether `layout` was made for this identity (its kept one). */
 static bool S_key_matches(const S_state *st, PangoLayout *layout, const pd_text *text, double width,
                           const S_style *style, int flags)
 {
-    const S_identity *id = g_object_get_qdata(G_OBJECT(layout), S_identity_quark());
-    if (!id)
+    const S_kept *kept = g_object_get_qdata(G_OBJECT(layout), S_kept_quark());
+    if (!kept || !kept->id_len)
         return false;
-    S_key k = {.mode = KEY_CMP, .at = id->bytes, .end = id->bytes + id->len};
+    S_key k = {.mode = KEY_CMP, .at = kept->id, .end = kept->id + kept->id_len};
     S_key_walk(st, text, width, style, flags, &k);
     return !k.differs && k.at == k.end;
 }
 
-/* Keeps the identity a layout was made for with it. */
+/* Keeps the identity a new layout was made for with it. */
 static void S_key_keep(const S_state *st, PangoLayout *layout, const pd_text *text, double width,
                        const S_style *style, int flags)
 {
     strbuf sb = STRBUF_INIT;
     S_key k = {.mode = KEY_BUILD, .out = &sb};
     S_key_walk(st, text, width, style, flags, &k);
-    S_identity *id = xmalloc(sizeof *id + sb.len);
-    id->len = sb.len;
+    S_kept *kept = xcalloc(1, sizeof *kept + sb.len);
+    kept->id_len = sb.len;
     if (sb.len)
-        memcpy(id->bytes, sb.data, sb.len);
+        memcpy(kept->id, sb.data, sb.len);
     strbuf_free(&sb);
-    g_object_set_qdata_full(G_OBJECT(layout), S_identity_quark(), id, free);
+    g_object_set_qdata_full(G_OBJECT(layout), S_kept_quark(), kept, S_kept_free);
 }
 
 /* How long a line to write on is: its width in ems, but never less than
@@ -1139,8 +1173,8 @@ static PangoLayout *S_make_layout(S_state *st, const pd_text *text, double width
                      width);
         return NULL;
     }
-    S_key k = {.mode = KEY_HASH, .h = 0x243f6a8885a308d3u};
-    S_key_walk(st, text, width, style, flags, &k);
+    S_key k;
+    S_key_hash(st, text, width, style, flags, &k);
     char name[40];
     S_key_name(&k, name);
     PangoLayout *layout = pd_fonts_cached_layout(st->fonts, name);
@@ -1225,17 +1259,10 @@ typedef struct S_measures {
     bool has_natural;
 } S_measures;
 
-static GQuark S_measures_quark(void)
-{
-    static GQuark q; /* an interned name, the same in every process: no state of ours */
-    if (!q)
-        q = g_quark_from_static_string("pildoc-measures");
-    return q;
-}
-
 static S_measures *S_measure(PangoLayout *layout)
 {
-    S_measures *m = g_object_get_qdata(G_OBJECT(layout), S_measures_quark());
+    S_kept *kept = S_kept_of(layout);
+    S_measures *m = kept->measures;
     if (m)
         return m;
     size_t count = (size_t)pango_layout_get_line_count(layout), n_rules = 0;
@@ -1291,7 +1318,7 @@ static S_measures *S_measure(PangoLayout *layout)
         if (lines[k + 1].top - lines[k].top > lines[k].height)
             lines[k].height = lines[k + 1].top - lines[k].top;
     m->n_lines = i;
-    g_object_set_qdata_full(G_OBJECT(layout), S_measures_quark(), m, free);
+    kept->measures = m;
     return m;
 }
 
@@ -1715,10 +1742,9 @@ static double S_longest_word(S_state *st, const pd_text *cell, const S_style *st
         return 0;
     /* kept on the layout, which the worker's cache shares between
        documents: measuring the pieces was 6 % of a batch */
-    static const char key[] = "pildoc-longest-word";
-    const double *known = g_object_get_data(G_OBJECT(l), key);
-    if (known)
-        return *known;
+    S_kept *kept = S_kept_of(l);
+    if (kept->has_longest)
+        return kept->longest_word;
     int n_attrs = 0;
     const PangoLogAttr *attrs = pango_layout_get_log_attrs_readonly(l, &n_attrs);
     const char *text = pango_layout_get_text(l);
@@ -1752,9 +1778,8 @@ static double S_longest_word(S_state *st, const pd_text *cell, const S_style *st
             break;
         p = g_utf8_next_char(p);
     }
-    double *keep = g_new(double, 1);
-    *keep = longest;
-    g_object_set_data_full(G_OBJECT(l), key, keep, g_free);
+    kept->longest_word = longest;
+    kept->has_longest = true;
     return longest;
 }
 
