@@ -1778,6 +1778,7 @@ static double S_longest_word(S_state *st, const pd_text *cell, const S_style *st
             break;
         p = g_utf8_next_char(p);
     }
+    free(lines);
     kept->longest_word = longest;
     kept->has_longest = true;
     return longest;
