@@ -24,11 +24,15 @@ typedef struct S_ctx {
     const char *tr_what; /* "fr translation" */
     GHashTable *cached;  /* this language's entries of the cache, or NULL */
     GHashTable *images;  /* the cache's decoded <img> pictures, or NULL */
+    /* the last template file named in an origin, and its interned copy
+       (pd_doc_intern compares with every string of the pool) */
+    const char *file, *file_interned;
 } S_ctx;
 
 /* One message as parsed and checked for one language. */
 typedef struct S_message {
-    xmlDocPtr markup;   /* the translation, or the template text */
+    xmlDocPtr markup;   /* the translation, or the template text, its white space collapsed */
+    xmlNodePtr root;    /* markup's root element */
     bool translated;    /* markup is the translation */
     char *untranslated; /* the msgid when it printed in English, else NULL */
 } S_message;
@@ -104,10 +108,10 @@ static bool S_condition(S_ctx *c, xmlNodePtr n)
     return negate ? !match : match;
 }
 
-/* Appends collapsed text (a translation may hold newlines). */
-static void S_add_text(pd_text *out, const char *s, unsigned style, pd_origin origin)
+/* s with each run of white space made one space (a translation may hold
+ * newlines), into out (as long as s at most); returns its length. */
+static size_t S_collapse(const char *s, char *collapsed)
 {
-    char *collapsed = xmalloc(strlen(s) + 1);
     size_t n = 0;
     bool space = false;
     for (const char *p = s; *p; p++) {
@@ -122,9 +126,27 @@ static void S_add_text(pd_text *out, const char *s, unsigned style, pd_origin or
     }
     if (space)
         collapsed[n++] = ' ';
-    if (n)
-        pd_text_add(out, collapsed, n, style, origin);
-    free(collapsed);
+    collapsed[n] = '\0';
+    return n;
+}
+
+/* Collapses the white space of every text node of a message once, when
+ * it is loaded (the worker's cache keeps it): not again for each
+ * document. */
+static void S_collapse_tree(xmlNodePtr parent)
+{
+    for (xmlNodePtr n = parent->children; n; n = n->next) {
+        if (n->type == XML_TEXT_NODE && n->content) {
+            const char *s = (const char *)n->content;
+            char *collapsed = xmalloc(strlen(s) + 1);
+            S_collapse(s, collapsed);
+            if (strcmp(collapsed, s) != 0)
+                xmlNodeSetContent(n, BAD_CAST collapsed);
+            free(collapsed);
+        } else if (n->type == XML_ELEMENT_NODE) {
+            S_collapse_tree(n);
+        }
+    }
 }
 
 /* Plural forms of the units counts are printed in. The forms go through
@@ -307,7 +329,10 @@ static void S_spans(S_ctx *c, xmlNodePtr parent, unsigned style, pd_origin origi
 {
     for (xmlNodePtr n = parent->children; n; n = n->next) {
         if (n->type == XML_TEXT_NODE) {
-            S_add_text(out, (const char *)n->content, style, origin);
+            /* collapsed already (S_collapse_tree) */
+            if (n->content && n->content[0])
+                pd_text_add(out, (const char *)n->content, strlen((const char *)n->content), style,
+                            origin);
         } else if (n->type == XML_ELEMENT_NODE) {
             const pd_element *el = pd_element_find((const char *)n->name);
             switch (el ? el->id : PD_EL_COUNT) {
@@ -374,6 +399,9 @@ static S_message *S_message_load(S_ctx *c, xmlNodePtr elem, const char *file, lo
     m = xcalloc(1, sizeof *m);
     m->translated = tr != NULL;
     m->markup = tr ? tr : src;
+    m->root = xmlDocGetRootElement(m->markup);
+    if (m->root)
+        S_collapse_tree(m->root);
     m->untranslated = untranslated ? xstrdup(msgid) : NULL;
     if (tr)
         tr = NULL;
@@ -405,8 +433,12 @@ static bool S_translate(S_ctx *c, xmlNodePtr elem, pd_text *out)
         c->stats->messages++;
     if (m->untranslated)
         S_note_untranslated(c, m->untranslated);
-    pd_origin origin = {pd_doc_intern(c->doc, file), line, m->translated ? c->tr_what : NULL};
-    S_spans(c, xmlDocGetRootElement(m->markup), 0, origin, out);
+    if (file != c->file || !c->file_interned) {
+        c->file = file;
+        c->file_interned = pd_doc_intern(c->doc, file);
+    }
+    pd_origin origin = {c->file_interned, line, m->translated ? c->tr_what : NULL};
+    S_spans(c, m->root, 0, origin, out);
     if (!c->cached)
         S_message_free(m);
     return true;
@@ -720,8 +752,8 @@ pd_doc *pd_bind(const pd_template *t, const pd_schema *schema, const pd_values *
     char what[64];
     snprintf(what, sizeof what, "%s translation", pd_lang_code(lang));
     S_ctx c = {
-        lang, t, schema, values, doc, stats, err, NULL, S_cache_for(cache, pd_lang_code(lang)),
-        NULL};
+        lang, t,    schema, values, doc, stats, err, NULL, S_cache_for(cache, pd_lang_code(lang)),
+        NULL, NULL, NULL};
     c.images = cache ? cache->images : NULL;
     c.tr_what = pd_doc_intern(doc, what);
     xmlNodePtr root = xmlDocGetRootElement(t->doc);

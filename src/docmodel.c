@@ -1,5 +1,6 @@
 #include "docmodel.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,9 +91,23 @@ void pd_doc_free(pd_doc *doc)
     free(doc);
 }
 
+/* Arrays of blocks and spans grow only here, by doubling: an array of n
+ * entries has room for the power of two at or above n (at least 4), and
+ * is full when n is one of those. */
+static bool S_full(size_t n)
+{
+    return n == 0 || (n >= 4 && (n & (n - 1)) == 0);
+}
+
+static size_t S_room_after(size_t n)
+{
+    return n ? 2 * n : 4;
+}
+
 pd_block *pd_block_append(pd_block **blocks, size_t *n)
 {
-    *blocks = xrealloc(*blocks, (*n + 1) * sizeof **blocks);
+    if (S_full(*n))
+        *blocks = xrealloc(*blocks, S_room_after(*n) * sizeof **blocks);
     pd_block *b = &(*blocks)[(*n)++];
     memset(b, 0, sizeof *b);
     return b;
@@ -112,7 +127,8 @@ void pd_text_add(pd_text *t, const char *s, size_t len, unsigned style, pd_origi
             return;
         }
     }
-    t->spans = xrealloc(t->spans, (t->n_spans + 1) * sizeof *t->spans);
+    if (S_full(t->n_spans))
+        t->spans = xrealloc(t->spans, S_room_after(t->n_spans) * sizeof *t->spans);
     pd_span *sp = &t->spans[t->n_spans++];
     sp->text = xstrndup(s, len);
     sp->style = style;

@@ -152,6 +152,7 @@ typedef struct S_slice {
     int block_end;       /* the last slice of a block: breaking after it parts no pair */
     pd_item *items;      /* y relative to the slice's top */
     size_t n_items;
+    size_t cap_items; /* room in items (S_items_reserve) */
 } S_slice;
 
 typedef struct S_frame {
@@ -172,7 +173,8 @@ typedef struct S_state {
     S_styles sty;
     pd_pages *out;
     S_slice *slices;
-    size_t n_slices;
+    size_t n_slices, cap_slices;
+    size_t cap_layouts, cap_tags; /* room in out->layouts, out->tags */
     S_frame *frames;
     size_t n_frames;
     int n_tables;
@@ -217,9 +219,22 @@ static double S_max_body_h(const S_state *st)
     return st->bottom - (st->top_first > st->top_other ? st->top_first : st->top_other);
 }
 
+/* Room for `more` entries after n in an array of cap (grown by doubling:
+ * arrays grown one entry at a time were a tenth of a document's layout). */
+static void *S_grow(void *array, size_t n, size_t more, size_t *cap, size_t size)
+{
+    if (n + more <= *cap)
+        return array;
+    size_t want = *cap ? *cap : 8;
+    while (want < n + more)
+        want *= 2;
+    *cap = want;
+    return xrealloc(array, want * size);
+}
+
 static S_slice *S_new_slice(S_state *st, double height, double space_before)
 {
-    st->slices = xrealloc(st->slices, (st->n_slices + 1) * sizeof *st->slices);
+    st->slices = S_grow(st->slices, st->n_slices, 1, &st->cap_slices, sizeof *st->slices);
     S_slice *s = &st->slices[st->n_slices++];
     memset(s, 0, sizeof *s);
     s->height = height;
@@ -233,9 +248,14 @@ static void S_glue(S_state *st, size_t i, int g)
         st->slices[i].glue = g;
 }
 
+static void S_items_reserve(S_slice *s, size_t more)
+{
+    s->items = S_grow(s->items, s->n_items, more, &s->cap_items, sizeof *s->items);
+}
+
 static pd_item *S_add_item(S_slice *s)
 {
-    s->items = xrealloc(s->items, (s->n_items + 1) * sizeof *s->items);
+    S_items_reserve(s, 1);
     pd_item *it = &s->items[s->n_items++];
     memset(it, 0, sizeof *it);
     return it;
@@ -275,7 +295,7 @@ static void S_add_box(S_slice *s, double x, double y, double w, double h, int ch
 static int S_tag_new(S_state *st, pd_tag_type type)
 {
     pd_pages *p = st->out;
-    p->tags = xrealloc(p->tags, (p->n_tags + 1) * sizeof *p->tags);
+    p->tags = S_grow(p->tags, p->n_tags, 1, &st->cap_tags, sizeof *p->tags);
     p->tags[p->n_tags] = (pd_tag){type, st->tag_parent, 0};
     return (int)++p->n_tags;
 }
@@ -283,13 +303,15 @@ static int S_tag_new(S_state *st, pd_tag_type type)
 /* A line that shows nothing but a line to write on (an empty value). */
 static bool S_blank_line(const pd_item *it)
 {
-    char *text = pd_item_text(it);
+    if (it->kind != PD_ITEM_LINE || !it->line || !it->line->layout)
+        return true;
+    const char *q = pango_layout_get_text(it->line->layout) + it->line->start_index;
+    const char *end = q + it->line->length;
     bool blank = true;
-    for (const char *q = text; *q && blank; q = g_utf8_next_char(q)) {
+    for (; q < end && *q && blank; q = g_utf8_next_char(q)) {
         gunichar c = g_utf8_get_char(q);
         blank = g_unichar_isspace(c) || c == 0x200b || c == 0x2028;
     }
-    free(text);
     return blank;
 }
 
@@ -378,7 +400,7 @@ static bool S_value_unbreakable(const char *v)
 static void S_keep_layout(S_state *st, PangoLayout *layout)
 {
     pd_pages *p = st->out;
-    p->layouts = xrealloc(p->layouts, (p->n_layouts + 1) * sizeof(PangoLayout *));
+    p->layouts = S_grow(p->layouts, p->n_layouts, 1, &st->cap_layouts, sizeof(PangoLayout *));
     p->layouts[p->n_layouts++] = layout;
 }
 
@@ -437,49 +459,187 @@ static bool S_check_glyphs(S_state *st, PangoLayout *layout, const S_spanmap *ma
     return pd_error_set(st->err, NULL, 0, "a character has no glyph in the shipped fonts");
 }
 
-/* A number in a layout key: the bits of the double in hex, then `end`.
- * Exact (printf's "%.3f" was a tenth of a batch worker's CPU time, and
- * merged widths a rounding apart) and never a NUL byte. */
-static void S_key_num(strbuf *k, double v, char end)
+/* ---- the worker's cache of layouts ----
+ * A layout is found again by what makes it what it is (S_key_walk: the
+ * language, width, style, flags, print size and every span). That
+ * identity is not built as a string for every lookup (a paragraph's whole
+ * text, hashed and compared: a fifth of a document's layout time): it is
+ * hashed as it is walked, the hash names the layout in the cache
+ * (pd_fonts_cached_layout), and the identity the layout was made for,
+ * kept with it, is compared with the text in place. Two identities with
+ * one hash: the second is laid out afresh and not kept. */
+enum { KEY_HASH, KEY_CMP, KEY_BUILD };
+
+typedef struct S_key {
+    int mode;
+    uint64_t h; /* KEY_HASH */
+    size_t len;
+    const unsigned char *at, *end; /* KEY_CMP: what is left of the kept identity */
+    bool differs;
+    strbuf *out; /* KEY_BUILD */
+} S_key;
+
+/* What is kept with a layout made here (one GObject datum): the identity
+ * it was made for (S_key_walk's bytes; none for a layout the cache does
+ * not hold), and what is measured from it once (S_measure, S_longest_word). */
+struct S_measures;
+typedef struct S_kept {
+    struct S_measures *measures; /* NULL until measured */
+    double longest_word;         /* valid when has_longest */
+    bool has_longest;
+    size_t id_len;
+    unsigned char id[];
+} S_kept;
+
+static GQuark S_kept_quark(void)
 {
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    char hex[18];
-    int n = 0;
-    do {
-        hex[n++] = "0123456789abcdef"[bits & 15];
-        bits >>= 4;
-    } while (bits);
-    char out[18];
-    for (int i = 0; i < n; i++)
-        out[i] = hex[n - 1 - i];
-    out[n++] = end;
-    strbuf_append_len(k, out, (size_t)n);
+    static GQuark q; /* an interned name, the same in every process: no state of ours */
+    if (!q)
+        q = g_quark_from_static_string("pildoc-kept");
+    return q;
 }
 
-/* A key naming everything that makes a layout what it is. */
-static char *S_layout_key(const S_state *st, const pd_text *text, double width,
-                          const S_style *style, int flags)
+static void S_kept_free(gpointer p)
 {
-    strbuf k = STRBUF_INIT;
-    strbuf_append(&k, st->lang_tag);
-    strbuf_append_char(&k, '|');
-    if (st->also_tag) /* how PD_SPAN_SECOND spans are shaped */
-        strbuf_append(&k, st->also_tag);
-    strbuf_append_char(&k, '|');
-    S_key_num(&k, width, '|');
-    S_key_num(&k, style->size, '|');
-    S_key_num(&k, style->bold, '|');
-    S_key_num(&k, flags, '|');
+    S_kept *k = p;
+    free(k->measures);
+    free(k);
+}
+
+/* The layout's kept data; made (with no identity) when it has none. */
+static S_kept *S_kept_of(PangoLayout *layout)
+{
+    S_kept *k = g_object_get_qdata(G_OBJECT(layout), S_kept_quark());
+    if (!k) {
+        k = xcalloc(1, sizeof *k);
+        g_object_set_qdata_full(G_OBJECT(layout), S_kept_quark(), k, S_kept_free);
+    }
+    return k;
+}
+
+static uint64_t S_mix(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * 0x9e3779b97f4a7c15u;
+    return h ^ (h >> 29);
+}
+
+static inline __attribute__((always_inline)) void S_key_feed(S_key *k, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    switch (k->mode) {
+    case KEY_HASH:
+        k->len += n;
+        for (; n >= 8; n -= 8, b += 8) {
+            uint64_t w;
+            memcpy(&w, b, 8);
+            k->h = S_mix(k->h, w);
+        }
+        if (n) {
+            uint64_t w = 0;
+            memcpy(&w, b, n);
+            k->h = S_mix(k->h, w ^ ((uint64_t)n << 56));
+        }
+        break;
+    case KEY_CMP:
+        if (k->differs || (size_t)(k->end - k->at) < n || memcmp(k->at, b, n) != 0)
+            k->differs = true;
+        else
+            k->at += n;
+        break;
+    default: strbuf_append_len(k->out, p, n); break;
+    }
+}
+
+static inline __attribute__((always_inline)) void S_key_num(S_key *k, double v)
+{
+    S_key_feed(k, &v, sizeof v);
+}
+
+static inline __attribute__((always_inline)) void S_key_str(S_key *k, const char *s)
+{
+    size_t n = s ? strlen(s) : (size_t)-1; /* NULL and "" differ */
+    S_key_feed(k, &n, sizeof n);
+    if (s)
+        S_key_feed(k, s, n);
+}
+
+/* Everything that makes a layout what it is, fed to k in one order
+ * (inlined into each of its three callers, for its one mode). */
+static inline __attribute__((always_inline)) void S_key_walk(const S_state *st, const pd_text *text,
+                                                             double width, const S_style *style,
+                                                             int flags, S_key *k)
+{
+    S_key_str(k, st->lang_tag);
+    S_key_str(k, st->also_tag); /* how PD_SPAN_SECOND spans are shaped */
+    S_key_num(k, width);
+    S_key_num(k, style->size);
+    S_key_num(k, style->bold);
+    S_key_num(k, flags);
+    S_key_num(k, st->k); /* the lengths of lines to write on */
+    S_key_num(k, (double)text->n_spans);
     for (size_t i = 0; i < text->n_spans; i++) {
         const pd_span *sp = &text->spans[i];
-        strbuf_append_char(&k, '\x1f');
-        S_key_num(&k, sp->style, ':');
-        S_key_num(&k, sp->blank_em, ':');
-        S_key_num(&k, (int)sp->blank_kind, ':');
-        strbuf_append(&k, sp->text);
+        S_key_num(k, sp->style);
+        S_key_num(k, sp->blank_em);
+        S_key_num(k, (int)sp->blank_kind);
+        S_key_str(k, sp->text);
     }
-    return strbuf_take(&k);
+}
+
+/* The name of a layout in the cache: its identity's hash and length. */
+static void S_key_name(const S_key *k, char out[40])
+{
+    static const char hex[] = "0123456789abcdef";
+    memcpy(out, "layout:", 7);
+    for (int i = 0; i < 16; i++)
+        out[7 + i] = hex[(k->h >> (60 - 4 * i)) & 15];
+    out[23] = ':';
+    size_t len = k->len;
+    int n = 24;
+    char digits[16];
+    int d = 0;
+    do {
+        digits[d++] = hex[len & 15];
+        len >>= 4;
+    } while (len && d < 15);
+    while (d)
+        out[n++] = digits[--d];
+    out[n] = '\0';
+}
+
+/* The hash of an identity (and its length). */
+static void S_key_hash(const S_state *st, const pd_text *text, double width, const S_style *style,
+                       int flags, S_key *k)
+{
+    *k = (S_key){.mode = KEY_HASH, .h = 0x243f6a8885a308d3u};
+    S_key_walk(st, text, width, style, flags, k);
+}
+
+/* Whether `layout` was made for this identity (its kept one). */
+static bool S_key_matches(const S_state *st, PangoLayout *layout, const pd_text *text, double width,
+                          const S_style *style, int flags)
+{
+    const S_kept *kept = g_object_get_qdata(G_OBJECT(layout), S_kept_quark());
+    if (!kept || !kept->id_len)
+        return false;
+    S_key k = {.mode = KEY_CMP, .at = kept->id, .end = kept->id + kept->id_len};
+    S_key_walk(st, text, width, style, flags, &k);
+    return !k.differs && k.at == k.end;
+}
+
+/* Keeps the identity a new layout was made for with it. */
+static void S_key_keep(const S_state *st, PangoLayout *layout, const pd_text *text, double width,
+                       const S_style *style, int flags)
+{
+    strbuf sb = STRBUF_INIT;
+    S_key k = {.mode = KEY_BUILD, .out = &sb};
+    S_key_walk(st, text, width, style, flags, &k);
+    S_kept *kept = xcalloc(1, sizeof *kept + sb.len);
+    kept->id_len = sb.len;
+    if (sb.len)
+        memcpy(kept->id, sb.data, sb.len);
+    strbuf_free(&sb);
+    g_object_set_qdata_full(G_OBJECT(layout), S_kept_quark(), kept, S_kept_free);
 }
 
 /* How long a line to write on is: its width in ems, but never less than
@@ -1013,16 +1173,21 @@ static PangoLayout *S_make_layout(S_state *st, const pd_text *text, double width
                      width);
         return NULL;
     }
-    char *key = S_layout_key(st, text, width, style, flags);
-    PangoLayout *layout = pd_fonts_cached_layout(st->fonts, key);
-    if (layout) {
+    S_key k;
+    S_key_hash(st, text, width, style, flags, &k);
+    char name[40];
+    S_key_name(&k, name);
+    PangoLayout *layout = pd_fonts_cached_layout(st->fonts, name);
+    if (layout && S_key_matches(st, layout, text, width, style, flags)) {
         g_object_ref(layout);
     } else {
+        bool taken = layout != NULL; /* another identity with this hash: not kept */
         layout = S_new_layout(st, text, width, style, flags);
-        if (layout)
-            pd_fonts_cache_layout(st->fonts, key, layout);
+        if (layout && !taken) {
+            S_key_keep(st, layout, text, width, style, flags);
+            pd_fonts_cache_layout(st->fonts, name, layout);
+        }
     }
-    free(key);
     if (layout)
         S_keep_layout(st, layout);
     return layout;
@@ -1068,16 +1233,53 @@ static PangoLayout *S_make_joined(S_state *st, const char *joined, const char *s
     return l;
 }
 
+/* A line to write on drawn under a line of text: where its run starts
+ * (from the line's start) and how wide it is, in points; its kind. */
+typedef struct S_rule {
+    double x, w;
+    int writeon; /* 1 + its pd_blank_kind */
+} S_rule;
+
 typedef struct S_line {
     PangoLayoutLine *line;
     double top, height, baseline; /* baseline relative to the line's top; height to the next */
     double x, width;
+    const S_rule *rules; /* the lines to write on it holds */
+    size_t n_rules;
 } S_line;
 
-static S_line *S_lines(PangoLayout *layout, size_t *n)
+/* What layout derives from a layout, measured once and kept with it:
+ * layouts are shared between documents (the worker's cache), and walking
+ * their lines again for every document was a quarter of its layout time.
+ * One allocation: the lines, then their rules. */
+typedef struct S_measures {
+    size_t n_lines;
+    S_line *lines;
+    double natural_width; /* valid when has_natural */
+    bool has_natural;
+} S_measures;
+
+static S_measures *S_measure(PangoLayout *layout)
 {
-    size_t count = (size_t)pango_layout_get_line_count(layout), i = 0;
-    S_line *lines = xcalloc(count ? count : 1, sizeof *lines);
+    S_kept *kept = S_kept_of(layout);
+    S_measures *m = kept->measures;
+    if (m)
+        return m;
+    size_t count = (size_t)pango_layout_get_line_count(layout), n_rules = 0;
+    for (GSList *l = pango_layout_get_lines_readonly(layout); l; l = l->next)
+        for (GSList *r = ((PangoLayoutLine *)l->data)->runs; r; r = r->next)
+            for (GSList *a = ((PangoGlyphItem *)r->data)->item->analysis.extra_attrs; a;
+                 a = a->next)
+                if (((PangoAttribute *)a->data)->klass->type == PANGO_ATTR_SHAPE) {
+                    n_rules++;
+                    break;
+                }
+    size_t lines_bytes = (count ? count : 1) * sizeof(S_line);
+    m = xcalloc(1, sizeof *m + lines_bytes + n_rules * sizeof(S_rule));
+    m->lines = (S_line *)(m + 1);
+    S_rule *rules = (S_rule *)((char *)m->lines + lines_bytes);
+    S_line *lines = m->lines;
+    size_t i = 0;
     PangoLayoutIter *it = pango_layout_get_iter(layout);
     do {
         PangoRectangle logical;
@@ -1091,6 +1293,22 @@ static S_line *S_lines(PangoLayout *layout, size_t *n)
             int hang = S_bracket_hang(lines[i].line); /* "（…" starts half an em earlier */
             lines[i].x = (double)(logical.x - hang) / PANGO_SCALE;
             lines[i].width = (double)logical.width / PANGO_SCALE;
+            /* the runs shaped by a blank's attribute: lines to write on */
+            lines[i].rules = rules;
+            double run_x = 0;
+            for (GSList *r = lines[i].line->runs; r; r = r->next) {
+                PangoGlyphItem *run = r->data;
+                double w = (double)pango_glyph_string_get_width(run->glyphs) / PANGO_SCALE;
+                for (GSList *a = run->item->analysis.extra_attrs; a; a = a->next)
+                    if (((PangoAttribute *)a->data)->klass->type == PANGO_ATTR_SHAPE) {
+                        const PangoAttrShape *shape = a->data;
+                        rules[lines[i].n_rules++] =
+                            (S_rule){run_x, w, shape->data ? *(const int *)shape->data : 1};
+                        break;
+                    }
+                run_x += w;
+            }
+            rules += lines[i].n_rules;
             i++;
         }
     } while (pango_layout_iter_next_line(it));
@@ -1099,46 +1317,52 @@ static S_line *S_lines(PangoLayout *layout, size_t *n)
     for (size_t k = 0; k + 1 < i; k++)
         if (lines[k + 1].top - lines[k].top > lines[k].height)
             lines[k].height = lines[k + 1].top - lines[k].top;
-    *n = i;
-    return lines;
+    m->n_lines = i;
+    kept->measures = m;
+    return m;
+}
+
+/* The lines of a layout (kept with it: the caller does not free them). */
+static const S_line *S_lines(PangoLayout *layout, size_t *n)
+{
+    S_measures *m = S_measure(layout);
+    *n = m->n_lines;
+    return m->lines;
 }
 
 static double S_natural_width(PangoLayout *layout)
 {
-    PangoRectangle logical;
-    pango_layout_get_extents(layout, NULL, &logical);
-    return (double)logical.width / PANGO_SCALE;
+    S_measures *m = S_measure(layout);
+    if (!m->has_natural) {
+        PangoRectangle logical;
+        pango_layout_get_extents(layout, NULL, &logical);
+        m->natural_width = (double)logical.width / PANGO_SCALE;
+        m->has_natural = true;
+    }
+    return m->natural_width;
 }
 
 /* Places a line with its baseline at y, and draws the lines to write on
  * that it holds (runs shaped by a blank's attribute). */
-static void S_line_at(S_slice *s, PangoLayoutLine *line, double x, double baseline,
-                      const double rgb[3])
+static void S_line_at(S_slice *s, const S_line *l, double x, double baseline, const double rgb[3])
 {
+    S_items_reserve(s, 1 + l->n_rules);
     pd_item *it = S_add_item(s);
     it->kind = PD_ITEM_LINE;
     it->x = x;
     it->y = baseline;
-    it->line = line;
+    it->line = l->line;
     memcpy(it->rgb, rgb, sizeof it->rgb);
-    double run_x = 0;
-    for (GSList *r = line->runs; r; r = r->next) {
-        PangoGlyphItem *run = r->data;
-        double w = (double)pango_glyph_string_get_width(run->glyphs) / PANGO_SCALE;
-        for (GSList *a = run->item->analysis.extra_attrs; a; a = a->next)
-            if (((PangoAttribute *)a->data)->klass->type == PANGO_ATTR_SHAPE) {
-                const PangoAttrShape *shape = a->data;
-                pd_item *rule = S_add_rect(s, x + run_x, baseline + 2.5, w, 0.6, S_writeon_rgb);
-                rule->writeon = shape->data ? *(const int *)shape->data : 1;
-                break;
-            }
-        run_x += w;
+    for (size_t r = 0; r < l->n_rules; r++) {
+        pd_item *rule =
+            S_add_rect(s, x + l->rules[r].x, baseline + 2.5, l->rules[r].w, 0.6, S_writeon_rgb);
+        rule->writeon = l->rules[r].writeon;
     }
 }
 
 static void S_line_item(S_slice *s, const S_line *l, double x, double y_top, const double rgb[3])
 {
-    S_line_at(s, l->line, x + l->x, y_top + l->baseline, rgb);
+    S_line_at(s, l, x + l->x, y_top + l->baseline, rgb);
 }
 
 /* ---- fields of a fillable form --------------------------------------------------
@@ -1302,8 +1526,34 @@ static pd_item **S_unclaimed(S_state *st, size_t from, bool boxes, size_t *n)
 }
 
 /* The fields of blocks[0..n), laid out from slice `from` on. */
+static bool S_text_has_blank(const pd_text *t);
+
+/* Whether blocks[0..n) hold a line to write on (in their own texts or
+ * table cells) or a box: else S_tie_fields has nothing to tie. */
+static bool S_any_field(const pd_block *blocks, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const pd_block *b = &blocks[i];
+        if (b->kind == PD_BLOCK_CHECK || b->kind == PD_BLOCK_INITIALS)
+            return true;
+        if (b->kind == PD_BLOCK_TABLE) {
+            for (size_t r = 0; r < b->n_rows; r++)
+                for (size_t c = 0; c < b->rows[r].n_cells; c++)
+                    if (S_text_has_blank(&b->rows[r].cells[c]))
+                        return true;
+        } else if (b->kind != PD_BLOCK_LIST && b->kind != PD_BLOCK_CALLOUT &&
+                   b->kind != PD_BLOCK_KEEP && b->kind != PD_BLOCK_IMAGE &&
+                   S_text_has_blank(&b->text)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void S_tie_fields(S_state *st, const pd_block *blocks, size_t n, size_t from)
 {
+    if (!S_any_field(blocks, n))
+        return;
     size_t cap = 0;
     for (size_t i = 0; i < n; i++)
         cap += 1 + blocks[i].n_rows * (blocks[i].n_rows ? blocks[i].rows[0].n_cells : 0);
@@ -1370,8 +1620,8 @@ static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *st
     if (!layout)
         return false;
     size_t n;
-    S_line *lines = S_lines(layout, &n);
-    S_line *mlines = NULL;
+    const S_line *lines = S_lines(layout, &n);
+    const S_line *mlines = NULL;
     if (marker) {
         pd_text mt = {0};
         pd_origin o = {NULL, 0, NULL};
@@ -1379,7 +1629,6 @@ static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *st
         PangoLayout *ml = S_make_layout(st, &mt, -1, style, LF_LATIN);
         pd_text_clear(&mt);
         if (!ml) {
-            free(lines);
             return false;
         }
         size_t mn;
@@ -1396,7 +1645,6 @@ static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *st
         for (size_t i = 0; i < n; i++)
             S_line_item(s, &lines[i], left, lines[i].top, style->rgb);
         S_add_box(s, left - K(INITIALS_W) - K(INITIALS_GAP), 0, K(INITIALS_W), boxh, 0, style->rgb);
-        free(lines);
         return true;
     }
     for (size_t i = 0; i < n; i++) {
@@ -1436,8 +1684,6 @@ static bool S_text_block_box(S_state *st, const pd_text *text, const S_style *st
             it->tag = st->tag_label;
         }
     }
-    free(lines);
-    free(mlines);
     return true;
 }
 
@@ -1496,10 +1742,9 @@ static double S_longest_word(S_state *st, const pd_text *cell, const S_style *st
         return 0;
     /* kept on the layout, which the worker's cache shares between
        documents: measuring the pieces was 6 % of a batch */
-    static const char key[] = "pildoc-longest-word";
-    const double *known = g_object_get_data(G_OBJECT(l), key);
-    if (known)
-        return *known;
+    S_kept *kept = S_kept_of(l);
+    if (kept->has_longest)
+        return kept->longest_word;
     int n_attrs = 0;
     const PangoLogAttr *attrs = pango_layout_get_log_attrs_readonly(l, &n_attrs);
     const char *text = pango_layout_get_text(l);
@@ -1534,9 +1779,8 @@ static double S_longest_word(S_state *st, const pd_text *cell, const S_style *st
         p = g_utf8_next_char(p);
     }
     free(lines);
-    double *keep = g_new(double, 1);
-    *keep = longest;
-    g_object_set_data_full(G_OBJECT(l), key, keep, g_free);
+    kept->longest_word = longest;
+    kept->has_longest = true;
     return longest;
 }
 
@@ -1719,7 +1963,7 @@ static bool S_row(S_state *st, const pd_block *b, size_t r, const double *colw, 
         double x = left;
         for (size_t c = 0; c < row->n_cells; c++) {
             size_t n;
-            S_line *lines = S_lines(cells[c], &n);
+            const S_line *lines = S_lines(cells[c], &n);
             for (size_t i = 0; i < n; i++) {
                 size_t at = s->n_items;
                 S_line_item(s, &lines[i], x + pad, pad + lines[i].top, style.rgb);
@@ -1728,7 +1972,6 @@ static bool S_row(S_state *st, const pd_block *b, size_t r, const double *colw, 
                     s->items[at].other_script = S_other_script(st, &row->cells[c]);
                 }
             }
-            free(lines);
             x += colw[c];
         }
         double rule = r + 1 == b->n_rows ? 0.8 : 0.4;
@@ -1769,6 +2012,7 @@ static bool S_table(S_state *st, const pd_block *b, double left, double width, i
         S_slice *s = S_new_slice(st, tmp.height, r == 0 ? K(7.0) : 0);
         s->items = tmp.items;
         s->n_items = tmp.n_items;
+        s->cap_items = tmp.cap_items;
         s->frame = frame;
         s->table = table;
         s->table_header = b->rows[r].header;
@@ -1951,7 +2195,7 @@ static double S_flow(const S_cell *cells, size_t n, size_t cols, double gap, siz
 /* Moves a cell's items into a slice, dx to the right and dy down. */
 static void S_cell_into(S_slice *s, S_cell *cell, double dx, double dy)
 {
-    s->items = xrealloc(s->items, (s->n_items + cell->n_items + 1) * sizeof *s->items);
+    S_items_reserve(s, cell->n_items + 1);
     for (size_t k = 0; k < cell->n_items; k++) {
         pd_item it = cell->items[k];
         it.x += dx;
@@ -2240,7 +2484,7 @@ static bool S_field(S_state *st, const pd_block *b, double left, double width, d
     if (!vl)
         return false;
     size_t nl, nv;
-    S_line *lines = S_lines(ll, &nl), *vlines = S_lines(vl, &nv);
+    const S_line *lines = S_lines(ll, &nl), *vlines = S_lines(vl, &nv);
     double first_base = stacked ? lines[0].baseline : pitch - K(MM(2.5));
     double lab_last = first_base + lines[nl - 1].top + lines[nl - 1].baseline - lines[0].baseline;
     if (stacked) /* the value's line a handwriting row below the label */
@@ -2253,7 +2497,7 @@ static bool S_field(S_state *st, const pd_block *b, double left, double width, d
     S_slice *s = S_new_slice(st, h, space_before);
     s->frame = frame;
     for (size_t i = 0; i < nl; i++)
-        S_line_at(s, lines[i].line, left + lines[i].x,
+        S_line_at(s, &lines[i], left + lines[i].x,
                   first_base + lines[i].top + lines[i].baseline - lines[0].baseline, style->rgb);
     bool other = S_other_script(st, &b->text);
     for (size_t i = 0; i < s->n_items; i++)
@@ -2268,13 +2512,10 @@ static bool S_field(S_state *st, const pd_block *b, double left, double width, d
             s->frame = frame;
             S_glue(st, st->n_slices - 2, nv >= 2 && (i == 1 || i == nv - 1) ? G_LINE : G_FREE);
         }
-        S_line_at(s, vlines[i].line, left + col + vlines[i].x, base,
-                  filled ? S_value_rgb : style->rgb);
+        S_line_at(s, &vlines[i], left + col + vlines[i].x, base, filled ? S_value_rgb : style->rgb);
         if (filled) /* the line stays, under the value */
             S_add_rect(s, left + col, base + 3.0, vw, 0.5, S_rule_rgb);
     }
-    free(lines);
-    free(vlines);
     return true;
 }
 
@@ -2295,10 +2536,9 @@ static bool S_label_box(S_state *st, const pd_block *b, double left, double widt
     double x = left + width - w;
     S_add_box(s, x, 0, w, h, 0, S_grey);
     size_t n;
-    S_line *lines = S_lines(l, &n);
+    const S_line *lines = S_lines(l, &n);
     for (size_t i = 0; i < n; i++)
         S_line_item(s, &lines[i], x + K(4), K(4) + lines[i].top, cap.rgb);
-    free(lines);
     return true;
 }
 
@@ -2334,7 +2574,7 @@ static bool S_check_row(S_state *st, const pd_block *blocks, size_t n, double le
     double x = left, base = 0;
     for (size_t c = 0; per_row && c < count; c++) {
         size_t nl;
-        S_line *line = S_lines(ls[c], &nl);
+        const S_line *line = S_lines(ls[c], &nl);
         if (c % per_row == 0) {
             s = S_new_slice(st, line[0].height, c ? K(5) : space_before);
             s->frame = frame;
@@ -2347,13 +2587,12 @@ static bool S_check_row(S_state *st, const pd_block *blocks, size_t n, double le
         S_add_box(s, x, base - box * 0.85, box, box, blocks[c].checked, st->sty.body.rgb);
         s->items[s->n_items - 1].tag = tag;
         x += box + gap;
-        S_line_at(s, line[0].line, x + line[0].x, base, st->sty.body.rgb);
+        S_line_at(s, &line[0], x + line[0].x, base, st->sty.body.rgb);
         for (size_t k = s->n_items - 1; s->items[k].kind != PD_ITEM_BOX; k--)
             if (s->items[k].kind == PD_ITEM_LINE) {
                 s->items[k].tag = tag;
                 s->items[k].other_script = S_other_script(st, &blocks[c].text);
             }
-        free(line);
         x += S_natural_width(ls[c]) + sep;
         *used = count;
     }
@@ -2505,7 +2744,7 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
                 i++;
                 if (ok && st->n_slices == from + 2) { /* one row */
                     S_slice *a = &st->slices[from], *d = &st->slices[from + 1];
-                    a->items = xrealloc(a->items, (a->n_items + d->n_items) * sizeof *a->items);
+                    S_items_reserve(a, d->n_items);
                     memcpy(a->items + a->n_items, d->items, d->n_items * sizeof *a->items);
                     a->n_items += d->n_items;
                     if (d->height > a->height)
@@ -2595,9 +2834,22 @@ static bool S_blocks(S_state *st, const pd_block *blocks, size_t n, double left,
 
 /* Copies a slice's items onto a page, dx to the right of where they were
  * laid out (the column) and top down. */
+/* Room for a page's items: only S_place_at adds to them, so their room
+ * is the power of two (at least 64) at or above their number. */
+static size_t S_page_room(size_t n)
+{
+    size_t room = 64;
+    while (room < n)
+        room *= 2;
+    return n ? room : 0;
+}
+
 static void S_place_at(pd_page *page, const S_slice *s, double dx, double top)
 {
-    page->items = xrealloc(page->items, (page->n_items + s->n_items) * sizeof *page->items);
+    size_t room = S_page_room(page->n_items);
+    if (page->n_items + s->n_items > room)
+        page->items =
+            xrealloc(page->items, S_page_room(page->n_items + s->n_items) * sizeof *page->items);
     for (size_t i = 0; i < s->n_items; i++) {
         pd_item it = s->items[i];
         it.x += dx;
@@ -2936,13 +3188,12 @@ static bool S_mark_gaps(S_state *st, const char *note, const char *note2)
         if (st->bottom - bottom < MM(60))
             continue;
         size_t n;
-        S_line *lines = S_lines(l, &n);
+        const S_line *lines = S_lines(l, &n);
         S_slice tmp = {0};
         double mid = (bottom + st->bottom) / 2;
         S_add_rect(&tmp, st->left, mid - K(10), st->width, 0.4, S_rule_rgb);
-        S_line_at(&tmp, lines[0].line, st->left + (st->width - w) / 2, mid + K(3), style.rgb);
+        S_line_at(&tmp, &lines[0], st->left + (st->width - w) / 2, mid + K(3), style.rgb);
         S_add_rect(&tmp, st->left, mid + K(10), st->width, 0.4, S_rule_rgb);
-        free(lines);
         S_place(page, &tmp, 0);
         free(tmp.items);
     }
@@ -2966,12 +3217,11 @@ static double S_balanced_width(S_state *st, const pd_text *text, const S_style *
         if (!l || pango_layout_get_line_count(l) != lines)
             break;
         size_t n;
-        S_line *ls = S_lines(l, &n);
+        const S_line *ls = S_lines(l, &n);
         double shortest = ls[0].width;
         for (size_t i = 1; i < n; i++)
             if (ls[i].width < shortest)
                 shortest = ls[i].width;
-        free(ls);
         if (shortest > best_short + 0.5) {
             best_short = shortest;
             best = w;
@@ -3070,10 +3320,8 @@ static bool S_header(S_state *st, const pd_doc *doc, S_slice *out, double hleft,
             base += pitch;
         }
         size_t n;
-        S_line *lines = S_lines(l, &n);
-        S_line_at(out, lines[0].line, hleft + x + lines[0].x, base,
-                  blank ? style.rgb : S_value_rgb);
-        free(lines);
+        const S_line *lines = S_lines(l, &n);
+        S_line_at(out, &lines[0], hleft + x + lines[0].x, base, blank ? style.rgb : S_value_rgb);
         x += w + gap;
     }
     /* its lines to write on, tied to what they are for */
@@ -3119,15 +3367,12 @@ static bool S_footer_two_lines(S_state *st, const pd_doc *doc, const pd_paper *p
     double base = paper->height - FOOTER_BASELINE, below = base + style->size * 1.3;
     S_add_rect(&tmp, left, base - K(12), width, 0.5, S_rule_rgb);
     size_t n;
-    S_line *lines = S_lines(tl, &n);
-    S_line_at(&tmp, lines[0].line, left, base, style->rgb);
-    free(lines);
+    const S_line *lines = S_lines(tl, &n);
+    S_line_at(&tmp, &lines[0], left, base, style->rgb);
     lines = S_lines(el, &n);
-    S_line_at(&tmp, lines[0].line, left, below, style->rgb);
-    free(lines);
+    S_line_at(&tmp, &lines[0], left, below, style->rgb);
     lines = S_lines(rl, &n);
-    S_line_at(&tmp, lines[0].line, left + width - right_w, page_below ? below : base, style->rgb);
-    free(lines);
+    S_line_at(&tmp, &lines[0], left + width - right_w, page_below ? below : base, style->rgb);
     for (size_t k = 0; k < tmp.n_items; k++)
         tmp.items[k].artifact = PD_ARTIFACT_FOOTER;
     S_place(&st->out->pages[p], &tmp, 0);
@@ -3242,19 +3487,16 @@ static bool S_footers(S_state *st, const pd_doc *doc, const pd_paper *paper, dou
         S_add_rect(&tmp, left, base - K(12), width, 0.5, S_rule_rgb);
         double x = left;
         size_t n;
-        S_line *lines;
+        const S_line *lines;
         if (tl) {
             lines = S_lines(tl, &n);
-            S_line_at(&tmp, lines[0].line, x, base, style->rgb);
+            S_line_at(&tmp, &lines[0], x, base, style->rgb);
             x += lines[0].width;
-            free(lines);
         }
         lines = S_lines(el, &n);
-        S_line_at(&tmp, lines[0].line, tl ? x : left - 0, base, style->rgb);
-        free(lines);
+        S_line_at(&tmp, &lines[0], tl ? x : left - 0, base, style->rgb);
         lines = S_lines(rl, &n);
-        S_line_at(&tmp, lines[0].line, left + width - right_w, base, style->rgb);
-        free(lines);
+        S_line_at(&tmp, &lines[0], left + width - right_w, base, style->rgb);
         for (size_t k = 0; k < tmp.n_items; k++)
             tmp.items[k].artifact = PD_ARTIFACT_FOOTER;
         S_place(&out->pages[p], &tmp, 0);
@@ -3374,7 +3616,7 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
         st.mast = st.slices;
         st.n_mast = st.n_slices;
         st.slices = NULL;
-        st.n_slices = 0;
+        st.n_slices = st.cap_slices = 0;
         st.top_first = y + st.sty.h1.space_before;
     }
     if (ok)

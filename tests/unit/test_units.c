@@ -928,6 +928,7 @@ TCase *pd_test_loaders_tcase(void);
 TCase *pdfmeta_tcase(void); /* test_pdfmeta.c */
 TCase *pd_test_elements_tcase(void);
 TCase *pd_test_workpool_tcase(void); /* test_workpool.c */
+TCase *pd_test_layoutcache_tcase(void);
 
 static Suite *S_suite(void)
 {
@@ -961,6 +962,7 @@ static Suite *S_suite(void)
     suite_add_tcase(s, pd_test_loaders_tcase());  /* tests/unit/test_loaders.c */
     suite_add_tcase(s, pd_test_elements_tcase()); /* tests/unit/test_elements.c */
     suite_add_tcase(s, pd_test_workpool_tcase());
+    suite_add_tcase(s, pd_test_layoutcache_tcase()); /* tests/unit/test_layoutcache.c */
     return s;
 }
 
