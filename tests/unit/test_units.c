@@ -927,6 +927,7 @@ END_TEST
 TCase *pd_test_loaders_tcase(void);
 TCase *pdfmeta_tcase(void); /* test_pdfmeta.c */
 TCase *pd_test_elements_tcase(void);
+TCase *pd_test_doccache_tcase(void); /* test_doccache.c */
 
 static Suite *S_suite(void)
 {
@@ -959,6 +960,7 @@ static Suite *S_suite(void)
     suite_add_tcase(s, pdfmeta_tcase());
     suite_add_tcase(s, pd_test_loaders_tcase());  /* tests/unit/test_loaders.c */
     suite_add_tcase(s, pd_test_elements_tcase()); /* tests/unit/test_elements.c */
+    suite_add_tcase(s, pd_test_doccache_tcase());
     return s;
 }
 
