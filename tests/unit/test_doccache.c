@@ -199,19 +199,79 @@ CHANGE(c_pdfua, o->info.pdfua = true)
 CHANGE(c_form, o->o.form = 1)
 CHANGE(c_base_key, o->o.base_key = "consent|fr|a4|1|")
 
-static void (*const S_changes[])(pd_doc *, S_opts *) = {
-    c_lang,         c_lang_tag,      c_title,        c_short_title, c_subject,     c_author,
-    c_title_text,   c_subtitle_text, c_edition,      c_footer_fmt,  c_continued,   c_blank_note,
-    c_running_text, c_columns,       c_n_blocks,     c_kind,        c_span_text,   c_span_style,
-    c_blank_em,     c_blank_kind,    c_origin_file,  c_origin_line, c_origin_what, c_span_var,
-    c_marker,       c_urgent,        c_bcolumns,     c_checked,     c_var,         c_value,
-    c_answered,     c_tick,          c_label_spans,  c_child,       c_n_children,  c_widths,
-    c_n_cols,       c_header,        c_cell,         c_n_rows,      c_image_pixel, c_image_shape,
-    c_image_alt,    c_image_none,    c_width_em,     c_block_lang,  c_logo_pixel,  c_logo_alt,
-    c_logo_none,    c_also_tag,      c_short_title2, c_edition2,    c_footer_fmt2, c_blank_note2,
-    c_title2,       c_subject2,      c_also_style,   c_pool,        c_paper_name,  c_paper_width,
-    c_paper_height, c_paper_none,    c_large_print,  c_creator,     c_create_date, c_plain,
-    c_pdfua,        c_form,          c_base_key,
+static const struct {
+    const char *name;
+    void (*change)(pd_doc *, S_opts *);
+} S_changes[] = {
+    {"lang", c_lang},
+    {"lang_tag", c_lang_tag},
+    {"title", c_title},
+    {"short_title", c_short_title},
+    {"subject", c_subject},
+    {"author", c_author},
+    {"title_text", c_title_text},
+    {"subtitle_text", c_subtitle_text},
+    {"edition", c_edition},
+    {"footer_fmt", c_footer_fmt},
+    {"continued", c_continued},
+    {"blank_note", c_blank_note},
+    {"running_text", c_running_text},
+    {"columns", c_columns},
+    {"n_blocks", c_n_blocks},
+    {"kind", c_kind},
+    {"span_text", c_span_text},
+    {"span_style", c_span_style},
+    {"blank_em", c_blank_em},
+    {"blank_kind", c_blank_kind},
+    {"origin_file", c_origin_file},
+    {"origin_line", c_origin_line},
+    {"origin_what", c_origin_what},
+    {"span_var", c_span_var},
+    {"marker", c_marker},
+    {"urgent", c_urgent},
+    {"bcolumns", c_bcolumns},
+    {"checked", c_checked},
+    {"var", c_var},
+    {"value", c_value},
+    {"answered", c_answered},
+    {"tick", c_tick},
+    {"label_spans", c_label_spans},
+    {"child", c_child},
+    {"n_children", c_n_children},
+    {"widths", c_widths},
+    {"n_cols", c_n_cols},
+    {"header", c_header},
+    {"cell", c_cell},
+    {"n_rows", c_n_rows},
+    {"image_pixel", c_image_pixel},
+    {"image_shape", c_image_shape},
+    {"image_alt", c_image_alt},
+    {"image_none", c_image_none},
+    {"width_em", c_width_em},
+    {"block_lang", c_block_lang},
+    {"logo_pixel", c_logo_pixel},
+    {"logo_alt", c_logo_alt},
+    {"logo_none", c_logo_none},
+    {"also_tag", c_also_tag},
+    {"short_title2", c_short_title2},
+    {"edition2", c_edition2},
+    {"footer_fmt2", c_footer_fmt2},
+    {"blank_note2", c_blank_note2},
+    {"title2", c_title2},
+    {"subject2", c_subject2},
+    {"also_style", c_also_style},
+    {"pool", c_pool},
+    {"paper_name", c_paper_name},
+    {"paper_width", c_paper_width},
+    {"paper_height", c_paper_height},
+    {"paper_none", c_paper_none},
+    {"large_print", c_large_print},
+    {"creator", c_creator},
+    {"create_date", c_create_date},
+    {"plain", c_plain},
+    {"pdfua", c_pdfua},
+    {"form", c_form},
+    {"base_key", c_base_key},
 };
 
 static void S_digest(pd_doc *d, S_opts *o, pd_doccache_key *k)
@@ -237,13 +297,14 @@ START_TEST(doccache_digest_covers_every_field)
     for (size_t i = 0; i < n; i++) {
         S_opts_init(&o);
         d = S_doc();
-        S_changes[i](d, &o);
+        S_changes[i].change(d, &o);
         S_digest(d, &o, &seen[i]);
         ck_assert_msg(memcmp(seen[i].sha256, base.sha256, 32) != 0,
-                      "change %zu leaves the digest as it was", i);
+                      "a change of %s leaves the digest as it was", S_changes[i].name);
         for (size_t k = 0; k < i; k++)
             ck_assert_msg(memcmp(seen[i].sha256, seen[k].sha256, 32) != 0,
-                          "changes %zu and %zu give one digest", k, i);
+                          "changes of %s and %s give one digest", S_changes[k].name,
+                          S_changes[i].name);
         /* put counts back where pd_doc_free expects them */
         d->n_blocks = 1;
         B(d)->n_rows = 1;
