@@ -11,12 +11,29 @@
  * is fixed by the code, so two different documents cannot serialise to
  * the same bytes. */
 
-static void S_raw(struct sha256_ctx *h, const void *p, size_t n)
+/* Items are gathered in a buffer and hashed a block of them at a time
+ * (a document has thousands of small ones). */
+typedef struct S_hash {
+    struct sha256_ctx ctx;
+    size_t n;
+    unsigned char buf[4096];
+} S_hash;
+
+static void S_raw(S_hash *h, const void *p, size_t n)
 {
-    sha256_update(h, n, p);
+    if (h->n + n > sizeof h->buf) {
+        sha256_update(&h->ctx, h->n, h->buf);
+        h->n = 0;
+        if (n > sizeof h->buf) {
+            sha256_update(&h->ctx, n, p);
+            return;
+        }
+    }
+    memcpy(h->buf + h->n, p, n);
+    h->n += n;
 }
 
-static void S_u64(struct sha256_ctx *h, char type, uint64_t v)
+static void S_u64(S_hash *h, char type, uint64_t v)
 {
     unsigned char b[9];
     b[0] = (unsigned char)type;
@@ -25,31 +42,31 @@ static void S_u64(struct sha256_ctx *h, char type, uint64_t v)
     S_raw(h, b, sizeof b);
 }
 
-static void S_int(struct sha256_ctx *h, long long v)
+static void S_int(S_hash *h, long long v)
 {
     S_u64(h, 'i', (uint64_t)v);
 }
 
-static void S_count(struct sha256_ctx *h, size_t n)
+static void S_count(S_hash *h, size_t n)
 {
     S_u64(h, 'n', (uint64_t)n);
 }
 
-static void S_num(struct sha256_ctx *h, double v)
+static void S_num(S_hash *h, double v)
 {
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
     S_u64(h, 'd', bits);
 }
 
-static void S_bytes(struct sha256_ctx *h, const void *p, size_t n)
+static void S_bytes(S_hash *h, const void *p, size_t n)
 {
     S_u64(h, 'b', (uint64_t)n);
     S_raw(h, p, n);
 }
 
 /* A string or NULL (which differs from ""). */
-static void S_str(struct sha256_ctx *h, const char *s)
+static void S_str(S_hash *h, const char *s)
 {
     if (!s) {
         S_raw(h, "0", 1);
@@ -60,13 +77,13 @@ static void S_str(struct sha256_ctx *h, const char *s)
 }
 
 /* Whether a pointer is NULL, before what it points to. */
-static bool S_present(struct sha256_ctx *h, const void *p)
+static bool S_present(S_hash *h, const void *p)
 {
     S_raw(h, p ? "1" : "0", 1);
     return p != NULL;
 }
 
-static void S_image(struct sha256_ctx *h, const pd_image *im)
+static void S_image(S_hash *h, const pd_image *im)
 {
     if (!S_present(h, im))
         return;
@@ -80,7 +97,7 @@ static void S_image(struct sha256_ctx *h, const pd_image *im)
     S_str(h, im->alt);
 }
 
-static void S_text(struct sha256_ctx *h, const pd_text *t)
+static void S_text(S_hash *h, const pd_text *t)
 {
     S_count(h, t->n_spans);
     for (size_t i = 0; i < t->n_spans; i++) {
@@ -96,7 +113,7 @@ static void S_text(struct sha256_ctx *h, const pd_text *t)
     }
 }
 
-static void S_blocks(struct sha256_ctx *h, const pd_block *blocks, size_t n)
+static void S_blocks(S_hash *h, const pd_block *blocks, size_t n)
 {
     S_count(h, n);
     for (size_t i = 0; i < n; i++) {
@@ -130,7 +147,7 @@ static void S_blocks(struct sha256_ctx *h, const pd_block *blocks, size_t n)
     }
 }
 
-static void S_doc(struct sha256_ctx *h, const pd_doc *d)
+static void S_doc(S_hash *h, const pd_doc *d)
 {
     S_str(h, d->lang);
     S_str(h, d->lang_tag);
@@ -163,8 +180,9 @@ static void S_doc(struct sha256_ctx *h, const pd_doc *d)
 
 void pd_doccache_digest(const pd_doc *doc, const pd_doccache_opts *opts, pd_doccache_key *out)
 {
-    struct sha256_ctx h;
-    sha256_init(&h);
+    S_hash h;
+    sha256_init(&h.ctx);
+    h.n = 0;
     S_str(&h, "pildoc document cache 1");
     S_doc(&h, doc);
     if (S_present(&h, opts->paper)) {
@@ -182,7 +200,8 @@ void pd_doccache_digest(const pd_doc *doc, const pd_doccache_opts *opts, pd_docc
     }
     S_int(&h, opts->form);
     S_str(&h, opts->base_key);
-    sha256_digest(&h, sizeof out->sha256, out->sha256);
+    sha256_update(&h.ctx, h.n, h.buf);
+    sha256_digest(&h.ctx, sizeof out->sha256, out->sha256);
 }
 
 /* --- the cache -------------------------------------------------------------
