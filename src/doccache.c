@@ -21,6 +21,8 @@ typedef struct S_hash {
 
 static void S_raw(S_hash *h, const void *p, size_t n)
 {
+    if (n == 0) /* p may be NULL then */
+        return;
     if (h->n + n > sizeof h->buf) {
         sha256_update(&h->ctx, h->n, h->buf);
         h->n = 0;
