@@ -156,4 +156,31 @@ while IFS=, read -r _ out status pages _; do
 done < <(tail -n +2 "$T/one/manifest.csv")
 check "one worker: the manifest's pages are the files' (cached ones too)" test "$pages_ok" = 1
 
+# the paper is one for a whole batch, but each request to `pildoc serve`
+# names its own: one worker, the same documents on A4 and Letter, in turn
+LOG=$T/serve.log
+"$PILDOC" serve --listen 127.0.0.1:0 --workers 1 2> "$LOG" &
+PID=$!
+trap 'kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+port=$(serve_port "$LOG" "$PID")
+check "serve: started" test -n "$port"
+$PILDOC render leaflet --lang fr -o "$T/ref-a4.pdf"
+$PILDOC render leaflet --lang fr --paper letter -o "$T/ref-letter.pdf"
+$PILDOC render consent --set patient.name=Zoë -o "$T/ref-c1.pdf"
+$PILDOC render consent --set patient.name=Zoé -o "$T/ref-c2.pdf"
+served_ok=1
+for round in 1 2; do
+  for paper in a4 letter; do
+    curl -s -o "$T/got.pdf" -X POST "http://127.0.0.1:$port/render/leaflet?lang=fr&paper=$paper"
+    cmp -s "$T/got.pdf" "$T/ref-$paper.pdf" || { served_ok=0; echo "serve: leaflet on $paper, round $round, differs" >&2; }
+  done
+  for c in c1 c2; do
+    [ $c = c1 ] && name=Zoë || name=Zoé
+    curl -s -o "$T/got.pdf" -X POST --data-urlencode "patient.name=$name" "http://127.0.0.1:$port/render/consent"
+    cmp -s "$T/got.pdf" "$T/ref-$c.pdf" || { served_ok=0; echo "serve: consent $c, round $round, differs" >&2; }
+  done
+done
+check "serve: A4 and Letter, two patients, in turn: each as rendered alone" test "$served_ok" = 1
+check "serve: the papers make different files" bash -c "! cmp -s '$T/ref-a4.pdf' '$T/ref-letter.pdf'"
+
 summary doccache
