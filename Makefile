@@ -251,6 +251,7 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/e2e.sh
 	bash tests/translators.sh
 	bash tests/batch.sh
+	bash tests/doccache.sh
 	bash tests/robustness.sh
 	bash tests/bad-input.sh
 	bash tests/install.sh

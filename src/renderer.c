@@ -9,6 +9,7 @@
 #include "bilingual.h"
 #include "bind.h"
 #include "clinic.h"
+#include "doccache.h"
 #include "fonts.h"
 #include "lang.h"
 #include "paths.h"
@@ -79,6 +80,7 @@ struct pd_renderer {
     size_t n_templates;
     char *create_date; /* from SOURCE_DATE_EPOCH, or NULL */
     pd_pdf_cache *pdf; /* font subsets kept across PDFs */
+    pd_doccache *docs; /* finished PDFs, by digest of their document and options */
 };
 
 static char *S_create_date(void)
@@ -139,6 +141,7 @@ void pd_renderer_free(pd_renderer *r)
     free(r->loaded);
     free(r->create_date);
     pd_pdf_cache_free(r->pdf);
+    pd_doccache_free(r->docs);
     free(r);
 }
 
@@ -309,6 +312,7 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
     memset(res, 0, sizeof *res);
     pd_doc *doc = NULL;
     pd_pages *pages = NULL;
+    strbuf key = STRBUF_INIT; /* PDF: the writer's base-glyph key */
     pd_bind_stats stats = {0}, stats2 = {0};
     pd_values values;
     pd_values_init(&values);
@@ -382,13 +386,33 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
         strbuf_free(&w);
     }
     t_bind = S_ms();
+    /* PDF: the same document with the same options was made before (a
+     * leaflet names no patient): its bytes, without layout or writing */
+    pd_pdf_info info = {"pildoc " PILDOC_VERSION, r->create_date, job->plain != 0, false};
+    pd_layout_opts lopts = {job->large_print};
+    pd_doccache_key digest;
+    if (job->format == PD_FORMAT_PDF) {
+        strbuf_printf(&key, "%s|%s%s%s|%s|%d|%s", job->template_name, res->lang, also ? "+" : "",
+                      also ? res->also : "", job->paper->name, job->large_print,
+                      clinic->path ? clinic->path : "");
+        pd_doccache_opts dopts = {job->paper, &lopts, &info, job->form, key.data};
+        pd_doccache_digest(doc, &dopts, &digest);
+        if (!r->docs)
+            r->docs = pd_doccache_new(PD_DOCCACHE_CAP);
+        if (pd_doccache_get(r->docs, &digest, &res->bytes, &res->pages)) {
+            ok = true;
+            if (getenv("PILDOC_TIMING"))
+                fprintf(stderr, "pildoc: timing: templates %.1f ms, bind %.1f, cached %.1f\n",
+                        t_load - t0, t_bind - t_load, S_ms() - t_bind);
+            goto done;
+        }
+    }
     if (!r->fonts) {
         r->fonts = pd_fonts_new(r->env->fonts_dir, r->env->font_cache, err);
         if (!r->fonts)
             goto done;
     }
     t_fonts = S_ms();
-    pd_layout_opts lopts = {job->large_print};
     pages = pd_layout_with(doc, r->fonts, job->paper, &lopts, err);
     t_layout = S_ms();
     if (!pages)
@@ -402,18 +426,14 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
         goto done;
     }
     if (job->format == PD_FORMAT_PDF) {
-        pd_pdf_info info = {"pildoc " PILDOC_VERSION, r->create_date, job->plain != 0, false};
         if (!r->pdf)
             r->pdf = pd_pdf_cache_new();
-        strbuf key = STRBUF_INIT;
-        strbuf_printf(&key, "%s|%s%s%s|%s|%d|%s", job->template_name, res->lang, also ? "+" : "",
-                      also ? res->also : "", job->paper->name, job->large_print,
-                      clinic->path ? clinic->path : "");
         if (!pd_pdf_cache_has_base(r->pdf, key.data))
             S_set_base(r, cached, lang, also, job, clinic, pages, key.data);
         ok = (job->form ? pd_render_pdf_form : pd_render_pdf)(pages, &info, r->pdf, key.data,
                                                               &res->bytes, err);
-        strbuf_free(&key);
+        if (ok)
+            pd_doccache_put(r->docs, &digest, res->bytes.data, res->bytes.len, res->pages);
     } else if (job->format == PD_FORMAT_PNG) {
         ok = pd_render_png(pages, job->page, job->dpi, &res->bytes, err);
     } else {
@@ -427,6 +447,7 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
                 t_load - t0, t_bind - t_load, t_fonts - t_bind, t_layout - t_fonts,
                 S_ms() - t_layout);
 done:
+    strbuf_free(&key);
     pd_pages_free(pages);
     pd_doc_free(doc);
     pd_bind_stats_free(&stats);

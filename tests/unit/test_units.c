@@ -929,6 +929,7 @@ TCase *pdfmeta_tcase(void); /* test_pdfmeta.c */
 TCase *pd_test_elements_tcase(void);
 TCase *pd_test_workpool_tcase(void); /* test_workpool.c */
 TCase *pd_test_layoutcache_tcase(void);
+TCase *pd_test_doccache_tcase(void); /* test_doccache.c */
 
 static Suite *S_suite(void)
 {
@@ -963,6 +964,7 @@ static Suite *S_suite(void)
     suite_add_tcase(s, pd_test_elements_tcase()); /* tests/unit/test_elements.c */
     suite_add_tcase(s, pd_test_workpool_tcase());
     suite_add_tcase(s, pd_test_layoutcache_tcase()); /* tests/unit/test_layoutcache.c */
+    suite_add_tcase(s, pd_test_doccache_tcase());
     return s;
 }
 
