@@ -5,7 +5,9 @@
 #    (src/lazylib.h), and then work;
 #  - Pango's font matching runs in the calling thread, not in two threads
 #    per font pattern (src/fonts.c): a render starts at most one thread
-#    (Pango's FcInit), where it started 95.
+#    (Pango's FcInit), where it started 95;
+#  - fontconfig's cache of the fonts is used, not rewritten, when
+#    SOURCE_DATE_EPOCH is set.
 # Prints "startup: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -51,6 +53,24 @@ opened ./pildoc langs > "$T/libs-langs"
 check "langs opens libgettextpo" grep -q '^libgettextpo' "$T/libs-langs"
 ./pildoc langs > "$T/langs.txt" 2>&1
 check "langs counts the French leaflet's messages" grep -Eq '^fr +leaflet +[0-9]+ +0 +0$' "$T/langs.txt"
+
+# fontconfig's cache of the font folder, written with SOURCE_DATE_EPOCH set,
+# is used by the next render, not scanned and rewritten every time (4-5 ms
+# of a fresh render; src/fonts.c, S_build_fonts); the dates still come from
+# SOURCE_DATE_EPOCH
+C="$T/cachehome"
+mkdir -m 700 "$C"
+XDG_CACHE_HOME="$C" ./pildoc render consent --lang en -o "$T/fc1.pdf" > /dev/null 2>&1
+cache=$(ls "$C"/pildoc/*.cache-* 2> /dev/null | head -1)
+check "a render writes fontconfig's cache into XDG_CACHE_HOME/pildoc" test -n "$cache"
+before=$(stat -c '%i %Y' "$cache" 2> /dev/null)
+sleep 1
+XDG_CACHE_HOME="$C" ./pildoc render consent --lang en -o "$T/fc2.pdf" > /dev/null 2>&1
+check "the next render with SOURCE_DATE_EPOCH set keeps that cache (not rewritten)" \
+  test "$(stat -c '%i %Y' "$cache" 2> /dev/null)" = "$before"
+check "renders with the cache written and with it read are identical" cmp -s "$T/fc1.pdf" "$T/fc2.pdf"
+check "the PDF's dates still come from SOURCE_DATE_EPOCH" \
+  bash -c "pdfinfo '$T/fc2.pdf' | grep -q '^CreationDate: *Sun Nov 22 00:00:00 2026'"
 
 # threads started, counted by an LD_PRELOAD wrapper of pthread_create
 cat > "$T/count.c" <<'C'
