@@ -6,11 +6,14 @@ LAZY_PKGS  := librsvg-2.0 libmicrohttpd
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
-# the sonames of the lazily opened libraries, from the files the linker would use
+# the sonames of the lazily opened libraries, from the files the linker would
+# use, and the file each soname names there (image.c keys its SVG cache on it)
 LAZY_DEFS  := $(shell set -- RSVG librsvg-2.so MHD libmicrohttpd.so GETTEXTPO libgettextpo.so; \
                 while [ $$# -gt 0 ]; do \
-                  s=$$(objdump -p "$$($(CC) -print-file-name=$$2)" 2>/dev/null | sed -n 's/^ *SONAME *//p'); \
-                  [ -z "$$s" ] || printf -- "-DPD_%s_SONAME='\"%s\"' " "$$1" "$$s"; shift 2; done)
+                  f=$$(readlink -f "$$($(CC) -print-file-name=$$2)"); \
+                  s=$$(objdump -p "$$f" 2>/dev/null | sed -n 's/^ *SONAME *//p'); \
+                  [ -z "$$s" ] || printf -- "-DPD_%s_SONAME='\"%s\"' -DPD_%s_FILE='\"%s/%s\"' " \
+                    "$$1" "$$s" "$$1" "$${f%/*}" "$$s"; shift 2; done)
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 # --as-needed: only the libraries pildoc calls are loaded at start-up
 LIBS       := -Wl,--as-needed -Wl,-O1 $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm -pthread
@@ -119,7 +122,7 @@ $(OBJDIR)/paths.o: $(BUILD)/paths
 $(OBJDIR)/paths.o: ALL_CFLAGS += $(PATHS_DEFS)
 $(OBJDIR)/pdfmeta.o: $(BUILD)/paths
 $(OBJDIR)/pdfmeta.o: ALL_CFLAGS += $(PATHS_DEFS)
-$(OBJDIR)/lazyrsvg.o $(OBJDIR)/lazymhd.o $(OBJDIR)/lazypo.o: ALL_CFLAGS += $(LAZY_DEFS)
+$(OBJDIR)/lazyrsvg.o $(OBJDIR)/lazymhd.o $(OBJDIR)/lazypo.o $(OBJDIR)/image.o: ALL_CFLAGS += $(LAZY_DEFS)
 $(BUILD)/paths: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(PATHS_DEFS)' | cmp -s - $@ || echo '$(PATHS_DEFS)' > $@

@@ -6,6 +6,7 @@
 #include <pango/pangocairo.h>
 #include <pango/pangofc-fontmap.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -97,6 +98,30 @@ GThread *g_thread_new(const gchar *name, GThreadFunc func, gpointer data)
     return t;
 }
 
+/* FcConfigBuildFonts, with SOURCE_DATE_EPOCH out of the environment while
+ * it runs. Fontconfig 2.14 writes a folder's cache stamped with
+ * min(SOURCE_DATE_EPOCH, the folder's time) but accepts a cache only when
+ * its stamp is the folder's own time: a cache written with the variable set
+ * was never used again, and every render with it set (every reproducible
+ * run) scanned the fonts again and rewrote the cache (4-5 ms of a fresh
+ * render). The cache holds no date and nothing of it reaches a document.
+ * The environment changes for a moment: pildoc makes a renderer's fonts
+ * before it starts threads (render, batch's warm-up, a serve worker's
+ * start), or in a batch worker beside a writer thread that never reads it. */
+static FcBool S_build_fonts(FcConfig *config)
+{
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    char *saved = sde ? xstrdup(sde) : NULL;
+    if (saved)
+        unsetenv("SOURCE_DATE_EPOCH");
+    FcBool ok = FcConfigBuildFonts(config);
+    if (saved) {
+        setenv("SOURCE_DATE_EPOCH", saved, 1);
+        free(saved);
+    }
+    return ok;
+}
+
 pd_fonts *pd_fonts_new(const char *fonts_dir, const char *cache_dir, pd_error *err)
 {
     char abs_fonts[4096];
@@ -127,7 +152,7 @@ pd_fonts *pd_fonts_new(const char *fonts_dir, const char *cache_dir, pd_error *e
     if (!cached)
         text = "<?xml version=\"1.0\"?><fontconfig></fontconfig>";
     bool ok = FcConfigParseAndLoadFromMemory(config, (const FcChar8 *)text, FcTrue) &&
-              (cached || S_add_font_files(config, abs_fonts)) && FcConfigBuildFonts(config);
+              (cached || S_add_font_files(config, abs_fonts)) && S_build_fonts(config);
     strbuf_free(&conf);
     FcFontSet *set = ok ? FcConfigGetFonts(config, cached ? FcSetSystem : FcSetApplication) : NULL;
     if (!set || set->nfont == 0) {

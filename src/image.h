@@ -5,6 +5,9 @@
  * and 4096 pixels a side (an SVG: no link outside itself, embedded
  * pictures PNG only and within that bound); anything else is one error naming the file that
  * asked for it, its line, and the image.
+ * An SVG's pixels are kept in the user's cache folder (paths_cache_dir)
+ * and taken from there by the next process: the same pixels, without
+ * opening librsvg (see image.c).
  * Ownership: a pd_image owns its pixels and alt text (pd_image_free). */
 #ifndef PILDOC_IMAGE_H
 #define PILDOC_IMAGE_H

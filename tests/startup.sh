@@ -5,7 +5,11 @@
 #    (src/lazylib.h), and then work;
 #  - Pango's font matching runs in the calling thread, not in two threads
 #    per font pattern (src/fonts.c): a render starts at most one thread
-#    (Pango's FcInit), where it started 95.
+#    (Pango's FcInit), where it started 95;
+#  - fontconfig's cache of the fonts is used, not rewritten, when
+#    SOURCE_DATE_EPOCH is set;
+#  - an SVG's pixels are kept in the cache folder: the next render opens
+#    no librsvg, with the same bytes (src/image.c).
 # Prints "startup: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -37,10 +41,40 @@ check "render consent succeeds" test -s "$T/consent.pdf"
 check "render consent opens no librsvg, libmicrohttpd, libgettextpo, GnuTLS" \
   bash -c "! grep -E 'librsvg|libmicrohttpd|libgettextpo|libgnutls' '$T/libs-consent'"
 
-# an SVG logo opens librsvg, and the logo is drawn
+# an SVG logo opens librsvg (with an empty cache folder), and the logo is drawn
+export XDG_CACHE_HOME="$T/svgcache"
+mkdir -m 700 "$XDG_CACHE_HOME"
 opened ./pildoc render leaflet --lang fr --clinic templates/clinics/paris.xml -o "$T/paris.pdf" > "$T/libs-svg"
 check "an SVG logo: render succeeds" test -s "$T/paris.pdf"
 check "an SVG logo opens librsvg" grep -q '^librsvg' "$T/libs-svg"
+# its pixels are kept: the next render opens no librsvg, and is identical
+check "the drawn SVGs are kept in the cache folder (logo and pictogram: 2 files)" \
+  test "$(ls "$XDG_CACHE_HOME"/pildoc/svg-*.rgba 2> /dev/null | wc -l)" = 2
+opened ./pildoc render leaflet --lang fr --clinic templates/clinics/paris.xml -o "$T/paris2.pdf" > "$T/libs-svg2"
+check "with the SVGs kept, a render opens no librsvg" bash -c "! grep -q '^librsvg' '$T/libs-svg2'"
+check "with the SVGs kept, the same bytes" cmp -s "$T/paris.pdf" "$T/paris2.pdf"
+# a damaged or short kept file is drawn again (and replaced), same bytes
+for f in "$XDG_CACHE_HOME"/pildoc/svg-*.rgba; do
+  b=$(od -An -tu1 -j5000 -N1 "$f")
+  printf "\\x$(printf %02x $(((b + 1) % 256)))" | dd of="$f" bs=1 seek=5000 conv=notrunc status=none
+done
+opened ./pildoc render leaflet --lang fr --clinic templates/clinics/paris.xml -o "$T/paris3.pdf" > "$T/libs-svg3"
+check "a damaged kept file: librsvg draws again" grep -q '^librsvg' "$T/libs-svg3"
+check "a damaged kept file: the same bytes" cmp -s "$T/paris.pdf" "$T/paris3.pdf"
+for f in "$XDG_CACHE_HOME"/pildoc/svg-*.rgba; do
+  truncate -s 100 "$f"
+done
+./pildoc render leaflet --lang fr --clinic templates/clinics/paris.xml -o "$T/paris4.pdf" > /dev/null 2>&1
+check "a short kept file: the same bytes" cmp -s "$T/paris.pdf" "$T/paris4.pdf"
+opened ./pildoc render leaflet --lang fr --clinic templates/clinics/paris.xml -o "$T/paris5.pdf" > "$T/libs-svg5"
+check "the short file was replaced: no librsvg the next time" bash -c "! grep -q '^librsvg' '$T/libs-svg5'"
+# no usable cache folder (another user's or group-writable): drawn each time
+chmod 770 "$XDG_CACHE_HOME/pildoc"
+opened ./pildoc render leaflet --lang fr --clinic templates/clinics/paris.xml -o "$T/paris6.pdf" > "$T/libs-svg6"
+check "a group-writable cache folder is not read: librsvg draws" grep -q '^librsvg' "$T/libs-svg6"
+check "without the cache, the same bytes" cmp -s "$T/paris.pdf" "$T/paris6.pdf"
+chmod 700 "$XDG_CACHE_HOME/pildoc"
+unset XDG_CACHE_HOME
 ./pildoc render leaflet --lang fr --clinic templates/clinics/paris.xml --format png -o "$T/paris.png" > /dev/null 2>&1
 ./pildoc render leaflet --lang fr --format png -o "$T/plain.png" > /dev/null 2>&1
 check "an SVG logo changes the page (PNG differs from the one without logo)" \
@@ -51,6 +85,24 @@ opened ./pildoc langs > "$T/libs-langs"
 check "langs opens libgettextpo" grep -q '^libgettextpo' "$T/libs-langs"
 ./pildoc langs > "$T/langs.txt" 2>&1
 check "langs counts the French leaflet's messages" grep -Eq '^fr +leaflet +[0-9]+ +0 +0$' "$T/langs.txt"
+
+# fontconfig's cache of the font folder, written with SOURCE_DATE_EPOCH set,
+# is used by the next render, not scanned and rewritten every time (4-5 ms
+# of a fresh render; src/fonts.c, S_build_fonts); the dates still come from
+# SOURCE_DATE_EPOCH
+C="$T/cachehome"
+mkdir -m 700 "$C"
+XDG_CACHE_HOME="$C" ./pildoc render consent --lang en -o "$T/fc1.pdf" > /dev/null 2>&1
+cache=$(ls "$C"/pildoc/*.cache-* 2> /dev/null | head -1)
+check "a render writes fontconfig's cache into XDG_CACHE_HOME/pildoc" test -n "$cache"
+before=$(stat -c '%i %Y' "$cache" 2> /dev/null)
+sleep 1
+XDG_CACHE_HOME="$C" ./pildoc render consent --lang en -o "$T/fc2.pdf" > /dev/null 2>&1
+check "the next render with SOURCE_DATE_EPOCH set keeps that cache (not rewritten)" \
+  test "$(stat -c '%i %Y' "$cache" 2> /dev/null)" = "$before"
+check "renders with the cache written and with it read are identical" cmp -s "$T/fc1.pdf" "$T/fc2.pdf"
+check "the PDF's dates still come from SOURCE_DATE_EPOCH" \
+  bash -c "pdfinfo '$T/fc2.pdf' | grep -q '^CreationDate: *Sun Nov 22 00:00:00 2026'"
 
 # threads started, counted by an LD_PRELOAD wrapper of pthread_create
 cat > "$T/count.c" <<'C'
