@@ -136,6 +136,87 @@ typedef struct S_image_entry {
 /* Images kept at most (their pixels and deflated data). */
 #define IMAGE_CACHE_MAX_BYTES (8u << 20)
 
+/* A line's underline (a blank to write on), relative to the line: drawn
+ * after the text as Pango's renderer draws it, the run's logical width at
+ * its font's underline position and thickness. */
+typedef struct S_underline {
+    double start, w;            /* from the line's start */
+    double position, thickness; /* the font's, Pango's sign: above the baseline */
+} S_underline;
+
+#define LINE_MAX_UNDERLINES 32
+#define LINE_MAX_FACES 4
+
+/* A one-glyph cluster's text (the glyph's ToUnicode text when it is the
+ * first to show the glyph), or the space glyph a tagged line ends in. */
+typedef struct S_line_text {
+    uint32_t gid;
+    uint32_t at, len; /* in the entry's texts */
+    uint8_t face;     /* index into the entry's faces */
+    bool space;       /* the trailing space: its text is set, nothing decided */
+    bool settable;    /* short enough to be a ToUnicode text */
+    bool actual;      /* the cluster was given /ActualText */
+} S_line_text;
+
+/* Where a font's number goes in an entry's bytes ("/F<n> ... Tf"). */
+typedef struct S_line_ref {
+    size_t at;
+    uint8_t len; /* while painted: the number's length (in the bytes, none) */
+    uint8_t face;
+} S_line_ref;
+
+/* A laid-out line as painted once (S_paint_line), for painting it again
+ * in a later document by copying its bytes (S_paint_cached). What the
+ * bytes depend on beyond the line itself is part of the entry: the text
+ * state before (font and size), tagged or not, and, per face, the base
+ * glyph set whose subset numbers the glyphs (only lines whose every glyph
+ * is a base glyph are kept). The fonts' numbers in the document are
+ * written at each use; the texts the line's clusters give the document's
+ * ToUnicode maps are set again, and the entry is used only when they
+ * decide /ActualText as they did when it was made. */
+typedef struct S_line_entry {
+    struct S_line_entry *next; /* the same line in another context */
+    PangoLayoutLine *line;     /* a reference: the key */
+    bool tagged;
+    hb_face_t *in_face; /* the font before the line: face (NULL: none), base or not, size */
+    bool in_base;
+    double in_size;
+    double spacing; /* Tc, points */
+    size_t n_faces;
+    hb_face_t *faces[LINE_MAX_FACES];
+    const struct S_base *bases[LINE_MAX_FACES];
+    S_line_text *texts;
+    size_t n_texts;
+    char *text_bytes;
+    char *bytes; /* from after Td to before ET, without the fonts' numbers */
+    size_t n_bytes;
+    S_line_ref *refs;
+    size_t n_refs;
+    int out_face; /* the font after the line: index into faces, -1: as before */
+    double out_size, out_rise;
+    S_underline *ul;
+    size_t n_ul;
+} S_line_entry;
+
+/* Lines kept at most (their bytes and texts, not the lines themselves,
+ * which the layout cache holds). */
+#define LINE_CACHE_MAX_BYTES (4u << 20)
+
+static void S_line_entries_free(gpointer p)
+{
+    for (S_line_entry *e = p, *next; e; e = next) {
+        next = e->next;
+        if (e->line)
+            pango_layout_line_unref(e->line);
+        free(e->texts);
+        free(e->text_bytes);
+        free(e->bytes);
+        free(e->refs);
+        free(e->ul);
+        free(e);
+    }
+}
+
 struct pd_pdf_cache {
     pd_pdffont_cache *fonts;
     GHashTable *streams; /* GBytes (raw) -> GBytes (deflated) */
@@ -147,6 +228,9 @@ struct pd_pdf_cache {
     size_t n_images, image_bytes;
     pd_pdfmeta_icc *icc;     /* the OutputIntent's profile, read at the first PDF/A */
     pd_form_font *form_font; /* the last form's (pdfform.h), or NULL */
+    GHashTable *lines;       /* PangoLayoutLine * -> S_line_entry * (a list), see S_paint_cached */
+    size_t line_bytes;
+    size_t line_hits, line_misses;
 };
 
 /* The identity of a stream's bytes: zlib's crc32 is several times faster
@@ -170,6 +254,7 @@ pd_pdf_cache *pd_pdf_cache_new(void)
     c->streams = g_hash_table_new_full(S_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref,
                                        (GDestroyNotify)g_bytes_unref);
     c->seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    c->lines = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, S_line_entries_free);
     return c;
 }
 
@@ -206,6 +291,7 @@ void pd_pdf_cache_free(pd_pdf_cache *c)
     pd_form_font_free(c->form_font);
     g_hash_table_destroy(c->streams);
     g_hash_table_destroy(c->seen);
+    g_hash_table_destroy(c->lines);
     free(c);
 }
 
@@ -215,6 +301,12 @@ static const S_base_set *S_find_base(const pd_pdf_cache *c, const char *key)
         if (strcmp(c->bases[i].key, key) == 0)
             return &c->bases[i];
     return NULL;
+}
+
+void pd_pdf_cache_line_stats(const pd_pdf_cache *c, size_t *hits, size_t *misses)
+{
+    *hits = c->line_hits;
+    *misses = c->line_misses;
 }
 
 bool pd_pdf_cache_has_base(const pd_pdf_cache *c, const char *key)
@@ -374,6 +466,8 @@ static bool S_has(const uint32_t *gids, size_t n, uint32_t gid)
 typedef struct S_font {
     const pd_pdffont *sub;
     uint32_t obj;
+    hb_face_t *face;
+    bool base; /* the face's base subset (else its extra one) */
 } S_font;
 
 /* What painting needs of each glyph the document uses: looked up once. */
@@ -428,7 +522,8 @@ static S_glyph *S_glyph_at(const S_glyph_map *m, uint32_t gid, bool add)
 
 typedef struct S_face_fonts {
     hb_face_t *face;
-    int base, extra; /* index into S_doc.fonts, or -1 */
+    int base, extra;    /* index into S_doc.fonts, or -1 */
+    const S_base *bset; /* the base glyph set of the base subset, or NULL */
     S_glyph_map glyphs;
 } S_face_fonts;
 
@@ -579,6 +674,10 @@ static bool S_make_fonts(S_doc *d, const S_usage *u, const S_base_set *base, pd_
             *slots[k] = (int)d->n_fonts;
             S_font *f = &d->fonts[d->n_fonts++];
             f->sub = sub;
+            f->face = ff->face;
+            f->base = k == 0;
+            if (k == 0)
+                ff->bset = b;
         }
         free(extra);
         g = HB_SET_VALUE_INVALID;
@@ -627,10 +726,76 @@ static void S_point(strbuf *c, double x, double y, const char *op)
     strbuf_append(c, op);
 }
 
+/* What painting a line records for its cache entry (S_line_entry). */
+typedef struct S_rec {
+    bool ok; /* every glyph a base glyph, at most LINE_MAX_FACES faces */
+    S_line_entry *e;
+    size_t texts_cap, refs_cap;
+    strbuf text_bytes;
+} S_rec;
+
+static int S_rec_face(S_rec *r, const S_doc *d, int font)
+{
+    const S_font *f = &d->fonts[font];
+    if (!f->base) {
+        r->ok = false;
+        return -1;
+    }
+    S_line_entry *e = r->e;
+    for (size_t i = 0; i < e->n_faces; i++)
+        if (e->faces[i] == f->face)
+            return (int)i;
+    if (e->n_faces == LINE_MAX_FACES) {
+        r->ok = false;
+        return -1;
+    }
+    S_face_fonts *ff = S_face_fonts_of((S_doc *)d, f->face);
+    e->faces[e->n_faces] = f->face;
+    e->bases[e->n_faces] = ff->bset;
+    return (int)e->n_faces++;
+}
+
+static void S_rec_text(S_rec *r, const S_doc *d, int font, uint32_t gid, const char *text,
+                       size_t len, bool space, bool settable, bool actual)
+{
+    int face = S_rec_face(r, d, font);
+    if (face < 0)
+        return;
+    S_line_entry *e = r->e;
+    /* the same text of the same glyph again decides the same */
+    for (size_t i = 0; i < e->n_texts; i++) {
+        const S_line_text *x = &e->texts[i];
+        if (x->gid == gid && x->face == face && x->space == space && x->len == len &&
+            memcmp(r->text_bytes.data + x->at, text, len) == 0)
+            return;
+    }
+    if (e->n_texts == r->texts_cap) {
+        r->texts_cap = r->texts_cap ? 2 * r->texts_cap : 32;
+        e->texts = xrealloc(e->texts, r->texts_cap * sizeof *e->texts);
+    }
+    e->texts[e->n_texts++] = (S_line_text){
+        gid, (uint32_t)r->text_bytes.len, (uint32_t)len, (uint8_t)face, space, settable, actual};
+    strbuf_append_len(&r->text_bytes, text, len);
+}
+
+static void S_rec_ref(S_rec *r, const S_doc *d, int font, size_t at, size_t len)
+{
+    int face = S_rec_face(r, d, font);
+    if (face < 0)
+        return;
+    S_line_entry *e = r->e;
+    if (e->n_refs == r->refs_cap) {
+        r->refs_cap = r->refs_cap ? 2 * r->refs_cap : 8;
+        e->refs = xrealloc(e->refs, r->refs_cap * sizeof *e->refs);
+    }
+    e->refs[e->n_refs++] = (S_line_ref){at, (uint8_t)len, (uint8_t)face};
+}
+
 /* Writing one line's glyphs: a TJ array open or not, the pen position
  * the PDF viewer will have (from /W), relative to the line's start. */
 typedef struct S_text {
     S_doc *d;
+    S_rec *rec; /* recording for the line cache, or NULL */
     strbuf *c;
     const S_pfont *pf; /* of the run being written */
     const char *base;  /* the line's layout's text */
@@ -678,10 +843,14 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
            text; a glyph standing for more text than a ligature (Pango's
            ellipsis for the text it elides) is left to /ActualText: readers
            drop long ToUnicode entries */
-        if (g0 && !g0->text && g_utf8_strlen(text, len) <= 4)
+        bool settable = g_utf8_strlen(text, len) <= 4;
+        if (g0 && !g0->text && settable)
             g0->text = g_strndup(text, (gsize)len);
         const char *known = g0 ? g0->text : NULL;
         actual = !known || strncmp(known, text, (size_t)len) != 0 || known[len] != '\0';
+        if (g0 && t->rec)
+            S_rec_text(t->rec, d, g0->font, run->glyphs->glyphs[first].glyph, text, (size_t)len,
+                       false, settable, actual);
     }
     /* the white space a tagged line ends in: one space glyph */
     PangoGlyphInfo space = {0};
@@ -689,6 +858,8 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
         S_glyph *sg = S_glyph_at(glyphs, t->space, false);
         if (sg && !sg->text)
             sg->text = g_strdup(" ");
+        if (sg && t->rec)
+            S_rec_text(t->rec, d, sg->font, t->space, " ", 1, true, true, false);
         space.glyph = sg ? t->space : 0;
         drawn = sg != NULL;
     }
@@ -725,10 +896,15 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
         if (!S_drawable(gi->glyph))
             continue;
         const S_glyph *sg = S_glyph_at(glyphs, gi->glyph, false);
+        if (t->rec && !d->fonts[sg->font].base)
+            t->rec->ok = false;
         if (sg->font != d->font || pf->size != d->size) {
             S_tj_close(t);
             strbuf_append_len(c, "/F", 2);
+            size_t at = c->len;
             pd_pdf_int(c, sg->font + 1);
+            if (t->rec)
+                S_rec_ref(t->rec, d, sg->font, at, c->len - at);
             strbuf_append_char(c, ' ');
             pd_pdf_real(c, pf->size, 3);
             strbuf_append_len(c, " Tf\n", 4);
@@ -817,15 +993,138 @@ static long S_line_spacing(S_doc *d, PangoLayoutLine *line)
     return n_vals && counts[best] >= 4 ? vals[best] : 0;
 }
 
-typedef struct S_underline {
-    double x, w, top, h; /* y down, like pd_item */
-} S_underline;
+/* The underlines of a line at (x, y), y down like pd_item. */
+static void S_underlines(S_doc *d, strbuf *c, const pd_item *it, const S_underline *ul, size_t n)
+{
+    if (n)
+        pd_pdftags_after_line(d->tags, c);
+    for (size_t i = 0; i < n; i++) {
+        double top = it->y - ul[i].position;
+        S_rect(c, it->x + ul[i].start, d->height - top - ul[i].thickness, ul[i].w, ul[i].thickness);
+        strbuf_append(c, " f\n");
+    }
+}
+
+/* The identity of the document's font `font` (-1: none) in a line
+ * entry's terms. */
+static void S_font_identity(const S_doc *d, int font, hb_face_t **face, bool *base)
+{
+    *face = font >= 0 ? d->fonts[font].face : NULL;
+    *base = font >= 0 && d->fonts[font].base;
+}
+
+/* Paints line `it` from the cache when it was painted before in the same
+ * context; false when it was not (nothing written then, though the
+ * glyphs' texts may have been set as painting the line sets them). */
+static bool S_paint_cached(S_doc *d, strbuf *c, const pd_item *it, bool tagged)
+{
+    S_line_entry *e = g_hash_table_lookup(d->cache->lines, it->line);
+    hb_face_t *in_face;
+    bool in_base;
+    S_font_identity(d, d->font, &in_face, &in_base);
+    S_face_fonts *ff[LINE_MAX_FACES];
+    for (; e; e = e->next) {
+        if (e->tagged != tagged || e->in_face != in_face || e->in_base != in_base ||
+            e->in_size != d->size)
+            continue;
+        size_t k = 0;
+        while (k < e->n_faces && (ff[k] = S_face_fonts_of(d, e->faces[k])) && ff[k]->base >= 0 &&
+               ff[k]->bset == e->bases[k])
+            k++;
+        if (k == e->n_faces)
+            break;
+    }
+    if (!e)
+        return false;
+    /* the texts the line gives its glyphs, and its /ActualText decisions */
+    for (size_t i = 0; i < e->n_texts; i++) {
+        const S_line_text *x = &e->texts[i];
+        const char *text = e->text_bytes + x->at;
+        S_glyph *g = S_glyph_at(&ff[x->face]->glyphs, x->gid, false);
+        if (!g)
+            return false;
+        if (x->space) {
+            if (!g->text)
+                g->text = g_strdup(" ");
+            continue;
+        }
+        if (!g->text && x->settable)
+            g->text = g_strndup(text, x->len);
+        bool actual = !g->text || strncmp(g->text, text, x->len) != 0 || g->text[x->len] != '\0';
+        if (actual != x->actual)
+            return false;
+    }
+    S_color(c, it->rgb, d->fill, "rg");
+    if (e->spacing != d->tc) {
+        pd_pdf_real(c, e->spacing, 3);
+        strbuf_append(c, " Tc\n");
+        d->tc = e->spacing;
+    }
+    strbuf_append(c, "BT\n");
+    S_point(c, it->x, d->height - it->y, "Td\n");
+    size_t from = 0;
+    for (size_t i = 0; i < e->n_refs; i++) {
+        strbuf_append_len(c, e->bytes + from, e->refs[i].at - from);
+        pd_pdf_int(c, ff[e->refs[i].face]->base + 1);
+        from = e->refs[i].at;
+    }
+    strbuf_append_len(c, e->bytes + from, e->n_bytes - from);
+    if (e->out_face >= 0)
+        d->font = ff[e->out_face]->base;
+    d->size = e->out_size;
+    d->rise = e->out_rise;
+    strbuf_append(c, "ET\n");
+    S_underlines(d, c, it, e->ul, e->n_ul);
+    return true;
+}
+
+/* Keeps what painting line `it` recorded (bytes c[from, to)). */
+static void S_line_keep(S_doc *d, const strbuf *c, const pd_item *it, S_rec *r, size_t from,
+                        size_t to)
+{
+    S_line_entry *e = r->e;
+    pd_pdf_cache *cache = d->cache;
+    e->n_bytes = to - from;
+    for (size_t i = 0; i < e->n_refs; i++)
+        e->n_bytes -= e->refs[i].len;
+    e->bytes = xmalloc(e->n_bytes + 1);
+    size_t at = from, n = 0;
+    for (size_t i = 0; i < e->n_refs; i++) {
+        memcpy(e->bytes + n, c->data + at, e->refs[i].at - at);
+        n += e->refs[i].at - at;
+        at = e->refs[i].at + e->refs[i].len;
+        e->refs[i].at = n;
+        e->refs[i].len = 0;
+    }
+    memcpy(e->bytes + n, c->data + at, to - at);
+    size_t cost = sizeof *e + e->n_bytes + e->n_texts * sizeof *e->texts +
+                  e->n_refs * sizeof *e->refs + e->n_ul * sizeof *e->ul + r->text_bytes.len + 64;
+    e->text_bytes = strbuf_take(&r->text_bytes);
+    if (cache->line_bytes + cost > LINE_CACHE_MAX_BYTES) {
+        g_hash_table_remove_all(cache->lines);
+        cache->line_bytes = 0;
+    }
+    e->line = pango_layout_line_ref(it->line);
+    e->next = g_hash_table_lookup(cache->lines, it->line);
+    g_hash_table_steal(cache->lines, it->line);
+    g_hash_table_insert(cache->lines, it->line, e);
+    cache->line_bytes += cost;
+    r->e = NULL;
+}
 
 static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
 {
     PangoLayoutLine *line = it->line;
     if (!line)
         return;
+    bool tagged = d->tags && it->tag;
+    /* a line marked in parts is not kept: its marked content is the
+       document's (MCIDs) */
+    bool cacheable = !pd_pdftags_in_text(d->tags);
+    if (cacheable && S_paint_cached(d, c, it, tagged)) {
+        d->cache->line_hits++;
+        return;
+    }
     /* what a repaint in parts (t.retry below) must start again from: the
        text state set so far on the page (font, size) is part of it */
     size_t mark = c->len;
@@ -833,6 +1132,15 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
     memcpy(fill, d->fill, sizeof fill);
     int font = d->font;
     double size = d->size, tc = d->tc;
+    S_rec rec = {0};
+    if (cacheable) {
+        d->cache->line_misses++;
+        rec.ok = true;
+        rec.e = xcalloc(1, sizeof *rec.e);
+        rec.e->tagged = tagged;
+        S_font_identity(d, d->font, &rec.e->in_face, &rec.e->in_base);
+        rec.e->in_size = d->size;
+    }
     S_color(c, it->rgb, d->fill, "rg");
     double spacing = (double)S_line_spacing(d, line) / 1000.0;
     if (spacing != d->tc) {
@@ -845,19 +1153,18 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
        S_render_pdf) unless they change */
     strbuf_append(c, "BT\n");
     S_point(c, it->x, d->height - it->y, "Td\n");
+    size_t from = c->len;
     d->rise = 0;
     S_text t = {0};
     t.d = d;
     t.c = c;
+    t.rec = rec.e ? &rec : NULL;
     t.base = pango_layout_get_text(line->layout);
-    t.whole = d->tags && it->tag && !pd_pdftags_in_text(d->tags);
-    int trail = d->tags && it->tag ? S_trailing_space(line) : -1;
+    t.whole = tagged && !pd_pdftags_in_text(d->tags);
+    int trail = tagged ? S_trailing_space(line) : -1;
     if (trail >= 0)
         t.trail_at = t.base + trail;
-    /* underlines (the blank lines to write on) are drawn after the text as
-       Pango's renderer draws them: the run's logical width, at its font's
-       underline position and thickness */
-    S_underline ul[32];
+    S_underline ul[LINE_MAX_UNDERLINES];
     size_t n_ul = 0;
     for (GSList *r = line->runs; r && !t.retry; r = r->next) {
         PangoGlyphItem *run = r->data;
@@ -878,16 +1185,18 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
         for (GSList *a = run->item->analysis.extra_attrs; a; a = a->next) {
             PangoAttribute *attr = a->data;
             if (attr->klass->type != PANGO_ATTR_UNDERLINE ||
-                ((PangoAttrInt *)attr)->value == PANGO_UNDERLINE_NONE || n_ul == 32)
+                ((PangoAttrInt *)attr)->value == PANGO_UNDERLINE_NONE ||
+                n_ul == LINE_MAX_UNDERLINES)
                 continue;
             const S_pfont *pf = S_pfont_of(d, run->item->analysis.font);
-            ul[n_ul++] = (S_underline){it->x + start, t.x - start, it->y - pf->ul_position,
-                                       pf->ul_thickness};
+            ul[n_ul++] = (S_underline){start, t.x - start, pf->ul_position, pf->ul_thickness};
         }
     }
     if (t.retry) {
         /* a cluster needs marked content of its own: the line again, in
            parts (painting it twice gives the same glyphs and state) */
+        S_line_entries_free(rec.e);
+        strbuf_free(&rec.text_bytes);
         c->len = mark;
         c->data[mark] = '\0';
         memcpy(d->fill, fill, sizeof fill);
@@ -901,14 +1210,24 @@ static void S_paint_line(S_doc *d, strbuf *c, const pd_item *it)
     S_tj_close(&t);
     if (d->rise != 0)
         strbuf_append(c, "0 Ts\n"); /* text state outlives the text object */
+    if (rec.e && rec.ok) {
+        S_line_entry *e = rec.e;
+        e->spacing = spacing;
+        e->out_face = e->n_refs ? e->refs[e->n_refs - 1].face : -1;
+        e->out_size = d->size;
+        e->out_rise = d->rise;
+        if (n_ul) {
+            e->ul = xmalloc(n_ul * sizeof *ul);
+            memcpy(e->ul, ul, n_ul * sizeof *ul);
+        }
+        e->n_ul = n_ul;
+        S_line_keep(d, c, it, &rec, from, c->len);
+    }
+    S_line_entries_free(rec.e);
+    strbuf_free(&rec.text_bytes);
     pd_pdftags_line_close(d->tags, c);
     strbuf_append(c, "ET\n");
-    if (n_ul)
-        pd_pdftags_after_line(d->tags, c);
-    for (size_t i = 0; i < n_ul; i++) {
-        S_rect(c, ul[i].x, d->height - ul[i].top - ul[i].h, ul[i].w, ul[i].h);
-        strbuf_append(c, " f\n");
-    }
+    S_underlines(d, c, it, ul, n_ul);
 }
 
 /* ---- images ----

@@ -40,6 +40,11 @@ void pd_pdf_cache_free(pd_pdf_cache *cache);
  * NULL (no base: every glyph is "outside"). */
 bool pd_pdf_cache_has_base(const pd_pdf_cache *cache, const char *key);
 void pd_pdf_cache_set_base(pd_pdf_cache *cache, const char *key, const pd_pages *blank);
+/* Laid-out lines painted from the cache's bytes (hits) and painted anew
+ * (misses) so far: a worker's layouts share their lines between
+ * documents, and a line painted in the same context gives the same
+ * bytes (render.c, S_paint_cached). */
+void pd_pdf_cache_line_stats(const pd_pdf_cache *cache, size_t *hits, size_t *misses);
 
 /* cache may be NULL (a temporary one is used); base_key may be NULL. */
 bool pd_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_cache *cache,

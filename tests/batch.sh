@@ -75,6 +75,31 @@ $PILDOC batch "$T/rep.csv" --out "$T/rep" --jobs 1 --quiet 2> /dev/null
 $PILDOC render leaflet --lang fr --set "patient.name=Ella Nan" --set patient.id=A11 \
   --set treatment.condition=crps -o "$T/r3.pdf"
 check "a page from the stream cache = a fresh render" cmp -s "$T/r3.pdf" "$T/rep/r3.pdf"
+# lines met before in the worker are painted from its line cache (render.c,
+# S_paint_cached), in other contexts: another document order, fonts
+# numbered otherwise (a Chinese name first in a French sheet), untagged,
+# large print, a form, a second language. Every file is the same as a
+# render of its job alone.
+printf '%s\n' 'template,lang,output,patient.name,patient.id,treatment.condition,plain,form,large_print,also' \
+  'consent,fr,l1.pdf,Anna Lee,L1,crps,,,,' 'consent,fr,l2.pdf,李安,L2,crps,,,,' \
+  'consent,fr,l3.pdf,Anna Lee,L3,crps,1,,,' 'leaflet,fr,l4.pdf,,,crps,,,,' \
+  'consent,fr,l5.pdf,Zoë Lee,L5,fibromyalgia,,1,,' 'leaflet,fr,l6.pdf,,,crps,1,,,' \
+  'leaflet,fr,l7.pdf,,,crps,,,1,' 'consent,fr,l8.pdf,Anna Lee,L8,crps,,,,en' \
+  'consent,fr,l9.pdf,李安,L9,crps,1,,,' 'consent,zh_CN,l10.pdf,Anna Lee,L10,crps,,,,' > "$T/lines.csv"
+$PILDOC batch "$T/lines.csv" --out "$T/lines" --jobs 1 --quiet 2> /dev/null
+same=1
+while IFS=, read -r tpl lang out name id cond plain form large also; do
+  [ "$tpl" = template ] && continue
+  set -- render "$tpl" --lang "$lang" --set treatment.condition="$cond" -o "$T/lines-$out"
+  [ -n "$name" ] && set -- "$@" --set "patient.name=$name" --set "patient.id=$id"
+  [ -n "$plain" ] && set -- "$@" --plain
+  [ -n "$form" ] && set -- "$@" --form
+  [ -n "$large" ] && set -- "$@" --large-print
+  [ -n "$also" ] && set -- "$@" --also "$also"
+  $PILDOC "$@" 2> /dev/null
+  cmp -s "$T/lines-$out" "$T/lines/$out" || { same=0; echo "differs: $out" >&2; }
+done < "$T/lines.csv"
+check "lines from the line cache = a render alone (10 jobs: order, fonts, plain, form, large print, bilingual)" test $same = 1
 
 # a folder inside DIR that is a symbolic link to elsewhere is not followed
 mkdir -p "$T/sym/out" "$T/elsewhere"

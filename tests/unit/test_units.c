@@ -617,6 +617,110 @@ START_TEST(fonts_are_private_and_render_devices_work)
 }
 END_TEST
 
+/* A body laid out with the caller's fonts (whose layout cache shares
+ * lines between documents, as in a batch worker). */
+static pd_pages *S_layout_with_fonts(const char *body, pd_fonts *fonts)
+{
+    pd_schema *schema = S_schema();
+    pd_error err = {0};
+    pd_template *t = S_load(body, schema, &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    pd_values v;
+    pd_values_init(&v);
+    pd_doc *doc = pd_bind(t, schema, &v, S_lang("en"), NULL, NULL, &err);
+    ck_assert_msg(doc != NULL, "%s", err.msg);
+    pd_pages *pages = pd_layout(doc, fonts, pd_paper_find("a4"), &err);
+    ck_assert_msg(pages != NULL, "%s", err.msg);
+    pd_doc_free(doc);
+    pd_template_free(t);
+    pd_schema_free(schema);
+    pd_values_free(&v);
+    return pages;
+}
+
+/* pages rendered with a cache of its own (no line met before) and the
+ * base glyphs of `base` */
+static void S_render_fresh(const pd_pages *pages, const pd_pages *base, bool plain, strbuf *out)
+{
+    pd_pdf_cache *cache = pd_pdf_cache_new();
+    pd_pdf_cache_set_base(cache, "k", base);
+    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z", plain, false};
+    pd_error err = {0};
+    ck_assert_msg(pd_render_pdf(pages, &info, cache, "k", out, &err), "%s", err.msg);
+    size_t hits = 0, misses = 0;
+    pd_pdf_cache_line_stats(cache, &hits, &misses);
+    ck_assert_uint_eq(hits, 0);
+    pd_pdf_cache_free(cache);
+}
+
+/* The line cache: lines a worker painted before are painted again from
+ * their bytes, and every file is the same as with a fresh cache: in
+ * another order, with the fonts numbered otherwise (a Chinese line first
+ * puts the Chinese face's subset first), untagged after tagged. */
+START_TEST(pdf_line_cache_gives_fresh_bytes)
+{
+    /* a paragraph over several lines (tagged, they end in a space), in
+       the regular face first: after a line in the same face in one
+       document, at the top of the page in the other */
+    static const char shared[] =
+        "<p>Ketamine can cause dizziness, nausea and vivid dreams; tell the nurse at once if "
+        "you feel unwell during the infusion. Most effects pass within an hour after the "
+        "infusion ends, and you should not drive, cycle or sign important papers until the "
+        "next day.</p>\n<h2>Risks and <b>benefits</b></h2>\n"
+        "<p>Most effects pass within an hour.</p>\n";
+    strbuf a_body = STRBUF_INIT, b_body = STRBUF_INIT;
+    strbuf_printf(&a_body, "%s<p>Zebra quiz.</p>\n", shared);
+    strbuf_printf(&b_body, "<p>\xe5\xa6\x82 Zo\xc3\xab at once</p>\n%s", shared);
+    pd_error err = {0};
+    pd_fonts *fonts = pd_fonts_new("fonts", "build/fontcache", &err);
+    ck_assert_msg(fonts != NULL, "%s", err.msg);
+    pd_pages *a = S_layout_with_fonts(a_body.data, fonts);
+    pd_pages *b = S_layout_with_fonts(b_body.data, fonts);
+    strbuf ref_a = STRBUF_INIT, ref_b = STRBUF_INIT, ref_plain = STRBUF_INIT;
+    S_render_fresh(a, a, false, &ref_a);
+    S_render_fresh(b, a, false, &ref_b);
+    S_render_fresh(a, a, true, &ref_plain);
+
+    pd_pdf_cache *cache = pd_pdf_cache_new();
+    pd_pdf_cache_set_base(cache, "k", a);
+    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z", false, false};
+    const pd_pages *order[] = {a, b, a, b};
+    const strbuf *want[] = {&ref_a, &ref_b, &ref_a, &ref_b};
+    size_t hits = 0, misses = 0, hits_before = 0;
+    for (int i = 0; i < 4; i++) {
+        strbuf pdf = STRBUF_INIT;
+        ck_assert_msg(pd_render_pdf(order[i], &info, cache, "k", &pdf, &err), "%s", err.msg);
+        ck_assert_msg(pdf.len == want[i]->len && memcmp(pdf.data, want[i]->data, pdf.len) == 0,
+                      "document %d differs from a fresh render", i);
+        pd_pdf_cache_line_stats(cache, &hits, &misses);
+        /* from the second document on, shared lines come from the cache */
+        if (i > 0)
+            ck_assert_uint_gt(hits, hits_before);
+        hits_before = hits;
+        strbuf_free(&pdf);
+    }
+    strbuf plain = STRBUF_INIT;
+    pd_pdf_info plain_info = info;
+    plain_info.plain = true;
+    ck_assert(pd_render_pdf(a, &plain_info, cache, "k", &plain, &err));
+    ck_assert_msg(plain.len == ref_plain.len && memcmp(plain.data, ref_plain.data, plain.len) == 0,
+                  "untagged after tagged differs from a fresh render");
+    /* in another order the fonts are numbered otherwise: a cached line
+       names the document's own */
+    ck_assert_ptr_nonnull(memmem(ref_b.data, ref_b.len, "/F4 ", 4));
+    strbuf_free(&plain);
+    pd_pdf_cache_free(cache);
+    strbuf_free(&ref_a);
+    strbuf_free(&ref_b);
+    strbuf_free(&ref_plain);
+    strbuf_free(&a_body);
+    strbuf_free(&b_body);
+    pd_pages_free(a);
+    pd_pages_free(b);
+    pd_fonts_free(fonts);
+}
+END_TEST
+
 /* The dictionary and decoded samples of each image XObject in a PDF of
  * ours (small images only), in file order. */
 typedef struct S_pdf_image {
@@ -944,6 +1048,7 @@ static Suite *S_suite(void)
     tcase_add_test(tc, lang_formats_per_language);
     tcase_add_test(tc, lang_numbers_exact_and_empty_text_untranslated);
     tcase_add_test(tc, fonts_layout_cache_bounded_in_bytes);
+    tcase_add_test(tc, pdf_line_cache_gives_fresh_bytes);
     tcase_add_test(tc, vars_check_names_and_choices);
     tcase_add_test(tc, data_files_give_dotted_names);
     tcase_add_test(tc, xmlsafe_refuses_dtds_and_depth);
