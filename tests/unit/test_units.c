@@ -1063,7 +1063,6 @@ static Suite *S_suite(void)
     tcase_add_loop_test(tc, pdf_images_flattened_onto_their_background, 0, 2);
     tcase_add_test(tc, output_is_atomic);
     suite_add_tcase(s, tc);
-    suite_add_tcase(s, pd_test_loaders_tcase()); /* tests/unit/test_loaders.c */
     suite_add_tcase(s, pdfmeta_tcase());
     suite_add_tcase(s, pd_test_loaders_tcase());  /* tests/unit/test_loaders.c */
     suite_add_tcase(s, pd_test_elements_tcase()); /* tests/unit/test_elements.c */
