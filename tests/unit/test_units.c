@@ -456,7 +456,9 @@ START_TEST(bind_conditions_and_literal_values)
 END_TEST
 
 /* ---- layout ------------------------------------------------------------------------ */
-static pd_pages *S_layout_body(const char *body, const char *lang, pd_fonts **fonts_out)
+/* A body laid out with the caller's fonts (whose layout cache shares
+ * lines between documents, as in a batch worker). */
+static pd_pages *S_layout_with_fonts(const char *body, const char *lang, pd_fonts *fonts)
 {
     pd_schema *schema = S_schema();
     pd_error err = {0};
@@ -466,16 +468,22 @@ static pd_pages *S_layout_body(const char *body, const char *lang, pd_fonts **fo
     pd_values_init(&v);
     pd_doc *doc = pd_bind(t, schema, &v, S_lang(lang), NULL, NULL, &err);
     ck_assert_msg(doc != NULL, "%s", err.msg);
-    pd_fonts *fonts = pd_fonts_new("fonts", "build/fontcache", &err);
-    ck_assert_msg(fonts != NULL, "%s", err.msg);
     pd_pages *pages = pd_layout(doc, fonts, pd_paper_find("a4"), &err);
     ck_assert_msg(pages != NULL, "%s", err.msg);
     pd_doc_free(doc);
     pd_template_free(t);
     pd_schema_free(schema);
     pd_values_free(&v);
-    *fonts_out = fonts;
     return pages;
+}
+
+static pd_pages *S_layout_body(const char *body, const char *lang, pd_fonts **fonts_out)
+{
+    pd_error err = {0};
+    pd_fonts *fonts = pd_fonts_new("fonts", "build/fontcache", &err);
+    ck_assert_msg(fonts != NULL, "%s", err.msg);
+    *fonts_out = fonts;
+    return S_layout_with_fonts(body, lang, fonts);
 }
 
 START_TEST(layout_keeps_headings_with_text_and_avoids_widows)
@@ -617,27 +625,6 @@ START_TEST(fonts_are_private_and_render_devices_work)
 }
 END_TEST
 
-/* A body laid out with the caller's fonts (whose layout cache shares
- * lines between documents, as in a batch worker). */
-static pd_pages *S_layout_with_fonts(const char *body, pd_fonts *fonts)
-{
-    pd_schema *schema = S_schema();
-    pd_error err = {0};
-    pd_template *t = S_load(body, schema, &err);
-    ck_assert_msg(t != NULL, "%s", err.msg);
-    pd_values v;
-    pd_values_init(&v);
-    pd_doc *doc = pd_bind(t, schema, &v, S_lang("en"), NULL, NULL, &err);
-    ck_assert_msg(doc != NULL, "%s", err.msg);
-    pd_pages *pages = pd_layout(doc, fonts, pd_paper_find("a4"), &err);
-    ck_assert_msg(pages != NULL, "%s", err.msg);
-    pd_doc_free(doc);
-    pd_template_free(t);
-    pd_schema_free(schema);
-    pd_values_free(&v);
-    return pages;
-}
-
 /* pages rendered with a cache of its own (no line met before) and the
  * base glyphs of `base` */
 static void S_render_fresh(const pd_pages *pages, const pd_pages *base, bool plain, strbuf *out)
@@ -674,8 +661,8 @@ START_TEST(pdf_line_cache_gives_fresh_bytes)
     pd_error err = {0};
     pd_fonts *fonts = pd_fonts_new("fonts", "build/fontcache", &err);
     ck_assert_msg(fonts != NULL, "%s", err.msg);
-    pd_pages *a = S_layout_with_fonts(a_body.data, fonts);
-    pd_pages *b = S_layout_with_fonts(b_body.data, fonts);
+    pd_pages *a = S_layout_with_fonts(a_body.data, "en", fonts);
+    pd_pages *b = S_layout_with_fonts(b_body.data, "en", fonts);
     strbuf ref_a = STRBUF_INIT, ref_b = STRBUF_INIT, ref_plain = STRBUF_INIT;
     S_render_fresh(a, a, false, &ref_a);
     S_render_fresh(b, a, false, &ref_b);
