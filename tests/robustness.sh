@@ -342,6 +342,15 @@ fi
 # --- Resume: kill the master at random points, resume, compare with one whole run -----------
 python3 tests/make-jobs.py 60 "$T/j60.csv"
 "$PILDOC" batch "$T/j60.csv" --out "$T/whole" --jobs 2 --quiet 2>/dev/null
+# Waits (at most 20 s) until the batch run PID has recorded a job in DIR's
+# manifest being written, or has ended.
+wait_recorded() {
+  for _ in $(seq 400); do
+    grep -qs '"ok"' "$1"/.manifest.csv.*.part && return
+    kill -0 "$2" 2>/dev/null || return
+    sleep 0.05
+  done
+}
 for attempt in 1 2 3; do
   rm -rf "$T/res"
   # two kills at random points, then a resume that finishes
@@ -354,11 +363,7 @@ for attempt in 1 2 3; do
     # a manifest (.manifest.csv.*.part; a file on disk may not be recorded
     # yet, and then there is nothing to keep); slow builds, such as the
     # sanitizers', take longer to get there
-    for _ in $(seq 400); do
-      grep -qs '"ok"' "$T"/res/.manifest.csv.*.part && break
-      kill -0 $pid 2>/dev/null || break
-      sleep 0.05
-    done
+    wait_recorded "$T/res" $pid
     sleep "$kill_at"
     workers=$(pgrep -P $pid)
     { kill -KILL $pid; wait $pid; } 2>/dev/null
@@ -393,11 +398,7 @@ python3 tests/make-jobs.py 300 "$T/j300.csv"
 sed 's/Dr Durand/Dr Other/' "$T/j300.csv" > "$T/j300b.csv"
 "$PILDOC" batch "$T/j300b.csv" --out "$T/ahead" --jobs 2 --quiet --resume 2> "$T/ahead.err" &
 pid=$!
-for _ in $(seq 400); do
-  grep -qs '"ok"' "$T"/ahead/.manifest.csv.*.part && break
-  kill -0 $pid 2>/dev/null || break
-  sleep 0.02
-done
+wait_recorded "$T/ahead" $pid
 kill -TERM $pid; wait $pid
 check "stopped resume: it stopped early" grep -q '(interrupted)' "$T/ahead.err"
 check "stopped resume: every job keeps one row" \
