@@ -112,26 +112,52 @@ bool pd_pdfobj_finish(pd_pdfobj *w, uint32_t root, uint32_t info, const unsigned
     return true;
 }
 
-void pd_pdf_deflate(strbuf *out, const void *data, size_t len, int level)
+struct pd_pdf_deflater {
+    struct libdeflate_compressor *c;
+};
+
+pd_pdf_deflater *pd_pdf_deflater_new(int level)
 {
-    /* a compressor per call: allocating one costs microseconds (zlib's
-       deflateInit cost more), and no state outlives the call */
-    struct libdeflate_compressor *c = libdeflate_alloc_compressor(level);
-    if (!c) {
+    pd_pdf_deflater *z = xcalloc(1, sizeof *z);
+    z->c = libdeflate_alloc_compressor(level);
+    if (!z->c) {
         fputs("pildoc: out of memory\n", stderr);
         _exit(1);
     }
-    size_t bound = libdeflate_zlib_compress_bound(c, len);
+    return z;
+}
+
+void pd_pdf_deflater_free(pd_pdf_deflater *z)
+{
+    if (!z)
+        return;
+    libdeflate_free_compressor(z->c);
+    free(z);
+}
+
+void pd_pdf_deflate_with(pd_pdf_deflater *z, strbuf *out, const void *data, size_t len)
+{
+    size_t bound = libdeflate_zlib_compress_bound(z->c, len);
     if (!out->data || out->cap < out->len + bound + 1) {
         out->data = xrealloc(out->data, out->len + bound + 1);
         out->cap = out->len + bound + 1;
     }
-    size_t n = libdeflate_zlib_compress(c, data, len, out->data + out->len, bound);
-    libdeflate_free_compressor(c);
-    if (!n && len) /* cannot happen with the bound's room */
+    /* libdeflate keeps no state from one call to the next: the bytes are
+       those of a new compressor */
+    size_t n = libdeflate_zlib_compress(z->c, data, len, out->data + out->len, bound);
+    if (!n) /* cannot happen with the bound's room (an empty input gives 8 bytes) */
         abort();
     out->len += n;
     out->data[out->len] = '\0';
+}
+
+void pd_pdf_deflate(strbuf *out, const void *data, size_t len, int level)
+{
+    /* a compressor per call for streams made once per worker (fonts,
+       images); content streams keep one (pd_pdf_deflater) */
+    pd_pdf_deflater *z = pd_pdf_deflater_new(level);
+    pd_pdf_deflate_with(z, out, data, len);
+    pd_pdf_deflater_free(z);
 }
 
 void pd_pdf_int(strbuf *sb, long v)

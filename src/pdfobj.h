@@ -26,10 +26,21 @@
  * libdeflate at level 6 makes streams 14 % smaller than zlib at level 1
  * (96.9 against 112.4 KB) in less time (0.8x), and fonts a little smaller
  * than zlib at 6 in half its time (177.6 against 178.3 KB). Levels above
- * 6 gain under 1 % for 1.5-5x the time. Content streams are made for
- * every document, font programs and images once per worker and reused by
- * every document of a template: one level for both. */
-#define PD_PDF_LEVEL_CONTENT 6
+ * 6 gain under 1 % for 1.5-5x the time.
+ * Content streams are made for every document (a filled consent's pages
+ * are all unique: the patient's name is in each running header), so they
+ * take level 4: on the page streams of make bench's 300 jobs (18.7 MB,
+ * 7.5 MB of it not repeated) 26 % less deflate time than level 6 for
+ * 3.5 % larger streams, 0.8 % larger files (level 5: -12 % time for
+ * +0.7 %; level 3: -29 % for +4.3 %). Deflating pieces of a page
+ * separately and reusing the unchanged ones costs more than it saves:
+ * each piece loses the window of the ones before (+13 % bytes at 2.4
+ * pieces a page, +39 % at 6.5), libdeflate cannot end a piece on a byte
+ * boundary without an extra inflate, and cutting only before the running
+ * header (a consent's body repeats) still costs +4.7 % for -17 %.
+ * Font programs, images and the ICC profile are made once per worker and
+ * reused by every document of a template: level 6. */
+#define PD_PDF_LEVEL_CONTENT 4
 #define PD_PDF_LEVEL_SHARED 6
 
 typedef struct pd_pdfobj {
@@ -68,6 +79,15 @@ bool pd_pdfobj_finish(pd_pdfobj *w, uint32_t root, uint32_t info, const unsigned
 /* A zlib stream (RFC 1950, PDF's FlateDecode) of data, by libdeflate,
  * appended to `out`. */
 void pd_pdf_deflate(strbuf *out, const void *data, size_t len, int level);
+
+/* A compressor at one level kept for many streams: the same bytes as
+ * pd_pdf_deflate, without allocating libdeflate's compressor (a few
+ * hundred KB) for each one (0.6 % of a batch's CPU). Owned by the caller,
+ * who frees it with pd_pdf_deflater_free (NULL is fine). */
+typedef struct pd_pdf_deflater pd_pdf_deflater;
+pd_pdf_deflater *pd_pdf_deflater_new(int level);
+void pd_pdf_deflater_free(pd_pdf_deflater *z);
+void pd_pdf_deflate_with(pd_pdf_deflater *z, strbuf *out, const void *data, size_t len);
 
 /* Value writers (append to sb). */
 /* A number with at most `decimals` (0-6) decimals, trailing zeros dropped:

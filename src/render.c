@@ -219,8 +219,10 @@ static void S_line_entries_free(gpointer p)
 
 struct pd_pdf_cache {
     pd_pdffont_cache *fonts;
-    GHashTable *streams; /* GBytes (raw) -> GBytes (deflated) */
+    GHashTable *streams; /* S_stream_key * -> GBytes (deflated) */
     size_t stream_bytes;
+    pd_pdf_deflater *content_z; /* at PD_PDF_LEVEL_CONTENT, made at the first stream */
+    size_t stream_hits, stream_misses;
     GHashTable *seen; /* streams met once: crc32 << 32 | length (a set) */
     S_base_set *bases;
     size_t n_bases;
@@ -240,18 +242,35 @@ static guint64 S_stream_id(const void *data, gsize n)
     return (guint64)crc32(0, data, (uInt)n) << 32 | (n & 0xffffffffu);
 }
 
-static guint S_bytes_hash(gconstpointer bytes)
+/* A kept stream's raw bytes and their identity, computed once per
+ * stream (a lookup and the seen set share it). */
+typedef struct S_stream_key {
+    guint64 id;
+    GBytes *raw;
+} S_stream_key;
+
+static guint S_stream_key_hash(gconstpointer key)
 {
-    gsize n = 0;
-    const void *data = g_bytes_get_data((GBytes *)bytes, &n);
-    return (guint)(S_stream_id(data, n) >> 32);
+    return (guint)(((const S_stream_key *)key)->id >> 32);
+}
+
+static gboolean S_stream_key_equal(gconstpointer a, gconstpointer b)
+{
+    const S_stream_key *x = a, *y = b;
+    return x->id == y->id && g_bytes_equal(x->raw, y->raw);
+}
+
+static void S_stream_key_free(gpointer key)
+{
+    g_bytes_unref(((S_stream_key *)key)->raw);
+    g_free(key);
 }
 
 pd_pdf_cache *pd_pdf_cache_new(void)
 {
     pd_pdf_cache *c = xcalloc(1, sizeof *c);
     c->fonts = pd_pdffont_cache_new();
-    c->streams = g_hash_table_new_full(S_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref,
+    c->streams = g_hash_table_new_full(S_stream_key_hash, S_stream_key_equal, S_stream_key_free,
                                        (GDestroyNotify)g_bytes_unref);
     c->seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     c->lines = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, S_line_entries_free);
@@ -290,6 +309,7 @@ void pd_pdf_cache_free(pd_pdf_cache *c)
     pd_pdffont_cache_free(c->fonts);
     pd_form_font_free(c->form_font);
     g_hash_table_destroy(c->streams);
+    pd_pdf_deflater_free(c->content_z);
     g_hash_table_destroy(c->seen);
     g_hash_table_destroy(c->lines);
     free(c);
@@ -307,6 +327,12 @@ void pd_pdf_cache_line_stats(const pd_pdf_cache *c, size_t *hits, size_t *misses
 {
     *hits = c->line_hits;
     *misses = c->line_misses;
+}
+
+void pd_pdf_cache_stream_stats(const pd_pdf_cache *c, size_t *hits, size_t *misses)
+{
+    *hits = c->stream_hits;
+    *misses = c->stream_misses;
 }
 
 bool pd_pdf_cache_has_base(const pd_pdf_cache *c, const char *key)
@@ -1582,24 +1608,32 @@ static void S_tounicode(strbuf *out, const S_doc *d, int font)
 static void S_stream(pd_pdfobj *w, pd_pdf_cache *cache, uint32_t num, const char *dict,
                      const strbuf *raw)
 {
-    GBytes *key = g_bytes_new_static(raw->data ? raw->data : "", raw->len);
-    GBytes *z = g_hash_table_lookup(cache->streams, key);
-    g_bytes_unref(key);
+    const char *bytes = raw->data ? raw->data : "";
+    S_stream_key key = {S_stream_id(bytes, raw->len), g_bytes_new_static(bytes, raw->len)};
+    GBytes *z = g_hash_table_lookup(cache->streams, &key);
+    g_bytes_unref(key.raw);
     bool own = false;
-    if (!z) {
+    if (z) {
+        cache->stream_hits++;
+    } else {
+        cache->stream_misses++;
+        if (!cache->content_z)
+            cache->content_z = pd_pdf_deflater_new(PD_PDF_LEVEL_CONTENT);
         strbuf out = STRBUF_INIT;
-        pd_pdf_deflate(&out, raw->data, raw->len, PD_PDF_LEVEL_CONTENT);
+        pd_pdf_deflate_with(cache->content_z, &out, bytes, raw->len);
         size_t n = out.len;
         z = g_bytes_new_take(strbuf_take(&out), n);
-        guint64 id = S_stream_id(raw->data ? raw->data : "", raw->len);
-        if (g_hash_table_contains(cache->seen, &id)) {
-            g_hash_table_insert(cache->streams, g_bytes_new(raw->data, raw->len), z);
+        if (g_hash_table_contains(cache->seen, &key.id)) {
+            S_stream_key *kept = g_new(S_stream_key, 1);
+            kept->id = key.id;
+            kept->raw = g_bytes_new(bytes, raw->len);
+            g_hash_table_insert(cache->streams, kept, z);
             cache->stream_bytes += raw->len + n;
         } else {
             if (g_hash_table_size(cache->seen) >= STREAM_SEEN_MAX)
                 g_hash_table_remove_all(cache->seen);
             guint64 *key_id = g_new(guint64, 1);
-            *key_id = id;
+            *key_id = key.id;
             g_hash_table_add(cache->seen, key_id);
             own = true;
         }

@@ -45,6 +45,9 @@ void pd_pdf_cache_set_base(pd_pdf_cache *cache, const char *key, const pd_pages 
  * documents, and a line painted in the same context gives the same
  * bytes (render.c, S_paint_cached). */
 void pd_pdf_cache_line_stats(const pd_pdf_cache *cache, size_t *hits, size_t *misses);
+/* Streams (page contents, ToUnicode maps) written from the cache's
+ * deflated bytes (hits) and deflated anew (misses) so far. */
+void pd_pdf_cache_stream_stats(const pd_pdf_cache *cache, size_t *hits, size_t *misses);
 
 /* cache may be NULL (a temporary one is used); base_key may be NULL. */
 bool pd_render_pdf(const pd_pages *pages, const pd_pdf_info *info, pd_pdf_cache *cache,

@@ -708,6 +708,44 @@ START_TEST(pdf_line_cache_gives_fresh_bytes)
 }
 END_TEST
 
+/* A page's content stream is deflated the first two times it is met and
+ * kept the second time; from the third document on it comes from the
+ * cache, in the bytes a fresh render writes. */
+START_TEST(pdf_stream_cache_gives_fresh_bytes)
+{
+    pd_error err = {0};
+    pd_fonts *fonts = pd_fonts_new("fonts", "build/fontcache", &err);
+    ck_assert_msg(fonts != NULL, "%s", err.msg);
+    pd_pages *a =
+        S_layout_with_fonts("<h2>Risks</h2><p>Most effects pass within an hour.</p>", "en", fonts);
+    strbuf ref = STRBUF_INIT;
+    S_render_fresh(a, a, false, &ref);
+    pd_pdf_cache *cache = pd_pdf_cache_new();
+    pd_pdf_cache_set_base(cache, "k", a);
+    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z", false, false};
+    size_t hits = 0, misses = 0, misses_at_2 = 0;
+    for (int i = 0; i < 4; i++) {
+        strbuf pdf = STRBUF_INIT;
+        ck_assert_msg(pd_render_pdf(a, &info, cache, "k", &pdf, &err), "%s", err.msg);
+        ck_assert_msg(pdf.len == ref.len && memcmp(pdf.data, ref.data, pdf.len) == 0,
+                      "document %d differs from a fresh render", i);
+        strbuf_free(&pdf);
+        pd_pdf_cache_stream_stats(cache, &hits, &misses);
+        if (i < 2)
+            ck_assert_uint_eq(hits, 0);
+        if (i == 1)
+            misses_at_2 = misses;
+    }
+    /* the last two documents' streams all came from the cache */
+    ck_assert_uint_gt(hits, 0);
+    ck_assert_uint_eq(misses, misses_at_2);
+    pd_pdf_cache_free(cache);
+    strbuf_free(&ref);
+    pd_pages_free(a);
+    pd_fonts_free(fonts);
+}
+END_TEST
+
 /* The dictionary and decoded samples of each image XObject in a PDF of
  * ours (small images only), in file order. */
 typedef struct S_pdf_image {
@@ -945,9 +983,10 @@ START_TEST(pdfobj_writes_a_valid_file)
     ck_assert_int_eq(uncompress(inflated, &got, (const Bytef *)body, n), Z_OK);
     ck_assert_uint_eq(got, sizeof text - 1);
     ck_assert(memcmp(inflated, text, got) == 0);
-    /* a zlib header (deflate, 32 KB window, check bits) saying level 6 */
+    /* a zlib header (deflate, 32 KB window, no dictionary, check bits)
+       saying the content level (4: FLEVEL 1, "fast") */
     ck_assert_int_eq((unsigned char)body[0], 0x78);
-    ck_assert_int_eq((unsigned char)body[1], 0x9c);
+    ck_assert_int_eq((unsigned char)body[1], 0x5e);
     strbuf_free(&out);
 #undef FIND
 
@@ -1020,7 +1059,8 @@ TCase *pdfmeta_tcase(void); /* test_pdfmeta.c */
 TCase *pd_test_elements_tcase(void);
 TCase *pd_test_workpool_tcase(void); /* test_workpool.c */
 TCase *pd_test_layoutcache_tcase(void);
-TCase *pd_test_doccache_tcase(void); /* test_doccache.c */
+TCase *pd_test_doccache_tcase(void);   /* test_doccache.c */
+TCase *pd_test_pdfdeflate_tcase(void); /* test_pdfdeflate.c */
 
 static Suite *S_suite(void)
 {
@@ -1036,6 +1076,7 @@ static Suite *S_suite(void)
     tcase_add_test(tc, lang_numbers_exact_and_empty_text_untranslated);
     tcase_add_test(tc, fonts_layout_cache_bounded_in_bytes);
     tcase_add_test(tc, pdf_line_cache_gives_fresh_bytes);
+    tcase_add_test(tc, pdf_stream_cache_gives_fresh_bytes);
     tcase_add_test(tc, vars_check_names_and_choices);
     tcase_add_test(tc, data_files_give_dotted_names);
     tcase_add_test(tc, xmlsafe_refuses_dtds_and_depth);
@@ -1056,6 +1097,7 @@ static Suite *S_suite(void)
     suite_add_tcase(s, pd_test_workpool_tcase());
     suite_add_tcase(s, pd_test_layoutcache_tcase()); /* tests/unit/test_layoutcache.c */
     suite_add_tcase(s, pd_test_doccache_tcase());
+    suite_add_tcase(s, pd_test_pdfdeflate_tcase());
     return s;
 }
 
