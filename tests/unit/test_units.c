@@ -1020,7 +1020,8 @@ TCase *pdfmeta_tcase(void); /* test_pdfmeta.c */
 TCase *pd_test_elements_tcase(void);
 TCase *pd_test_workpool_tcase(void); /* test_workpool.c */
 TCase *pd_test_layoutcache_tcase(void);
-TCase *pd_test_doccache_tcase(void); /* test_doccache.c */
+TCase *pd_test_doccache_tcase(void);  /* test_doccache.c */
+TCase *pd_test_diskcache_tcase(void); /* test_diskcache.c */
 
 static Suite *S_suite(void)
 {
@@ -1056,6 +1057,7 @@ static Suite *S_suite(void)
     suite_add_tcase(s, pd_test_workpool_tcase());
     suite_add_tcase(s, pd_test_layoutcache_tcase()); /* tests/unit/test_layoutcache.c */
     suite_add_tcase(s, pd_test_doccache_tcase());
+    suite_add_tcase(s, pd_test_diskcache_tcase());
     return s;
 }
 
