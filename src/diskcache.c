@@ -55,12 +55,13 @@ bool pd_diskcache_key_add_file(pd_diskcache_key *k, const char *path)
     return true;
 }
 
-bool pd_diskcache_key_add_object(pd_diskcache_key *k, const void *symbol)
+bool pd_diskcache_key_add_object(pd_diskcache_key *k, const char *symbol)
 {
     if (!symbol)
         return pd_diskcache_key_add_file(k, "/proc/self/exe");
+    void *address = dlsym(RTLD_DEFAULT, symbol);
     Dl_info info;
-    if (!dladdr(symbol, &info) || !info.dli_fname || info.dli_fname[0] != '/')
+    if (!address || !dladdr(address, &info) || !info.dli_fname || info.dli_fname[0] != '/')
         return false;
     return pd_diskcache_key_add_file(k, info.dli_fname);
 }

@@ -47,9 +47,10 @@ void pd_diskcache_key_add_str(pd_diskcache_key *k, const char *s);
  * nanoseconds): a new version of it changes the key. False when the file
  * cannot be found (then nothing should be cached). */
 bool pd_diskcache_key_add_file(pd_diskcache_key *k, const char *path);
-/* Adds the file of the shared object that holds `symbol` (dladdr), or of
- * the running executable for NULL. False when it cannot be found. */
-bool pd_diskcache_key_add_object(pd_diskcache_key *k, const void *symbol);
+/* Adds the identity of the file of the shared object that defines the
+ * function or variable named `symbol` (as the process binds it), or of the
+ * running executable for NULL. False when it cannot be found. */
+bool pd_diskcache_key_add_object(pd_diskcache_key *k, const char *symbol);
 void pd_diskcache_key_end(pd_diskcache_key *k, uint8_t key[PD_DISKCACHE_KEY_SIZE]);
 
 /* dir/KIND-<hex of key>EXT */

@@ -474,11 +474,9 @@ static bool S_disk_ready(pd_pdffont_cache *c)
     char level[32];
     snprintf(level, sizeof level, "deflate level %d", PD_PDF_LEVEL_SHARED);
     pd_diskcache_key_add_str(&k, level);
-    /* function addresses as the shared objects' addresses (dladdr) */
     if (!pd_diskcache_key_add_object(&k, NULL) ||
-        !pd_diskcache_key_add_object(&k,
-                                     (const void *)(uintptr_t)&hb_subset_plan_execute_or_fail) ||
-        !pd_diskcache_key_add_object(&k, (const void *)(uintptr_t)&libdeflate_zlib_compress))
+        !pd_diskcache_key_add_object(&k, "hb_subset_plan_execute_or_fail") ||
+        !pd_diskcache_key_add_object(&k, "libdeflate_zlib_compress"))
         return false;
     c->disk_dir = paths_cache_dir();
     if (!c->disk_dir)
@@ -534,7 +532,7 @@ static void S_disk_keep(const pd_pdffont_cache *c, const char *file,
     S_put64(head + 1, f->n);
     S_put64(head + 9, f->program_len);
     S_put64(head + 17, base_len);
-    for (int i = 0; i < 4; i++)
+    for (size_t i = 0; i < 4; i++)
         S_put64(head + 25 + 8 * i, bufs[i]->len);
     uint8_t *ids = xmalloc(8 * f->n);
     for (size_t i = 0; i < f->n; i++) {
@@ -559,7 +557,7 @@ static bool S_disk_load(const char *file, const uint8_t key[PD_DISKCACHE_KEY_SIZ
     uint64_t lens[5] = {0};
     bool ok = len >= DISK_HEAD && p[0] == f->cff && S_get64(p + 1) == f->n;
     uint64_t total = DISK_HEAD + 8 * (uint64_t)f->n;
-    for (int i = 0; ok && i < 5; i++) {
+    for (size_t i = 0; ok && i < 5; i++) {
         lens[i] = S_get64(p + 17 + 8 * i);
         ok = lens[i] <= len;
         total += lens[i];
