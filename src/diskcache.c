@@ -82,13 +82,24 @@ char *pd_diskcache_path(const char *dir, const char *kind, const uint8_t key[PD_
     return strbuf_take(&sb);
 }
 
-static void S_put64(uint8_t *p, uint64_t v)
+void pd_diskcache_put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+uint32_t pd_diskcache_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+void pd_diskcache_put64(uint8_t *p, uint64_t v)
 {
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
-static uint64_t S_get64(const uint8_t *p)
+uint64_t pd_diskcache_get64(const uint8_t *p)
 {
     uint64_t v = 0;
     for (int i = 0; i < 8; i++)
@@ -122,7 +133,7 @@ unsigned char *pd_diskcache_read(const char *file, const uint8_t key[PD_DISKCACH
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size >= HEAD_LEN &&
         S_read_all(fd, head, sizeof head) && memcmp(head, MAGIC, MAGIC_LEN) == 0 &&
         memcmp(head + MAGIC_LEN, key, PD_DISKCACHE_KEY_SIZE) == 0) {
-        uint64_t n = S_get64(head + MAGIC_LEN + PD_DISKCACHE_KEY_SIZE);
+        uint64_t n = pd_diskcache_get64(head + MAGIC_LEN + PD_DISKCACHE_KEY_SIZE);
         if (n <= max_len && (uint64_t)st.st_size - HEAD_LEN == n) {
             payload = xmalloc((size_t)n + 1);
             uint8_t sum[SHA256_DIGEST_SIZE];
@@ -193,7 +204,7 @@ bool pd_diskcache_write(const char *dir, const char *file, const uint8_t key[PD_
         iov[i + 1].iov_base = (void *)parts[i].data;
         iov[i + 1].iov_len = parts[i].len;
     }
-    S_put64(head + MAGIC_LEN + PD_DISKCACHE_KEY_SIZE, total);
+    pd_diskcache_put64(head + MAGIC_LEN + PD_DISKCACHE_KEY_SIZE, total);
     sha256_digest(&ctx, SHA256_DIGEST_SIZE, head + MAGIC_LEN + PD_DISKCACHE_KEY_SIZE + 8);
     bool ok = S_write_all(fd, iov, n_parts + 1);
     free(iov);

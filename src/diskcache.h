@@ -75,6 +75,13 @@ typedef struct pd_diskcache_part {
 bool pd_diskcache_write(const char *dir, const char *file, const uint8_t key[PD_DISKCACHE_KEY_SIZE],
                         const pd_diskcache_part *parts, size_t n_parts);
 
+/* Big-endian numbers for payloads (a cache folder may be shared by
+ * machines of either byte order through a network home). */
+void pd_diskcache_put32(uint8_t *p, uint32_t v);
+uint32_t pd_diskcache_get32(const uint8_t *p);
+void pd_diskcache_put64(uint8_t *p, uint64_t v);
+uint64_t pd_diskcache_get64(const uint8_t *p);
+
 /* Removes pildoc's entries in dir beyond max_files or max_bytes, the least
  * recently written first (then by name), and temporary files of writes
  * that stopped more than an hour ago. */

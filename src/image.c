@@ -483,19 +483,6 @@ static bool S_svg_key(const char *bytes, size_t len, int svg_px, uint8_t key[PD_
     return true;
 }
 
-static uint32_t S_get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void S_put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
 /* The kept pixels of key, or NULL. */
 static pd_image *S_svg_cached(const char *file, const uint8_t key[PD_DISKCACHE_KEY_SIZE],
                               const char *alt)
@@ -504,7 +491,7 @@ static pd_image *S_svg_cached(const char *file, const uint8_t key[PD_DISKCACHE_K
     unsigned char *p = pd_diskcache_read(file, key, SVG_CACHE_MAX, &len);
     if (!p)
         return NULL;
-    uint32_t w = len >= 8 ? S_get32(p) : 0, h = len >= 8 ? S_get32(p + 4) : 0;
+    uint32_t w = len >= 8 ? pd_diskcache_get32(p) : 0, h = len >= 8 ? pd_diskcache_get32(p + 4) : 0;
     if (w < 1 || h < 1 || w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE ||
         len != 8 + (size_t)w * h * 4) {
         free(p);
@@ -524,8 +511,8 @@ static void S_svg_keep(const char *dir, const char *file, const uint8_t key[PD_D
                        const pd_image *im)
 {
     unsigned char size[8];
-    S_put32(size, (uint32_t)im->width);
-    S_put32(size + 4, (uint32_t)im->height);
+    pd_diskcache_put32(size, (uint32_t)im->width);
+    pd_diskcache_put32(size + 4, (uint32_t)im->height);
     pd_diskcache_part parts[2] = {{size, sizeof size},
                                   {im->rgba, (size_t)im->width * (size_t)im->height * 4}};
     pd_diskcache_write(dir, file, key, parts, 2);

@@ -101,31 +101,6 @@ static int16_t S_i16(const char *p)
     return (int16_t)(((unsigned)(unsigned char)p[0] << 8) | (unsigned char)p[1]);
 }
 
-static void S_put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static uint32_t S_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void S_put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static uint64_t S_get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 void pd_pdffont_describe(strbuf *d, hb_font_t *font, hb_face_t *face, double k, int flags)
 {
     hb_position_t asc = 0, desc = 0, cap = 0;
@@ -510,7 +485,7 @@ static bool S_disk_key(pd_pdffont_cache *c, S_face *f, const uint32_t *gids, siz
     pd_diskcache_key_add(&k, f->file_id, sizeof f->file_id);
     uint8_t *ids = xmalloc(4 * n + 1);
     for (size_t i = 0; i < n; i++)
-        S_put32(ids + 4 * i, gids[i]);
+        pd_diskcache_put32(ids + 4 * i, gids[i]);
     pd_diskcache_key_add(&k, ids, 4 * n);
     free(ids);
     pd_diskcache_key_end(&k, key);
@@ -529,15 +504,15 @@ static void S_disk_keep(const pd_pdffont_cache *c, const char *file,
     size_t base_len = strlen(f->base_font);
     uint8_t head[DISK_HEAD];
     head[0] = f->cff;
-    S_put64(head + 1, f->n);
-    S_put64(head + 9, f->program_len);
-    S_put64(head + 17, base_len);
+    pd_diskcache_put64(head + 1, f->n);
+    pd_diskcache_put64(head + 9, f->program_len);
+    pd_diskcache_put64(head + 17, base_len);
     for (size_t i = 0; i < 4; i++)
-        S_put64(head + 25 + 8 * i, bufs[i]->len);
+        pd_diskcache_put64(head + 25 + 8 * i, bufs[i]->len);
     uint8_t *ids = xmalloc(8 * f->n);
     for (size_t i = 0; i < f->n; i++) {
-        S_put32(ids + 4 * i, f->gids[i]);
-        S_put32(ids + 4 * (f->n + i), f->codes[i]);
+        pd_diskcache_put32(ids + 4 * i, f->gids[i]);
+        pd_diskcache_put32(ids + 4 * (f->n + i), f->codes[i]);
     }
     pd_diskcache_part parts[7] = {{head, sizeof head}, {ids, 8 * f->n}, {f->base_font, base_len}};
     for (int i = 0; i < 4; i++)
@@ -555,21 +530,21 @@ static bool S_disk_load(const char *file, const uint8_t key[PD_DISKCACHE_KEY_SIZ
     if (!p)
         return false;
     uint64_t lens[5] = {0};
-    bool ok = len >= DISK_HEAD && p[0] == f->cff && S_get64(p + 1) == f->n;
+    bool ok = len >= DISK_HEAD && p[0] == f->cff && pd_diskcache_get64(p + 1) == f->n;
     uint64_t total = DISK_HEAD + 8 * (uint64_t)f->n;
     for (size_t i = 0; ok && i < 5; i++) {
-        lens[i] = S_get64(p + 17 + 8 * i);
+        lens[i] = pd_diskcache_get64(p + 17 + 8 * i);
         ok = lens[i] <= len;
         total += lens[i];
     }
     ok = ok && total == len && lens[0] > 0 && lens[1] > 0;
     for (size_t i = 0; ok && i < f->n; i++)
-        ok = S_get32(p + DISK_HEAD + 4 * i) == f->gids[i];
+        ok = pd_diskcache_get32(p + DISK_HEAD + 4 * i) == f->gids[i];
     if (ok) {
-        f->program_len = (size_t)S_get64(p + 9);
+        f->program_len = (size_t)pd_diskcache_get64(p + 9);
         f->codes = xmalloc(f->n * sizeof *f->codes);
         for (size_t i = 0; i < f->n; i++)
-            f->codes[i] = S_get32(p + DISK_HEAD + 4 * (f->n + i));
+            f->codes[i] = pd_diskcache_get32(p + DISK_HEAD + 4 * (f->n + i));
         const char *s = (const char *)p + DISK_HEAD + 8 * f->n;
         f->base_font = xstrndup(s, (size_t)lens[0]);
         s += lens[0];

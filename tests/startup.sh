@@ -85,7 +85,8 @@ check "an SVG logo changes the page (PNG differs from the one without logo)" \
 
 # The fonts' base subsets are kept in the cache folder (src/pdffont.c): the
 # next render calls hb-subset for none of them (counted by an LD_PRELOAD
-# wrapper of hb_subset_plan_execute_or_fail) and does not rewrite them; a
+# wrapper of hb_subset_plan_execute_or_fail and hb_subset_or_fail) and does
+# not rewrite them; so is a form's font (src/pdfform.c); a
 # damaged, short, misnamed or linked file is made again (and replaced); a
 # group-writable folder is not used; every output is the same bytes.
 cat > "$T/subsets.c" <<'C'
@@ -95,6 +96,7 @@ cat > "$T/subsets.c" <<'C'
 #include <stdlib.h>
 typedef struct hb_subset_plan_t hb_subset_plan_t;
 typedef struct hb_face_t hb_face_t;
+typedef struct hb_subset_input_t hb_subset_input_t;
 static int calls;
 hb_face_t *hb_subset_plan_execute_or_fail(hb_subset_plan_t *plan)
 {
@@ -103,6 +105,15 @@ hb_face_t *hb_subset_plan_execute_or_fail(hb_subset_plan_t *plan)
         real = (hb_face_t * (*)(hb_subset_plan_t *)) dlsym(RTLD_NEXT, "hb_subset_plan_execute_or_fail");
     calls++;
     return real(plan);
+}
+/* the form's font (src/pdfform.c) */
+hb_face_t *hb_subset_or_fail(hb_face_t *face, const hb_subset_input_t *input)
+{
+    static hb_face_t *(*real)(hb_face_t *, const hb_subset_input_t *);
+    if (!real)
+        real = (hb_face_t * (*)(hb_face_t *, const hb_subset_input_t *)) dlsym(RTLD_NEXT, "hb_subset_or_fail");
+    calls++;
+    return real(face, input);
 }
 __attribute__((destructor)) static void report(void)
 {
@@ -127,16 +138,17 @@ F="$T/fontcache"
 mkdir -m 700 "$F"
 mkdir -m 700 "$T/groupw"
 mkdir -m 770 "$T/groupw/pildoc"
-# render [CACHE-HOME [ARGS...]]: leaflet zh_CN into $T/f.pdf; $T/subsets: hb-subset calls
+# render CACHE-HOME [ARGS...]: leaflet zh_CN (or TEMPLATE=...) into
+# $T/f.pdf; $T/subsets: hb-subset calls
 render() {
   local home=$1
   shift
   rm -f "$T/f.pdf" "$T/subsets"
   if [ -n "$counting" ]; then
     XDG_CACHE_HOME="$home" COUNT_OUT="$T/subsets" LD_PRELOAD="$T/subsets.so" \
-      ./pildoc render leaflet --lang zh_CN -o "$T/f.pdf" "$@" > /dev/null 2>&1
+      ./pildoc render "${TEMPLATE:-leaflet}" --lang zh_CN -o "$T/f.pdf" "$@" > /dev/null 2>&1
   else
-    XDG_CACHE_HOME="$home" ./pildoc render leaflet --lang zh_CN -o "$T/f.pdf" "$@" > /dev/null 2>&1
+    XDG_CACHE_HOME="$home" ./pildoc render "${TEMPLATE:-leaflet}" --lang zh_CN -o "$T/f.pdf" "$@" > /dev/null 2>&1
   fi
 }
 # check_subsets DESCRIPTION none|some: hb-subset called for no subset, or for some
@@ -214,6 +226,25 @@ for args in "--paper letter" "--plain" "--large-print"; do
   check_subsets "kept subsets, leaflet $args" none
   check "kept subsets, leaflet $args: the same bytes" cmp -s "$T/ref2.pdf" "$T/f.pdf"
 done
+# a form's font (GB 2312's ideographs for Chinese): kept, then read
+TEMPLATE=consent render "$T/groupw" --form
+cp "$T/f.pdf" "$T/ref-form.pdf"
+TEMPLATE=consent render "$F" --form
+check_subsets "a Chinese form, first" some
+check "the form's font is kept (1 file)" test "$(ls "$F"/pildoc/form-*.pdffont 2> /dev/null | wc -l)" = 1
+check "a Chinese form, first: the same bytes" cmp -s "$T/ref-form.pdf" "$T/f.pdf"
+TEMPLATE=consent render "$F" --form
+check_subsets "a Chinese form with its font and subsets kept" none
+check "a Chinese form with its font kept: the same bytes" cmp -s "$T/ref-form.pdf" "$T/f.pdf"
+f=$(ls "$F"/pildoc/form-*.pdffont | head -1)
+at=$(($(stat -c %s "$f") / 2))
+b=$(od -An -tu1 -j$at -N1 "$f")
+printf "\\x$(printf %02x $(((b + 1) % 256)))" | dd of="$f" bs=1 seek=$at conv=notrunc status=none
+TEMPLATE=consent render "$F" --form
+check_subsets "a damaged form font" some
+check "a damaged form font: the same bytes" cmp -s "$T/ref-form.pdf" "$T/f.pdf"
+TEMPLATE=consent render "$F" --form
+check_subsets "a form font replaced" none
 # the folder is bounded (src/diskcache.h: 256 files, 64 MB): entries
 # beyond are removed oldest first when one is written; fontconfig's files
 # and others stay
