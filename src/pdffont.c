@@ -422,8 +422,9 @@ static bool S_subset(const S_face *face, pd_pdffont *f, pd_error *err)
 }
 
 /* --- lasting subsets kept on disk ------------------------------------------
- * A fresh process spent 9 ms of a Chinese leaflet's 45 subsetting the
- * template's base glyphs of the Core Chinese face and deflating them. A
+ * Subsetting the template's base glyphs (the Core Chinese face's above
+ * all) and deflating them was 3 ms of a fresh Chinese leaflet's 41 (CPU,
+ * tests/bench/fresh.py, with the subsets kept and without). A
  * lasting subset (a template's base glyphs: the same in every process for
  * the same template, language and paper) is kept whole in pildoc's cache
  * folder (src/diskcache.h, font-<key>.pdffont), keyed by what decides its
