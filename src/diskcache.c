@@ -130,8 +130,10 @@ unsigned char *pd_diskcache_read(const char *file, const uint8_t key[PD_DISKCACH
     uint8_t head[HEAD_LEN];
     struct stat st;
     unsigned char *payload = NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size >= HEAD_LEN &&
-        S_read_all(fd, head, sizeof head) && memcmp(head, MAGIC, MAGIC_LEN) == 0 &&
+    /* a regular file of our own (like the folder, paths_cache_dir) */
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+        (size_t)st.st_size >= HEAD_LEN && S_read_all(fd, head, sizeof head) &&
+        memcmp(head, MAGIC, MAGIC_LEN) == 0 &&
         memcmp(head + MAGIC_LEN, key, PD_DISKCACHE_KEY_SIZE) == 0) {
         uint64_t n = pd_diskcache_get64(head + MAGIC_LEN + PD_DISKCACHE_KEY_SIZE);
         if (n <= max_len && (uint64_t)st.st_size - HEAD_LEN == n) {

@@ -7,8 +7,9 @@
  * result (the input's bytes, the identity of the library files that made
  * it, ...), built by the caller with pd_diskcache_key_*. The file holds a
  * magic line, the key, the payload's length and SHA-256, then the payload.
- * A file is used only when all of them match: anything else (missing,
- * short, damaged, another key or format) reads as absent, the caller
+ * A file is used only when all of them match and it is a regular file of
+ * the user's own: anything else (missing, short, damaged, another key or
+ * format, a link, another user's file) reads as absent, the caller
  * computes the result again and keeps it anew, so a result is the same
  * with or without the cache. A file is written beside its place and
  * renamed (a reader sees all of it or nothing); nothing here ever fails

@@ -86,8 +86,8 @@ check "an SVG logo changes the page (PNG differs from the one without logo)" \
 # The fonts' base subsets are kept in the cache folder (src/pdffont.c): the
 # next render calls hb-subset for none of them (counted by an LD_PRELOAD
 # wrapper of hb_subset_plan_execute_or_fail and hb_subset_or_fail) and does
-# not rewrite them; so is a form's font (src/pdfform.c); a
-# damaged, short, misnamed or linked file is made again (and replaced); a
+# not rewrite them; so is a form's font (src/pdfform.c); a damaged, short,
+# misnamed, linked or another user's file is made again (and replaced); a
 # group-writable folder is not used; every output is the same bytes.
 cat > "$T/subsets.c" <<'C'
 #define _GNU_SOURCE
@@ -217,6 +217,17 @@ check "the link was replaced by a file" test -f "$3" -a ! -L "$3"
 render "$F"
 check_subsets "after them" none
 check "after them: the same bytes" cmp -s "$T/ref.pdf" "$T/f.pdf"
+# another user's file (here only root can make one): made again, replaced
+if [ "$(id -u)" = 0 ]; then
+  set -- "$F"/pildoc/font-*.pdffont
+  chown nobody "$1"
+  render "$F"
+  check_subsets "another user's kept subset" some
+  check "another user's kept subset: the same bytes" cmp -s "$T/ref.pdf" "$T/f.pdf"
+  check "another user's kept subset is replaced by one of our own" test -O "$1"
+else
+  echo "startup: another user's cache file not tried (not root)"
+fi
 # the other documents and options with the subsets kept: the same bytes
 for args in "--paper letter" "--plain" "--large-print"; do
   render "$T/groupw" $args

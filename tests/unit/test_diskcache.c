@@ -1,5 +1,5 @@
 /* diskcache: an entry is read back only under its key and with its bytes
- * intact (damaged, short, long, another key, a link: absent), keys change
+ * intact (damaged, short, long, another key, a link, another user's: absent), keys change
  * with every part and with a file's identity, the folder is bounded in
  * files and bytes (oldest first, other programs' files untouched), and a
  * lasting font subset kept on disk reads back identical to one made. */
@@ -120,6 +120,15 @@ START_TEST(diskcache_reads_back_only_what_it_wrote)
     char *link = pd_diskcache_path(dir, "link", key, ".bin");
     ck_assert_int_eq(symlink(file, link), 0);
     ck_assert_ptr_null(pd_diskcache_read(link, key, 100, &len));
+    /* another user's file (only root can make one here): absent */
+    if (geteuid() == 0) {
+        ck_assert_int_eq(chown(file, 65534, 65534), 0);
+        ck_assert_ptr_null(pd_diskcache_read(file, key, 100, &len));
+        ck_assert_int_eq(chown(file, 0, 0), 0);
+        p = pd_diskcache_read(file, key, 100, &len);
+        ck_assert_ptr_nonnull(p);
+        free(p);
+    }
     /* an entry of another key copied under this name: absent */
     char *file2 = pd_diskcache_path(dir, "test", other, ".bin");
     ck_assert_int_eq(rename(file, file2), 0);
