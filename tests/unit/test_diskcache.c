@@ -1,8 +1,9 @@
 /* diskcache: an entry is read back only under its key and with its bytes
- * intact (damaged, short, long, another key, a link, another user's: absent), keys change
- * with every part and with a file's identity, the folder is bounded in
- * files and bytes (oldest first, other programs' files untouched), and a
- * lasting font subset kept on disk reads back identical to one made. */
+ * intact (damaged, short, long, another key, a link, another user's file:
+ * absent), keys change with every part and with a file's identity, the
+ * folder is bounded in files and bytes (oldest first, other programs'
+ * files untouched), and a lasting font subset kept on disk reads back
+ * identical to one made. */
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
