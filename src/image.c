@@ -6,7 +6,6 @@
 #include <librsvg/rsvg.h>
 #include <libxml/parser.h>
 #include <limits.h>
-#include <nettle/sha2.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diskcache.h"
 #include "paths.h"
 #include "strbuf.h"
 #include "xmlsafe.h"
@@ -453,146 +453,78 @@ static cairo_surface_t *S_svg(const char *path, const char *bytes, size_t len, i
  * Opening librsvg (and the 30 libraries it brings: GIO, gdk-pixbuf, ...)
  * and drawing the leaflet's pictogram was 4-5 ms of a fresh render, a
  * tenth of it. The pixels an SVG gave are kept in the user's cache folder
- * (paths_cache_dir: a folder of the user's own that nobody else may write,
- * where fontconfig keeps its cache), named by a SHA-256 of what decides
- * them: the SVG's bytes, the size drawn, cairo's version and the installed
- * librsvg file (its inode, size and time: an upgrade draws again). A file
- * is used only when its header names that key and a SHA-256 of its pixels
- * matches; anything else (missing, short, damaged, another version) is
- * drawn again, so a render is the same with or without the cache. Only
- * SVGs that were drawn are kept: errors are found again each time. */
+ * (src/diskcache.h), named by a SHA-256 of what decides them: the SVG's
+ * bytes, the size drawn, cairo's version, the installed librsvg file and
+ * pildoc's own (inode, size and time: an upgrade draws again). A file is
+ * used only when it holds that key and its pixels' SHA-256 matches;
+ * anything else (missing, short, damaged, another version) is drawn again,
+ * so a render is the same with or without the cache. Only SVGs that were
+ * drawn are kept: errors are found again each time. */
 #ifndef PD_RSVG_FILE
 #define PD_RSVG_FILE "/usr/lib/x86_64-linux-gnu/librsvg-2.so.2"
 #endif
-#define SVG_CACHE_MAGIC "pildoc svg pixels 1\n"
-#define SVG_CACHE_HEAD (sizeof SVG_CACHE_MAGIC - 1 + SHA256_DIGEST_SIZE + SHA256_DIGEST_SIZE + 8)
+/* the payload: width and height (4 bytes each, big-endian), then the pixels */
+#define SVG_CACHE_MAX (8 + (size_t)IMAGE_MAX_SIDE * IMAGE_MAX_SIDE * 4)
 
 /* The key of an SVG drawn svg_px pixels; false when librsvg's file cannot
- * be found (then nothing is cached). */
-static bool S_svg_key(const char *bytes, size_t len, int svg_px, uint8_t key[SHA256_DIGEST_SIZE])
+ * be found (then nothing is cached). pildoc's own file is part of it too:
+ * the pixels are what S_from_surface made of librsvg's. */
+static bool S_svg_key(const char *bytes, size_t len, int svg_px, uint8_t key[PD_DISKCACHE_KEY_SIZE])
 {
-    struct stat lib;
-    if (stat(PD_RSVG_FILE, &lib) != 0)
+    pd_diskcache_key k;
+    pd_diskcache_key_init(&k, "pildoc svg pixels 2");
+    if (!pd_diskcache_key_add_file(&k, PD_RSVG_FILE) || !pd_diskcache_key_add_object(&k, NULL))
         return false;
-    char ids[160];
-    int n = snprintf(ids, sizeof ids, "%s|%lu|%lu|%lld|%lld.%09ld|%d|%d|", SVG_CACHE_MAGIC,
-                     (unsigned long)lib.st_dev, (unsigned long)lib.st_ino, (long long)lib.st_size,
-                     (long long)lib.st_mtim.tv_sec, lib.st_mtim.tv_nsec, cairo_version(), svg_px);
-    struct sha256_ctx ctx;
-    sha256_init(&ctx);
-    sha256_update(&ctx, (size_t)n, (const uint8_t *)ids);
-    sha256_update(&ctx, len, (const uint8_t *)bytes);
-    sha256_digest(&ctx, SHA256_DIGEST_SIZE, key);
+    char ids[64];
+    int n = snprintf(ids, sizeof ids, "%d|%d", cairo_version(), svg_px);
+    pd_diskcache_key_add(&k, ids, (size_t)n);
+    pd_diskcache_key_add(&k, bytes, len);
+    pd_diskcache_key_end(&k, key);
     return true;
 }
 
-static char *S_svg_cache_path(const char *dir, const uint8_t key[SHA256_DIGEST_SIZE])
-{
-    strbuf sb = STRBUF_INIT;
-    strbuf_printf(&sb, "%s/svg-", dir);
-    for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
-        strbuf_printf(&sb, "%02x", key[i]);
-    strbuf_append(&sb, ".rgba");
-    return strbuf_take(&sb);
-}
-
-static void S_pixels_digest(const pd_image *im, uint8_t out[SHA256_DIGEST_SIZE])
-{
-    struct sha256_ctx ctx;
-    sha256_init(&ctx);
-    sha256_update(&ctx, (size_t)im->width * (size_t)im->height * 4, im->rgba);
-    sha256_digest(&ctx, SHA256_DIGEST_SIZE, out);
-}
-
-static uint32_t S_get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void S_put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
 /* The kept pixels of key, or NULL. */
-static pd_image *S_svg_cached(const char *file, const uint8_t key[SHA256_DIGEST_SIZE],
+static pd_image *S_svg_cached(const char *file, const uint8_t key[PD_DISKCACHE_KEY_SIZE],
                               const char *alt)
 {
-    int fd = open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
+    size_t len = 0;
+    unsigned char *p = pd_diskcache_read(file, key, SVG_CACHE_MAX, &len);
+    if (!p)
         return NULL;
-    unsigned char head[SVG_CACHE_HEAD];
-    struct stat st;
-    pd_image *im = NULL;
-    const size_t m = sizeof SVG_CACHE_MAGIC - 1;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-        read(fd, head, sizeof head) == (ssize_t)sizeof head &&
-        memcmp(head, SVG_CACHE_MAGIC, m) == 0 && memcmp(head + m, key, SHA256_DIGEST_SIZE) == 0) {
-        uint32_t w = S_get32(head + m + SHA256_DIGEST_SIZE);
-        uint32_t h = S_get32(head + m + SHA256_DIGEST_SIZE + 4);
-        size_t size = (size_t)w * h * 4;
-        if (w >= 1 && h >= 1 && w <= IMAGE_MAX_SIDE && h <= IMAGE_MAX_SIDE &&
-            (size_t)st.st_size == sizeof head + size) {
-            im = xcalloc(1, sizeof *im);
-            im->width = (int)w;
-            im->height = (int)h;
-            im->rgba = xmalloc(size);
-            size_t got = 0;
-            ssize_t n;
-            while (got < size && (n = read(fd, im->rgba + got, size - got)) > 0)
-                got += (size_t)n;
-            uint8_t sum[SHA256_DIGEST_SIZE] = {0};
-            if (got == size)
-                S_pixels_digest(im, sum);
-            if (got != size || memcmp(sum, head + m + SHA256_DIGEST_SIZE + 8, sizeof sum) != 0) {
-                pd_image_free(im);
-                im = NULL;
-            } else {
-                im->alt = xstrdup(alt);
-            }
-        }
+    uint32_t w = len >= 8 ? pd_diskcache_get32(p) : 0, h = len >= 8 ? pd_diskcache_get32(p + 4) : 0;
+    if (w < 1 || h < 1 || w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE ||
+        len != 8 + (size_t)w * h * 4) {
+        free(p);
+        return NULL;
     }
-    close(fd);
+    pd_image *im = xcalloc(1, sizeof *im);
+    im->width = (int)w;
+    im->height = (int)h;
+    memmove(p, p + 8, len - 8);
+    im->rgba = p;
+    im->alt = xstrdup(alt);
     return im;
 }
 
-/* Keeps im's pixels as file (written beside it, then renamed: a reader
- * sees the whole file or none). Failures only cost the next render time. */
-static void S_svg_keep(const char *dir, const char *file, const uint8_t key[SHA256_DIGEST_SIZE],
+/* Keeps im's pixels as file. Failures only cost the next render time. */
+static void S_svg_keep(const char *dir, const char *file, const uint8_t key[PD_DISKCACHE_KEY_SIZE],
                        const pd_image *im)
 {
-    char *tmp = paths_join(dir, ".svg-XXXXXX");
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        free(tmp);
-        return;
-    }
-    unsigned char head[SVG_CACHE_HEAD];
-    const size_t m = sizeof SVG_CACHE_MAGIC - 1;
-    memcpy(head, SVG_CACHE_MAGIC, m);
-    memcpy(head + m, key, SHA256_DIGEST_SIZE);
-    S_put32(head + m + SHA256_DIGEST_SIZE, (uint32_t)im->width);
-    S_put32(head + m + SHA256_DIGEST_SIZE + 4, (uint32_t)im->height);
-    S_pixels_digest(im, head + m + SHA256_DIGEST_SIZE + 8);
-    size_t size = (size_t)im->width * (size_t)im->height * 4;
-    bool ok = write(fd, head, sizeof head) == (ssize_t)sizeof head &&
-              write(fd, im->rgba, size) == (ssize_t)size;
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, file) != 0)
-        unlink(tmp);
-    free(tmp);
+    unsigned char size[8];
+    pd_diskcache_put32(size, (uint32_t)im->width);
+    pd_diskcache_put32(size + 4, (uint32_t)im->height);
+    pd_diskcache_part parts[2] = {{size, sizeof size},
+                                  {im->rgba, (size_t)im->width * (size_t)im->height * 4}};
+    pd_diskcache_write(dir, file, key, parts, 2);
 }
 
 /* An SVG's pixels: the kept ones, else drawn by librsvg (and kept). */
 static pd_image *S_svg_image(const char *path, const char *bytes, size_t len, int svg_px,
                              const char *alt, const char **why)
 {
-    uint8_t key[SHA256_DIGEST_SIZE];
+    uint8_t key[PD_DISKCACHE_KEY_SIZE];
     char *dir = S_svg_key(bytes, len, svg_px, key) ? paths_cache_dir() : NULL;
-    char *file = dir ? S_svg_cache_path(dir, key) : NULL;
+    char *file = dir ? pd_diskcache_path(dir, "svg", key, ".rgba") : NULL;
     pd_image *im = file ? S_svg_cached(file, key, alt) : NULL;
     if (!im) {
         cairo_surface_t *s = S_svg(path, bytes, len, svg_px, why);

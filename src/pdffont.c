@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <hb-ot.h>
 #include <hb-subset.h>
+#include <libdeflate.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diskcache.h"
+#include "paths.h"
 #include "pdfobj.h"
 
 /* More passing subsets (the values' glyphs) than this are dropped at the
@@ -23,6 +26,10 @@ typedef struct S_face {
     hb_face_t *face; /* a reference */
     char *path;      /* the file it was loaded from, or NULL */
     unsigned index;  /* the face's index in that file */
+    /* the identity of that file (and index) for the disk cache's keys:
+       0 not looked at yet, 1 found, -1 none (nothing kept on disk) */
+    int file_known;
+    uint8_t file_id[PD_DISKCACHE_KEY_SIZE];
     hb_font_t *font; /* at units per em, for advances */
     unsigned upem;
     bool cff;
@@ -36,6 +43,11 @@ struct pd_pdffont_cache {
     S_face *faces;
     size_t n_faces;
     size_t n_passing;
+    /* the disk cache (lasting subsets only): its folder and the part of
+       every key that is the same for all subsets (see S_disk_key) */
+    int disk_known; /* 0 not looked at yet, 1 usable, -1 not */
+    char *disk_dir;
+    uint8_t disk_env[PD_DISKCACHE_KEY_SIZE];
 };
 
 pd_pdffont_cache *pd_pdffont_cache_new(void)
@@ -71,6 +83,7 @@ void pd_pdffont_cache_free(pd_pdffont_cache *c)
         strbuf_free(&f->descriptor);
     }
     free(c->faces);
+    free(c->disk_dir);
     free(c);
 }
 
@@ -408,6 +421,144 @@ static bool S_subset(const S_face *face, pd_pdffont *f, pd_error *err)
     return true;
 }
 
+/* --- lasting subsets kept on disk ------------------------------------------
+ * Subsetting the template's base glyphs (the Core Chinese face's above
+ * all) and deflating them was 3 ms of a fresh Chinese leaflet's 41 (CPU,
+ * tests/bench/fresh.py, with the subsets kept and without). A
+ * lasting subset (a template's base glyphs: the same in every process for
+ * the same template, language and paper) is kept whole in pildoc's cache
+ * folder (src/diskcache.h, font-<key>.pdffont), keyed by what decides its
+ * bytes: the font file (path, device, inode, size, time) and face index,
+ * pildoc's own executable, HarfBuzz's version and its subsetter's file,
+ * libdeflate's file and the deflate level, and the glyph ids. A file that
+ * does not match in every part is made again and replaced: the bytes
+ * written are the same with or without the cache. The values' subsets
+ * (passing) are small, cheap and many: not kept. */
+#define DISK_FORMAT "pildoc pdffont 1"
+/* a font program subset of a whole face is below this */
+#define DISK_MAX_PAYLOAD ((size_t)64 << 20)
+
+/* The folder and the keys' common part, looked up at the first use. */
+static bool S_disk_ready(pd_pdffont_cache *c)
+{
+    if (c->disk_known)
+        return c->disk_known > 0;
+    c->disk_known = -1;
+    pd_diskcache_key k;
+    pd_diskcache_key_init(&k, DISK_FORMAT);
+    pd_diskcache_key_add_str(&k, hb_version_string());
+    char level[32];
+    snprintf(level, sizeof level, "deflate level %d", PD_PDF_LEVEL_SHARED);
+    pd_diskcache_key_add_str(&k, level);
+    if (!pd_diskcache_key_add_object(&k, NULL) ||
+        !pd_diskcache_key_add_object(&k, "hb_subset_plan_execute_or_fail") ||
+        !pd_diskcache_key_add_object(&k, "libdeflate_zlib_compress"))
+        return false;
+    c->disk_dir = paths_cache_dir();
+    if (!c->disk_dir)
+        return false;
+    pd_diskcache_key_end(&k, c->disk_env);
+    c->disk_known = 1;
+    return true;
+}
+
+/* The key of a subset of face f, false when nothing is kept for it. */
+static bool S_disk_key(pd_pdffont_cache *c, S_face *f, const uint32_t *gids, size_t n,
+                       uint8_t key[PD_DISKCACHE_KEY_SIZE])
+{
+    if (!f->path || !S_disk_ready(c))
+        return false;
+    if (!f->file_known) {
+        pd_diskcache_key k;
+        pd_diskcache_key_init(&k, "font file");
+        char index[32];
+        snprintf(index, sizeof index, "face %u", f->index);
+        pd_diskcache_key_add_str(&k, index);
+        pd_diskcache_key_add_str(&k, f->path);
+        f->file_known = pd_diskcache_key_add_file(&k, f->path) ? 1 : -1;
+        pd_diskcache_key_end(&k, f->file_id);
+    }
+    if (f->file_known < 0)
+        return false;
+    pd_diskcache_key k;
+    pd_diskcache_key_init(&k, DISK_FORMAT);
+    pd_diskcache_key_add(&k, c->disk_env, sizeof c->disk_env);
+    pd_diskcache_key_add(&k, f->file_id, sizeof f->file_id);
+    uint8_t *ids = xmalloc(4 * n + 1);
+    for (size_t i = 0; i < n; i++)
+        pd_diskcache_put32(ids + 4 * i, gids[i]);
+    pd_diskcache_key_add(&k, ids, 4 * n);
+    free(ids);
+    pd_diskcache_key_end(&k, key);
+    return true;
+}
+
+/* The payload: cff (1 byte), n, program_len and the lengths of base_font,
+ * program, widths, descriptor, cidset (8 bytes each, big-endian), the gids
+ * and codes (4 bytes each), then those five strings' bytes. */
+#define DISK_HEAD (1 + 7 * 8)
+
+static void S_disk_keep(const pd_pdffont_cache *c, const char *file,
+                        const uint8_t key[PD_DISKCACHE_KEY_SIZE], const pd_pdffont *f)
+{
+    const strbuf *bufs[4] = {&f->program, &f->widths, &f->descriptor, &f->cidset};
+    size_t base_len = strlen(f->base_font);
+    uint8_t head[DISK_HEAD];
+    head[0] = f->cff;
+    pd_diskcache_put64(head + 1, f->n);
+    pd_diskcache_put64(head + 9, f->program_len);
+    pd_diskcache_put64(head + 17, base_len);
+    for (size_t i = 0; i < 4; i++)
+        pd_diskcache_put64(head + 25 + 8 * i, bufs[i]->len);
+    uint8_t *ids = xmalloc(8 * f->n);
+    for (size_t i = 0; i < f->n; i++) {
+        pd_diskcache_put32(ids + 4 * i, f->gids[i]);
+        pd_diskcache_put32(ids + 4 * (f->n + i), f->codes[i]);
+    }
+    pd_diskcache_part parts[7] = {{head, sizeof head}, {ids, 8 * f->n}, {f->base_font, base_len}};
+    for (int i = 0; i < 4; i++)
+        parts[3 + i] = (pd_diskcache_part){bufs[i]->data, bufs[i]->len};
+    pd_diskcache_write(c->disk_dir, file, key, parts, 7);
+    free(ids);
+}
+
+/* f (its gids, n and cff set) filled in from `file`; false, f unchanged,
+ * when the file holds no such subset. */
+static bool S_disk_load(const char *file, const uint8_t key[PD_DISKCACHE_KEY_SIZE], pd_pdffont *f)
+{
+    size_t len = 0;
+    uint8_t *p = pd_diskcache_read(file, key, DISK_MAX_PAYLOAD, &len);
+    if (!p)
+        return false;
+    uint64_t lens[5] = {0};
+    bool ok = len >= DISK_HEAD && p[0] == f->cff && pd_diskcache_get64(p + 1) == f->n;
+    uint64_t total = DISK_HEAD + 8 * (uint64_t)f->n;
+    for (size_t i = 0; ok && i < 5; i++) {
+        lens[i] = pd_diskcache_get64(p + 17 + 8 * i);
+        ok = lens[i] <= len;
+        total += lens[i];
+    }
+    ok = ok && total == len && lens[0] > 0 && lens[1] > 0;
+    for (size_t i = 0; ok && i < f->n; i++)
+        ok = pd_diskcache_get32(p + DISK_HEAD + 4 * i) == f->gids[i];
+    if (ok) {
+        f->program_len = (size_t)pd_diskcache_get64(p + 9);
+        f->codes = xmalloc(f->n * sizeof *f->codes);
+        for (size_t i = 0; i < f->n; i++)
+            f->codes[i] = pd_diskcache_get32(p + DISK_HEAD + 4 * (f->n + i));
+        const char *s = (const char *)p + DISK_HEAD + 8 * f->n;
+        f->base_font = xstrndup(s, (size_t)lens[0]);
+        s += lens[0];
+        strbuf *bufs[4] = {&f->program, &f->widths, &f->descriptor, &f->cidset};
+        for (int i = 0; i < 4; i++) {
+            strbuf_append_len(bufs[i], s, (size_t)lens[1 + i]);
+            s += lens[1 + i];
+        }
+    }
+    free(p);
+    return ok;
+}
+
 const pd_pdffont *pd_pdffont_get(pd_pdffont_cache *c, hb_face_t *face, const uint32_t *gids,
                                  size_t n, bool lasting, pd_error *err)
 {
@@ -424,14 +575,24 @@ const pd_pdffont *pd_pdffont_get(pd_pdffont_cache *c, hb_face_t *face, const uin
     f->n = n;
     f->gids = xmalloc(n * sizeof *gids);
     memcpy(f->gids, gids, n * sizeof *gids);
-    if (!S_subset(sf, f, err)) {
-        g_bytes_unref(key);
-        S_font_free(f);
-        return NULL;
+    uint8_t disk_key[PD_DISKCACHE_KEY_SIZE];
+    char *file = lasting && S_disk_key(c, sf, gids, n, disk_key)
+                     ? pd_diskcache_path(c->disk_dir, "font", disk_key, ".pdffont")
+                     : NULL;
+    if (!file || !S_disk_load(file, disk_key, f)) {
+        if (!S_subset(sf, f, err)) {
+            free(file);
+            g_bytes_unref(key);
+            S_font_free(f);
+            return NULL;
+        }
+        S_tag(sf, f);
+        S_widths(sf, f);
+        strbuf_append_len(&f->descriptor, sf->descriptor.data, sf->descriptor.len);
+        if (file)
+            S_disk_keep(c, file, disk_key, f);
     }
-    S_tag(sf, f);
-    S_widths(sf, f);
-    strbuf_append_len(&f->descriptor, sf->descriptor.data, sf->descriptor.len);
+    free(file);
     g_hash_table_insert(table, key, f);
     c->n_passing += !lasting;
     return f;

@@ -15,7 +15,10 @@
  *
  * A subset is a pure function of (face, glyph set): the same glyphs give
  * the same bytes in every process, so a batch worker can make it once and
- * reuse it for every document that needs exactly those glyphs.
+ * reuse it for every document that needs exactly those glyphs, and a
+ * lasting one (a template's base glyphs) is kept on disk for the next
+ * process too (src/diskcache.h; pd_pdffont_set_file names the font file,
+ * whose identity is part of the key).
  *
  * Ownership: the cache owns every pd_pdffont it returns and the face
  * references it holds; pointers stay valid until pd_pdffont_cache_trim or

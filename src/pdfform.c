@@ -1,5 +1,7 @@
 #include "pdfform.h"
 
+#include "diskcache.h"
+#include "paths.h"
 #include "pdffont.h"
 
 #include <glib.h>
@@ -451,8 +453,7 @@ static void S_winansi(uint32_t table[256])
         table[codes[k]] = ok ? out[k] : codes[k] < 128 || codes[k] >= 160 ? (uint32_t)codes[k] : 0;
 }
 
-pd_form_font *pd_form_font_new(const char *path, unsigned index, const char *lang_tag,
-                               pd_error *err)
+static pd_form_font *S_form_font_make(const char *path, unsigned index, bool cjk, pd_error *err)
 {
     hb_blob_t *blob = hb_blob_create_from_file_or_fail(path);
     if (!blob) {
@@ -462,7 +463,6 @@ pd_form_font *pd_form_font_new(const char *path, unsigned index, const char *lan
     hb_face_t *face = hb_face_create(blob, index);
     hb_blob_destroy(blob);
     hb_set_t *unicodes = hb_set_create();
-    bool cjk = lang_tag && strncmp(lang_tag, "zh", 2) == 0;
     uint32_t winansi[256] = {0};
     if (!cjk) { /* the characters of WinAnsiEncoding, by code */
         S_winansi(winansi);
@@ -609,6 +609,110 @@ pd_form_font *pd_form_font_new(const char *path, unsigned index, const char *lan
     hb_font_destroy(font);
     hb_face_destroy(sub);
     hb_set_destroy(unicodes);
+    return ff;
+}
+
+/* --- the form's font kept on disk ------------------------------------------
+ * Subsetting and deflating the Chinese form font (GB 2312's 6,763
+ * ideographs) was 40 of a fresh `render consent --lang zh_CN --form`'s 61
+ * ms. It is a pure function of the font file, face and cjk: kept whole in
+ * pildoc's cache folder (src/diskcache.h, form-<key>.pdffont) under a key
+ * of the font file's identity, pildoc's executable, HarfBuzz's version
+ * and subsetter, libdeflate and the level; a file that does not match is
+ * made again and replaced, so the bytes written are the same either way. */
+#define FORM_DISK_FORMAT "pildoc form font 1"
+#define FORM_DISK_MAX ((size_t)64 << 20)
+#define FORM_DISK_HEAD ((size_t)8 * 8) /* the payload's eight numbers */
+
+static bool S_form_key(const char *path, unsigned index, bool cjk,
+                       uint8_t key[PD_DISKCACHE_KEY_SIZE])
+{
+    pd_diskcache_key k;
+    pd_diskcache_key_init(&k, FORM_DISK_FORMAT);
+    char ids[96];
+    snprintf(ids, sizeof ids, "face %u|cjk %d|%s|deflate level %d", index, cjk, hb_version_string(),
+             PD_PDF_LEVEL_SHARED);
+    pd_diskcache_key_add_str(&k, ids);
+    pd_diskcache_key_add_str(&k, path);
+    if (!pd_diskcache_key_add_file(&k, path) || !pd_diskcache_key_add_object(&k, NULL) ||
+        !pd_diskcache_key_add_object(&k, "hb_subset_or_fail") ||
+        !pd_diskcache_key_add_object(&k, "libdeflate_zlib_compress") ||
+        !pd_diskcache_key_add_object(&k, "g_convert"))
+        return false;
+    pd_diskcache_key_end(&k, key);
+    return true;
+}
+
+/* The payload: program_len and n_glyphs, then base_font, program, widths,
+ * descriptor, tounicode and cidset, each its length and its bytes (8-byte
+ * big-endian numbers). */
+static void S_form_keep(const char *dir, const char *file, const uint8_t key[PD_DISKCACHE_KEY_SIZE],
+                        const pd_form_font *ff)
+{
+    const strbuf *bufs[5] = {&ff->program, &ff->widths, &ff->descriptor, &ff->tounicode,
+                             &ff->cidset};
+    uint8_t nums[FORM_DISK_HEAD];
+    pd_diskcache_put64(nums, ff->program_len);
+    pd_diskcache_put64(nums + 8, ff->n_glyphs);
+    pd_diskcache_put64(nums + 16, strlen(ff->base_font));
+    for (size_t i = 0; i < 5; i++)
+        pd_diskcache_put64(nums + 24 + 8 * i, bufs[i]->len);
+    pd_diskcache_part parts[7] = {{nums, sizeof nums}, {ff->base_font, strlen(ff->base_font)}};
+    for (size_t i = 0; i < 5; i++)
+        parts[2 + i] = (pd_diskcache_part){bufs[i]->data, bufs[i]->len};
+    pd_diskcache_write(dir, file, key, parts, 7);
+}
+
+static pd_form_font *S_form_load(const char *file, const uint8_t key[PD_DISKCACHE_KEY_SIZE],
+                                 const char *path, unsigned index, bool cjk)
+{
+    size_t len = 0;
+    uint8_t *p = pd_diskcache_read(file, key, FORM_DISK_MAX, &len);
+    if (!p)
+        return NULL;
+    uint64_t lens[6], total = FORM_DISK_HEAD;
+    bool ok = len >= total;
+    for (size_t i = 0; ok && i < 6; i++) {
+        lens[i] = pd_diskcache_get64(p + 16 + 8 * i);
+        ok = lens[i] <= len;
+        total += lens[i];
+    }
+    pd_form_font *ff = NULL;
+    if (ok && total == len && lens[0] > 0 && lens[1] > 0) {
+        ff = xcalloc(1, sizeof *ff);
+        ff->path = xstrdup(path);
+        ff->index = index;
+        ff->cjk = cjk;
+        ff->program_len = (size_t)pd_diskcache_get64(p);
+        ff->n_glyphs = (size_t)pd_diskcache_get64(p + 8);
+        const char *s = (const char *)p + FORM_DISK_HEAD;
+        ff->base_font = xstrndup(s, (size_t)lens[0]);
+        s += lens[0];
+        strbuf *bufs[5] = {&ff->program, &ff->widths, &ff->descriptor, &ff->tounicode, &ff->cidset};
+        for (size_t i = 0; i < 5; i++) {
+            strbuf_append_len(bufs[i], s, (size_t)lens[1 + i]);
+            s += lens[1 + i];
+        }
+    }
+    free(p);
+    return ff;
+}
+
+pd_form_font *pd_form_font_new(const char *path, unsigned index, const char *lang_tag,
+                               pd_error *err)
+{
+    bool cjk = lang_tag && strncmp(lang_tag, "zh", 2) == 0;
+    uint8_t key[PD_DISKCACHE_KEY_SIZE];
+    char *dir = S_form_key(path, index, cjk, key) ? paths_cache_dir() : NULL;
+    char *file = dir ? pd_diskcache_path(dir, "form", key, ".pdffont") : NULL;
+    pd_form_font *ff = file ? S_form_load(file, key, path, index, cjk) : NULL;
+    if (!ff) {
+        ff = S_form_font_make(path, index, cjk, err);
+        if (ff && file)
+            S_form_keep(dir, file, key, ff);
+    }
+    free(file);
+    free(dir);
     return ff;
 }
 

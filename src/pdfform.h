@@ -73,7 +73,8 @@ void pd_form_page_annots(const pd_form *form, size_t page, strbuf *refs);
  * face in `path` (font file, face index) with its cmap, for the language
  * (BCP 47: "zh" adds the ideographs of GB 2312). Costly for Chinese: a
  * caller that makes many forms keeps it (pd_form_font_is tells whether a
- * kept one is for this face). NULL with err set when it cannot be made. */
+ * kept one is for this face), and it is kept on disk for the next process
+ * (src/diskcache.h). NULL with err set when it cannot be made. */
 typedef struct pd_form_font pd_form_font;
 pd_form_font *pd_form_font_new(const char *path, unsigned index, const char *lang_tag,
                                pd_error *err);

@@ -9,7 +9,10 @@
 #  - fontconfig's cache of the fonts is used, not rewritten, when
 #    SOURCE_DATE_EPOCH is set;
 #  - an SVG's pixels are kept in the cache folder: the next render opens
-#    no librsvg, with the same bytes (src/image.c).
+#    no librsvg, with the same bytes (src/image.c);
+#  - so are the fonts' base subsets: the next render subsets nothing, with
+#    the same bytes (src/pdffont.c); the folder stays bounded
+#    (src/diskcache.h).
 # Prints "startup: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -79,6 +82,208 @@ unset XDG_CACHE_HOME
 ./pildoc render leaflet --lang fr --format png -o "$T/plain.png" > /dev/null 2>&1
 check "an SVG logo changes the page (PNG differs from the one without logo)" \
   bash -c "! cmp -s '$T/paris.png' '$T/plain.png'"
+
+# The fonts' base subsets are kept in the cache folder (src/pdffont.c): the
+# next render calls hb-subset for none of them (counted by an LD_PRELOAD
+# wrapper of hb_subset_plan_execute_or_fail and hb_subset_or_fail) and does
+# not rewrite them; so is a form's font (src/pdfform.c); a damaged, short,
+# misnamed, linked or another user's file is made again (and replaced); a
+# group-writable folder is not used; every output is the same bytes.
+cat > "$T/subsets.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+typedef struct hb_subset_plan_t hb_subset_plan_t;
+typedef struct hb_face_t hb_face_t;
+typedef struct hb_subset_input_t hb_subset_input_t;
+static int calls;
+hb_face_t *hb_subset_plan_execute_or_fail(hb_subset_plan_t *plan)
+{
+    static hb_face_t *(*real)(hb_subset_plan_t *);
+    if (!real)
+        real = (hb_face_t * (*)(hb_subset_plan_t *)) dlsym(RTLD_NEXT, "hb_subset_plan_execute_or_fail");
+    calls++;
+    return real(plan);
+}
+/* the form's font (src/pdfform.c) */
+hb_face_t *hb_subset_or_fail(hb_face_t *face, const hb_subset_input_t *input)
+{
+    static hb_face_t *(*real)(hb_face_t *, const hb_subset_input_t *);
+    if (!real)
+        real = (hb_face_t * (*)(hb_face_t *, const hb_subset_input_t *)) dlsym(RTLD_NEXT, "hb_subset_or_fail");
+    calls++;
+    return real(face, input);
+}
+__attribute__((destructor)) static void report(void)
+{
+    const char *out = getenv("COUNT_OUT");
+    FILE *f = out ? fopen(out, "w") : NULL;
+    if (f) {
+        fprintf(f, "%d\n", calls);
+        fclose(f);
+    }
+}
+C
+counting=yes
+# (not under AddressSanitizer, whose runtime must be the first library loaded)
+if [ -n "${PILDOC_SANITIZED:-}" ]; then
+  counting=
+  echo "startup: hb-subset counts skipped in a sanitized build (the files' identity still checked)"
+elif ! gcc -shared -fPIC -o "$T/subsets.so" "$T/subsets.c" -ldl 2> "$T/subsets.log"; then
+  ko "cannot build the hb-subset counter: $(cat "$T/subsets.log")"
+  counting=
+fi
+F="$T/fontcache"
+mkdir -m 700 "$F"
+mkdir -m 700 "$T/groupw"
+mkdir -m 770 "$T/groupw/pildoc"
+# render CACHE-HOME [ARGS...]: leaflet zh_CN (or TEMPLATE=...) into
+# $T/f.pdf; $T/subsets: hb-subset calls
+render() {
+  local home=$1
+  shift
+  rm -f "$T/f.pdf" "$T/subsets"
+  if [ -n "$counting" ]; then
+    XDG_CACHE_HOME="$home" COUNT_OUT="$T/subsets" LD_PRELOAD="$T/subsets.so" \
+      ./pildoc render "${TEMPLATE:-leaflet}" --lang zh_CN -o "$T/f.pdf" "$@" > /dev/null 2>&1
+  else
+    XDG_CACHE_HOME="$home" ./pildoc render "${TEMPLATE:-leaflet}" --lang zh_CN -o "$T/f.pdf" "$@" > /dev/null 2>&1
+  fi
+}
+# check_subsets DESCRIPTION none|some: hb-subset called for no subset, or for some
+check_subsets() {
+  [ -n "$counting" ] || return 0
+  local n
+  n=$(cat "$T/subsets" 2> /dev/null || echo missing)
+  if [ "$2" = none ]; then
+    check "$1: hb-subset not called (called $n times)" test "$n" = 0
+  else
+    check "$1: hb-subset called (called $n times)" test "$n" != missing -a "$n" != 0
+  fi
+}
+ids() { stat -c '%n %i %Y' "$F"/pildoc/font-*.pdffont 2> /dev/null; }
+render "$T/groupw"
+cp "$T/f.pdf" "$T/ref.pdf"
+check_subsets "a group-writable cache folder" some
+check "a group-writable cache folder: nothing kept there" test -z "$(ls -A "$T/groupw/pildoc")"
+render "$T/groupw"
+check_subsets "a group-writable cache folder, again" some
+check "a group-writable cache folder: the same bytes" cmp -s "$T/ref.pdf" "$T/f.pdf"
+render "$F"
+check_subsets "an empty cache folder" some
+check "an empty cache folder: the same bytes" cmp -s "$T/ref.pdf" "$T/f.pdf"
+check "the Chinese leaflet's base subsets are kept (3 faces: 3 files)" \
+  test "$(ls "$F"/pildoc/font-*.pdffont 2> /dev/null | wc -l)" = 3
+ids > "$T/ids1"
+sleep 1
+render "$F"
+check_subsets "with the subsets kept" none
+check "with the subsets kept: the same bytes" cmp -s "$T/ref.pdf" "$T/f.pdf"
+ids > "$T/ids2"
+check "with the subsets kept: the files are read, not written again" cmp -s "$T/ids1" "$T/ids2"
+# one byte changed in the middle of each file
+for f in "$F"/pildoc/font-*.pdffont; do
+  at=$(($(stat -c %s "$f") / 2))
+  b=$(od -An -tu1 -j$at -N1 "$f")
+  printf "\\x$(printf %02x $(((b + 1) % 256)))" | dd of="$f" bs=1 seek=$at conv=notrunc status=none
+done
+render "$F"
+check_subsets "damaged kept subsets" some
+check "damaged kept subsets: the same bytes" cmp -s "$T/ref.pdf" "$T/f.pdf"
+ids > "$T/ids3"
+check "damaged kept subsets are replaced (new files)" bash -c "! grep -qxFf '$T/ids2' '$T/ids3'"
+render "$F"
+check_subsets "replaced subsets" none
+for f in "$F"/pildoc/font-*.pdffont; do
+  truncate -s 100 "$f"
+done
+render "$F"
+check_subsets "short kept subsets" some
+check "short kept subsets: the same bytes" cmp -s "$T/ref.pdf" "$T/f.pdf"
+render "$F"
+check_subsets "short subsets, replaced" none
+# another entry's file under a subset's name (its header names another key),
+# and a symbolic link to the right file: made again
+set -- "$F"/pildoc/font-*.pdffont
+cp "$1" "$T/first"
+cp "$2" "$1"
+mv "$3" "$T/third"
+ln -s "$T/third" "$3"
+render "$F"
+check_subsets "a file of another key, a link" some
+check "a file of another key, a link: the same bytes" cmp -s "$T/ref.pdf" "$T/f.pdf"
+check "the link was replaced by a file" test -f "$3" -a ! -L "$3"
+render "$F"
+check_subsets "after them" none
+check "after them: the same bytes" cmp -s "$T/ref.pdf" "$T/f.pdf"
+# another user's file (here only root can make one): made again, replaced
+if [ "$(id -u)" = 0 ]; then
+  set -- "$F"/pildoc/font-*.pdffont
+  chown nobody "$1"
+  render "$F"
+  check_subsets "another user's kept subset" some
+  check "another user's kept subset: the same bytes" cmp -s "$T/ref.pdf" "$T/f.pdf"
+  check "another user's kept subset is replaced by one of our own" test -O "$1"
+else
+  echo "startup: another user's cache file not tried (not root)"
+fi
+# the other documents and options with the subsets kept: the same bytes
+for args in "--paper letter" "--plain" "--large-print"; do
+  render "$T/groupw" $args
+  cp "$T/f.pdf" "$T/ref2.pdf"
+  render "$F" $args
+  render "$F" $args
+  check_subsets "kept subsets, leaflet $args" none
+  check "kept subsets, leaflet $args: the same bytes" cmp -s "$T/ref2.pdf" "$T/f.pdf"
+done
+# a form's font (GB 2312's ideographs for Chinese): kept, then read
+TEMPLATE=consent render "$T/groupw" --form
+cp "$T/f.pdf" "$T/ref-form.pdf"
+TEMPLATE=consent render "$F" --form
+check_subsets "a Chinese form, first" some
+check "the form's font is kept (1 file)" test "$(ls "$F"/pildoc/form-*.pdffont 2> /dev/null | wc -l)" = 1
+check "a Chinese form, first: the same bytes" cmp -s "$T/ref-form.pdf" "$T/f.pdf"
+TEMPLATE=consent render "$F" --form
+check_subsets "a Chinese form with its font and subsets kept" none
+check "a Chinese form with its font kept: the same bytes" cmp -s "$T/ref-form.pdf" "$T/f.pdf"
+f=$(ls "$F"/pildoc/form-*.pdffont | head -1)
+at=$(($(stat -c %s "$f") / 2))
+b=$(od -An -tu1 -j$at -N1 "$f")
+printf "\\x$(printf %02x $(((b + 1) % 256)))" | dd of="$f" bs=1 seek=$at conv=notrunc status=none
+TEMPLATE=consent render "$F" --form
+check_subsets "a damaged form font" some
+check "a damaged form font: the same bytes" cmp -s "$T/ref-form.pdf" "$T/f.pdf"
+TEMPLATE=consent render "$F" --form
+check_subsets "a form font replaced" none
+# the folder is bounded (src/diskcache.h: 256 files, 64 MB): entries
+# beyond are removed oldest first when one is written; fontconfig's files
+# and others stay
+rm -f "$F"/pildoc/font-*.pdffont
+for i in $(seq 300); do
+  f="$F/pildoc/svg-$(printf %064x $i).rgba"
+  echo x > "$f"
+  touch -d "@$((1700000000 + i))" "$f"
+done
+touch -d "@1600000000" "$F/pildoc/not-ours.txt"
+render "$F"
+entries() { ls "$F"/pildoc | grep -Ec '^[a-z]+-[0-9a-f]{64}\.[a-z0-9]+$'; }
+check "300 entries: trimmed to 256 when one is written ($(entries))" test "$(entries)" = 256
+check "the subsets just kept stay" test "$(ls "$F"/pildoc/font-*.pdffont 2> /dev/null | wc -l)" = 3
+check "the oldest entries were removed, the newest stay" \
+  test ! -e "$F/pildoc/svg-$(printf %064x 1).rgba" -a -e "$F/pildoc/svg-$(printf %064x 300).rgba"
+check "other files in the folder stay (fontconfig's cache, others)" \
+  bash -c "test -e '$F/pildoc/not-ours.txt' && ls '$F'/pildoc | grep -q 'cache-'"
+check "with a full folder: the same bytes" cmp -s "$T/ref.pdf" "$T/f.pdf"
+# 65 MB in an entry newer than the others: it and all older ones go
+big="$F/pildoc/svg-$(printf %064x 1000).rgba"
+truncate -s 65M "$big"
+touch -d "@1795000000" "$big"
+rm -f "$F"/pildoc/font-*.pdffont
+render "$F"
+check "over 64 MB: the entries written before the new ones were removed ($(entries) left)" \
+  bash -c "test ! -e '$big' && ! ls '$F/pildoc' | grep -q '^svg-0000000000000000'"
+check "over 64 MB: the subsets just kept stay" test "$(ls "$F"/pildoc/font-*.pdffont 2> /dev/null | wc -l)" = 3
 
 # langs reads the catalogs with libgettextpo, opened then
 opened ./pildoc langs > "$T/libs-langs"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fresh processes against Typst (a benchmark, not a test).
 
-    python3 tests/bench/fresh.py [-n ROUNDS] [LANG...] [-- PILDOC...]
+    python3 tests/bench/fresh.py [-n ROUNDS] [--cold] [LANG...] [-- PILDOC...]
 
 For each language (default zh_CN en fr): ROUNDS rounds (default 11), each
 running every given pildoc binary (default ./pildoc; give an older build
@@ -9,18 +9,27 @@ too to compare) on `render leaflet --lang LANG`, then Typst on the same
 leaflet in a new `node` process (tests/bench/typst-bench.mjs fresh, the
 Typst source made by tests/bench/typst-leaflet.py as in tests/bench.sh).
 Prints median and minimum CPU (user + system of the process tree) and wall
-time, and each pildoc's ratio to Typst. Needs typst.ts in build/bench
-(make bench installs it; TYPST_TS_MODULES points elsewhere), node and
+time, and each pildoc's ratio to Typst. pildoc runs with the caller's
+cache folder ($XDG_CACHE_HOME/pildoc: fontconfig's cache, the SVG pixels
+and font subsets kept by earlier runs, src/diskcache.h), as a user's
+second and later renders do; with --cold, with a cache folder of its own
+that keeps fontconfig's cache but loses pildoc's entries before each run,
+as a first render does (each run then makes and writes them). Needs
+typst.ts in build/bench (make bench installs it; TYPST_TS_MODULES points
+elsewhere), node and
 /usr/bin/python3 with pikepdf. Binaries outside the source tree find its
 data through PILDOC_DATADIR, set to the tree.
 """
-import os, resource, statistics, subprocess, sys, tempfile, time
+import os, re, resource, statistics, subprocess, sys, tempfile, time
 
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 args = sys.argv[1:]
 rounds = 11
 if args[:1] == ["-n"]:
     rounds, args = int(args[1]), args[2:]
+cold = args[:1] == ["--cold"]
+if cold:
+    args = args[1:]
 bins = ["./pildoc"]
 if "--" in args:
     i = args.index("--")
@@ -30,7 +39,17 @@ env = dict(os.environ, SOURCE_DATE_EPOCH="1795305600", PILDOC_DATADIR=root,
            TYPST_TS_MODULES=os.path.realpath(os.environ.get("TYPST_TS_MODULES", root + "/build/bench/node_modules")))
 
 
+def forget(cache):
+    """Removes pildoc's own entries (KIND-<64 hex>.EXT) from the cache folder."""
+    d = os.path.join(cache, "pildoc")
+    for name in os.listdir(d) if os.path.isdir(d) else []:
+        if re.fullmatch(r"[a-z]+-[0-9a-f]{64}\.[a-z0-9]+", name):
+            os.unlink(os.path.join(d, name))
+
+
 def run(cmd):
+    if cold and cmd[0] != "node":
+        forget(env["XDG_CACHE_HOME"])
     r0, w0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=root)
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -38,6 +57,9 @@ def run(cmd):
 
 
 with tempfile.TemporaryDirectory() as t:
+    if cold:
+        env["XDG_CACHE_HOME"] = os.path.join(t, "cache")
+        os.mkdir(env["XDG_CACHE_HOME"], 0o700)
     for lang in langs:
         pdf, txt, typ = (os.path.join(t, "ty-%s.%s" % (lang, e)) for e in ("pdf", "txt", "typ"))
         run([bins[0], "render", "leaflet", "--lang", lang, "-o", pdf])
