@@ -467,8 +467,7 @@ typedef struct S_master {
     size_t done, written, kept, failed, total;
     double started;
     bool progress;     /* a progress line is on the terminal */
-    pd_renderer *warm; /* S_warm_plan's, which a forked worker inherits, or NULL */
-    int fork_limit;    /* worker slots that may have a process for now (S_run) */
+    pd_renderer *warm; /* S_warm's, which every forked worker inherits, or NULL */
     /* jobs read and ready for a worker, in job order (S_hand_out) */
     struct S_ready {
         size_t number;
@@ -1260,17 +1259,6 @@ static size_t S_pick(S_master *m, int slot)
     return best < m->n_ready ? best : unknown < m->n_ready ? unknown : 0;
 }
 
-/* Notes that the workers of bits have laid out the combination key. */
-static void S_have(S_master *m, const char *key, uint64_t bits)
-{
-    uint64_t *have = g_hash_table_lookup(m->laid_out, key);
-    if (!have) {
-        have = xcalloc(1, sizeof *have);
-        g_hash_table_insert(m->laid_out, xstrdup(key), have);
-    }
-    *have |= bits;
-}
-
 /* Sends ready job k to the worker of slot. */
 static void S_send(S_master *m, int slot, size_t k)
 {
@@ -1279,7 +1267,13 @@ static void S_send(S_master *m, int slot, size_t k)
     m->n_ready--;
     if (k > 0)
         m->ready[0].passed++;
-    S_have(m, job.key, (uint64_t)1 << slot);
+    uint64_t *have = g_hash_table_lookup(m->laid_out, job.key);
+    if (!have) {
+        have = xcalloc(1, sizeof *have);
+        g_hash_table_insert(m->laid_out, job.key, have);
+        job.key = NULL;
+    }
+    *have |= (uint64_t)1 << slot;
     free(job.key);
     char e[160];
     if (!pd_workpool_async_submit(m->pool, slot, job.number, job.msg.data, job.msg.len, e,
@@ -1295,7 +1289,7 @@ static bool S_hand_out(S_master *m, bool *fatal, pd_error *fatal_err)
 {
     while (!S_stop && !m->stopped) {
         int slot = pd_workpool_async_next_slot(m->pool);
-        if (slot < 0 || (slot >= m->fork_limit && !pd_workpool_async_has_worker(m->pool, slot)))
+        if (slot < 0)
             return true;
         while (!m->source_done && m->n_ready < LOOK_AHEAD && m->n_pending < MAX_PENDING &&
                !S_stop && !m->stopped)
@@ -1448,222 +1442,107 @@ static long S_threads(void)
     return p ? strtol(p + 1, NULL, 10) : 0;
 }
 
-#define WARM_SCAN 256 /* jobs of the file S_warm_plan looks at */
+#define WARM_SCAN 256 /* jobs of the file S_warm looks at */
 #define WARM_MAX 8    /* documents it renders at most */
-
-/* The documents the master lays out for its workers (S_warm_plan), one by
- * one (S_warm_next): first those in faces of their own (n_own_faces). */
-typedef struct S_warmup {
-    size_t n, next, n_own_faces;
-    struct S_warm_doc {
-        char *template_name, *lang, *also; /* owned */
-        int large_print;
-        char *key;      /* its affinity key (owned) */
-        uint64_t *have; /* its mask in m->laid_out */
-    } doc[WARM_MAX];
-} S_warmup;
-
-/* The font families a document is set in: its language's and its second
- * language's. */
-static char *S_font_key(const char *lang, const char *also)
-{
-    char *tag = lang_bcp47(lang), *tag2 = also ? lang_bcp47(also) : NULL;
-    strbuf key = STRBUF_INIT;
-    strbuf_printf(&key, "F:%s|%s", pd_fonts_families(tag), tag2 ? pd_fonts_families(tag2) : "");
-    free(tag);
-    free(tag2);
-    return strbuf_take(&key);
-}
 
 /* The first document of each template and language costs a worker 5-10
  * times a later one (loading, laying out and subsetting what every later
  * one reuses); a language in a new script costs the most, and its fonts
  * (the Chinese faces) and a template's libraries (librsvg for an SVG) are
- * the largest part of a worker's memory. The master renders the document
- * without values (the base of the PDF writer's cache, render.h) of each of
- * the first jobs that brings a template or a set of font families (Latin,
- * Chinese: lang + also) not met yet; a worker forked afterwards inherits
- * that renderer, its pages shared until written (the master drops its own
- * once every worker is forked). Those in faces other than the Latin ones
- * come first, before any worker is forked: every worker shares them. Of
- * two documents or more, the first worker is then forked, with the first
- * Latin one left to it (its first job), while the master lays out the
- * others for the workers forked after it (S_run); the other combinations
- * are laid out by the workers, in parallel, each its share (S_pick). make
- * bench's 300 jobs: the master lays out the Chinese leaflet (30 ms), the
- * first worker the French consent sheet meanwhile (its first job).
+ * the largest part of a worker's memory. Before forking any worker the
+ * master renders the document without values (the base of the PDF
+ * writer's cache, render.h) of each of the first jobs that brings a
+ * template or a set of font families (Latin, Chinese: lang + also) not met
+ * yet; every worker inherits that renderer, its pages shared until written
+ * (the master drops its own once they are forked). The other combinations
+ * are laid out by the workers, in parallel, each its share (S_pick): make
+ * bench's 300 jobs warm 2 of their 6 combinations here, 70 ms before the
+ * first fork instead of 170 ms, and a worker's peak memory stays 31-35 MB
+ * (45-50 MB when each loads the Chinese faces itself).
  * Outputs do not change: a renderer's caches never change its documents
- * (tests/batch.sh and tests/shards.sh compare --jobs 1, 2 and 3). Only the
+ * (tests/batch.sh and tests/shards.sh compare --jobs 1 and 2). Only the
  * installed data is read (templates, catalogs, fonts, installed clinic
- * profiles): no job's values nor a file of its own. Every combination
- * chosen is entered in m->laid_out as had by every worker not yet forked,
- * so that S_pick does not give the running ones its jobs meanwhile. */
-static void S_warm_plan(S_master *m, S_warmup *w)
+ * profiles): no job's values nor a file of its own. Forking is safe only
+ * from a process with one thread: otherwise no renderer is kept. */
+static pd_renderer *S_warm(S_master *m)
 {
-    memset(w, 0, sizeof *w);
     struct stat st;
     if (m->opt->workers < 2 || stat(m->opt->jobs_file, &st) != 0 || !S_ISREG(st.st_mode))
-        return;
+        return NULL;
     pd_error err = {0};
-    pd_jobsrc *src = pd_jobsrc_open(m->opt->jobs_file, m->schema, &err);
-    char *latin = S_font_key("en", NULL);
+    pd_renderer *r = pd_renderer_new(m->env, &err);
+    pd_jobsrc *src = r ? pd_jobsrc_open(m->opt->jobs_file, m->schema, &err) : NULL;
     /* the font sets and the templates met: "F:families" and "T:name" */
     char *seen[2 * WARM_MAX];
-    size_t n_seen = 0;
-    bool own_faces[WARM_MAX];
-    struct S_warm_doc found[WARM_MAX];
+    size_t n_seen = 0, n_warmed = 0;
     pd_jobspec job;
     for (size_t scanned = 0;
-         src && w->n < WARM_MAX && scanned < WARM_SCAN && pd_jobsrc_next(src, &job, &err) == 1;
+         src && n_warmed < WARM_MAX && scanned < WARM_SCAN && pd_jobsrc_next(src, &job, &err) == 1;
          scanned++) {
         /* no clinic profile: the base a worker lays out for a job with
            values (renderer.c, S_set_base) has no clinic logo, the document
            without values has: they would differ */
         bool fresh = !job.error && job.template_name && job.lang && !job.clinic &&
                      !job.clinic_name && S_in_shard(m->opt, job.number);
-        char *fonts = fresh ? S_font_key(job.lang, job.also) : NULL;
-        strbuf tpl = STRBUF_INIT;
-        if (fresh)
+        strbuf fonts = STRBUF_INIT, tpl = STRBUF_INIT;
+        if (fresh) {
+            char *tag = lang_bcp47(job.lang), *also = job.also ? lang_bcp47(job.also) : NULL;
+            strbuf_printf(&fonts, "F:%s|%s", pd_fonts_families(tag),
+                          also ? pd_fonts_families(also) : "");
             strbuf_printf(&tpl, "T:%s", job.template_name);
+            free(tag);
+            free(also);
+        }
         bool new_fonts = fresh, new_template = fresh;
         for (size_t i = 0; fresh && i < n_seen; i++) {
-            new_fonts &= strcmp(seen[i], fonts) != 0;
+            new_fonts &= strcmp(seen[i], fonts.data) != 0;
             new_template &= strcmp(seen[i], tpl.data) != 0;
         }
-        if (new_fonts || new_template) {
-            own_faces[w->n] = strcmp(fonts, latin) != 0;
-            found[w->n++] = (struct S_warm_doc){xstrdup(job.template_name),
-                                                xstrdup(job.lang),
-                                                job.also ? xstrdup(job.also) : NULL,
-                                                job.large_print,
-                                                S_affinity_key(&job, ""),
-                                                NULL};
+        if (!new_fonts && !new_template) {
+            strbuf_free(&fonts);
+            strbuf_free(&tpl);
+            pd_jobspec_clear(&job);
+            continue;
         }
         if (new_fonts)
-            seen[n_seen++] = xstrdup(fonts);
+            seen[n_seen++] = strbuf_take(&fonts);
         if (new_template)
             seen[n_seen++] = strbuf_take(&tpl);
+        strbuf_free(&fonts);
         strbuf_free(&tpl);
-        free(fonts);
+        n_warmed++;
+        pd_job warm = {.template_name = job.template_name,
+                       .lang = job.lang,
+                       .paper = m->opt->paper,
+                       .strict = 0,
+                       .values = NULL,
+                       .format = PD_FORMAT_PDF,
+                       .page = 1,
+                       .dpi = 100,
+                       .large_print = job.large_print,
+                       .plain = m->opt->plain};
+        pd_job_result res = {0};
+        pd_error ignored = {0}; /* the job itself will say what is wrong */
+        if (job.also)
+            pd_renderer_render_also(r, &warm, job.also, &res, &ignored);
+        else
+            pd_renderer_render(r, &warm, &res, &ignored);
+        pd_job_result_free(&res);
+        /* every worker has this one: S_pick sends its jobs anywhere */
+        uint64_t *all = xmalloc(sizeof *all);
+        *all = ~(uint64_t)0;
+        g_hash_table_replace(m->laid_out, S_affinity_key(&job, ""), all);
         pd_jobspec_clear(&job);
     }
     for (size_t i = 0; i < n_seen; i++)
         free(seen[i]);
-    free(latin);
     pd_jobsrc_close(src);
-    /* those in faces of their own first, each group in job order */
-    size_t k = 0;
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < w->n; i++)
-            if (own_faces[i] == (pass == 0)) {
-                w->doc[k] = found[i];
-                w->doc[k].have = xmalloc(sizeof *w->doc[k].have);
-                *w->doc[k].have = ~(uint64_t)0;
-                g_hash_table_replace(m->laid_out, xstrdup(w->doc[k].key), w->doc[k].have);
-                k++;
-                w->n_own_faces += pass == 0;
-            }
-    if (w->n)
-        m->warm = pd_renderer_new(m->env, &err);
-    if (m->warm && S_threads() != 1) {
-        pd_renderer_free(m->warm);
-        m->warm = NULL;
-    }
-    if (!m->warm)
+    if (r && S_threads() != 1) {
+        pd_renderer_free(r);
+        r = NULL;
         g_hash_table_remove_all(m->laid_out);
-}
-
-/* Leaves the next document of the plan to the first worker, forked next:
- * it lays it out with its first job of that combination, while the
- * master lays out the rest of the plan for the workers forked after it. */
-static void S_warm_leave(S_master *m, S_warmup *w)
-{
-    struct S_warm_doc *d = &w->doc[w->next++];
-    g_hash_table_remove(m->laid_out, d->key);
-    d->have = NULL;
-    /* the first worker (slot 0) will not have the rest */
-    for (size_t i = w->next; i < w->n; i++)
-        *w->doc[i].have &= ~(uint64_t)1;
-}
-
-static gboolean S_nobody_has(gpointer key, gpointer have, gpointer unused)
-{
-    (void)key, (void)unused;
-    return *(const uint64_t *)have == 0;
-}
-
-/* The worker slots that have a process, as a mask. */
-static uint64_t S_running(const S_master *m)
-{
-    uint64_t bits = 0;
-    for (int i = 0; i < m->opt->workers; i++)
-        if (pd_workpool_async_has_worker(m->pool, i))
-            bits |= (uint64_t)1 << i;
-    return bits;
-}
-
-/* Lays out the next document of the plan in m->warm: the workers forked
- * from now on have it, those running do not. Drops the renderer when the
- * master is no longer single-threaded: forking is safe only from a process
- * with one thread (a worker then starts afresh). false when nothing is
- * left to lay out. */
-static bool S_warm_next(S_master *m, S_warmup *w)
-{
-    if (!m->warm || w->next >= w->n)
-        return false;
-    uint64_t running = S_running(m);
-    struct S_warm_doc *d = &w->doc[w->next++];
-    pd_job warm = {.template_name = d->template_name,
-                   .lang = d->lang,
-                   .paper = m->opt->paper,
-                   .strict = 0,
-                   .values = NULL,
-                   .format = PD_FORMAT_PDF,
-                   .page = 1,
-                   .dpi = 100,
-                   .large_print = d->large_print,
-                   .plain = m->opt->plain};
-    pd_job_result res = {0};
-    pd_error ignored = {0}; /* the job itself will say what is wrong */
-    if (d->also)
-        pd_renderer_render_also(m->warm, &warm, d->also, &res, &ignored);
-    else
-        pd_renderer_render(m->warm, &warm, &res, &ignored);
-    pd_job_result_free(&res);
-    S_have(m, d->key, ~running);
-    if (S_threads() != 1) {
-        pd_renderer_free(m->warm);
-        m->warm = NULL;
-        /* only the workers forked meanwhile have what was laid out; a
-           combination no worker has is laid out by the first one sent it */
-        GHashTableIter it;
-        gpointer have;
-        g_hash_table_iter_init(&it, m->laid_out);
-        while (g_hash_table_iter_next(&it, NULL, &have))
-            *(uint64_t *)have &= running;
-        g_hash_table_foreach_remove(m->laid_out, S_nobody_has, NULL);
-        return false;
     }
-    return true;
-}
-
-/* The forked workers have their copy: the master's renderer and plan go. */
-static void S_warm_end(S_master *m, S_warmup *w)
-{
-    if (m->warm) {
-        /* a worker started later to replace one that died starts afresh
-           (S_worker_lost) */
-        pd_renderer_free(m->warm);
-        m->warm = NULL;
-        malloc_trim(0);
-    }
-    for (size_t i = 0; i < w->n; i++) {
-        free(w->doc[i].template_name);
-        free(w->doc[i].lang);
-        free(w->doc[i].also);
-        free(w->doc[i].key);
-    }
-    w->n = w->next = 0;
+    return r;
 }
 
 /* The run: hands jobs out to the workers and lists their reports in the
@@ -1685,29 +1564,19 @@ static long S_run(S_master *m, bool *source_done, bool *fatal, pd_error *fatal_e
                                    S_worker_child,  S_collect,       S_worker_lost, m};
     m->started = S_now();
     m->laid_out = g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
+    m->warm = S_warm(m);
     m->pool = pd_workpool_async_new(&pc);
-    S_warmup warmup;
-    S_warm_plan(m, &warmup);
-    while (warmup.next < warmup.n_own_faces && S_warm_next(m, &warmup))
-        ;
-    if (m->warm && warmup.n >= 2 && warmup.next < warmup.n) {
-        S_warm_leave(m, &warmup);
-        m->fork_limit = 1;
-        *source_done = !S_hand_out(m, fatal, fatal_err);
-    }
-    /* between two documents the master sends the first worker more jobs */
-    while (!S_stop && !m->stopped && S_warm_next(m, &warmup))
-        if (m->fork_limit && pd_workpool_async_wait(m->pool, 0)) {
-            S_flush(m);
-            if (!*source_done)
-                *source_done = !S_hand_out(m, fatal, fatal_err);
-        }
-    m->fork_limit = m->opt->workers;
     for (;;) {
         if (!*source_done)
             *source_done = !S_hand_out(m, fatal, fatal_err);
-        if (m->warm || warmup.n)
-            S_warm_end(m, &warmup); /* the first jobs are handed out: every worker is forked */
+        if (m->warm) {
+            /* the first jobs are handed out: the workers are forked and
+               have their copy; a worker started later to replace one that
+               died starts afresh (S_worker_lost) */
+            pd_renderer_free(m->warm);
+            m->warm = NULL;
+            malloc_trim(0);
+        }
         S_flush(m);
         bool busy = pd_workpool_async_pending(m->pool) > 0;
         if (!busy && (*source_done || S_stop || m->stopped))

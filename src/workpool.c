@@ -709,11 +709,6 @@ int pd_workpool_async_next_slot(const pd_workpool_async *p)
     return S_async_slot_for(p);
 }
 
-bool pd_workpool_async_has_worker(const pd_workpool_async *p, int slot)
-{
-    return slot >= 0 && slot < p->cfg.workers && p->slot[slot].pid > 0;
-}
-
 size_t pd_workpool_async_pending(const pd_workpool_async *p)
 {
     return p->pending;

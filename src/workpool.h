@@ -160,8 +160,6 @@ int pd_workpool_async_next_slot(const pd_workpool_async *p);
  * lost, the request with it. */
 bool pd_workpool_async_submit(pd_workpool_async *p, int slot, uint64_t tag, const void *data,
                               size_t len, char *why, size_t why_len);
-/* Whether the worker slot has a process (started and not found ended). */
-bool pd_workpool_async_has_worker(const pd_workpool_async *p, int slot);
 /* Requests handed out and not yet answered or lost. */
 size_t pd_workpool_async_pending(const pd_workpool_async *p);
 /* give_up_after workers in a row died without answering, or one could not
