@@ -171,34 +171,6 @@ static bool S_check_source_date_epoch(void)
     return false;
 }
 
-/* A render ends the process: freeing its renderer (Pango's font map, fonts
- * and shaped paragraphs, the templates, the PDF caches) took 2.3-2.9 ms of
- * a 55 ms Chinese leaflet for nothing. It is kept reachable from here
- * instead, unless the build is sanitized (ASan checks the whole teardown)
- * or PILDOC_FREE_AT_EXIT is set: make memcheck sets it, since valgrind
- * cannot follow fontconfig's patterns (stored as offsets) and would call a
- * live font map lost. */
-#if defined(__SANITIZE_ADDRESS__)
-#define S_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define S_ASAN 1
-#endif
-#endif
-static pd_renderer *volatile S_kept_renderer; /* volatile: a store never read is not dropped */
-
-static void S_end_of_process(pd_renderer *r)
-{
-#ifndef S_ASAN
-    const char *f = getenv("PILDOC_FREE_AT_EXIT");
-    if (!f || !*f || strcmp(f, "0") == 0) {
-        S_kept_renderer = r;
-        return;
-    }
-#endif
-    pd_renderer_free(r);
-}
-
 static int S_render(int argc, char **argv, const pd_env *env)
 {
     static const struct option opts[] = {
@@ -345,7 +317,7 @@ done:
     if (status != PD_EXIT_OK)
         fprintf(stderr, "%s%s\n", err.located ? "" : "pildoc: ", err.set ? err.msg : "failed");
     pd_job_result_free(&res);
-    S_end_of_process(r);
+    pd_renderer_end_of_process(r); /* no teardown unless checked (renderer.h) */
     pd_values_free(&values);
     free(out_path);
     free(sets);

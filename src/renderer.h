@@ -65,6 +65,15 @@ typedef struct pd_renderer pd_renderer;
 
 pd_renderer *pd_renderer_new(const pd_env *env, pd_error *err);
 void pd_renderer_free(pd_renderer *r);
+/* r will not be used again and the process ends next (`render`, a batch
+ * worker about to _exit): frees it when pd_renderer_free_at_exit() says
+ * so, else keeps it reachable (one renderer per process) and frees
+ * nothing: the end of the process does it at no cost. */
+void pd_renderer_end_of_process(pd_renderer *r);
+/* Whether a process frees everything before it ends: in a sanitized
+ * build, or when PILDOC_FREE_AT_EXIT is set to anything but 0 (make
+ * memcheck, for valgrind's leak check). */
+bool pd_renderer_free_at_exit(void);
 const pd_schema *pd_renderer_schema(const pd_renderer *r);
 /* The language codes available (en + LINGUAS), NULL-terminated. */
 char *const *pd_renderer_langs(const pd_renderer *r);

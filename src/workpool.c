@@ -849,13 +849,20 @@ bool pd_workpool_async_wait(pd_workpool_async *p, int timeout_ms)
 long pd_workpool_async_close(pd_workpool_async *p, void (*ended)(void *arg, int slot, int status))
 {
     long peak = 0;
+    /* every channel first: the workers finish and end in parallel, so the
+       run ends after the slowest one, not after the sum of them all */
+    for (int i = 0; i < PD_WORKPOOL_MAX_WORKERS; i++)
+        if (p->slot[i].pid > 0)
+            close(p->slot[i].fd);
     for (int i = 0; i < PD_WORKPOOL_MAX_WORKERS; i++) {
         S_async_slot *s = &p->slot[i];
         if (s->pid > 0) {
-            close(s->fd);
             int st;
             struct rusage ru;
-            if (wait4(s->pid, &st, 0, &ru) > 0) {
+            pid_t got;
+            while ((got = wait4(s->pid, &st, 0, &ru)) < 0 && errno == EINTR)
+                ;
+            if (got > 0) {
                 if (ru.ru_maxrss > peak)
                     peak = ru.ru_maxrss;
                 if ((!WIFEXITED(st) || WEXITSTATUS(st) != 0) && ended)

@@ -169,8 +169,8 @@ bool pd_workpool_async_gave_up(const pd_workpool_async *p);
  * workers, and reports each through the callbacks (at most one message
  * per worker per call). false when polling fails. */
 bool pd_workpool_async_wait(pd_workpool_async *p, int timeout_ms);
-/* Closes every channel (the workers finish what they hold and end), waits
- * for each, calls ended for each that did not exit with status 0 (may be
+/* Closes every channel (the workers finish what they hold and end, all at
+ * once), then waits for each, calls ended for each that did not exit with status 0 (may be
  * NULL), frees the pool. Returns the largest resident memory of a worker,
  * kB. */
 long pd_workpool_async_close(pd_workpool_async *p,

@@ -62,6 +62,30 @@ check "worker killed: the last job was rendered by the new worker" grep -q '^"40
 left=$(find "$T/k" -name '.*' -printf '%f ')
 check "worker killed: no temporary file left ($left)" test -z "$left"
 
+# --- 1b: a worker killed in a run with a warm-up (--jobs 2): the one that --------------
+#     replaces it inherits the master's warmed renderer, and writes the same bytes
+python3 tests/make-jobs.py 300 "$T/j300k.csv"
+"$PILDOC" batch "$T/j300k.csv" --out "$T/k2ref" --jobs 1 --quiet 2>/dev/null
+mkdir -p "$T/k2"
+timeout -s KILL 60 "$PILDOC" batch "$T/j300k.csv" --out "$T/k2" --jobs 2 --quiet 2> "$T/k2.err" &
+pid=$!
+worker=
+for _ in $(seq 400); do
+  master=$(pgrep -P $pid | head -1)
+  [ -n "$master" ] && worker=$(pgrep -P "$master" | head -1)
+  [ -n "$worker" ] && [ -n "$(find "$T/k2" -name '*.pdf' | head -1)" ] && break
+  sleep 0.02
+done
+[ -n "$worker" ] && kill -KILL "$worker"
+wait $pid; rc=$?
+M=$T/k2/manifest.csv
+check "worker killed, --jobs 2: the run ends with exit 1" test $rc = 1
+check "worker killed, --jobs 2: said on stderr" grep -q 'pildoc: worker [12] (process [0-9]*) ended: killed by signal 9' "$T/k2.err"
+check "worker killed, --jobs 2: every job in the manifest, at most 2 lost" \
+  test "$(($(wc -l < "$M") - 1))" = 300 -a "$(grep -c '"ok"' "$M")" -ge 298
+differ=$(cd "$T/k2" && for f in *.pdf; do cmp -s "$f" "$T/k2ref/$f" || echo "$f"; done)
+check "worker killed, --jobs 2: every file written is the one --jobs 1 writes ($differ)" test -z "$differ"
+
 # --- 2: default --jobs on a machine with more than 64 cores --------------------------------
 if [ -z "${PILDOC_SANITIZED:-}" ] && command -v gcc >/dev/null; then
   make_cores_shim "$T/cores.so"

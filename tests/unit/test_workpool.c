@@ -3,6 +3,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "workpool.h"
@@ -93,10 +94,54 @@ START_TEST(workpool_async_sends_to_the_chosen_worker)
 }
 END_TEST
 
+/* A worker that takes 0.6 s to stop once its channel closes. */
+static void S_slow_stop(void *state)
+{
+    (void)state;
+    struct timespec ts = {0, 600000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static int S_slow_child(int fd, void *arg)
+{
+    pd_workpool_handler h = {S_start, S_handle, NULL, S_slow_stop, arg};
+    return pd_workpool_worker_main(fd, &h);
+}
+
+static double S_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Closing the pool stops every worker at once: four workers that each take
+   0.6 s to stop end in about 0.6 s, not 2.4 s (one after the other). The
+   wait is a sleep, not work: a loaded machine does not lengthen it. */
+START_TEST(workpool_async_close_stops_workers_in_parallel)
+{
+    S_seen seen = {0};
+    pd_workpool_async_config c = {4, 1, 1 << 20, 4, S_slow_child, S_answer, S_lost, &seen};
+    pd_workpool_async *p = pd_workpool_async_new(&c);
+    char why[160];
+    for (int i = 0; i < 4; i++)
+        ck_assert(pd_workpool_async_submit(p, i, (uint64_t)i, "a", 1, why, sizeof why));
+    for (int i = 0; i < 100 && pd_workpool_async_pending(p) > 0; i++)
+        ck_assert(pd_workpool_async_wait(p, 5000));
+    ck_assert_int_eq(seen.answers, 4);
+    double t0 = S_seconds();
+    pd_workpool_async_close(p, NULL);
+    double took = S_seconds() - t0;
+    ck_assert_msg(took >= 0.55 && took < 1.8, "closing 4 workers took %.2f s", took);
+}
+END_TEST
+
 TCase *pd_test_workpool_tcase(void)
 {
     TCase *tc = tcase_create("workpool");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, workpool_async_sends_to_the_chosen_worker);
+    tcase_add_test(tc, workpool_async_close_stops_workers_in_parallel);
     return tc;
 }
