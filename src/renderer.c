@@ -398,7 +398,7 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
         pd_doccache_opts dopts = {job->paper, &lopts, &info, job->form, key.data};
         pd_doccache_digest(doc, &dopts, &digest);
         if (!r->docs)
-            r->docs = pd_doccache_new(PD_DOCCACHE_CAP);
+            r->docs = pd_doccache_new(PD_DOCCACHE_CAP, PD_DOCCACHE_PROBATION);
         if (pd_doccache_get(r->docs, &digest, &res->bytes, &res->pages)) {
             ok = true;
             if (getenv("PILDOC_TIMING"))
