@@ -207,9 +207,9 @@ void pd_doccache_digest(const pd_doc *doc, const pd_doccache_opts *opts, pd_docc
 }
 
 /* --- the cache -------------------------------------------------------------
- * A short array, the least recently used first, searched from the start:
- * it holds at most a few hundred documents (cap / their size), and a
- * search costs far less than the digest. */
+ * Two short arrays of entries, the oldest first, searched from the start:
+ * each holds at most a few dozen documents (its cap / their size), and a
+ * search costs far less than the digest. The ghosts are a ring of digests. */
 
 typedef struct S_entry {
     pd_doccache_key key;
@@ -217,46 +217,123 @@ typedef struct S_entry {
     size_t len, pages;
 } S_entry;
 
-struct pd_doccache {
+typedef struct S_segment {
     size_t cap, total;
     S_entry *entries;
     size_t n, alloc;
+} S_segment;
+
+struct pd_doccache {
+    S_segment probation; /* first sight, first in first out */
+    S_segment protected; /* seen twice, least recently used first */
+    pd_doccache_key ghost[PD_DOCCACHE_GHOSTS];
+    size_t n_ghosts, next_ghost; /* the ring: next_ghost is overwritten next */
 };
 
-pd_doccache *pd_doccache_new(size_t cap)
+pd_doccache *pd_doccache_new(size_t cap, size_t probation)
 {
     pd_doccache *c = xcalloc(1, sizeof *c);
-    c->cap = cap;
+    c->probation.cap = probation < cap ? probation : cap;
+    c->protected.cap = cap - c->probation.cap;
     return c;
+}
+
+static void S_segment_free(S_segment *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->entries[i].bytes);
+    free(s->entries);
 }
 
 void pd_doccache_free(pd_doccache *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->n; i++)
-        free(c->entries[i].bytes);
-    free(c->entries);
+    S_segment_free(&c->probation);
+    S_segment_free(&c->protected);
     free(c);
 }
 
-static size_t S_find(const pd_doccache *c, const pd_doccache_key *key)
+static bool S_same(const pd_doccache_key *a, const pd_doccache_key *b)
 {
-    for (size_t i = 0; i < c->n; i++)
-        if (memcmp(c->entries[i].key.sha256, key->sha256, sizeof key->sha256) == 0)
+    return memcmp(a->sha256, b->sha256, sizeof a->sha256) == 0;
+}
+
+static size_t S_find(const S_segment *s, const pd_doccache_key *key)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (S_same(&s->entries[i].key, key))
             return i;
-    return c->n;
+    return s->n;
+}
+
+/* Takes entry i out of s; its bytes are the caller's. */
+static S_entry S_take(S_segment *s, size_t i)
+{
+    S_entry e = s->entries[i];
+    memmove(&s->entries[i], &s->entries[i + 1], (s->n - i - 1) * sizeof e);
+    s->n--;
+    s->total -= e.len;
+    return e;
+}
+
+static void S_remember(pd_doccache *c, const pd_doccache_key *key)
+{
+    c->ghost[c->next_ghost] = *key;
+    c->next_ghost = (c->next_ghost + 1) % PD_DOCCACHE_GHOSTS;
+    if (c->n_ghosts < PD_DOCCACHE_GHOSTS)
+        c->n_ghosts++;
+}
+
+/* Forgets key if it is a ghost; true if it was. */
+static bool S_forget(pd_doccache *c, const pd_doccache_key *key)
+{
+    for (size_t i = 0; i < c->n_ghosts; i++)
+        if (S_same(&c->ghost[i], key)) {
+            memset(&c->ghost[i], 0, sizeof c->ghost[i]); /* no document digests to zero */
+            return true;
+        }
+    return false;
+}
+
+/* Appends e to s (the newest), dropping the oldest to stay within its cap;
+ * the dropped ones of the probation segment are remembered as ghosts. */
+static void S_add(pd_doccache *c, S_segment *s, S_entry e)
+{
+    while (s->n && s->total + e.len > s->cap) {
+        S_entry old = S_take(s, 0);
+        if (s == &c->probation)
+            S_remember(c, &old.key);
+        free(old.bytes);
+    }
+    if (s->n == s->alloc) {
+        s->alloc = s->alloc ? 2 * s->alloc : 16;
+        s->entries = xrealloc(s->entries, s->alloc * sizeof *s->entries);
+    }
+    s->entries[s->n++] = e;
+    s->total += e.len;
 }
 
 bool pd_doccache_get(pd_doccache *c, const pd_doccache_key *key, strbuf *out, size_t *pages)
 {
-    size_t i = S_find(c, key);
-    if (i == c->n)
-        return false;
-    /* now the most recently used: to the end */
-    S_entry e = c->entries[i];
-    memmove(&c->entries[i], &c->entries[i + 1], (c->n - i - 1) * sizeof e);
-    c->entries[c->n - 1] = e;
+    S_entry e;
+    size_t i = S_find(&c->protected, key);
+    if (i < c->protected.n) {
+        e = S_take(&c->protected, i);
+    } else {
+        i = S_find(&c->probation, key);
+        if (i == c->probation.n)
+            return false;
+        e = S_take(&c->probation, i);
+        if (e.len > c->protected.cap) { /* nowhere to keep it: served once more */
+            strbuf_append_len(out, (const char *)e.bytes, e.len);
+            *pages = e.pages;
+            free(e.bytes);
+            return true;
+        }
+    }
+    /* now the most recently used of the protected segment */
+    S_add(c, &c->protected, e);
     strbuf_append_len(out, (const char *)e.bytes, e.len);
     *pages = e.pages;
     return true;
@@ -265,37 +342,41 @@ bool pd_doccache_get(pd_doccache *c, const pd_doccache_key *key, strbuf *out, si
 void pd_doccache_put(pd_doccache *c, const pd_doccache_key *key, const void *bytes, size_t len,
                      size_t pages)
 {
-    if (len > c->cap || S_find(c, key) < c->n)
+    if (S_find(&c->protected, key) < c->protected.n || S_find(&c->probation, key) < c->probation.n)
         return;
-    size_t drop = 0, freed = 0; /* the least recently used, as many as the cap needs */
-    while (drop < c->n && c->total - freed + len > c->cap)
-        freed += c->entries[drop++].len;
-    if (drop) {
-        for (size_t i = 0; i < drop; i++)
-            free(c->entries[i].bytes);
-        memmove(c->entries, c->entries + drop, (c->n - drop) * sizeof *c->entries);
-        c->n -= drop;
-        c->total -= freed;
+    /* seen before (its ghost): protected; else on probation, or only its
+     * ghost when it does not fit there */
+    S_segment *s = S_forget(c, key) ? &c->protected : &c->probation;
+    if (len > s->cap) {
+        if (s == &c->probation)
+            S_remember(c, key);
+        return;
     }
-    if (c->n == c->alloc) {
-        c->alloc = c->alloc ? 2 * c->alloc : 16;
-        c->entries = xrealloc(c->entries, c->alloc * sizeof *c->entries);
-    }
-    S_entry *e = &c->entries[c->n++];
-    e->key = *key;
-    e->bytes = xmalloc(len ? len : 1);
-    memcpy(e->bytes, bytes, len);
-    e->len = len;
-    e->pages = pages;
-    c->total += len;
+    S_entry e = {*key, xmalloc(len ? len : 1), len, pages};
+    memcpy(e.bytes, bytes, len);
+    S_add(c, s, e);
 }
 
 size_t pd_doccache_count(const pd_doccache *c)
 {
-    return c->n;
+    return c->probation.n + c->protected.n;
 }
 
 size_t pd_doccache_bytes(const pd_doccache *c)
 {
-    return c->total;
+    return c->probation.total + c->protected.total;
+}
+
+size_t pd_doccache_probation_bytes(const pd_doccache *c)
+{
+    return c->probation.total;
+}
+
+size_t pd_doccache_ghosts(const pd_doccache *c)
+{
+    size_t n = 0;
+    pd_doccache_key none = {{0}};
+    for (size_t i = 0; i < c->n_ghosts; i++)
+        n += !S_same(&c->ghost[i], &none);
+    return n;
 }

@@ -11,8 +11,13 @@
  * A field added to docmodel.h, pd_paper, pd_layout_opts or pd_pdf_info
  * must be added to the digest (doccache.c) too; tests/batch.sh fails when
  * one that reaches the page is left out.
- * Memory is bounded: at most cap bytes of documents, the least recently
- * used dropped first.
+ * Memory is bounded, and documents seen once do not fill it (a batch's
+ * consent sheets all name their patient): a segmented cache (2Q). A new
+ * document is kept on probation (a small first-in-first-out segment); a
+ * hit there, or a second sight of a document already dropped from it (its
+ * digest is remembered among a bounded number of ghosts), moves it to the
+ * protected segment (least recently used dropped first). Both together
+ * keep at most cap bytes.
  * Ownership: a pd_doccache owns copies of the bytes it is given; lookups
  * copy them out. No process-wide state: one cache per renderer. */
 #ifndef PILDOC_DOCCACHE_H
@@ -26,8 +31,11 @@
 #include "render.h"
 #include "strbuf.h"
 
-/* The default byte cap of a renderer's cache. */
+/* The default byte caps of a renderer's cache: everything, and of that the
+ * probation segment; the digests remembered of documents no longer kept. */
 #define PD_DOCCACHE_CAP ((size_t)8 << 20)
+#define PD_DOCCACHE_PROBATION ((size_t)2 << 20)
+#define PD_DOCCACHE_GHOSTS 256
 
 typedef struct pd_doccache_key {
     unsigned char sha256[32];
@@ -46,20 +54,24 @@ void pd_doccache_digest(const pd_doc *doc, const pd_doccache_opts *opts, pd_docc
 
 typedef struct pd_doccache pd_doccache;
 
-/* cap: the most bytes of documents kept (PD_DOCCACHE_CAP normally). */
-pd_doccache *pd_doccache_new(size_t cap);
+/* cap: the most bytes of documents kept (PD_DOCCACHE_CAP normally), of
+ * which probation (PD_DOCCACHE_PROBATION) on probation. */
+pd_doccache *pd_doccache_new(size_t cap, size_t probation);
 void pd_doccache_free(pd_doccache *c);
 
 /* A hit appends the stored bytes to out, sets *pages and returns true. */
 bool pd_doccache_get(pd_doccache *c, const pd_doccache_key *key, strbuf *out, size_t *pages);
-/* Keeps a copy of bytes under key, dropping the least recently used
- * documents to stay within the cap; a document larger than the cap is not
- * kept. */
+/* Keeps a copy of bytes under key: on probation the first time (or, if
+ * larger than the probation cap, only its digest), protected when its
+ * digest is a ghost; drops the oldest of that segment to stay within its
+ * cap. A document larger than the segment's cap is not kept. */
 void pd_doccache_put(pd_doccache *c, const pd_doccache_key *key, const void *bytes, size_t len,
                      size_t pages);
 
 /* What the cache holds, for tests and PILDOC_TIMING. */
 size_t pd_doccache_count(const pd_doccache *c);
 size_t pd_doccache_bytes(const pd_doccache *c);
+size_t pd_doccache_probation_bytes(const pd_doccache *c);
+size_t pd_doccache_ghosts(const pd_doccache *c);
 
 #endif

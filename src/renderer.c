@@ -432,7 +432,7 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
         pd_doccache_opts dopts = {job->paper, &lopts, &info, job->form, key.data};
         pd_doccache_digest(doc, &dopts, &digest);
         if (!r->docs)
-            r->docs = pd_doccache_new(PD_DOCCACHE_CAP);
+            r->docs = pd_doccache_new(PD_DOCCACHE_CAP, PD_DOCCACHE_PROBATION);
         if (pd_doccache_get(r->docs, &digest, &res->bytes, &res->pages)) {
             ok = true;
             if (getenv("PILDOC_TIMING"))
@@ -477,9 +477,10 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
     if (getenv("PILDOC_TIMING"))
         fprintf(stderr,
                 "pildoc: timing: templates %.1f ms, bind %.1f, fonts %.1f, layout %.1f, "
-                "paint %.1f\n",
+                "paint %.1f; document cache %zu KB, %zu KB of them on probation\n",
                 t_load - t0, t_bind - t_load, t_fonts - t_bind, t_layout - t_fonts,
-                S_ms() - t_layout);
+                S_ms() - t_layout, r->docs ? pd_doccache_bytes(r->docs) >> 10 : 0,
+                r->docs ? pd_doccache_probation_bytes(r->docs) >> 10 : 0);
 done:
     strbuf_free(&key);
     pd_pages_free(pages);

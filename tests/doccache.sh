@@ -156,6 +156,43 @@ while IFS=, read -r _ out status pages _; do
 done < <(tail -n +2 "$T/one/manifest.csv")
 check "one worker: the manifest's pages are the files' (cached ones too)" test "$pages_ok" = 1
 
+# admission (src/doccache.h): documents seen once (consent sheets name
+# their patient) stay on the small probation segment or leave only their
+# digest; a document seen twice is kept whatever comes after it. One
+# worker: X, X, Y, 30 unique Chinese consent sheets (~4.6 MB), Y (its
+# second sight, off probation by now), 50 more (~7.7 MB), Y, X.
+python3 - "$T/admit.csv" <<'PY'
+import sys
+rows = ["template,lang,output,patient.name,patient.id",
+        "leaflet,en,x1.pdf,,", "leaflet,en,x2.pdf,,", "leaflet,fr,y1.pdf,,"]
+rows += ["consent,zh_CN,c%02d.pdf,Patient %d,Q%d" % (i, i, i) for i in range(30)]
+rows += ["leaflet,fr,y2.pdf,,"]
+rows += ["consent,zh_CN,d%02d.pdf,Patient %d,R%d" % (i, i + 100, i) for i in range(50)]
+rows += ["leaflet,fr,y3.pdf,,", "leaflet,en,x3.pdf,,"]
+open(sys.argv[1], "w").write("\n".join(rows) + "\n")
+PY
+PILDOC_TIMING=1 $PILDOC batch "$T/admit.csv" --out "$T/admit" --jobs 1 --quiet 2> "$T/admit.err"
+check "admission: every job written" grep -q "86 jobs: 86 written, 0 failed" "$T/admit.err"
+grep 'pildoc: timing:' "$T/admit.err" > "$T/admit.timing"
+most=$(grep -o 'document cache [0-9]* KB' "$T/admit.timing" | grep -o '[0-9]*' | sort -n | tail -1)
+# 2 MB of probation and the two leaflets (~200 KB); the 80 consent sheets are ~12 MB
+check "admission: documents seen once do not fill the cache (at most ${most:-?} KB)" \
+  test "${most:-99999}" -le $((2048 + 400))
+check "admission: a document seen twice in a row is a hit" bash -c "sed -n 2p '$T/admit.timing' | grep -q cached"
+check "admission: after 12 MB of documents seen once, one seen twice is still a hit" \
+  bash -c "sed -n 86p '$T/admit.timing' | grep -q cached"
+check "admission: a document's second sight after its probation keeps it (the third is a hit)" \
+  bash -c "sed -n 85p '$T/admit.timing' | grep -q cached"
+check "admission: X and Y as rendered alone" bash -c "cmp -s '$T/admit/x1.pdf' '$T/admit/x3.pdf' && cmp -s '$T/admit/y1.pdf' '$T/admit/y3.pdf'"
+
+# make bench's 300 mixed jobs, one worker: 15 distinct leaflets, each
+# seen 10 times, among 150 unique consent sheets; the old least-recently-
+# used cache had 135 hits, admission on the second sight only would have 120
+python3 tests/make-jobs.py 300 "$T/bench.csv"
+PILDOC_TIMING=1 $PILDOC batch "$T/bench.csv" --out "$T/bench" --jobs 1 --quiet 2> "$T/bench.err"
+hits=$(grep -c 'timing: .* cached' "$T/bench.err")
+check "make bench's jobs: the repeated leaflets are hits ($hits of 150)" test "$hits" -ge 130
+
 # the paper is one for a whole batch, but each request to `pildoc serve`
 # names its own: one worker, the same documents on A4 and Letter, in turn
 LOG=$T/serve.log

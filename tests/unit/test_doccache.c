@@ -354,56 +354,169 @@ static pd_doccache_key S_key(unsigned char c)
     return k;
 }
 
-START_TEST(doccache_hits_misses_and_evicts_within_its_cap)
+/* Puts len bytes of c under key n, returns that key. */
+static pd_doccache_key S_put(pd_doccache *c, unsigned n, size_t len)
 {
-    pd_doccache *c = pd_doccache_new(100);
-    pd_doccache_key a = S_key(1), b = S_key(2), x = S_key(3), big = S_key(4);
-    char bytes[101];
+    pd_doccache_key k = {{0}};
+    memcpy(k.sha256, &n, sizeof n);
+    k.sha256[31] = 0xA5; /* never the zero key */
+    unsigned char bytes[200];
+    memset(bytes, (int)(n & 0xFF), sizeof bytes);
+    pd_doccache_put(c, &k, bytes, len, n % 9 + 1);
+    return k;
+}
+
+static bool S_hit(pd_doccache *c, const pd_doccache_key *k)
+{
+    strbuf out = STRBUF_INIT;
+    size_t pages = 0;
+    bool hit = pd_doccache_get(c, k, &out, &pages);
+    strbuf_free(&out);
+    return hit;
+}
+
+START_TEST(doccache_hits_and_misses)
+{
+    pd_doccache *c = pd_doccache_new(100, 50);
+    pd_doccache_key a = S_key(1), b = S_key(2);
+    char bytes[40];
     memset(bytes, 'A', sizeof bytes);
     strbuf out = STRBUF_INIT;
     size_t pages = 0;
     ck_assert(!pd_doccache_get(c, &a, &out, &pages));
     ck_assert_uint_eq(out.len, 0);
     pd_doccache_put(c, &a, bytes, 40, 5);
+    ck_assert_uint_eq(pd_doccache_probation_bytes(c), 40);
+    /* the second sight: served from probation, and now protected */
     ck_assert(pd_doccache_get(c, &a, &out, &pages));
     ck_assert_uint_eq(out.len, 40);
     ck_assert_uint_eq(pages, 5);
     ck_assert(memcmp(out.data, bytes, 40) == 0);
+    ck_assert_uint_eq(pd_doccache_probation_bytes(c), 0);
+    ck_assert_uint_eq(pd_doccache_bytes(c), 40);
+    /* put again: nothing changes */
+    pd_doccache_put(c, &a, bytes, 40, 5);
+    ck_assert_uint_eq(pd_doccache_bytes(c), 40);
+    ck_assert_uint_eq(pd_doccache_count(c), 1);
+    ck_assert(!pd_doccache_get(c, &b, &out, &pages));
+    strbuf_free(&out);
+    pd_doccache_free(c);
+}
+END_TEST
+
+START_TEST(doccache_documents_seen_once_stay_on_probation)
+{
+    /* a stream of unique documents: never more than the probation cap */
+    pd_doccache *c = pd_doccache_new(1000, 100);
+    for (unsigned i = 0; i < 500; i++) {
+        S_put(c, i, 10 + i % 41);
+        ck_assert_uint_le(pd_doccache_bytes(c), 100);
+        ck_assert_uint_eq(pd_doccache_bytes(c), pd_doccache_probation_bytes(c));
+    }
+    /* the newest is still there: a hit on its second sight */
+    pd_doccache_key last = S_put(c, 499, 10 + 499 % 41);
+    ck_assert(S_hit(c, &last));
+    pd_doccache_free(c);
+}
+END_TEST
+
+START_TEST(doccache_second_sight_promotes)
+{
+    pd_doccache *c = pd_doccache_new(1000, 100);
+    pd_doccache_key a = S_put(c, 1, 60);
+    /* pushed off probation by others before its second sight */
+    for (unsigned i = 100; i < 110; i++)
+        S_put(c, i, 60);
+    ck_assert(!S_hit(c, &a));
+    ck_assert_uint_eq(pd_doccache_ghosts(c), 10); /* a and 9 of the others */
+    /* its second sight: its digest is a ghost, so it is kept protected */
+    S_put(c, 1, 60);
+    ck_assert_uint_eq(pd_doccache_ghosts(c), 9);
+    ck_assert_uint_eq(pd_doccache_bytes(c) - pd_doccache_probation_bytes(c), 60);
+    /* and stays through any number of documents seen once */
+    for (unsigned i = 200; i < 400; i++)
+        S_put(c, i, 60);
+    ck_assert(S_hit(c, &a));
+    /* a hit on probation promotes too */
+    pd_doccache_key b = S_put(c, 2, 30);
+    ck_assert(S_hit(c, &b));
+    for (unsigned i = 400; i < 600; i++)
+        S_put(c, i, 60);
+    ck_assert(S_hit(c, &b));
+    ck_assert(S_hit(c, &a));
+    pd_doccache_free(c);
+}
+END_TEST
+
+START_TEST(doccache_ghosts_are_bounded)
+{
+    /* larger than the probation cap: only the digest is remembered */
+    pd_doccache *c = pd_doccache_new(1000, 50);
+    pd_doccache_key first = S_put(c, 1, 60);
+    ck_assert_uint_eq(pd_doccache_bytes(c), 0);
+    ck_assert_uint_eq(pd_doccache_ghosts(c), 1);
+    for (unsigned i = 2; i <= PD_DOCCACHE_GHOSTS + 10; i++) {
+        S_put(c, i, 60);
+        ck_assert_uint_le(pd_doccache_ghosts(c), PD_DOCCACHE_GHOSTS);
+    }
+    ck_assert_uint_eq(pd_doccache_ghosts(c), PD_DOCCACHE_GHOSTS);
+    ck_assert_uint_eq(pd_doccache_bytes(c), 0);
+    /* the oldest ghost is forgotten: its second sight is a first one again */
+    S_put(c, 1, 60);
+    ck_assert_uint_eq(pd_doccache_bytes(c), 0);
+    ck_assert(!S_hit(c, &first));
+    /* a recent one is remembered: kept, then a hit */
+    pd_doccache_key recent = S_put(c, PD_DOCCACHE_GHOSTS, 60);
+    ck_assert_uint_eq(pd_doccache_bytes(c), 60);
+    ck_assert(S_hit(c, &recent));
+    pd_doccache_free(c);
+}
+END_TEST
+
+START_TEST(doccache_protected_evicts_least_recently_used_within_cap)
+{
+    /* protected: 100 - 20 = 80 bytes */
+    pd_doccache *c = pd_doccache_new(100, 20);
+    pd_doccache_key a = S_key(1), b = S_key(2), x = S_key(3), big = S_key(4);
+    char bytes[101];
+    memset(bytes, 'A', sizeof bytes);
+    /* seen twice each (the first only a ghost: larger than probation) */
+    pd_doccache_put(c, &a, bytes, 40, 5);
+    pd_doccache_put(c, &a, bytes, 40, 5);
     memset(bytes, 'B', sizeof bytes);
     pd_doccache_put(c, &b, bytes, 40, 6);
-    /* a is used again, so b is the least recently used when x comes */
-    strbuf_clear(&out);
-    ck_assert(pd_doccache_get(c, &a, &out, &pages));
-    ck_assert_uint_eq(pages, 5);
+    pd_doccache_put(c, &b, bytes, 40, 6);
     ck_assert_uint_eq(pd_doccache_bytes(c), 80);
+    /* a is used again, so b is the least recently used when x comes */
+    ck_assert(S_hit(c, &a));
     memset(bytes, 'X', sizeof bytes);
-    pd_doccache_put(c, &x, bytes, 50, 7);
+    pd_doccache_put(c, &x, bytes, 30, 7);
+    pd_doccache_put(c, &x, bytes, 30, 7);
     ck_assert_uint_le(pd_doccache_bytes(c), 100);
     ck_assert_uint_eq(pd_doccache_count(c), 2);
-    ck_assert(!pd_doccache_get(c, &b, &out, &pages));
-    strbuf_clear(&out);
+    ck_assert(!S_hit(c, &b));
+    strbuf out = STRBUF_INIT;
+    size_t pages = 0;
     ck_assert(pd_doccache_get(c, &x, &out, &pages));
-    ck_assert_uint_eq(out.len, 50);
+    ck_assert_uint_eq(out.len, 30);
     ck_assert_uint_eq(pages, 7);
-    ck_assert(out.data[0] == 'X' && out.data[49] == 'X');
+    ck_assert(out.data[0] == 'X' && out.data[29] == 'X');
     strbuf_clear(&out);
     ck_assert(pd_doccache_get(c, &a, &out, &pages));
     ck_assert(out.data[0] == 'A');
-    /* larger than the cap: not kept, and nothing dropped for it */
-    pd_doccache_put(c, &big, bytes, 101, 1);
-    ck_assert(!pd_doccache_get(c, &big, &out, &pages));
-    ck_assert_uint_eq(pd_doccache_count(c), 2);
-    /* exactly the cap: everything else goes */
-    pd_doccache_put(c, &b, bytes, 100, 2);
-    ck_assert_uint_eq(pd_doccache_count(c), 1);
-    ck_assert_uint_eq(pd_doccache_bytes(c), 100);
-    /* many documents: never over the cap */
-    for (unsigned i = 10; i < 200; i++) {
-        pd_doccache_key k = S_key((unsigned char)i);
-        pd_doccache_put(c, &k, bytes, 1 + i % 37, 1);
-        ck_assert_uint_le(pd_doccache_bytes(c), 100);
-    }
     strbuf_free(&out);
+    /* larger than the protected cap: not kept, and nothing dropped for it */
+    pd_doccache_put(c, &big, bytes, 81, 1);
+    pd_doccache_put(c, &big, bytes, 81, 1);
+    ck_assert(!S_hit(c, &big));
+    ck_assert_uint_eq(pd_doccache_count(c), 2);
+    /* many documents, each twice: never over the caps */
+    for (unsigned i = 10; i < 300; i++) {
+        S_put(c, i, 1 + i % 37);
+        S_put(c, i, 1 + i % 37);
+        ck_assert_uint_le(pd_doccache_bytes(c), 100);
+        ck_assert_uint_le(pd_doccache_probation_bytes(c), 20);
+    }
     pd_doccache_free(c);
 }
 END_TEST
@@ -414,6 +527,10 @@ TCase *pd_test_doccache_tcase(void)
     TCase *tc = tcase_create("doccache");
     tcase_add_test(tc, doccache_digest_covers_every_field);
     tcase_add_test(tc, doccache_digest_is_unambiguous);
-    tcase_add_test(tc, doccache_hits_misses_and_evicts_within_its_cap);
+    tcase_add_test(tc, doccache_hits_and_misses);
+    tcase_add_test(tc, doccache_documents_seen_once_stay_on_probation);
+    tcase_add_test(tc, doccache_second_sight_promotes);
+    tcase_add_test(tc, doccache_ghosts_are_bounded);
+    tcase_add_test(tc, doccache_protected_evicts_least_recently_used_within_cap);
     return tc;
 }
