@@ -16,6 +16,18 @@ summary() {
   [ "$fail" = 0 ]
 }
 
+# manifest_files_whole DIR MANIFEST: succeeds when MANIFEST has "ok" rows
+# and every one names a file in DIR whose SHA-256 is the row's
+manifest_files_whole() {
+  local dir=$1 n=0 num out status pages bytes sha err
+  while IFS=, read -r num out status pages bytes sha err; do
+    out=${out//\"/}; sha=${sha//\"/}
+    [ "$(sha256sum "$dir/$out" | cut -d' ' -f1)" = "$sha" ] || return 1
+    n=$((n + 1))
+  done < <(grep '"ok"' "$2")
+  [ $n -gt 0 ]
+}
+
 # serve_port LOG PID: waits for `pildoc serve --listen 127.0.0.1:0` (PID,
 # stderr in LOG) to say which port it listens on, and prints it (nothing if
 # the server exits first); a few seconds, up to 2 minutes under valgrind

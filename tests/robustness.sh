@@ -40,18 +40,24 @@ gone() {
 }
 
 # --- 1: a worker killed mid-run: the run ends, its jobs fail, a new worker goes on -------
-mkdir -p "$T/k"
-timeout -s KILL 60 "$PILDOC" batch "$T/j40.csv" --out "$T/k" --jobs 1 --quiet 2> "$T/k.err" &
-pid=$!
-worker=
-for _ in $(seq 400); do
-  master=$(pgrep -P $pid | head -1)
-  [ -n "$master" ] && worker=$(pgrep -P "$master" | head -1)
-  [ -n "$worker" ] && [ -n "$(find "$T/k" -name '*.pdf' | head -1)" ] && break
-  sleep 0.02
-done
-[ -n "$worker" ] && kill -KILL "$worker"
-wait $pid; rc=$?
+# run_killing_worker DIR ARGS...: batch ARGS into DIR (stderr in DIR.err),
+# SIGKILL its first worker once a file is written; rc is the run's status
+run_killing_worker() {
+  local dir=$1 pid master worker=
+  shift
+  mkdir -p "$dir"
+  timeout -s KILL 60 "$PILDOC" batch "$@" --out "$dir" --quiet 2> "$dir.err" &
+  pid=$!
+  for _ in $(seq 400); do
+    master=$(pgrep -P $pid | head -1)
+    [ -n "$master" ] && worker=$(pgrep -P "$master" | head -1)
+    [ -n "$worker" ] && [ -n "$(find "$dir" -name '*.pdf' | head -1)" ] && break
+    sleep 0.02
+  done
+  [ -n "$worker" ] && kill -KILL "$worker"
+  wait $pid; rc=$?
+}
+run_killing_worker "$T/k" "$T/j40.csv" --jobs 1
 M=$T/k/manifest.csv
 check "worker killed: the run ends with exit 1 (not a hang)" test $rc = 1
 check "worker killed: every job in the manifest (40 rows)" test "$(($(wc -l < "$M") - 1))" = 40
@@ -66,18 +72,7 @@ check "worker killed: no temporary file left ($left)" test -z "$left"
 #     replaces it inherits the master's warmed renderer, and writes the same bytes
 python3 tests/make-jobs.py 300 "$T/j300k.csv"
 "$PILDOC" batch "$T/j300k.csv" --out "$T/k2ref" --jobs 1 --quiet 2>/dev/null
-mkdir -p "$T/k2"
-timeout -s KILL 60 "$PILDOC" batch "$T/j300k.csv" --out "$T/k2" --jobs 2 --quiet 2> "$T/k2.err" &
-pid=$!
-worker=
-for _ in $(seq 400); do
-  master=$(pgrep -P $pid | head -1)
-  [ -n "$master" ] && worker=$(pgrep -P "$master" | head -1)
-  [ -n "$worker" ] && [ -n "$(find "$T/k2" -name '*.pdf' | head -1)" ] && break
-  sleep 0.02
-done
-[ -n "$worker" ] && kill -KILL "$worker"
-wait $pid; rc=$?
+run_killing_worker "$T/k2" "$T/j300k.csv" --jobs 2
 M=$T/k2/manifest.csv
 check "worker killed, --jobs 2: the run ends with exit 1" test $rc = 1
 check "worker killed, --jobs 2: said on stderr" grep -q 'pildoc: worker [12] (process [0-9]*) ended: killed by signal 9' "$T/k2.err"
@@ -428,12 +423,7 @@ check "stopped resume: it stopped early" grep -q '(interrupted)' "$T/ahead.err"
 check "stopped resume: every job keeps one row" \
   test "$(tail -n +2 "$T/ahead/manifest.csv.partial" | cut -d, -f1 | sort -u | wc -l)" = 300 -a \
   "$(tail -n +2 "$T/ahead/manifest.csv.partial" | wc -l)" = 300
-allgood=1
-while IFS=, read -r num out status pages bytes sha err; do
-  out=${out//\"/}; sha=${sha//\"/}
-  [ "$(sha256sum "$T/ahead/$out" | cut -d' ' -f1)" = "$sha" ] || allgood=0
-done < <(grep '"ok"' "$T/ahead/manifest.csv.partial")
-check "stopped resume: every row names its file as it is (sha256)" test $allgood = 1
+check "stopped resume: every row names its file as it is (sha256)" manifest_files_whole "$T/ahead" "$T/ahead/manifest.csv.partial"
 "$PILDOC" batch "$T/j300b.csv" --out "$T/ahead" --jobs 2 --quiet --resume 2> "$T/ahead.err"
 check "stopped resume: a second resume finishes" grep -q ': 300 jobs: .* 0 failed' "$T/ahead.err"
 
