@@ -1462,8 +1462,24 @@ static long S_threads(void)
  * Outputs do not change: a renderer's caches never change its documents
  * (tests/batch.sh and tests/shards.sh compare --jobs 1 and 2). Only the
  * installed data is read (templates, catalogs, fonts, installed clinic
- * profiles): no job's values nor a file of its own. Forking is safe only
- * from a process with one thread: otherwise no renderer is kept. */
+ * profiles): no job's values nor a file of its own. With --resume, jobs
+ * an earlier run wrote are passed over: a resumed run that keeps every job
+ * warms nothing. Forking is safe only from a process with one thread:
+ * otherwise no renderer is kept. */
+/* --resume: an earlier run listed this job's output as written, so it
+ * will most likely be kept rather than rendered (S_resumable decides, with
+ * the file's SHA-256: a wrong guess only leaves its combination to the
+ * workers). */
+static bool S_likely_kept(S_master *m, const pd_jobspec *job)
+{
+    if (!m->old || !job->output)
+        return false;
+    for (S_old_row *row = g_hash_table_lookup(m->old, &job->number); row; row = row->next)
+        if (strcmp(row->output, job->output) == 0)
+            return true;
+    return false;
+}
+
 static pd_renderer *S_warm(S_master *m)
 {
     struct stat st;
@@ -1483,7 +1499,7 @@ static pd_renderer *S_warm(S_master *m)
            values (renderer.c, S_set_base) has no clinic logo, the document
            without values has: they would differ */
         bool fresh = !job.error && job.template_name && job.lang && !job.clinic &&
-                     !job.clinic_name && S_in_shard(m->opt, job.number);
+                     !job.clinic_name && S_in_shard(m->opt, job.number) && !S_likely_kept(m, &job);
         strbuf fonts = STRBUF_INIT, tpl = STRBUF_INIT;
         if (fresh) {
             char *tag = lang_bcp47(job.lang), *also = job.also ? lang_bcp47(job.also) : NULL;

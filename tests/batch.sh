@@ -264,6 +264,20 @@ check "resume: a truncated output and a foreign one of the right size are render
 check "resume: ... and are right again" bash -c "cmp -s '$T/rc/$f1' '$T/rc-whole/$f1' && cmp -s -- '$T/rc/$f2' '$T/rc-whole/$f2'"
 check "resume: ... the manifest as after one whole run" cmp -s "$T/rc/manifest.csv" "$T/rc-whole/manifest.csv"
 
+# --- a resumed run lays out nothing for the jobs it keeps: not even the master's
+#     warm-up (PILDOC_TIMING prints a line for each document laid out)
+python3 tests/make-jobs.py 30 "$T/j30.csv"
+$PILDOC batch "$T/j30.csv" --out "$T/rk" --jobs 2 --quiet 2> /dev/null
+cp -r "$T/rk" "$T/rk-whole"
+PILDOC_TIMING=1 $PILDOC batch "$T/j30.csv" --out "$T/rk" --jobs 2 --quiet --resume 2> "$T/err"
+check "resume, every job kept: nothing laid out, no warm-up" \
+  bash -c "grep -q ': 30 jobs: 0 written, 30 kept' '$T/err' && ! grep -q 'timing:' '$T/err'"
+rm "$T/rk/P00005-consent-zh_CN.pdf"
+PILDOC_TIMING=1 $PILDOC batch "$T/j30.csv" --out "$T/rk" --jobs 2 --quiet --resume 2> "$T/err"
+check "resume, one job missing: it alone is laid out again, the same bytes" \
+  bash -c "grep -q ': 30 jobs: 1 written, 29 kept' '$T/err' && test \$(grep -c 'timing:' '$T/err') = 1 &&
+    cmp -s '$T/rk/P00005-consent-zh_CN.pdf' '$T/rk-whole/P00005-consent-zh_CN.pdf'"
+
 # --- plain per job: a `plain` column (CSV) or attribute (XML) -------------------
 # 1/yes: the same bytes as `render --plain`; 0/no/empty: as `render`; any
 # other value fails that job alone, with one line naming the file and line.
