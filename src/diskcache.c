@@ -221,6 +221,42 @@ bool pd_diskcache_write(const char *dir, const char *file, const uint8_t key[PD_
     return ok;
 }
 
+bool pd_diskcache_write_strings(const char *dir, const char *file,
+                                const uint8_t key[PD_DISKCACHE_KEY_SIZE],
+                                const pd_diskcache_part *strings, size_t n)
+{
+    uint8_t *lens = xmalloc(8 * n + 1);
+    pd_diskcache_part *parts = xmalloc((2 * n + 1) * sizeof *parts);
+    for (size_t i = 0; i < n; i++) {
+        pd_diskcache_put64(lens + 8 * i, strings[i].len);
+        parts[2 * i] = (pd_diskcache_part){lens + 8 * i, 8};
+        parts[2 * i + 1] = strings[i];
+    }
+    bool ok = pd_diskcache_write(dir, file, key, parts, 2 * n);
+    free(parts);
+    free(lens);
+    return ok;
+}
+
+unsigned char *pd_diskcache_read_strings(const char *file, const uint8_t key[PD_DISKCACHE_KEY_SIZE],
+                                         size_t max_len, pd_diskcache_part *strings, size_t n)
+{
+    size_t len = 0;
+    unsigned char *p = pd_diskcache_read(file, key, max_len, &len);
+    size_t at = 0;
+    for (size_t i = 0; p && i < n; i++) {
+        uint64_t k = len - at >= 8 ? pd_diskcache_get64(p + at) : 0;
+        if (len - at < 8 || k > len - at - 8)
+            break;
+        strings[i] = (pd_diskcache_part){p + at + 8, (size_t)k};
+        at += 8 + (size_t)k;
+        if (i + 1 == n && at == len)
+            return p;
+    }
+    free(p); /* not n strings filling the payload */
+    return NULL;
+}
+
 /* --- bounding the folder --------------------------------------------------- */
 
 /* An entry's name: KIND-<64 hex>EXT, KIND lowercase letters, EXT a dot and

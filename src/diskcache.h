@@ -76,6 +76,17 @@ typedef struct pd_diskcache_part {
 bool pd_diskcache_write(const char *dir, const char *file, const uint8_t key[PD_DISKCACHE_KEY_SIZE],
                         const pd_diskcache_part *parts, size_t n_parts);
 
+/* A payload of n byte strings, each kept as its length (8 bytes,
+ * big-endian) then its bytes: pd_diskcache_write of them. */
+bool pd_diskcache_write_strings(const char *dir, const char *file,
+                                const uint8_t key[PD_DISKCACHE_KEY_SIZE],
+                                const pd_diskcache_part *strings, size_t n);
+/* Reads back such a payload of exactly n strings: strings[i] then point
+ * into the returned buffer (the caller frees it). NULL when the file holds
+ * no matching payload (pd_diskcache_read) or not exactly n strings. */
+unsigned char *pd_diskcache_read_strings(const char *file, const uint8_t key[PD_DISKCACHE_KEY_SIZE],
+                                         size_t max_len, pd_diskcache_part *strings, size_t n);
+
 /* Big-endian numbers for payloads (a cache folder may be shared by
  * machines of either byte order through a network home). */
 void pd_diskcache_put32(uint8_t *p, uint32_t v);

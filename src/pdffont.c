@@ -434,7 +434,7 @@ static bool S_subset(const S_face *face, pd_pdffont *f, pd_error *err)
  * does not match in every part is made again and replaced: the bytes
  * written are the same with or without the cache. The values' subsets
  * (passing) are small, cheap and many: not kept. */
-#define DISK_FORMAT "pildoc pdffont 1"
+#define DISK_FORMAT "pildoc pdffont 2"
 /* a font program subset of a whole face is below this */
 #define DISK_MAX_PAYLOAD ((size_t)64 << 20)
 
@@ -493,32 +493,31 @@ static bool S_disk_key(pd_pdffont_cache *c, S_face *f, const uint32_t *gids, siz
     return true;
 }
 
-/* The payload: cff (1 byte), n, program_len and the lengths of base_font,
- * program, widths, descriptor, cidset (8 bytes each, big-endian), the gids
- * and codes (4 bytes each), then those five strings' bytes. */
-#define DISK_HEAD (1 + 7 * 8)
+/* The payload's strings (pd_diskcache_write_strings): cff (1 byte), n
+ * and program_len (8 bytes each, big-endian); the gids then the codes (4
+ * bytes each); base_font, program, widths, descriptor, cidset. */
+#define DISK_NUMS (1 + 2 * 8)
 
 static void S_disk_keep(const pd_pdffont_cache *c, const char *file,
                         const uint8_t key[PD_DISKCACHE_KEY_SIZE], const pd_pdffont *f)
 {
-    const strbuf *bufs[4] = {&f->program, &f->widths, &f->descriptor, &f->cidset};
-    size_t base_len = strlen(f->base_font);
-    uint8_t head[DISK_HEAD];
-    head[0] = f->cff;
-    pd_diskcache_put64(head + 1, f->n);
-    pd_diskcache_put64(head + 9, f->program_len);
-    pd_diskcache_put64(head + 17, base_len);
-    for (size_t i = 0; i < 4; i++)
-        pd_diskcache_put64(head + 25 + 8 * i, bufs[i]->len);
+    uint8_t nums[DISK_NUMS];
+    nums[0] = f->cff;
+    pd_diskcache_put64(nums + 1, f->n);
+    pd_diskcache_put64(nums + 9, f->program_len);
     uint8_t *ids = xmalloc(8 * f->n);
     for (size_t i = 0; i < f->n; i++) {
         pd_diskcache_put32(ids + 4 * i, f->gids[i]);
         pd_diskcache_put32(ids + 4 * (f->n + i), f->codes[i]);
     }
-    pd_diskcache_part parts[7] = {{head, sizeof head}, {ids, 8 * f->n}, {f->base_font, base_len}};
-    for (int i = 0; i < 4; i++)
-        parts[3 + i] = (pd_diskcache_part){bufs[i]->data, bufs[i]->len};
-    pd_diskcache_write(c->disk_dir, file, key, parts, 7);
+    pd_diskcache_part strings[7] = {{nums, sizeof nums},
+                                    {ids, 8 * f->n},
+                                    {f->base_font, strlen(f->base_font)},
+                                    {f->program.data, f->program.len},
+                                    {f->widths.data, f->widths.len},
+                                    {f->descriptor.data, f->descriptor.len},
+                                    {f->cidset.data, f->cidset.len}};
+    pd_diskcache_write_strings(c->disk_dir, file, key, strings, 7);
     free(ids);
 }
 
@@ -526,34 +525,24 @@ static void S_disk_keep(const pd_pdffont_cache *c, const char *file,
  * when the file holds no such subset. */
 static bool S_disk_load(const char *file, const uint8_t key[PD_DISKCACHE_KEY_SIZE], pd_pdffont *f)
 {
-    size_t len = 0;
-    uint8_t *p = pd_diskcache_read(file, key, DISK_MAX_PAYLOAD, &len);
+    pd_diskcache_part s[7];
+    uint8_t *p = pd_diskcache_read_strings(file, key, DISK_MAX_PAYLOAD, s, 7);
     if (!p)
         return false;
-    uint64_t lens[5] = {0};
-    bool ok = len >= DISK_HEAD && p[0] == f->cff && pd_diskcache_get64(p + 1) == f->n;
-    uint64_t total = DISK_HEAD + 8 * (uint64_t)f->n;
-    for (size_t i = 0; ok && i < 5; i++) {
-        lens[i] = pd_diskcache_get64(p + 17 + 8 * i);
-        ok = lens[i] <= len;
-        total += lens[i];
-    }
-    ok = ok && total == len && lens[0] > 0 && lens[1] > 0;
+    const uint8_t *nums = s[0].data, *ids = s[1].data;
+    bool ok = s[0].len == DISK_NUMS && nums[0] == f->cff && pd_diskcache_get64(nums + 1) == f->n &&
+              s[1].len == 8 * f->n && s[2].len > 0 && s[3].len > 0;
     for (size_t i = 0; ok && i < f->n; i++)
-        ok = pd_diskcache_get32(p + DISK_HEAD + 4 * i) == f->gids[i];
+        ok = pd_diskcache_get32(ids + 4 * i) == f->gids[i];
     if (ok) {
-        f->program_len = (size_t)pd_diskcache_get64(p + 9);
+        f->program_len = (size_t)pd_diskcache_get64(nums + 9);
         f->codes = xmalloc(f->n * sizeof *f->codes);
         for (size_t i = 0; i < f->n; i++)
-            f->codes[i] = pd_diskcache_get32(p + DISK_HEAD + 4 * (f->n + i));
-        const char *s = (const char *)p + DISK_HEAD + 8 * f->n;
-        f->base_font = xstrndup(s, (size_t)lens[0]);
-        s += lens[0];
+            f->codes[i] = pd_diskcache_get32(ids + 4 * (f->n + i));
+        f->base_font = xstrndup(s[2].data, s[2].len);
         strbuf *bufs[4] = {&f->program, &f->widths, &f->descriptor, &f->cidset};
-        for (int i = 0; i < 4; i++) {
-            strbuf_append_len(bufs[i], s, (size_t)lens[1 + i]);
-            s += lens[1 + i];
-        }
+        for (int i = 0; i < 4; i++)
+            strbuf_append_len(bufs[i], s[3 + i].data, s[3 + i].len);
     }
     free(p);
     return ok;

@@ -620,9 +620,8 @@ static pd_form_font *S_form_font_make(const char *path, unsigned index, bool cjk
  * of the font file's identity, pildoc's executable, HarfBuzz's version
  * and subsetter, libdeflate and the level; a file that does not match is
  * made again and replaced, so the bytes written are the same either way. */
-#define FORM_DISK_FORMAT "pildoc form font 1"
+#define FORM_DISK_FORMAT "pildoc form font 2"
 #define FORM_DISK_MAX ((size_t)64 << 20)
-#define FORM_DISK_HEAD ((size_t)8 * 8) /* the payload's eight numbers */
 
 static bool S_form_key(const char *path, unsigned index, bool cjk,
                        uint8_t key[PD_DISKCACHE_KEY_SIZE])
@@ -643,56 +642,42 @@ static bool S_form_key(const char *path, unsigned index, bool cjk,
     return true;
 }
 
-/* The payload: program_len and n_glyphs, then base_font, program, widths,
- * descriptor, tounicode and cidset, each its length and its bytes (8-byte
- * big-endian numbers). */
+/* The payload's strings (pd_diskcache_write_strings): program_len and
+ * n_glyphs (8 bytes each, big-endian), then base_font, program, widths,
+ * descriptor, tounicode and cidset. */
 static void S_form_keep(const char *dir, const char *file, const uint8_t key[PD_DISKCACHE_KEY_SIZE],
                         const pd_form_font *ff)
 {
-    const strbuf *bufs[5] = {&ff->program, &ff->widths, &ff->descriptor, &ff->tounicode,
-                             &ff->cidset};
-    uint8_t nums[FORM_DISK_HEAD];
+    uint8_t nums[16];
     pd_diskcache_put64(nums, ff->program_len);
     pd_diskcache_put64(nums + 8, ff->n_glyphs);
-    pd_diskcache_put64(nums + 16, strlen(ff->base_font));
-    for (size_t i = 0; i < 5; i++)
-        pd_diskcache_put64(nums + 24 + 8 * i, bufs[i]->len);
-    pd_diskcache_part parts[7] = {{nums, sizeof nums}, {ff->base_font, strlen(ff->base_font)}};
-    for (size_t i = 0; i < 5; i++)
-        parts[2 + i] = (pd_diskcache_part){bufs[i]->data, bufs[i]->len};
-    pd_diskcache_write(dir, file, key, parts, 7);
+    pd_diskcache_part strings[7] = {{nums, sizeof nums},
+                                    {ff->base_font, strlen(ff->base_font)},
+                                    {ff->program.data, ff->program.len},
+                                    {ff->widths.data, ff->widths.len},
+                                    {ff->descriptor.data, ff->descriptor.len},
+                                    {ff->tounicode.data, ff->tounicode.len},
+                                    {ff->cidset.data, ff->cidset.len}};
+    pd_diskcache_write_strings(dir, file, key, strings, 7);
 }
 
 static pd_form_font *S_form_load(const char *file, const uint8_t key[PD_DISKCACHE_KEY_SIZE],
                                  const char *path, unsigned index, bool cjk)
 {
-    size_t len = 0;
-    uint8_t *p = pd_diskcache_read(file, key, FORM_DISK_MAX, &len);
-    if (!p)
-        return NULL;
-    uint64_t lens[6], total = FORM_DISK_HEAD;
-    bool ok = len >= total;
-    for (size_t i = 0; ok && i < 6; i++) {
-        lens[i] = pd_diskcache_get64(p + 16 + 8 * i);
-        ok = lens[i] <= len;
-        total += lens[i];
-    }
+    pd_diskcache_part s[7];
+    uint8_t *p = pd_diskcache_read_strings(file, key, FORM_DISK_MAX, s, 7);
     pd_form_font *ff = NULL;
-    if (ok && total == len && lens[0] > 0 && lens[1] > 0) {
+    if (p && s[0].len == 16 && s[1].len > 0 && s[2].len > 0) {
         ff = xcalloc(1, sizeof *ff);
         ff->path = xstrdup(path);
         ff->index = index;
         ff->cjk = cjk;
-        ff->program_len = (size_t)pd_diskcache_get64(p);
-        ff->n_glyphs = (size_t)pd_diskcache_get64(p + 8);
-        const char *s = (const char *)p + FORM_DISK_HEAD;
-        ff->base_font = xstrndup(s, (size_t)lens[0]);
-        s += lens[0];
+        ff->program_len = (size_t)pd_diskcache_get64(s[0].data);
+        ff->n_glyphs = (size_t)pd_diskcache_get64((const uint8_t *)s[0].data + 8);
+        ff->base_font = xstrndup(s[1].data, s[1].len);
         strbuf *bufs[5] = {&ff->program, &ff->widths, &ff->descriptor, &ff->tounicode, &ff->cidset};
-        for (size_t i = 0; i < 5; i++) {
-            strbuf_append_len(bufs[i], s, (size_t)lens[1 + i]);
-            s += lens[1 + i];
-        }
+        for (size_t i = 0; i < 5; i++)
+            strbuf_append_len(bufs[i], s[2 + i].data, s[2 + i].len);
     }
     free(p);
     return ff;

@@ -149,6 +149,36 @@ START_TEST(diskcache_reads_back_only_what_it_wrote)
 }
 END_TEST
 
+/* A payload of strings reads back as exactly the strings written, in
+ * place, and only as that many. */
+START_TEST(diskcache_strings_read_back_as_written)
+{
+    char *dir = S_tmpdir();
+    uint8_t key[PD_DISKCACHE_KEY_SIZE];
+    S_key("strings", key);
+    char *file = pd_diskcache_path(dir, "test", key, ".bin");
+    pd_diskcache_part in[3] = {{"abc", 3}, {"", 0}, {"de", 2}}, out[4];
+    ck_assert(pd_diskcache_write_strings(dir, file, key, in, 3));
+    unsigned char *p = pd_diskcache_read_strings(file, key, 100, out, 3);
+    ck_assert_ptr_nonnull(p);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_uint_eq(out[i].len, in[i].len);
+        ck_assert(memcmp(out[i].data, in[i].data, in[i].len) == 0);
+    }
+    ck_assert_ptr_eq(out[0].data, p + 8);
+    free(p);
+    /* fewer or more strings than there are: absent */
+    ck_assert_ptr_null(pd_diskcache_read_strings(file, key, 100, out, 2));
+    ck_assert_ptr_null(pd_diskcache_read_strings(file, key, 100, out, 4));
+    /* a payload that is no list of strings (a length past its end) */
+    pd_diskcache_part raw[1] = {{"\0\0\0\0\0\0\0\011abc", 11}};
+    ck_assert(pd_diskcache_write(dir, file, key, raw, 1));
+    ck_assert_ptr_null(pd_diskcache_read_strings(file, key, 100, out, 1));
+    free(file);
+    S_rmdir(dir);
+}
+END_TEST
+
 START_TEST(diskcache_keys_change_with_every_part)
 {
     uint8_t a[PD_DISKCACHE_KEY_SIZE], b[PD_DISKCACHE_KEY_SIZE];
@@ -353,9 +383,11 @@ START_TEST(pdffont_subset_kept_on_disk_reads_back_identical)
     ck_assert_str_eq(q->base_font + 1, got[0]->base_font + 1);
     pd_pdffont_cache_free(changed);
     /* a file under the right key whose glyph ids are not those asked for
-       (the last one, big-endian, just before the codes): made again */
-    ck_assert_uint_eq(payload[57 + 4 * (n - 1) + 3], gids[n - 1]);
-    payload[57 + 4 * (n - 1) + 3]++;
+       (the last one, big-endian, just before the codes; the glyph ids
+       follow the numbers' string, 8 + 17 bytes, and their own length, 8):
+       made again */
+    ck_assert_uint_eq(payload[33 + 4 * (n - 1) + 3], gids[n - 1]);
+    payload[33 + 4 * (n - 1) + 3]++;
     ck_assert(pd_diskcache_write(dir, file, key, &part, 1));
     free(payload);
     changed = pd_pdffont_cache_new();
@@ -377,6 +409,7 @@ TCase *pd_test_diskcache_tcase(void)
     TCase *tc = tcase_create("diskcache");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, diskcache_reads_back_only_what_it_wrote);
+    tcase_add_test(tc, diskcache_strings_read_back_as_written);
     tcase_add_test(tc, diskcache_keys_change_with_every_part);
     tcase_add_test(tc, diskcache_trim_keeps_the_newest_within_bounds);
     tcase_add_test(tc, diskcache_write_bounds_the_folder);
