@@ -1445,6 +1445,20 @@ static long S_threads(void)
 #define WARM_SCAN 256 /* jobs of the file S_warm looks at */
 #define WARM_MAX 8    /* documents it renders at most */
 
+/* --resume: an earlier run listed this job's output as written, so it
+ * will most likely be kept rather than rendered (S_resumable decides, with
+ * the file's SHA-256: a wrong guess only leaves its combination to the
+ * workers). */
+static bool S_likely_kept(S_master *m, const pd_jobspec *job)
+{
+    if (!m->old || !job->output)
+        return false;
+    for (S_old_row *row = g_hash_table_lookup(m->old, &job->number); row; row = row->next)
+        if (strcmp(row->output, job->output) == 0)
+            return true;
+    return false;
+}
+
 /* The first document of each template and language costs a worker 5-10
  * times a later one (loading, laying out and subsetting what every later
  * one reuses); a language in a new script costs the most, and its fonts
@@ -1466,20 +1480,6 @@ static long S_threads(void)
  * an earlier run wrote are passed over: a resumed run that keeps every job
  * warms nothing. Forking is safe only from a process with one thread:
  * otherwise no renderer is kept. */
-/* --resume: an earlier run listed this job's output as written, so it
- * will most likely be kept rather than rendered (S_resumable decides, with
- * the file's SHA-256: a wrong guess only leaves its combination to the
- * workers). */
-static bool S_likely_kept(S_master *m, const pd_jobspec *job)
-{
-    if (!m->old || !job->output)
-        return false;
-    for (S_old_row *row = g_hash_table_lookup(m->old, &job->number); row; row = row->next)
-        if (strcmp(row->output, job->output) == 0)
-            return true;
-    return false;
-}
-
 static pd_renderer *S_warm(S_master *m)
 {
     struct stat st;
