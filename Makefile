@@ -285,7 +285,8 @@ check-slurm: deps
 # into build/bench), pikepdf to read PDFs. Offline, the Typst part is skipped.
 DEB_BENCH  := nodejs npm python3-pikepdf
 TYPST_TS   := @myriaddreamin/typst-ts-node-compiler@0.7.0
-bench: all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	-$(call install_missing,$(DEB_BENCH))
 	-@[ -d $(BUILD)/bench/node_modules/@myriaddreamin/typst-ts-node-compiler ] || \
 	  timeout 300 npm install --silent --no-audit --no-fund --prefix $(BUILD)/bench $(TYPST_TS) \
@@ -296,7 +297,8 @@ bench: all
 
 # File sizes on the same content: the cairo-era leaflet (built from git) and
 # Typst's output for today's (when make bench installed typst.ts).
-bench-sizes: all
+bench-sizes: deps
+	@$(MAKE) --no-print-directory all
 	bash tests/bench/sizes.sh
 
 # --- valgrind: a render and a batch, zero errors and zero leaks -----------------------
@@ -304,7 +306,8 @@ bench-sizes: all
 VALGRIND := PILDOC_FREE_AT_EXIT=1 valgrind --quiet --error-exitcode=3 --leak-check=full \
             --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
             --suppressions=tests/valgrind.supp
-memcheck: all
+memcheck: deps
+	@$(MAKE) --no-print-directory all
 	@$(call install_missing,valgrind)
 	@mkdir -p $(BUILD)/memcheck
 	$(VALGRIND) ./pildoc render leaflet --lang zh_CN -o $(BUILD)/memcheck/leaflet.pdf
@@ -351,7 +354,7 @@ $(BUILD)/fuzz-seed/mo/small-be.mo: tests/fuzz/seed-mo.po
 deps-fuzz:
 	$(call install_missing,$(DEB_FUZZ))
 
-fuzz: deps-fuzz
+fuzz: deps deps-fuzz
 	@$(MAKE) --no-print-directory all $(FUZZERS:%=$(BUILD)/fuzz-%) $(FUZZ_SEEDS)
 	@for f in $(FUZZERS); do \
 	  mkdir -p $(BUILD)/fuzz-corpus/$$f $(BUILD)/fuzz-crashes $(BUILD)/fuzz-seed/$$f; \

@@ -158,6 +158,11 @@ typedef struct S_slice {
 typedef struct S_frame {
     int urgent;
     double left, width;
+    /* what opens its part on a new page when it breaks (S_callout_repeat):
+       "(continued)", or with the lead again when the page starts in
+       [lead_end, next_end); empty if there is none */
+    S_slice repeat, repeat_lead;
+    size_t lead_end, next_end;
 } S_frame;
 
 typedef struct S_state {
@@ -2291,6 +2296,76 @@ static int S_grid(S_state *st, const pd_block *b, bool first)
     return done;
 }
 
+/* Items of slices [from, to) into one slice, from y on; returns the y
+ * after them. Read once, where they belong: the copies are artifacts. */
+static double S_copy_slices(const S_state *st, size_t from, size_t to, S_slice *into, double y)
+{
+    for (size_t i = from; i < to; i++) {
+        const S_slice *s = &st->slices[i];
+        y += i > from ? s->space_before : 0;
+        S_items_reserve(into, s->n_items);
+        for (size_t k = 0; k < s->n_items; k++) {
+            pd_item it = s->items[k];
+            it.y += y;
+            it.outline_text = NULL;
+            it.outline_level = 0;
+            it.field = NULL;
+            it.tag = 0;
+            it.artifact = PD_ARTIFACT_PAGINATION;
+            into->items[into->n_items++] = it;
+        }
+        y += s->height;
+    }
+    return y;
+}
+
+/* A box that breaks across pages (a large-print urgent box, or one in a
+ * group taller than a page) opens its part on the next page with
+ * "(continued)"; when that part starts in the block after the box's lead
+ * paragraph ("Contact the clinic at once if you have any of these:",
+ * with its translation), with the lead again, so that the warning signs
+ * on that page are never read without it. `first`: the box's top
+ * padding slice; `lead_end`, `next_end`: where the lead (first + 1: none)
+ * and the block after it end. */
+static bool S_callout_repeat(S_state *st, int frame, size_t first, size_t lead_end, size_t next_end,
+                             double x, double width, double pad)
+{
+    S_frame *fr = &st->frames[frame - 1];
+    if (!st->continued)
+        return true;
+    pd_text t = {0};
+    pd_origin o = {NULL, 0, NULL};
+    pd_text_add(&t, st->continued, strlen(st->continued), PD_SPAN_ITALIC, o);
+    PangoLayout *l = S_make_layout(st, &t, width, &st->sty.body, 0);
+    pd_text_clear(&t);
+    if (!l)
+        return false;
+    S_slice *mark = &fr->repeat;
+    size_t n;
+    const S_line *lines = S_lines(l, &n);
+    for (size_t i = 0; i < n; i++)
+        S_line_item(mark, &lines[i], x, pad + lines[i].top, st->sty.body.rgb);
+    for (size_t k = 0; k < mark->n_items; k++)
+        mark->items[k].artifact = PD_ARTIFACT_PAGINATION;
+    PangoRectangle logical;
+    pango_layout_get_extents(l, NULL, &logical);
+    double y = pad + (double)logical.height / PANGO_SCALE;
+    mark->height = y + st->sty.item.space_before;
+    mark->frame = frame;
+    if (lead_end > first + 1 && next_end > lead_end && next_end < st->n_slices) {
+        S_slice *open = &fr->repeat_lead;
+        S_items_reserve(open, mark->n_items);
+        memcpy(open->items, mark->items, mark->n_items * sizeof *mark->items);
+        open->n_items = mark->n_items;
+        y = S_copy_slices(st, first + 1, lead_end, open, y + st->slices[first + 1].space_before);
+        open->height = y + st->slices[lead_end].space_before;
+        open->frame = frame;
+        fr->lead_end = lead_end;
+        fr->next_end = next_end;
+    }
+    return true;
+}
+
 static bool S_callout(S_state *st, const pd_block *b, double left, double width)
 {
     double pad = K(9.0), bar = K(3.0);
@@ -2301,16 +2376,30 @@ static bool S_callout(S_state *st, const pd_block *b, double left, double width)
                             "boxes nested too deeply: no room left for text");
     }
     st->frames = xrealloc(st->frames, (st->n_frames + 1) * sizeof *st->frames);
-    st->frames[st->n_frames] = (S_frame){b->urgent, left, width};
+    st->frames[st->n_frames] = (S_frame){.urgent = b->urgent, .left = left, .width = width};
     int frame = (int)++st->n_frames;
     size_t first = st->n_slices;
     S_slice *top = S_new_slice(st, pad, K(12));
     top->frame = frame;
     top->glue = G_LINE;
     st->depth++;
+    size_t *ends = xcalloc(b->n_children + 1, sizeof *ends);
     bool ok =
-        S_blocks(st, b->children, b->n_children, left + bar + pad, inner_w, frame, true, NULL);
+        S_blocks(st, b->children, b->n_children, left + bar + pad, inner_w, frame, true, ends);
     st->depth--;
+    /* its lead: a paragraph before other blocks, with its translation
+       (in a bilingual box, the next block: bilingual.c) */
+    size_t lead_end = first + 1, next_end = first + 1, n_lead = 0;
+    if (b->n_children > 1 && b->children[0].kind == PD_BLOCK_PARA)
+        n_lead = b->children[1].kind == PD_BLOCK_PARA && !b->children[0].lang_tag &&
+                         b->children[1].lang_tag && b->n_children > 2
+                     ? 2
+                     : 1;
+    if (n_lead) {
+        lead_end = ends[n_lead - 1];
+        next_end = ends[n_lead];
+    }
+    free(ends);
     if (!ok)
         return false;
     S_glue(st, st->n_slices - 1, G_LINE);
@@ -2330,7 +2419,9 @@ static bool S_callout(S_state *st, const pd_block *b, double left, double width)
     for (size_t i = first;
          st->large && !st->form && b->urgent && st->depth == 0 && i + 1 < st->n_slices; i++)
         st->slices[i].soft = st->slices[i].block_end && st->slices[i].glue <= G_GROUP_MAX ? 2 : 0;
-    return true;
+    /* any box may still break: one taller than the page, or in a group
+       that is */
+    return S_callout_repeat(st, frame, first, lead_end, next_end, left + bar + pad, inner_w, pad);
 }
 
 static bool S_is_field(const pd_block *b)
@@ -2872,13 +2963,22 @@ static pd_page *S_new_page(pd_pages *out)
     return p;
 }
 
-/* The repeated header row of the table continued at slice `start`. */
-static const S_slice *S_repeat_of(const S_state *st, size_t start)
+/* What opens column `unit` starting at slice `start`: the repeated header
+ * row of a table continued there, or, at the top of a page, the opening of
+ * a box continued there (in the next column of the same page it reads on
+ * without one). */
+static const S_slice *S_repeat_of(const S_state *st, size_t start, size_t unit)
 {
     const S_slice *first = &st->slices[start];
     if (first->table && !first->table_header && st->repeats &&
         st->repeats[first->table - 1].table_header)
         return &st->repeats[first->table - 1];
+    if (first->frame && unit % (size_t)st->ncols == 0 && start > 0 &&
+        st->slices[start - 1].frame == first->frame &&
+        st->frames[first->frame - 1].repeat.n_items) {
+        const S_frame *fr = &st->frames[first->frame - 1];
+        return start >= fr->lead_end && start < fr->next_end ? &fr->repeat_lead : &fr->repeat;
+    }
     return NULL;
 }
 
@@ -2946,7 +3046,7 @@ static double S_breaks_from(const S_state *st, size_t from, size_t unit0, double
     while (start < st->n_slices) {
         *starts = xrealloc(*starts, (*n + 1) * sizeof **starts);
         (*starts)[(*n)++] = start;
-        const S_slice *repeat = S_repeat_of(st, start);
+        const S_slice *repeat = S_repeat_of(st, start, unit);
         double head = repeat ? repeat->height : 0;
         double body_h = S_body_h(st, unit);
         if (cap > 0 && cap < body_h)
@@ -3024,7 +3124,7 @@ static double S_emptiest(const S_state *st, const size_t *starts, size_t n_units
     double least = 1;
     for (size_t u = 0; u < n_units && u / ncols < last_page; u++) {
         size_t end = u + 1 < n_units ? starts[u + 1] : st->n_slices;
-        const S_slice *repeat = S_repeat_of(st, starts[u]);
+        const S_slice *repeat = S_repeat_of(st, starts[u], u);
         double used = repeat ? repeat->height : 0;
         for (size_t i = starts[u]; i < end; i++)
             used += (i == starts[u]
@@ -3118,7 +3218,7 @@ static void S_paginate(S_state *st)
         if (p == 0 && u == 0)
             for (size_t i = 0; i < st->n_mast; i++)
                 S_place(page, &st->mast[i], 0);
-        const S_slice *repeat = S_repeat_of(st, start);
+        const S_slice *repeat = S_repeat_of(st, start, u);
         double head = repeat ? repeat->height : 0;
         double *tops = xcalloc(end - start, sizeof *tops);
         double y = top + head;
@@ -3139,6 +3239,8 @@ static void S_paginate(S_state *st)
                 }
             if (ftop < 0)
                 continue;
+            if (repeat && repeat->frame == (int)f)
+                ftop = top; /* the box's repeated opening is inside it */
             const S_frame *fr = &st->frames[f - 1];
             static const double urgent_bg[3] = {0.99, 0.92, 0.90},
                                 urgent_bar[3] = {0.72, 0.11, 0.11};
@@ -3644,6 +3746,10 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
         free(st.mast[i].items);
     }
     free(st.mast);
+    for (size_t f = 0; f < st.n_frames; f++) {
+        free(st.frames[f].repeat.items);
+        free(st.frames[f].repeat_lead.items);
+    }
     free(st.frames);
     free(st.section);
     for (int t = 0; t < st.n_tables && st.repeats; t++)

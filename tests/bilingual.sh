@@ -261,6 +261,41 @@ if (second == 'zh_CN' and not cjk) or (second == 'en' and cjk):
 print('; '.join(bad))
 sys.exit(1 if bad else 0)
 PY
+# ... and where the urgent box breaks, its part on the next page opens
+# with "(continued)" in both languages and, above the warning signs it
+# holds, the box's lead ("Contact the clinic at once if you have any of
+# these:") again: a page never lists them without it. It broke without
+# either before.
+cat > "$T/cont.py" <<'PY'
+import sys
+path, first, second = sys.argv[1:4]
+mark = {'en': '(continued)', 'fr': '(suite)', 'zh_CN': '（续）'}
+lead = {'en': 'Contact the clinic at once', 'fr': 'Contactez immédiatement le centre',
+        'zh_CN': '如果出现以下任何一种情况'}
+sign = {'en': 'a heartbeat that feels very fast', 'fr': 'des battements de cœur très rapides',
+        'zh_CN': '感觉心跳很快或心跳不规则'}
+end = {'en': 'Do not wait for your next appointment', 'fr': 'N’attendez pas votre prochain',
+       'zh_CN': '请不要等到下次复诊时再处理'}
+rows = [l.rstrip('\n').split(' ', 3) for l in open(path, encoding='utf-8')]
+rows = [(int(q), float(y), t.replace('\u2060', '')) for q, x, y, t in rows]  # word joiners
+def page(s):
+    return min(q for q, y, t in rows if s in t)
+def y_on(q, s):
+    return [y for p, y, t in rows if p == q and s in t]
+p1, p2 = page(lead[first]), page(end[first])
+bad = []
+for q in range(p1 + 1, p2 + 1):
+    m = y_on(q, mark[first] + ' ' + mark[second])
+    if not m:
+        bad.append(f'page {q}: no "(continued)" in both languages')
+    for lang in (first, second):
+        s = y_on(q, sign[lang])
+        if s and not (m and [y for y in y_on(q, lead[lang]) if m[0] < y < s[0]]):
+            bad.append(f'page {q}: a warning sign without the lead ({lang})')
+print('; '.join(bad) if bad else f'broken {p2 - p1}')
+sys.exit(1 if bad else 0)
+PY
+broken=0
 for doc in leaflet consent; do
   for paper in a4:842 letter:792; do
     for pair in "en fr" "en zh_CN" "fr en" "fr zh_CN" "zh_CN en" "zh_CN fr"; do
@@ -269,9 +304,17 @@ for doc in leaflet consent; do
       why=$(python3 "$T/p1.py" "$T/lp1.txt" ${paper#*:} $2)
       check "$doc $1+$2 ${paper%:*} large print: page 1 not left mostly empty ($why)" \
         python3 "$T/p1.py" "$T/lp1.txt" ${paper#*:} $2
+      why=$(python3 "$T/cont.py" "$T/lp1.txt" $1 $2)
+      check "$doc $1+$2 ${paper%:*} large print: the urgent box continued on a new page opens with (continued) and its lead ($why)" \
+        python3 "$T/cont.py" "$T/lp1.txt" $1 $2
+      case $why in "broken 0") ;; *) broken=$((broken + 1)) ;; esac
     done
   done
 done
+check "the urgent box breaks across pages in at least 12 of the 24 (the checks above are not vacuous: $broken)" test $broken -ge 12
+"$PILDOC" render leaflet --lang en --also fr --large-print -o "$T/lp-cont.pdf"
+check "the repeated lead is printed (twice on the pages) but read once: an artifact, outside the structure tree" \
+  bash -c "test \$(pdftotext '$T/lp-cont.pdf' - | grep -c 'Contact the clinic at once if') = 2 && test \$(pdfinfo -struct-text '$T/lp-cont.pdf' | grep -c 'Contact the clinic at once if') = 1 && ! pdfinfo -struct-text '$T/lp-cont.pdf' | grep -q '(continued)'"
 
 # pildoc serve: also=
 : > "$T/serve.log"
