@@ -289,8 +289,10 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	-$(call install_missing,$(DEB_BENCH))
 	-@[ -d $(BUILD)/bench/node_modules/@myriaddreamin/typst-ts-node-compiler ] || \
-	  timeout 300 npm install --silent --no-audit --no-fund --prefix $(BUILD)/bench $(TYPST_TS) \
-	    >/dev/null 2>&1 || echo "make bench: npm install $(TYPST_TS) failed (offline?)"
+	  { mkdir -p $(BUILD)/bench && timeout 300 npm install --no-audit --no-fund --prefix $(BUILD)/bench \
+	    $(TYPST_TS) >$(BUILD)/bench/npm.log 2>&1; } || \
+	  echo "make bench: npm install $(TYPST_TS) failed: $$(grep -m1 -i 'err.*reason\|ERR! code' \
+	    $(BUILD)/bench/npm.log) (all of npm's output: $(BUILD)/bench/npm.log)"
 	bash tests/bench.sh
 	@$(call install_missing,apache2-utils)
 	bash tests/bench-serve.sh
