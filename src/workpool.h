@@ -74,6 +74,13 @@ typedef struct pd_workpool_handler {
     void (*finish)(void *later, bool gone, strbuf *out);
     void (*stop)(void *state);
     void *arg;
+    /* Optional, with finish: called by the writer thread on each answer
+     * waiting for it, in order, before it finishes any of them: begins
+     * what finish completes, so that the slow parts of several answers
+     * overlap (batch: writes each file and starts writing it to disk, and
+     * the flushes that follow commit them together). finish is then
+     * called on each as before, gone or not. */
+    void (*prepare)(void *later);
 } pd_workpool_handler;
 
 /* The worker's life on channel fd (PD_WORKPOOL_FD for an exec'd worker):
@@ -160,6 +167,10 @@ int pd_workpool_async_next_slot(const pd_workpool_async *p);
  * lost, the request with it. */
 bool pd_workpool_async_submit(pd_workpool_async *p, int slot, uint64_t tag, const void *data,
                               size_t len, char *why, size_t why_len);
+/* From now on a worker is handed at most in_flight requests at once
+ * (1 .. the configured number; those it holds stay): batch lowers it for
+ * the last jobs, so that each goes to whichever worker is free first. */
+void pd_workpool_async_limit(pd_workpool_async *p, int in_flight);
 /* Requests handed out and not yet answered or lost. */
 size_t pd_workpool_async_pending(const pd_workpool_async *p);
 /* give_up_after workers in a row died without answering, or one could not
