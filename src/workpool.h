@@ -6,8 +6,10 @@
  * (pd_workpool_worker_main: start once, answer requests in order until
  * the channel closes, stop), with an optional writer thread that finishes
  * each answer (batch: write the file, flush it to disk, rename it into place)
- * while the next request is handled; starting workers; noticing a worker
- * that died and saying how.
+ * while the next request is handled, preparing first every answer waiting
+ * (batch: each file written and its flush started, so that one journal
+ * commit takes them all); starting workers; noticing a worker that died
+ * and saying how.
  *
  * Two fronts, for two kinds of caller:
  * - pd_workpool (serve): many threads each call pd_workpool_call and wait
