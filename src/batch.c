@@ -46,8 +46,9 @@
  * flush to disk that takes longer than a document (0.4-0.6 ms typical,
  * up to 17 ms on a busy disk) no longer stops the worker, and the files
  * waiting meanwhile are flushed together (S_report_prepare); make bench's
- * 300 jobs, --jobs 2: CPU -3 to -4 % against two (12 alternating runs,
- * load 5), each worker ~0.4 MB larger (six: ~1 MB, no faster). */
+ * 300 jobs, --jobs 2, 14 runs alternating with two and one flush per file
+ * (load 1.9): 460 ms wall against 516, 732 ms CPU against 816; each
+ * worker ~0.4 MB larger (six: ~1 MB, and no faster). */
 #define JOBS_PER_WORKER 4
 /* ... and once the job file is read to its end, two at most: a worker
  * that holds four of the last jobs could leave the other idle while it
