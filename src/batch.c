@@ -274,13 +274,16 @@ typedef struct S_report {
     int dir;                /* the output's folder (owned), -1 when nothing to write */
     char *base, *shown;     /* the output's name in it, and as the job file gives it */
     const char *tmp_prefix; /* of this run's temporary files (S_options) */
-    bool begun;             /* S_report_prepare wrote the temporary file: file */
+    bool begun;             /* S_report_prepare wrote the temporary file: file, sha */
     pd_output_pending file;
+    char sha[65]; /* of the bytes written (pdf is then freed) */
+    size_t len;   /* pdf.len, kept when it is freed */
 } S_report;
 
 /* On the writer thread, for every report waiting (workpool.h): writes r's
  * temporary file and starts its flush to disk, so that the first commit
- * of the batch (S_report_finish) takes them all to disk together. */
+ * of the batch (S_report_finish) takes them all to disk together; hashes
+ * the bytes meanwhile and frees them. */
 static void S_report_prepare(void *later)
 {
     S_report *r = later;
@@ -293,6 +296,8 @@ static void S_report_prepare(void *later)
     r->dir = -1;
     if (r->begun) {
         pd_output_start_flush(&r->file);
+        pd_output_sha256_hex(r->pdf.data ? r->pdf.data : "", r->pdf.len, r->sha);
+        strbuf_free(&r->pdf);
     } else {
         r->ok = false;
         free(r->error);
@@ -314,11 +319,14 @@ static void S_report_finish(void *later, bool gone, strbuf *out)
     } else if (r->begun || r->dir >= 0) {
         pd_error err = {0};
         /* both close the folder, and leave nothing behind on failure */
-        if ((r->begun ||
-             pd_output_begin_at(r->dir, r->base, r->shown, r->tmp_prefix,
-                                r->pdf.data ? r->pdf.data : "", r->pdf.len, &r->file, &err)) &&
-            pd_output_commit(&r->file, &err)) {
-            pd_output_sha256_hex(r->pdf.data ? r->pdf.data : "", r->pdf.len, sha);
+        bool begun = r->begun ||
+                     pd_output_begin_at(r->dir, r->base, r->shown, r->tmp_prefix,
+                                        r->pdf.data ? r->pdf.data : "", r->pdf.len, &r->file, &err);
+        if (begun && pd_output_commit(&r->file, &err)) {
+            if (r->begun)
+                memcpy(sha, r->sha, sizeof sha);
+            else
+                pd_output_sha256_hex(r->pdf.data ? r->pdf.data : "", r->pdf.len, sha);
         } else {
             r->ok = false;
             free(r->error);
@@ -329,7 +337,7 @@ static void S_report_finish(void *later, bool gone, strbuf *out)
         S_field(out, r->number);
         S_field(out, r->ok ? "ok" : "failed");
         S_fieldf(out, r->ok ? r->pages : 0);
-        S_fieldf(out, r->ok ? r->pdf.len : 0);
+        S_fieldf(out, r->ok ? r->len : 0);
         S_field(out, r->ok ? sha : "");
         S_field(out, r->ok ? "" : r->error);
         S_field(out, r->warning);
@@ -439,6 +447,7 @@ static void S_worker_handle(void *state, const char *msg, size_t len, strbuf *ou
     rep->shown = xstrdup(f[3]);
     rep->tmp_prefix = opt->tmp_prefix;
     rep->pdf = res.bytes; /* taken, not copied */
+    rep->len = rep->pdf.len;
     res.bytes = (strbuf)STRBUF_INIT;
 report:
     rep->number = xstrdup(n > 0 ? f[0] : "0");
