@@ -212,6 +212,12 @@ bool pd_output_commit(pd_output_pending *p, pd_error *err)
     return ok;
 }
 
+void pd_output_start_flush(const pd_output_pending *p)
+{
+    /* failing (EINVAL, EIO...) changes nothing: commit's fsync decides */
+    (void)sync_file_range(p->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
 void pd_output_abort(pd_output_pending *p)
 {
     if (p->fd >= 0)

@@ -64,6 +64,14 @@ bool pd_output_begin(const char *path, const char *data, size_t len, pd_output_p
 bool pd_output_begin_at(int dirfd, const char *base, const char *shown, const char *tmp_prefix,
                         const char *data, size_t len, pd_output_pending *p, pd_error *err);
 bool pd_output_commit(pd_output_pending *p, pd_error *err);
+/* Optional, between begin and commit: starts writing the temporary file
+ * to disk without waiting for it (sync_file_range), so that when several
+ * files are begun and started before the first commit, that commit's
+ * flush takes them all to disk in one journal commit and the others'
+ * find little left to do (150 files of 80 KB on this ext4: 36-41 ms
+ * instead of 92-98 ms of flushes one after the other). commit still
+ * flushes each file before it is renamed. */
+void pd_output_start_flush(const pd_output_pending *p);
 /* The SHA-256 of len bytes as 64 lowercase hex digits and a NUL (the
  * manifest's), by GNU Nettle, which uses the CPU's SHA instructions: 7
  * times GLib's GChecksum on a 60 KB PDF, as fast as OpenSSL's libcrypto,

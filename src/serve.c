@@ -247,7 +247,8 @@ done:
 
 int pd_serve_worker_main(const pd_env *env)
 {
-    pd_workpool_handler h = {S_worker_start, S_worker_handle, NULL, S_worker_stop, (void *)env};
+    pd_workpool_handler h = {S_worker_start, S_worker_handle, NULL,
+                             S_worker_stop,  (void *)env,     NULL};
     return pd_workpool_worker_main(PD_WORKPOOL_FD, &h);
 }
 

@@ -138,7 +138,9 @@ typedef struct S_outgoing {
     void *later;
 } S_outgoing;
 
-#define OUTGOING_QUEUE 2 /* answers waiting for the writer: bounds memory */
+/* answers waiting for the writer: bounds memory (a worker holds at most
+   the requests its caller hands it at once anyway) */
+#define OUTGOING_QUEUE 16
 
 typedef struct S_writer {
     pthread_mutex_t lock;
@@ -174,16 +176,28 @@ static void *S_writer_main(void *arg)
             pthread_mutex_unlock(&w->lock);
             return NULL;
         }
-        S_outgoing *o = w->queue[w->head];
+        /* every answer waiting now: prepared together, then finished and
+           sent one by one (outside the lock: finishing may be slow); the
+           handling thread only adds behind them */
+        size_t n = w->count;
+        S_outgoing *batch[OUTGOING_QUEUE];
+        for (size_t i = 0; i < n; i++)
+            batch[i] = w->queue[(w->head + i) % OUTGOING_QUEUE];
+        bool gone = w->gone;
         pthread_mutex_unlock(&w->lock);
-        bool sent = S_outgoing_send(w, o); /* outside the lock: finishing may be slow */
-        pthread_mutex_lock(&w->lock);
-        if (!sent)
-            w->gone = true;
-        w->head = (w->head + 1) % OUTGOING_QUEUE;
-        w->count--;
-        pthread_cond_broadcast(&w->changed);
-        pthread_mutex_unlock(&w->lock);
+        for (size_t i = 0; w->h->prepare && !gone && i < n; i++)
+            if (batch[i]->later)
+                w->h->prepare(batch[i]->later);
+        for (size_t i = 0; i < n; i++) {
+            bool sent = S_outgoing_send(w, batch[i]);
+            pthread_mutex_lock(&w->lock);
+            if (!sent)
+                w->gone = true;
+            w->head = (w->head + 1) % OUTGOING_QUEUE;
+            w->count--;
+            pthread_cond_broadcast(&w->changed);
+            pthread_mutex_unlock(&w->lock);
+        }
     }
 }
 
@@ -666,6 +680,7 @@ typedef struct S_async_slot {
 
 struct pd_workpool_async {
     pd_workpool_async_config cfg;
+    size_t limit; /* requests a worker is handed at once now: pd_workpool_async_limit */
     S_async_slot slot[PD_WORKPOOL_MAX_WORKERS];
     size_t pending;
     int barren; /* workers in a row that ended without answering once */
@@ -686,7 +701,15 @@ pd_workpool_async *pd_workpool_async_new(const pd_workpool_async_config *config)
         p->slot[i].fd = -1;
         p->slot[i].tags = xcalloc((size_t)p->cfg.in_flight, sizeof *p->slot[i].tags);
     }
+    p->limit = (size_t)p->cfg.in_flight;
     return p;
+}
+
+void pd_workpool_async_limit(pd_workpool_async *p, int in_flight)
+{
+    p->limit = in_flight < 1                  ? 1
+               : in_flight > p->cfg.in_flight ? (size_t)p->cfg.in_flight
+                                              : (size_t)in_flight;
 }
 
 /* A slot that can take a request now, or -1: the first running worker
@@ -694,7 +717,7 @@ pd_workpool_async *pd_workpool_async_new(const pd_workpool_async_config *config)
 static int S_async_slot_for(const pd_workpool_async *p)
 {
     for (int i = 0; i < p->cfg.workers; i++)
-        if (p->slot[i].pid > 0 && p->slot[i].n_tags < (size_t)p->cfg.in_flight)
+        if (p->slot[i].pid > 0 && p->slot[i].n_tags < p->limit)
             return i;
     if (p->gave_up)
         return -1;

@@ -6,8 +6,10 @@
  * (pd_workpool_worker_main: start once, answer requests in order until
  * the channel closes, stop), with an optional writer thread that finishes
  * each answer (batch: write the file, flush it to disk, rename it into place)
- * while the next request is handled; starting workers; noticing a worker
- * that died and saying how.
+ * while the next request is handled, preparing first every answer waiting
+ * (batch: each file written and its flush started, so that one journal
+ * commit takes them all); starting workers; noticing a worker that died
+ * and saying how.
  *
  * Two fronts, for two kinds of caller:
  * - pd_workpool (serve): many threads each call pd_workpool_call and wait
@@ -74,6 +76,13 @@ typedef struct pd_workpool_handler {
     void (*finish)(void *later, bool gone, strbuf *out);
     void (*stop)(void *state);
     void *arg;
+    /* Optional, with finish: called by the writer thread on each answer
+     * waiting for it, in order, before it finishes any of them: begins
+     * what finish completes, so that the slow parts of several answers
+     * overlap (batch: writes each file and starts writing it to disk, and
+     * the flushes that follow commit them together). finish is then
+     * called on each as before, gone or not. */
+    void (*prepare)(void *later);
 } pd_workpool_handler;
 
 /* The worker's life on channel fd (PD_WORKPOOL_FD for an exec'd worker):
@@ -160,6 +169,10 @@ int pd_workpool_async_next_slot(const pd_workpool_async *p);
  * lost, the request with it. */
 bool pd_workpool_async_submit(pd_workpool_async *p, int slot, uint64_t tag, const void *data,
                               size_t len, char *why, size_t why_len);
+/* From now on a worker is handed at most in_flight requests at once
+ * (1 .. the configured number; those it holds stay): batch lowers it for
+ * the last jobs, so that each goes to whichever worker is free first. */
+void pd_workpool_async_limit(pd_workpool_async *p, int in_flight);
 /* Requests handed out and not yet answered or lost. */
 size_t pd_workpool_async_pending(const pd_workpool_async *p);
 /* give_up_after workers in a row died without answering, or one could not
