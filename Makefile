@@ -255,6 +255,7 @@ e2e: all $(BUILD)/pixcmp
 	bash tests/translators.sh
 	bash tests/batch.sh
 	bash tests/doccache.sh
+	bash tests/fontorder.sh
 	bash tests/robustness.sh
 	bash tests/bad-input.sh
 	bash tests/install.sh

@@ -45,9 +45,12 @@ Steps for each face (Regular, Bold):
    inside the unique ID (ID 3), and the CFF's own names (FontName, FamilyName,
    FullName, FD FontNames), as make-cjk-fonts.py's rename_cff() does.  Style
    names and weight classes are unchanged.
-2b. renumber the glyphs in code point order (order_by_codepoint()), so the
-   cmap is a few dozen segments instead of thousands (cairo scans it once
-   per glyph it embeds).
+2b. renumber the glyphs (order_glyphs()): first the glyphs of the characters
+   nearly every document uses (the catalogue's, the templates', ASCII,
+   Latin-1, punctuation), then the others, each part in code point order.
+   A document then reads a few hundred KB of the 13 MB file, not most of it
+   (each page read counts in a worker's memory with its 64 KB around it),
+   and the cmap stays small.
 3. convert to TrueType (to_truetype()): every glyph is drawn through a
    Cu2QuPen (max error MAX_ERR = 1 font unit, em = 1000, contours reversed
    to TrueType's clockwise direction) into a TTGlyphPen; 'glyf'/'loca'
@@ -66,12 +69,14 @@ arithmetic).
 """
 
 import argparse
+import glob
 import hashlib
 import logging
 import math
 import os
 import subprocess
 import sys
+import unicodedata
 
 from fontTools import subset
 from fontTools.pens.areaPen import AreaPen
@@ -84,6 +89,7 @@ from fontTools.ttLib.tables.otBase import USE_HARFBUZZ_REPACKER
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PO_FILE = os.path.join(os.path.dirname(HERE), "po", "zh_CN.po")
+TEMPLATES = os.path.join(os.path.dirname(HERE), "templates")
 
 SRC_FAMILY = "Noto Sans CJK SC"
 FAMILY = "Noto Sans CJK SC Core"
@@ -130,6 +136,13 @@ SAMPLE = [0x5982, 0x6C2F, 0x80FA, 0x9176, 0x3002, 0x41]
 # syllables or jamo are kept), so the subsetter drops them as empty.
 DROPPABLE_FEATURES = {"GSUB": {"calt", "ljmo", "tjmo"}}
 
+# Pango lays out its sample text of the language to measure a font
+# (pango_language_get_sample_string(), used by pango_font_get_metrics()):
+# zh-cn's, then en's and fr's as Pango 1.50 has them.
+PANGO_SAMPLES = ("我能吞下玻璃而不伤身体。",
+                 "The quick brown fox jumps over the lazy dog.",
+                 "Voix ambiguë d'un cœur qui, au zéphyr, préfère les jattes de kiwis.")
+
 # Single characters the documents use, besides the ranges below.
 EXTRA = [0x2013, 0x2014, 0x2018, 0x2019, 0x201C, 0x201D, 0x2026, 0x00B7,
          0x25A1, 0x2713]
@@ -148,11 +161,39 @@ def gb2312_codepoints():
     return cps
 
 
+def printable(text):
+    """The code points of text that a font must draw: not the controls, nor
+    the format characters (category Cf: U+2060 WORD JOINER in the catalogue
+    keeps words together; HarfBuzz draws none of them)."""
+    return {ord(c) for c in text
+            if ord(c) >= 0x20 and not 0x7F <= ord(c) < 0xA0 and unicodedata.category(c) != "Cf"}
+
+
 def po_codepoints(path=PO_FILE):
     """Every printable character of the Chinese catalogue."""
     with open(path, encoding="utf-8") as f:
-        text = f.read()
-    return {ord(c) for c in text if ord(c) >= 0x20 and not 0x7F <= ord(c) < 0xA0}
+        return printable(f.read())
+
+
+def template_codepoints(folder=TEMPLATES):
+    """Every printable character of the installed templates, clinic profiles
+    and sample data (templates/**/*.xml)."""
+    cps = set()
+    for path in sorted(glob.glob(os.path.join(folder, "**", "*.xml"), recursive=True)):
+        with open(path, encoding="utf-8") as f:
+            cps |= printable(f.read())
+    return cps
+
+
+def hot_codepoints():
+    """The characters nearly every document draws from the Core faces: the
+    Chinese catalogue's and the templates' text, ASCII, Latin-1, general
+    and CJK punctuation, the single characters of EXTRA, and Pango's sample
+    texts.  Their glyphs come first (order_glyphs())."""
+    return po_codepoints() | template_codepoints() | set(EXTRA) \
+        | printable("".join(PANGO_SAMPLES)) \
+        | set(range(0x20, 0x7F)) | set(range(0xA0, 0x100)) \
+        | set(range(0x2000, 0x2070)) | set(range(0x3000, 0x3040))
 
 
 def core_codepoints(po_path=PO_FILE):
@@ -160,9 +201,7 @@ def core_codepoints(po_path=PO_FILE):
     gb = gb2312_codepoints()
     po = po_codepoints(po_path)
     # The whole CJK Unified Ideographs block (U+4E00-U+9FFF), not only
-    # GB2312's part of it: with glyphs in code point order (see
-    # order_by_codepoint()) its cmap is one segment, so cairo's reverse cmap
-    # lookup is cheap, and most characters of names outside GB2312 (e.g. 喆)
+    # GB2312's part of it: most characters of names outside GB2312 (e.g. 喆)
     # need no fallback to the full 18 MB face.
     ranges = set(range(0x20, 0x7F)) | set(range(0xA0, 0x100)) \
         | set(range(0x2000, 0x2070)) | set(range(0x3000, 0x3040)) \
@@ -211,7 +250,7 @@ def subset_options():
 
 
 class _ExpectedCoverageOrder(logging.Filter):
-    """order_by_codepoint() leaves some Coverage tables out of glyph order;
+    """order_glyphs() leaves some Coverage tables out of glyph order;
     fontTools then writes them as format 2 ranges sorted by glyph ID, each
     with its start coverage index (what the OpenType format allows), and
     warns.  Only that warning is silenced."""
@@ -223,18 +262,88 @@ class _ExpectedCoverageOrder(logging.Filter):
 logging.getLogger("fontTools.ttLib.tables.otTables").addFilter(_ExpectedCoverageOrder())
 
 
-def order_by_codepoint(font):
-    """Step 1b: renumber the glyphs: .notdef, then every glyph the cmap
-    maps, in order of its lowest code point, then the others (the glyphs
-    only GSUB reaches) in their previous order.
+# The GSUB features HarfBuzz applies to horizontal text by default, and the
+# language systems pildoc's text is shaped with (zh-Hans is ZHS; the
+# default one for the other languages).
+DEFAULT_FEATURES = {"ccmp", "locl", "rlig", "clig", "liga", "calt", "rclt"}
+DEFAULT_LANGSYS = {None, "ZHS "}
 
-    Why: for each glyph cairo puts in a PDF it looks the glyph's character
-    up by scanning the font's (3,1) format 4 cmap from the start (cairo
-    1.16 _cairo_truetype_reverse_cmap), copying the whole subtable each
-    time.  With the source's order that subtable has about 3,600 segments,
-    and the lookups took about 2.5 ms of every Chinese document in a batch.
-    In code point order consecutive characters have consecutive glyphs, and
-    the cmap is a few dozen segments.
+
+def default_substitutes(font, glyphs):
+    """The glyphs GSUB's default features (DEFAULT_FEATURES, in the language
+    systems DEFAULT_LANGSYS of every script) can put in place of the given
+    ones, not those themselves: e.g. the ZHS 'locl' digits and the 'liga'
+    fi/fl ligatures.  Single, multiple and ligature substitutions are
+    followed (a ligature when all its components are reachable), until
+    nothing is added; contextual lookups conservatively apply their nested
+    lookups to any reachable glyph."""
+    gsub = font["GSUB"].table
+    features = set()
+    for sr in gsub.ScriptList.ScriptRecord:
+        systems = [(None, sr.Script.DefaultLangSys)] + \
+            [(r.LangSysTag, r.LangSys) for r in sr.Script.LangSysRecord]
+        for tag, langsys in systems:
+            if langsys is not None and tag in DEFAULT_LANGSYS:
+                features.update(langsys.FeatureIndex)
+    lookups = set()
+    for i in features:
+        record = gsub.FeatureList.FeatureRecord[i]
+        if record.FeatureTag in DEFAULT_FEATURES:
+            lookups.update(record.Feature.LookupListIndex)
+
+    def subtables(index):
+        for st in gsub.LookupList.Lookup[index].SubTable:
+            yield st.ExtSubTable if st.LookupType == 7 else st
+
+    todo = sorted(lookups)
+    while todo:   # the lookups contextual ones call
+        for st in subtables(todo.pop()):
+            for rec in getattr(st, "SubstLookupRecord", None) or []:
+                if rec.LookupListIndex not in lookups:
+                    lookups.add(rec.LookupListIndex)
+                    todo.append(rec.LookupListIndex)
+    reach = set(glyphs)
+    while True:
+        new = set()
+        for index in sorted(lookups):
+            for st in subtables(index):
+                if st.LookupType == 1:
+                    new.update(b for a, b in st.mapping.items() if a in reach)
+                elif st.LookupType == 2:
+                    for a, seq in st.mapping.items():
+                        if a in reach:
+                            new.update(seq)
+                elif st.LookupType == 4:
+                    for a, ligatures in st.ligatures.items():
+                        if a in reach:
+                            new.update(lig.LigGlyph for lig in ligatures
+                                       if all(c in reach for c in lig.Component))
+        if new <= reach:
+            return reach - set(glyphs)
+        reach |= new
+
+
+def order_glyphs(font, hot):
+    """Step 2b: renumber the glyphs: .notdef; then the glyphs of the hot
+    code points (hot_codepoints()), in code point order, and those that
+    GSUB's default features put in their place (default_substitutes()), in
+    their previous order; then every other glyph the cmap maps, in order of
+    its lowest code point; then the others (the glyphs only GSUB reaches) in
+    their previous order.
+
+    Why the hot glyphs first: pildoc's shaper (HarfBuzz, through Pango)
+    maps the font file and reads the 'glyf' data and the 'loca'/'hmtx'
+    entries of the glyphs a document uses.  The kernel maps each page that
+    is read together with its neighbours (fault-around, 64 KB on the build
+    machine; madvise(MADV_RANDOM) does not stop it), and every such page
+    counts in the worker's resident memory.  With the glyphs in plain code
+    point order the ~900 characters of the Chinese documents are spread
+    over the whole 13 MB file and touched 5-6 MB of each face; first, they
+    lie in the first 250 KB of 'glyf'.
+
+    Why code point order for the rest (and within the hot glyphs):
+    consecutive characters have consecutive glyphs, so the cmap stays small
+    (a few hundred segments instead of the source order's ~3,600).
 
     Every table is decompiled first: fontTools keeps glyphs by name and
     renumbers them all when compiling (cmap, hmtx, vmtx, VORG, GSUB, GPOS,
@@ -243,18 +352,23 @@ def order_by_codepoint(font):
     old = font.getGlyphOrder()
     order, seen = [old[0]], {old[0]}
     cmap = font.getBestCmap()
-    for cp in sorted(cmap):
-        g = cmap[cp]
-        if g not in seen:
-            seen.add(g)
-            order.append(g)
+    for first in (True, False):
+        for cp in sorted(cmap):
+            g = cmap[cp]
+            if (cp in hot) == first and g not in seen:
+                seen.add(g)
+                order.append(g)
+        if first:
+            extra = default_substitutes(font, order) - seen
+            order += [g for g in old if g in extra]
+            seen |= extra
     order += [g for g in old if g not in seen]
     font.setGlyphOrder(order)
 
 
 def core_subset(style, src_path, ps_name):
     """Steps 1 and 2: the renamed CID-keyed CFF subset, in memory, its glyphs
-    in code point order.
+    in the order of order_glyphs().
 
     Returns (font, the source's PostScript name)."""
     wanted, _ = core_codepoints()
@@ -265,7 +379,7 @@ def core_subset(style, src_path, ps_name):
     subsetter.subset(font)
     font.cfg[USE_HARFBUZZ_REPACKER] = options.harfbuzz_repacker   # as save_font() does
     old_ps = rename(font, style, ps_name)
-    order_by_codepoint(font)
+    order_glyphs(font, hot_codepoints())
     return font, old_ps
 
 

@@ -17,7 +17,8 @@
  * hit there, or a second sight of a document already dropped from it (its
  * digest is remembered among a bounded number of ghosts), moves it to the
  * protected segment (least recently used dropped first). Both together
- * keep at most cap bytes.
+ * keep at most cap bytes (counted whole; the memory held is less: stream
+ * bodies that several documents share are kept once, doccache.c).
  * Ownership: a pd_doccache owns copies of the bytes it is given; lookups
  * copy them out. No process-wide state: one cache per renderer. */
 #ifndef PILDOC_DOCCACHE_H
@@ -72,6 +73,8 @@ void pd_doccache_put(pd_doccache *c, const pd_doccache_key *key, const void *byt
 size_t pd_doccache_count(const pd_doccache *c);
 size_t pd_doccache_bytes(const pd_doccache *c);
 size_t pd_doccache_probation_bytes(const pd_doccache *c);
+/* The bytes actually held: shared stream bodies counted once. */
+size_t pd_doccache_held_bytes(const pd_doccache *c);
 size_t pd_doccache_ghosts(const pd_doccache *c);
 
 #endif

@@ -521,6 +521,64 @@ START_TEST(doccache_protected_evicts_least_recently_used_within_cap)
 }
 END_TEST
 
+/* A PDF-like document: text, a stream of n bytes (from seed; in the
+ * middle, a stray "\nendstream" when stray), text naming the document. */
+static void S_pdf(strbuf *b, unsigned doc, unsigned seed, size_t n, bool stray)
+{
+    strbuf_clear(b);
+    strbuf_printf(b, "%%PDF-1.7\n1 0 obj\n<</Length %zu>>\nstream\n", n);
+    for (size_t i = 0; i < n; i++)
+        strbuf_append_char(b, (char)('a' + (seed * 31 + i * 7 + i / 13) % 26));
+    if (stray)
+        memcpy(b->data + b->len - n / 2, "\nendstream", 10);
+    strbuf_printf(b, "\nendstream\nendobj\n%% document %u\n%%%%EOF\n", doc);
+}
+
+START_TEST(doccache_shared_streams_are_held_once)
+{
+    pd_doccache *c = pd_doccache_new(1 << 20, 1 << 18);
+    strbuf b[4] = {STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT};
+    S_pdf(&b[0], 0, 1, 8000, false);
+    S_pdf(&b[1], 1, 1, 8000, false); /* the same stream as document 0 */
+    S_pdf(&b[2], 2, 2, 8000, true);  /* another, cut short by a stray end */
+    S_pdf(&b[3], 3, 2, 500, false);  /* too small to share */
+    pd_doccache_key k[4];
+    size_t whole = 0;
+    for (unsigned i = 0; i < 4; i++) {
+        k[i] = S_key((unsigned char)(10 + i));
+        pd_doccache_put(c, &k[i], b[i].data, b[i].len, i + 1);
+        whole += b[i].len;
+    }
+    /* the caps count every document whole; the stream of 0 and 1 is held once */
+    ck_assert_uint_eq(pd_doccache_bytes(c), whole);
+    ck_assert_uint_eq(pd_doccache_held_bytes(c), whole - 8000);
+    /* each comes back byte for byte, also once the other sharer is gone */
+    for (unsigned round = 0; round < 2; round++) {
+        for (unsigned i = round; i < 4; i++) {
+            strbuf out = STRBUF_INIT;
+            size_t pages = 0;
+            ck_assert(pd_doccache_get(c, &k[i], &out, &pages));
+            ck_assert_uint_eq(pages, i + 1);
+            ck_assert_uint_eq(out.len, b[i].len);
+            ck_assert(memcmp(out.data, b[i].data, out.len) == 0);
+            strbuf_free(&out);
+        }
+        pd_doccache_free(c); /* round 1: a new cache without document 0 */
+        c = pd_doccache_new(1 << 20, 1 << 18);
+        for (unsigned i = 1; i < 4; i++)
+            pd_doccache_put(c, &k[i], b[i].data, b[i].len, i + 1);
+        ck_assert_uint_eq(pd_doccache_held_bytes(c), whole - b[0].len);
+    }
+    /* dropped documents release what they held */
+    for (unsigned i = 100; i < 400; i++)
+        S_put(c, i, 200);
+    ck_assert_uint_eq(pd_doccache_held_bytes(c), pd_doccache_bytes(c));
+    pd_doccache_free(c);
+    for (unsigned i = 0; i < 4; i++)
+        strbuf_free(&b[i]);
+}
+END_TEST
+
 TCase *pd_test_doccache_tcase(void);
 TCase *pd_test_doccache_tcase(void)
 {
@@ -528,6 +586,7 @@ TCase *pd_test_doccache_tcase(void)
     tcase_add_test(tc, doccache_digest_covers_every_field);
     tcase_add_test(tc, doccache_digest_is_unambiguous);
     tcase_add_test(tc, doccache_hits_and_misses);
+    tcase_add_test(tc, doccache_shared_streams_are_held_once);
     tcase_add_test(tc, doccache_documents_seen_once_stay_on_probation);
     tcase_add_test(tc, doccache_second_sight_promotes);
     tcase_add_test(tc, doccache_ghosts_are_bounded);
