@@ -39,8 +39,12 @@ PangoContext *pd_fonts_context(pd_fonts *fonts, const char *bcp47);
  * whatever the values of its jobs. */
 PangoLayout *pd_fonts_cached_layout(pd_fonts *fonts, const char *key);
 void pd_fonts_cache_layout(pd_fonts *fonts, const char *key, PangoLayout *layout);
+/* The same for a layout holding a job's values, kept apart in a table of
+ * its own bounded to 2 MB (emptied when full): they recur within their
+ * document, seldom in another, and must not push the template's out. */
+void pd_fonts_cache_value_layout(pd_fonts *fonts, const char *key, PangoLayout *layout);
 size_t pd_fonts_layout_cost(const char *key, PangoLayout *layout);
-/* What the cache holds now, in estimated bytes. */
+/* What the cache holds now (both tables), in estimated bytes. */
 size_t pd_fonts_cache_bytes(const pd_fonts *fonts);
 /* The font family list for a language: CJK first for Chinese. */
 const char *pd_fonts_families(const char *bcp47);

@@ -1190,7 +1190,10 @@ static PangoLayout *S_make_layout(S_state *st, const pd_text *text, double width
         layout = S_new_layout(st, text, width, style, flags);
         if (layout && !taken) {
             S_key_keep(st, layout, text, width, style, flags);
-            pd_fonts_cache_layout(st->fonts, name, layout);
+            if (S_has_value(text))
+                pd_fonts_cache_value_layout(st->fonts, name, layout);
+            else
+                pd_fonts_cache_layout(st->fonts, name, layout);
         }
     }
     if (layout)

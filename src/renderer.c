@@ -477,10 +477,12 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
     if (getenv("PILDOC_TIMING"))
         fprintf(stderr,
                 "pildoc: timing: templates %.1f ms, bind %.1f, fonts %.1f, layout %.1f, "
-                "paint %.1f; document cache %zu KB, %zu KB of them on probation\n",
+                "paint %.1f; document cache %zu KB, %zu KB of them on probation; layout "
+                "cache %zu KB\n",
                 t_load - t0, t_bind - t_load, t_fonts - t_bind, t_layout - t_fonts,
                 S_ms() - t_layout, r->docs ? pd_doccache_bytes(r->docs) >> 10 : 0,
-                r->docs ? pd_doccache_probation_bytes(r->docs) >> 10 : 0);
+                r->docs ? pd_doccache_probation_bytes(r->docs) >> 10 : 0,
+                r->fonts ? pd_fonts_cache_bytes(r->fonts) >> 10 : 0);
 done:
     strbuf_free(&key);
     pd_pages_free(pages);

@@ -874,6 +874,50 @@ START_TEST(fonts_layout_cache_bounded_in_bytes)
 }
 END_TEST
 
+/* paragraphs holding a job's values are kept apart, within 2 MB: a long
+ * batch of unique values no longer pushes the template's paragraphs out
+ * (nor grows the worker: 6,000 jobs reached 47 MB) */
+START_TEST(fonts_value_layouts_kept_apart)
+{
+    pd_error err = {0};
+    pd_fonts *fonts = pd_fonts_new("fonts", "build/fontcache", &err);
+    ck_assert_msg(fonts != NULL, "%s", err.msg);
+    PangoContext *ctx = pd_fonts_context(fonts, "en");
+    PangoLayout *tpl = pango_layout_new(ctx);
+    pango_layout_set_text(tpl, "Contact the clinic at once", -1);
+    pd_fonts_cache_layout(fonts, "template", tpl);
+    size_t tpl_bytes = pd_fonts_cache_bytes(fonts);
+    strbuf text = STRBUF_INIT;
+    for (int i = 0; i < 400; i++)
+        strbuf_append(&text, "abcdefghi ");
+    size_t most = 0;
+    for (int i = 0; i < 2000; i++) { /* 2,000 unique values of 4,000 characters: 500 MB */
+        char key[32];
+        snprintf(key, sizeof key, "v%d", i);
+        PangoLayout *l = pango_layout_new(ctx);
+        pango_layout_set_text(l, text.data, 4000);
+        pd_fonts_cache_value_layout(fonts, key, l);
+        ck_assert_ptr_eq(pd_fonts_cached_layout(fonts, key), l); /* found within its document */
+        g_object_unref(l);
+        if (pd_fonts_cache_bytes(fonts) > most)
+            most = pd_fonts_cache_bytes(fonts);
+    }
+    ck_assert_ptr_eq(pd_fonts_cached_layout(fonts, "template"), tpl);
+    ck_assert_uint_le(most, tpl_bytes + 2u * 1024 * 1024);
+    ck_assert_uint_gt(most, tpl_bytes + 1u * 1024 * 1024);
+    /* a key the template's table has is not kept twice */
+    PangoLayout *again = pango_layout_new(ctx);
+    size_t before = pd_fonts_cache_bytes(fonts);
+    pd_fonts_cache_value_layout(fonts, "template", again);
+    ck_assert_uint_eq(pd_fonts_cache_bytes(fonts), before);
+    ck_assert_ptr_eq(pd_fonts_cached_layout(fonts, "template"), tpl);
+    g_object_unref(again);
+    g_object_unref(tpl);
+    strbuf_free(&text);
+    pd_fonts_free(fonts);
+}
+END_TEST
+
 /* ---- output --------------------------------------------------------------------------- */
 /* ---- pdfobj: the PDF writer's object layer ------------------------------------------ */
 static char *S_pdf_value(void (*fn)(strbuf *, double, int), double v, int d)
@@ -1076,6 +1120,7 @@ static Suite *S_suite(void)
     tcase_add_test(tc, lang_formats_per_language);
     tcase_add_test(tc, lang_numbers_exact_and_empty_text_untranslated);
     tcase_add_test(tc, fonts_layout_cache_bounded_in_bytes);
+    tcase_add_test(tc, fonts_value_layouts_kept_apart);
     tcase_add_test(tc, pdf_line_cache_gives_fresh_bytes);
     tcase_add_test(tc, pdf_stream_cache_gives_fresh_bytes);
     tcase_add_test(tc, vars_check_names_and_choices);
