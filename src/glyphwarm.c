@@ -236,7 +236,8 @@ static bool S_describe(PangoFont *font, strbuf *out)
 typedef struct S_font {
     PangoFont *font;
     bool usable;
-    uint8_t *seen; /* one bit per glyph id below 65536 */
+    uint32_t index; /* among the usable fonts */
+    uint8_t *seen;  /* one bit per glyph id below 65536 */
 } S_font;
 
 void pd_glyphwarm_record(pd_glyphwarm *w, const pd_pages *pages)
@@ -262,7 +263,8 @@ void pd_glyphwarm_record(pd_glyphwarm *w, const pd_pages *pages)
                     if (n_fonts == S_MAX_FONTS)
                         continue;
                     strbuf d = STRBUF_INIT;
-                    fonts[f] = (S_font){font, font && S_describe(font, &d), NULL};
+                    fonts[f] =
+                        (S_font){font, font && S_describe(font, &d), (uint32_t)n_usable, NULL};
                     if (fonts[f].usable) {
                         uint8_t b[4];
                         pd_diskcache_put32(b, (uint32_t)d.len);
@@ -276,16 +278,13 @@ void pd_glyphwarm_record(pd_glyphwarm *w, const pd_pages *pages)
                 }
                 if (!fonts[f].usable)
                     continue;
-                size_t index = 0; /* among the usable fonts */
-                for (size_t i = 0; i < f; i++)
-                    index += fonts[i].usable;
                 for (int i = 0; i < gi->glyphs->num_glyphs; i++) {
                     PangoGlyph g = gi->glyphs->glyphs[i].glyph;
                     if (g >= 65536 || (fonts[f].seen[g >> 3] & (1u << (g & 7))))
                         continue; /* PANGO_GLYPH_EMPTY, unknown glyphs too */
                     fonts[f].seen[g >> 3] |= (uint8_t)(1u << (g & 7));
                     uint8_t b[4];
-                    pd_diskcache_put32(b, (uint32_t)(index << 16 | g));
+                    pd_diskcache_put32(b, fonts[f].index << 16 | g);
                     strbuf_append_len(&glyphs, (const char *)b, 4);
                     n_glyphs++;
                 }
