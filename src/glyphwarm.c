@@ -30,6 +30,8 @@ struct pd_glyphwarm {
     uint8_t key[PD_DISKCACHE_KEY_SIZE];
     unsigned char *list; /* the payload read, or NULL */
     size_t list_len;
+    size_t list_fonts;                       /* how many fonts it names */
+    const uint8_t *list_glyphs;              /* its glyph count and glyphs, in list */
     cairo_scaled_font_t *fonts[S_MAX_FONTS]; /* made from the list, one reference each */
     size_t n_fonts;
     size_t glyphs; /* measured */
@@ -113,6 +115,8 @@ static void S_warm(pd_glyphwarm *w)
     }
     if (end - p < 4)
         return;
+    w->list_fonts = n_fonts;
+    w->list_glyphs = p;
     uint32_t n = pd_diskcache_get32(p);
     p += 4;
     for (uint32_t i = 0; i < n && end - p >= 4 && !atomic_load(&w->stop); i++, p += 4) {
@@ -233,6 +237,54 @@ static bool S_describe(PangoFont *font, strbuf *out)
     return true;
 }
 
+/* Whether the layouts of pages show, in the same order, the glyphs of the
+ * list read, in fonts the warm-up made from it (the same cairo fonts): then
+ * the list is kept as it is, without describing the fonts again. */
+static bool S_same_as_read(const pd_glyphwarm *w, const pd_pages *pages)
+{
+    if (!w->list_glyphs || w->n_fonts != w->list_fonts)
+        return false;
+    const uint8_t *p = w->list_glyphs, *end = w->list + w->list_len;
+    uint32_t n = pd_diskcache_get32(p), seen_fonts = 0, matched = 0;
+    p += 4;
+    if ((size_t)(end - p) != (size_t)n * 4)
+        return false;
+    uint8_t *seen = xcalloc(w->n_fonts, 65536 / 8);
+    bool same = true;
+    for (size_t l = 0; same && l < pages->n_layouts; l++)
+        for (GSList *line = pango_layout_get_lines_readonly(pages->layouts[l]); same && line;
+             line = line->next)
+            for (GSList *run = ((PangoLayoutLine *)line->data)->runs; same && run;
+                 run = run->next) {
+                PangoGlyphItem *gi = run->data;
+                PangoFont *font = gi->item->analysis.font;
+                if (!font || !PANGO_IS_FC_FONT(font) || !PANGO_IS_CAIRO_FONT(font)) {
+                    same = false;
+                    break;
+                }
+                cairo_scaled_font_t *sf = pango_cairo_font_get_scaled_font(PANGO_CAIRO_FONT(font));
+                uint32_t f = 0;
+                while (f < w->n_fonts && w->fonts[f] != sf)
+                    f++;
+                if (f >= seen_fonts) { /* a font not in the list, or new out of order */
+                    same = f == seen_fonts && f < w->n_fonts;
+                    seen_fonts += same;
+                }
+                uint8_t *bits = seen + (size_t)f * (65536 / 8);
+                for (int i = 0; same && i < gi->glyphs->num_glyphs; i++) {
+                    PangoGlyph g = gi->glyphs->glyphs[i].glyph;
+                    if (g >= 65536 || (bits[g >> 3] & (1u << (g & 7))))
+                        continue;
+                    bits[g >> 3] |= (uint8_t)(1u << (g & 7));
+                    same =
+                        matched < n && pd_diskcache_get32(p + 4 * (size_t)matched) == (f << 16 | g);
+                    matched++;
+                }
+            }
+    free(seen);
+    return same && matched == n && seen_fonts == w->n_fonts;
+}
+
 typedef struct S_font {
     PangoFont *font;
     bool usable;
@@ -246,6 +298,8 @@ void pd_glyphwarm_record(pd_glyphwarm *w, const pd_pages *pages)
         return;
     atomic_store(&w->stop, true); /* the layout is done: no more use in warming */
     S_join(w);
+    if (S_same_as_read(w, pages))
+        return;
     S_font fonts[S_MAX_FONTS];
     size_t n_fonts = 0, n_usable = 0;
     strbuf descs = STRBUF_INIT, glyphs = STRBUF_INIT;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fresh processes against Typst (a benchmark, not a test).
 
-    python3 tests/bench/fresh.py [-n ROUNDS] [--cold] [--no-typst] [LANG...] [-- PILDOC...]
+    python3 tests/bench/fresh.py [-n ROUNDS] [--cold] [--no-typst] [--realtime] [LANG...] [-- PILDOC...]
 
 For each language (default zh_CN en fr): ROUNDS rounds (default 11), each
 running every given pildoc binary (default ./pildoc; give an older build
@@ -11,7 +11,11 @@ Typst source made by tests/bench/typst-leaflet.py as in tests/bench.sh).
 Prints median and minimum CPU (user + system of the process tree) and wall
 time, and each pildoc's ratio to Typst. --no-typst: the pildoc binaries
 only (nothing of Typst needed), in alternating order each round, with the
-range of each figure: for comparing two builds on a busy machine. pildoc runs with the caller's
+range of each figure: for comparing two builds on a busy machine.
+--realtime (as root): every measured command runs under `chrt -f 20`
+(SCHED_FIFO), so that on a machine shared with other work it has the
+cores as on a quiet one (wall times of a process using two cores, like
+Typst's, or pildoc's with its warm-up thread, mean nothing otherwise). pildoc runs with the caller's
 cache folder ($XDG_CACHE_HOME/pildoc: fontconfig's cache, the SVG pixels
 and font subsets kept by earlier runs, src/diskcache.h), as a user's
 second and later renders do; with --cold, with a cache folder of its own
@@ -29,9 +33,10 @@ args = sys.argv[1:]
 rounds = 11
 if args[:1] == ["-n"]:
     rounds, args = int(args[1]), args[2:]
-cold = no_typst = False
-while args[:1] in (["--cold"], ["--no-typst"]):
+cold = no_typst = realtime = False
+while args[:1] in (["--cold"], ["--no-typst"], ["--realtime"]):
     cold, no_typst = cold or args[0] == "--cold", no_typst or args[0] == "--no-typst"
+    realtime = realtime or args[0] == "--realtime"
     args = args[1:]
 bins = ["./pildoc"]
 if "--" in args:
@@ -53,6 +58,8 @@ def forget(cache):
 def run(cmd):
     if cold and cmd[0] != "node":
         forget(env["XDG_CACHE_HOME"])
+    if realtime:
+        cmd = ["chrt", "-f", "20"] + cmd
     r0, w0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=root)
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)

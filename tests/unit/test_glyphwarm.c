@@ -63,10 +63,10 @@ static const char *S_list_file(const char *dir)
     return path;
 }
 
-static void S_render(pd_renderer *r, strbuf *out)
+static void S_render(pd_renderer *r, const char *template_name, strbuf *out)
 {
     pd_error err = {0};
-    pd_job job = {.template_name = "leaflet",
+    pd_job job = {.template_name = template_name,
                   .lang = "zh_CN",
                   .paper = pd_paper_find("a4"),
                   .strict = -1,
@@ -79,15 +79,21 @@ static void S_render(pd_renderer *r, strbuf *out)
 }
 
 /* One fresh render's worth: a renderer with `w`, its PDF. */
-static void S_render_with(const pd_env *env, pd_glyphwarm *w, strbuf *out)
+static void S_render_template_with(const pd_env *env, const char *template_name, pd_glyphwarm *w,
+                                   strbuf *out)
 {
     pd_error err = {0};
     pd_renderer *r = pd_renderer_new(env, &err);
     ck_assert_msg(r != NULL, "%s", err.msg);
     ck_assert(pd_renderer_load_fonts(r));
     pd_renderer_set_glyphwarm(r, w);
-    S_render(r, out);
+    S_render(r, template_name, out);
     pd_renderer_free(r);
+}
+
+static void S_render_with(const pd_env *env, pd_glyphwarm *w, strbuf *out)
+{
+    S_render_template_with(env, "leaflet", w, out);
 }
 
 START_TEST(glyphwarm_measures_what_the_last_render_showed)
@@ -140,6 +146,23 @@ START_TEST(glyphwarm_measures_what_the_last_render_showed)
     ck_assert_int_eq(st1.st_ino, st0.st_ino);
     ck_assert_int_eq(st1.st_mtim.tv_nsec, st0.st_mtim.tv_nsec);
     ck_assert_int_eq(st1.st_mtim.tv_sec, st0.st_mtim.tv_sec);
+
+    /* the same fonts showing other glyphs (the consent sheet, kept under
+       the leaflet's name here): the list is written anew, with them */
+    w = pd_glyphwarm_start(dir, S_WHAT, false);
+    strbuf other;
+    S_render_template_with(&env, "consent", w, &other);
+    strbuf_free(&other);
+    pd_glyphwarm_free(w);
+    struct stat st2;
+    ck_assert_int_eq(stat(kept, &st2), 0);
+    ck_assert_int_ne(st2.st_ino, st1.st_ino);
+    w = pd_glyphwarm_start(dir, S_WHAT, false);
+    ck_assert_uint_gt(pd_glyphwarm_glyphs(w), 100);
+    ck_assert_uint_ne(pd_glyphwarm_glyphs(w), measured);
+    S_render_with(&env, w, &other); /* the leaflet again: its own list back */
+    strbuf_free(&other);
+    pd_glyphwarm_free(w);
 
     /* a damaged list measures nothing, the render is the same, and the
        list is written anew */
