@@ -285,9 +285,22 @@ static int S_render(int argc, char **argv, const pd_env *env)
     pd_values_init(&values);
     pd_job_result res = {0};
     char *out_path = NULL;
+    pd_glyphwarm *warm = NULL;
     pd_renderer *r = pd_renderer_new(env, &err);
     if (!r)
         goto done;
+    /* the glyphs the last render of this document measured, measured on a
+       second core while this one reads and binds the template
+       (glyphwarm.h); after the fonts, which change the environment for a
+       moment (fonts.c). If they cannot be made, the render says why. */
+    if (pd_renderer_load_fonts(r)) {
+        strbuf what = STRBUF_INIT;
+        strbuf_printf(&what, "%s|%s|%s|%s|%d|%s", job.template_name, job.lang, also ? also : "",
+                      job.paper->name, job.large_print, job.clinic ? job.clinic : "");
+        warm = pd_glyphwarm_start(env->font_cache, what.data, true);
+        strbuf_free(&what);
+        pd_renderer_set_glyphwarm(r, warm);
+    }
     /* the data file first; --set overrides what it gives */
     if (data_file && !pd_data_load(data_file, pd_renderer_schema(r), &values, &err))
         goto done;
@@ -317,6 +330,9 @@ done:
     if (status != PD_EXIT_OK)
         fprintf(stderr, "%s%s\n", err.located ? "" : "pildoc: ", err.set ? err.msg : "failed");
     pd_job_result_free(&res);
+    if (r)
+        pd_renderer_set_glyphwarm(r, NULL);
+    pd_glyphwarm_free(warm);       /* stops and joins its thread */
     pd_renderer_end_of_process(r); /* no teardown unless checked (renderer.h) */
     pd_values_free(&values);
     free(out_path);

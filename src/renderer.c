@@ -78,9 +78,10 @@ struct pd_renderer {
     size_t n_loaded;
     S_cached *templates;
     size_t n_templates;
-    char *create_date; /* from SOURCE_DATE_EPOCH, or NULL */
-    pd_pdf_cache *pdf; /* font subsets kept across PDFs */
-    pd_doccache *docs; /* finished PDFs, by digest of their document and options */
+    char *create_date;  /* from SOURCE_DATE_EPOCH, or NULL */
+    pd_pdf_cache *pdf;  /* font subsets kept across PDFs */
+    pd_doccache *docs;  /* finished PDFs, by digest of their document and options */
+    pd_glyphwarm *warm; /* borrowed, or NULL */
 };
 
 static char *S_create_date(void)
@@ -177,6 +178,20 @@ void pd_renderer_end_of_process(pd_renderer *r)
         pd_renderer_free(r);
     else if (r)
         S_kept_renderer = r;
+}
+
+bool pd_renderer_load_fonts(pd_renderer *r)
+{
+    if (!r->fonts) {
+        pd_error ignored = {0};
+        r->fonts = pd_fonts_new(r->env->fonts_dir, r->env->font_cache, &ignored);
+    }
+    return r->fonts != NULL;
+}
+
+void pd_renderer_set_glyphwarm(pd_renderer *r, pd_glyphwarm *w)
+{
+    r->warm = w;
 }
 
 const pd_schema *pd_renderer_schema(const pd_renderer *r)
@@ -474,6 +489,8 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
         pd_render_text(pages, &res->bytes);
         ok = true;
     }
+    if (ok)
+        pd_glyphwarm_record(r->warm, pages);
     if (getenv("PILDOC_TIMING"))
         fprintf(stderr,
                 "pildoc: timing: templates %.1f ms, bind %.1f, fonts %.1f, layout %.1f, "

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "glyphwarm.h"
 #include "lang.h"
 #include "layout.h"
 #include "strbuf.h"
@@ -82,6 +83,14 @@ char *const *pd_renderer_langs(const pd_renderer *r);
  * the first use and kept by the renderer; NULL with err set when its
  * catalog is missing or broken. */
 const pd_lang *pd_renderer_lang(pd_renderer *r, const char *code, pd_error *err);
+
+/* Makes the fonts now rather than at the first layout (`render`, before it
+ * starts its glyph warm-up). False when they cannot be made: the first
+ * render that needs them fails saying why. */
+bool pd_renderer_load_fonts(pd_renderer *r);
+/* The glyph warm-up of a fresh `render` (glyphwarm.h), borrowed: told after
+ * each layout which glyphs it showed. NULL (the default): none. */
+void pd_renderer_set_glyphwarm(pd_renderer *r, pd_glyphwarm *w);
 
 bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, pd_error *err);
 /* A bilingual document (`--also`, bilingual.h): job->lang first (the

@@ -4,8 +4,11 @@
 #    pull in) are opened only when an SVG, `serve` or `langs` needs them
 #    (src/lazylib.h), and then work;
 #  - Pango's font matching runs in the calling thread, not in two threads
-#    per font pattern (src/fonts.c): a render starts at most one thread
-#    (Pango's FcInit), where it started 95;
+#    per font pattern (src/fonts.c): a render starts at most two threads
+#    (Pango's FcInit and the glyph warm-up), where it started 95;
+#  - the glyphs a render measured are listed in the cache folder; the next
+#    render measures them on a thread of its own (src/glyphwarm.h), or at
+#    once when none can be started, with the same bytes;
 #  - fontconfig's cache of the fonts is used, not rewritten, when
 #    SOURCE_DATE_EPOCH is set;
 #  - an SVG's pixels are kept in the cache folder: the next render opens
@@ -309,6 +312,29 @@ check "renders with the cache written and with it read are identical" cmp -s "$T
 check "the PDF's dates still come from SOURCE_DATE_EPOCH" \
   bash -c "pdfinfo '$T/fc2.pdf' | grep -q '^CreationDate: *Sun Nov 22 00:00:00 2026'"
 
+# the glyph warm-up (src/glyphwarm.h): a render lists the glyphs it
+# measured; the next render of the same document reads the list and
+# leaves it as it is; a damaged list is made again; the same bytes always
+W="$T/warmhome"
+mkdir -m 700 "$W"
+warmlist() { ls "$W"/pildoc/warm-*.glyphs 2> /dev/null; }
+XDG_CACHE_HOME="$W" ./pildoc render leaflet --lang zh_CN -o "$T/w1.pdf" > /dev/null 2>&1
+check "a render lists the glyphs it measured (one warm-*.glyphs)" test "$(warmlist | wc -l)" = 1
+before=$(stat -c '%i %Y' $(warmlist) 2> /dev/null)
+sleep 1
+XDG_CACHE_HOME="$W" ./pildoc render leaflet --lang zh_CN -o "$T/w2.pdf" > /dev/null 2>&1
+check "the next render, warmed from the list, gives the same bytes" cmp -s "$T/w1.pdf" "$T/w2.pdf"
+check "the next render leaves the list as it is" test "$(stat -c '%i %Y' $(warmlist) 2> /dev/null)" = "$before"
+printf 'garbage' | dd of="$(warmlist)" bs=1 seek=200 conv=notrunc 2> /dev/null
+XDG_CACHE_HOME="$W" ./pildoc render leaflet --lang zh_CN -o "$T/w3.pdf" > /dev/null 2>&1
+check "a damaged list: the same bytes" cmp -s "$T/w1.pdf" "$T/w3.pdf"
+check "a damaged list is made again" test "$(stat -c '%i' $(warmlist) 2> /dev/null)" != "${before%% *}"
+XDG_CACHE_HOME="$W" ./pildoc render leaflet --lang en -o "$T/w-en.pdf" > /dev/null 2>&1
+check "another document has its own list" test "$(warmlist | wc -l)" = 2
+XDG_CACHE_HOME="$W" ./pildoc render leaflet --lang zh_CN --format png -o "$T/w.png" > /dev/null 2>&1
+XDG_CACHE_HOME="$T/none" ./pildoc render leaflet --lang zh_CN --format png -o "$T/w-cold.png" > /dev/null 2>&1
+check "a PNG, warmed: the same pixels as without the list" cmp -s "$T/w.png" "$T/w-cold.png"
+
 # threads started, counted by an LD_PRELOAD wrapper of pthread_create
 cat > "$T/count.c" <<'C'
 #define _GNU_SOURCE
@@ -316,13 +342,20 @@ cat > "$T/count.c" <<'C'
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <string.h>
 static int started;
+/* REFUSE_OWN set: pthread_create fails (EAGAIN) for a thread whose start
+   routine lies in the program itself, not in a library (GLib's threads) */
 int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*f)(void *), void *arg)
 {
     static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
     if (!real)
         real = (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))dlsym(
             RTLD_NEXT, "pthread_create");
+    Dl_info i;
+    if (getenv("REFUSE_OWN") && dladdr((void *)f, &i) && i.dli_fname && !strstr(i.dli_fname, ".so"))
+        return EAGAIN;
     __atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
     return real(t, a, f, arg);
 }
@@ -343,9 +376,15 @@ elif gcc -shared -fPIC -o "$T/count.so" "$T/count.c" -ldl 2> "$T/count.log"; the
   for l in en zh_CN; do
     COUNT_OUT="$T/threads-$l" LD_PRELOAD="$T/count.so" ./pildoc render leaflet --lang $l -o "$T/t-$l.pdf" > /dev/null 2>&1
     check "render leaflet --lang $l with the counter succeeds, same bytes" cmp -s "$T/t-$l.pdf" "$T/leaflet-$l.pdf"
-    check "render leaflet --lang $l starts at most one thread (started $(cat "$T/threads-$l" 2>/dev/null))" \
-      test "$(cat "$T/threads-$l" 2>/dev/null || echo 99)" -le 1
+    check "render leaflet --lang $l starts at most two threads (started $(cat "$T/threads-$l" 2>/dev/null))" \
+      test "$(cat "$T/threads-$l" 2>/dev/null || echo 99)" -le 2
   done
+  # the warm-up's thread cannot be started: it measures at once, same bytes
+  REFUSE_OWN=1 COUNT_OUT="$T/threads-refused" LD_PRELOAD="$T/count.so" XDG_CACHE_HOME="$W" \
+    ./pildoc render leaflet --lang zh_CN -o "$T/w-refused.pdf" > /dev/null 2>&1
+  check "no thread for the warm-up: render succeeds with the same bytes" cmp -s "$T/w1.pdf" "$T/w-refused.pdf"
+  check "no thread for the warm-up: only Pango's started ($(cat "$T/threads-refused" 2>/dev/null))" \
+    test "$(cat "$T/threads-refused" 2>/dev/null)" = 1
   # the counter counts: a program that starts three threads counts 3
   printf '%s\n' '#include <pthread.h>' 'static void *f(void *a) { return a; }' \
     'int main(void) { pthread_t t; for (int i = 0; i < 3; i++) { pthread_create(&t, 0, f, 0); pthread_join(t, 0); } return 0; }' > "$T/three.c"

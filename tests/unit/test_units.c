@@ -1105,6 +1105,7 @@ TCase *pd_test_workpool_tcase(void); /* test_workpool.c */
 TCase *pd_test_layoutcache_tcase(void);
 TCase *pd_test_doccache_tcase(void);   /* test_doccache.c */
 TCase *pd_test_pdfdeflate_tcase(void); /* test_pdfdeflate.c */
+TCase *pd_test_glyphwarm_tcase(void);  /* tests/unit/test_glyphwarm.c */
 TCase *pd_test_diskcache_tcase(void);  /* test_diskcache.c */
 
 static Suite *S_suite(void)
@@ -1145,6 +1146,7 @@ static Suite *S_suite(void)
     suite_add_tcase(s, pd_test_doccache_tcase());
     suite_add_tcase(s, pd_test_pdfdeflate_tcase());
     suite_add_tcase(s, pd_test_diskcache_tcase());
+    suite_add_tcase(s, pd_test_glyphwarm_tcase());
     return s;
 }
 
