@@ -2392,16 +2392,14 @@ static bool S_callout(S_state *st, const pd_block *b, double left, double width)
     st->depth--;
     /* its lead: a paragraph before other blocks, with its translation
        (in a bilingual box, the next block: bilingual.c) */
-    size_t lead_end = first + 1, next_end = first + 1, n_lead = 0;
+    size_t n_lead = 0;
     if (b->n_children > 1 && b->children[0].kind == PD_BLOCK_PARA)
         n_lead = b->children[1].kind == PD_BLOCK_PARA && !b->children[0].lang_tag &&
                          b->children[1].lang_tag && b->n_children > 2
                      ? 2
                      : 1;
-    if (n_lead) {
-        lead_end = ends[n_lead - 1];
-        next_end = ends[n_lead];
-    }
+    size_t lead_end = n_lead ? ends[n_lead - 1] : first + 1; /* first + 1: no lead */
+    size_t next_end = n_lead ? ends[n_lead] : lead_end;
     free(ends);
     if (!ok)
         return false;
