@@ -92,12 +92,18 @@ static void S_image(S_hash *h, const pd_image *im)
         return;
     S_int(h, im->width);
     S_int(h, im->height);
+    S_str(h, im->alt);
+    /* the pixels' own SHA-256, made once with them (image.h), instead of
+       hashing them again for every document; else the pixels */
+    if (S_present(h, im->has_digest ? im : NULL)) {
+        S_bytes(h, im->digest, sizeof im->digest);
+        return;
+    }
     size_t n = im->rgba && im->width > 0 && im->height > 0
                    ? (size_t)im->width * (size_t)im->height * 4
                    : 0;
     S_present(h, im->rgba);
     S_bytes(h, im->rgba, n);
-    S_str(h, im->alt);
 }
 
 static void S_text(S_hash *h, const pd_text *t)

@@ -6,6 +6,7 @@
 #include <librsvg/rsvg.h>
 #include <libxml/parser.h>
 #include <limits.h>
+#include <nettle/sha2.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -545,6 +546,24 @@ static pd_image *S_svg_image(const char *path, const char *bytes, size_t len, in
     return im;
 }
 
+/* im's digest (pd_image.digest), once its pixels are final. */
+static pd_image *S_sealed(pd_image *im)
+{
+    struct sha256_ctx ctx;
+    uint8_t size[8];
+    uint32_t w = (uint32_t)im->width, h = (uint32_t)im->height;
+    for (int i = 0; i < 4; i++) {
+        size[i] = (uint8_t)(w >> (8 * i));
+        size[4 + i] = (uint8_t)(h >> (8 * i));
+    }
+    sha256_init(&ctx);
+    sha256_update(&ctx, sizeof size, size);
+    sha256_update(&ctx, (size_t)w * h * 4, im->rgba);
+    sha256_digest(&ctx, sizeof im->digest, im->digest);
+    im->has_digest = 1;
+    return im;
+}
+
 pd_image *pd_image_load(const char *path, const char *root, int svg_px, const char *alt,
                         const char *where, long line, pd_error *err)
 {
@@ -593,7 +612,7 @@ pd_image *pd_image_load(const char *path, const char *root, int svg_px, const ch
         pd_image *im = S_svg_image(path, bytes, len, svg_px, alt, &why);
         if (im) {
             free(bytes);
-            return im;
+            return S_sealed(im);
         }
     } else if (paths_has_suffix(path, ".png")) {
         unsigned long pw = 0, ph = 0;
@@ -627,7 +646,7 @@ pd_image *pd_image_load(const char *path, const char *root, int svg_px, const ch
     }
     pd_image *im = S_from_surface(s, alt);
     cairo_surface_destroy(s);
-    return im;
+    return S_sealed(im);
 }
 
 pd_image *pd_image_copy(const pd_image *im)
@@ -639,6 +658,8 @@ pd_image *pd_image_copy(const pd_image *im)
     c->rgba = xmalloc(n);
     memcpy(c->rgba, im->rgba, n);
     c->alt = xstrdup(im->alt);
+    memcpy(c->digest, im->digest, sizeof c->digest);
+    c->has_digest = im->has_digest;
     return c;
 }
 

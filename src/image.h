@@ -19,8 +19,14 @@
 typedef struct pd_image {
     int width, height;   /* pixels */
     unsigned char *rgba; /* width * height * 4 bytes, rows top to bottom,
-                            not premultiplied */
+                            not premultiplied; never changed once made */
     char *alt;           /* the text alternative (required) */
+    /* SHA-256 of width, height and rgba, made with the pixels by
+       pd_image_load and copied by pd_image_copy (has_digest): what the
+       document cache hashes instead of every pixel of every document's
+       images. An image made otherwise has none, and is hashed whole. */
+    unsigned char digest[32];
+    int has_digest;
 } pd_image;
 
 /* Loads path (".png" or ".svg"), which must resolve inside the folder

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nettle/sha2.h>
+
 #include "doccache.h"
+#include "image.h"
 #include "strbuf.h"
 
 static pd_image *S_image(int w, int h, const char *alt)
@@ -315,6 +318,63 @@ START_TEST(doccache_digest_covers_every_field)
 }
 END_TEST
 
+/* An image made by pd_image_load carries its pixels' SHA-256 (image.h),
+ * which the document's digest takes instead of the pixels: loaded twice,
+ * the same digest; copied, the same; another picture, another; and the
+ * image's digest, not its pixels, is what the document's depends on. */
+START_TEST(doccache_digest_takes_loaded_images_by_their_digest)
+{
+    pd_error err = {0};
+    pd_image *a = pd_image_load("templates/clinics/logo-montreal.png", "templates", 512, "logo",
+                                "t", 1, &err);
+    ck_assert_msg(a != NULL, "%s", err.msg);
+    pd_image *b =
+        pd_image_load("templates/pictograms/no-driving.svg", "templates", 64, "logo", "t", 1, &err);
+    ck_assert_msg(b != NULL, "%s", err.msg);
+    ck_assert_int_eq(a->has_digest, 1);
+    ck_assert_int_eq(b->has_digest, 1);
+    /* the digest is the SHA-256 of width, height (32 bits, little-endian) and pixels */
+    struct sha256_ctx ctx;
+    unsigned char size[8] = {0}, want[32];
+    for (int i = 0; i < 4; i++) {
+        size[i] = (unsigned char)((unsigned)a->width >> (8 * i));
+        size[4 + i] = (unsigned char)((unsigned)a->height >> (8 * i));
+    }
+    sha256_init(&ctx);
+    sha256_update(&ctx, 8, size);
+    sha256_update(&ctx, (size_t)a->width * (size_t)a->height * 4, a->rgba);
+    sha256_digest(&ctx, 32, want);
+    ck_assert_mem_eq(a->digest, want, 32);
+    ck_assert_mem_ne(a->digest, b->digest, 32);
+    pd_image *c = pd_image_copy(a);
+    ck_assert_int_eq(c->has_digest, 1);
+    ck_assert_mem_eq(c->digest, a->digest, 32);
+
+    S_opts o;
+    S_opts_init(&o);
+    pd_doccache_key ka, kc, kb, kd;
+    pd_doc *d = S_doc();
+    pd_image_free(d->logo);
+    d->logo = a;
+    S_digest(d, &o, &ka);
+    d->logo = c;
+    S_digest(d, &o, &kc);
+    ck_assert_mem_eq(ka.sha256, kc.sha256, 32);
+    d->logo = b;
+    S_digest(d, &o, &kb);
+    ck_assert_mem_ne(ka.sha256, kb.sha256, 32);
+    c->digest[31] ^= 1; /* what is hashed is the digest */
+    d->logo = c;
+    S_digest(d, &o, &kd);
+    ck_assert_mem_ne(ka.sha256, kd.sha256, 32);
+    d->logo = NULL;
+    pd_image_free(a);
+    pd_image_free(b);
+    pd_image_free(c);
+    pd_doc_free(d);
+}
+END_TEST
+
 /* Where one string ends and the next begins is part of the digest, and
  * NULL is not "". */
 START_TEST(doccache_digest_is_unambiguous)
@@ -585,6 +645,7 @@ TCase *pd_test_doccache_tcase(void)
     TCase *tc = tcase_create("doccache");
     tcase_add_test(tc, doccache_digest_covers_every_field);
     tcase_add_test(tc, doccache_digest_is_unambiguous);
+    tcase_add_test(tc, doccache_digest_takes_loaded_images_by_their_digest);
     tcase_add_test(tc, doccache_hits_and_misses);
     tcase_add_test(tc, doccache_shared_streams_are_held_once);
     tcase_add_test(tc, doccache_documents_seen_once_stay_on_probation);
