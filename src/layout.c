@@ -2324,10 +2324,10 @@ static double S_copy_slices(const S_state *st, size_t from, size_t to, S_slice *
 
 /* A box that breaks across pages (a large-print urgent box, or one in a
  * group taller than a page) opens its part on the next page with
- * "(continued)"; when that part starts in the block after the box's lead
- * paragraph ("Contact the clinic at once if you have any of these:",
- * with its translation), with the lead again, so that the warning signs
- * on that page are never read without it. `first`: the box's top
+ * "(continued)"; when that part starts in the list that the box's lead
+ * paragraph introduces ("Contact the clinic at once if you have any of
+ * these:", with its translation), with the lead again, so that the
+ * warning signs on that page are never read without it. `first`: the box's top
  * padding slice; `lead_end`, `next_end`: where the lead (first + 1: none)
  * and the block after it end. */
 static bool S_callout_repeat(S_state *st, int frame, size_t first, size_t lead_end, size_t next_end,
@@ -2398,6 +2398,10 @@ static bool S_callout(S_state *st, const pd_block *b, double left, double width)
                          b->children[1].lang_tag && b->n_children > 2
                      ? 2
                      : 1;
+    /* a lead introduces a list (the warning signs): another first
+       paragraph is only the box's first, not repeated */
+    if (n_lead && b->children[n_lead].kind != PD_BLOCK_LIST)
+        n_lead = 0;
     size_t lead_end = n_lead ? ends[n_lead - 1] : first + 1; /* first + 1: no lead */
     size_t next_end = n_lead ? ends[n_lead] : lead_end;
     free(ends);

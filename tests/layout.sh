@@ -125,4 +125,15 @@ while IFS=$'\t' read -r -a args; do
   check "layout cache: batch $out = a fresh render" cmp -s "$T/fresh-$out" "$T/cache/$out"
 done < "$T/cache.args"
 
+# A box continued on a new page opens with "(continued)"; its first
+# paragraph is repeated only when it introduces a list (the urgent box's
+# warning signs, tests/bilingual.sh), never otherwise: the English Letter
+# leaflet's safety box, continued on page 5 in the middle of its second
+# paragraph, repeated its first ("Who should not have it. ...") there.
+$PILDOC render leaflet --lang en --paper letter -o "$T/cont.pdf"
+check "leaflet en Letter: the safety box continued on a new page says (continued)" \
+  bash -c "pdftotext -f 5 -l 5 '$T/cont.pdf' - | head -3 | grep -qx '(continued)'"
+check "... and its first paragraph, which introduces no list, is printed once" \
+  test "$(pdftotext "$T/cont.pdf" - | grep -c 'Who should not have it. Ketamine')" = 1
+
 summary layout
