@@ -184,7 +184,12 @@ fi
 python3 tests/make-jobs.py 2000 "$T/jobs-int.csv"
 $PILDOC batch "$T/jobs-int.csv" --out "$T/int" --jobs 2 --quiet 2> "$T/err" &
 pid=$!
-sleep 1.5
+# once it has written some files, whatever the machine's speed (a fixed
+# 1.5 s let a fast run of the 2,000 jobs finish first)
+for _ in $(seq 600); do
+  [ "$(find "$T/int" -name '*.pdf' 2>/dev/null | wc -l)" -ge 20 ] && break
+  sleep 0.05
+done
 kill -TERM $pid
 wait $pid; rc=$?
 check "interrupted batch exits 1" test $rc = 1
