@@ -310,29 +310,21 @@ static void S_report_prepare(void *later)
 static void S_report_finish(void *later, bool gone, strbuf *out)
 {
     S_report *r = later;
-    char sha[65] = "";
     if (gone) {
         if (r->begun)
             pd_output_abort(&r->file);
         else if (r->dir >= 0)
             close(r->dir);
-    } else if (r->begun || r->dir >= 0) {
+    } else {
+        S_report_prepare(r); /* nothing when the writer prepared it, as it does */
         pd_error err = {0};
-        /* both close the folder, and leave nothing behind on failure */
-        bool begun = r->begun ||
-                     pd_output_begin_at(r->dir, r->base, r->shown, r->tmp_prefix,
-                                        r->pdf.data ? r->pdf.data : "", r->pdf.len, &r->file, &err);
-        if (begun && pd_output_commit(&r->file, &err)) {
-            if (r->begun)
-                memcpy(sha, r->sha, sizeof sha);
-            else
-                pd_output_sha256_hex(r->pdf.data ? r->pdf.data : "", r->pdf.len, sha);
-        } else {
+        if (r->begun && !pd_output_commit(&r->file, &err)) {
             r->ok = false;
             free(r->error);
             r->error = xstrdup(err.msg);
         }
     }
+    const char *sha = r->begun ? r->sha : "";
     if (!gone) {
         S_field(out, r->number);
         S_field(out, r->ok ? "ok" : "failed");

@@ -439,19 +439,15 @@ bool pd_doccache_get(pd_doccache *c, const pd_doccache_key *key, strbuf *out, si
         if (i == c->probation.n)
             return false;
         e = S_take(&c->probation, i);
-        if (e.len > c->protected.cap) { /* nowhere to keep it: served once more */
-            S_entry_copy(&e, out);
-            *pages = e.pages;
-            S_entry_free(c, &e);
-            return true;
-        }
     }
-    /* now the most recently used of the protected segment (copied out
-       first: making room may drop pieces it shares with older entries,
-       never its own, which it holds) */
+    /* copied out first: making room may drop pieces it shares with older
+       entries, never its own, which it holds */
     S_entry_copy(&e, out);
     *pages = e.pages;
-    S_add(c, &c->protected, e);
+    if (e.len > c->protected.cap) /* nowhere to keep it: served once more */
+        S_entry_free(c, &e);
+    else /* now the most recently used of the protected segment */
+        S_add(c, &c->protected, e);
     return true;
 }
 

@@ -546,19 +546,17 @@ static pd_image *S_svg_image(const char *path, const char *bytes, size_t len, in
     return im;
 }
 
-/* im's digest (pd_image.digest), once its pixels are final. */
+/* im's digest (pd_image.digest), once its pixels are final: of its size
+ * and pixels as the cache folder keeps an SVG's (S_svg_keep). */
 static pd_image *S_sealed(pd_image *im)
 {
     struct sha256_ctx ctx;
-    uint8_t size[8];
-    uint32_t w = (uint32_t)im->width, h = (uint32_t)im->height;
-    for (int i = 0; i < 4; i++) {
-        size[i] = (uint8_t)(w >> (8 * i));
-        size[4 + i] = (uint8_t)(h >> (8 * i));
-    }
+    unsigned char size[8];
+    pd_diskcache_put32(size, (uint32_t)im->width);
+    pd_diskcache_put32(size + 4, (uint32_t)im->height);
     sha256_init(&ctx);
     sha256_update(&ctx, sizeof size, size);
-    sha256_update(&ctx, (size_t)w * h * 4, im->rgba);
+    sha256_update(&ctx, (size_t)im->width * (size_t)im->height * 4, im->rgba);
     sha256_digest(&ctx, sizeof im->digest, im->digest);
     im->has_digest = 1;
     return im;

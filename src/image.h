@@ -21,7 +21,7 @@ typedef struct pd_image {
     unsigned char *rgba; /* width * height * 4 bytes, rows top to bottom,
                             not premultiplied; never changed once made */
     char *alt;           /* the text alternative (required) */
-    /* SHA-256 of width, height and rgba, made with the pixels by
+    /* SHA-256 of width, height (32 bits each, big-endian) and rgba, made with the pixels by
        pd_image_load and copied by pd_image_copy (has_digest): what the
        document cache hashes instead of every pixel of every document's
        images. An image made otherwise has none, and is hashed whole. */

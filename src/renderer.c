@@ -180,13 +180,18 @@ void pd_renderer_end_of_process(pd_renderer *r)
         S_kept_renderer = r;
 }
 
+/* r's fonts, made at the first call; false with err set when they cannot be. */
+static bool S_fonts(pd_renderer *r, pd_error *err)
+{
+    if (!r->fonts)
+        r->fonts = pd_fonts_new(r->env->fonts_dir, r->env->font_cache, err);
+    return r->fonts != NULL;
+}
+
 bool pd_renderer_load_fonts(pd_renderer *r)
 {
-    if (!r->fonts) {
-        pd_error ignored = {0};
-        r->fonts = pd_fonts_new(r->env->fonts_dir, r->env->font_cache, &ignored);
-    }
-    return r->fonts != NULL;
+    pd_error ignored = {0};
+    return S_fonts(r, &ignored);
 }
 
 void pd_renderer_set_glyphwarm(pd_renderer *r, pd_glyphwarm *w)
@@ -456,11 +461,8 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
             goto done;
         }
     }
-    if (!r->fonts) {
-        r->fonts = pd_fonts_new(r->env->fonts_dir, r->env->font_cache, err);
-        if (!r->fonts)
-            goto done;
-    }
+    if (!S_fonts(r, err))
+        goto done;
     t_fonts = S_ms();
     pages = pd_layout_with(doc, r->fonts, job->paper, &lopts, err);
     t_layout = S_ms();

@@ -333,13 +333,13 @@ START_TEST(doccache_digest_takes_loaded_images_by_their_digest)
     ck_assert_msg(b != NULL, "%s", err.msg);
     ck_assert_int_eq(a->has_digest, 1);
     ck_assert_int_eq(b->has_digest, 1);
-    /* the digest is the SHA-256 of width, height (32 bits, little-endian) and pixels */
+    /* the digest is the SHA-256 of width, height (32 bits, big-endian) and pixels */
     struct sha256_ctx ctx;
-    unsigned char size[8] = {0}, want[32];
-    for (int i = 0; i < 4; i++) {
-        size[i] = (unsigned char)((unsigned)a->width >> (8 * i));
-        size[4 + i] = (unsigned char)((unsigned)a->height >> (8 * i));
-    }
+    unsigned char size[8] = {0, 0, (unsigned char)(a->width >> 8),  (unsigned char)a->width,
+                             0, 0, (unsigned char)(a->height >> 8), (unsigned char)a->height},
+                  want[32];
+    ck_assert_int_lt(a->width, 65536);
+    ck_assert_int_lt(a->height, 65536);
     sha256_init(&ctx);
     sha256_update(&ctx, 8, size);
     sha256_update(&ctx, (size_t)a->width * (size_t)a->height * 4, a->rgba);
