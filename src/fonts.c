@@ -189,6 +189,81 @@ pd_fonts *pd_fonts_new(const char *fonts_dir, const char *cache_dir, pd_error *e
     return f;
 }
 
+pd_fonts *pd_fonts_new_twin(const pd_fonts *fonts)
+{
+    pd_fonts *f = xcalloc(1, sizeof *f);
+    f->map = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
+    if (!f->map) {
+        free(f);
+        return NULL;
+    }
+    f->config = FcConfigReference(fonts->config);
+    pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(f->map), f->config);
+    f->contexts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+    f->layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+    f->value_layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+    pango_cairo_font_map_set_resolution(PANGO_CAIRO_FONT_MAP(f->map), 72.0);
+    return f;
+}
+
+/* Pango's own metrics of a font, one thread at a time (pd_fonts_allow_twins):
+ * process-wide because the flag it guards is. A recursive lock: measuring
+ * a font lays out a sample text, which asks for metrics again. A statically
+ * allocated GRecMutex needs no initialisation. */
+static GRecMutex S_metrics_lock;
+static PangoFontMetrics *(*S_metrics_unlocked)(PangoFont *, PangoLanguage *);
+
+static PangoFontMetrics *S_metrics_locked(PangoFont *font, PangoLanguage *language)
+{
+    g_rec_mutex_lock(&S_metrics_lock);
+    PangoFontMetrics *m = S_metrics_unlocked(font, language);
+    g_rec_mutex_unlock(&S_metrics_lock);
+    return m;
+}
+
+void pd_fonts_allow_twins(pd_fonts *f)
+{
+    PangoFontDescription *desc = pango_font_description_from_string("Noto Sans 10");
+    PangoFont *font = pango_font_map_load_font(f->map, pd_fonts_context(f, "en"), desc);
+    pango_font_description_free(desc);
+    if (!font)
+        return;
+    PangoFontClass *k = PANGO_FONT_GET_CLASS(font);
+    if (k->get_metrics && k->get_metrics != S_metrics_locked) {
+        S_metrics_unlocked = k->get_metrics;
+        k->get_metrics = S_metrics_locked;
+    }
+    g_object_unref(font);
+}
+
+PangoFont *pd_fonts_same_font(pd_fonts *f, const char *bcp47, PangoFont *other)
+{
+    if (!PANGO_IS_FC_FONT(other))
+        return NULL;
+    if (pango_font_get_font_map(other) == f->map)
+        return g_object_ref(other);
+    PangoFontDescription *desc = pango_font_describe_with_absolute_size(other);
+    PangoFont *font = pango_font_map_load_font(f->map, pd_fonts_context(f, bcp47), desc);
+    pango_font_description_free(desc);
+    if (!font || !PANGO_IS_FC_FONT(font)) {
+        if (font)
+            g_object_unref(font);
+        return NULL;
+    }
+    /* what decides the glyphs and how they are drawn */
+    FcObjectSet *what = FcObjectSetBuild(FC_FILE, FC_INDEX, FC_PIXEL_SIZE, FC_MATRIX, FC_EMBOLDEN,
+                                         FC_WEIGHT, FC_SLANT, FC_VARIABLE, (char *)NULL);
+    bool same = what && FcPatternEqualSubset(pango_fc_font_get_pattern(PANGO_FC_FONT(font)),
+                                             pango_fc_font_get_pattern(PANGO_FC_FONT(other)), what);
+    if (what)
+        FcObjectSetDestroy(what);
+    if (!same) {
+        g_object_unref(font);
+        return NULL;
+    }
+    return font;
+}
+
 void pd_fonts_free(pd_fonts *f)
 {
     if (!f)

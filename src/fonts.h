@@ -25,6 +25,27 @@ typedef struct pd_fonts pd_fonts;
 pd_fonts *pd_fonts_new(const char *fonts_dir, const char *cache_dir, pd_error *err);
 void pd_fonts_free(pd_fonts *fonts);
 
+/* A second pd_fonts on the same fonts and configuration, with a font map
+ * of its own: Pango's font maps may not be shared between threads, so
+ * another thread lays out with a twin (layoutplan.h). It may be made on
+ * that thread; it changes nothing process-wide. Free it with pd_fonts_free;
+ * layouts made with it keep what they need alive. */
+pd_fonts *pd_fonts_new_twin(const pd_fonts *fonts);
+/* Call once on the thread that owns `fonts` before a twin is used on
+ * another thread. Pango computes a font's metrics (the first time a font
+ * is asked for them in a language) with a flag kept for the whole process
+ * and no lock ("XXX this is racy", pangocairo-font.c): a font measured on
+ * one thread while another measures one gets no approximate character
+ * width, which changes where Pango looks closely for line breaks. This
+ * puts a lock of the process around that computation for all of Pango's
+ * cairo fonts (a process-wide change, kept until the process ends, and
+ * only made in a process that lays out on two threads: `render`). */
+void pd_fonts_allow_twins(pd_fonts *fonts);
+/* fonts' own font that draws exactly as `other` (a font of a twin: the
+ * same file, face, size and synthesis), a new reference; NULL when there
+ * is none. For a layout made with a twin to use fonts' fonts. */
+PangoFont *pd_fonts_same_font(pd_fonts *fonts, const char *bcp47, PangoFont *other);
+
 /* The Pango context for the language (BCP 47, e.g. "zh-CN") with unhinted
  * metrics, identical for PDF and image output. Owned by fonts (made once
  * per language, then reused). */

@@ -199,6 +199,7 @@ typedef struct S_state {
     double bottom;                /* where the body ends */
     char *section;                /* the last heading's text, for form fields; owned */
     pd_error *err;
+    const pd_layout_helper *helper; /* or NULL */
     /* structure elements (tagged PDF): the one new elements go in, a list
        item's or field's label, a table row's first cell (the others
        follow it); 0: none */
@@ -1183,6 +1184,8 @@ static PangoLayout *S_make_layout(S_state *st, const pd_text *text, double width
     char name[40];
     S_key_name(&k, name);
     PangoLayout *layout = pd_fonts_cached_layout(st->fonts, name);
+    if (!layout && st->helper && st->helper->find)
+        layout = st->helper->find(st->helper->ctx, name);
     if (layout && S_key_matches(st, layout, text, width, style, flags)) {
         g_object_ref(layout);
     } else {
@@ -1196,8 +1199,56 @@ static PangoLayout *S_make_layout(S_state *st, const pd_text *text, double width
                 pd_fonts_cache_layout(st->fonts, name, layout);
         }
     }
+    if (layout && st->helper && st->helper->used && !S_has_value(text)) {
+        pd_para para = {st->lang_tag, st->also_tag, st->k,       text,
+                        width,        style->size,  style->bold, flags};
+        st->helper->used(st->helper->ctx, &para, name);
+    }
     if (layout)
         S_keep_layout(st, layout);
+    return layout;
+}
+
+/* The state a paragraph is shaped in, alone (pd_layout_para). */
+static void S_para_state(S_state *st, S_style *style, const pd_para *para, PangoContext *ctx,
+                         pd_error *err)
+{
+    *st = (S_state){0};
+    st->ctx = ctx;
+    st->lang_tag = para->lang_tag;
+    st->also_tag = para->also_tag;
+    st->cjk = strncmp(para->lang_tag, "zh", 2) == 0;
+    st->fr = strncmp(para->lang_tag, "fr", 2) == 0;
+    st->families = pd_fonts_families(para->lang_tag);
+    st->k = para->k;
+    st->err = err;
+    *style = (S_style){.size = para->size, .bold = para->bold};
+}
+
+void pd_layout_para_name(const pd_para *para, char name[PD_PARA_NAME_SIZE])
+{
+    S_state st;
+    S_style style;
+    S_para_state(&st, &style, para, NULL, NULL);
+    S_key k;
+    S_key_hash(&st, para->text, para->width, &style, para->flags, &k);
+    S_key_name(&k, name);
+}
+
+void pd_layout_para_ready(void)
+{
+    (void)S_kept_quark(); /* made once, before another thread may ask */
+}
+
+PangoLayout *pd_layout_para(PangoContext *ctx, const pd_para *para)
+{
+    pd_error err = {0};
+    S_state st;
+    S_style style;
+    S_para_state(&st, &style, para, ctx, &err);
+    PangoLayout *layout = S_new_layout(&st, para->text, para->width, &style, para->flags);
+    if (layout)
+        S_key_keep(&st, layout, para->text, para->width, &style, para->flags);
     return layout;
 }
 
@@ -3640,6 +3691,7 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
     st.families = pd_fonts_families(st.lang_tag);
     st.out = out;
     st.err = err;
+    st.helper = opts ? opts->helper : NULL;
     st.continued = doc->continued;
     bool large = opts && opts->large_print;
     double body = large ? LARGE_BODY_PT : BODY_PT;

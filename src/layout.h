@@ -134,9 +134,50 @@ typedef struct pd_pages {
     size_t n_tags;
 } pd_pages;
 
+/* A paragraph as the layout shapes it: everything that makes its Pango
+ * layout what it is (the identity the worker's cache of layouts keys it
+ * by), and nothing of where it goes. */
+typedef struct pd_para {
+    const char *lang_tag; /* the document's language (BCP 47) */
+    const char *also_tag; /* a bilingual document's second language, or NULL */
+    double k;             /* print scale: 1, or large print's */
+    const pd_text *text;
+    double width; /* points; -1: one line of natural width */
+    double size;  /* points */
+    int bold;
+    int flags; /* layout.c's own flags (justified, ...), kept as they come */
+} pd_para;
+
+/* pd_layout_para_name's result: "layout:" and hex digits. */
+#define PD_PARA_NAME_SIZE 40
+
+/* Something that helps a layout to its paragraphs (layoutplan.h):
+ * `find` may give a layout made elsewhere for the paragraph named `name`
+ * when the fonts' cache has none (borrowed, NULL: none; the layout checks
+ * it was made for the same paragraph before it uses it); `used` hears of
+ * each paragraph the layout uses, in order, with its name, every time,
+ * except those holding a job's values. */
+typedef struct pd_layout_helper {
+    PangoLayout *(*find)(void *ctx, const char *name);
+    void (*used)(void *ctx, const pd_para *para, const char *name);
+    void *ctx;
+} pd_layout_helper;
+
 typedef struct pd_layout_opts {
-    int large_print; /* body 16 pt, everything scaled, a wider measure */
+    int large_print;                /* body 16 pt, everything scaled, a wider measure */
+    const pd_layout_helper *helper; /* may be NULL */
 } pd_layout_opts;
+
+/* The name of a paragraph's layout in the cache (pd_fonts_cached_layout). */
+void pd_layout_para_name(const pd_para *para, char name[PD_PARA_NAME_SIZE]);
+/* Shapes one paragraph with ctx (a context for para->lang_tag, which may
+ * belong to another font map than the document's: layoutplan.h does this
+ * on a thread of its own), as pd_layout_with would, and marks the layout
+ * with the paragraph's identity. NULL when a character has no glyph. The
+ * caller owns the layout. Call pd_layout_para_ready on the thread that
+ * lays documents out before using this on another thread. */
+PangoLayout *pd_layout_para(PangoContext *ctx, const pd_para *para);
+void pd_layout_para_ready(void);
 
 /* Lays the document out. Fails (err naming the code point and where the
  * text came from) when a character has no glyph in the shipped fonts, or

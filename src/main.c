@@ -286,6 +286,7 @@ static int S_render(int argc, char **argv, const pd_env *env)
     pd_job_result res = {0};
     char *out_path = NULL;
     pd_glyphwarm *warm = NULL;
+    pd_layoutplan *plan = NULL;
     pd_renderer *r = pd_renderer_new(env, &err);
     if (!r)
         goto done;
@@ -298,8 +299,12 @@ static int S_render(int argc, char **argv, const pd_env *env)
         strbuf_printf(&what, "%s|%s|%s|%s|%d|%s", job.template_name, job.lang, also ? also : "",
                       job.paper->name, job.large_print, job.clinic ? job.clinic : "");
         warm = pd_glyphwarm_start(env->font_cache, what.data, true);
+        /* and the paragraphs it shaped, shaped from the last one back on a
+           thread of their own (layoutplan.h) */
+        plan = pd_layoutplan_start(env->font_cache, what.data, pd_renderer_fonts(r), true);
         strbuf_free(&what);
         pd_renderer_set_glyphwarm(r, warm);
+        pd_renderer_set_layoutplan(r, plan);
     }
     /* the data file first; --set overrides what it gives */
     if (data_file && !pd_data_load(data_file, pd_renderer_schema(r), &values, &err))
@@ -330,9 +335,12 @@ done:
     if (status != PD_EXIT_OK)
         fprintf(stderr, "%s%s\n", err.located ? "" : "pildoc: ", err.set ? err.msg : "failed");
     pd_job_result_free(&res);
-    if (r)
+    if (r) {
         pd_renderer_set_glyphwarm(r, NULL);
+        pd_renderer_set_layoutplan(r, NULL);
+    }
     pd_glyphwarm_free(warm);       /* stops and joins its thread */
+    pd_layoutplan_free(plan);      /* the same; before the fonts */
     pd_renderer_end_of_process(r); /* no teardown unless checked (renderer.h) */
     pd_values_free(&values);
     free(out_path);

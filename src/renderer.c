@@ -78,10 +78,11 @@ struct pd_renderer {
     size_t n_loaded;
     S_cached *templates;
     size_t n_templates;
-    char *create_date;  /* from SOURCE_DATE_EPOCH, or NULL */
-    pd_pdf_cache *pdf;  /* font subsets kept across PDFs */
-    pd_doccache *docs;  /* finished PDFs, by digest of their document and options */
-    pd_glyphwarm *warm; /* borrowed, or NULL */
+    char *create_date;   /* from SOURCE_DATE_EPOCH, or NULL */
+    pd_pdf_cache *pdf;   /* font subsets kept across PDFs */
+    pd_doccache *docs;   /* finished PDFs, by digest of their document and options */
+    pd_glyphwarm *warm;  /* borrowed, or NULL */
+    pd_layoutplan *plan; /* borrowed, or NULL */
 };
 
 static char *S_create_date(void)
@@ -197,6 +198,16 @@ bool pd_renderer_load_fonts(pd_renderer *r)
 void pd_renderer_set_glyphwarm(pd_renderer *r, pd_glyphwarm *w)
 {
     r->warm = w;
+}
+
+pd_fonts *pd_renderer_fonts(pd_renderer *r)
+{
+    return r->fonts;
+}
+
+void pd_renderer_set_layoutplan(pd_renderer *r, pd_layoutplan *plan)
+{
+    r->plan = plan;
 }
 
 const pd_schema *pd_renderer_schema(const pd_renderer *r)
@@ -337,7 +348,7 @@ static void S_set_base(pd_renderer *r, S_cached *cached, const pd_lang *lang, co
         also ? pd_bind_bilingual(cached->t, r->schema, &values, lang, also, cached->messages,
                                  &stats, &stats2, &ignored)
              : pd_bind(cached->t, r->schema, &values, lang, cached->messages, &stats, &ignored);
-    pd_layout_opts lopts = {job->large_print};
+    pd_layout_opts lopts = {job->large_print, pd_layoutplan_helper(r->plan)};
     pd_pages *blank = doc ? pd_layout_with(doc, r->fonts, job->paper, &lopts, &ignored) : NULL;
     pd_pdf_cache_set_base(r->pdf, key, blank);
     pd_pages_free(blank);
@@ -443,7 +454,7 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
     /* PDF: the same document with the same options was made before (a
      * leaflet names no patient): its bytes, without layout or writing */
     pd_pdf_info info = {"pildoc " PILDOC_VERSION, r->create_date, job->plain != 0, false};
-    pd_layout_opts lopts = {job->large_print};
+    pd_layout_opts lopts = {job->large_print, pd_layoutplan_helper(r->plan)};
     pd_doccache_key digest;
     if (job->format == PD_FORMAT_PDF) {
         strbuf_printf(&key, "%s|%s%s%s|%s|%d|%s", job->template_name, res->lang, also ? "+" : "",
@@ -491,17 +502,20 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
         pd_render_text(pages, &res->bytes);
         ok = true;
     }
-    if (ok)
+    if (ok) {
         pd_glyphwarm_record(r->warm, pages);
+        pd_layoutplan_record(r->plan);
+    }
     if (getenv("PILDOC_TIMING"))
         fprintf(stderr,
                 "pildoc: timing: templates %.1f ms, bind %.1f, fonts %.1f, layout %.1f, "
                 "paint %.1f; document cache %zu KB, %zu KB of them on probation; layout "
-                "cache %zu KB\n",
+                "cache %zu KB; %zu of %zu planned paragraphs shaped on a second thread\n",
                 t_load - t0, t_bind - t_load, t_fonts - t_bind, t_layout - t_fonts,
                 S_ms() - t_layout, r->docs ? pd_doccache_bytes(r->docs) >> 10 : 0,
                 r->docs ? pd_doccache_probation_bytes(r->docs) >> 10 : 0,
-                r->fonts ? pd_fonts_cache_bytes(r->fonts) >> 10 : 0);
+                r->fonts ? pd_fonts_cache_bytes(r->fonts) >> 10 : 0, pd_layoutplan_taken(r->plan),
+                pd_layoutplan_planned(r->plan));
 done:
     strbuf_free(&key);
     pd_pages_free(pages);

@@ -16,6 +16,7 @@
 #include "glyphwarm.h"
 #include "lang.h"
 #include "layout.h"
+#include "layoutplan.h"
 #include "strbuf.h"
 #include "vars.h"
 
@@ -91,6 +92,12 @@ bool pd_renderer_load_fonts(pd_renderer *r);
 /* The glyph warm-up of a fresh `render` (glyphwarm.h), borrowed: told after
  * each layout which glyphs it showed. NULL (the default): none. */
 void pd_renderer_set_glyphwarm(pd_renderer *r, pd_glyphwarm *w);
+/* The renderer's fonts, made by pd_renderer_load_fonts (NULL before, or
+ * when they could not be made); borrowed. */
+pd_fonts *pd_renderer_fonts(pd_renderer *r);
+/* The layout plan of a fresh `render` (layoutplan.h), borrowed: it helps
+ * each layout and hears what it shaped. NULL (the default): none. */
+void pd_renderer_set_layoutplan(pd_renderer *r, pd_layoutplan *plan);
 
 bool pd_renderer_render(pd_renderer *r, const pd_job *job, pd_job_result *res, pd_error *err);
 /* A bilingual document (`--also`, bilingual.h): job->lang first (the

@@ -4,11 +4,15 @@
 #    pull in) are opened only when an SVG, `serve` or `langs` needs them
 #    (src/lazylib.h), and then work;
 #  - Pango's font matching runs in the calling thread, not in two threads
-#    per font pattern (src/fonts.c): a render starts at most two threads
-#    (Pango's FcInit and the glyph warm-up), where it started 95;
+#    per font pattern (src/fonts.c): a render starts at most three threads
+#    (Pango's FcInit, the glyph warm-up and the layout plan's), where it
+#    started 95;
 #  - the glyphs a render measured are listed in the cache folder; the next
 #    render measures them on a thread of its own (src/glyphwarm.h), or at
 #    once when none can be started, with the same bytes;
+#  - the paragraphs a render shaped are kept there too (never a job's
+#    values); the next render shapes them from the last one back on a
+#    second thread (src/layoutplan.h), with the same bytes;
 #  - fontconfig's cache of the fonts is used, not rewritten, when
 #    SOURCE_DATE_EPOCH is set;
 #  - an SVG's pixels are kept in the cache folder: the next render opens
@@ -335,6 +339,41 @@ XDG_CACHE_HOME="$W" ./pildoc render leaflet --lang zh_CN --format png -o "$T/w.p
 XDG_CACHE_HOME="$T/none" ./pildoc render leaflet --lang zh_CN --format png -o "$T/w-cold.png" > /dev/null 2>&1
 check "a PNG, warmed: the same pixels as without the list" cmp -s "$T/w.png" "$T/w-cold.png"
 
+# the layout plan (src/layoutplan.h): a render keeps the paragraphs it
+# shaped; the next render of the same document shapes them from the end
+# on a second thread; the same bytes always, and never a job's values
+planlist() { ls "$W"/pildoc/plan-*.layouts 2> /dev/null; }
+check "a render keeps its paragraphs (plan-*.layouts: one per document, $(planlist | wc -l) for 2)" \
+  test "$(planlist | wc -l)" = 2
+check "the plan holds the template's text (治疗, of the Chinese leaflet)" grep -q '治疗' $(planlist) /dev/null
+XDG_CACHE_HOME="$W" PILDOC_TIMING=1 ./pildoc render leaflet --lang zh_CN -o "$T/p1.pdf" 2> "$T/p1.log" > /dev/null
+planned=$(sed -n 's/.* of \([0-9]*\) planned paragraphs.*/\1/p' "$T/p1.log")
+check "the next render reads the plan (${planned:-no} paragraphs planned)" test "${planned:-0}" -gt 100
+check "a render with the plan gives the same bytes" cmp -s "$T/w1.pdf" "$T/p1.pdf"
+before=$(stat -c '%i %Y' $(planlist | head -1) $(planlist | tail -1) 2> /dev/null)
+XDG_CACHE_HOME="$W" ./pildoc render leaflet --lang zh_CN -o "$T/p2.pdf" > /dev/null 2>&1
+check "an unchanged plan is not written again" \
+  test "$(stat -c '%i %Y' $(planlist | head -1) $(planlist | tail -1) 2> /dev/null)" = "$before"
+for f in $(planlist); do printf 'garbage' | dd of="$f" bs=1 seek=300 conv=notrunc 2> /dev/null; done
+XDG_CACHE_HOME="$W" PILDOC_TIMING=1 ./pildoc render leaflet --lang zh_CN -o "$T/p3.pdf" 2> "$T/p3.log" > /dev/null
+check "a damaged plan is not used (0 planned) and the bytes are the same" \
+  bash -c "grep -q ' of 0 planned paragraphs' '$T/p3.log' && cmp -s '$T/w1.pdf' '$T/p3.pdf'"
+XDG_CACHE_HOME="$W" PILDOC_TIMING=1 ./pildoc render leaflet --lang zh_CN -o "$T/p4.pdf" 2> "$T/p4.log" > /dev/null
+check "a damaged plan is made again" bash -c "! grep -q ' of 0 planned paragraphs' '$T/p4.log'"
+P="$T/planhome"
+mkdir -m 700 "$P"
+for i in 1 2; do
+  XDG_CACHE_HOME="$P" ./pildoc render consent --lang fr --also en --large-print \
+    --set patient.name=Qzxwvyk-Plbnm --set patient.id=HX-77123-Q -o "$T/pc$i.pdf" > /dev/null 2>&1
+done
+./pildoc render consent --lang fr --also en --large-print \
+  --set patient.name=Qzxwvyk-Plbnm --set patient.id=HX-77123-Q -o "$T/pc-cold.pdf" > /dev/null 2>&1
+check "a filled-in bilingual consent with its plan: the same bytes as without" \
+  bash -c "cmp -s '$T/pc1.pdf' '$T/pc2.pdf' && cmp -s '$T/pc1.pdf' '$T/pc-cold.pdf'"
+check "a plan was kept for it" bash -c "ls '$P'/pildoc/plan-*.layouts > /dev/null 2>&1"
+check "the plan holds none of the patient's values" \
+  bash -c "! grep -q -e Qzxwvyk -e HX-77123 '$P'/pildoc/plan-*.layouts"
+
 # threads started, counted by an LD_PRELOAD wrapper of pthread_create
 cat > "$T/count.c" <<'C'
 #define _GNU_SOURCE
@@ -376,13 +415,13 @@ elif gcc -shared -fPIC -o "$T/count.so" "$T/count.c" -ldl 2> "$T/count.log"; the
   for l in en zh_CN; do
     COUNT_OUT="$T/threads-$l" LD_PRELOAD="$T/count.so" ./pildoc render leaflet --lang $l -o "$T/t-$l.pdf" > /dev/null 2>&1
     check "render leaflet --lang $l with the counter succeeds, same bytes" cmp -s "$T/t-$l.pdf" "$T/leaflet-$l.pdf"
-    check "render leaflet --lang $l starts at most two threads (started $(cat "$T/threads-$l" 2>/dev/null))" \
-      test "$(cat "$T/threads-$l" 2>/dev/null || echo 99)" -le 2
+    check "render leaflet --lang $l starts at most three threads (started $(cat "$T/threads-$l" 2>/dev/null))" \
+      test "$(cat "$T/threads-$l" 2>/dev/null || echo 99)" -le 3
   done
   # the warm-up's thread cannot be started: it measures at once, same bytes
   REFUSE_OWN=1 COUNT_OUT="$T/threads-refused" LD_PRELOAD="$T/count.so" XDG_CACHE_HOME="$W" \
     ./pildoc render leaflet --lang zh_CN -o "$T/w-refused.pdf" > /dev/null 2>&1
-  check "no thread for the warm-up: render succeeds with the same bytes" cmp -s "$T/w1.pdf" "$T/w-refused.pdf"
+  check "no thread for the warm-up nor the plan: render succeeds with the same bytes" cmp -s "$T/w1.pdf" "$T/w-refused.pdf"
   check "no thread for the warm-up: only Pango's started ($(cat "$T/threads-refused" 2>/dev/null))" \
     test "$(cat "$T/threads-refused" 2>/dev/null)" = 1
   # the counter counts: a program that starts three threads counts 3

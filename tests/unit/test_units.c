@@ -1106,6 +1106,7 @@ TCase *pd_test_layoutcache_tcase(void);
 TCase *pd_test_doccache_tcase(void);   /* test_doccache.c */
 TCase *pd_test_pdfdeflate_tcase(void); /* test_pdfdeflate.c */
 TCase *pd_test_glyphwarm_tcase(void);  /* tests/unit/test_glyphwarm.c */
+TCase *pd_test_layoutplan_tcase(void); /* tests/unit/test_layoutplan.c */
 TCase *pd_test_diskcache_tcase(void);  /* test_diskcache.c */
 
 static Suite *S_suite(void)
@@ -1147,6 +1148,7 @@ static Suite *S_suite(void)
     suite_add_tcase(s, pd_test_pdfdeflate_tcase());
     suite_add_tcase(s, pd_test_diskcache_tcase());
     suite_add_tcase(s, pd_test_glyphwarm_tcase());
+    suite_add_tcase(s, pd_test_layoutplan_tcase());
     return s;
 }
 

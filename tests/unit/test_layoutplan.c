@@ -1,0 +1,174 @@
+/* The layout plan of a fresh render (layoutplan.c): a render keeps the
+ * paragraphs it shaped; a later start shapes them from the end on a
+ * thread of its own with a twin font map, and the layout takes them;
+ * documents are byte for byte the same with or without the plan, with a
+ * plan made for another document, and with no thread. */
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "layoutplan.h"
+#include "renderer.h"
+#include "strbuf.h"
+
+TCase *pd_test_layoutplan_tcase(void);
+
+#define S_WHAT "leaflet|zh_CN||a4|0|"
+
+/* A cache folder of its own, emptied. */
+static const char *S_cache(void)
+{
+    static char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/pildoc-layoutplan-%ld", (long)getpid());
+    mkdir(dir, 0700);
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    return dir;
+}
+
+static size_t S_plan_files(const char *dir)
+{
+    size_t n = 0;
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    for (struct dirent *e; (e = readdir(d));)
+        n += strncmp(e->d_name, "plan-", 5) == 0 && strstr(e->d_name, ".layouts") != NULL;
+    closedir(d);
+    return n;
+}
+
+typedef enum { NO_PLAN, PLAN_THREAD, PLAN_WAITED, PLAN_NO_THREAD } S_how;
+
+/* One fresh render's worth of `template_name` in `lang`: a renderer, a
+ * plan kept under `what` in dir (as `how` says), the PDF; *planned and
+ * *taken: the plan's counts. */
+static void S_render(const pd_env *env, const char *dir, const char *what,
+                     const char *template_name, const char *lang, S_how how, strbuf *out,
+                     size_t *planned, size_t *taken)
+{
+    pd_error err = {0};
+    pd_renderer *r = pd_renderer_new(env, &err);
+    ck_assert_msg(r != NULL, "%s", err.msg);
+    ck_assert(pd_renderer_load_fonts(r));
+    pd_layoutplan *plan = NULL;
+    if (how != NO_PLAN) {
+        plan = pd_layoutplan_start(dir, what, pd_renderer_fonts(r), how != PLAN_NO_THREAD);
+        ck_assert_ptr_nonnull(plan);
+        if (how == PLAN_WAITED)
+            pd_layoutplan_wait(plan); /* every paragraph shaped on the thread */
+    }
+    pd_renderer_set_layoutplan(r, plan);
+    pd_job job = {.template_name = template_name,
+                  .lang = lang,
+                  .paper = pd_paper_find("a4"),
+                  .strict = -1,
+                  .format = PD_FORMAT_PDF};
+    pd_job_result res;
+    ck_assert_msg(pd_renderer_render(r, &job, &res, &err), "%s", err.msg);
+    *out = res.bytes;
+    res.bytes = (strbuf)STRBUF_INIT;
+    pd_job_result_free(&res);
+    *planned = pd_layoutplan_planned(plan);
+    *taken = pd_layoutplan_taken(plan);
+    pd_renderer_set_layoutplan(r, NULL);
+    pd_layoutplan_free(plan);
+    pd_renderer_free(r);
+}
+
+static void S_assert_same(const strbuf *a, const strbuf *b)
+{
+    ck_assert_uint_eq(a->len, b->len);
+    ck_assert(memcmp(a->data, b->data, a->len) == 0);
+}
+
+START_TEST(layoutplan_shapes_ahead_with_the_same_bytes)
+{
+    setenv("SOURCE_DATE_EPOCH", "1767225600", 1);
+    const char *dir = S_cache();
+    pd_env env;
+    pd_env_init(&env);
+    ck_assert_ptr_null(pd_layoutplan_start(NULL, S_WHAT, NULL, true)); /* no folder: nothing */
+    ck_assert_ptr_null(pd_layoutplan_helper(NULL));
+    pd_layoutplan_record(NULL);
+    pd_layoutplan_wait(NULL);
+    pd_layoutplan_free(NULL);
+
+    /* the document as it is without any plan */
+    strbuf alone, first, waited, racing, unthreaded;
+    size_t planned, taken;
+    S_render(&env, dir, S_WHAT, "leaflet", "zh_CN", NO_PLAN, &alone, &planned, &taken);
+    ck_assert_uint_eq(S_plan_files(dir), 0);
+
+    /* no plan yet: nothing planned, no thread; the render keeps one */
+    S_render(&env, dir, S_WHAT, "leaflet", "zh_CN", PLAN_THREAD, &first, &planned, &taken);
+    ck_assert_uint_eq(planned, 0);
+    ck_assert_uint_eq(taken, 0);
+    ck_assert_uint_eq(S_plan_files(dir), 1);
+    S_assert_same(&alone, &first);
+
+    /* the next render: the thread shapes every paragraph first (waited
+       for), the layout takes them all; the same bytes */
+    S_render(&env, dir, S_WHAT, "leaflet", "zh_CN", PLAN_WAITED, &waited, &planned, &taken);
+    ck_assert_uint_gt(planned, 100);
+    ck_assert_uint_eq(taken, planned);
+    S_assert_same(&alone, &waited);
+    /* racing the layout, as `render` does; without a thread */
+    S_render(&env, dir, S_WHAT, "leaflet", "zh_CN", PLAN_THREAD, &racing, &planned, &taken);
+    ck_assert_uint_le(taken, planned);
+    S_assert_same(&alone, &racing);
+    S_render(&env, dir, S_WHAT, "leaflet", "zh_CN", PLAN_NO_THREAD, &unthreaded, &planned, &taken);
+    ck_assert_uint_gt(planned, 100);
+    ck_assert_uint_eq(taken, 0);
+    S_assert_same(&alone, &unthreaded);
+
+    /* a plan made for another document (the leaflet's, for a consent
+       sheet): its layouts are not used; the same bytes as without */
+    strbuf consent, consent_planned;
+    S_render(&env, dir, S_WHAT, "consent", "zh_CN", NO_PLAN, &consent, &planned, &taken);
+    S_render(&env, dir, S_WHAT, "consent", "zh_CN", PLAN_WAITED, &consent_planned, &planned,
+             &taken);
+    ck_assert_uint_gt(planned, 100);
+    S_assert_same(&consent, &consent_planned);
+    /* and in another language, another document: its own plan */
+    strbuf en, en_planned;
+    S_render(&env, dir, "leaflet|en||a4|0|", "leaflet", "en", NO_PLAN, &en, &planned, &taken);
+    S_render(&env, dir, "leaflet|en||a4|0|", "leaflet", "en", PLAN_THREAD, &en_planned, &planned,
+             &taken);
+    ck_assert_uint_eq(planned, 0);
+    ck_assert_uint_eq(S_plan_files(dir), 2);
+    strbuf_free(&en_planned);
+    S_render(&env, dir, "leaflet|en||a4|0|", "leaflet", "en", PLAN_WAITED, &en_planned, &planned,
+             &taken);
+    ck_assert_uint_gt(planned, 100);
+    ck_assert_uint_eq(taken, planned);
+    S_assert_same(&en, &en_planned);
+
+    strbuf *all[] = {&alone,   &first,           &waited, &racing,    &unthreaded,
+                     &consent, &consent_planned, &en,     &en_planned};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        strbuf_free(all[i]);
+    S_cache();
+    rmdir(dir);
+    pd_env_free(&env);
+}
+END_TEST
+
+TCase *pd_test_layoutplan_tcase(void)
+{
+    TCase *tc = tcase_create("layoutplan");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, layoutplan_shapes_ahead_with_the_same_bytes);
+    return tc;
+}
