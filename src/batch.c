@@ -1581,10 +1581,21 @@ static pd_renderer *S_warm(S_master *m)
                        .plain = m->opt->plain};
         pd_job_result res = {0};
         pd_error ignored = {0}; /* the job itself will say what is wrong */
+        pd_layoutplan *plan = NULL;
+        if (pd_renderer_load_fonts(r)) {
+            strbuf what = STRBUF_INIT;
+            strbuf_printf(&what, "%s|%s|%s|%s|%d|%s", job.template_name, job.lang,
+                          job.also ? job.also : "", m->opt->paper->name, job.large_print, "");
+            plan = pd_layoutplan_start(m->env->font_cache, what.data, pd_renderer_fonts(r), true);
+            strbuf_free(&what);
+            pd_renderer_set_layoutplan(r, plan);
+        }
         if (job.also)
             pd_renderer_render_also(r, &warm, job.also, &res, &ignored);
         else
             pd_renderer_render(r, &warm, &res, &ignored);
+        pd_renderer_set_layoutplan(r, NULL);
+        pd_layoutplan_free(plan); /* joins its thread: one thread again before forking */
         pd_job_result_free(&res);
         /* every worker has this one: S_pick sends its jobs anywhere */
         uint64_t *all = xmalloc(sizeof *all);

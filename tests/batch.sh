@@ -168,6 +168,20 @@ check "mixed kinds: the same manifest with 2 and 3 workers" \
 same=1
 for f in "$T"/mix1/*.pdf; do cmp -s "$f" "$T/mix2/${f##*/}" && cmp -s "$f" "$T/mix3/${f##*/}" || same=0; done
 check "mixed kinds: byte-identical files with 1, 2 and 3 workers" test $same = 1
+# the master's warm-up shapes its documents' paragraphs on two threads from
+# the plan the last run kept (src/layoutplan.h): kept on the first run,
+# used on the second, the same files
+mkdir -m 700 "$T/planhome"
+for r in a b; do
+  XDG_CACHE_HOME="$T/planhome" $PILDOC batch "$T/mix.csv" --out "$T/mixp$r" --jobs 2 --quiet 2>/dev/null
+done
+check "the warm-up keeps a plan for each document it warms" \
+  bash -c "ls '$T'/planhome/pildoc/plan-*.layouts > /dev/null 2>&1"
+same=1
+for f in "$T"/mix1/*.pdf; do cmp -s "$f" "$T/mixpa/${f##*/}" && cmp -s "$f" "$T/mixpb/${f##*/}" || same=0; done
+check "mixed kinds, --jobs 2, warmed without and with the plan: byte-identical files" test $same = 1
+check "the plan holds none of the jobs' values (M001 ...)" \
+  bash -c "! grep -q -e M001 -e M017 '$T'/planhome/pildoc/plan-*.layouts"
 
 # --- progress: on a terminal only ------------------------------------------------------
 if command -v script >/dev/null; then
