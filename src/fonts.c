@@ -130,6 +130,8 @@ static FcBool S_build_fonts(FcConfig *config)
     return ok;
 }
 
+static void S_take_metrics(pd_fonts *f);
+
 pd_fonts *pd_fonts_new(const char *fonts_dir, const char *cache_dir, pd_error *err)
 {
     char abs_fonts[4096];
@@ -186,6 +188,7 @@ pd_fonts *pd_fonts_new(const char *fonts_dir, const char *cache_dir, pd_error *e
     f->layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
     f->value_layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
     pango_cairo_font_map_set_resolution(PANGO_CAIRO_FONT_MAP(f->map), 72.0);
+    S_take_metrics(f);
     return f;
 }
 
@@ -206,33 +209,139 @@ pd_fonts *pd_fonts_new_twin(const pd_fonts *fonts)
     return f;
 }
 
-/* Pango's own metrics of a font, one thread at a time (pd_fonts_allow_twins):
- * process-wide because the flag it guards is. A recursive lock: measuring
- * a font lays out a sample text, which asks for metrics again. A statically
- * allocated GRecMutex needs no initialisation. */
-static GRecMutex S_metrics_lock;
-static PangoFontMetrics *(*S_metrics_unlocked)(PangoFont *, PangoLanguage *);
+/* Pango's metrics of a font (pd_fonts_new puts S_metrics in the place of
+ * Pango's own for its cairo fonts). Pango computes a font's approximate
+ * character width, the first time the font is asked for metrics in a
+ * language, by laying out a sample text, and guards against its own
+ * recursion with a flag of the whole process and no lock ("XXX this is
+ * racy", pangocairo-font.c): a font first measured inside another's sample
+ * text gets none. That width only tells Pango's line breaker how far from
+ * the end of a line to start measuring break points exactly, so a layout
+ * depended on which fonts happened to be measured first, and on another
+ * thread's measuring. Here every font's approximate widths are 0 (Pango
+ * measures each break point near the line's end exactly): every document
+ * of make bench and of the tests is byte for byte the same as with Pango's
+ * widths, and a layout no longer depends on the order of measuring nor on
+ * the thread. The other metrics come from the face alone, so they are
+ * measured once per face, size and language for the whole process, under
+ * one lock (recursive: measuring lays out a sample text, which asks for
+ * metrics again); each font keeps its own in a datum. Process-wide, like
+ * the flag: a statically allocated GRecMutex needs no initialisation. */
+typedef struct S_metrics_key {
+    PangoFontDescription *desc;
+    PangoLanguage *lang;
+} S_metrics_key;
 
-static PangoFontMetrics *S_metrics_locked(PangoFont *font, PangoLanguage *language)
+typedef struct S_font_metrics {
+    size_t n;
+    struct {
+        PangoLanguage *lang;
+        PangoFontMetrics *m;
+    } of[8];
+} S_font_metrics;
+
+static GRecMutex S_metrics_lock;
+static PangoFontMetrics *(*S_metrics_pango)(PangoFont *, PangoLanguage *);
+static GHashTable *S_metrics_measured; /* S_metrics_key -> PangoFontMetrics */
+
+static guint S_metrics_key_hash(gconstpointer p)
+{
+    const S_metrics_key *k = p;
+    return pango_font_description_hash(k->desc) ^ g_direct_hash(k->lang);
+}
+
+static gboolean S_metrics_key_equal(gconstpointer a, gconstpointer b)
+{
+    const S_metrics_key *x = a, *y = b;
+    return x->lang == y->lang && pango_font_description_equal(x->desc, y->desc);
+}
+
+static GQuark S_font_metrics_quark(void)
+{
+    static GQuark q; /* an interned name, the same in every process: no state of ours */
+    if (!q)
+        q = g_quark_from_static_string("pildoc-metrics");
+    return q;
+}
+
+static void S_font_metrics_free(gpointer p)
+{
+    S_font_metrics *fm = p;
+    for (size_t i = 0; i < fm->n; i++)
+        pango_font_metrics_unref(fm->of[i].m);
+    free(fm);
+}
+
+static PangoFontMetrics *S_metrics(PangoFont *font, PangoLanguage *lang)
 {
     g_rec_mutex_lock(&S_metrics_lock);
-    PangoFontMetrics *m = S_metrics_unlocked(font, language);
+    S_font_metrics *fm = g_object_get_qdata(G_OBJECT(font), S_font_metrics_quark());
+    for (size_t i = 0; fm && i < fm->n; i++)
+        if (fm->of[i].lang == lang) {
+            PangoFontMetrics *m = pango_font_metrics_ref(fm->of[i].m);
+            g_rec_mutex_unlock(&S_metrics_lock);
+            return m;
+        }
+    if (!S_metrics_measured)
+        S_metrics_measured = g_hash_table_new(S_metrics_key_hash, S_metrics_key_equal);
+    S_metrics_key key = {pango_font_describe_with_absolute_size(font), lang};
+    PangoFontMetrics *m = g_hash_table_lookup(S_metrics_measured, &key);
+    if (m) {
+        m = pango_font_metrics_ref(m);
+    } else {
+        m = S_metrics_pango(font, lang);
+        m->approximate_char_width = 0;
+        m->approximate_digit_width = 0;
+        /* measuring may have measured this very font and language already */
+        PangoFontMetrics *kept = g_hash_table_lookup(S_metrics_measured, &key);
+        if (kept) {
+            pango_font_metrics_unref(m);
+            m = pango_font_metrics_ref(kept);
+        } else {
+            S_metrics_key *k = xmalloc(sizeof *k);
+            *k = (S_metrics_key){pango_font_description_copy(key.desc), lang};
+            g_hash_table_insert(S_metrics_measured, k, pango_font_metrics_ref(m));
+        }
+    }
+    pango_font_description_free(key.desc);
+    fm =
+        g_object_get_qdata(G_OBJECT(font), S_font_metrics_quark()); /* measuring may have made it */
+    if (!fm) {
+        fm = xcalloc(1, sizeof *fm);
+        g_object_set_qdata_full(G_OBJECT(font), S_font_metrics_quark(), fm, S_font_metrics_free);
+    }
+    bool known = false;
+    for (size_t i = 0; i < fm->n; i++)
+        known |= fm->of[i].lang == lang;
+    if (!known && fm->n < sizeof fm->of / sizeof *fm->of) {
+        fm->of[fm->n].lang = lang;
+        fm->of[fm->n++].m = pango_font_metrics_ref(m);
+    }
     g_rec_mutex_unlock(&S_metrics_lock);
     return m;
 }
 
-void pd_fonts_allow_twins(pd_fonts *f)
+/* Puts S_metrics in the place of Pango's metrics for the class of f's fonts
+ * (once per process). */
+static void S_take_metrics(pd_fonts *f)
 {
+    g_rec_mutex_lock(&S_metrics_lock);
+    bool taken = S_metrics_pango != NULL;
+    g_rec_mutex_unlock(&S_metrics_lock);
+    if (taken)
+        return;
     PangoFontDescription *desc = pango_font_description_from_string("Noto Sans 10");
     PangoFont *font = pango_font_map_load_font(f->map, pd_fonts_context(f, "en"), desc);
     pango_font_description_free(desc);
     if (!font)
         return;
     PangoFontClass *k = PANGO_FONT_GET_CLASS(font);
-    if (k->get_metrics && k->get_metrics != S_metrics_locked) {
-        S_metrics_unlocked = k->get_metrics;
-        k->get_metrics = S_metrics_locked;
+    g_rec_mutex_lock(&S_metrics_lock);
+    if (k->get_metrics && k->get_metrics != S_metrics) {
+        S_metrics_pango = k->get_metrics;
+        k->get_metrics = S_metrics;
     }
+    g_rec_mutex_unlock(&S_metrics_lock);
     g_object_unref(font);
 }
 

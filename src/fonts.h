@@ -5,10 +5,15 @@
  * Ownership: pd_fonts owns the configuration, the font map, the Pango
  * contexts and the cache of shaped paragraphs; a renderer makes one and
  * owns it, so nothing here is shared between renderers (two pd_fonts may
- * live in one process). Two process-wide effects: the last pd_fonts made
- * is fontconfig's current configuration (see pd_fonts_new), and fonts.c
+ * live in one process). Three process-wide effects: the last pd_fonts made
+ * is fontconfig's current configuration (see pd_fonts_new); fonts.c
  * defines GLib's g_thread_new so that Pango's font matching runs in the
- * calling thread instead of two new threads per font pattern (see there).
+ * calling thread instead of two new threads per font pattern (see there);
+ * and the first pd_fonts puts fonts.c's font metrics in the place of
+ * Pango's for its cairo fonts: measured once per face, size and language,
+ * under a lock, with no approximate character width, so that a layout
+ * does not depend on which fonts were measured first nor on which thread
+ * (see S_metrics).
  * Layouts made from its contexts must be freed before pd_fonts_free. */
 #ifndef PILDOC_FONTS_H
 #define PILDOC_FONTS_H
@@ -31,16 +36,6 @@ void pd_fonts_free(pd_fonts *fonts);
  * that thread; it changes nothing process-wide. Free it with pd_fonts_free;
  * layouts made with it keep what they need alive. */
 pd_fonts *pd_fonts_new_twin(const pd_fonts *fonts);
-/* Call once on the thread that owns `fonts` before a twin is used on
- * another thread. Pango computes a font's metrics (the first time a font
- * is asked for them in a language) with a flag kept for the whole process
- * and no lock ("XXX this is racy", pangocairo-font.c): a font measured on
- * one thread while another measures one gets no approximate character
- * width, which changes where Pango looks closely for line breaks. This
- * puts a lock of the process around that computation for all of Pango's
- * cairo fonts (a process-wide change, kept until the process ends, and
- * only made in a process that lays out on two threads: `render`). */
-void pd_fonts_allow_twins(pd_fonts *fonts);
 /* fonts' own font that draws exactly as `other` (a font of a twin: the
  * same file, face, size and synthesis), a new reference; NULL when there
  * is none. For a layout made with a twin to use fonts' fonts. */

@@ -389,7 +389,6 @@ pd_layoutplan *pd_layoutplan_start(const char *cache_dir, const char *what, pd_f
     plan->made = xcalloc(plan->n_paras, sizeof *plan->made);
     plan->next = plan->n_paras;
     pd_layout_para_ready();
-    pd_fonts_allow_twins(fonts);
     if (pthread_create(&plan->thread, NULL, S_thread, plan) == 0) {
         plan->threaded = true;
         plan->joined = false;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fonts.h"
 #include "layoutplan.h"
 #include "renderer.h"
 #include "strbuf.h"
@@ -165,10 +166,64 @@ START_TEST(layoutplan_shapes_ahead_with_the_same_bytes)
 }
 END_TEST
 
+/* A font's metrics are the same whichever font map, thread or order
+ * measured it first, with no approximate character width (fonts.c,
+ * S_metrics): Pango's own gave a font first measured inside another's
+ * sample text none, and the others one, which moved where line breaks
+ * are measured exactly. */
+START_TEST(font_metrics_do_not_depend_on_what_was_measured_first)
+{
+    pd_env env;
+    pd_env_init(&env);
+    pd_error err = {0};
+    pd_fonts *fonts = pd_fonts_new(env.fonts_dir, env.font_cache, &err);
+    ck_assert_msg(fonts != NULL, "%s", err.msg);
+    pd_fonts *twin = pd_fonts_new_twin(fonts);
+    ck_assert_ptr_nonnull(twin);
+    const char *faces[] = {"Noto Sans CJK SC Core 10.5", "Noto Sans Bold 9", "Noto Sans 16"};
+    PangoLanguage *langs[] = {pango_language_from_string("zh-CN"),
+                              pango_language_from_string("fr")};
+    for (size_t i = 0; i < 3; i++) {
+        PangoFontDescription *d = pango_font_description_from_string(faces[i]);
+        PangoFont *a =
+            pango_font_map_load_font(pango_context_get_font_map(pd_fonts_context(fonts, "zh-CN")),
+                                     pd_fonts_context(fonts, "zh-CN"), d);
+        PangoFont *b =
+            pango_font_map_load_font(pango_context_get_font_map(pd_fonts_context(twin, "fr")),
+                                     pd_fonts_context(twin, "fr"), d);
+        pango_font_description_free(d);
+        ck_assert(a && b && a != b);
+        PangoFont *same = pd_fonts_same_font(fonts, "zh-CN", b);
+        ck_assert_ptr_eq(same, a); /* the twin's font put back on the document's */
+        g_object_unref(same);
+        for (size_t l = 0; l < 2; l++) {
+            /* the first font measured in one order, the other in the other */
+            PangoFontMetrics *ma = pango_font_get_metrics(l ? b : a, langs[l]);
+            PangoFontMetrics *mb = pango_font_get_metrics(l ? a : b, langs[l]);
+            ck_assert_int_eq(pango_font_metrics_get_approximate_char_width(ma), 0);
+            ck_assert_int_eq(pango_font_metrics_get_approximate_digit_width(mb), 0);
+            ck_assert_int_gt(pango_font_metrics_get_height(ma), 0);
+            ck_assert_int_eq(pango_font_metrics_get_height(ma), pango_font_metrics_get_height(mb));
+            ck_assert_int_eq(pango_font_metrics_get_ascent(ma), pango_font_metrics_get_ascent(mb));
+            ck_assert_int_eq(pango_font_metrics_get_underline_position(ma),
+                             pango_font_metrics_get_underline_position(mb));
+            pango_font_metrics_unref(ma);
+            pango_font_metrics_unref(mb);
+        }
+        g_object_unref(a);
+        g_object_unref(b);
+    }
+    pd_fonts_free(twin);
+    pd_fonts_free(fonts);
+    pd_env_free(&env);
+}
+END_TEST
+
 TCase *pd_test_layoutplan_tcase(void)
 {
     TCase *tc = tcase_create("layoutplan");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, layoutplan_shapes_ahead_with_the_same_bytes);
+    tcase_add_test(tc, font_metrics_do_not_depend_on_what_was_measured_first);
     return tc;
 }
