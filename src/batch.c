@@ -1583,11 +1583,9 @@ static pd_renderer *S_warm(S_master *m)
         pd_error ignored = {0}; /* the job itself will say what is wrong */
         pd_layoutplan *plan = NULL;
         if (pd_renderer_load_fonts(r)) {
-            strbuf what = STRBUF_INIT;
-            strbuf_printf(&what, "%s|%s|%s|%s|%d|%s", job.template_name, job.lang,
-                          job.also ? job.also : "", m->opt->paper->name, job.large_print, "");
-            plan = pd_layoutplan_start(m->env->font_cache, what.data, pd_renderer_fonts(r), true);
-            strbuf_free(&what);
+            char *what = pd_job_describe(&warm, job.also);
+            plan = pd_layoutplan_start(m->env->font_cache, what, pd_renderer_fonts(r), true);
+            free(what);
             pd_renderer_set_layoutplan(r, plan);
         }
         if (job.also)

@@ -295,14 +295,12 @@ static int S_render(int argc, char **argv, const pd_env *env)
        (glyphwarm.h); after the fonts, which change the environment for a
        moment (fonts.c). If they cannot be made, the render says why. */
     if (pd_renderer_load_fonts(r)) {
-        strbuf what = STRBUF_INIT;
-        strbuf_printf(&what, "%s|%s|%s|%s|%d|%s", job.template_name, job.lang, also ? also : "",
-                      job.paper->name, job.large_print, job.clinic ? job.clinic : "");
-        warm = pd_glyphwarm_start(env->font_cache, what.data, true);
+        char *what = pd_job_describe(&job, also);
+        warm = pd_glyphwarm_start(env->font_cache, what, true);
         /* and the paragraphs it shaped, shaped from the last one back on a
            thread of their own (layoutplan.h) */
-        plan = pd_layoutplan_start(env->font_cache, what.data, pd_renderer_fonts(r), true);
-        strbuf_free(&what);
+        plan = pd_layoutplan_start(env->font_cache, what, pd_renderer_fonts(r), true);
+        free(what);
         pd_renderer_set_glyphwarm(r, warm);
         pd_renderer_set_layoutplan(r, plan);
     }

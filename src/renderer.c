@@ -200,6 +200,14 @@ void pd_renderer_set_glyphwarm(pd_renderer *r, pd_glyphwarm *w)
     r->warm = w;
 }
 
+char *pd_job_describe(const pd_job *job, const char *also)
+{
+    strbuf what = STRBUF_INIT;
+    strbuf_printf(&what, "%s|%s|%s|%s|%d|%s", job->template_name, job->lang, also ? also : "",
+                  job->paper->name, job->large_print, job->clinic ? job->clinic : "");
+    return strbuf_take(&what);
+}
+
 pd_fonts *pd_renderer_fonts(pd_renderer *r)
 {
     return r->fonts;

@@ -54,6 +54,12 @@ typedef struct pd_job {
                  sign on) */
 } pd_job;
 
+/* The document a job makes, named for what a fresh process keeps of it
+ * in the cache folder (glyphwarm.h, layoutplan.h): template, languages
+ * (also: the second one, or NULL), paper, print size and clinic profile,
+ * as the job gives them. The caller frees. */
+char *pd_job_describe(const pd_job *job, const char *also);
+
 typedef struct pd_job_result {
     strbuf bytes;
     size_t pages;
