@@ -327,7 +327,7 @@ memcheck: deps
 # tests/fuzz/corpus/NAME, after replaying the crashes found before
 # (tests/fuzz/regressions/NAME: each is a regression test). New corpus
 # entries go to build/fuzz-corpus, crashes to build/fuzz-crashes.
-FUZZERS      := template data jobs message pdf mo
+FUZZERS      := template data jobs message pdf mo plan
 FUZZ_SECONDS ?= 60
 FUZZ_OBJDIR  := $(BUILD)/obj-fuzz
 FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \

@@ -129,13 +129,14 @@ static double S_get_num(S_reader *r)
     return d;
 }
 
-/* A string, copied (NULL for none, or when the file is bad: see r->bad). */
+/* A string, copied (NULL for none, or when the file is bad: see r->bad):
+ * UTF-8 as Pango takes it, with no NUL. */
 static char *S_get_str(S_reader *r)
 {
     uint32_t n = S_get32(r);
     if (r->bad || n == S_NO_STRING)
         return NULL;
-    if ((size_t)(r->end - r->at) < n || memchr(r->at, 0, n)) {
+    if ((size_t)(r->end - r->at) < n || !g_utf8_validate((const char *)r->at, n, NULL)) {
         r->bad = true;
         return NULL;
     }
@@ -144,6 +145,26 @@ static char *S_get_str(S_reader *r)
     s[n] = '\0';
     r->at += n;
     return s;
+}
+
+/* Points no page reaches: a bound for widths read from a file. */
+#define S_MAX_POINTS 10000.0
+
+static bool S_in(double v, double lo, double hi)
+{
+    return v >= lo && v <= hi; /* false for NaN */
+}
+
+/* A language tag as pildoc makes them ("zh-CN"). */
+static bool S_tag_ok(const char *tag)
+{
+    size_t n = tag ? strlen(tag) : 0;
+    if (n == 0 || n > 35)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!g_ascii_isalnum(tag[i]) && tag[i] != '-' && tag[i] != '_')
+            return false;
+    return true;
 }
 
 static void S_planned_clear(S_planned *p)
@@ -165,8 +186,15 @@ static bool S_get_para(S_reader *r, S_planned *p)
     p->para.bold = (int)S_get32(r);
     p->para.flags = (int)S_get32(r);
     uint32_t n = S_get32(r);
-    /* each span takes at least 20 bytes of the file */
-    if (r->bad || !p->lang_tag || (size_t)(r->end - r->at) / 20 < n) {
+    /* each span takes at least 20 bytes of the file; numbers as the layout
+       makes them (a layout from a plan is used only when it matches the
+       paragraph asked for, but the thread must not shape nonsense) */
+    bool sane = S_tag_ok(p->lang_tag) && (!p->also_tag || S_tag_ok(p->also_tag)) &&
+                S_in(p->para.k, 0.5, 4) &&
+                (p->para.width == -1 || S_in(p->para.width, 1, S_MAX_POINTS)) &&
+                S_in(p->para.size, 1, 200) && (p->para.bold == 0 || p->para.bold == 1) &&
+                p->para.flags >= 0 && p->para.flags < 256;
+    if (r->bad || !sane || (size_t)(r->end - r->at) / 20 < n) {
         S_planned_clear(p);
         return false;
     }
@@ -175,7 +203,7 @@ static bool S_get_para(S_reader *r, S_planned *p)
         double em = S_get_num(r);
         uint32_t kind = S_get32(r);
         char *text = S_get_str(r);
-        if (!text || kind > PD_BLANK_ID || (style & PD_SPAN_VALUE)) {
+        if (!text || kind > PD_BLANK_ID || (style & PD_SPAN_VALUE) || !S_in(em, 0, S_MAX_POINTS)) {
             free(text);
             r->bad = true;
             break;
@@ -211,7 +239,15 @@ static void S_parse(pd_layoutplan *plan)
             break;
         plan->n_paras++;
     }
-    if (plan->n_paras < n || r.at != r.end) {
+    /* one document's paragraphs: all in its languages (and so at most two
+       Pango contexts for the thread to make) */
+    bool one_doc = true;
+    for (size_t i = 1; i < plan->n_paras && one_doc; i++) {
+        const S_planned *a = &plan->paras[0], *b = &plan->paras[i];
+        one_doc = strcmp(a->lang_tag, b->lang_tag) == 0 && !a->also_tag == !b->also_tag &&
+                  (!a->also_tag || strcmp(a->also_tag, b->also_tag) == 0);
+    }
+    if (plan->n_paras < n || r.at != r.end || !one_doc) {
         for (size_t i = 0; i < plan->n_paras; i++)
             S_planned_clear(&plan->paras[i]);
         plan->n_paras = 0;
@@ -394,6 +430,28 @@ pd_layoutplan *pd_layoutplan_start(const char *cache_dir, const char *what, pd_f
         plan->joined = false;
     }
     return plan;
+}
+
+size_t pd_layoutplan_parse(const unsigned char *payload, size_t len, pd_fonts *fonts,
+                           size_t max_shaped)
+{
+    pd_layoutplan plan = {0};
+    plan.read = (unsigned char *)payload; /* only read */
+    plan.read_len = len;
+    S_parse(&plan);
+    for (size_t i = 0; fonts && i < plan.n_paras && i < max_shaped; i++) {
+        const pd_para *para = &plan.paras[i].para;
+        PangoLayout *layout = pd_layout_para(pd_fonts_context(fonts, para->lang_tag), para);
+        if (layout)
+            g_object_unref(layout);
+    }
+    size_t n = plan.n_paras;
+    for (size_t i = 0; i < plan.n_paras; i++)
+        S_planned_clear(&plan.paras[i]);
+    if (plan.by_name)
+        g_hash_table_destroy(plan.by_name);
+    free(plan.paras);
+    return n;
 }
 
 const pd_layout_helper *pd_layoutplan_helper(pd_layoutplan *plan)

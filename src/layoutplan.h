@@ -69,4 +69,10 @@ void pd_layoutplan_wait(pd_layoutplan *plan);
 
 void pd_layoutplan_free(pd_layoutplan *plan);
 
+/* For tests and fuzzing: how many paragraphs a plan file's payload holds
+ * (0 when it is damaged in any way: then a render uses none of it); with
+ * fonts, the first max_shaped of them are shaped, as the thread would. */
+size_t pd_layoutplan_parse(const unsigned char *payload, size_t len, pd_fonts *fonts,
+                           size_t max_shaped);
+
 #endif

@@ -166,6 +166,68 @@ START_TEST(layoutplan_shapes_ahead_with_the_same_bytes)
 }
 END_TEST
 
+/* The file's whole payload (after diskcache's 87-byte head), malloc'd. */
+static unsigned char *S_payload(const char *dir, size_t *len)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    char path[512] = "";
+    for (struct dirent *e; (e = readdir(d));)
+        if (strncmp(e->d_name, "plan-", 5) == 0)
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    closedir(d);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    static unsigned char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    ck_assert_uint_gt(n, 87);
+    *len = n - 87;
+    unsigned char *p = malloc(*len);
+    memcpy(p, buf + 87, *len);
+    return p;
+}
+
+/* A plan file's payload is read whole or not at all: cut anywhere, a
+ * number out of range or not a number, text that is not UTF-8: nothing. */
+START_TEST(layoutplan_reads_a_whole_plan_or_nothing)
+{
+    setenv("SOURCE_DATE_EPOCH", "1767225600", 1);
+    const char *dir = S_cache();
+    pd_env env;
+    pd_env_init(&env);
+    strbuf pdf;
+    size_t planned, taken;
+    S_render(&env, dir, S_WHAT, "leaflet", "zh_CN", PLAN_THREAD, &pdf, &planned, &taken);
+    strbuf_free(&pdf);
+    size_t len;
+    unsigned char *p = S_payload(dir, &len);
+    size_t n = pd_layoutplan_parse(p, len, NULL, 0);
+    ck_assert_uint_gt(n, 100);
+    for (size_t cut = 0; cut < len; cut += 1 + cut / 3)
+        ck_assert_uint_eq(pd_layoutplan_parse(p, cut, NULL, 0), 0);
+    /* the first paragraph: count (4), "zh-CN" (4 + 5), no second language
+       (4), k (8), then its width (8) */
+    size_t width_at = 4 + 9 + 4 + 8;
+    unsigned char saved[8];
+    memcpy(saved, p + width_at, 8);
+    static const unsigned char nan[8] = {0x7f, 0xf8, 0, 0, 0, 0, 0, 0};
+    static const unsigned char huge[8] = {0x47, 0xef, 0xff, 0xff, 0xe0, 0, 0, 0}; /* 3.4e38 */
+    memcpy(p + width_at, nan, 8);
+    ck_assert_uint_eq(pd_layoutplan_parse(p, len, NULL, 0), 0);
+    memcpy(p + width_at, huge, 8);
+    ck_assert_uint_eq(pd_layoutplan_parse(p, len, NULL, 0), 0);
+    memcpy(p + width_at, saved, 8);
+    ck_assert_uint_eq(pd_layoutplan_parse(p, len, NULL, 0), n);
+    p[6] = 0xff; /* inside "zh-CN": not UTF-8 */
+    ck_assert_uint_eq(pd_layoutplan_parse(p, len, NULL, 0), 0);
+    free(p);
+    S_cache();
+    rmdir(dir);
+    pd_env_free(&env);
+}
+END_TEST
+
 /* A font's metrics are the same whichever font map, thread or order
  * measured it first, with no approximate character width (fonts.c,
  * S_metrics): Pango's own gave a font first measured inside another's
@@ -225,5 +287,6 @@ TCase *pd_test_layoutplan_tcase(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, layoutplan_shapes_ahead_with_the_same_bytes);
     tcase_add_test(tc, font_metrics_do_not_depend_on_what_was_measured_first);
+    tcase_add_test(tc, layoutplan_reads_a_whole_plan_or_nothing);
     return tc;
 }
