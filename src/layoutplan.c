@@ -36,7 +36,7 @@ struct pd_layoutplan {
     size_t read_len;
     S_planned *paras;
     size_t n_paras;
-    GHashTable *by_name; /* name -> 1 + index in paras */
+    GHashTable *by_name; /* name -> its first S_planned in paras */
     strbuf shaped;       /* the paragraphs this render used, as the file keeps them */
     GHashTable *seen;    /* their names */
     uint32_t n_shaped;
@@ -172,6 +172,7 @@ static void S_planned_clear(S_planned *p)
     pd_text_clear(&p->text);
     free(p->lang_tag);
     free(p->also_tag);
+    *p = (S_planned){0};
 }
 
 /* One paragraph back from the file; false when the file is bad. */
@@ -241,13 +242,14 @@ static void S_parse(pd_layoutplan *plan)
     }
     /* one document's paragraphs: all in its languages (and so at most two
        Pango contexts for the thread to make) */
-    bool one_doc = true;
+    bool one_doc = plan->n_paras == n;
     for (size_t i = 1; i < plan->n_paras && one_doc; i++) {
         const S_planned *a = &plan->paras[0], *b = &plan->paras[i];
-        one_doc = strcmp(a->lang_tag, b->lang_tag) == 0 && !a->also_tag == !b->also_tag &&
+        one_doc = a->lang_tag && b->lang_tag && strcmp(a->lang_tag, b->lang_tag) == 0 &&
+                  !a->also_tag == !b->also_tag &&
                   (!a->also_tag || strcmp(a->also_tag, b->also_tag) == 0);
     }
-    if (plan->n_paras < n || r.at != r.end || !one_doc) {
+    if (!one_doc || r.at != r.end) {
         for (size_t i = 0; i < plan->n_paras; i++)
             S_planned_clear(&plan->paras[i]);
         plan->n_paras = 0;
@@ -256,7 +258,7 @@ static void S_parse(pd_layoutplan *plan)
     plan->by_name = g_hash_table_new(g_str_hash, g_str_equal);
     for (size_t i = 0; i < plan->n_paras; i++)
         if (!g_hash_table_contains(plan->by_name, plan->paras[i].name))
-            g_hash_table_insert(plan->by_name, plan->paras[i].name, (gpointer)(i + 1));
+            g_hash_table_insert(plan->by_name, plan->paras[i].name, &plan->paras[i]);
 }
 
 /* ---- the thread ---- */
@@ -300,10 +302,15 @@ static void S_join(pd_layoutplan *plan)
     plan->joined = true;
 }
 
+/* A font of the thread's and the document's own that draws as it. */
+typedef struct S_pair {
+    PangoFont *theirs, *ours; /* a reference to each */
+} S_pair;
+
 /* Puts a layout the thread made on the document's fonts; false when a font
  * of it has no equal there (then the layout is not used). `pairs` holds
- * the fonts met so far, the thread's then the document's (n_pairs pairs). */
-static bool S_adopt(pd_layoutplan *plan, PangoLayout *layout, const char *lang, PangoFont ***pairs,
+ * the fonts met so far (n_pairs). */
+static bool S_adopt(pd_layoutplan *plan, PangoLayout *layout, const char *lang, S_pair **pairs,
                     size_t *n_pairs)
 {
     for (GSList *l = pango_layout_get_lines_readonly(layout); l; l = l->next) {
@@ -314,16 +321,14 @@ static bool S_adopt(pd_layoutplan *plan, PangoLayout *layout, const char *lang, 
             if (!theirs)
                 continue;
             for (size_t i = 0; i < *n_pairs && !ours; i++)
-                if ((*pairs)[2 * i] == theirs)
-                    ours = (*pairs)[2 * i + 1];
+                if ((*pairs)[i].theirs == theirs)
+                    ours = (*pairs)[i].ours;
             if (!ours) {
                 ours = pd_fonts_same_font(plan->fonts, lang, theirs);
                 if (!ours)
                     return false;
-                *pairs = xrealloc(*pairs, 2 * (*n_pairs + 1) * sizeof **pairs);
-                (*pairs)[2 * *n_pairs] = g_object_ref(theirs);
-                (*pairs)[2 * *n_pairs + 1] = ours; /* the reference made */
-                (*n_pairs)++;
+                *pairs = xrealloc(*pairs, (*n_pairs + 1) * sizeof **pairs);
+                (*pairs)[(*n_pairs)++] = (S_pair){g_object_ref(theirs), ours};
             }
             if (ours != theirs) {
                 run->item->analysis.font = g_object_ref(ours);
@@ -339,7 +344,7 @@ static void S_take_all(pd_layoutplan *plan)
 {
     S_join(plan);
 
-    PangoFont **pairs = NULL;
+    S_pair *pairs = NULL;
     size_t n_pairs = 0;
     for (size_t i = 0; i < plan->n_paras; i++) {
         PangoLayout *layout = plan->made[i];
@@ -353,8 +358,10 @@ static void S_take_all(pd_layoutplan *plan)
         }
         g_object_unref(layout);
     }
-    for (size_t i = 0; i < 2 * n_pairs; i++)
-        g_object_unref(pairs[i]);
+    for (size_t i = 0; i < n_pairs; i++) {
+        g_object_unref(pairs[i].theirs);
+        g_object_unref(pairs[i].ours);
+    }
     free(pairs);
 }
 
@@ -365,10 +372,10 @@ static PangoLayout *S_find(void *ctx, const char *name)
     pd_layoutplan *plan = ctx;
     if (!plan->threaded || !plan->by_name)
         return NULL;
-    size_t i = (size_t)g_hash_table_lookup(plan->by_name, name);
-    if (!i)
+    const S_planned *found = g_hash_table_lookup(plan->by_name, name);
+    if (!found)
         return NULL;
-    i--;
+    size_t i = (size_t)(found - plan->paras);
     pthread_mutex_lock(&plan->mu);
     unsigned char who = plan->who[i];
     if (who == FREE)
@@ -422,7 +429,7 @@ pd_layoutplan *pd_layoutplan_start(const char *cache_dir, const char *what, pd_f
     if (!thread || plan->n_paras == 0)
         return plan;
     plan->who = xcalloc(plan->n_paras, 1);
-    plan->made = xcalloc(plan->n_paras, sizeof *plan->made);
+    plan->made = xcalloc(plan->n_paras, sizeof(PangoLayout *));
     plan->next = plan->n_paras;
     pd_layout_para_ready();
     if (pthread_create(&plan->thread, NULL, S_thread, plan) == 0) {
