@@ -20,6 +20,7 @@
 #include "renderer.h"
 #include "strbuf.h"
 #include "template.h"
+#include "testdir.h"
 #include "vars.h"
 
 TCase *pd_test_glyphwarm_tcase(void);
@@ -29,20 +30,7 @@ TCase *pd_test_glyphwarm_tcase(void);
 /* A cache folder of its own, emptied. */
 static const char *S_cache(void)
 {
-    static char dir[64];
-    snprintf(dir, sizeof dir, "/tmp/pildoc-glyphwarm-%ld", (long)getpid());
-    mkdir(dir, 0700);
-    DIR *d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
-    for (struct dirent *e; (e = readdir(d));) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    return dir;
+    return pd_test_dir("glyphwarm");
 }
 
 /* The path of the one warm-*.glyphs file in dir ("" when there is none). */

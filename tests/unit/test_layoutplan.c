@@ -15,6 +15,7 @@
 #include "layoutplan.h"
 #include "renderer.h"
 #include "strbuf.h"
+#include "testdir.h"
 
 TCase *pd_test_layoutplan_tcase(void);
 
@@ -23,20 +24,7 @@ TCase *pd_test_layoutplan_tcase(void);
 /* A cache folder of its own, emptied. */
 static const char *S_cache(void)
 {
-    static char dir[64];
-    snprintf(dir, sizeof dir, "/tmp/pildoc-layoutplan-%ld", (long)getpid());
-    mkdir(dir, 0700);
-    DIR *d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
-    for (struct dirent *e; (e = readdir(d));) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    return dir;
+    return pd_test_dir("layoutplan");
 }
 
 static size_t S_plan_files(const char *dir)
