@@ -1522,6 +1522,35 @@ static bool S_likely_kept(S_master *m, const pd_jobspec *job)
  * an earlier run wrote are passed over: a resumed run that keeps every job
  * warms nothing. Forking is safe only from a process with one thread:
  * otherwise no renderer is kept. */
+/* The warm-up render of a job's document, as a worker's job without values
+ * would ask for it. */
+static pd_job S_warm_job(const S_master *m, const pd_jobspec *job)
+{
+    return (pd_job){.template_name = job->template_name,
+                    .lang = job->lang,
+                    .paper = m->opt->paper,
+                    .strict = 0,
+                    .values = NULL,
+                    .format = PD_FORMAT_PDF,
+                    .page = 1,
+                    .dpi = 100,
+                    .large_print = job->large_print,
+                    .plain = m->opt->plain};
+}
+
+/* The layout plan of a warm-up document (layoutplan.h): its thread starts
+ * shaping at once, while the document before it is still being rendered. */
+static pd_layoutplan *S_warm_plan(const S_master *m, pd_renderer *r, const pd_jobspec *job)
+{
+    if (!pd_renderer_load_fonts(r))
+        return NULL;
+    pd_job warm = S_warm_job(m, job);
+    char *what = pd_job_describe(&warm, job->also);
+    pd_layoutplan *plan = pd_layoutplan_start(m->env->font_cache, what, pd_renderer_fonts(r), true);
+    free(what);
+    return plan;
+}
+
 static pd_renderer *S_warm(S_master *m)
 {
     struct stat st;
@@ -1532,10 +1561,10 @@ static pd_renderer *S_warm(S_master *m)
     pd_jobsrc *src = r ? pd_jobsrc_open(m->opt->jobs_file, m->schema, &err) : NULL;
     /* the font sets and the templates met: "F:families" and "T:name" */
     char *seen[2 * WARM_MAX];
-    size_t n_seen = 0, n_warmed = 0;
-    pd_jobspec job;
+    size_t n_seen = 0, n_warm = 0;
+    pd_jobspec warm[WARM_MAX], job;
     for (size_t scanned = 0;
-         src && n_warmed < WARM_MAX && scanned < WARM_SCAN && pd_jobsrc_next(src, &job, &err) == 1;
+         src && n_warm < WARM_MAX && scanned < WARM_SCAN && pd_jobsrc_next(src, &job, &err) == 1;
          scanned++) {
         /* no clinic profile: the base a worker lays out for a job with
            values (renderer.c, S_set_base) has no clinic logo, the document
@@ -1556,54 +1585,44 @@ static pd_renderer *S_warm(S_master *m)
             new_fonts &= strcmp(seen[i], fonts.data) != 0;
             new_template &= strcmp(seen[i], tpl.data) != 0;
         }
-        if (!new_fonts && !new_template) {
-            strbuf_free(&fonts);
-            strbuf_free(&tpl);
-            pd_jobspec_clear(&job);
-            continue;
-        }
         if (new_fonts)
             seen[n_seen++] = strbuf_take(&fonts);
         if (new_template)
             seen[n_seen++] = strbuf_take(&tpl);
         strbuf_free(&fonts);
         strbuf_free(&tpl);
-        n_warmed++;
-        pd_job warm = {.template_name = job.template_name,
-                       .lang = job.lang,
-                       .paper = m->opt->paper,
-                       .strict = 0,
-                       .values = NULL,
-                       .format = PD_FORMAT_PDF,
-                       .page = 1,
-                       .dpi = 100,
-                       .large_print = job.large_print,
-                       .plain = m->opt->plain};
-        pd_job_result res = {0};
-        pd_error ignored = {0}; /* the job itself will say what is wrong */
-        pd_layoutplan *plan = NULL;
-        if (pd_renderer_load_fonts(r)) {
-            char *what = pd_job_describe(&warm, job.also);
-            plan = pd_layoutplan_start(m->env->font_cache, what, pd_renderer_fonts(r), true);
-            free(what);
-            pd_renderer_set_layoutplan(r, plan);
-        }
-        if (job.also)
-            pd_renderer_render_also(r, &warm, job.also, &res, &ignored);
+        if (new_fonts || new_template)
+            warm[n_warm++] = job; /* kept: cleared below */
         else
-            pd_renderer_render(r, &warm, &res, &ignored);
-        pd_renderer_set_layoutplan(r, NULL);
-        pd_layoutplan_free(plan); /* joins its thread: one thread again before forking */
-        pd_job_result_free(&res);
-        /* every worker has this one: S_pick sends its jobs anywhere */
-        uint64_t *all = xmalloc(sizeof *all);
-        *all = ~(uint64_t)0;
-        g_hash_table_replace(m->laid_out, S_affinity_key(&job, ""), all);
-        pd_jobspec_clear(&job);
+            pd_jobspec_clear(&job);
     }
     for (size_t i = 0; i < n_seen; i++)
         free(seen[i]);
     pd_jobsrc_close(src);
+    /* each document with its layout plan, the next one's thread started
+       before it: at most two such threads beside this one */
+    pd_layoutplan *plan = n_warm ? S_warm_plan(m, r, &warm[0]) : NULL;
+    for (size_t i = 0; i < n_warm; i++) {
+        pd_layoutplan *next = i + 1 < n_warm ? S_warm_plan(m, r, &warm[i + 1]) : NULL;
+        pd_job job_i = S_warm_job(m, &warm[i]);
+        pd_job_result res = {0};
+        pd_error ignored = {0}; /* the job itself will say what is wrong */
+        pd_renderer_set_layoutplan(r, plan);
+        if (warm[i].also)
+            pd_renderer_render_also(r, &job_i, warm[i].also, &res, &ignored);
+        else
+            pd_renderer_render(r, &job_i, &res, &ignored);
+        pd_renderer_set_layoutplan(r, NULL);
+        pd_layoutplan_free(plan); /* joins its thread */
+        plan = next;
+        pd_job_result_free(&res);
+        /* every worker has this one: S_pick sends its jobs anywhere */
+        uint64_t *all = xmalloc(sizeof *all);
+        *all = ~(uint64_t)0;
+        g_hash_table_replace(m->laid_out, S_affinity_key(&warm[i], ""), all);
+        pd_jobspec_clear(&warm[i]);
+    }
+    /* every plan's thread joined: one thread again before forking */
     if (r && S_threads() != 1) {
         pd_renderer_free(r);
         r = NULL;
