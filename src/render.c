@@ -202,6 +202,56 @@ typedef struct S_line_entry {
  * which the layout cache holds). */
 #define LINE_CACHE_MAX_BYTES (4u << 20)
 
+/* The glyphs a laid-out line draws, per face (S_collect): a document's
+ * glyph sets are gathered from these instead of walking every glyph of
+ * every line, most of them lines of the worker's layout cache met in
+ * earlier documents. Faces in the order the line first draws from them,
+ * each with the first of its fonts the line uses; glyph ids (16 bits in
+ * OpenType) each once, ascending. A line's entry is made the second time
+ * it is met (a patient's values are in lines met once), and kept with its
+ * layout (S_layout_usage): freed when the layout cache lets the layout go. */
+typedef struct S_line_usage_face {
+    hb_face_t *face;
+    PangoFont *font; /* the line's reference keeps it */
+    uint32_t at, n;  /* in the entry's gids */
+} S_line_usage_face;
+
+typedef struct S_line_usage {
+    PangoLayoutLine *line; /* a reference: no other line takes its address */
+    size_t n_faces;
+    S_line_usage_face *faces;
+    uint16_t *gids;
+} S_line_usage;
+
+static void S_line_usage_free(S_line_usage *u)
+{
+    if (!u)
+        return;
+    if (u->line)
+        pango_layout_line_unref(u->line);
+    free(u->faces);
+    free(u->gids);
+    free(u);
+}
+
+/* The lines of one layout met so far (data of the layout object, freed
+ * with it), each with its entry, or NULL when met once. */
+typedef struct S_layout_usage {
+    size_t n, last; /* last: where the last line looked up is (lines come in order) */
+    PangoLayoutLine **lines;
+    S_line_usage **entries;
+} S_layout_usage;
+
+static void S_layout_usage_free(gpointer p)
+{
+    S_layout_usage *lu = p;
+    for (size_t i = 0; i < lu->n; i++)
+        S_line_usage_free(lu->entries[i]);
+    free(lu->lines);
+    free(lu->entries);
+    free(lu);
+}
+
 static void S_line_entries_free(gpointer p)
 {
     for (S_line_entry *e = p, *next; e; e = next) {
@@ -233,6 +283,8 @@ struct pd_pdf_cache {
     GHashTable *lines;       /* PangoLayoutLine * -> S_line_entry * (a list), see S_paint_cached */
     size_t line_bytes;
     size_t line_hits, line_misses;
+    GQuark usage; /* layouts' S_layout_usage (S_collect) */
+    size_t usage_hits, usage_walks;
 };
 
 /* The identity of a stream's bytes: zlib's crc32 is several times faster
@@ -274,6 +326,7 @@ pd_pdf_cache *pd_pdf_cache_new(void)
                                        (GDestroyNotify)g_bytes_unref);
     c->seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     c->lines = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, S_line_entries_free);
+    c->usage = g_quark_from_static_string("pildoc-line-usage");
     return c;
 }
 
@@ -329,6 +382,12 @@ void pd_pdf_cache_line_stats(const pd_pdf_cache *c, size_t *hits, size_t *misses
     *misses = c->line_misses;
 }
 
+void pd_pdf_cache_usage_stats(const pd_pdf_cache *c, size_t *hits, size_t *walks)
+{
+    *hits = c->usage_hits;
+    *walks = c->usage_walks;
+}
+
 void pd_pdf_cache_stream_stats(const pd_pdf_cache *c, size_t *hits, size_t *misses)
 {
     *hits = c->stream_hits;
@@ -366,9 +425,8 @@ typedef struct S_usage {
     size_t n;
 } S_usage;
 
-static S_used *S_usage_face(S_usage *u, PangoFont *font)
+static S_used *S_usage_face_of(S_usage *u, hb_face_t *face, PangoFont *font)
 {
-    hb_face_t *face = S_face_of(font);
     for (size_t i = 0; i < u->n; i++)
         if (u->faces[i].face == face)
             return &u->faces[i];
@@ -380,6 +438,11 @@ static S_used *S_usage_face(S_usage *u, PangoFont *font)
     f->n_bits = hb_face_get_glyph_count(face);
     f->bits = xcalloc(f->n_bits / 64 + 1, sizeof *f->bits);
     return f;
+}
+
+static S_used *S_usage_face(S_usage *u, PangoFont *font)
+{
+    return S_usage_face_of(u, S_face_of(font), font);
 }
 
 static void S_used_add(S_used *f, hb_codepoint_t g)
@@ -422,29 +485,149 @@ static bool S_ends_in_space(PangoLayoutLine *line)
     return S_trailing_space(line) >= 0;
 }
 
-static void S_collect(const pd_pages *pages, S_usage *u)
+/* The glyphs line draws, in the order S_collect meets them, into u. */
+static void S_collect_line(PangoLayoutLine *line, S_usage *u)
+{
+    for (GSList *r = line->runs; r; r = r->next) {
+        PangoGlyphItem *run = r->data;
+        S_used *f = NULL;
+        hb_codepoint_t space;
+        if (!r->next && S_ends_in_space(line) &&
+            hb_font_get_nominal_glyph(pango_font_get_hb_font(run->item->analysis.font), ' ',
+                                      &space))
+            S_used_add((f = S_usage_face(u, run->item->analysis.font)), space);
+        for (int g = 0; g < run->glyphs->num_glyphs; g++) {
+            PangoGlyph gl = run->glyphs->glyphs[g].glyph;
+            if (!S_drawable(gl))
+                continue;
+            if (!f)
+                f = S_usage_face(u, run->item->analysis.font);
+            S_used_add(f, gl);
+        }
+    }
+}
+
+/* Sorts keys ascending: insertion sort, a line holds some dozens. */
+static void S_sort_keys(uint32_t *k, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        uint32_t v = k[i];
+        size_t j = i;
+        for (; j > 0 && k[j - 1] > v; j--)
+            k[j] = k[j - 1];
+        k[j] = v;
+    }
+}
+
+/* The usage entry of line, walked as S_collect_line walks it; NULL for a
+ * glyph id above 16 bits. */
+static S_line_usage *S_line_usage_new(PangoLayoutLine *line)
+{
+    size_t n = 0, cap = 0, n_faces = 0;
+    uint32_t *all = NULL; /* face index << 16 | glyph id */
+    S_line_usage_face *faces = NULL;
+    bool ok = true;
+    for (GSList *r = line->runs; r; r = r->next) {
+        PangoGlyphItem *run = r->data;
+        PangoFont *font = run->item->analysis.font;
+        hb_codepoint_t space = 0;
+        bool with_space = !r->next && S_ends_in_space(line) &&
+                          hb_font_get_nominal_glyph(pango_font_get_hb_font(font), ' ', &space);
+        size_t face = SIZE_MAX;
+        for (int g = -1; g < run->glyphs->num_glyphs; g++) {
+            PangoGlyph gl = g < 0 ? space : run->glyphs->glyphs[g].glyph;
+            if (g < 0 ? !with_space : !S_drawable(gl))
+                continue;
+            if (face == SIZE_MAX) {
+                hb_face_t *f = S_face_of(font);
+                for (face = 0; face < n_faces && faces[face].face != f; face++)
+                    ;
+                if (face == n_faces) {
+                    faces = xrealloc(faces, (n_faces + 1) * sizeof *faces);
+                    faces[n_faces++] = (S_line_usage_face){f, font, 0, 0};
+                }
+            }
+            ok &= gl <= UINT16_MAX && face <= UINT16_MAX;
+            if (n == cap) {
+                cap = cap ? 2 * cap : 64;
+                all = xrealloc(all, cap * sizeof *all);
+            }
+            all[n++] = (uint32_t)face << 16 | (gl & 0xffff);
+        }
+    }
+    S_sort_keys(all, n);
+    S_line_usage *e = xcalloc(1, sizeof *e);
+    e->n_faces = n_faces;
+    e->faces = faces;
+    e->gids = xmalloc((n + 1) * sizeof *e->gids);
+    uint32_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && all[i] == all[i - 1])
+            continue;
+        uint32_t face = all[i] >> 16;
+        if (!i || face != all[i - 1] >> 16)
+            faces[face].at = k;
+        faces[face].n++;
+        e->gids[k++] = (uint16_t)(all[i] & 0xffff);
+    }
+    free(all);
+    if (!ok) {
+        S_line_usage_free(e);
+        return NULL;
+    }
+    e->line = pango_layout_line_ref(line);
+    return e;
+}
+
+/* The line's usage entry, kept with its layout from the second time the
+ * line is met; NULL the first time, for a line without a layout, or for a
+ * glyph id above 16 bits (then the caller walks the line). */
+static const S_line_usage *S_line_usage_of(pd_pdf_cache *c, PangoLayoutLine *line)
+{
+    if (!line->layout)
+        return NULL;
+    S_layout_usage *lu = g_object_get_qdata(G_OBJECT(line->layout), c->usage);
+    if (!lu) {
+        lu = xcalloc(1, sizeof *lu);
+        g_object_set_qdata_full(G_OBJECT(line->layout), c->usage, lu, S_layout_usage_free);
+    }
+    for (size_t k = 0; k < lu->n; k++) {
+        size_t i = (lu->last + k) % lu->n;
+        if (lu->lines[i] == line) {
+            lu->last = i + 1;
+            if (!lu->entries[i])
+                lu->entries[i] = S_line_usage_new(line);
+            return lu->entries[i];
+        }
+    }
+    lu->lines = xrealloc(lu->lines, (lu->n + 1) * sizeof *lu->lines);
+    lu->entries = xrealloc(lu->entries, (lu->n + 1) * sizeof *lu->entries);
+    lu->lines[lu->n] = line;
+    lu->entries[lu->n++] = NULL;
+    return NULL;
+}
+
+/* Each face's glyphs in the pages, faces in order of first use. With a
+ * cache, from its lines' usage entries. */
+static void S_collect(const pd_pages *pages, S_usage *u, pd_pdf_cache *cache)
 {
     for (size_t p = 0; p < pages->n_pages; p++)
         for (size_t i = 0; i < pages->pages[p].n_items; i++) {
             const pd_item *it = &pages->pages[p].items[i];
             if (it->kind != PD_ITEM_LINE || !it->line)
                 continue;
-            for (GSList *r = it->line->runs; r; r = r->next) {
-                PangoGlyphItem *run = r->data;
-                S_used *f = NULL;
-                hb_codepoint_t space;
-                if (!r->next && S_ends_in_space(it->line) &&
-                    hb_font_get_nominal_glyph(pango_font_get_hb_font(run->item->analysis.font), ' ',
-                                              &space))
-                    S_used_add((f = S_usage_face(u, run->item->analysis.font)), space);
-                for (int g = 0; g < run->glyphs->num_glyphs; g++) {
-                    PangoGlyph gl = run->glyphs->glyphs[g].glyph;
-                    if (!S_drawable(gl))
-                        continue;
-                    if (!f)
-                        f = S_usage_face(u, run->item->analysis.font);
-                    S_used_add(f, gl);
-                }
+            const S_line_usage *e = cache ? S_line_usage_of(cache, it->line) : NULL;
+            if (cache)
+                ++*(e ? &cache->usage_hits : &cache->usage_walks);
+            if (!e) {
+                S_collect_line(it->line, u);
+                continue;
+            }
+            for (size_t k = 0; k < e->n_faces; k++) {
+                const S_line_usage_face *lf = &e->faces[k];
+                S_used *f = S_usage_face_of(u, lf->face, lf->font);
+                for (uint32_t g = lf->at; g < lf->at + lf->n; g++)
+                    S_used_add(f, e->gids[g]);
             }
         }
 }
@@ -455,7 +638,7 @@ void pd_pdf_cache_set_base(pd_pdf_cache *c, const char *key, const pd_pages *bla
         return;
     S_usage u = {0};
     if (blank)
-        S_collect(blank, &u);
+        S_collect(blank, &u, NULL);
     c->bases = xrealloc(c->bases, (c->n_bases + 1) * sizeof *c->bases);
     S_base_set *b = &c->bases[c->n_bases++];
     b->key = xstrdup(key);
@@ -1817,7 +2000,7 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
         }
     }
     S_usage u = {0};
-    S_collect(pages, &u);
+    S_collect(pages, &u, cache);
     bool ok = S_make_fonts(&d, &u, S_find_base(cache, base_key), err);
     S_usage_free(&u);
     if (!ok) {

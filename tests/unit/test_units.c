@@ -708,6 +708,80 @@ START_TEST(pdf_line_cache_gives_fresh_bytes)
 }
 END_TEST
 
+/* The fonts of a PDF are made from the glyphs its lines draw, taken from
+ * the record kept with each line's layout once the line was met before
+ * (render.c, S_collect): the same files as from layouts met for the first
+ * time, in either order of two documents sharing lines (the Chinese face
+ * first in one), and after the layouts are made again (the records go
+ * with their layouts: new lines, perhaps at the old lines' addresses, are
+ * walked). */
+START_TEST(pdf_line_usage_gives_fresh_bytes)
+{
+    static const char a_body[] =
+        "<p>Ketamine can cause dizziness, nausea and vivid dreams; tell the nurse at once if "
+        "you feel unwell during the infusion.</p>\n<h2>Risks and <b>benefits</b></h2>\n";
+    /* two faces first met in one line: the Chinese one, then the italic */
+    static const char b_body[] =
+        "<p>\xe5\xa6\x82 <i>Zo\xc3\xab</i> at once</p>\n<h2>Risks and <b>benefits</b></h2>\n"
+        "<p>Ketamine can cause dizziness, nausea and vivid dreams; tell the nurse at once if "
+        "you feel unwell during the infusion.</p>\n";
+    pd_error err = {0};
+    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z", false, false};
+    /* the references: layouts of their own (fonts of their own: no layout
+       shared), each line met once */
+    strbuf ref_a = STRBUF_INIT, ref_b = STRBUF_INIT;
+    pd_fonts *fonts = NULL;
+    const char *bodies[2] = {a_body, b_body};
+    strbuf *refs[2] = {&ref_a, &ref_b};
+    size_t hits = 0, walks = 0;
+    for (int i = 0; i < 2; i++) {
+        fonts = pd_fonts_new("fonts", "build/fontcache", &err);
+        ck_assert_msg(fonts != NULL, "%s", err.msg);
+        pd_pages *p = S_layout_with_fonts(bodies[i], "en", fonts);
+        pd_pdf_cache *fresh = pd_pdf_cache_new();
+        ck_assert_msg(pd_render_pdf(p, &info, fresh, NULL, refs[i], &err), "%s", err.msg);
+        pd_pdf_cache_usage_stats(fresh, &hits, &walks);
+        ck_assert_uint_eq(hits, 0);
+        ck_assert_uint_gt(walks, 0);
+        pd_pdf_cache_free(fresh);
+        pd_pages_free(p);
+        pd_fonts_free(fonts);
+    }
+
+    pd_pdf_cache *cache = pd_pdf_cache_new();
+    size_t hits_before = 0, walks_before = 0;
+    for (int round = 0; round < 2; round++) {
+        fonts = pd_fonts_new("fonts", "build/fontcache", &err);
+        ck_assert_msg(fonts != NULL, "%s", err.msg);
+        pd_pages *a = S_layout_with_fonts(a_body, "en", fonts);
+        pd_pages *b = S_layout_with_fonts(b_body, "en", fonts);
+        const pd_pages *order[] = {a, b, a, b, b};
+        const strbuf *want[] = {&ref_a, &ref_b, &ref_a, &ref_b, &ref_b};
+        for (int i = 0; i < 5; i++) {
+            strbuf pdf = STRBUF_INIT;
+            ck_assert_msg(pd_render_pdf(order[i], &info, cache, NULL, &pdf, &err), "%s", err.msg);
+            ck_assert_msg(pdf.len == want[i]->len && memcmp(pdf.data, want[i]->data, pdf.len) == 0,
+                          "round %d, document %d differs from a fresh render", round, i);
+            strbuf_free(&pdf);
+            pd_pdf_cache_usage_stats(cache, &hits, &walks);
+            if (i == 0) /* new layouts: every line walked */
+                ck_assert_uint_eq(hits, hits_before);
+        }
+        /* the lines met again came from their records */
+        ck_assert_uint_gt(hits, hits_before);
+        ck_assert_uint_gt(walks, walks_before);
+        hits_before = hits;
+        walks_before = walks;
+        pd_pages_free(a);
+        pd_pages_free(b);
+        pd_fonts_free(fonts);
+    }
+    pd_pdf_cache_free(cache);
+    strbuf_free(&ref_a);
+    strbuf_free(&ref_b);
+}
+END_TEST
+
 /* A page's content stream is deflated the first two times it is met and
  * kept the second time; from the third document on it comes from the
  * cache, in the bytes a fresh render writes. */
@@ -1123,6 +1197,7 @@ static Suite *S_suite(void)
     tcase_add_test(tc, fonts_layout_cache_bounded_in_bytes);
     tcase_add_test(tc, fonts_value_layouts_kept_apart);
     tcase_add_test(tc, pdf_line_cache_gives_fresh_bytes);
+    tcase_add_test(tc, pdf_line_usage_gives_fresh_bytes);
     tcase_add_test(tc, pdf_stream_cache_gives_fresh_bytes);
     tcase_add_test(tc, vars_check_names_and_choices);
     tcase_add_test(tc, data_files_give_dotted_names);
