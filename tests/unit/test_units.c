@@ -455,6 +455,62 @@ START_TEST(bind_conditions_and_literal_values)
 }
 END_TEST
 
+/* A message is walked once per language into the steps that make its
+ * spans (bind.c, S_compile) and replayed for each document: nested bold
+ * and italic, a line break, a variable (each document's own value) and a
+ * number printed in the language, the same spans with the worker's cache
+ * as without it. */
+START_TEST(bind_cached_messages_give_the_same_spans)
+{
+    pd_schema *schema = S_schema();
+    pd_error err = {0};
+    pd_template *t = S_load("<p>A <b>bold <i>both</i></b><br/>line <var name=\"clinic.name\"/> "
+                            "<num value=\"69\" style=\"percent\"/> end</p>",
+                            schema, &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    pd_bind_cache *cache = pd_bind_cache_new();
+    static const char *const names[3] = {NULL, "Clinique A", "Clinique B"};
+    for (int i = 0; i < 3; i++) {
+        pd_values v;
+        pd_values_init(&v);
+        if (names[i])
+            ck_assert(pd_values_set(&v, schema, "clinic.name", names[i], "test", 0, &err));
+        pd_doc *fresh = pd_bind(t, schema, &v, S_lang("fr"), NULL, NULL, &err);
+        ck_assert_msg(fresh != NULL, "%s", err.msg);
+        pd_doc *cached = pd_bind(t, schema, &v, S_lang("fr"), cache, NULL, &err);
+        ck_assert_msg(cached != NULL, "%s", err.msg);
+        const pd_text *a = &fresh->blocks[0].text, *b = &cached->blocks[0].text;
+        ck_assert_uint_eq(a->n_spans, 7);
+        ck_assert_uint_eq(b->n_spans, a->n_spans);
+        for (size_t k = 0; k < a->n_spans; k++) {
+            ck_assert_str_eq(a->spans[k].text, b->spans[k].text);
+            ck_assert_uint_eq(a->spans[k].style, b->spans[k].style);
+            ck_assert_int_eq(a->spans[k].origin.line, b->spans[k].origin.line);
+        }
+        ck_assert_str_eq(b->spans[0].text, "A ");
+        ck_assert_uint_eq(b->spans[1].style, PD_SPAN_BOLD);
+        ck_assert_str_eq(b->spans[1].text, "bold ");
+        ck_assert_uint_eq(b->spans[2].style, PD_SPAN_BOLD | PD_SPAN_ITALIC);
+        ck_assert_str_eq(b->spans[2].text, "both");
+        ck_assert_uint_eq(b->spans[3].style, PD_SPAN_BREAK);
+        ck_assert_str_eq(b->spans[4].text, "line ");
+        if (names[i]) {
+            ck_assert_str_eq(b->spans[5].text, names[i]);
+            ck_assert_uint_eq(b->spans[5].style, PD_SPAN_VALUE);
+        } else {
+            ck_assert(b->spans[5].style & PD_SPAN_BLANK);
+        }
+        ck_assert_str_eq(b->spans[6].text, " 69\xe2\x80\xaf% end");
+        pd_doc_free(fresh);
+        pd_doc_free(cached);
+        pd_values_free(&v);
+    }
+    pd_bind_cache_free(cache);
+    pd_template_free(t);
+    pd_schema_free(schema);
+}
+END_TEST
+
 /* ---- layout ------------------------------------------------------------------------ */
 /* A body laid out with the caller's fonts (whose layout cache shares
  * lines between documents, as in a batch worker). */
@@ -1206,6 +1262,7 @@ static Suite *S_suite(void)
     tcase_add_test(tc, message_placeholders_are_checked);
     tcase_add_test(tc, template_reports_unknown_variable_with_line);
     tcase_add_test(tc, bind_conditions_and_literal_values);
+    tcase_add_test(tc, bind_cached_messages_give_the_same_spans);
     tcase_add_test(tc, layout_keeps_headings_with_text_and_avoids_widows);
     tcase_add_test(tc, layout_repeats_table_header);
     tcase_add_test(tc, layout_refuses_missing_glyph);
