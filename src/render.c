@@ -236,19 +236,22 @@ static void S_line_usage_free(S_line_usage *u)
 
 /* The lines of one layout met so far (data of the layout object, freed
  * with it), each with its entry, or NULL when met once. */
+typedef struct S_layout_line {
+    PangoLayoutLine *line;
+    S_line_usage *entry;
+} S_layout_line;
+
 typedef struct S_layout_usage {
     size_t n, last; /* last: where the last line looked up is (lines come in order) */
-    PangoLayoutLine **lines;
-    S_line_usage **entries;
+    S_layout_line *lines;
 } S_layout_usage;
 
 static void S_layout_usage_free(gpointer p)
 {
     S_layout_usage *lu = p;
     for (size_t i = 0; i < lu->n; i++)
-        S_line_usage_free(lu->entries[i]);
+        S_line_usage_free(lu->lines[i].entry);
     free(lu->lines);
-    free(lu->entries);
     free(lu);
 }
 
@@ -593,17 +596,15 @@ static const S_line_usage *S_line_usage_of(pd_pdf_cache *c, PangoLayoutLine *lin
     }
     for (size_t k = 0; k < lu->n; k++) {
         size_t i = (lu->last + k) % lu->n;
-        if (lu->lines[i] == line) {
+        if (lu->lines[i].line == line) {
             lu->last = i + 1;
-            if (!lu->entries[i])
-                lu->entries[i] = S_line_usage_new(line);
-            return lu->entries[i];
+            if (!lu->lines[i].entry)
+                lu->lines[i].entry = S_line_usage_new(line);
+            return lu->lines[i].entry;
         }
     }
     lu->lines = xrealloc(lu->lines, (lu->n + 1) * sizeof *lu->lines);
-    lu->entries = xrealloc(lu->entries, (lu->n + 1) * sizeof *lu->entries);
-    lu->lines[lu->n] = line;
-    lu->entries[lu->n++] = NULL;
+    lu->lines[lu->n++] = (S_layout_line){line, NULL};
     return NULL;
 }
 
@@ -681,11 +682,25 @@ typedef struct S_font {
 
 /* What painting needs of each glyph the document uses: looked up once. */
 typedef struct S_glyph {
-    int font;      /* index into S_doc.fonts */
-    uint32_t code; /* in that font */
-    double width;  /* 1/1000 em, as in its /W */
-    char *text;    /* of a one-glyph cluster it shows, for ToUnicode; or NULL */
+    int font;        /* index into S_doc.fonts */
+    uint32_t code;   /* in that font */
+    double width;    /* 1/1000 em, as in its /W */
+    char *text;      /* of a one-glyph cluster it shows, for ToUnicode; or NULL */
+    size_t text_len; /* strlen(text) */
 } S_glyph;
+
+static void S_glyph_set_text(S_glyph *g, const char *text, size_t len)
+{
+    g->text = g_strndup(text, (gsize)len);
+    g->text_len = strlen(g->text);
+}
+
+/* Whether g's text is not the len bytes at text (or g has none): the
+ * cluster then carries its text as /ActualText. */
+static bool S_glyph_text_differs(const S_glyph *g, const char *text, size_t len)
+{
+    return !g->text || g->text_len != len || memcmp(g->text, text, len) != 0;
+}
 
 /* A face's glyphs in a document, by glyph id: open addressing, looked up
  * for every glyph painted (GHashTable's calls were 5 % of a batch). */
@@ -1054,9 +1069,8 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
            drop long ToUnicode entries */
         bool settable = g_utf8_strlen(text, len) <= 4;
         if (g0 && !g0->text && settable)
-            g0->text = g_strndup(text, (gsize)len);
-        const char *known = g0 ? g0->text : NULL;
-        actual = !known || strncmp(known, text, (size_t)len) != 0 || known[len] != '\0';
+            S_glyph_set_text(g0, text, (size_t)len);
+        actual = !g0 || S_glyph_text_differs(g0, text, (size_t)len);
         if (g0 && t->rec)
             S_rec_text(t->rec, d, g0->font, run->glyphs->glyphs[first].glyph, text, (size_t)len,
                        false, settable, actual);
@@ -1066,7 +1080,7 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
     if (!drawn && t->trail_at == text && t->space) {
         S_glyph *sg = S_glyph_at(glyphs, t->space, false);
         if (sg && !sg->text)
-            sg->text = g_strdup(" ");
+            S_glyph_set_text(sg, " ", 1);
         if (sg && t->rec)
             S_rec_text(t->rec, d, sg->font, t->space, " ", 1, true, true, false);
         space.glyph = sg ? t->space : 0;
@@ -1254,12 +1268,12 @@ static bool S_paint_cached(S_doc *d, strbuf *c, const pd_item *it, bool tagged)
             return false;
         if (x->space) {
             if (!g->text)
-                g->text = g_strdup(" ");
+                S_glyph_set_text(g, " ", 1);
             continue;
         }
         if (!g->text && x->settable)
-            g->text = g_strndup(text, x->len);
-        bool actual = !g->text || strncmp(g->text, text, x->len) != 0 || g->text[x->len] != '\0';
+            S_glyph_set_text(g, text, x->len);
+        bool actual = S_glyph_text_differs(g, text, x->len);
         if (actual != x->actual)
             return false;
     }
@@ -1701,6 +1715,16 @@ static uint32_t S_bmp_char(const char *text)
     return c;
 }
 
+/* "<hhhh>": a 16-bit value as four lowercase hex digits. */
+static void S_hex4(strbuf *out, uint32_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    char hex[6] = {
+        '<', digits[(v >> 12) & 15], digits[(v >> 8) & 15], digits[(v >> 4) & 15], digits[v & 15],
+        '>'};
+    strbuf_append_len(out, hex, 6);
+}
+
 /* The ToUnicode CMap of font `font`: the text of each of its glyphs the
  * document shows (from one-glyph clusters), in code order. */
 static void S_tounicode(strbuf *out, const S_doc *d, int font)
@@ -1709,20 +1733,21 @@ static void S_tounicode(strbuf *out, const S_doc *d, int font)
                        "/CIDSystemInfo<</Registry(Adobe)/Ordering(UCS)/Supplement 0>>def\n"
                        "/CMapName/Adobe-Identity-UCS def\n/CMapType 2 def\n"
                        "1 begincodespacerange\n<0000><ffff>\nendcodespacerange\n");
-    S_mapping *map = NULL;
+    /* the font's glyphs are its face's, each in the subset: taken in the
+       subset's order, their codes ascend (sorted otherwise) */
+    const S_font *sf = &d->fonts[font];
+    const S_face_fonts *ff = S_face_fonts_of((S_doc *)d, sf->face);
+    S_mapping *map = xmalloc((sf->sub->n + 1) * sizeof *map);
     size_t n = 0;
-    for (size_t f = 0; f < d->n_faces; f++) {
-        const S_glyph_map *gm = &d->faces[f].glyphs;
-        for (size_t i = 0; i <= gm->mask; i++) {
-            const S_glyph *g = &gm->values[i];
-            if (!gm->keys[i] || g->font != font || !g->text)
-                continue;
-            if ((n & (n - 1)) == 0)
-                map = xrealloc(map, (n ? 2 * n : 1) * sizeof *map);
-            map[n++] = (S_mapping){g->code, g->text};
-        }
+    bool ascending = true;
+    for (size_t i = 0; ff && i < sf->sub->n; i++) {
+        const S_glyph *g = S_glyph_at(&ff->glyphs, sf->sub->gids[i], false);
+        if (!g || g->font != font || !g->text)
+            continue;
+        ascending &= n == 0 || g->code > map[n - 1].code;
+        map[n++] = (S_mapping){g->code, g->text};
     }
-    if (n)
+    if (n && !ascending)
         qsort(map, n, sizeof *map, S_by_code);
     /* runs of consecutive codes showing consecutive characters (one BMP
        character each, within one last byte) are written as ranges: 0.4 KB
@@ -1774,8 +1799,10 @@ static void S_tounicode(strbuf *out, const S_doc *d, int font)
             pd_pdf_int(out, (long)m);
             strbuf_append(out, " beginbfrange\n");
         }
-        strbuf_printf(out, "<%04x><%04x><%04x>\n", map[i].code, map[i].code + (uint32_t)run[i] - 1,
-                      S_bmp_char(map[i].text));
+        uint32_t v[3] = {map[i].code, map[i].code + (uint32_t)run[i] - 1, S_bmp_char(map[i].text)};
+        for (int k = 0; k < 3; k++)
+            S_hex4(out, v[k]);
+        strbuf_append_char(out, '\n');
         if (++done % 100 == 0 || done == n_ranges)
             strbuf_append(out, "endbfrange\n");
     }

@@ -838,6 +838,81 @@ START_TEST(pdf_line_usage_gives_fresh_bytes)
 }
 END_TEST
 
+/* The ToUnicode maps of a PDF, inflated, one after the other. */
+static void S_tounicode_maps(const strbuf *pdf, strbuf *maps)
+{
+    const char *end = pdf->data + pdf->len;
+    for (const char *p = pdf->data; (p = memmem(p, (size_t)(end - p), "/ToUnicode ", 11)); p++) {
+        char head[32];
+        snprintf(head, sizeof head, "\n%lu 0 obj\n<<", strtoul(p + 11, NULL, 10));
+        const char *obj = memmem(pdf->data, pdf->len, head, strlen(head));
+        ck_assert_ptr_nonnull(obj);
+        const char *len = strstr(obj, "/Length ");
+        const char *body = strstr(obj, ">>\nstream\n");
+        ck_assert(len && body);
+        uLongf n = 1 << 20;
+        unsigned char *raw = xmalloc(n);
+        ck_assert_int_eq(uncompress(raw, &n, (const Bytef *)body + 10, strtoul(len + 8, NULL, 10)),
+                         Z_OK);
+        strbuf_append_len(maps, (const char *)raw, n);
+        strbuf_append(maps, "%%\n");
+        free(raw);
+    }
+}
+
+/* Each font's ToUnicode map lists its codes in ascending order, in single
+ * codes and in ranges of consecutive codes showing consecutive
+ * characters, and maps what the text shows: Latin letters in a run
+ * (abcdefgh: a range), Chinese, a bold face. */
+START_TEST(pdf_tounicode_maps_ascend)
+{
+    pd_fonts *fonts;
+    pd_pages *pages = S_layout_body(
+        "<p>abcdefgh xyz <b>bold</b> \xe5\xa6\x82\xe6\x9e\x9c\xe6\x82\xa8 qrst</p>", "en",
+        &fonts);
+    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z", false, false};
+    strbuf pdf = STRBUF_INIT, maps = STRBUF_INIT;
+    pd_error err = {0};
+    ck_assert_msg(pd_render_pdf(pages, &info, NULL, NULL, &pdf, &err), "%s", err.msg);
+    S_tounicode_maps(&pdf, &maps);
+    size_t n_maps = 0, n_ranges = 0, n_codes = 0;
+    bool seen_ru = false, seen_a = false;
+    long last = -1;
+    for (char *line = maps.data, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        unsigned a = 0, b = 0, c = 0;
+        if (strcmp(line, "%%") == 0) {
+            n_maps++;
+            last = -1;
+        } else if (strstr(line, "beginbfchar") || strstr(line, "beginbfrange")) {
+            last = -1; /* each section ascends */
+        } else if (sscanf(line, "<%4x><%4x><%4x>", &a, &b, &c) == 3) {
+            ck_assert_int_gt((long)a, last);
+            ck_assert_uint_gt(b, a);
+            last = (long)b;
+            n_ranges++;
+            seen_a |= c <= 'a' && 'a' <= c + (b - a);
+        } else if (sscanf(line, "<%4x><%4x>", &a, &c) == 2) {
+            ck_assert_int_gt((long)a, last);
+            last = (long)a;
+            n_codes++;
+            seen_ru |= c == 0x5982; /* 如 */
+        }
+    }
+    ck_assert_uint_ge(n_maps, 3); /* regular, bold, Chinese */
+    ck_assert_uint_gt(n_ranges, 0);
+    ck_assert_uint_gt(n_codes, 0);
+    ck_assert(seen_a);
+    ck_assert(seen_ru);
+    strbuf_free(&pdf);
+    strbuf_free(&maps);
+    pd_pages_free(pages);
+    pd_fonts_free(fonts);
+}
+END_TEST
+
 /* A page's content stream is deflated the first two times it is met and
  * kept the second time; from the third document on it comes from the
  * cache, in the bytes a fresh render writes. */
@@ -1254,6 +1329,7 @@ static Suite *S_suite(void)
     tcase_add_test(tc, fonts_value_layouts_kept_apart);
     tcase_add_test(tc, pdf_line_cache_gives_fresh_bytes);
     tcase_add_test(tc, pdf_line_usage_gives_fresh_bytes);
+    tcase_add_test(tc, pdf_tounicode_maps_ascend);
     tcase_add_test(tc, pdf_stream_cache_gives_fresh_bytes);
     tcase_add_test(tc, vars_check_names_and_choices);
     tcase_add_test(tc, data_files_give_dotted_names);
