@@ -375,6 +375,40 @@ START_TEST(doccache_digest_takes_loaded_images_by_their_digest)
 }
 END_TEST
 
+/* A loaded image's copies share its pixels (image.h): the same bytes at
+ * the same address, each copy with an alt text of its own, and the
+ * pixels live until the last copy is freed, whichever goes first; an
+ * image made otherwise is copied pixel by pixel. */
+START_TEST(image_copies_share_a_loaded_image_s_pixels)
+{
+    pd_error err = {0};
+    pd_image *a =
+        pd_image_load("templates/pictograms/no-driving.svg", "templates", 64, "car", "t", 1, &err);
+    ck_assert_msg(a != NULL, "%s", err.msg);
+    size_t n = (size_t)a->width * (size_t)a->height * 4;
+    unsigned char *want = xmalloc(n);
+    memcpy(want, a->rgba, n);
+    pd_image *b = pd_image_copy(a), *c = pd_image_copy(b);
+    ck_assert_ptr_eq(b->rgba, a->rgba);
+    ck_assert_ptr_eq(c->rgba, a->rgba);
+    free(b->alt);
+    b->alt = xstrdup("voiture");
+    ck_assert_str_eq(a->alt, "car");
+    pd_image_free(a); /* the first goes first: the copies keep the pixels */
+    ck_assert(memcmp(b->rgba, want, n) == 0);
+    pd_image_free(c);
+    ck_assert(memcmp(b->rgba, want, n) == 0);
+    pd_image_free(b);
+    pd_image *own = S_image(3, 2, "made");
+    pd_image *copy = pd_image_copy(own);
+    ck_assert_ptr_ne(copy->rgba, own->rgba);
+    ck_assert(memcmp(copy->rgba, own->rgba, 3 * 2 * 4) == 0);
+    pd_image_free(own);
+    pd_image_free(copy);
+    free(want);
+}
+END_TEST
+
 /* Where one string ends and the next begins is part of the digest, and
  * NULL is not "". */
 START_TEST(doccache_digest_is_unambiguous)
@@ -706,6 +740,7 @@ TCase *pd_test_doccache_tcase(void)
     tcase_add_test(tc, doccache_digest_is_unambiguous);
     tcase_add_test(tc, doccache_digest_numbers_and_pooled_strings_are_unambiguous);
     tcase_add_test(tc, doccache_digest_takes_loaded_images_by_their_digest);
+    tcase_add_test(tc, image_copies_share_a_loaded_image_s_pixels);
     tcase_add_test(tc, doccache_hits_and_misses);
     tcase_add_test(tc, doccache_shared_streams_are_held_once);
     tcase_add_test(tc, doccache_documents_seen_once_stay_on_probation);

@@ -868,8 +868,7 @@ START_TEST(pdf_tounicode_maps_ascend)
 {
     pd_fonts *fonts;
     pd_pages *pages = S_layout_body(
-        "<p>abcdefgh xyz <b>bold</b> \xe5\xa6\x82\xe6\x9e\x9c\xe6\x82\xa8 qrst</p>", "en",
-        &fonts);
+        "<p>abcdefgh xyz <b>bold</b> \xe5\xa6\x82\xe6\x9e\x9c\xe6\x82\xa8 qrst</p>", "en", &fonts);
     pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z", false, false};
     strbuf pdf = STRBUF_INIT, maps = STRBUF_INIT;
     pd_error err = {0};
