@@ -29,19 +29,37 @@ typedef struct S_ctx {
     const char *file, *file_interned;
 } S_ctx;
 
-/* One message as parsed and checked for one language. */
+/* One step of a message's spans, in the order its markup gives them:
+ * a text, a line break, a variable (its value is the document's), a
+ * number (printed in the message's language). */
+typedef enum S_op_kind { S_OP_TEXT, S_OP_BREAK, S_OP_VAR, S_OP_NUM } S_op_kind;
+
+typedef struct S_op {
+    S_op_kind kind;
+    unsigned style; /* PD_SPAN_* */
+    /* TEXT, BREAK, NUM: as printed; VAR: the variable's name: in the
+       message's bytes from at - 1 (at 0: NULL), len bytes */
+    size_t at, len;
+} S_op;
+
+/* One message as parsed and checked for one language, walked once into
+ * the steps that make its spans (S_compile): a document replays them
+ * (S_play) instead of walking the markup's tree, whose nodes lie all over
+ * the heap (the tree walk was most of binding a cached message). */
 typedef struct S_message {
-    xmlDocPtr markup;   /* the translation, or the template text, its white space collapsed */
-    xmlNodePtr root;    /* markup's root element */
-    bool translated;    /* markup is the translation */
+    bool translated;    /* the steps are the translation's */
     char *untranslated; /* the msgid when it printed in English, else NULL */
+    S_op *ops;
+    size_t n_ops;
+    char *bytes; /* the steps' texts */
 } S_message;
 
 static void S_message_free(gpointer p)
 {
     S_message *m = p;
-    xmlFreeDoc(m->markup);
     free(m->untranslated);
+    free(m->ops);
+    free(m->bytes);
     free(m);
 }
 
@@ -301,49 +319,91 @@ static void S_add_var_named(S_ctx *c, pd_text *out, const char *name, double wid
     free(shown);
 }
 
-static void S_add_var(S_ctx *c, pd_text *out, xmlNodePtr v, unsigned style, pd_origin origin)
+/* The steps being compiled. */
+typedef struct S_ops {
+    S_op *ops;
+    size_t n, cap;
+    strbuf bytes;
+} S_ops;
+
+static void S_op_add(S_ops *o, S_op_kind kind, unsigned style, const char *text, size_t len)
 {
-    xmlChar *name = xmlGetProp(v, BAD_CAST "name");
-    S_add_var_named(c, out, (const char *)name, 0, style, origin);
-    xmlFree(name);
+    if (o->n == o->cap) {
+        o->cap = o->cap ? 2 * o->cap : 8;
+        o->ops = xrealloc(o->ops, o->cap * sizeof *o->ops);
+    }
+    size_t at = 0;
+    if (text) {
+        at = o->bytes.len + 1;
+        strbuf_append_len(&o->bytes, text, len);
+        strbuf_append_char(&o->bytes, '\0');
+    }
+    o->ops[o->n++] = (S_op){kind, style, at, len};
 }
 
-static void S_add_num(const pd_lang *lang, pd_text *out, xmlNodePtr n, unsigned style,
-                      pd_origin origin)
-{
-    xmlChar *value = xmlGetProp(n, BAD_CAST "value");
-    xmlChar *st = xmlGetProp(n, BAD_CAST "style");
-    /* printed digit for digit as written (the schema makes it a decimal) */
-    char *shown = lang_format_decimal(lang, value ? (const char *)value : "0",
-                                      st && xmlStrEqual(st, BAD_CAST "percent"));
-    if (!shown)
-        shown = xstrdup(value ? (const char *)value : "");
-    pd_text_add(out, shown, strlen(shown), style, origin);
-    free(shown);
-    xmlFree(value);
-    xmlFree(st);
-}
-
-/* Walks a parsed message into spans. */
-static void S_spans(S_ctx *c, xmlNodePtr parent, unsigned style, pd_origin origin, pd_text *out)
+/* The steps of a parsed message's markup (collapsed already,
+ * S_collapse_tree): what walking it into spans did for every document. */
+static void S_compile(const pd_lang *lang, xmlNodePtr parent, unsigned style, S_ops *o)
 {
     for (xmlNodePtr n = parent->children; n; n = n->next) {
         if (n->type == XML_TEXT_NODE) {
-            /* collapsed already (S_collapse_tree) */
             if (n->content && n->content[0])
-                pd_text_add(out, (const char *)n->content, strlen((const char *)n->content), style,
-                            origin);
+                S_op_add(o, S_OP_TEXT, style, (const char *)n->content,
+                         strlen((const char *)n->content));
         } else if (n->type == XML_ELEMENT_NODE) {
             const pd_element *el = pd_element_find((const char *)n->name);
             switch (el ? el->id : PD_EL_COUNT) {
-            case PD_EL_B: S_spans(c, n, style | PD_SPAN_BOLD, origin, out); break;
-            case PD_EL_I: S_spans(c, n, style | PD_SPAN_ITALIC, origin, out); break;
-            case PD_EL_BR: pd_text_add(out, "\n", 1, style | PD_SPAN_BREAK, origin); break;
-            case PD_EL_VAR: S_add_var(c, out, n, style, origin); break;
-            case PD_EL_NUM: S_add_num(c->lang, out, n, style, origin); break;
+            case PD_EL_B: S_compile(lang, n, style | PD_SPAN_BOLD, o); break;
+            case PD_EL_I: S_compile(lang, n, style | PD_SPAN_ITALIC, o); break;
+            case PD_EL_BR: S_op_add(o, S_OP_BREAK, style | PD_SPAN_BREAK, "\n", 1); break;
+            case PD_EL_VAR: {
+                xmlChar *name = xmlGetProp(n, BAD_CAST "name");
+                S_op_add(o, S_OP_VAR, style, (const char *)name,
+                         name ? strlen((const char *)name) : 0);
+                xmlFree(name);
+                break;
+            }
+            case PD_EL_NUM: {
+                xmlChar *value = xmlGetProp(n, BAD_CAST "value");
+                xmlChar *st = xmlGetProp(n, BAD_CAST "style");
+                /* printed digit for digit as written (the schema makes it a decimal) */
+                char *shown = lang_format_decimal(lang, value ? (const char *)value : "0",
+                                                  st && xmlStrEqual(st, BAD_CAST "percent"));
+                if (!shown)
+                    shown = xstrdup(value ? (const char *)value : "");
+                S_op_add(o, S_OP_NUM, style, shown, strlen(shown));
+                free(shown);
+                xmlFree(value);
+                xmlFree(st);
+                break;
+            }
             default: /* message_parse let only inline elements through */ break;
             }
         }
+    }
+}
+
+/* m's steps from its markup's root element (may be NULL). */
+static void S_message_compile(S_message *m, const pd_lang *lang, xmlNodePtr root)
+{
+    S_ops o = {0};
+    if (root)
+        S_compile(lang, root, 0, &o);
+    m->bytes = strbuf_take(&o.bytes);
+    m->ops = o.ops;
+    m->n_ops = o.n;
+}
+
+/* A message's spans into out. */
+static void S_play(S_ctx *c, const S_message *m, pd_origin origin, pd_text *out)
+{
+    for (size_t i = 0; i < m->n_ops; i++) {
+        const S_op *op = &m->ops[i];
+        const char *text = op->at ? m->bytes + op->at - 1 : NULL;
+        if (op->kind == S_OP_VAR)
+            S_add_var_named(c, out, text, 0, op->style, origin);
+        else
+            pd_text_add(out, text, op->len, op->style, origin);
     }
 }
 
@@ -398,15 +458,11 @@ static S_message *S_message_load(S_ctx *c, xmlNodePtr elem, const char *file, lo
     }
     m = xcalloc(1, sizeof *m);
     m->translated = tr != NULL;
-    m->markup = tr ? tr : src;
-    m->root = xmlDocGetRootElement(m->markup);
-    if (m->root)
-        S_collapse_tree(m->root);
+    xmlNodePtr root = xmlDocGetRootElement(tr ? tr : src);
+    if (root)
+        S_collapse_tree(root);
+    S_message_compile(m, c->lang, root);
     m->untranslated = untranslated ? xstrdup(msgid) : NULL;
-    if (tr)
-        tr = NULL;
-    else
-        src = NULL;
 done:
     if (tr)
         xmlFreeDoc(tr);
@@ -438,7 +494,7 @@ static bool S_translate(S_ctx *c, xmlNodePtr elem, pd_text *out)
         c->file_interned = pd_doc_intern(c->doc, file);
     }
     pd_origin origin = {c->file_interned, line, m->translated ? c->tr_what : NULL};
-    S_spans(c, m->root, 0, origin, out);
+    S_play(c, m, origin, out);
     if (!c->cached)
         S_message_free(m);
     return true;

@@ -7,10 +7,16 @@
 #include <string.h>
 
 /* --- the digest ------------------------------------------------------------
- * Every item is a type byte and, for strings and byte runs, a 64-bit
- * length before the bytes; arrays give their count first. The walk below
- * is fixed by the code, so two different documents cannot serialise to
- * the same bytes. */
+ * Every item is a type byte and, for strings and byte runs, a length
+ * before the bytes; arrays give their count first. The walk below is
+ * fixed by the code, so two different documents cannot serialise to the
+ * same bytes. Integers (counts, lengths, styles, line numbers) take as
+ * few bytes as they need: 7 bits a byte, the high bit set on every byte
+ * but the last (LEB128, a prefix-free code), so that where one ends is
+ * never in doubt. A document's thousands of them took 9 bytes each
+ * before, most of the bytes hashed; numbers with a fraction (widths in
+ * em) keep their 8 bytes. The digest lives only in the process's memory:
+ * it never needs to match another build's. */
 
 /* Items are gathered in a buffer and hashed a block of them at a time
  * (a document has thousands of small ones). */
@@ -18,31 +24,47 @@ typedef struct S_hash {
     struct sha256_ctx ctx;
     size_t n;
     unsigned char buf[4096];
+    const pd_doc *doc;
+    const char *pooled; /* the last string found in doc's pool, and its index */
+    size_t pooled_at;
 } S_hash;
+
+/* Room for n more bytes in the buffer (n at most its size). */
+static void S_room(S_hash *h, size_t n)
+{
+    if (h->n + n > sizeof h->buf) {
+        sha256_update(&h->ctx, h->n, h->buf);
+        h->n = 0;
+    }
+}
 
 static void S_raw(S_hash *h, const void *p, size_t n)
 {
     if (n == 0) /* p may be NULL then */
         return;
-    if (h->n + n > sizeof h->buf) {
+    if (n > sizeof h->buf) {
         sha256_update(&h->ctx, h->n, h->buf);
         h->n = 0;
-        if (n > sizeof h->buf) {
-            sha256_update(&h->ctx, n, p);
-            return;
-        }
+        sha256_update(&h->ctx, n, p);
+        return;
     }
+    S_room(h, n);
     memcpy(h->buf + h->n, p, n);
     h->n += n;
 }
 
+/* The type byte, then v in 1-10 bytes. */
 static void S_u64(S_hash *h, char type, uint64_t v)
 {
-    unsigned char b[9];
-    b[0] = (unsigned char)type;
-    for (int i = 0; i < 8; i++)
-        b[1 + i] = (unsigned char)(v >> (8 * i));
-    S_raw(h, b, sizeof b);
+    S_room(h, 11);
+    unsigned char *p = h->buf + h->n;
+    *p++ = (unsigned char)type;
+    while (v >= 0x80) {
+        *p++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (unsigned char)v;
+    h->n = (size_t)(p - h->buf);
 }
 
 static void S_int(S_hash *h, long long v)
@@ -55,11 +77,14 @@ static void S_count(S_hash *h, size_t n)
     S_u64(h, 'n', (uint64_t)n);
 }
 
+/* The type byte and the 8 bytes of the double (in this machine's order:
+ * the digest never leaves the process). */
 static void S_num(S_hash *h, double v)
 {
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    S_u64(h, 'd', bits);
+    S_room(h, 9);
+    h->buf[h->n] = 'd';
+    memcpy(h->buf + h->n + 1, &v, sizeof v);
+    h->n += 9;
 }
 
 static void S_bytes(S_hash *h, const void *p, size_t n)
@@ -75,8 +100,29 @@ static void S_str(S_hash *h, const char *s)
         S_raw(h, "0", 1);
         return;
     }
-    S_u64(h, 's', (uint64_t)strlen(s));
-    S_raw(h, s, strlen(s));
+    size_t n = strlen(s);
+    S_u64(h, 's', (uint64_t)n);
+    S_raw(h, s, n);
+}
+
+/* A string of the document's pool (a template's file name, "fr
+ * translation", a variable's name: on most spans) by its index there,
+ * since the pool's strings are hashed at the end; any other as a string.
+ * Each span named its file's path, some 40 bytes, before. */
+static void S_pooled(S_hash *h, const char *s)
+{
+    if (s && s == h->pooled) {
+        S_u64(h, 'p', h->pooled_at);
+        return;
+    }
+    for (size_t i = 0; s && i < h->doc->n_pool; i++)
+        if (h->doc->pool[i] == s) {
+            h->pooled = s;
+            h->pooled_at = i;
+            S_u64(h, 'p', i);
+            return;
+        }
+    S_str(h, s);
 }
 
 /* Whether a pointer is NULL, before what it points to. */
@@ -115,10 +161,10 @@ static void S_text(S_hash *h, const pd_text *t)
         S_int(h, s->style);
         S_num(h, s->blank_em);
         S_int(h, s->blank_kind);
-        S_str(h, s->origin.file);
+        S_pooled(h, s->origin.file);
         S_int(h, s->origin.line);
-        S_str(h, s->origin.what);
-        S_str(h, s->var);
+        S_pooled(h, s->origin.what);
+        S_pooled(h, s->var);
     }
 }
 
@@ -192,6 +238,9 @@ void pd_doccache_digest(const pd_doc *doc, const pd_doccache_opts *opts, pd_docc
     S_hash h;
     sha256_init(&h.ctx);
     h.n = 0;
+    h.doc = doc;
+    h.pooled = NULL;
+    h.pooled_at = 0;
     S_str(&h, "pildoc document cache 1");
     S_doc(&h, doc);
     if (S_present(&h, opts->paper)) {

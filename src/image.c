@@ -546,10 +546,21 @@ static pd_image *S_svg_image(const char *path, const char *bytes, size_t len, in
     return im;
 }
 
+/* The pixels of a loaded image, never changed again, and the images
+ * that hold them. */
+struct pd_image_pixels {
+    int refs; /* atomic: serve's threads may copy one renderer's images */
+    unsigned char *rgba;
+};
+
 /* im's digest (pd_image.digest), once its pixels are final: of its size
- * and pixels as the cache folder keeps an SVG's (S_svg_keep). */
+ * and pixels as the cache folder keeps an SVG's (S_svg_keep); from here
+ * on its pixels are shared by its copies. */
 static pd_image *S_sealed(pd_image *im)
 {
+    im->pixels = xmalloc(sizeof *im->pixels);
+    im->pixels->refs = 1;
+    im->pixels->rgba = im->rgba;
     struct sha256_ctx ctx;
     unsigned char size[8];
     pd_diskcache_put32(size, (uint32_t)im->width);
@@ -652,9 +663,15 @@ pd_image *pd_image_copy(const pd_image *im)
     pd_image *c = xcalloc(1, sizeof *c);
     c->width = im->width;
     c->height = im->height;
-    size_t n = (size_t)im->width * (size_t)im->height * 4;
-    c->rgba = xmalloc(n);
-    memcpy(c->rgba, im->rgba, n);
+    if (im->pixels) {
+        g_atomic_int_inc(&im->pixels->refs);
+        c->pixels = im->pixels;
+        c->rgba = im->rgba;
+    } else {
+        size_t n = (size_t)im->width * (size_t)im->height * 4;
+        c->rgba = xmalloc(n);
+        memcpy(c->rgba, im->rgba, n);
+    }
     c->alt = xstrdup(im->alt);
     memcpy(c->digest, im->digest, sizeof c->digest);
     c->has_digest = im->has_digest;
@@ -665,7 +682,12 @@ void pd_image_free(pd_image *im)
 {
     if (!im)
         return;
-    free(im->rgba);
+    if (!im->pixels) {
+        free(im->rgba);
+    } else if (g_atomic_int_dec_and_test(&im->pixels->refs)) {
+        free(im->pixels->rgba);
+        free(im->pixels);
+    }
     free(im->alt);
     free(im);
 }

@@ -8,7 +8,8 @@
  * An SVG's pixels are kept in the user's cache folder (paths_cache_dir)
  * and taken from there by the next process: the same pixels, without
  * opening librsvg (see image.c).
- * Ownership: a pd_image owns its pixels and alt text (pd_image_free). */
+ * Ownership: a pd_image owns its alt text and its pixels, or a count on
+ * the pixels its copies share (pd_image_free). */
 #ifndef PILDOC_IMAGE_H
 #define PILDOC_IMAGE_H
 
@@ -27,6 +28,11 @@ typedef struct pd_image {
        images. An image made otherwise has none, and is hashed whole. */
     unsigned char digest[32];
     int has_digest;
+    /* the owner of rgba when pd_image_load made it: shared, counted, by
+       pd_image_copy's copies (a document's pictograms and logo are copied
+       from the worker's cache into each document and its pages); NULL:
+       rgba is this image's own (an image made otherwise) */
+    struct pd_image_pixels *pixels;
 } pd_image;
 
 /* Loads path (".png" or ".svg"), which must resolve inside the folder
@@ -35,6 +41,8 @@ typedef struct pd_image {
  * what asked for it, in errors. */
 pd_image *pd_image_load(const char *path, const char *root, int svg_px, const char *alt,
                         const char *where, long line, pd_error *err);
+/* A copy with its own alt text; the pixels of a loaded image are shared,
+ * any other's copied. */
 pd_image *pd_image_copy(const pd_image *im);
 void pd_image_free(pd_image *im);
 

@@ -22,6 +22,13 @@
  * ones (a template's base glyphs) are few and always kept. */
 #define CACHE_MAX_PASSING 1024
 
+/* Passing subsets made from one mapping of a face's file before it is
+ * mapped again: opening, mapping and unmapping the file for each (a
+ * document's values make one or two) was a third of their cost, and the
+ * pages of the glyphs they read stay counted in the worker's memory only
+ * until the next mapping. */
+#define OUTLINES_MAX 64
+
 typedef struct S_face {
     hb_face_t *face; /* a reference */
     char *path;      /* the file it was loaded from, or NULL */
@@ -37,6 +44,10 @@ typedef struct S_face {
     strbuf descriptor;
     GHashTable *lasting; /* GBytes of the gid list -> pd_pdffont */
     GHashTable *passing; /* the same */
+    /* the outline face (S_outline_face) of a private mapping (S_private_face)
+       that passing subsets share, made again after OUTLINES_MAX of them */
+    hb_face_t *outlines;
+    unsigned outline_uses;
 } S_face;
 
 struct pd_pdffont_cache {
@@ -48,6 +59,7 @@ struct pd_pdffont_cache {
     int disk_known; /* 0 not looked at yet, 1 usable, -1 not */
     char *disk_dir;
     uint8_t disk_env[PD_DISKCACHE_KEY_SIZE];
+    pd_pdf_deflater *z; /* at PD_PDF_LEVEL_SHARED, made at the first subset */
 };
 
 pd_pdffont_cache *pd_pdffont_cache_new(void)
@@ -76,6 +88,7 @@ void pd_pdffont_cache_free(pd_pdffont_cache *c)
         S_face *f = &c->faces[i];
         g_hash_table_destroy(f->lasting);
         g_hash_table_destroy(f->passing);
+        hb_face_destroy(f->outlines);
         hb_font_destroy(f->font);
         hb_face_destroy(f->face);
         free(f->psname);
@@ -84,6 +97,7 @@ void pd_pdffont_cache_free(pd_pdffont_cache *c)
     }
     free(c->faces);
     free(c->disk_dir);
+    pd_pdf_deflater_free(c->z);
     free(c);
 }
 
@@ -322,7 +336,8 @@ static void S_tag(const S_face *face, pd_pdffont *f)
  * ids, 0 to its glyph count (with any composite glyphs' parts); a CFF
  * subset keeps the original CIDs of the glyphs it was asked for, and
  * .notdef. */
-static void S_cidset(pd_pdffont *f, const hb_map_t *map, hb_face_t *sub, bool cff)
+static void S_cidset(pd_pdf_deflater *z, pd_pdffont *f, const hb_map_t *map, hb_face_t *sub,
+                     bool cff)
 {
     uint32_t max = 0;
     if (cff) {
@@ -344,7 +359,7 @@ static void S_cidset(pd_pdffont *f, const hb_map_t *map, hb_face_t *sub, bool cf
         for (uint32_t g = 0; g <= max; g++)
             bits[g / 8] |= (unsigned char)(0x80u >> (g % 8));
     }
-    pd_pdf_deflate(&f->cidset, bits, len, PD_PDF_LEVEL_SHARED);
+    pd_pdf_deflate_with(z, &f->cidset, bits, len);
     free(bits);
 }
 
@@ -370,7 +385,32 @@ static hb_face_t *S_outline_face(hb_face_t *source)
     return face;
 }
 
-static bool S_subset(const S_face *face, pd_pdffont *f, pd_error *err)
+/* The face a subset is made from: for a lasting subset (a template's
+ * base glyphs, hundreds of them) a mapping of its own, unmapped when
+ * done; passing ones share one (S_face.outlines) for OUTLINES_MAX
+ * subsets. The caller destroys the face it gets. */
+static hb_face_t *S_outlines_for(S_face *face, bool lasting)
+{
+    if (lasting || face->outline_uses >= OUTLINES_MAX) {
+        hb_face_destroy(face->outlines);
+        face->outlines = NULL;
+        face->outline_uses = 0;
+    }
+    if (face->outlines) {
+        face->outline_uses++;
+        return hb_face_reference(face->outlines);
+    }
+    hb_face_t *source = S_private_face(face);
+    hb_face_t *outlines = S_outline_face(source ? source : face->face);
+    hb_face_destroy(source); /* its tables' blobs keep the mapping */
+    if (lasting)
+        return outlines;
+    face->outlines = outlines;
+    face->outline_uses = 1;
+    return hb_face_reference(outlines);
+}
+
+static bool S_subset(pd_pdffont_cache *c, S_face *face, pd_pdffont *f, bool lasting, pd_error *err)
 {
     hb_subset_input_t *in = hb_subset_input_create_or_fail();
     if (!in)
@@ -389,33 +429,32 @@ static bool S_subset(const S_face *face, pd_pdffont *f, pd_error *err)
         hb_set_add(drop, hb_tag_from_string(tables[i], 4));
     hb_set_clear(hb_subset_input_unicode_set(in));
     hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_NOTDEF_OUTLINE);
-    hb_face_t *source = S_private_face(face);
-    hb_face_t *outlines = S_outline_face(source ? source : face->face);
+    hb_face_t *outlines = S_outlines_for(face, lasting);
     hb_subset_plan_t *plan = hb_subset_plan_create_or_fail(outlines, in);
     hb_subset_input_destroy(in);
     hb_face_t *sub = plan ? hb_subset_plan_execute_or_fail(plan) : NULL;
     if (!sub) {
         hb_subset_plan_destroy(plan);
         hb_face_destroy(outlines);
-        hb_face_destroy(source);
         return pd_error_set(err, NULL, 0, "font subsetting failed for %s", face->psname);
     }
     const hb_map_t *map = hb_subset_plan_old_to_new_glyph_mapping(plan);
     f->codes = xmalloc(f->n * sizeof *f->codes);
     for (size_t i = 0; i < f->n; i++)
         f->codes[i] = face->cff ? f->gids[i] : hb_map_get(map, f->gids[i]);
-    S_cidset(f, map, sub, face->cff);
+    if (!c->z)
+        c->z = pd_pdf_deflater_new(PD_PDF_LEVEL_SHARED);
+    S_cidset(c->z, f, map, sub, face->cff);
     hb_subset_plan_destroy(plan);
     hb_blob_t *blob = face->cff ? hb_face_reference_table(sub, HB_TAG('C', 'F', 'F', ' '))
                                 : hb_face_reference_blob(sub);
     unsigned len = 0;
     const char *data = hb_blob_get_data(blob, &len);
     f->program_len = len;
-    pd_pdf_deflate(&f->program, data, len, PD_PDF_LEVEL_SHARED);
+    pd_pdf_deflate_with(c->z, &f->program, data, len);
     hb_blob_destroy(blob);
     hb_face_destroy(sub);
     hb_face_destroy(outlines);
-    hb_face_destroy(source);
     if (!len)
         return pd_error_set(err, NULL, 0, "font subsetting gave nothing for %s", face->psname);
     return true;
@@ -569,7 +608,7 @@ const pd_pdffont *pd_pdffont_get(pd_pdffont_cache *c, hb_face_t *face, const uin
                      ? pd_diskcache_path(c->disk_dir, "font", disk_key, ".pdffont")
                      : NULL;
     if (!file || !S_disk_load(file, disk_key, f)) {
-        if (!S_subset(sf, f, err)) {
+        if (!S_subset(c, sf, f, lasting, err)) {
             free(file);
             g_bytes_unref(key);
             S_font_free(f);

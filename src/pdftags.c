@@ -104,7 +104,9 @@ static void S_push_int(int **a, size_t *n, int v)
 
 static int S_new_elem(pd_pdftags *t, int type, int parent)
 {
-    t->elems = xrealloc(t->elems, (t->n_elems + 1) * sizeof *t->elems);
+    /* doubling: a document has a thousand elements and more */
+    if ((t->n_elems & (t->n_elems - 1)) == 0)
+        t->elems = xrealloc(t->elems, (t->n_elems ? 2 * t->n_elems : 1) * sizeof *t->elems);
     S_elem *e = &t->elems[t->n_elems];
     memset(e, 0, sizeof *e);
     e->type = type;

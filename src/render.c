@@ -202,6 +202,59 @@ typedef struct S_line_entry {
  * which the layout cache holds). */
 #define LINE_CACHE_MAX_BYTES (4u << 20)
 
+/* The glyphs a laid-out line draws, per face (S_collect): a document's
+ * glyph sets are gathered from these instead of walking every glyph of
+ * every line, most of them lines of the worker's layout cache met in
+ * earlier documents. Faces in the order the line first draws from them,
+ * each with the first of its fonts the line uses; glyph ids (16 bits in
+ * OpenType) each once, ascending. A line's entry is made the second time
+ * it is met (a patient's values are in lines met once), and kept with its
+ * layout (S_layout_usage): freed when the layout cache lets the layout go. */
+typedef struct S_line_usage_face {
+    hb_face_t *face;
+    PangoFont *font; /* the line's reference keeps it */
+    uint32_t at, n;  /* in the entry's gids */
+} S_line_usage_face;
+
+typedef struct S_line_usage {
+    PangoLayoutLine *line; /* a reference: no other line takes its address */
+    size_t n_faces;
+    S_line_usage_face *faces;
+    uint16_t *gids;
+} S_line_usage;
+
+static void S_line_usage_free(S_line_usage *u)
+{
+    if (!u)
+        return;
+    if (u->line)
+        pango_layout_line_unref(u->line);
+    free(u->faces);
+    free(u->gids);
+    free(u);
+}
+
+/* The lines of one layout met so far (data of the layout object, freed
+ * with it), each with its entry, or NULL when met once. */
+typedef struct S_layout_line {
+    PangoLayoutLine *line;
+    S_line_usage *entry;
+} S_layout_line;
+
+typedef struct S_layout_usage {
+    size_t n, last; /* last: where the last line looked up is (lines come in order) */
+    S_layout_line *lines;
+} S_layout_usage;
+
+static void S_layout_usage_free(gpointer p)
+{
+    S_layout_usage *lu = p;
+    for (size_t i = 0; i < lu->n; i++)
+        S_line_usage_free(lu->lines[i].entry);
+    free(lu->lines);
+    free(lu);
+}
+
 static void S_line_entries_free(gpointer p)
 {
     for (S_line_entry *e = p, *next; e; e = next) {
@@ -233,6 +286,8 @@ struct pd_pdf_cache {
     GHashTable *lines;       /* PangoLayoutLine * -> S_line_entry * (a list), see S_paint_cached */
     size_t line_bytes;
     size_t line_hits, line_misses;
+    GQuark usage; /* layouts' S_layout_usage (S_collect) */
+    size_t usage_hits, usage_walks;
 };
 
 /* The identity of a stream's bytes: zlib's crc32 is several times faster
@@ -274,6 +329,7 @@ pd_pdf_cache *pd_pdf_cache_new(void)
                                        (GDestroyNotify)g_bytes_unref);
     c->seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     c->lines = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, S_line_entries_free);
+    c->usage = g_quark_from_static_string("pildoc-line-usage");
     return c;
 }
 
@@ -329,6 +385,12 @@ void pd_pdf_cache_line_stats(const pd_pdf_cache *c, size_t *hits, size_t *misses
     *misses = c->line_misses;
 }
 
+void pd_pdf_cache_usage_stats(const pd_pdf_cache *c, size_t *hits, size_t *walks)
+{
+    *hits = c->usage_hits;
+    *walks = c->usage_walks;
+}
+
 void pd_pdf_cache_stream_stats(const pd_pdf_cache *c, size_t *hits, size_t *misses)
 {
     *hits = c->stream_hits;
@@ -366,9 +428,8 @@ typedef struct S_usage {
     size_t n;
 } S_usage;
 
-static S_used *S_usage_face(S_usage *u, PangoFont *font)
+static S_used *S_usage_face_of(S_usage *u, hb_face_t *face, PangoFont *font)
 {
-    hb_face_t *face = S_face_of(font);
     for (size_t i = 0; i < u->n; i++)
         if (u->faces[i].face == face)
             return &u->faces[i];
@@ -380,6 +441,11 @@ static S_used *S_usage_face(S_usage *u, PangoFont *font)
     f->n_bits = hb_face_get_glyph_count(face);
     f->bits = xcalloc(f->n_bits / 64 + 1, sizeof *f->bits);
     return f;
+}
+
+static S_used *S_usage_face(S_usage *u, PangoFont *font)
+{
+    return S_usage_face_of(u, S_face_of(font), font);
 }
 
 static void S_used_add(S_used *f, hb_codepoint_t g)
@@ -422,29 +488,147 @@ static bool S_ends_in_space(PangoLayoutLine *line)
     return S_trailing_space(line) >= 0;
 }
 
-static void S_collect(const pd_pages *pages, S_usage *u)
+/* The glyphs line draws, in the order S_collect meets them, into u. */
+static void S_collect_line(PangoLayoutLine *line, S_usage *u)
+{
+    for (GSList *r = line->runs; r; r = r->next) {
+        PangoGlyphItem *run = r->data;
+        S_used *f = NULL;
+        hb_codepoint_t space;
+        if (!r->next && S_ends_in_space(line) &&
+            hb_font_get_nominal_glyph(pango_font_get_hb_font(run->item->analysis.font), ' ',
+                                      &space))
+            S_used_add((f = S_usage_face(u, run->item->analysis.font)), space);
+        for (int g = 0; g < run->glyphs->num_glyphs; g++) {
+            PangoGlyph gl = run->glyphs->glyphs[g].glyph;
+            if (!S_drawable(gl))
+                continue;
+            if (!f)
+                f = S_usage_face(u, run->item->analysis.font);
+            S_used_add(f, gl);
+        }
+    }
+}
+
+/* Sorts keys ascending: insertion sort, a line holds some dozens. */
+static void S_sort_keys(uint32_t *k, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        uint32_t v = k[i];
+        size_t j = i;
+        for (; j > 0 && k[j - 1] > v; j--)
+            k[j] = k[j - 1];
+        k[j] = v;
+    }
+}
+
+/* The usage entry of line, walked as S_collect_line walks it; NULL for a
+ * glyph id above 16 bits. */
+static S_line_usage *S_line_usage_new(PangoLayoutLine *line)
+{
+    size_t n = 0, cap = 0, n_faces = 0;
+    uint32_t *all = NULL; /* face index << 16 | glyph id */
+    S_line_usage_face *faces = NULL;
+    bool ok = true;
+    for (GSList *r = line->runs; r; r = r->next) {
+        PangoGlyphItem *run = r->data;
+        PangoFont *font = run->item->analysis.font;
+        hb_codepoint_t space = 0;
+        bool with_space = !r->next && S_ends_in_space(line) &&
+                          hb_font_get_nominal_glyph(pango_font_get_hb_font(font), ' ', &space);
+        size_t face = SIZE_MAX;
+        for (int g = -1; g < run->glyphs->num_glyphs; g++) {
+            PangoGlyph gl = g < 0 ? space : run->glyphs->glyphs[g].glyph;
+            if (g < 0 ? !with_space : !S_drawable(gl))
+                continue;
+            if (face == SIZE_MAX) {
+                hb_face_t *f = S_face_of(font);
+                for (face = 0; face < n_faces && faces[face].face != f; face++)
+                    ;
+                if (face == n_faces) {
+                    faces = xrealloc(faces, (n_faces + 1) * sizeof *faces);
+                    faces[n_faces++] = (S_line_usage_face){f, font, 0, 0};
+                }
+            }
+            ok &= gl <= UINT16_MAX && face <= UINT16_MAX;
+            if (n == cap) {
+                cap = cap ? 2 * cap : 64;
+                all = xrealloc(all, cap * sizeof *all);
+            }
+            all[n++] = (uint32_t)face << 16 | (gl & 0xffff);
+        }
+    }
+    S_sort_keys(all, n);
+    S_line_usage *e = xcalloc(1, sizeof *e);
+    e->n_faces = n_faces;
+    e->faces = faces;
+    e->gids = xmalloc((n + 1) * sizeof *e->gids);
+    uint32_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && all[i] == all[i - 1])
+            continue;
+        uint32_t face = all[i] >> 16;
+        if (!i || face != all[i - 1] >> 16)
+            faces[face].at = k;
+        faces[face].n++;
+        e->gids[k++] = (uint16_t)(all[i] & 0xffff);
+    }
+    free(all);
+    if (!ok) {
+        S_line_usage_free(e);
+        return NULL;
+    }
+    e->line = pango_layout_line_ref(line);
+    return e;
+}
+
+/* The line's usage entry, kept with its layout from the second time the
+ * line is met; NULL the first time, for a line without a layout, or for a
+ * glyph id above 16 bits (then the caller walks the line). */
+static const S_line_usage *S_line_usage_of(pd_pdf_cache *c, PangoLayoutLine *line)
+{
+    if (!line->layout)
+        return NULL;
+    S_layout_usage *lu = g_object_get_qdata(G_OBJECT(line->layout), c->usage);
+    if (!lu) {
+        lu = xcalloc(1, sizeof *lu);
+        g_object_set_qdata_full(G_OBJECT(line->layout), c->usage, lu, S_layout_usage_free);
+    }
+    for (size_t k = 0; k < lu->n; k++) {
+        size_t i = (lu->last + k) % lu->n;
+        if (lu->lines[i].line == line) {
+            lu->last = i + 1;
+            if (!lu->lines[i].entry)
+                lu->lines[i].entry = S_line_usage_new(line);
+            return lu->lines[i].entry;
+        }
+    }
+    lu->lines = xrealloc(lu->lines, (lu->n + 1) * sizeof *lu->lines);
+    lu->lines[lu->n++] = (S_layout_line){line, NULL};
+    return NULL;
+}
+
+/* Each face's glyphs in the pages, faces in order of first use. With a
+ * cache, from its lines' usage entries. */
+static void S_collect(const pd_pages *pages, S_usage *u, pd_pdf_cache *cache)
 {
     for (size_t p = 0; p < pages->n_pages; p++)
         for (size_t i = 0; i < pages->pages[p].n_items; i++) {
             const pd_item *it = &pages->pages[p].items[i];
             if (it->kind != PD_ITEM_LINE || !it->line)
                 continue;
-            for (GSList *r = it->line->runs; r; r = r->next) {
-                PangoGlyphItem *run = r->data;
-                S_used *f = NULL;
-                hb_codepoint_t space;
-                if (!r->next && S_ends_in_space(it->line) &&
-                    hb_font_get_nominal_glyph(pango_font_get_hb_font(run->item->analysis.font), ' ',
-                                              &space))
-                    S_used_add((f = S_usage_face(u, run->item->analysis.font)), space);
-                for (int g = 0; g < run->glyphs->num_glyphs; g++) {
-                    PangoGlyph gl = run->glyphs->glyphs[g].glyph;
-                    if (!S_drawable(gl))
-                        continue;
-                    if (!f)
-                        f = S_usage_face(u, run->item->analysis.font);
-                    S_used_add(f, gl);
-                }
+            const S_line_usage *e = cache ? S_line_usage_of(cache, it->line) : NULL;
+            if (cache)
+                ++*(e ? &cache->usage_hits : &cache->usage_walks);
+            if (!e) {
+                S_collect_line(it->line, u);
+                continue;
+            }
+            for (size_t k = 0; k < e->n_faces; k++) {
+                const S_line_usage_face *lf = &e->faces[k];
+                S_used *f = S_usage_face_of(u, lf->face, lf->font);
+                for (uint32_t g = lf->at; g < lf->at + lf->n; g++)
+                    S_used_add(f, e->gids[g]);
             }
         }
 }
@@ -455,7 +639,7 @@ void pd_pdf_cache_set_base(pd_pdf_cache *c, const char *key, const pd_pages *bla
         return;
     S_usage u = {0};
     if (blank)
-        S_collect(blank, &u);
+        S_collect(blank, &u, NULL);
     c->bases = xrealloc(c->bases, (c->n_bases + 1) * sizeof *c->bases);
     S_base_set *b = &c->bases[c->n_bases++];
     b->key = xstrdup(key);
@@ -498,11 +682,25 @@ typedef struct S_font {
 
 /* What painting needs of each glyph the document uses: looked up once. */
 typedef struct S_glyph {
-    int font;      /* index into S_doc.fonts */
-    uint32_t code; /* in that font */
-    double width;  /* 1/1000 em, as in its /W */
-    char *text;    /* of a one-glyph cluster it shows, for ToUnicode; or NULL */
+    int font;        /* index into S_doc.fonts */
+    uint32_t code;   /* in that font */
+    double width;    /* 1/1000 em, as in its /W */
+    char *text;      /* of a one-glyph cluster it shows, for ToUnicode; or NULL */
+    size_t text_len; /* strlen(text) */
 } S_glyph;
+
+static void S_glyph_set_text(S_glyph *g, const char *text, size_t len)
+{
+    g->text = g_strndup(text, (gsize)len);
+    g->text_len = strlen(g->text);
+}
+
+/* Whether g's text is not the len bytes at text (or g has none): the
+ * cluster then carries its text as /ActualText. */
+static bool S_glyph_text_differs(const S_glyph *g, const char *text, size_t len)
+{
+    return !g->text || g->text_len != len || memcmp(g->text, text, len) != 0;
+}
 
 /* A face's glyphs in a document, by glyph id: open addressing, looked up
  * for every glyph painted (GHashTable's calls were 5 % of a batch). */
@@ -871,9 +1069,8 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
            drop long ToUnicode entries */
         bool settable = g_utf8_strlen(text, len) <= 4;
         if (g0 && !g0->text && settable)
-            g0->text = g_strndup(text, (gsize)len);
-        const char *known = g0 ? g0->text : NULL;
-        actual = !known || strncmp(known, text, (size_t)len) != 0 || known[len] != '\0';
+            S_glyph_set_text(g0, text, (size_t)len);
+        actual = !g0 || S_glyph_text_differs(g0, text, (size_t)len);
         if (g0 && t->rec)
             S_rec_text(t->rec, d, g0->font, run->glyphs->glyphs[first].glyph, text, (size_t)len,
                        false, settable, actual);
@@ -883,7 +1080,7 @@ static void S_show_cluster(void *ctx, PangoGlyphItem *run, int first, int count,
     if (!drawn && t->trail_at == text && t->space) {
         S_glyph *sg = S_glyph_at(glyphs, t->space, false);
         if (sg && !sg->text)
-            sg->text = g_strdup(" ");
+            S_glyph_set_text(sg, " ", 1);
         if (sg && t->rec)
             S_rec_text(t->rec, d, sg->font, t->space, " ", 1, true, true, false);
         space.glyph = sg ? t->space : 0;
@@ -1071,12 +1268,12 @@ static bool S_paint_cached(S_doc *d, strbuf *c, const pd_item *it, bool tagged)
             return false;
         if (x->space) {
             if (!g->text)
-                g->text = g_strdup(" ");
+                S_glyph_set_text(g, " ", 1);
             continue;
         }
         if (!g->text && x->settable)
-            g->text = g_strndup(text, x->len);
-        bool actual = !g->text || strncmp(g->text, text, x->len) != 0 || g->text[x->len] != '\0';
+            S_glyph_set_text(g, text, x->len);
+        bool actual = S_glyph_text_differs(g, text, x->len);
         if (actual != x->actual)
             return false;
     }
@@ -1518,6 +1715,16 @@ static uint32_t S_bmp_char(const char *text)
     return c;
 }
 
+/* "<hhhh>": a 16-bit value as four lowercase hex digits. */
+static void S_hex4(strbuf *out, uint32_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    char hex[6] = {
+        '<', digits[(v >> 12) & 15], digits[(v >> 8) & 15], digits[(v >> 4) & 15], digits[v & 15],
+        '>'};
+    strbuf_append_len(out, hex, 6);
+}
+
 /* The ToUnicode CMap of font `font`: the text of each of its glyphs the
  * document shows (from one-glyph clusters), in code order. */
 static void S_tounicode(strbuf *out, const S_doc *d, int font)
@@ -1526,20 +1733,21 @@ static void S_tounicode(strbuf *out, const S_doc *d, int font)
                        "/CIDSystemInfo<</Registry(Adobe)/Ordering(UCS)/Supplement 0>>def\n"
                        "/CMapName/Adobe-Identity-UCS def\n/CMapType 2 def\n"
                        "1 begincodespacerange\n<0000><ffff>\nendcodespacerange\n");
-    S_mapping *map = NULL;
+    /* the font's glyphs are its face's, each in the subset: taken in the
+       subset's order, their codes ascend (sorted otherwise) */
+    const S_font *sf = &d->fonts[font];
+    const S_face_fonts *ff = S_face_fonts_of((S_doc *)d, sf->face);
+    S_mapping *map = xmalloc((sf->sub->n + 1) * sizeof *map);
     size_t n = 0;
-    for (size_t f = 0; f < d->n_faces; f++) {
-        const S_glyph_map *gm = &d->faces[f].glyphs;
-        for (size_t i = 0; i <= gm->mask; i++) {
-            const S_glyph *g = &gm->values[i];
-            if (!gm->keys[i] || g->font != font || !g->text)
-                continue;
-            if ((n & (n - 1)) == 0)
-                map = xrealloc(map, (n ? 2 * n : 1) * sizeof *map);
-            map[n++] = (S_mapping){g->code, g->text};
-        }
+    bool ascending = true;
+    for (size_t i = 0; ff && i < sf->sub->n; i++) {
+        const S_glyph *g = S_glyph_at(&ff->glyphs, sf->sub->gids[i], false);
+        if (!g || g->font != font || !g->text)
+            continue;
+        ascending &= n == 0 || g->code > map[n - 1].code;
+        map[n++] = (S_mapping){g->code, g->text};
     }
-    if (n)
+    if (n && !ascending)
         qsort(map, n, sizeof *map, S_by_code);
     /* runs of consecutive codes showing consecutive characters (one BMP
        character each, within one last byte) are written as ranges: 0.4 KB
@@ -1591,8 +1799,10 @@ static void S_tounicode(strbuf *out, const S_doc *d, int font)
             pd_pdf_int(out, (long)m);
             strbuf_append(out, " beginbfrange\n");
         }
-        strbuf_printf(out, "<%04x><%04x><%04x>\n", map[i].code, map[i].code + (uint32_t)run[i] - 1,
-                      S_bmp_char(map[i].text));
+        uint32_t v[3] = {map[i].code, map[i].code + (uint32_t)run[i] - 1, S_bmp_char(map[i].text)};
+        for (int k = 0; k < 3; k++)
+            S_hex4(out, v[k]);
+        strbuf_append_char(out, '\n');
         if (++done % 100 == 0 || done == n_ranges)
             strbuf_append(out, "endbfrange\n");
     }
@@ -1817,7 +2027,7 @@ static bool S_render_pdf(const pd_pages *pages, const pd_pdf_info *info, bool wi
         }
     }
     S_usage u = {0};
-    S_collect(pages, &u);
+    S_collect(pages, &u, cache);
     bool ok = S_make_fonts(&d, &u, S_find_base(cache, base_key), err);
     S_usage_free(&u);
     if (!ok) {

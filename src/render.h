@@ -45,6 +45,10 @@ void pd_pdf_cache_set_base(pd_pdf_cache *cache, const char *key, const pd_pages 
  * documents, and a line painted in the same context gives the same
  * bytes (render.c, S_paint_cached). */
 void pd_pdf_cache_line_stats(const pd_pdf_cache *cache, size_t *hits, size_t *misses);
+/* Laid-out lines whose glyphs a PDF's fonts were made from by the
+ * cache's record of the line (hits; a line met before, still in its
+ * layout) and by walking its glyphs (walks) so far. */
+void pd_pdf_cache_usage_stats(const pd_pdf_cache *cache, size_t *hits, size_t *walks);
 /* Streams (page contents, ToUnicode maps) written from the cache's
  * deflated bytes (hits) and deflated anew (misses) so far. */
 void pd_pdf_cache_stream_stats(const pd_pdf_cache *cache, size_t *hits, size_t *misses);

@@ -306,6 +306,61 @@ START_TEST(diskcache_write_bounds_the_folder)
 }
 END_TEST
 
+/* Two subsets the same in every byte. */
+static void S_same_subset(const pd_pdffont *a, const pd_pdffont *b)
+{
+    ck_assert_str_eq(a->base_font, b->base_font);
+    ck_assert_uint_eq(a->n, b->n);
+    ck_assert_uint_eq(a->program_len, b->program_len);
+    ck_assert(memcmp(a->codes, b->codes, a->n * sizeof *a->codes) == 0);
+    const strbuf *x[4] = {&a->program, &a->widths, &a->descriptor, &a->cidset};
+    const strbuf *y[4] = {&b->program, &b->widths, &b->descriptor, &b->cidset};
+    for (int k = 0; k < 4; k++) {
+        ck_assert_uint_eq(x[k]->len, y[k]->len);
+        ck_assert(memcmp(x[k]->data, y[k]->data, x[k]->len) == 0);
+    }
+}
+
+/* A worker's passing subsets (the values' glyphs) are made from one
+ * mapping of the font file, mapped again after a number of them and by a
+ * lasting subset between them (pdffont.c, S_outlines_for), with one
+ * compressor: each the same bytes as made by a cache of its own, for a
+ * TrueType and a CFF face. */
+START_TEST(pdffont_passing_subsets_share_a_mapping_identically)
+{
+    char *home = S_tmpdir();
+    ck_assert_int_eq(chmod(home, 0700), 0);
+    setenv("XDG_CACHE_HOME", home, 1);
+    const char *paths[2] = {"fonts/NotoSans-Regular.ttf", "fonts/NotoSansCJKsc-Regular.otf"};
+    const int counts[2] = {150, 4};
+    for (int p = 0; p < 2; p++) {
+        hb_blob_t *blob = hb_blob_create_from_file_or_fail(paths[p]);
+        ck_assert_ptr_nonnull(blob);
+        hb_face_t *face = hb_face_create(blob, 0);
+        hb_blob_destroy(blob);
+        pd_pdffont_cache *shared = pd_pdffont_cache_new();
+        pd_pdffont_set_file(shared, face, paths[p], 0);
+        for (int i = 0; i < counts[p]; i++) {
+            uint32_t gids[3] = {(uint32_t)(3 + i), (uint32_t)(40 + 2 * i), (uint32_t)(300 + i)};
+            bool lasting = i == 70 || i == 2;
+            pd_error err = {0};
+            const pd_pdffont *got = pd_pdffont_get(shared, face, gids, 3, lasting, &err);
+            ck_assert_msg(got != NULL, "%s", err.msg);
+            pd_pdffont_cache *own = pd_pdffont_cache_new();
+            pd_pdffont_set_file(own, face, paths[p], 0);
+            const pd_pdffont *want = pd_pdffont_get(own, face, gids, 3, false, &err);
+            ck_assert_msg(want != NULL, "%s", err.msg);
+            S_same_subset(got, want);
+            pd_pdffont_cache_free(own);
+        }
+        pd_pdffont_cache_free(shared);
+        hb_face_destroy(face);
+    }
+    unsetenv("XDG_CACHE_HOME");
+    S_rmdir(home);
+}
+END_TEST
+
 /* The same subset made by hb-subset and read back from the disk cache. */
 START_TEST(pdffont_subset_kept_on_disk_reads_back_identical)
 {
@@ -414,5 +469,6 @@ TCase *pd_test_diskcache_tcase(void)
     tcase_add_test(tc, diskcache_trim_keeps_the_newest_within_bounds);
     tcase_add_test(tc, diskcache_write_bounds_the_folder);
     tcase_add_test(tc, pdffont_subset_kept_on_disk_reads_back_identical);
+    tcase_add_test(tc, pdffont_passing_subsets_share_a_mapping_identically);
     return tc;
 }

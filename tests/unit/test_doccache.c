@@ -375,6 +375,40 @@ START_TEST(doccache_digest_takes_loaded_images_by_their_digest)
 }
 END_TEST
 
+/* A loaded image's copies share its pixels (image.h): the same bytes at
+ * the same address, each copy with an alt text of its own, and the
+ * pixels live until the last copy is freed, whichever goes first; an
+ * image made otherwise is copied pixel by pixel. */
+START_TEST(image_copies_share_a_loaded_image_s_pixels)
+{
+    pd_error err = {0};
+    pd_image *a =
+        pd_image_load("templates/pictograms/no-driving.svg", "templates", 64, "car", "t", 1, &err);
+    ck_assert_msg(a != NULL, "%s", err.msg);
+    size_t n = (size_t)a->width * (size_t)a->height * 4;
+    unsigned char *want = xmalloc(n);
+    memcpy(want, a->rgba, n);
+    pd_image *b = pd_image_copy(a), *c = pd_image_copy(b);
+    ck_assert_ptr_eq(b->rgba, a->rgba);
+    ck_assert_ptr_eq(c->rgba, a->rgba);
+    free(b->alt);
+    b->alt = xstrdup("voiture");
+    ck_assert_str_eq(a->alt, "car");
+    pd_image_free(a); /* the first goes first: the copies keep the pixels */
+    ck_assert(memcmp(b->rgba, want, n) == 0);
+    pd_image_free(c);
+    ck_assert(memcmp(b->rgba, want, n) == 0);
+    pd_image_free(b);
+    pd_image *own = S_image(3, 2, "made");
+    pd_image *copy = pd_image_copy(own);
+    ck_assert_ptr_ne(copy->rgba, own->rgba);
+    ck_assert(memcmp(copy->rgba, own->rgba, 3 * 2 * 4) == 0);
+    pd_image_free(own);
+    pd_image_free(copy);
+    free(want);
+}
+END_TEST
+
 /* Where one string ends and the next begins is part of the digest, and
  * NULL is not "". */
 START_TEST(doccache_digest_is_unambiguous)
@@ -404,6 +438,65 @@ START_TEST(doccache_digest_is_unambiguous)
     S_digest(d, &o, &k2);
     ck_assert(memcmp(k1.sha256, k2.sha256, 32) != 0);
     pd_doc_free(d);
+}
+END_TEST
+
+/* Numbers take as many bytes as they need (doccache.c): values either
+ * side of each length's limit give different digests, and so does a
+ * number against the same bytes in two. Strings of the document's pool
+ * are hashed by their index: spans naming two pool strings in turn
+ * differ from the same spans naming them the other way round, and a pool
+ * string's text still counts. */
+START_TEST(doccache_digest_numbers_and_pooled_strings_are_unambiguous)
+{
+    S_opts o;
+    S_opts_init(&o);
+    const long lines[] = {0, 1, 127, 128, 255, 256, 16383, 16384, 2097151, 2097152, 1L << 35, -1};
+    size_t n = sizeof lines / sizeof lines[0];
+    pd_doccache_key keys[sizeof lines / sizeof lines[0]];
+    for (size_t i = 0; i < n; i++) {
+        pd_doc *d = S_doc();
+        d->title_text.spans[0].origin.line = lines[i];
+        S_digest(d, &o, &keys[i]);
+        for (size_t k = 0; k < i; k++)
+            ck_assert_msg(memcmp(keys[i].sha256, keys[k].sha256, 32) != 0,
+                          "lines %ld and %ld give one digest", lines[k], lines[i]);
+        pd_doc_free(d);
+    }
+    /* the line 128 (two bytes) against the line 0 and a style of 1 */
+    pd_doccache_key k1, k2;
+    pd_doc *d = S_doc();
+    d->title_text.spans[0].origin.line = 128;
+    d->title_text.spans[0].style = 0;
+    S_digest(d, &o, &k1);
+    d->title_text.spans[0].origin.line = 0;
+    d->title_text.spans[0].style = 1;
+    S_digest(d, &o, &k2);
+    ck_assert(memcmp(k1.sha256, k2.sha256, 32) != 0);
+    pd_doc_free(d);
+
+    pd_doc *a = S_doc(), *b = S_doc();
+    const char *fa[2] = {pd_doc_intern(a, "templates/a.xml"), pd_doc_intern(a, "templates/b.xml")};
+    const char *fb[2] = {pd_doc_intern(b, "templates/a.xml"), pd_doc_intern(b, "templates/b.xml")};
+    for (int i = 0; i < 2; i++) {
+        S_add(a, &a->running_text, "x", (unsigned)i);
+        S_add(b, &b->running_text, "x", (unsigned)i);
+        a->running_text.spans[a->running_text.n_spans - 1].origin.file = fa[i];
+        b->running_text.spans[b->running_text.n_spans - 1].origin.file = fb[1 - i];
+    }
+    S_digest(a, &o, &k1);
+    S_digest(b, &o, &k2);
+    ck_assert(memcmp(k1.sha256, k2.sha256, 32) != 0);
+    /* the same spans, a pool string's text changed */
+    b->running_text.spans[b->running_text.n_spans - 2].origin.file = fb[0];
+    b->running_text.spans[b->running_text.n_spans - 1].origin.file = fb[1];
+    S_digest(b, &o, &k2);
+    ck_assert(memcmp(k1.sha256, k2.sha256, 32) == 0);
+    b->pool[b->n_pool - 1][10] = 'c'; /* "templates/c.xml" */
+    S_digest(b, &o, &k2);
+    ck_assert(memcmp(k1.sha256, k2.sha256, 32) != 0);
+    pd_doc_free(a);
+    pd_doc_free(b);
 }
 END_TEST
 
@@ -645,7 +738,9 @@ TCase *pd_test_doccache_tcase(void)
     TCase *tc = tcase_create("doccache");
     tcase_add_test(tc, doccache_digest_covers_every_field);
     tcase_add_test(tc, doccache_digest_is_unambiguous);
+    tcase_add_test(tc, doccache_digest_numbers_and_pooled_strings_are_unambiguous);
     tcase_add_test(tc, doccache_digest_takes_loaded_images_by_their_digest);
+    tcase_add_test(tc, image_copies_share_a_loaded_image_s_pixels);
     tcase_add_test(tc, doccache_hits_and_misses);
     tcase_add_test(tc, doccache_shared_streams_are_held_once);
     tcase_add_test(tc, doccache_documents_seen_once_stay_on_probation);

@@ -455,6 +455,62 @@ START_TEST(bind_conditions_and_literal_values)
 }
 END_TEST
 
+/* A message is walked once per language into the steps that make its
+ * spans (bind.c, S_compile) and replayed for each document: nested bold
+ * and italic, a line break, a variable (each document's own value) and a
+ * number printed in the language, the same spans with the worker's cache
+ * as without it. */
+START_TEST(bind_cached_messages_give_the_same_spans)
+{
+    pd_schema *schema = S_schema();
+    pd_error err = {0};
+    pd_template *t = S_load("<p>A <b>bold <i>both</i></b><br/>line <var name=\"clinic.name\"/> "
+                            "<num value=\"69\" style=\"percent\"/> end</p>",
+                            schema, &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    pd_bind_cache *cache = pd_bind_cache_new();
+    static const char *const names[3] = {NULL, "Clinique A", "Clinique B"};
+    for (int i = 0; i < 3; i++) {
+        pd_values v;
+        pd_values_init(&v);
+        if (names[i])
+            ck_assert(pd_values_set(&v, schema, "clinic.name", names[i], "test", 0, &err));
+        pd_doc *fresh = pd_bind(t, schema, &v, S_lang("fr"), NULL, NULL, &err);
+        ck_assert_msg(fresh != NULL, "%s", err.msg);
+        pd_doc *cached = pd_bind(t, schema, &v, S_lang("fr"), cache, NULL, &err);
+        ck_assert_msg(cached != NULL, "%s", err.msg);
+        const pd_text *a = &fresh->blocks[0].text, *b = &cached->blocks[0].text;
+        ck_assert_uint_eq(a->n_spans, 7);
+        ck_assert_uint_eq(b->n_spans, a->n_spans);
+        for (size_t k = 0; k < a->n_spans; k++) {
+            ck_assert_str_eq(a->spans[k].text, b->spans[k].text);
+            ck_assert_uint_eq(a->spans[k].style, b->spans[k].style);
+            ck_assert_int_eq(a->spans[k].origin.line, b->spans[k].origin.line);
+        }
+        ck_assert_str_eq(b->spans[0].text, "A ");
+        ck_assert_uint_eq(b->spans[1].style, PD_SPAN_BOLD);
+        ck_assert_str_eq(b->spans[1].text, "bold ");
+        ck_assert_uint_eq(b->spans[2].style, PD_SPAN_BOLD | PD_SPAN_ITALIC);
+        ck_assert_str_eq(b->spans[2].text, "both");
+        ck_assert_uint_eq(b->spans[3].style, PD_SPAN_BREAK);
+        ck_assert_str_eq(b->spans[4].text, "line ");
+        if (names[i]) {
+            ck_assert_str_eq(b->spans[5].text, names[i]);
+            ck_assert_uint_eq(b->spans[5].style, PD_SPAN_VALUE);
+        } else {
+            ck_assert(b->spans[5].style & PD_SPAN_BLANK);
+        }
+        ck_assert_str_eq(b->spans[6].text, " 69\xe2\x80\xaf% end");
+        pd_doc_free(fresh);
+        pd_doc_free(cached);
+        pd_values_free(&v);
+    }
+    pd_bind_cache_free(cache);
+    pd_template_free(t);
+    pd_schema_free(schema);
+}
+END_TEST
+
 /* ---- layout ------------------------------------------------------------------------ */
 /* A body laid out with the caller's fonts (whose layout cache shares
  * lines between documents, as in a batch worker). */
@@ -704,6 +760,154 @@ START_TEST(pdf_line_cache_gives_fresh_bytes)
     strbuf_free(&b_body);
     pd_pages_free(a);
     pd_pages_free(b);
+    pd_fonts_free(fonts);
+}
+END_TEST
+
+/* The fonts of a PDF are made from the glyphs its lines draw, taken from
+ * the record kept with each line's layout once the line was met before
+ * (render.c, S_collect): the same files as from layouts met for the first
+ * time, in either order of two documents sharing lines (the Chinese face
+ * first in one), and after the layouts are made again (the records go
+ * with their layouts: new lines, perhaps at the old lines' addresses, are
+ * walked). */
+START_TEST(pdf_line_usage_gives_fresh_bytes)
+{
+    static const char a_body[] =
+        "<p>Ketamine can cause dizziness, nausea and vivid dreams; tell the nurse at once if "
+        "you feel unwell during the infusion.</p>\n<h2>Risks and <b>benefits</b></h2>\n";
+    /* two faces first met in one line: the Chinese one, then the italic */
+    static const char b_body[] =
+        "<p>\xe5\xa6\x82 <i>Zo\xc3\xab</i> at once</p>\n<h2>Risks and <b>benefits</b></h2>\n"
+        "<p>Ketamine can cause dizziness, nausea and vivid dreams; tell the nurse at once if "
+        "you feel unwell during the infusion.</p>\n";
+    pd_error err = {0};
+    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z", false, false};
+    /* the references: layouts of their own (fonts of their own: no layout
+       shared), each line met once */
+    strbuf ref_a = STRBUF_INIT, ref_b = STRBUF_INIT;
+    pd_fonts *fonts = NULL;
+    const char *bodies[2] = {a_body, b_body};
+    strbuf *refs[2] = {&ref_a, &ref_b};
+    size_t hits = 0, walks = 0;
+    for (int i = 0; i < 2; i++) {
+        fonts = pd_fonts_new("fonts", "build/fontcache", &err);
+        ck_assert_msg(fonts != NULL, "%s", err.msg);
+        pd_pages *p = S_layout_with_fonts(bodies[i], "en", fonts);
+        pd_pdf_cache *fresh = pd_pdf_cache_new();
+        ck_assert_msg(pd_render_pdf(p, &info, fresh, NULL, refs[i], &err), "%s", err.msg);
+        pd_pdf_cache_usage_stats(fresh, &hits, &walks);
+        ck_assert_uint_eq(hits, 0);
+        ck_assert_uint_gt(walks, 0);
+        pd_pdf_cache_free(fresh);
+        pd_pages_free(p);
+        pd_fonts_free(fonts);
+    }
+
+    pd_pdf_cache *cache = pd_pdf_cache_new();
+    size_t hits_before = 0, walks_before = 0;
+    for (int round = 0; round < 2; round++) {
+        fonts = pd_fonts_new("fonts", "build/fontcache", &err);
+        ck_assert_msg(fonts != NULL, "%s", err.msg);
+        pd_pages *a = S_layout_with_fonts(a_body, "en", fonts);
+        pd_pages *b = S_layout_with_fonts(b_body, "en", fonts);
+        const pd_pages *order[] = {a, b, a, b, b};
+        const strbuf *want[] = {&ref_a, &ref_b, &ref_a, &ref_b, &ref_b};
+        for (int i = 0; i < 5; i++) {
+            strbuf pdf = STRBUF_INIT;
+            ck_assert_msg(pd_render_pdf(order[i], &info, cache, NULL, &pdf, &err), "%s", err.msg);
+            ck_assert_msg(pdf.len == want[i]->len && memcmp(pdf.data, want[i]->data, pdf.len) == 0,
+                          "round %d, document %d differs from a fresh render", round, i);
+            strbuf_free(&pdf);
+            pd_pdf_cache_usage_stats(cache, &hits, &walks);
+            if (i == 0) /* new layouts: every line walked */
+                ck_assert_uint_eq(hits, hits_before);
+        }
+        /* the lines met again came from their records */
+        ck_assert_uint_gt(hits, hits_before);
+        ck_assert_uint_gt(walks, walks_before);
+        hits_before = hits;
+        walks_before = walks;
+        pd_pages_free(a);
+        pd_pages_free(b);
+        pd_fonts_free(fonts);
+    }
+    pd_pdf_cache_free(cache);
+    strbuf_free(&ref_a);
+    strbuf_free(&ref_b);
+}
+END_TEST
+
+/* The ToUnicode maps of a PDF, inflated, one after the other. */
+static void S_tounicode_maps(const strbuf *pdf, strbuf *maps)
+{
+    const char *end = pdf->data + pdf->len;
+    for (const char *p = pdf->data; (p = memmem(p, (size_t)(end - p), "/ToUnicode ", 11)); p++) {
+        char head[32];
+        snprintf(head, sizeof head, "\n%lu 0 obj\n<<", strtoul(p + 11, NULL, 10));
+        const char *obj = memmem(pdf->data, pdf->len, head, strlen(head));
+        ck_assert_ptr_nonnull(obj);
+        const char *len = strstr(obj, "/Length ");
+        const char *body = strstr(obj, ">>\nstream\n");
+        ck_assert(len && body);
+        uLongf n = 1 << 20;
+        unsigned char *raw = xmalloc(n);
+        ck_assert_int_eq(uncompress(raw, &n, (const Bytef *)body + 10, strtoul(len + 8, NULL, 10)),
+                         Z_OK);
+        strbuf_append_len(maps, (const char *)raw, n);
+        strbuf_append(maps, "%%\n");
+        free(raw);
+    }
+}
+
+/* Each font's ToUnicode map lists its codes in ascending order, in single
+ * codes and in ranges of consecutive codes showing consecutive
+ * characters, and maps what the text shows: Latin letters in a run
+ * (abcdefgh: a range), Chinese, a bold face. */
+START_TEST(pdf_tounicode_maps_ascend)
+{
+    pd_fonts *fonts;
+    pd_pages *pages = S_layout_body(
+        "<p>abcdefgh xyz <b>bold</b> \xe5\xa6\x82\xe6\x9e\x9c\xe6\x82\xa8 qrst</p>", "en", &fonts);
+    pd_pdf_info info = {"pildoc test", "2026-11-22T00:00:00Z", false, false};
+    strbuf pdf = STRBUF_INIT, maps = STRBUF_INIT;
+    pd_error err = {0};
+    ck_assert_msg(pd_render_pdf(pages, &info, NULL, NULL, &pdf, &err), "%s", err.msg);
+    S_tounicode_maps(&pdf, &maps);
+    size_t n_maps = 0, n_ranges = 0, n_codes = 0;
+    bool seen_ru = false, seen_a = false;
+    long last = -1;
+    for (char *line = maps.data, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        unsigned a = 0, b = 0, c = 0;
+        if (strcmp(line, "%%") == 0) {
+            n_maps++;
+            last = -1;
+        } else if (strstr(line, "beginbfchar") || strstr(line, "beginbfrange")) {
+            last = -1; /* each section ascends */
+        } else if (sscanf(line, "<%4x><%4x><%4x>", &a, &b, &c) == 3) {
+            ck_assert_int_gt((long)a, last);
+            ck_assert_uint_gt(b, a);
+            last = (long)b;
+            n_ranges++;
+            seen_a |= c <= 'a' && 'a' <= c + (b - a);
+        } else if (sscanf(line, "<%4x><%4x>", &a, &c) == 2) {
+            ck_assert_int_gt((long)a, last);
+            last = (long)a;
+            n_codes++;
+            seen_ru |= c == 0x5982; /* 如 */
+        }
+    }
+    ck_assert_uint_ge(n_maps, 3); /* regular, bold, Chinese */
+    ck_assert_uint_gt(n_ranges, 0);
+    ck_assert_uint_gt(n_codes, 0);
+    ck_assert(seen_a);
+    ck_assert(seen_ru);
+    strbuf_free(&pdf);
+    strbuf_free(&maps);
+    pd_pages_free(pages);
     pd_fonts_free(fonts);
 }
 END_TEST
@@ -1124,6 +1328,8 @@ static Suite *S_suite(void)
     tcase_add_test(tc, fonts_layout_cache_bounded_in_bytes);
     tcase_add_test(tc, fonts_value_layouts_kept_apart);
     tcase_add_test(tc, pdf_line_cache_gives_fresh_bytes);
+    tcase_add_test(tc, pdf_line_usage_gives_fresh_bytes);
+    tcase_add_test(tc, pdf_tounicode_maps_ascend);
     tcase_add_test(tc, pdf_stream_cache_gives_fresh_bytes);
     tcase_add_test(tc, vars_check_names_and_choices);
     tcase_add_test(tc, data_files_give_dotted_names);
@@ -1132,6 +1338,7 @@ static Suite *S_suite(void)
     tcase_add_test(tc, message_placeholders_are_checked);
     tcase_add_test(tc, template_reports_unknown_variable_with_line);
     tcase_add_test(tc, bind_conditions_and_literal_values);
+    tcase_add_test(tc, bind_cached_messages_give_the_same_spans);
     tcase_add_test(tc, layout_keeps_headings_with_text_and_avoids_widows);
     tcase_add_test(tc, layout_repeats_table_header);
     tcase_add_test(tc, layout_refuses_missing_glyph);
