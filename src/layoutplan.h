@@ -18,17 +18,19 @@
  * own font (pd_fonts_same_font) and the layout goes into the fonts' cache,
  * where the layout finds it as it would a paragraph met before. A layout
  * is used only when it was made for the very same paragraph (the cache's
- * identity check), so documents are byte for byte the same with or
- * without the plan, the thread or the cache folder; a stale or damaged
- * plan only costs the thread's work.
+ * identity check), and a font's metrics do not depend on which thread
+ * measured it first (fonts.c, S_metrics), so documents are byte for byte
+ * the same with or without the plan, the thread or the cache folder; a
+ * stale or damaged plan only costs the thread's work.
  *
  * Paragraphs holding a job's values (a patient's name) are never kept:
  * the plan file holds the template's own texts only.
  *
- * Ownership: the caller owns a pd_layoutplan (one per process: `render`)
- * and must free it before the fonts it was given and before the process
- * forks or ends; pd_layoutplan_free stops the thread at its next
- * paragraph and joins it. The thread uses only its own twin font map,
+ * Ownership: the caller owns a pd_layoutplan (`render` makes one; batch's
+ * master one per warm-up document, the next one's started while the one
+ * before is used) and must free it before the fonts it was given and
+ * before the process forks or ends; pd_layoutplan_free stops the thread at
+ * its next paragraph and joins it. The thread uses only its own twin font map,
  * fontconfig, cairo and HarfBuzz (thread-safe) and the plan's own state,
  * under the plan's lock. */
 #ifndef PILDOC_LAYOUTPLAN_H
