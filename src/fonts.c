@@ -132,6 +132,25 @@ static FcBool S_build_fonts(FcConfig *config)
 
 static void S_take_metrics(pd_fonts *f);
 
+/* A pd_fonts with a font map of its own on `config`, whose reference it
+ * takes (destroyed when no font map can be made: then NULL). */
+static pd_fonts *S_fonts_on(FcConfig *config)
+{
+    pd_fonts *f = xcalloc(1, sizeof *f);
+    f->config = config;
+    f->map = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
+    if (!f->map) {
+        pd_fonts_free(f);
+        return NULL;
+    }
+    pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(f->map), config);
+    f->contexts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+    f->layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+    f->value_layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+    pango_cairo_font_map_set_resolution(PANGO_CAIRO_FONT_MAP(f->map), 72.0);
+    return f;
+}
+
 pd_fonts *pd_fonts_new(const char *fonts_dir, const char *cache_dir, pd_error *err)
 {
     char abs_fonts[4096];
@@ -175,38 +194,18 @@ pd_fonts *pd_fonts_new(const char *fonts_dir, const char *cache_dir, pd_error *e
        the host's default configuration and scan every system font (time
        spent, and fonts pildoc must not use). */
     FcConfigSetCurrent(config);
-    pd_fonts *f = xcalloc(1, sizeof *f);
-    f->config = config;
-    f->map = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
-    if (!f->map) {
-        pd_fonts_free(f);
+    pd_fonts *f = S_fonts_on(config);
+    if (!f) {
         pd_error_set(err, NULL, 0, "Pango has no FreeType font map");
         return NULL;
     }
-    pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(f->map), config);
-    f->contexts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
-    f->layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
-    f->value_layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
-    pango_cairo_font_map_set_resolution(PANGO_CAIRO_FONT_MAP(f->map), 72.0);
     S_take_metrics(f);
     return f;
 }
 
 pd_fonts *pd_fonts_new_twin(const pd_fonts *fonts)
 {
-    pd_fonts *f = xcalloc(1, sizeof *f);
-    f->map = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
-    if (!f->map) {
-        free(f);
-        return NULL;
-    }
-    f->config = FcConfigReference(fonts->config);
-    pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(f->map), f->config);
-    f->contexts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
-    f->layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
-    f->value_layouts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
-    pango_cairo_font_map_set_resolution(PANGO_CAIRO_FONT_MAP(f->map), 72.0);
-    return f;
+    return S_fonts_on(FcConfigReference(fonts->config));
 }
 
 /* Pango's metrics of a font (pd_fonts_new puts S_metrics in the place of

@@ -208,6 +208,16 @@ typedef struct S_state {
 
 #define K(x) ((x)*st->k)
 
+/* The languages a layout shapes in, and what follows from them. */
+static void S_set_langs(S_state *st, const char *lang_tag, const char *also_tag)
+{
+    st->lang_tag = lang_tag;
+    st->also_tag = also_tag;
+    st->cjk = strncmp(lang_tag, "zh", 2) == 0;
+    st->fr = strncmp(lang_tag, "fr", 2) == 0;
+    st->families = pd_fonts_families(lang_tag);
+}
+
 /* The height of a column of body text; units count columns: with two
  * columns, units 0 and 1 are page 1's. */
 static double S_body_h(const S_state *st, size_t unit)
@@ -1215,11 +1225,7 @@ static void S_para_state(S_state *st, S_style *style, const pd_para *para, Pango
 {
     *st = (S_state){0};
     st->ctx = ctx;
-    st->lang_tag = para->lang_tag;
-    st->also_tag = para->also_tag;
-    st->cjk = strncmp(para->lang_tag, "zh", 2) == 0;
-    st->fr = strncmp(para->lang_tag, "fr", 2) == 0;
-    st->families = pd_fonts_families(para->lang_tag);
+    S_set_langs(st, para->lang_tag, para->also_tag);
     st->k = para->k;
     st->err = err;
     *style = (S_style){.size = para->size, .bold = para->bold};
@@ -3681,14 +3687,10 @@ pd_pages *pd_layout_with(const pd_doc *doc, pd_fonts *fonts, const pd_paper *pap
     out->title2 = doc->title2 ? xstrdup(doc->title2) : NULL;
     out->subject2 = doc->subject2 ? xstrdup(doc->subject2) : NULL;
     S_state st = {0};
-    st.also_tag = out->also_tag;
+    S_set_langs(&st, out->lang_tag, out->also_tag);
     st.also_style = doc->also_style;
-    st.lang_tag = out->lang_tag;
-    st.cjk = strncmp(st.lang_tag, "zh", 2) == 0;
-    st.fr = strncmp(st.lang_tag, "fr", 2) == 0;
     st.fonts = fonts;
     st.ctx = pd_fonts_context(fonts, st.lang_tag);
-    st.families = pd_fonts_families(st.lang_tag);
     st.out = out;
     st.err = err;
     st.helper = opts ? opts->helper : NULL;

@@ -227,6 +227,19 @@ static bool S_get_para(S_reader *r, S_planned *p)
     return true;
 }
 
+/* Drops the paragraphs read (and their names). */
+static void S_forget_paras(pd_layoutplan *plan)
+{
+    for (size_t i = 0; i < plan->n_paras; i++)
+        S_planned_clear(&plan->paras[i]);
+    if (plan->by_name)
+        g_hash_table_destroy(plan->by_name);
+    free(plan->paras);
+    plan->paras = NULL;
+    plan->by_name = NULL;
+    plan->n_paras = 0;
+}
+
 /* The paragraphs of the payload read; none when it is bad. */
 static void S_parse(pd_layoutplan *plan)
 {
@@ -250,9 +263,7 @@ static void S_parse(pd_layoutplan *plan)
                   (!a->also_tag || strcmp(a->also_tag, b->also_tag) == 0);
     }
     if (!one_doc || r.at != r.end) {
-        for (size_t i = 0; i < plan->n_paras; i++)
-            S_planned_clear(&plan->paras[i]);
-        plan->n_paras = 0;
+        S_forget_paras(plan);
         return;
     }
     plan->by_name = g_hash_table_new(g_str_hash, g_str_equal);
@@ -453,11 +464,7 @@ size_t pd_layoutplan_parse(const unsigned char *payload, size_t len, pd_fonts *f
             g_object_unref(layout);
     }
     size_t n = plan.n_paras;
-    for (size_t i = 0; i < plan.n_paras; i++)
-        S_planned_clear(&plan.paras[i]);
-    if (plan.by_name)
-        g_hash_table_destroy(plan.by_name);
-    free(plan.paras);
+    S_forget_paras(&plan);
     return n;
 }
 
@@ -512,13 +519,9 @@ void pd_layoutplan_free(pd_layoutplan *plan)
     for (size_t i = 0; plan->made && i < plan->n_paras; i++)
         if (plan->made[i])
             g_object_unref(plan->made[i]);
-    for (size_t i = 0; i < plan->n_paras; i++)
-        S_planned_clear(&plan->paras[i]);
-    if (plan->by_name)
-        g_hash_table_destroy(plan->by_name);
+    S_forget_paras(plan);
     if (plan->seen)
         g_hash_table_destroy(plan->seen);
-    free(plan->paras);
     free(plan->who);
     free(plan->made);
     pd_fonts_free(plan->twin);
