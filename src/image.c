@@ -1,6 +1,7 @@
 #include "image.h"
 
 #include <cairo.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
 #include <librsvg/rsvg.h>
@@ -17,6 +18,7 @@
 #include "diskcache.h"
 #include "paths.h"
 #include "strbuf.h"
+#include "subproc.h"
 #include "xmlsafe.h"
 
 #define IMAGE_MAX_BYTES (8L * 1024 * 1024)
@@ -395,25 +397,41 @@ static char *S_read_all(int fd, size_t *len)
     return buf;
 }
 
-static cairo_surface_t *S_svg(const char *path, const char *bytes, size_t len, int svg_px,
-                              const char **why)
+/* NULL when libxml2 finds the SVG safe to give librsvg, else why not:
+ * read once, with no network, no entity expansion and no gzip (a
+ * compressed SVG would inflate without bound); no link outside itself; a
+ * bounded cost (S_svg_cost). */
+static const char *S_svg_check(const char *path, const char *bytes, size_t len)
 {
-    GError *gerr = NULL;
-    /* read once, checked with libxml2 (no network, no entity expansion, no
-       gzip: a compressed SVG would inflate without bound), then given to
-       librsvg as bytes: with no base file it loads nothing beside it */
     xmlDocPtr doc = xmlReadMemory(bytes, (int)len, path, NULL,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    *why = !doc ? "not a valid SVG file" : S_svg_refs(doc);
-    if (!*why)
-        *why = S_svg_cost(doc);
+    const char *why = !doc ? "not a valid SVG file" : S_svg_refs(doc);
+    if (!why)
+        why = S_svg_cost(doc);
     if (doc)
         xmlFreeDoc(doc);
-    RsvgHandle *h = *why ? NULL : rsvg_handle_new_from_data((const guint8 *)bytes, len, &gerr);
-    if (*why)
-        return NULL;
+    return why;
+}
+
+/* What drawing a checked SVG can fail with (S_svg_draw): a drawing
+ * process answers with the index. */
+static const char *const S_draw_whys[] = {
+    "not a valid SVG file",
+    "an SVG file without a size (width and height, or a viewBox)",
+    "an SVG file that cannot be drawn",
+    "larger than 4096 pixels a side",
+};
+
+/* A checked SVG drawn by librsvg svg_px pixels on its long side, given as
+ * bytes (with no base file it loads nothing beside it); NULL with *why
+ * one of S_draw_whys. */
+static pd_image *S_svg_draw(const char *bytes, size_t len, int svg_px, const char *alt,
+                            const char **why)
+{
+    GError *gerr = NULL;
+    RsvgHandle *h = rsvg_handle_new_from_data((const guint8 *)bytes, len, &gerr);
     if (!h) {
-        *why = "not a valid SVG file";
+        *why = S_draw_whys[0];
         g_clear_error(&gerr);
         return NULL;
     }
@@ -422,7 +440,7 @@ static cairo_surface_t *S_svg(const char *path, const char *bytes, size_t len, i
         RsvgRectangle ink, logical;
         if (!rsvg_handle_get_geometry_for_element(h, NULL, &ink, &logical, NULL) ||
             logical.width <= 0 || logical.height <= 0) {
-            *why = "an SVG file without a size (width and height, or a viewBox)";
+            *why = S_draw_whys[1];
             g_object_unref(h);
             return NULL;
         }
@@ -435,19 +453,160 @@ static cairo_surface_t *S_svg(const char *path, const char *bytes, size_t len, i
         pw = 1;
     if (ph < 1)
         ph = 1;
+    if (pw > IMAGE_MAX_SIDE || ph > IMAGE_MAX_SIDE) {
+        *why = S_draw_whys[3];
+        g_object_unref(h);
+        return NULL;
+    }
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, pw, ph);
     cairo_t *cr = cairo_create(s);
     RsvgRectangle viewport = {0, 0, pw, ph};
     bool ok = rsvg_handle_render_document(h, cr, &viewport, &gerr);
     cairo_destroy(cr);
     g_object_unref(h);
-    if (!ok) {
-        *why = "an SVG file that cannot be drawn";
+    pd_image *im = NULL;
+    if (!ok || cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+        *why = S_draw_whys[2];
         g_clear_error(&gerr);
-        cairo_surface_destroy(s);
+    } else {
+        im = S_from_surface(s, alt);
+    }
+    cairo_surface_destroy(s);
+    return im;
+}
+
+/* --- SVGs drawn by a process of its own ------------------------------------
+ * librsvg and what it brings (GIO, gdk-pixbuf, its Rust runtime: the 30
+ * libraries below) add about 8 MB to a process that draws one SVG, and a
+ * batch worker kept them for its thousands of documents: a --jobs 1 run
+ * with nothing in the cache folder peaked at 44.6 MB, 36.4 MB with it.
+ * So main() names pildoc's own program (pd_image_set_svg_program), and an
+ * SVG not in the cache folder is drawn by `pildoc draw-svg PX`
+ * (pd_image_draw_svg_main): the SVG on its standard input, on its output
+ * "P", width and height (4 bytes each, big-endian) and the pixels, or "E"
+ * and the index of why not in S_draw_whys. A crash or a hang in librsvg
+ * is then an error for that image, not a lost worker. When no process can
+ * be started (or no program is named: unit tests, fuzzers), the SVG is
+ * drawn in this process, with the same pixels. */
+#define SVG_DRAW_TIMEOUT_MS 30000
+
+static char *S_svg_program;
+
+void pd_image_set_svg_program(const char *exe)
+{
+    free(S_svg_program);
+    S_svg_program = exe ? xstrdup(exe) : NULL;
+}
+
+/* A drawing process's answer; NULL with *why set when it is an error
+ * (or not an answer). */
+static pd_image *S_svg_answer(const strbuf *out, const char *alt, const char **why)
+{
+    const unsigned char *p = (const unsigned char *)out->data;
+    if (out->len == 2 && p[0] == 'E' && p[1] < sizeof S_draw_whys / sizeof *S_draw_whys) {
+        *why = S_draw_whys[p[1]];
         return NULL;
     }
-    return s;
+    uint32_t w = out->len >= 9 && p[0] == 'P' ? pd_diskcache_get32(p + 1) : 0;
+    uint32_t h = w ? pd_diskcache_get32(p + 5) : 0;
+    if (w < 1 || h < 1 || w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE ||
+        out->len != 9 + (size_t)w * h * 4) {
+        *why = S_draw_whys[2];
+        return NULL;
+    }
+    pd_image *im = xcalloc(1, sizeof *im);
+    im->width = (int)w;
+    im->height = (int)h;
+    im->rgba = xmalloc((size_t)w * h * 4);
+    memcpy(im->rgba, p + 9, (size_t)w * h * 4);
+    im->alt = xstrdup(alt);
+    return im;
+}
+
+/* A checked SVG's pixels, drawn by a process of its own when one can be
+ * started, else here. */
+static pd_image *S_svg_pixels(const char *bytes, size_t len, int svg_px, const char *alt,
+                              const char **why)
+{
+    if (S_svg_program) {
+        char px[16];
+        snprintf(px, sizeof px, "%d", svg_px);
+        char *argv[] = {S_svg_program, "draw-svg", px, NULL};
+        strbuf out = STRBUF_INIT;
+        pd_subproc_status st =
+            pd_subproc_run(argv, bytes, len, 9 + (size_t)IMAGE_MAX_SIDE * IMAGE_MAX_SIDE * 4,
+                           SVG_DRAW_TIMEOUT_MS, &out);
+        pd_image *im = NULL;
+        if (st == PD_SUBPROC_OK)
+            im = S_svg_answer(&out, alt, why);
+        else if (st != PD_SUBPROC_NOT_RUN)
+            *why = st == PD_SUBPROC_TIMED_OUT ? "an SVG file that takes too long to draw"
+                                              : S_draw_whys[2];
+        strbuf_free(&out);
+        if (st != PD_SUBPROC_NOT_RUN)
+            return im;
+    }
+    return S_svg_draw(bytes, len, svg_px, alt, why);
+}
+
+int pd_image_draw_svg_main(int argc, char **argv)
+{
+    char *end = NULL;
+    long px = argc == 2 ? strtol(argv[1], &end, 10) : 0;
+    if (!end || *end || px < 16 || px > IMAGE_MAX_SIDE) {
+        fputs("pildoc draw-svg: usage: pildoc draw-svg PIXELS < file.svg (used by pildoc "
+              "itself)\n",
+              stderr);
+        return 2;
+    }
+    strbuf in = STRBUF_INIT;
+    char buf[65536];
+    ssize_t n;
+    while (in.len <= IMAGE_MAX_BYTES && (n = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        strbuf_append_len(&in, buf, (size_t)n);
+    }
+    const char *why = in.len > IMAGE_MAX_BYTES ? S_draw_whys[2]
+                                               : S_svg_check("-", in.data ? in.data : "", in.len);
+    pd_image *im = why ? NULL : S_svg_draw(in.data ? in.data : "", in.len, (int)px, "", &why);
+    strbuf_free(&in);
+    strbuf ans = STRBUF_INIT;
+    if (im) {
+        unsigned char size[8];
+        pd_diskcache_put32(size, (uint32_t)im->width);
+        pd_diskcache_put32(size + 4, (uint32_t)im->height);
+        strbuf_append_char(&ans, 'P');
+        strbuf_append_len(&ans, (const char *)size, sizeof size);
+        strbuf_append_len(&ans, (const char *)im->rgba, (size_t)im->width * im->height * 4);
+        pd_image_free(im);
+    } else {
+        /* why is one of S_draw_whys, or a check's refusal (the caller
+           checked: not expected here), given as "cannot be drawn" */
+        size_t k = 0, n_whys = sizeof S_draw_whys / sizeof *S_draw_whys;
+        while (k < n_whys && S_draw_whys[k] != why)
+            k++;
+        if (k == n_whys)
+            k = 2;
+        strbuf_append_char(&ans, 'E');
+        strbuf_append_char(&ans, (char)k);
+    }
+    size_t done = 0;
+    int status = 0;
+    while (done < ans.len) {
+        ssize_t w = write(STDOUT_FILENO, ans.data + done, ans.len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            status = 1;
+            break;
+        }
+        done += (size_t)w;
+    }
+    strbuf_free(&ans);
+    return status;
 }
 
 /* --- SVG rasters kept on disk ----------------------------------------------
@@ -527,19 +686,10 @@ static pd_image *S_svg_image(const char *path, const char *bytes, size_t len, in
     char *dir = S_svg_key(bytes, len, svg_px, key) ? paths_cache_dir() : NULL;
     char *file = dir ? pd_diskcache_path(dir, "svg", key, ".rgba") : NULL;
     pd_image *im = file ? S_svg_cached(file, key, alt) : NULL;
-    if (!im) {
-        cairo_surface_t *s = S_svg(path, bytes, len, svg_px, why);
-        if (s && (cairo_image_surface_get_width(s) > IMAGE_MAX_SIDE ||
-                  cairo_image_surface_get_height(s) > IMAGE_MAX_SIDE ||
-                  cairo_image_surface_get_width(s) < 1)) {
-            *why = "larger than 4096 pixels a side";
-        } else if (s) {
-            im = S_from_surface(s, alt);
-            if (file)
-                S_svg_keep(dir, file, key, im);
-        }
-        if (s)
-            cairo_surface_destroy(s);
+    if (!im && !(*why = S_svg_check(path, bytes, len))) {
+        im = S_svg_pixels(bytes, len, svg_px, alt, why);
+        if (im && file)
+            S_svg_keep(dir, file, key, im);
     }
     free(file);
     free(dir);

@@ -7,7 +7,9 @@
  * asked for it, its line, and the image.
  * An SVG's pixels are kept in the user's cache folder (paths_cache_dir)
  * and taken from there by the next process: the same pixels, without
- * opening librsvg (see image.c).
+ * opening librsvg (see image.c). One that is not there is drawn by a
+ * process of its own, when the program names one (pd_image_set_svg_program):
+ * librsvg's 8 MB never stay in a long-lived worker.
  * Ownership: a pd_image owns its alt text and its pixels, or a count on
  * the pixels its copies share (pd_image_free). */
 #ifndef PILDOC_IMAGE_H
@@ -45,5 +47,15 @@ pd_image *pd_image_load(const char *path, const char *root, int svg_px, const ch
  * any other's copied. */
 pd_image *pd_image_copy(const pd_image *im);
 void pd_image_free(pd_image *im);
+
+/* The program whose `draw-svg` command draws SVGs (pildoc's own file, set
+ * once by main() before any image is loaded); NULL (the default, and what
+ * unit tests and fuzzers keep): drawn in this process. The name is
+ * copied; pd_image_set_svg_program(NULL) frees it. */
+void pd_image_set_svg_program(const char *exe);
+/* `pildoc draw-svg PIXELS`: draws the SVG on standard input PIXELS pixels
+ * on its long side and writes the answer image.c's drawing process gives
+ * (see image.c) on standard output. Returns the exit status. */
+int pd_image_draw_svg_main(int argc, char **argv);
 
 #endif

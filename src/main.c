@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <glib.h>
 #include <libxml/parser.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "data.h"
 #include "error.h"
 #include "formats.h"
+#include "image.h"
 #include "lang.h"
 #include "layout.h"
 #include "output.h"
@@ -494,6 +496,18 @@ static void S_log_handler(const gchar *domain, GLogLevelFlags level, const gchar
     g_log_default_handler(domain, level, msg, data);
 }
 
+/* SVGs are drawn by this very program's `draw-svg` (image.h); without
+ * /proc, in this process. */
+static void S_name_svg_program(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        pd_image_set_svg_program(exe);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_log_set_writer_func(S_log_writer, NULL, NULL);
@@ -511,6 +525,9 @@ int main(int argc, char **argv)
         printf("pildoc %s\n", PILDOC_VERSION);
         return S_finish_stdout(PD_EXIT_OK);
     }
+    /* a process of pildoc's own drawing one SVG (image.h): nothing else is set up */
+    if (strcmp(argv[1], "draw-svg") == 0)
+        return pd_image_draw_svg_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "render") == 0 || strcmp(argv[1], "batch") == 0) {
         if (!S_check_source_date_epoch())
             return PD_EXIT_USAGE;
@@ -519,6 +536,7 @@ int main(int argc, char **argv)
     }
     pd_env env;
     pd_env_init(&env);
+    S_name_svg_program();
     lang_init();
     xmlsafe_init();
     int status;
@@ -548,5 +566,6 @@ int main(int argc, char **argv)
     }
     xmlCleanupParser();
     pd_env_free(&env);
+    pd_image_set_svg_program(NULL);
     return S_finish_stdout(status);
 }

@@ -57,6 +57,35 @@ mkdir -m 700 "$XDG_CACHE_HOME"
 opened ./pildoc render leaflet --lang fr --clinic templates/clinics/paris.xml -o "$T/paris.pdf" > "$T/libs-svg"
 check "an SVG logo: render succeeds" test -s "$T/paris.pdf"
 check "an SVG logo opens librsvg" grep -q '^librsvg' "$T/libs-svg"
+# ... in a process of its own (pildoc draw-svg, src/image.c): the render's
+# own process never maps librsvg's 8 MB (LD_DEBUG writes a file per process)
+mkdir -m 700 "$T/svgcache2"
+(
+  export XDG_CACHE_HOME="$T/svgcache2"
+  LD_DEBUG=files LD_DEBUG_OUTPUT="$T/own" ./pildoc render leaflet --lang fr \
+    --clinic templates/clinics/paris.xml -o "$T/paris-own.pdf" > /dev/null 2>&1 &
+  echo $! > "$T/own-pid"
+  wait
+)
+check "an SVG logo: the render's own process opens no librsvg" \
+  bash -c "test -s '$T/own.$(cat "$T/own-pid")' && ! grep -q 'file=librsvg' '$T/own.$(cat "$T/own-pid")'"
+check "an SVG logo: a process of its own opens librsvg (one for each of the 2 SVGs)" \
+  test "$(grep -l 'file=librsvg' "$T"/own.* | wc -l)" = 2
+check "drawn by a process of its own or in the render's, the same bytes" cmp -s "$T/paris.pdf" "$T/paris-own.pdf"
+# so a render that draws its SVGs needs no more memory than one that finds
+# them kept (it was 7 MB more: librsvg and the libraries it brings)
+mkdir -m 700 "$T/svgcache3"
+XDG_CACHE_HOME="$T/svgcache3" /usr/bin/time -f %M -o "$T/rss-cold" ./pildoc render leaflet --lang fr \
+  --clinic templates/clinics/paris.xml -o "$T/paris-cold.pdf" > /dev/null 2>&1
+XDG_CACHE_HOME="$T/svgcache3" /usr/bin/time -f %M -o "$T/rss-warm" ./pildoc render leaflet --lang fr \
+  --clinic templates/clinics/paris.xml -o "$T/paris-warm.pdf" > /dev/null 2>&1
+check "drawing the SVGs adds less than 3 MB to the render's peak memory ($(cat "$T/rss-cold") against $(cat "$T/rss-warm") kB)" \
+  test $(($(cat "$T/rss-cold") - $(cat "$T/rss-warm"))) -lt 3072
+# pildoc draw-svg itself: an answer on standard output; a usage error
+check "pildoc draw-svg answers with the pixels" \
+  bash -c "./pildoc draw-svg 64 < templates/pictograms/no-driving.svg | head -c 1 | grep -q P"
+check "pildoc draw-svg refuses what is not a size (exit 2)" \
+  bash -c "./pildoc draw-svg big < /dev/null 2> /dev/null; test \$? = 2"
 # its pixels are kept: the next render opens no librsvg, and is identical
 check "the drawn SVGs are kept in the cache folder (logo and pictogram: 2 files)" \
   test "$(ls "$XDG_CACHE_HOME"/pildoc/svg-*.rgba 2> /dev/null | wc -l)" = 2

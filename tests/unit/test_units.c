@@ -1312,6 +1312,7 @@ TCase *pd_test_pdfdeflate_tcase(void); /* test_pdfdeflate.c */
 TCase *pd_test_glyphwarm_tcase(void);  /* tests/unit/test_glyphwarm.c */
 TCase *pd_test_layoutplan_tcase(void); /* tests/unit/test_layoutplan.c */
 TCase *pd_test_diskcache_tcase(void);  /* test_diskcache.c */
+TCase *pd_test_subproc_tcase(void);    /* test_subproc.c */
 
 static Suite *S_suite(void)
 {
@@ -1356,6 +1357,7 @@ static Suite *S_suite(void)
     suite_add_tcase(s, pd_test_diskcache_tcase());
     suite_add_tcase(s, pd_test_glyphwarm_tcase());
     suite_add_tcase(s, pd_test_layoutplan_tcase());
+    suite_add_tcase(s, pd_test_subproc_tcase());
     return s;
 }
 
