@@ -276,8 +276,9 @@ typedef struct S_report {
     const char *tmp_prefix; /* of this run's temporary files (S_options) */
     bool begun;             /* S_report_prepare wrote the temporary file: file, sha */
     pd_output_pending file;
-    char sha[65]; /* of the bytes written (pdf is then freed) */
-    size_t len;   /* pdf.len, kept when it is freed */
+    char sha[65];   /* of the bytes written (pdf is then freed) */
+    bool sha_known; /* sha set by the worker (the renderer knew it) */
+    size_t len;     /* pdf.len, kept when it is freed */
 } S_report;
 
 /* On the writer thread, for every report waiting (workpool.h): writes r's
@@ -296,7 +297,8 @@ static void S_report_prepare(void *later)
     r->dir = -1;
     if (r->begun) {
         pd_output_start_flush(&r->file);
-        pd_output_sha256_hex(r->pdf.data ? r->pdf.data : "", r->pdf.len, r->sha);
+        if (!r->sha_known)
+            pd_output_sha256_hex(r->pdf.data ? r->pdf.data : "", r->pdf.len, r->sha);
         strbuf_free(&r->pdf);
     } else {
         r->ok = false;
@@ -440,6 +442,10 @@ static void S_worker_handle(void *state, const char *msg, size_t len, strbuf *ou
     rep->tmp_prefix = opt->tmp_prefix;
     rep->pdf = res.bytes; /* taken, not copied */
     rep->len = rep->pdf.len;
+    if (res.has_sha256) {
+        pd_output_hex(res.sha256, rep->sha);
+        rep->sha_known = true;
+    }
     res.bytes = (strbuf)STRBUF_INIT;
 report:
     rep->number = xstrdup(n > 0 ? f[0] : "0");
@@ -1045,14 +1051,9 @@ static void S_old_manifests(int out_fd, const S_manifest_names *n, const char *k
  * Nettle (the CPU's SHA instructions: 7 times GLib's GChecksum). */
 static void S_sha256_hex(struct sha256_ctx *sum, char hex[65])
 {
-    static const char digits[] = "0123456789abcdef";
     uint8_t md[SHA256_DIGEST_SIZE];
     sha256_digest(sum, sizeof md, md);
-    for (size_t i = 0; i < sizeof md; i++) {
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 15];
-    }
-    hex[64] = '\0';
+    pd_output_hex(md, hex);
 }
 
 /* SHA-256 of what a job asks for: its message to the worker (number,

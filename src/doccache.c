@@ -285,6 +285,8 @@ typedef struct S_entry {
     pd_doccache_key key;
     S_piece **pieces;
     size_t n_pieces, len, pages;
+    bool has_sha256; /* sha256 is the SHA-256 of the bytes */
+    unsigned char sha256[32];
 } S_entry;
 
 typedef struct S_segment {
@@ -479,6 +481,12 @@ static void S_add(pd_doccache *c, S_segment *s, S_entry e)
 
 bool pd_doccache_get(pd_doccache *c, const pd_doccache_key *key, strbuf *out, size_t *pages)
 {
+    return pd_doccache_get_sha256(c, key, out, pages, NULL);
+}
+
+bool pd_doccache_get_sha256(pd_doccache *c, const pd_doccache_key *key, strbuf *out, size_t *pages,
+                            unsigned char sha256[32])
+{
     S_entry e;
     size_t i = S_find(&c->protected, key);
     if (i < c->protected.n) {
@@ -491,8 +499,18 @@ bool pd_doccache_get(pd_doccache *c, const pd_doccache_key *key, strbuf *out, si
     }
     /* copied out first: making room may drop pieces it shares with older
        entries, never its own, which it holds */
+    size_t at = out->len;
     S_entry_copy(&e, out);
     *pages = e.pages;
+    if (sha256 && !e.has_sha256) {
+        struct sha256_ctx ctx;
+        sha256_init(&ctx);
+        sha256_update(&ctx, e.len, (const uint8_t *)out->data + at);
+        sha256_digest(&ctx, sizeof e.sha256, e.sha256);
+        e.has_sha256 = true;
+    }
+    if (sha256)
+        memcpy(sha256, e.sha256, sizeof e.sha256);
     if (e.len > c->protected.cap) /* nowhere to keep it: served once more */
         S_entry_free(c, &e);
     else /* now the most recently used of the protected segment */
@@ -513,7 +531,7 @@ void pd_doccache_put(pd_doccache *c, const pd_doccache_key *key, const void *byt
             S_remember(c, key);
         return;
     }
-    S_entry e = {*key, NULL, 0, len, pages};
+    S_entry e = {*key, NULL, 0, len, pages, false, {0}};
     S_pieces(c, &e, bytes, len);
     S_add(c, s, e);
 }

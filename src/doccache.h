@@ -62,6 +62,12 @@ void pd_doccache_free(pd_doccache *c);
 
 /* A hit appends the stored bytes to out, sets *pages and returns true. */
 bool pd_doccache_get(pd_doccache *c, const pd_doccache_key *key, strbuf *out, size_t *pages);
+/* The same, and the SHA-256 of the bytes in sha256: made at the entry's
+ * first such hit and kept with it, so that a batch printing one leaflet a
+ * hundred times hashes its file (for the manifest) twice, not a hundred
+ * times. */
+bool pd_doccache_get_sha256(pd_doccache *c, const pd_doccache_key *key, strbuf *out, size_t *pages,
+                            unsigned char sha256[32]);
 /* Keeps a copy of bytes under key: on probation the first time (or, if
  * larger than the probation cap, only its digest), protected when its
  * digest is a ghost; drops the oldest of that segment to stay within its

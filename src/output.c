@@ -282,8 +282,13 @@ void pd_output_sha256_hex(const void *data, size_t len, char hex[65])
     sha256_init(&ctx);
     sha256_update(&ctx, len, data);
     sha256_digest(&ctx, sizeof md, md);
+    pd_output_hex(md, hex);
+}
+
+void pd_output_hex(const unsigned char md[32], char hex[65])
+{
     static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < sizeof md; i++) {
+    for (size_t i = 0; i < 32; i++) {
         hex[2 * i] = digits[md[i] >> 4];
         hex[2 * i + 1] = digits[md[i] & 15];
     }

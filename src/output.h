@@ -77,6 +77,8 @@ void pd_output_start_flush(const pd_output_pending *p);
  * times GLib's GChecksum on a 60 KB PDF, as fast as OpenSSL's libcrypto,
  * whose start-up made a worker 2.2 MB larger. */
 void pd_output_sha256_hex(const void *data, size_t len, char hex[65]);
+/* A SHA-256 digest in lowercase hexadecimal. */
+void pd_output_hex(const unsigned char md[32], char hex[65]);
 void pd_output_abort(pd_output_pending *p);
 
 #endif

@@ -472,7 +472,8 @@ static bool S_render(pd_renderer *r, const pd_job *job, const char *also_arg, pd
         pd_doccache_digest(doc, &dopts, &digest);
         if (!r->docs)
             r->docs = pd_doccache_new(PD_DOCCACHE_CAP, PD_DOCCACHE_PROBATION);
-        if (pd_doccache_get(r->docs, &digest, &res->bytes, &res->pages)) {
+        if (pd_doccache_get_sha256(r->docs, &digest, &res->bytes, &res->pages, res->sha256)) {
+            res->has_sha256 = 1;
             ok = true;
             if (getenv("PILDOC_TIMING"))
                 fprintf(stderr, "pildoc: timing: templates %.1f ms, bind %.1f, cached %.1f\n",

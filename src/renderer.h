@@ -67,6 +67,10 @@ typedef struct pd_job_result {
     char *lang;          /* resolved: "zh_CN" */
     char *also;          /* resolved second language, or NULL */
     char *warning;       /* one line (untranslated messages), or NULL */
+    /* has_sha256: sha256 is the SHA-256 of bytes, known without hashing
+       them again (a PDF from the renderer's document cache, doccache.h) */
+    int has_sha256;
+    unsigned char sha256[32];
 } pd_job_result;
 
 typedef struct pd_renderer pd_renderer;
