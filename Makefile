@@ -318,9 +318,10 @@ memcheck: deps
 	env -u XDG_CACHE_HOME HOME=/proc/version $(VALGRIND) ./pildoc render leaflet -o $(BUILD)/memcheck/no-cache.pdf
 	$(VALGRIND) ./pildoc render consent --lang zh_CN --clinic templates/clinics/beijing.xml --form -o $(BUILD)/memcheck/form-zh.pdf
 	$(VALGRIND) ./pildoc render consent --lang fr --clinic templates/clinics/paris.xml --form -o $(BUILD)/memcheck/form-fr.pdf
+	$(VALGRIND) ./pildoc draw-svg 512 $$$$ < templates/pictograms/no-driving.svg > $(BUILD)/memcheck/drawn.bin
 	python3 tests/make-jobs.py 12 $(BUILD)/memcheck/jobs.csv
 	$(VALGRIND) ./pildoc batch $(BUILD)/memcheck/jobs.csv --out $(BUILD)/memcheck/out --jobs 2 --quiet
-	@echo "memcheck: 6 runs, 0 errors, 0 leaks"
+	@echo "memcheck: 7 runs, 0 errors, 0 leaks"
 
 # --- fuzzing (libFuzzer, clang) ------------------------------------------------------
 # make fuzz runs each harness FUZZ_SECONDS (default 60) on its seed corpus in

@@ -8,10 +8,13 @@
 #include <libxml/parser.h>
 #include <limits.h>
 #include <nettle/sha2.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -212,16 +215,22 @@ static const char *S_svg_refs(xmlDocPtr doc)
 #define SVG_MAX_TEXT 1000        /* bytes of text drawn */
 #define SVG_MAX_USE_DEPTH 16
 #define SVG_MAX_PIXELS ((size_t)IMAGE_MAX_SIDE * IMAGE_MAX_SIDE) /* of embedded PNGs, in all */
+/* layers drawn apart and blended (a mask, an opacity below 1), times the
+   picture's pixels: each layer costs them all (1,900 masked translucent
+   rectangles took 46 s at 1,666 pixels; 100 took 24 s at 4,096): 100
+   layers at 1,024 pixels a side, 400 for a 512-pixel logo, 6 at 4,096 */
+#define SVG_MAX_LAYER_PIXELS ((size_t)100 * 1024 * 1024)
 #define SVG_SATURATED ((size_t)1 << 40)
 
 typedef struct S_cost {
-    size_t elements, points, text, pixels;
+    size_t elements, points, text, pixels, layers;
 } S_cost;
 
 typedef struct S_costing {
     GHashTable *ids;  /* id -> element */
     GHashTable *memo; /* element -> S_cost* */
     const char *why;
+    bool all_layers; /* a style sheet sets a mask or an opacity: each element counts */
 } S_costing;
 
 static size_t S_sat_add(size_t a, size_t b)
@@ -251,9 +260,22 @@ static const char *S_attr(xmlNodePtr n, const char *name)
     return NULL;
 }
 
+static bool S_css_sets(const char *s, const char *name);
+
+/* The layers n is drawn on apart (SVG_MAX_LAYER_PIXELS): one for a mask,
+ * one for an opacity other than 1 (attribute or style). */
+static size_t S_layers(xmlNodePtr n)
+{
+    const char *mask = S_attr(n, "mask"), *opacity = S_attr(n, "opacity");
+    const char *style = S_attr(n, "style");
+    return ((mask && strcmp(mask, "none") != 0) || (style && S_css_sets(style, "mask"))) +
+           ((opacity && g_ascii_strtod(opacity, NULL) < 1) ||
+            (style && S_css_sets(style, "opacity")));
+}
+
 static S_cost S_cost_of(S_costing *c, xmlNodePtr n, int depth)
 {
-    S_cost cost = {0, 0, 0, 0};
+    S_cost cost = {0, 0, 0, 0, 0};
     if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
         if (n->parent && (xmlStrEqual(n->parent->name, BAD_CAST "text") ||
                           xmlStrEqual(n->parent->name, BAD_CAST "tspan") ||
@@ -272,6 +294,7 @@ static S_cost S_cost_of(S_costing *c, xmlNodePtr n, int depth)
     if (known)
         return *known;
     cost.elements = 1;
+    cost.layers = S_layers(n);
     const char *d = S_attr(n, "d");
     const char *points = S_attr(n, "points");
     size_t own = (d ? S_points(d) : 0) + (points ? S_points(points) : 0);
@@ -292,6 +315,7 @@ static S_cost S_cost_of(S_costing *c, xmlNodePtr n, int depth)
             cost.points = S_sat_add(cost.points, t.points);
             cost.text = S_sat_add(cost.text, t.text);
             cost.pixels = S_sat_add(cost.pixels, t.pixels);
+            cost.layers = S_sat_add(cost.layers, t.layers);
         }
     }
     for (xmlNodePtr ch = n->children; ch; ch = ch->next) {
@@ -300,6 +324,7 @@ static S_cost S_cost_of(S_costing *c, xmlNodePtr n, int depth)
         cost.points = S_sat_add(cost.points, t.points);
         cost.text = S_sat_add(cost.text, t.text);
         cost.pixels = S_sat_add(cost.pixels, t.pixels);
+        cost.layers = S_sat_add(cost.layers, t.layers);
     }
     g_hash_table_insert(c->memo, n, g_memdup2(&cost, sizeof cost));
     return cost;
@@ -331,11 +356,11 @@ static const char *const S_effects[] = {"filter",     "marker",     "marker-star
                                         "marker-mid", "marker-end", NULL};
 
 /* NULL when drawing doc is bounded, else why not. */
-static const char *S_svg_cost(xmlDocPtr doc)
+static const char *S_svg_cost(xmlDocPtr doc, int svg_px)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc);
     S_costing c = {g_hash_table_new(g_str_hash, g_str_equal),
-                   g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free), NULL};
+                   g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free), NULL, false};
     for (xmlNodePtr n = root; n && !c.why; n = xmlsafe_next(root, n, true)) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
@@ -347,6 +372,10 @@ static const char *S_svg_cost(xmlDocPtr doc)
         else if (strcmp(name, "marker") == 0)
             c.why = "an SVG file with markers: a logo or pictogram may not use them";
         xmlChar *css = strcmp(name, "style") == 0 ? xmlNodeGetContent(n) : NULL;
+        /* a style sheet's mask or opacity may reach every element */
+        if (css &&
+            (S_css_sets((const char *)css, "mask") || S_css_sets((const char *)css, "opacity")))
+            c.all_layers = true;
         for (size_t i = 0; S_effects[i] && !c.why; i++) {
             const char *v = S_attr(n, S_effects[i]);
             const char *style = S_attr(n, "style");
@@ -371,6 +400,10 @@ static const char *S_svg_cost(xmlDocPtr doc)
             c.why = "an SVG file with more than 1000 bytes of text";
         else if (!c.why && total.pixels > SVG_MAX_PIXELS)
             c.why = "an SVG file that embeds PNG pictures of more than 4096 x 4096 pixels in all";
+        else if (!c.why && (c.all_layers ? 2 * total.elements : total.layers) >
+                               SVG_MAX_LAYER_PIXELS / ((size_t)svg_px * (size_t)svg_px))
+            c.why = "an SVG file with too many masked or translucent elements for the size it is "
+                    "drawn at (each is drawn apart, then blended)";
     }
     g_hash_table_destroy(c.ids);
     g_hash_table_destroy(c.memo);
@@ -400,14 +433,14 @@ static char *S_read_all(int fd, size_t *len)
 /* NULL when libxml2 finds the SVG safe to give librsvg, else why not:
  * read once, with no network, no entity expansion and no gzip (a
  * compressed SVG would inflate without bound); no link outside itself; a
- * bounded cost (S_svg_cost). */
-static const char *S_svg_check(const char *path, const char *bytes, size_t len)
+ * bounded cost at the size it is drawn (S_svg_cost). */
+static const char *S_svg_check(const char *path, const char *bytes, size_t len, int svg_px)
 {
     xmlDocPtr doc = xmlReadMemory(bytes, (int)len, path, NULL,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     const char *why = !doc ? "not a valid SVG file" : S_svg_refs(doc);
     if (!why)
-        why = S_svg_cost(doc);
+        why = S_svg_cost(doc, svg_px);
     if (doc)
         xmlFreeDoc(doc);
     return why;
@@ -488,7 +521,7 @@ static pd_image *S_svg_draw(const char *bytes, size_t len, int svg_px, const cha
  * is then an error for that image, not a lost worker. When no process can
  * be started (or no program is named: unit tests, fuzzers), the SVG is
  * drawn in this process, with the same pixels. */
-#define SVG_DRAW_TIMEOUT_MS 30000
+#define SVG_DRAW_TIMEOUT_S 120
 
 static char *S_svg_program;
 
@@ -529,18 +562,19 @@ static pd_image *S_svg_pixels(const char *bytes, size_t len, int svg_px, const c
                               const char **why)
 {
     if (S_svg_program) {
-        char px[16];
+        char px[16], parent[24];
         snprintf(px, sizeof px, "%d", svg_px);
-        char *argv[] = {S_svg_program, "draw-svg", px, NULL};
+        snprintf(parent, sizeof parent, "%ld", (long)getpid());
+        char *argv[] = {S_svg_program, "draw-svg", px, parent, NULL};
         strbuf out = STRBUF_INIT;
         pd_subproc_status st =
             pd_subproc_run(argv, bytes, len, 9 + (size_t)IMAGE_MAX_SIDE * IMAGE_MAX_SIDE * 4,
-                           SVG_DRAW_TIMEOUT_MS, &out);
+                           SVG_DRAW_TIMEOUT_S * 1000, &out);
         pd_image *im = NULL;
         if (st == PD_SUBPROC_OK)
             im = S_svg_answer(&out, alt, why);
         else if (st != PD_SUBPROC_NOT_RUN)
-            *why = st == PD_SUBPROC_TIMED_OUT ? "an SVG file that takes too long to draw"
+            *why = st == PD_SUBPROC_TIMED_OUT ? "an SVG file that takes more than 120 s to draw"
                                               : S_draw_whys[2];
         strbuf_free(&out);
         if (st != PD_SUBPROC_NOT_RUN)
@@ -551,14 +585,22 @@ static pd_image *S_svg_pixels(const char *bytes, size_t len, int svg_px, const c
 
 int pd_image_draw_svg_main(int argc, char **argv)
 {
-    char *end = NULL;
-    long px = argc == 2 ? strtol(argv[1], &end, 10) : 0;
-    if (!end || *end || px < 16 || px > IMAGE_MAX_SIDE) {
-        fputs("pildoc draw-svg: usage: pildoc draw-svg PIXELS < file.svg (used by pildoc "
-              "itself)\n",
+    char *end = NULL, *end2 = NULL;
+    long px = argc == 3 ? strtol(argv[1], &end, 10) : 0;
+    long parent = argc == 3 ? strtol(argv[2], &end2, 10) : 0;
+    if (!end || *end || !end2 || *end2 || px < 16 || px > IMAGE_MAX_SIDE || parent < 1) {
+        fputs("pildoc draw-svg: usage: pildoc draw-svg PIXELS PARENT-PID < file.svg (used by "
+              "pildoc itself)\n",
               stderr);
         return 2;
     }
+    /* bounded by itself too: killed with the process that asked (a batch
+       or serve worker killed meanwhile), and by its own CPU time */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != (pid_t)parent)
+        return 1;
+    struct rlimit cpu = {SVG_DRAW_TIMEOUT_S + 10, SVG_DRAW_TIMEOUT_S + 10};
+    setrlimit(RLIMIT_CPU, &cpu);
     strbuf in = STRBUF_INIT;
     char buf[65536];
     ssize_t n;
@@ -569,8 +611,9 @@ int pd_image_draw_svg_main(int argc, char **argv)
             break;
         strbuf_append_len(&in, buf, (size_t)n);
     }
-    const char *why = in.len > IMAGE_MAX_BYTES ? S_draw_whys[2]
-                                               : S_svg_check("-", in.data ? in.data : "", in.len);
+    const char *why = in.len > IMAGE_MAX_BYTES
+                          ? S_draw_whys[2]
+                          : S_svg_check("-", in.data ? in.data : "", in.len, (int)px);
     pd_image *im = why ? NULL : S_svg_draw(in.data ? in.data : "", in.len, (int)px, "", &why);
     strbuf_free(&in);
     strbuf ans = STRBUF_INIT;
@@ -686,7 +729,7 @@ static pd_image *S_svg_image(const char *path, const char *bytes, size_t len, in
     char *dir = S_svg_key(bytes, len, svg_px, key) ? paths_cache_dir() : NULL;
     char *file = dir ? pd_diskcache_path(dir, "svg", key, ".rgba") : NULL;
     pd_image *im = file ? S_svg_cached(file, key, alt) : NULL;
-    if (!im && !(*why = S_svg_check(path, bytes, len))) {
+    if (!im && !(*why = S_svg_check(path, bytes, len, svg_px))) {
         im = S_svg_pixels(bytes, len, svg_px, alt, why);
         if (im && file)
             S_svg_keep(dir, file, key, im);

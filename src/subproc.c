@@ -30,18 +30,23 @@ static pid_t S_spawn(char *const *argv, int fd)
         posix_spawn_file_actions_destroy(&fa);
         return -1;
     }
-    sigset_t none, all;
+    sigset_t none, reset;
     sigemptyset(&none);
-    sigfillset(&all);
+    sigemptyset(&reset);
+    sigaddset(&reset, SIGPIPE);
+    sigaddset(&reset, SIGXFSZ);
     pid_t pid = -1;
-    /* a batch ignores SIGPIPE and SIGXFSZ and may block signals in threads:
-       the child starts with every signal at its default, none blocked */
+    /* a batch ignores SIGPIPE and SIGXFSZ (its own writes report them) and
+       may block signals in threads: the child has both at their default,
+       none blocked; a signal the caller ignores otherwise stays ignored (a
+       batch worker ignores SIGINT, SIGTERM and SIGHUP to finish its jobs
+       after a Ctrl-C: so does the child drawing for one of them) */
     if (posix_spawn_file_actions_adddup2(&fa, fd, STDIN_FILENO) == 0 &&
         posix_spawn_file_actions_adddup2(&fa, fd, STDOUT_FILENO) == 0 &&
         posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0) == 0 &&
         posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1) == 0 &&
         posix_spawnattr_setsigmask(&attr, &none) == 0 &&
-        posix_spawnattr_setsigdefault(&attr, &all) == 0 &&
+        posix_spawnattr_setsigdefault(&attr, &reset) == 0 &&
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) == 0 &&
         posix_spawn(&pid, argv[0], &fa, &attr, argv, environ) != 0)
         pid = -1;

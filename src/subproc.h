@@ -3,10 +3,13 @@
  * output, within a size and a time bound. For work whose libraries are
  * large and needed once (librsvg, see image.c): a long-lived batch worker
  * never maps them.
- * The child gets a new session's worth of nothing: no signal blocked or
- * ignored, standard error on /dev/null, every other descriptor closed
- * (pildoc opens everything close-on-exec). Nothing is written to the
- * caller's standard streams; a broken pipe raises no SIGPIPE.
+ * The child gets no signal blocked, SIGPIPE and SIGXFSZ at their default
+ * (what else the caller ignores, it ignores: a batch worker's SIGINT),
+ * standard error on /dev/null, every other descriptor closed (pildoc
+ * opens everything close-on-exec). Nothing is written to the caller's
+ * standard streams; a broken pipe raises no SIGPIPE. A child may ask to
+ * die with the thread that started it (PR_SET_PDEATHSIG): that thread
+ * waits for it here.
  * Ownership: the caller owns `out` (strbuf_free). */
 #ifndef PILDOC_SUBPROC_H
 #define PILDOC_SUBPROC_H

@@ -553,7 +553,8 @@ fi
 
 # --- pathological SVG logos: refused before drawing, not drawn for seconds or minutes -----
 # Each of these took 1.4 s to over a minute (and up to 1.8 GB; 60 embedded
-# 4096-pixel PNGs, 7 s) to draw at a
+# 4096-pixel PNGs, 7 s; 1,900 masked translucent rectangles, 46 s at 1,666
+# pixels) to draw at a
 # logo's 512 pixels; each must now be refused at once: exit 1 within 20 s
 # of CPU (ulimit -t: a count, not a clock), one line naming the profile's
 # line, the file and what is wrong, no output file.
@@ -575,6 +576,8 @@ cases = {
     'path': '<path stroke="black" stroke-width="3" stroke-linejoin="round" d="M0 0' + ''.join(' L%d %d' % (random.randrange(100), random.randrange(100)) for _ in range(15000)) + '"/>',
     'text': '<text y="50" font-size="1">' + 'ab ' * 1000000 + '</text>',
     'pngs': '<image width="100" height="100" href="data:image/png;base64,%s"/>' % big * 60,
+    'masks': '<mask id="m"><rect width="100" height="100" fill="#888"/></mask>' + ''.join('<rect x="%d" width="100" height="100" opacity=".5" mask="url(#m)"/>' % (i % 50) for i in range(1900)),
+    'cssopacity': '<style>rect { opacity: 0.5 }</style>' + '<rect width="100" height="100"/>' * 300,
 }
 for name, body in cases.items():
     open('%s/%s.svg' % (d, name), 'w').write(svg % body)
@@ -582,8 +585,10 @@ for name, body in cases.items():
 PY
 declare -A svg_why=([blur]='a filter effect' [chain]='a filter effect' [cssfilter]='a filter effect'
   [use]='draws more than 2000 elements' [marker]='markers' [path]='a path of more than 2000 points'
-  [text]='more than 1000 bytes of text' [pngs]='embeds PNG pictures of more than 4096 x 4096 pixels in all')
-for n in blur chain cssfilter use marker path text pngs; do
+  [text]='more than 1000 bytes of text' [pngs]='embeds PNG pictures of more than 4096 x 4096 pixels in all'
+  [masks]='too many masked or translucent elements for the size it is drawn at'
+  [cssopacity]='too many masked or translucent elements for the size it is drawn at')
+for n in blur chain cssfilter use marker path text pngs masks cssopacity; do
   (ulimit -t 20; exec "$PILDOC" render leaflet --clinic "$T/svg/p-$n.xml" -o "$T/svg/$n.pdf") 2> "$T/svg/$n.err"; rc=$?
   check "svg $n: refused (exit 1, not killed by 20 s of CPU: $rc)" test $rc = 1
   check "svg $n: one line: profile:line, file, ${svg_why[$n]}" bash -c "test \$(wc -l < '$T/svg/$n.err') = 1 && grep -q '^.*p-$n.xml:2: image .*/$n.svg.: an SVG file .*${svg_why[$n]}' '$T/svg/$n.err'"
@@ -593,11 +598,33 @@ done
 cat > "$T/svg/fine.svg" <<'SVG'
 <svg xmlns="http://www.w3.org/2000/svg" width="100" height="40"><style>.b { fill: #08c; filter: none }</style>
 <defs><circle id="dot" r="4"/></defs><rect class="b" width="30" height="30"/><use href="#dot" x="40" y="15"/>
-<path d="M50 5 L60 30 L70 5 Z" marker-end="none"/><text x="75" y="25" font-size="10">Clinic</text></svg>
+<path d="M50 5 L60 30 L70 5 Z" marker-end="none" opacity=".8"/><text x="75" y="25" font-size="10">Clinic</text></svg>
 SVG
 printf '<clinic country="FR"><name>Test</name>\n<logo>fine.svg</logo></clinic>' > "$T/svg/p-fine.xml"
 "$PILDOC" render leaflet --clinic "$T/svg/p-fine.xml" -o "$T/svg/fine.pdf" 2> "$T/svg/fine.err"
-check "svg: shapes, <use>, a short text and 'filter: none' still draw" test -s "$T/svg/fine.pdf"
+check "svg: shapes, <use>, a short text, 'filter: none' and a translucent path still draw" test -s "$T/svg/fine.pdf"
+# Ctrl-C (SIGINT to the whole process group) while a batch worker's logo
+# is being drawn by its own process: the worker finishes the job, logo
+# included (the drawing process ignores SIGINT as the worker does; it
+# used to die of it, and the job failed with "cannot be drawn")
+python3 - "$T/svg" <<'PY'
+import sys
+d = sys.argv[1]
+r = ''.join('<rect x="%d" width="100" height="100" opacity=".5" mask="url(#m)"/>' % (i % 50) for i in range(190))
+open(d + '/slow.svg', 'w').write('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'
+                                 '<mask id="m"><rect width="100" height="100" fill="#888"/></mask>%s</svg>' % r)
+open(d + '/p-slow.xml', 'w').write('<clinic country="FR"><name>Test</name>\n<logo>slow.svg</logo></clinic>')
+open(d + '/slow-jobs.csv', 'w').write('template,lang,output,clinic\nleaflet,fr,a.pdf,p-slow.xml\n')
+PY
+mkdir -m 700 "$T/svg/cache"
+XDG_CACHE_HOME="$T/svg/cache" setsid "$PILDOC" batch "$T/svg/slow-jobs.csv" --out "$T/svg/int" --jobs 1 --quiet 2> /dev/null &
+batch=$!
+for _ in $(seq 100); do pgrep -f 'draw-sv[g] 512' > "$T/svg/alive" && break; sleep 0.02; done
+kill -INT -- -$batch
+wait $batch
+check "Ctrl-C while a logo is drawn: it was being drawn then (test set-up)" test -s "$T/svg/alive"
+check "Ctrl-C while a logo is drawn: the job is written, logo included" \
+  bash -c "grep -q '^\"1\",\"a.pdf\",\"ok\"' '$T/svg/int/manifest.csv.partial' && test -s '$T/svg/int/a.pdf'"
 
 # --- nothing lost, flushed together: every PDF is flushed to disk whole before it is renamed
 # into place, and a worker whose flushes are slow flushes the files waiting together ---------

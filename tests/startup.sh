@@ -71,7 +71,7 @@ check "an SVG logo: the render's own process opens no librsvg" \
   bash -c "test -s '$T/own.$(cat "$T/own-pid")' && ! grep -q 'file=librsvg' '$T/own.$(cat "$T/own-pid")'"
 check "an SVG logo: a process of its own opens librsvg (one for each of the 2 SVGs)" \
   test "$(grep -l 'file=librsvg' "$T"/own.* | wc -l)" = 2
-check "drawn by a process of its own or in the render's, the same bytes" cmp -s "$T/paris.pdf" "$T/paris-own.pdf"
+check "two renders that draw their SVGs (2 cache folders), the same bytes" cmp -s "$T/paris.pdf" "$T/paris-own.pdf"
 # so a render that draws its SVGs needs no more memory than one that finds
 # them kept (it was 7 MB more: librsvg and the libraries it brings)
 mkdir -m 700 "$T/svgcache3"
@@ -83,9 +83,26 @@ check "drawing the SVGs adds less than 3 MB to the render's peak memory ($(cat "
   test $(($(cat "$T/rss-cold") - $(cat "$T/rss-warm"))) -lt 3072
 # pildoc draw-svg itself: an answer on standard output; a usage error
 check "pildoc draw-svg answers with the pixels" \
-  bash -c "./pildoc draw-svg 64 < templates/pictograms/no-driving.svg | head -c 1 | grep -q P"
+  bash -c './pildoc draw-svg 64 $$ < templates/pictograms/no-driving.svg | head -c 1 | grep -q P'
 check "pildoc draw-svg refuses what is not a size (exit 2)" \
-  bash -c "./pildoc draw-svg big < /dev/null 2> /dev/null; test \$? = 2"
+  bash -c './pildoc draw-svg big $$ < /dev/null 2> /dev/null; test $? = 2'
+check "pildoc draw-svg whose parent is not the one named: exits at once, answers nothing" \
+  bash -c 'test -z "$(./pildoc draw-svg 64 1 < templates/pictograms/no-driving.svg)"'
+# a drawing process dies with the process that asked (a worker killed
+# meanwhile): an SVG that takes most of a second to draw (3 masked,
+# translucent squares at 4096 pixels: 6 layers, as many as that size
+# allows), its asker killed while it draws
+python3 - "$T/slow.svg" <<'PY'
+import sys
+r = ''.join('<rect x="%d" width="4000" height="4000" opacity=".5" mask="url(#m)"/>' % i for i in range(3))
+open(sys.argv[1], 'w').write('<svg xmlns="http://www.w3.org/2000/svg" width="4000" height="4000">'
+                             '<mask id="m"><rect width="4000" height="4000" fill="#888"/></mask>%s</svg>' % r)
+PY
+sh -c "./pildoc draw-svg 4096 \$\$ < '$T/slow.svg' > /dev/null & sleep 0.15;
+  pgrep -f 'draw-sv[g] 4096' > '$T/alive'; kill -9 \$\$" 2> /dev/null
+sleep 0.2 # it would draw for most of a second more
+check "a drawing process whose asker was killed: it was drawing then (test set-up)" test -s "$T/alive"
+check "a drawing process whose asker was killed is gone" bash -c "! pgrep -f 'draw-sv[g] 4096' > /dev/null"
 # its pixels are kept: the next render opens no librsvg, and is identical
 check "the drawn SVGs are kept in the cache folder (logo and pictogram: 2 files)" \
   test "$(ls "$XDG_CACHE_HOME"/pildoc/svg-*.rgba 2> /dev/null | wc -l)" = 2

@@ -1,6 +1,7 @@
 /* subproc.h: a short-lived process given bytes and answering bytes, within
  * bounds; and image.c's SVGs drawn by such a process (image.h). */
 #include <check.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +85,8 @@ START_TEST(subproc_bounds_time_and_size)
 END_TEST
 
 /* a caller that ignores SIGPIPE (batch, serve) and blocks signals: the
- * child has none ignored nor blocked */
+ * child has SIGPIPE at its default, none blocked; SIGINT, which a batch
+ * worker ignores, stays ignored */
 START_TEST(subproc_child_starts_with_default_signals)
 {
     sigset_t block, old;
@@ -92,6 +94,7 @@ START_TEST(subproc_child_starts_with_default_signals)
     sigaddset(&block, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     void (*was)(int) = signal(SIGPIPE, SIG_IGN);
+    void (*was_int)(int) = signal(SIGINT, SIG_IGN);
     char *argv[] = {"/bin/cat", "/proc/self/status", NULL};
     strbuf out = STRBUF_INIT;
     ck_assert_int_eq(pd_subproc_run(argv, NULL, 0, 1 << 20, 10000, &out), PD_SUBPROC_OK);
@@ -101,6 +104,10 @@ START_TEST(subproc_child_starts_with_default_signals)
     /* bit n - 1 is signal n (glibc keeps its own two, 32 and 33, as it likes) */
     ck_assert_uint_eq(strtoull(blk + 7, NULL, 16) & (1ull << (SIGTERM - 1)), 0);
     ck_assert_uint_eq(strtoull(ign + 7, NULL, 16) & (1ull << (SIGPIPE - 1)), 0);
+    /* but what the caller ignores besides: a batch worker's Ctrl-C must not
+       kill the child drawing for a job it finishes */
+    ck_assert_uint_ne(strtoull(ign + 7, NULL, 16) & (1ull << (SIGINT - 1)), 0);
+    signal(SIGINT, was_int);
     signal(SIGPIPE, was);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     strbuf_free(&out);
@@ -131,6 +138,25 @@ START_TEST(image_svg_drawn_by_a_process_of_its_own)
     pd_image_set_svg_program(NULL);
     pd_image *here = pd_image_load(svg, "templates", 64, "car", "t", 1, &err);
     ck_assert_ptr_nonnull(here);
+    /* pildoc's own draw-svg (built before the unit tests): the same pixels
+       as drawn here, at two sizes */
+    char exe[PATH_MAX];
+    ck_assert_ptr_nonnull(realpath("pildoc", exe));
+    int sizes[] = {64, 777};
+    for (int i = 0; i < 2; i++) {
+        pd_image_set_svg_program(NULL);
+        pd_image *mine = pd_image_load(svg, "templates", sizes[i], "car", "t", 1, &err);
+        pd_image_set_svg_program(exe);
+        pd_image *child = pd_image_load(svg, "templates", sizes[i], "car", "t", 1, &err);
+        ck_assert_ptr_nonnull(mine);
+        ck_assert_ptr_nonnull(child);
+        ck_assert_int_eq(child->width, mine->width);
+        ck_assert_int_eq(child->height, mine->height);
+        ck_assert(memcmp(child->digest, mine->digest, 32) == 0);
+        ck_assert(memcmp(child->rgba, mine->rgba, (size_t)mine->width * mine->height * 4) == 0);
+        pd_image_free(mine);
+        pd_image_free(child);
+    }
     /* a program that cannot be started: drawn here */
     pd_image_set_svg_program("/nonexistent/pildoc");
     pd_image *fallback = pd_image_load(svg, "templates", 64, "car", "t", 1, &err);
