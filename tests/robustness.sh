@@ -619,7 +619,7 @@ PY
 mkdir -m 700 "$T/svg/cache"
 XDG_CACHE_HOME="$T/svg/cache" setsid "$PILDOC" batch "$T/svg/slow-jobs.csv" --out "$T/svg/int" --jobs 1 --quiet 2> /dev/null &
 batch=$!
-for _ in $(seq 100); do pgrep -f 'draw-sv[g] 512' > "$T/svg/alive" && break; sleep 0.02; done
+for _ in $(seq 500); do pgrep -f 'draw-sv[g] 512' > "$T/svg/alive" && break; sleep 0.02; done
 kill -INT -- -$batch
 wait $batch
 check "Ctrl-C while a logo is drawn: it was being drawn then (test set-up)" test -s "$T/svg/alive"
