@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "diskcache.h"
+#include "output.h"
 #include "paths.h"
 #include "strbuf.h"
 #include "subproc.h"
@@ -508,6 +509,38 @@ static pd_image *S_svg_draw(const char *bytes, size_t len, int svg_px, const cha
     return im;
 }
 
+/* An SVG's pixels as the cache folder keeps them and a drawing process
+ * answers them: width and height (4 bytes each, big-endian), then the
+ * pixels. S_pixels_size writes the first 8 bytes; S_pixels_taken makes
+ * the image of such bytes starting at p + at, taking p (freed when they
+ * are not whole: a side outside 1-4096 or a length that is not theirs). */
+#define SVG_PIXELS_MAX (8 + (size_t)IMAGE_MAX_SIDE * IMAGE_MAX_SIDE * 4) /* their largest length   \
+                                                                          */
+
+static void S_pixels_size(unsigned char size[8], const pd_image *im)
+{
+    pd_diskcache_put32(size, (uint32_t)im->width);
+    pd_diskcache_put32(size + 4, (uint32_t)im->height);
+}
+
+static pd_image *S_pixels_taken(unsigned char *p, size_t at, size_t len, const char *alt)
+{
+    size_t n = len >= at + 8 ? len - at - 8 : 0;
+    uint32_t w = len >= at + 8 ? pd_diskcache_get32(p + at) : 0;
+    uint32_t h = len >= at + 8 ? pd_diskcache_get32(p + at + 4) : 0;
+    if (w < 1 || h < 1 || w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE || n != (size_t)w * h * 4) {
+        free(p);
+        return NULL;
+    }
+    pd_image *im = xcalloc(1, sizeof *im);
+    im->width = (int)w;
+    im->height = (int)h;
+    memmove(p, p + at + 8, n);
+    im->rgba = p;
+    im->alt = xstrdup(alt);
+    return im;
+}
+
 /* --- SVGs drawn by a process of its own ------------------------------------
  * librsvg and what it brings (GIO, gdk-pixbuf, its Rust runtime: the 30
  * libraries below) add about 8 MB to a process that draws one SVG, and a
@@ -531,28 +564,20 @@ void pd_image_set_svg_program(const char *exe)
     S_svg_program = exe ? xstrdup(exe) : NULL;
 }
 
-/* A drawing process's answer; NULL with *why set when it is an error
- * (or not an answer). */
-static pd_image *S_svg_answer(const strbuf *out, const char *alt, const char **why)
+/* A drawing process's answer, taken from out; NULL with *why set when it
+ * is an error (or not an answer). */
+static pd_image *S_svg_answer(strbuf *out, const char *alt, const char **why)
 {
-    const unsigned char *p = (const unsigned char *)out->data;
+    const unsigned char *p = (const unsigned char *)strbuf_str(out);
     if (out->len == 2 && p[0] == 'E' && p[1] < sizeof S_draw_whys / sizeof *S_draw_whys) {
         *why = S_draw_whys[p[1]];
         return NULL;
     }
-    uint32_t w = out->len >= 9 && p[0] == 'P' ? pd_diskcache_get32(p + 1) : 0;
-    uint32_t h = w ? pd_diskcache_get32(p + 5) : 0;
-    if (w < 1 || h < 1 || w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE ||
-        out->len != 9 + (size_t)w * h * 4) {
+    size_t len = out->len;
+    pd_image *im =
+        p[0] == 'P' ? S_pixels_taken((unsigned char *)strbuf_take(out), 1, len, alt) : NULL;
+    if (!im)
         *why = S_draw_whys[2];
-        return NULL;
-    }
-    pd_image *im = xcalloc(1, sizeof *im);
-    im->width = (int)w;
-    im->height = (int)h;
-    im->rgba = xmalloc((size_t)w * h * 4);
-    memcpy(im->rgba, p + 9, (size_t)w * h * 4);
-    im->alt = xstrdup(alt);
     return im;
 }
 
@@ -568,8 +593,7 @@ static pd_image *S_svg_pixels(const char *bytes, size_t len, int svg_px, const c
         char *argv[] = {S_svg_program, "draw-svg", px, parent, NULL};
         strbuf out = STRBUF_INIT;
         pd_subproc_status st =
-            pd_subproc_run(argv, bytes, len, 9 + (size_t)IMAGE_MAX_SIDE * IMAGE_MAX_SIDE * 4,
-                           SVG_DRAW_TIMEOUT_S * 1000, &out);
+            pd_subproc_run(argv, bytes, len, 1 + SVG_PIXELS_MAX, SVG_DRAW_TIMEOUT_S * 1000, &out);
         pd_image *im = NULL;
         if (st == PD_SUBPROC_OK)
             im = S_svg_answer(&out, alt, why);
@@ -619,8 +643,7 @@ int pd_image_draw_svg_main(int argc, char **argv)
     strbuf ans = STRBUF_INIT;
     if (im) {
         unsigned char size[8];
-        pd_diskcache_put32(size, (uint32_t)im->width);
-        pd_diskcache_put32(size + 4, (uint32_t)im->height);
+        S_pixels_size(size, im);
         strbuf_append_char(&ans, 'P');
         strbuf_append_len(&ans, (const char *)size, sizeof size);
         strbuf_append_len(&ans, (const char *)im->rgba, (size_t)im->width * im->height * 4);
@@ -636,18 +659,7 @@ int pd_image_draw_svg_main(int argc, char **argv)
         strbuf_append_char(&ans, 'E');
         strbuf_append_char(&ans, (char)k);
     }
-    size_t done = 0;
-    int status = 0;
-    while (done < ans.len) {
-        ssize_t w = write(STDOUT_FILENO, ans.data + done, ans.len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            status = 1;
-            break;
-        }
-        done += (size_t)w;
-    }
+    int status = pd_output_write_fd(STDOUT_FILENO, ans.data, ans.len) ? 0 : 1;
     strbuf_free(&ans);
     return status;
 }
@@ -666,8 +678,6 @@ int pd_image_draw_svg_main(int argc, char **argv)
 #ifndef PD_RSVG_FILE
 #define PD_RSVG_FILE "/usr/lib/x86_64-linux-gnu/librsvg-2.so.2"
 #endif
-/* the payload: width and height (4 bytes each, big-endian), then the pixels */
-#define SVG_CACHE_MAX (8 + (size_t)IMAGE_MAX_SIDE * IMAGE_MAX_SIDE * 4)
 
 /* The key of an SVG drawn svg_px pixels; false when librsvg's file cannot
  * be found (then nothing is cached). pildoc's own file is part of it too:
@@ -691,22 +701,8 @@ static pd_image *S_svg_cached(const char *file, const uint8_t key[PD_DISKCACHE_K
                               const char *alt)
 {
     size_t len = 0;
-    unsigned char *p = pd_diskcache_read(file, key, SVG_CACHE_MAX, &len);
-    if (!p)
-        return NULL;
-    uint32_t w = len >= 8 ? pd_diskcache_get32(p) : 0, h = len >= 8 ? pd_diskcache_get32(p + 4) : 0;
-    if (w < 1 || h < 1 || w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE ||
-        len != 8 + (size_t)w * h * 4) {
-        free(p);
-        return NULL;
-    }
-    pd_image *im = xcalloc(1, sizeof *im);
-    im->width = (int)w;
-    im->height = (int)h;
-    memmove(p, p + 8, len - 8);
-    im->rgba = p;
-    im->alt = xstrdup(alt);
-    return im;
+    unsigned char *p = pd_diskcache_read(file, key, SVG_PIXELS_MAX, &len);
+    return p ? S_pixels_taken(p, 0, len, alt) : NULL;
 }
 
 /* Keeps im's pixels as file. Failures only cost the next render time. */
@@ -714,8 +710,7 @@ static void S_svg_keep(const char *dir, const char *file, const uint8_t key[PD_D
                        const pd_image *im)
 {
     unsigned char size[8];
-    pd_diskcache_put32(size, (uint32_t)im->width);
-    pd_diskcache_put32(size + 4, (uint32_t)im->height);
+    S_pixels_size(size, im);
     pd_diskcache_part parts[2] = {{size, sizeof size},
                                   {im->rgba, (size_t)im->width * (size_t)im->height * 4}};
     pd_diskcache_write(dir, file, key, parts, 2);
@@ -756,8 +751,7 @@ static pd_image *S_sealed(pd_image *im)
     im->pixels->rgba = im->rgba;
     struct sha256_ctx ctx;
     unsigned char size[8];
-    pd_diskcache_put32(size, (uint32_t)im->width);
-    pd_diskcache_put32(size + 4, (uint32_t)im->height);
+    S_pixels_size(size, im);
     sha256_init(&ctx);
     sha256_update(&ctx, sizeof size, size);
     sha256_update(&ctx, (size_t)im->width * (size_t)im->height * 4, im->rgba);
