@@ -514,8 +514,9 @@ static pd_image *S_svg_draw(const char *bytes, size_t len, int svg_px, const cha
  * pixels. S_pixels_size writes the first 8 bytes; S_pixels_taken makes
  * the image of such bytes starting at p + at, taking p (freed when they
  * are not whole: a side outside 1-4096 or a length that is not theirs). */
-#define SVG_PIXELS_MAX (8 + (size_t)IMAGE_MAX_SIDE * IMAGE_MAX_SIDE * 4) /* their largest length   \
-                                                                          */
+#define SVG_PIXELS_MAX                                                                             \
+    (8 + (size_t)IMAGE_MAX_SIDE * IMAGE_MAX_SIDE * 4) /* their largest length                      \
+                                                       */
 
 static void S_pixels_size(unsigned char size[8], const pd_image *im)
 {

@@ -21,6 +21,7 @@
 #include "strbuf.h"
 #include "template.h"
 #include "testdir.h"
+#include "testrender.h"
 #include "vars.h"
 
 TCase *pd_test_glyphwarm_tcase(void);
@@ -53,17 +54,12 @@ static const char *S_list_file(const char *dir)
 
 static void S_render(pd_renderer *r, const char *template_name, strbuf *out)
 {
-    pd_error err = {0};
     pd_job job = {.template_name = template_name,
                   .lang = "zh_CN",
                   .paper = pd_paper_find("a4"),
                   .strict = -1,
                   .format = PD_FORMAT_PDF};
-    pd_job_result res;
-    ck_assert_msg(pd_renderer_render(r, &job, &res, &err), "%s", err.msg);
-    *out = res.bytes;
-    res.bytes = (strbuf)STRBUF_INIT;
-    pd_job_result_free(&res);
+    pd_test_render(r, &job, NULL, out);
 }
 
 /* One fresh render's worth: a renderer with `w`, its PDF. */

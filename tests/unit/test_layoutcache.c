@@ -18,6 +18,7 @@
 #include "renderer.h"
 #include "strbuf.h"
 #include "template.h"
+#include "testrender.h"
 #include "vars.h"
 
 TCase *pd_test_layoutcache_tcase(void);
@@ -59,13 +60,7 @@ static void S_render_job(pd_renderer *r, const S_job *j, strbuf *out)
                   .values = &v,
                   .format = PD_FORMAT_PDF,
                   .large_print = j->large_print};
-    pd_job_result res;
-    bool ok = j->also ? pd_renderer_render_also(r, &job, j->also, &res, &err)
-                      : pd_renderer_render(r, &job, &res, &err);
-    ck_assert_msg(ok, "%s %s: %s", j->template_name, j->lang, err.msg);
-    *out = res.bytes;
-    res.bytes = (strbuf)STRBUF_INIT;
-    pd_job_result_free(&res);
+    pd_test_render(r, &job, j->also, out);
     pd_values_free(&v);
 }
 

@@ -16,6 +16,7 @@
 #include "renderer.h"
 #include "strbuf.h"
 #include "testdir.h"
+#include "testrender.h"
 
 TCase *pd_test_layoutplan_tcase(void);
 
@@ -64,11 +65,7 @@ static void S_render(const pd_env *env, const char *dir, const char *what,
                   .paper = pd_paper_find("a4"),
                   .strict = -1,
                   .format = PD_FORMAT_PDF};
-    pd_job_result res;
-    ck_assert_msg(pd_renderer_render(r, &job, &res, &err), "%s", err.msg);
-    *out = res.bytes;
-    res.bytes = (strbuf)STRBUF_INIT;
-    pd_job_result_free(&res);
+    pd_test_render(r, &job, NULL, out);
     *planned = pd_layoutplan_planned(plan);
     *taken = pd_layoutplan_taken(plan);
     pd_renderer_set_layoutplan(r, NULL);
