@@ -5,7 +5,6 @@
 #include <getopt.h>
 #include <glib.h>
 #include <libxml/parser.h>
-#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -500,12 +499,10 @@ static void S_log_handler(const gchar *domain, GLogLevelFlags level, const gchar
  * /proc, in this process. */
 static void S_name_svg_program(void)
 {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
+    char *exe = paths_self_exe();
+    if (exe)
         pd_image_set_svg_program(exe);
-    }
+    free(exe);
 }
 
 int main(int argc, char **argv)

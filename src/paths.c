@@ -20,14 +20,22 @@
 #define PILDOC_LOCALEDIR "/usr/local/share/locale"
 #endif
 
-static char *S_exe_dir(void)
+char *paths_self_exe(void)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
         return NULL;
     exe[n] = '\0';
-    return paths_dirname(exe);
+    return xstrdup(exe);
+}
+
+static char *S_exe_dir(void)
+{
+    char *exe = paths_self_exe();
+    char *dir = exe ? paths_dirname(exe) : NULL;
+    free(exe);
+    return dir;
 }
 
 static char *S_concat(const char *a, const char *b)

@@ -24,6 +24,8 @@ char *paths_datadir(char **localedir);
 char *paths_cache_dir(void);
 char *paths_join(const char *dir, const char *name);
 char *paths_dirname(const char *path);
+/* The running program's file (/proc/self/exe), or NULL with errno set. */
+char *paths_self_exe(void);
 /* path relative to the current folder when it lies below it, else as is. */
 char *paths_display(const char *path);
 bool paths_exists(const char *path);

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <glib.h>
-#include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -21,6 +20,7 @@
 #include "formats.h"
 #include "lang.h"
 #include "layout.h"
+#include "paths.h"
 #include "strbuf.h"
 #include "template.h"
 #include "workpool.h"
@@ -1021,13 +1021,11 @@ int pd_serve_main(int argc, char **argv, const pd_env *env)
     int status = PD_EXIT_INPUT;
     struct MHD_Daemon *d = NULL;
 
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) {
+    char *exe = paths_self_exe(); /* in worker_argv, for the pool's life */
+    if (!exe) {
         fprintf(stderr, "pildoc: cannot find the running program: %s\n", strerror(errno));
         goto done;
     }
-    exe[n] = '\0';
     char *worker_argv[] = {exe, "serve-worker", NULL};
     pd_workpool_config pc = {opt.workers, opt.queue, (size_t)64 * 1024 * 1024, 60, worker_argv};
     pd_error err = {0};
@@ -1092,6 +1090,7 @@ done:
         pthread_join(srv.reaper, NULL);
     }
     pd_workpool_free(srv.pool);
+    free(exe);
     freeaddrinfo(addr);
     S_free_list(srv.templates);
     lang_list_free(srv.langs);
